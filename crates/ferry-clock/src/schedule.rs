@@ -1,0 +1,171 @@
+//! A named cron schedule and the arithmetic of its slots.
+
+use std::{fmt, str::FromStr};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use croner::Cron;
+
+/// A schedule: a name (the job's identity) and a cron expression (seconds optional).
+#[derive(Clone)]
+pub struct Schedule {
+    name: String,
+    expression: String,
+    cron: Cron,
+}
+
+/// Slots to enqueue now, oldest first, and how many older ones were left out.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DueSlots {
+    /// Slots to enqueue, oldest first.
+    pub slots: Vec<DateTime<Utc>>,
+    /// Missed slots older than the catch-up limit, not enqueued.
+    pub skipped: usize,
+}
+
+impl Schedule {
+    /// Parses `name=expression`, e.g. `purge=0 * * * * *`.
+    pub fn parse(spec: &str) -> Result<Schedule, String> {
+        let (name, expression) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("`{spec}` is not name=cron-expression"))?;
+        let (name, expression) = (name.trim(), expression.trim());
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "schedule name `{name}` must be letters, digits, - or _"
+            ));
+        }
+        let cron = Cron::from_str(expression).map_err(|e| {
+            format!("schedule `{name}`: `{expression}` is not a cron expression: {e}")
+        })?;
+        Ok(Schedule {
+            name: name.to_owned(),
+            expression: expression.to_owned(),
+            cron,
+        })
+    }
+
+    /// The schedule's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The cron expression as given.
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// Slots in `(last, now]` (or just the latest slot `<= now` when nothing was ever
+    /// recorded), keeping at most `limit` of the newest.
+    pub fn due_slots(
+        &self,
+        last: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> DueSlots {
+        // Slots are whole seconds: croner keeps the sub-second part of its start time.
+        let now = now.trunc_subsecs(0);
+        let Some(last) = last else {
+            let slots = self
+                .cron
+                .find_previous_occurrence(&now, true)
+                .map(|slot| vec![slot])
+                .unwrap_or_default();
+            return DueSlots { slots, skipped: 0 };
+        };
+        let mut slots: Vec<DateTime<Utc>> = Vec::new();
+        let mut skipped = 0;
+        let mut cursor = last;
+        while let Ok(next) = self.cron.find_next_occurrence(&cursor, false) {
+            if next > now {
+                break;
+            }
+            slots.push(next);
+            if slots.len() > limit {
+                slots.remove(0);
+                skipped += 1;
+            }
+            cursor = next;
+        }
+        DueSlots { slots, skipped }
+    }
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.name, self.expression)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn slots_are_whole_seconds_even_when_now_is_not() {
+        let s = Schedule::parse("tick=* * * * * *").unwrap();
+        let due = s.due_slots(None, at("2026-01-01T10:05:30.685Z"), 10);
+        assert_eq!(due.slots, vec![at("2026-01-01T10:05:30Z")]);
+        let due = s.due_slots(
+            Some(at("2026-01-01T10:05:28Z")),
+            at("2026-01-01T10:05:30.5Z"),
+            10,
+        );
+        assert_eq!(
+            due.slots,
+            vec![at("2026-01-01T10:05:29Z"), at("2026-01-01T10:05:30Z")]
+        );
+    }
+
+    #[test]
+    fn a_first_run_enqueues_only_the_latest_slot() {
+        let s = Schedule::parse("tick=0 * * * * *").unwrap();
+        let due = s.due_slots(None, at("2026-01-01T10:05:30Z"), 10);
+        assert_eq!(due.slots, vec![at("2026-01-01T10:05:00Z")]);
+    }
+
+    #[test]
+    fn missed_slots_after_downtime_are_caught_up_once_up_to_the_limit() {
+        let s = Schedule::parse("tick=0 * * * * *").unwrap();
+        let due = s.due_slots(
+            Some(at("2026-01-01T10:00:00Z")),
+            at("2026-01-01T10:05:30Z"),
+            3,
+        );
+        assert_eq!(
+            due.slots,
+            vec![
+                at("2026-01-01T10:03:00Z"),
+                at("2026-01-01T10:04:00Z"),
+                at("2026-01-01T10:05:00Z")
+            ]
+        );
+        assert_eq!(due.skipped, 2);
+    }
+
+    #[test]
+    fn nothing_is_due_when_the_last_slot_is_current() {
+        let s = Schedule::parse("tick=*/10 * * * * *").unwrap();
+        let due = s.due_slots(
+            Some(at("2026-01-01T10:00:10Z")),
+            at("2026-01-01T10:00:19Z"),
+            3,
+        );
+        assert!(due.slots.is_empty());
+    }
+
+    #[test]
+    fn malformed_schedules_are_rejected_with_their_name() {
+        assert!(Schedule::parse("no-equals").is_err());
+        assert!(Schedule::parse("bad name=* * * * *").is_err());
+        let err = Schedule::parse("x=61 * * * *").unwrap_err();
+        assert!(err.contains("schedule `x`"), "{err}");
+    }
+}

@@ -1,0 +1,204 @@
+//! `ferry dev`: one command for a laptop.
+//!
+//! If `DATABASE_URL`/`REDIS_URL` are unset it starts Postgres and Redis with their data
+//! under `.ferry/`, runs `ferry migrate`, then runs `ferry web`, `ferry worker` and
+//! `ferry clock` as separate child processes — exactly the process model of the
+//! Procfile — with each output line prefixed by the process name. Ctrl-C or SIGTERM
+//! sends SIGTERM to every child and waits for them to drain; a child that dies on its
+//! own stops the rest, and `ferry dev` exits non-zero.
+
+use std::{
+    path::PathBuf,
+    process::{ExitCode, Stdio},
+    time::Duration,
+};
+
+use nix::{
+    sys::signal::{Signal, kill},
+    unistd::Pid,
+};
+use rand::{Rng, distr::Alphanumeric};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+    signal::unix::{SignalKind, signal},
+};
+
+use crate::{Error, Result, io, services};
+
+/// Settings of `ferry dev`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// Use this Postgres instead of starting one under the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Use this Redis instead of starting one.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Where local Postgres data and generated dev secrets live.
+    #[arg(long, env = "FERRY_DATA_DIR", default_value = ".ferry")]
+    pub data_dir: PathBuf,
+    /// Port of the web process.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Seconds each child gets to drain after Ctrl-C.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25)]
+    pub shutdown_timeout: u64,
+}
+
+const PROCESS_TYPES: [&str; 3] = ["web", "worker", "clock"];
+
+/// Runs the local stack until Ctrl-C/SIGTERM or until a child fails.
+pub async fn run(config: Config) -> Result<ExitCode> {
+    let mut term = signal(SignalKind::terminate()).map_err(io("installing SIGTERM handler"))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(io("installing SIGINT handler"))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(io(format!("creating {}", config.data_dir.display())))?;
+
+    // Backing services: the given ones, or our own under the data directory.
+    let mut servers = Vec::new();
+    let database_url = match config.database_url.clone() {
+        Some(url) => url,
+        None => {
+            let pg =
+                services::start_postgres(&config.data_dir.join("postgres"), services::free_port())?;
+            let url = pg.url.clone();
+            eprintln!(
+                "dev    | Postgres started: {url} (data in {})",
+                config.data_dir.join("postgres").display()
+            );
+            servers.push(pg);
+            url
+        }
+    };
+    let redis_url = match config.redis_url.clone() {
+        Some(url) => url,
+        None => {
+            let redis =
+                services::start_redis(&config.data_dir.join("redis"), services::free_port())?;
+            let url = redis.url.clone();
+            eprintln!("dev    | Redis started: {url}");
+            servers.push(redis);
+            url
+        }
+    };
+    let session_secret = match std::env::var("SESSION_SECRET") {
+        Ok(secret) => secret,
+        Err(_) => dev_session_secret(&config)?,
+    };
+    let ferry = std::env::current_exe().map_err(io("locating the ferry binary"))?;
+    let env = |command: &mut Command| {
+        command
+            .env("DATABASE_URL", &database_url)
+            .env("REDIS_URL", &redis_url)
+            .env("SESSION_SECRET", &session_secret)
+            .env("PORT", config.port.to_string())
+            .env("SHUTDOWN_TIMEOUT", config.shutdown_timeout.to_string());
+    };
+
+    let mut migrate = Command::new(&ferry);
+    migrate.arg("migrate");
+    env(&mut migrate);
+    let status = migrate
+        .status()
+        .await
+        .map_err(io("running ferry migrate"))?;
+    if !status.success() {
+        return Err(Error::Start(format!("ferry migrate failed: {status}")));
+    }
+
+    let mut children: Vec<(&str, Child)> = Vec::new();
+    for process_type in PROCESS_TYPES {
+        let mut command = Command::new(&ferry);
+        command
+            .arg(process_type)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        env(&mut command);
+        let mut child = command
+            .spawn()
+            .map_err(io(format!("starting ferry {process_type}")))?;
+        prefix_lines(process_type, child.stdout.take());
+        prefix_lines(process_type, child.stderr.take());
+        children.push((process_type, child));
+    }
+    eprintln!(
+        "dev    | Ferry is running on http://127.0.0.1:{} — Ctrl-C stops everything",
+        config.port
+    );
+
+    // Wait for a signal, or for any child to exit on its own.
+    let failed = tokio::select! {
+        _ = term.recv() => None,
+        _ = int.recv() => None,
+        exited = first_exit(&mut children) => Some(exited),
+    };
+    if let Some((name, status)) = &failed {
+        eprintln!("dev    | ferry {name} exited ({status}); stopping the others");
+    } else {
+        eprintln!("dev    | stopping: SIGTERM to web, worker and clock");
+    }
+    let grace = Duration::from_secs(config.shutdown_timeout + 5);
+    for (name, child) in &mut children {
+        if let Some(pid) = child.id() {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        }
+        match tokio::time::timeout(grace, child.wait()).await {
+            Ok(Ok(status)) => eprintln!("dev    | ferry {name} stopped ({status})"),
+            _ => {
+                eprintln!("dev    | ferry {name} did not stop in time; killing it");
+                let _ = child.kill().await;
+            }
+        }
+    }
+    drop(servers);
+    Ok(if failed.is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn first_exit(children: &mut [(&'static str, Child)]) -> (&'static str, String) {
+    loop {
+        for (name, child) in children.iter_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                return (name, status.to_string());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn prefix_lines(
+    name: &'static str,
+    stream: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+) {
+    let Some(stream) = stream else { return };
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            println!("{name:<6} | {line}");
+        }
+    });
+}
+
+/// A per-checkout session secret, generated once and kept in the data directory.
+fn dev_session_secret(config: &Config) -> Result<String> {
+    let path = config.data_dir.join("session_secret");
+    if let Ok(secret) = std::fs::read_to_string(&path)
+        && secret.trim().len() >= 32
+    {
+        return Ok(secret.trim().to_owned());
+    }
+    let secret: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    std::fs::write(&path, &secret).map_err(io(format!("writing {}", path.display())))?;
+    Ok(secret)
+}

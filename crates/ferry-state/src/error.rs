@@ -1,0 +1,48 @@
+//! The one error type of the state crate. Messages never contain credentials.
+
+/// Anything that can go wrong talking to Postgres or Redis.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting could not be used (the message names the variable).
+    #[error("{0}")]
+    Config(String),
+    /// Postgres refused or failed a query, or could not be reached.
+    #[error("postgres: {0}")]
+    Postgres(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(String),
+    /// Redis refused or failed a command.
+    #[error("redis: {0}")]
+    Redis(#[from] deadpool_redis::redis::RedisError),
+    /// No Redis connection could be had from the pool.
+    #[error("redis pool: {0}")]
+    RedisPool(#[from] deadpool_redis::PoolError),
+    /// The job queue failed.
+    #[error("job queue: {0}")]
+    Queue(String),
+    /// Stored data could not be (de)serialised.
+    #[error("serialisation: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A backing service did not answer in time.
+    #[error("timed out: {0}")]
+    Timeout(&'static str),
+}
+
+impl Error {
+    /// True when the failure is the backing service being unreachable or slow
+    /// (worth a 503 and a retry), rather than a bug or bad data.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Postgres(e) => matches!(
+                e,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            ),
+            Error::Redis(_) | Error::RedisPool(_) | Error::Timeout(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Result of every fallible function in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

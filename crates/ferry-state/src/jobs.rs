@@ -1,0 +1,267 @@
+//! Background jobs, stored in Postgres by apalis (`apalis.jobs`).
+//!
+//! Why Postgres and not Redis for jobs: a job is durable data (losing one loses a
+//! user's file processing), and Postgres gives us row locks with `SKIP LOCKED`,
+//! unique idempotency keys and transactions. Redis stays the home of short-lived data.
+//!
+//! Delivery is at-least-once. Each worker process registers under a name that is never
+//! reused, heartbeats every `heartbeat`, and any worker's heartbeat re-queues the jobs
+//! held by workers silent for `heartbeat × missed_heartbeats` (apalis' orphan recovery).
+//! So handlers must be idempotent: the demo handler records its effect with an upsert.
+//!
+//! A job that keeps failing is retried in-process with exponential backoff until it
+//! has used `max_attempts`; it then stays in the table with status `Failed` and
+//! `attempts >= max_attempts` — the dead-letter state — until an admin retries it.
+
+use std::time::Duration;
+
+use apalis_core::{
+    backend::TaskSink,
+    task::{builder::TaskBuilder, task_id::TaskId},
+};
+use apalis_postgres::{Config as QueueConfig, PostgresStorage};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, State};
+
+/// Queue of [`DemoJob`]s.
+pub const DEMO_QUEUE: &str = "ferry.demo";
+/// Queue of [`CronTick`]s.
+pub const CRON_QUEUE: &str = "ferry.cron";
+
+/// All queues a worker consumes, for listings.
+pub const QUEUES: &[&str] = &[DEMO_QUEUE, CRON_QUEUE];
+
+/// A demonstration job: does `work_ms` of work, fails its first `fail_attempts`
+/// attempts, then records its effect under `key`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DemoJob {
+    /// Identifies the logical job; its effect is recorded under this key.
+    pub key: String,
+    /// How long the job "works", in milliseconds.
+    #[serde(default)]
+    pub work_ms: u64,
+    /// How many attempts fail before one succeeds (to exercise retries).
+    #[serde(default)]
+    pub fail_attempts: u32,
+}
+
+/// A job enqueued by the clock for one slot of one schedule.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CronTick {
+    /// Schedule name, e.g. `purge-expired`.
+    pub schedule: String,
+    /// The slot time this tick stands for.
+    pub slot: DateTime<Utc>,
+}
+
+/// How workers poll and how fast orphans are detected.
+#[derive(Clone, Debug)]
+pub struct QueueSettings {
+    /// Interval between a worker's heartbeats (and orphan sweeps).
+    pub heartbeat: Duration,
+    /// A worker silent for this many heartbeats is dead; its jobs are re-queued.
+    pub missed_heartbeats: usize,
+    /// How many jobs a worker claims per fetch.
+    pub batch_size: usize,
+}
+
+/// A job that used all its attempts.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeadJob {
+    /// apalis task id.
+    pub id: String,
+    /// Queue name.
+    pub queue: String,
+    /// Attempts used.
+    pub attempts: i32,
+    /// The last error recorded by a handler.
+    pub last_error: Option<String>,
+    /// When it last ran.
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Number of jobs per queue and status.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueDepth {
+    /// Queue name.
+    pub queue: String,
+    /// apalis status (`Pending`, `Queued`, `Running`, `Done`, `Failed`, `Killed`).
+    pub status: String,
+    /// Jobs in that state.
+    pub count: i64,
+}
+
+impl State {
+    /// The apalis backend for `queue`, for a worker to consume (or a producer to push).
+    pub fn queue_backend<Args>(
+        &self,
+        queue: &str,
+        settings: &QueueSettings,
+    ) -> PostgresStorage<Args> {
+        let config = QueueConfig::default()
+            .queue(queue)
+            .heartbeat_interval(settings.heartbeat)
+            .missed_heartbeats(settings.missed_heartbeats)
+            .batch_size(settings.batch_size);
+        PostgresStorage::new(self.pg()).with_config(config)
+    }
+
+    /// Enqueues a demo job; returns its task id. It is attempted at most `max_attempts` times.
+    pub async fn enqueue_demo(&self, job: DemoJob, max_attempts: usize) -> Result<String> {
+        let id = TaskId::from_ulid(ulid::Ulid::generate());
+        let task = TaskBuilder::new(job)
+            .task_id(id.clone())
+            .max_attempts(max_attempts)
+            .build();
+        let mut storage = PostgresStorage::<DemoJob>::new(self.pg())
+            .with_config(QueueConfig::default().queue(DEMO_QUEUE));
+        storage
+            .push_task(task)
+            .await
+            .map_err(|e| Error::Queue(e.to_string()))?;
+        Ok(id.to_string())
+    }
+
+    /// Pushes a task carrying a unique idempotency key. Returns `false` when a task with
+    /// that key already exists in the queue (nothing is pushed then).
+    pub(crate) async fn enqueue_unique<Args>(
+        &self,
+        queue: &str,
+        args: Args,
+        idempotency_key: &str,
+        max_attempts: usize,
+    ) -> Result<Option<String>>
+    where
+        Args: Serialize + serde::de::DeserializeOwned + Unpin + Send + Sync + 'static,
+    {
+        let id = TaskId::from_ulid(ulid::Ulid::generate());
+        let task = TaskBuilder::new(args)
+            .task_id(id.clone())
+            .idempotency_key(idempotency_key)
+            .max_attempts(max_attempts)
+            .build();
+        let mut storage = PostgresStorage::<Args>::new(self.pg())
+            .with_config(QueueConfig::default().queue(queue));
+        match storage.push_task(task).await {
+            Ok(()) => Ok(Some(id.to_string())),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(Error::Queue(e.to_string())),
+        }
+    }
+
+    /// Records that a handler completed the job `key`; returns how many times it has
+    /// been completed so far (1 unless the job was delivered more than once).
+    pub async fn record_job_effect(&self, queue: &str, key: &str, worker: &str) -> Result<i32> {
+        let runs: i32 = sqlx::query_scalar(
+            "INSERT INTO job_effects (job_key, queue, last_worker) VALUES ($1, $2, $3)
+             ON CONFLICT (job_key) DO UPDATE
+               SET runs = job_effects.runs + 1, last_worker = $3, last_done = now()
+             RETURNING runs",
+        )
+        .bind(key)
+        .bind(queue)
+        .bind(worker)
+        .fetch_one(self.pg())
+        .await?;
+        Ok(runs)
+    }
+
+    /// Jobs that used all their attempts, newest first.
+    pub async fn dead_jobs(&self) -> Result<Vec<DeadJob>> {
+        let rows: Vec<(
+            String,
+            String,
+            i32,
+            Option<serde_json::Value>,
+            Option<DateTime<Utc>>,
+        )> = sqlx::query_as(
+            "SELECT id, job_type, attempts, last_result, done_at FROM apalis.jobs
+                 WHERE (status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed'
+                 ORDER BY done_at DESC NULLS LAST LIMIT 500",
+        )
+        .fetch_all(self.pg())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, queue, attempts, last_result, done_at)| DeadJob {
+                id,
+                queue,
+                attempts,
+                last_error: last_result.map(|v| match v.get("Err") {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    _ => v.to_string(),
+                }),
+                done_at,
+            })
+            .collect())
+    }
+
+    /// Gives a dead job a fresh set of attempts. Returns `false` if `id` is not dead.
+    pub async fn retry_dead_job(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE apalis.jobs
+               SET status = 'Pending', attempts = 0, run_at = now(), lock_by = NULL,
+                   lock_at = NULL, done_at = NULL
+             WHERE id = $1 AND ((status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed')",
+        )
+        .bind(id)
+        .execute(self.pg())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Hands back every job still claimed by the worker process `identity` (its queue
+    /// workers are named `{identity}/…`): they become `Pending` for any other worker.
+    /// Call after the process's workers have stopped; returns how many were handed back.
+    pub async fn release_jobs_of(&self, identity: &str) -> Result<u64> {
+        let pattern = format!("{}/%", identity.replace('%', "\\%").replace('_', "\\_"));
+        let done = sqlx::query(
+            "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
+             WHERE lock_by LIKE $1 AND status IN ('Queued', 'Running')",
+        )
+        .bind(pattern)
+        .execute(self.pg())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Job counts per queue and status.
+    pub async fn queue_depths(&self) -> Result<Vec<QueueDepth>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT job_type, status, count(*) FROM apalis.jobs
+             GROUP BY job_type, status ORDER BY job_type, status",
+        )
+        .fetch_all(self.pg())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(queue, status, count)| QueueDepth {
+                queue,
+                status,
+                count,
+            })
+            .collect())
+    }
+}
+
+/// True when `error` (or anything in its source chain) is a Postgres unique violation.
+fn is_unique_violation(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(sqlx::Error::Database(db)) = e.downcast_ref::<sqlx::Error>()
+            && db.is_unique_violation()
+        {
+            return true;
+        }
+        if let Some(apalis_postgres::Error::Database(sqlx::Error::Database(db))) =
+            e.downcast_ref::<apalis_postgres::Error>()
+            && db.is_unique_violation()
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}

@@ -1,0 +1,130 @@
+//! `ferry-state` is the only crate in Ferry that opens connections to Postgres or
+//! Redis. Every other crate holds a [`State`] and calls typed functions on it.
+//!
+//! Why one door: a process type can then be reasoned about from its imports alone
+//! (`web` never runs SQL of its own), connection limits are set in one place, and the
+//! rules that make processes disposable — nothing in memory that outlives a request —
+//! are enforced where the data actually lives.
+//!
+//! Guarantees of a [`State`]:
+//! - creating one never blocks on the network: pools connect lazily, so a process
+//!   starts (and reports not-ready) while Postgres or Redis is down, and recovers by
+//!   itself when they return;
+//! - every Redis key it writes starts with the configured prefix, so several
+//!   deployments (or tests) can share one Redis without seeing each other.
+
+pub mod cron;
+mod error;
+pub mod jobs;
+pub mod session;
+mod settings;
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use deadpool_redis::{Runtime, redis};
+use secrecy::ExposeSecret;
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+pub use error::{Error, Result};
+pub use settings::{Settings, parse_duration};
+
+/// How long any single health probe may take before the service counts as down.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Handle to Postgres and Redis. Cheap to clone; clones share the pools.
+#[derive(Clone)]
+pub struct State {
+    pg: PgPool,
+    redis: deadpool_redis::Pool,
+    prefix: Arc<str>,
+}
+
+impl State {
+    /// Builds the pools without connecting. Fails only on a malformed URL.
+    pub fn connect_lazy(settings: &Settings) -> Result<State> {
+        let pg_options = PgConnectOptions::from_str(settings.database_url.expose_secret())
+            .map_err(|e| Error::Config(format!("DATABASE_URL is not a valid Postgres URL: {e}")))?
+            .application_name("ferry");
+        let pg = PgPoolOptions::new()
+            .max_connections(settings.pg_pool_size)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(pg_options);
+
+        let mut redis_config = deadpool_redis::Config::from_url(settings.redis_url.expose_secret());
+        redis_config.pool = Some(deadpool_redis::PoolConfig {
+            max_size: settings.redis_pool_size as usize,
+            timeouts: deadpool_redis::Timeouts {
+                wait: Some(Duration::from_secs(2)),
+                create: Some(Duration::from_secs(2)),
+                recycle: Some(Duration::from_secs(2)),
+            },
+            ..Default::default()
+        });
+        let redis = redis_config
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| Error::Config(format!("REDIS_URL is not a valid Redis URL: {e}")))?;
+        Ok(State {
+            pg,
+            redis,
+            prefix: Arc::from(settings.redis_key_prefix.as_str()),
+        })
+    }
+
+    /// Applies Ferry's migrations, then apalis' own (kept in the `apalis` schema).
+    /// Safe to run concurrently from several release processes: sqlx serialises
+    /// migrators with an advisory lock.
+    pub async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pg)
+            .await
+            .map_err(|e| Error::Migrate(e.to_string()))?;
+        apalis_postgres::PostgresStorage::setup(&self.pg)
+            .await
+            .map_err(|e| Error::Migrate(e.to_string()))?;
+        Ok(())
+    }
+
+    /// `Ok` when Postgres answers a trivial query within two seconds.
+    pub async fn ping_postgres(&self) -> Result<()> {
+        let probe = sqlx::query("SELECT 1").execute(&self.pg);
+        match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+            Ok(result) => result.map(|_| ()).map_err(Error::from),
+            Err(_) => Err(Error::Timeout("postgres ping")),
+        }
+    }
+
+    /// `Ok` when Redis answers `PING` within two seconds.
+    pub async fn ping_redis(&self) -> Result<()> {
+        let probe = async {
+            let mut conn = self.redis.get().await?;
+            let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+            Ok::<(), Error>(())
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout("redis ping")),
+        }
+    }
+
+    /// Closes the Postgres pool, waiting for checked-out connections to return.
+    pub async fn close(&self) {
+        self.pg.close().await;
+        self.redis.close();
+    }
+
+    pub(crate) fn pg(&self) -> &PgPool {
+        &self.pg
+    }
+
+    pub(crate) async fn redis(&self) -> Result<deadpool_redis::Connection> {
+        Ok(self.redis.get().await?)
+    }
+
+    /// The full Redis key for `name` under this deployment's prefix.
+    pub(crate) fn key(&self, name: &str) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+}

@@ -1,0 +1,64 @@
+//! Connection settings, read from the environment by clap (so `--help` lists them).
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// Connection settings for the backing services, shared by every process type.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Settings {
+    /// Postgres URL of the database holding files, jobs and schedules.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = postgres_url)]
+    pub database_url: SecretString,
+    /// Redis URL of the Redis holding sessions and short-lived coordination.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_parser = redis_url)]
+    pub redis_url: SecretString,
+    /// Upper bound on open Postgres connections from this process.
+    #[arg(long, env = "PG_POOL_SIZE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pg_pool_size: u32,
+    /// Upper bound on open Redis connections from this process.
+    #[arg(long, env = "REDIS_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub redis_pool_size: u16,
+    /// Prefix of every Redis key Ferry writes; lets deployments share one Redis.
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "ferry:")]
+    pub redis_key_prefix: String,
+}
+
+fn postgres_url(value: &str) -> Result<SecretString, String> {
+    if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+        Ok(SecretString::from(value))
+    } else {
+        Err("must start with postgres:// or postgresql://".into())
+    }
+}
+
+fn redis_url(value: &str) -> Result<SecretString, String> {
+    if value.starts_with("redis://")
+        || value.starts_with("rediss://")
+        || value.starts_with("unix://")
+    {
+        Ok(SecretString::from(value))
+    } else {
+        Err("must start with redis://, rediss:// or unix://".into())
+    }
+}
+
+/// Parses a duration given in seconds (`25`) or with a unit (`500ms`, `25s`, `2m`).
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}` is not a duration (e.g. 25, 25s, 500ms, 2m)"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("`{value}` has an unknown unit (use ms, s or m)")),
+    }
+}

@@ -1,0 +1,59 @@
+//! Configuration of the `web` process type (all from the environment).
+
+use std::{net::IpAddr, time::Duration};
+
+use ferry_state::{Settings, parse_duration};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// Everything `ferry web` reads from its environment.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    #[command(flatten)]
+    pub state: Settings,
+    /// TCP port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, env = "BIND_ADDRESS", default_value = "0.0.0.0")]
+    pub bind_address: IpAddr,
+    /// Secret that signs session cookies; at least 32 bytes. Every web process of a
+    /// deployment must share it.
+    #[arg(long, env = "SESSION_SECRET", hide_env_values = true, value_parser = session_secret)]
+    pub session_secret: SecretString,
+    /// Public base URL (e.g. https://files.example.com); cookies are `Secure` when https.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<Url>,
+    /// Idle lifetime of a session.
+    #[arg(long, env = "SESSION_TTL", default_value = "7d", value_parser = parse_days_or_duration)]
+    pub session_ttl: Duration,
+    /// HTTP worker threads.
+    #[arg(long, env = "WEB_CONCURRENCY", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub web_concurrency: u16,
+    /// How many attempts a job enqueued by web gets before it is dead.
+    #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 5,
+          value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub job_max_attempts: u16,
+    /// Grace period for in-flight requests after SIGTERM.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+fn session_secret(value: &str) -> Result<SecretString, String> {
+    let secret = SecretString::from(value);
+    if secret.expose_secret().len() < 32 {
+        return Err("must be at least 32 bytes (try: openssl rand -hex 32)".into());
+    }
+    Ok(secret)
+}
+
+fn parse_days_or_duration(value: &str) -> Result<Duration, String> {
+    match value.strip_suffix('d') {
+        Some(days) => days
+            .parse::<u64>()
+            .map(|d| Duration::from_secs(d * 86_400))
+            .map_err(|_| format!("`{value}` is not a number of days")),
+        None => parse_duration(value),
+    }
+}

@@ -1,0 +1,106 @@
+//! The `web` process type. It binds `$PORT` itself, keeps nothing in memory that
+//! outlives a request, and reaches Postgres and Redis only through `ferry-state`.
+//!
+//! Start-up seam (the same for every process type):
+//! `Application::build(config)` binds the listener (port 0 works in tests),
+//! `application.port()` tells the bound port, `application.run_until_stopped()` serves
+//! until SIGTERM/SIGINT, drains in-flight requests for up to `SHUTDOWN_TIMEOUT`, and
+//! returns.
+
+mod config;
+mod error;
+mod routes;
+
+use std::net::TcpListener;
+
+use actix_session::{
+    SessionMiddleware,
+    config::{CookieContentSecurity, PersistentSession},
+};
+use actix_web::{
+    App, HttpServer,
+    cookie::{Key, SameSite, time::Duration as CookieDuration},
+    dev::Server,
+    web,
+};
+use ferry_state::State;
+use secrecy::ExposeSecret;
+use tracing_actix_web::TracingLogger;
+
+pub use config::Config;
+pub use error::{Error, Result};
+
+/// Largest JSON body any API route accepts.
+const JSON_LIMIT: usize = 64 * 1024;
+
+/// A bound, not yet running web server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: State,
+}
+
+impl Application {
+    /// Binds the listener and builds the server. Does not touch Postgres or Redis.
+    pub fn build(config: Config) -> Result<Application> {
+        let state = State::connect_lazy(&config.state)?;
+        let listener = TcpListener::bind((config.bind_address, config.port))
+            .map_err(|e| Error::Bind(format!("{}:{}: {e}", config.bind_address, config.port)))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::Bind(e.to_string()))?
+            .port();
+        let key = Key::derive_from(config.session_secret.expose_secret().as_bytes());
+        let secure_cookies = config
+            .public_url
+            .as_ref()
+            .is_some_and(|url| url.scheme() == "https");
+        let session_ttl = CookieDuration::seconds(config.session_ttl.as_secs() as i64);
+        let app_state = web::Data::new(state.clone());
+        let app_config = web::Data::new(config.clone());
+
+        let server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(app_state.session_store(), key.clone())
+                .cookie_name("ferry_session".to_owned())
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_secure(secure_cookies)
+                .cookie_content_security(CookieContentSecurity::Signed)
+                .session_lifecycle(PersistentSession::default().session_ttl(session_ttl))
+                .build();
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(app_config.clone())
+                .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
+                .wrap(sessions)
+                .wrap(TracingLogger::default())
+                .configure(routes::configure)
+        })
+        .workers(usize::from(config.web_concurrency))
+        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(|e| Error::Bind(e.to_string()))?
+        .run();
+
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The TCP port the server is bound to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections, finishes
+    /// in-flight requests (up to `SHUTDOWN_TIMEOUT`) and closes the pools.
+    pub async fn run_until_stopped(self) -> Result<()> {
+        tracing::info!(port = self.port, "web listening");
+        let result = self.server.await;
+        tracing::info!("web stopped accepting requests; closing pools");
+        self.state.close().await;
+        result.map_err(|e| Error::Bind(e.to_string()))
+    }
+}

@@ -1,0 +1,175 @@
+//! The `worker` process type: runs queued jobs, at-least-once.
+//!
+//! Guarantees:
+//! - every start of a worker process gets a fresh identity (`{host}-{pid}-{ulid}`),
+//!   so a restarted worker is never mistaken for, or refused as, its dead predecessor;
+//! - a job held by a worker that dies without a word (SIGKILL, OOM, power loss) is
+//!   re-queued by any live worker once the dead one has missed `MISSED_HEARTBEATS`
+//!   heartbeats (defaults: 3 × 5 s, so well within 30 s);
+//! - on SIGTERM the worker stops fetching, finishes running jobs for up to
+//!   `SHUTDOWN_TIMEOUT`, hands unstarted ones back, and exits 0.
+
+mod config;
+mod handlers;
+
+use std::time::Duration;
+
+use apalis::layers::retry::{
+    HasherRng, RetryPolicy, backoff::ExponentialBackoffMaker, backoff::MakeBackoff,
+};
+use apalis::prelude::*;
+use ferry_state::{
+    State,
+    jobs::{CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob},
+};
+
+pub use config::Config;
+
+/// Errors that stop a worker process.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Postgres or Redis could not be set up.
+    #[error(transparent)]
+    State(#[from] ferry_state::Error),
+    /// The worker monitor failed.
+    #[error("worker failed: {0}")]
+    Worker(String),
+}
+
+/// Result of the worker crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A configured, not yet running worker process.
+pub struct Application {
+    config: Config,
+    state: State,
+    identity: String,
+}
+
+impl Application {
+    /// Prepares the worker; does not connect yet.
+    pub fn build(config: Config) -> Result<Application> {
+        let state = State::connect_lazy(&config.state)?;
+        Ok(Application {
+            identity: new_identity(),
+            config,
+            state,
+        })
+    }
+
+    /// This process's worker identity (unique per process start).
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// Runs jobs until SIGTERM/SIGINT, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> Result<()> {
+        let Application {
+            config,
+            state,
+            identity,
+        } = self;
+        let settings = config.queue_settings();
+        tracing::info!(worker = %identity, concurrency = config.worker_concurrency, "worker starting");
+
+        let demo_state = state.clone();
+        let demo_settings = settings.clone();
+        let demo_name = format!("{identity}/{DEMO_QUEUE}");
+        let cron_state = state.clone();
+        let cron_settings = settings.clone();
+        let cron_name = format!("{identity}/{CRON_QUEUE}");
+        let concurrency = usize::from(config.worker_concurrency);
+        let retries = usize::from(config.job_max_attempts.saturating_sub(1));
+        let backoff = (config.retry_backoff_min, config.retry_backoff_max);
+
+        let monitor = Monitor::new()
+            .register(move |restarts| {
+                WorkerBuilder::new(format!("{demo_name}#{restarts}"))
+                    .backend(demo_state.queue_backend::<DemoJob>(DEMO_QUEUE, &demo_settings))
+                    .enable_tracing()
+                    .catch_panic()
+                    .retry(retry_policy(retries, backoff))
+                    .concurrency(concurrency)
+                    .data(demo_state.clone())
+                    .build(handlers::demo)
+            })
+            .register(move |restarts| {
+                WorkerBuilder::new(format!("{cron_name}#{restarts}"))
+                    .backend(cron_state.queue_backend::<CronTick>(CRON_QUEUE, &cron_settings))
+                    .enable_tracing()
+                    .catch_panic()
+                    .retry(retry_policy(retries, backoff))
+                    .concurrency(concurrency)
+                    .data(cron_state.clone())
+                    .build(handlers::cron_tick)
+            })
+            .should_restart(|ctx, error| {
+                // A lost database must not kill the process: back off, then start again
+                // under a fresh name (`#restarts` suffix; the old name may look alive).
+                // apalis calls this from inside a poll, so the pause is a blocking one,
+                // moved off the async workers with `block_in_place`.
+                let pause = restart_pause(ctx.restarts());
+                tracing::warn!(worker = ctx.name(), error = %error, ?pause, "worker stopped with an error; restarting");
+                tokio::task::block_in_place(|| std::thread::sleep(pause));
+                true
+            })
+            .shutdown_timeout(config.shutdown_timeout);
+
+        let result = monitor.run_with_signal(shutdown_signal()).await;
+        // Whatever is still claimed by this process will not finish here: hand it back
+        // now rather than make it wait for the orphan timeout.
+        match state.release_jobs_of(&identity).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "handed unfinished jobs back to the queue"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not hand jobs back; they will be recovered as orphans")
+            }
+        }
+        tracing::info!("worker stopped; closing pools");
+        state.close().await;
+        result.map_err(|e| Error::Worker(e.to_string()))
+    }
+}
+
+fn retry_policy(
+    retries: usize,
+    (min, max): (Duration, Duration),
+) -> apalis::layers::retry::BackoffRetryPolicy<
+    apalis::layers::retry::backoff::ExponentialBackoff<HasherRng>,
+> {
+    let backoff = ExponentialBackoffMaker::new(min, max.max(min), 0.2, HasherRng::default())
+        .expect("backoff bounds are ordered")
+        .make_backoff();
+    RetryPolicy::retries(retries).with_backoff(backoff)
+}
+
+/// 0.5 s doubling per restart, at most 10 s.
+fn restart_pause(restarts: usize) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << restarts.min(5)).min(10_000))
+}
+
+/// `{host}-{pid}-{ulid}`: readable in `ps`-like listings, never reused.
+fn new_identity() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "worker".to_owned());
+    format!("{host}-{}-{}", std::process::id(), ulid::Ulid::generate()).to_lowercase()
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received; finishing running jobs"),
+        _ = int.recv() => tracing::info!("SIGINT received; finishing running jobs"),
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! `ferry`: one binary, one process type per subcommand.
+//!
+//! ```text
+//! ferry web      serve HTTP on $PORT              (scale: request load)
+//! ferry worker   run queued jobs                  (scale: queue depth)
+//! ferry clock    enqueue scheduled jobs           (any number; each slot once)
+//! ferry migrate  apply migrations, then exit      (the release phase)
+//! ferry dev      all of the above on a laptop
+//! ferry admin    one-off admin tasks
+//! ```
+//! Configuration comes only from the environment; `ferry <command> --help` lists it.
+
+mod admin;
+mod cli;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return cli::exit_for(error),
+    };
+    logging::init(cli.log_format);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("ferry: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command));
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!(error.cause_chain = ?error, "ferry failed");
+            eprintln!("ferry: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs exactly one process type.
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Web(config) => {
+            let app = ferry_web::Application::build(config)?;
+            app.run_until_stopped().await?;
+        }
+        Command::Worker(config) => {
+            let app = ferry_worker::Application::build(config)?;
+            app.run_until_stopped().await?;
+        }
+        Command::Clock(config) => {
+            let app = ferry_clock::Application::build(config)?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate(settings) => {
+            let state = ferry_state::State::connect_lazy(&settings)?;
+            state.migrate().await?;
+            tracing::info!("migrations applied");
+            state.close().await;
+        }
+        Command::Dev(config) => return Ok(ferry_dev::run(config).await?),
+        Command::Admin(command) => admin::run(command).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
