@@ -1,1 +1,483 @@
-//! placeholder
+//! Black-box tests of the foundation: the real `ferry` binary, real Postgres and Redis.
+
+mod harness;
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::Duration,
+};
+
+use harness::{Kind, TestApp, eventually};
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+async fn enqueue_demo(app: &TestApp, web: &harness::Process, body: Value) -> String {
+    let response = app
+        .http
+        .post(web.url("/api/jobs/demo"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn effect_runs(app: &TestApp, key: &str) -> Option<(i32, String)> {
+    sqlx::query_as("SELECT runs, last_worker FROM job_effects WHERE job_key = $1")
+        .bind(key)
+        .fetch_optional(&app.pg)
+        .await
+        .unwrap()
+}
+
+async fn job_row(app: &TestApp, id: &str) -> (String, i32, Option<String>) {
+    sqlx::query_as("SELECT status, attempts, lock_by FROM apalis.jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pg)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_written_through_one_web_process_is_read_through_another_and_survives_a_sigkill()
+{
+    let mut app = TestApp::new("session_across_processes").await;
+    let mut a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+
+    let response = app
+        .http
+        .post(a.url("/api/session"))
+        .json(&json!({ "key": "colour", "value": "teal" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    a.kill();
+    let read = app
+        .http
+        .get(b.url("/api/session"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(
+        read.json::<Value>().await.unwrap()["values"]["colour"],
+        "teal"
+    );
+
+    // A tampered cookie is not an error: it is a fresh, empty session.
+    let mut tampered = cookie.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let fresh = app
+        .http
+        .get(b.url("/api/session"))
+        .header(header::COOKIE, &tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), StatusCode::OK);
+    assert_eq!(fresh.json::<Value>().await.unwrap()["values"], json!({}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_enqueued_through_web_is_run_by_a_worker_and_retried_until_it_succeeds() {
+    let mut app = TestApp::new("job_runs").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let _worker = app.start(Kind::Worker, &[]).await;
+
+    let id = enqueue_demo(&app, &web, json!({ "key": "hello" })).await;
+    let flaky = enqueue_demo(&app, &web, json!({ "key": "flaky", "fail_attempts": 2 })).await;
+
+    eventually("the job to run", 30 * SECOND, || async {
+        effect_runs(&app, "hello").await
+    })
+    .await;
+    eventually("the flaky job to succeed", 30 * SECOND, || async {
+        effect_runs(&app, "flaky").await
+    })
+    .await;
+    for job in [&id, &flaky] {
+        eventually("the job to be acknowledged", 30 * SECOND, || async {
+            (job_row(&app, job).await.0 == "Done").then_some(())
+        })
+        .await;
+    }
+    assert_eq!(
+        job_row(&app, &flaky).await.1,
+        3,
+        "two failures, then success"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
+    let mut app = TestApp::new("dead_jobs").await;
+    let web = app.start(Kind::Web, &[("JOB_MAX_ATTEMPTS", "3")]).await;
+    let _worker = app.start(Kind::Worker, &[("JOB_MAX_ATTEMPTS", "3")]).await;
+    let id = enqueue_demo(
+        &app,
+        &web,
+        json!({ "key": "doomed", "fail_attempts": 1000 }),
+    )
+    .await;
+
+    let dead = eventually("the job to be dead", 30 * SECOND, || async {
+        let out = app
+            .command(&["admin", "jobs", "dead"], &[])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|v| v["id"] == id.as_str())
+    })
+    .await;
+    assert_eq!(dead["attempts"], 3);
+    assert!(
+        dead["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("failing on attempt"),
+        "{dead}"
+    );
+    assert!(effect_runs(&app, "doomed").await.is_none());
+
+    let retry = app
+        .command(&["admin", "jobs", "retry", &id], &[])
+        .output()
+        .unwrap();
+    assert!(
+        retry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retry.stderr)
+    );
+    let missing = app
+        .command(&["admin", "jobs", "retry", "no-such-job"], &[])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    // Retried: it runs (and fails) again, so its attempts start over.
+    eventually("the retried job to run again", 30 * SECOND, || async {
+        let (status, attempts, _) = job_row(&app, &id).await;
+        (status != "Failed" || attempts < 3).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_whose_worker_is_sigkilled_mid_run_is_completed_by_another_worker() {
+    let mut app = TestApp::new("orphaned_job").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let mut first = app.start(Kind::Worker, &[]).await;
+    let id = enqueue_demo(&app, &web, json!({ "key": "long", "work_ms": 3000 })).await;
+
+    let holder = eventually("the first worker to start the job", 30 * SECOND, || async {
+        let (status, _, lock_by) = job_row(&app, &id).await;
+        (status == "Running").then_some(lock_by).flatten()
+    })
+    .await;
+    let _second = app.start(Kind::Worker, &[]).await;
+    first.kill();
+    let killed_at = std::time::Instant::now();
+
+    let (runs, worker) = eventually("another worker to complete it", 30 * SECOND, || async {
+        effect_runs(&app, "long").await
+    })
+    .await;
+    println!(
+        "orphaned job completed {:?} after SIGKILL",
+        killed_at.elapsed()
+    );
+    assert_eq!(runs, 1);
+    assert_ne!(worker, holder, "completed by a different worker identity");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_clocks_enqueue_each_slot_of_an_every_second_schedule_exactly_once() {
+    let mut app = TestApp::new("three_clocks").await;
+    let schedule = [("CLOCK_SCHEDULES", "every-second=* * * * * *")];
+    let mut clocks = Vec::new();
+    for _ in 0..3 {
+        clocks.push(app.start(Kind::Clock, &schedule).await);
+    }
+    // Half-way, SIGKILL whichever clock enqueued the latest slot: the others go on.
+    tokio::time::sleep(10 * SECOND).await;
+    let latest: String =
+        sqlx::query_scalar("SELECT enqueued_by FROM cron_slots ORDER BY slot_at DESC LIMIT 1")
+            .fetch_one(&app.pg)
+            .await
+            .unwrap();
+    let victim = clocks
+        .iter()
+        .position(|c| latest.starts_with(&format!("clock-{}-", c.pid())))
+        .expect("the latest slot was enqueued by one of our clocks");
+    clocks.remove(victim).kill();
+    tokio::time::sleep(10 * SECOND).await;
+    for clock in &clocks {
+        clock.terminate();
+    }
+    for clock in &mut clocks {
+        let status = clock.wait_exit(15 * SECOND).await.expect("clock exits");
+        assert!(status.success());
+    }
+
+    let (jobs, distinct, first, last): (
+        i64,
+        i64,
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+    ) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT s.slot_at), min(s.slot_at), max(s.slot_at)
+             FROM apalis.jobs j JOIN cron_slots s ON s.job_id = j.id
+             WHERE j.job_type = 'ferry.cron'",
+    )
+    .fetch_one(&app.pg)
+    .await
+    .unwrap();
+    let total_jobs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'ferry.cron'")
+            .fetch_one(&app.pg)
+            .await
+            .unwrap();
+    let by_clock: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT enqueued_by, count(*) FROM cron_slots GROUP BY enqueued_by ORDER BY 1",
+    )
+    .fetch_all(&app.pg)
+    .await
+    .unwrap();
+    let duplicated: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT idempotency_key FROM apalis.jobs
+         WHERE job_type = 'ferry.cron' GROUP BY idempotency_key HAVING count(*) > 1) d",
+    )
+    .fetch_one(&app.pg)
+    .await
+    .unwrap();
+    assert_eq!(duplicated, 0);
+    assert!(
+        by_clock.len() >= 2,
+        "a surviving clock took over: {by_clock:?}"
+    );
+    println!("{total_jobs} jobs for slots {first}..{last}; per clock: {by_clock:?}");
+    let span = (last - first).num_seconds() + 1;
+    assert!(total_jobs >= 18, "about 20 slots in 20 s, got {total_jobs}");
+    assert_eq!(total_jobs, jobs, "every job belongs to a recorded slot");
+    assert_eq!(jobs, distinct, "no slot enqueued twice");
+    assert_eq!(
+        distinct, span,
+        "no slot missed between the first and the last"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clock_started_after_downtime_catches_up_the_missed_slots_once() {
+    let mut app = TestApp::new("clock_catch_up").await;
+    let env = [
+        ("CLOCK_SCHEDULES", "every-second=* * * * * *"),
+        ("CLOCK_CATCHUP_LIMIT", "100"),
+    ];
+    let mut clock = app.start(Kind::Clock, &env).await;
+    tokio::time::sleep(3 * SECOND).await;
+    clock.terminate();
+    assert!(clock.wait_exit(15 * SECOND).await.unwrap().success());
+    tokio::time::sleep(4 * SECOND).await; // downtime: ~4 slots nobody enqueued
+    let mut clock = app.start(Kind::Clock, &env).await;
+    tokio::time::sleep(3 * SECOND).await;
+    clock.terminate();
+    assert!(clock.wait_exit(15 * SECOND).await.unwrap().success());
+
+    let slots: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT slot_at FROM cron_slots ORDER BY slot_at")
+            .fetch_all(&app.pg)
+            .await
+            .unwrap();
+    let gaps: Vec<_> = slots
+        .windows(2)
+        .filter(|w| (w[1] - w[0]).num_seconds() != 1)
+        .collect();
+    assert!(slots.len() >= 9, "{slots:?}");
+    assert!(gaps.is_empty(), "missed slots were not caught up: {gaps:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_process_type_exits_zero_on_sigterm_and_web_finishes_an_in_flight_request() {
+    let mut app = TestApp::new("graceful_shutdown").await;
+    let mut web = app.start(Kind::Web, &[]).await;
+    let mut worker = app.start(Kind::Worker, &[]).await;
+    let mut clock = app.start(Kind::Clock, &[]).await;
+
+    // A request whose body is still arriving when SIGTERM lands.
+    let body = br#"{"key":"in-flight","work_ms":0}"#;
+    let mut stream = TcpStream::connect(("127.0.0.1", web.port)).unwrap();
+    stream.set_read_timeout(Some(30 * SECOND)).unwrap();
+    write!(
+        stream,
+        "POST /api/jobs/demo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body[..10]).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    web.terminate();
+    worker.terminate();
+    clock.terminate();
+    tokio::time::sleep(SECOND).await;
+    stream.write_all(&body[10..]).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 202"),
+        "in-flight request answered: {response}"
+    );
+
+    for process in [&mut web, &mut worker, &mut clock] {
+        let status = process
+            .wait_exit(20 * SECOND)
+            .await
+            .unwrap_or_else(|| panic!("{} did not exit within the timeout", process.name));
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{} exit status; log:\n{}",
+            process.name,
+            process.log()
+        );
+    }
+    // The job accepted during the drain is durably queued.
+    let queued: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'ferry.demo'")
+            .fetch_one(&app.pg)
+            .await
+            .unwrap();
+    assert_eq!(queued, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
+    let mut app = TestApp::new("worker_hand_back").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let mut first = app.start(Kind::Worker, &[("SHUTDOWN_TIMEOUT", "1")]).await;
+    let id = enqueue_demo(&app, &web, json!({ "key": "slow", "work_ms": 8000 })).await;
+    eventually("the job to start", 30 * SECOND, || async {
+        (job_row(&app, &id).await.0 == "Running").then_some(())
+    })
+    .await;
+    first.terminate();
+    let status = first.wait_exit(20 * SECOND).await.expect("worker exits");
+    assert_eq!(status.code(), Some(0));
+    let (job_status, _, lock_by) = job_row(&app, &id).await;
+    assert_eq!(
+        (job_status.as_str(), lock_by),
+        ("Pending", None),
+        "handed back at shutdown"
+    );
+
+    let _second = app.start(Kind::Worker, &[]).await;
+    eventually("another worker to finish it", 40 * SECOND, || async {
+        effect_runs(&app, "slow").await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
+    let app = TestApp::new("bad_config").await;
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&["web"], &[("PORT", "eighty")], "PORT"),
+        (&["web"], &[("SESSION_SECRET", "short")], "SESSION_SECRET"),
+        (
+            &["worker"],
+            &[("DATABASE_URL", "mysql://nope")],
+            "DATABASE_URL",
+        ),
+        (
+            &["worker"],
+            &[("WORKER_CONCURRENCY", "0")],
+            "WORKER_CONCURRENCY",
+        ),
+        (
+            &["clock"],
+            &[("CLOCK_SCHEDULES", "tick=61 * * * *")],
+            "CLOCK_SCHEDULES",
+        ),
+        (
+            &["clock"],
+            &[("SHUTDOWN_TIMEOUT", "soon")],
+            "SHUTDOWN_TIMEOUT",
+        ),
+        (&["web"], &[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+    ];
+    for (args, env, variable) in cases {
+        let out = app.command(args, env).output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(variable), "names {variable}: {stderr}");
+    }
+    let mut missing = app.command(&["web"], &[]);
+    missing.env_remove("REDIS_URL");
+    let out = missing.output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("REDIS_URL is not set"), "{stderr}");
+    // Secrets never appear in the message.
+    let out = app
+        .command(&["web"], &[("SESSION_SECRET", "hunter2")])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(out.stderr).unwrap().contains("hunter2"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_turns_503_when_redis_stops_and_200_when_it_returns_without_a_restart() {
+    let dir = std::env::temp_dir().join(format!("ferry-test-redis-{}", uuid::Uuid::new_v4()));
+    let mut redis = ferry_dev::services::start_redis(&dir, ferry_dev::services::free_port())
+        .expect("start a private redis");
+    let mut app = TestApp::with_redis("readyz_redis", Some(redis.url.clone())).await;
+    let web = app.start(Kind::Web, &[]).await;
+    let ready = |app: &TestApp, url: String| {
+        let http = app.http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+    assert_eq!(
+        ready(&app, web.url("/readyz")).await.status(),
+        StatusCode::OK
+    );
+
+    redis.stop();
+    let down = ready(&app, web.url("/readyz")).await;
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(down.headers().contains_key(header::RETRY_AFTER));
+    assert_eq!(down.json::<Value>().await.unwrap()["redis"], "unavailable");
+    // Liveness is not readiness: the process is alive and says so.
+    assert_eq!(
+        ready(&app, web.url("/healthz")).await.status(),
+        StatusCode::OK
+    );
+
+    redis.start().expect("restart redis");
+    eventually("readyz to turn 200 again", 30 * SECOND, || {
+        let fut = ready(&app, web.url("/readyz"));
+        async move { (fut.await.status() == StatusCode::OK).then_some(()) }
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -46,6 +46,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// Process id of the running server, if it is running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Stops the server gracefully (SIGTERM, waiting up to 30 s, then SIGKILL).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -66,11 +66,15 @@ impl State {
             SlotOutcome::Enqueued(id) => Some(id.as_str()),
             SlotOutcome::AlreadyEnqueued => None,
         };
-        // Bookkeeping: also written when the job existed but the clock that pushed it
-        // died before recording the slot, so "last slot" never goes backwards.
+        // Bookkeeping: also written by a clock that lost the race (without a job id),
+        // so the slot is recorded even if the winner dies before recording it; the
+        // winner's row, carrying the job id, takes precedence whichever lands first.
         sqlx::query(
             "INSERT INTO cron_slots (schedule, slot_at, job_id, enqueued_by)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (schedule, slot_at) DO NOTHING",
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (schedule, slot_at) DO UPDATE
+               SET job_id = EXCLUDED.job_id, enqueued_by = EXCLUDED.enqueued_by
+               WHERE cron_slots.job_id IS NULL AND EXCLUDED.job_id IS NOT NULL",
         )
         .bind(schedule)
         .bind(slot)

@@ -1,0 +1,394 @@
+//! Test harness: runs the real `ferry` binary as child processes against real
+//! Postgres and Redis.
+//!
+//! Backing services: `DATABASE_URL`/`REDIS_URL` when set (CI, a developer's machine),
+//! otherwise throwaway servers started once per test binary from the installed server
+//! binaries. Isolation: every [`TestApp`] gets its own database (created from the
+//! admin URL, dropped afterwards) and its own Redis key prefix.
+//!
+//! Logs of the child processes go to `target/test-logs/<test>/<process>.log`, and also
+//! to the terminal when `TEST_LOG=1`.
+
+#![allow(dead_code)]
+
+use std::{
+    fs,
+    path::PathBuf,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use ferry_dev::services;
+use nix::{
+    sys::signal::{Signal, kill},
+    unistd::Pid,
+};
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// Path of the binary under test (built by cargo for this test target).
+pub const FERRY: &str = env!("CARGO_BIN_EXE_ferry");
+
+/// A session secret good enough for tests (every web process of a test shares it).
+pub const SESSION_SECRET: &str = "test-secret-test-secret-test-secret-test-secret-0123456789";
+
+struct Backing {
+    admin_url: String,
+    redis_url: String,
+    _servers: Vec<services::Server>,
+}
+
+static BACKING: OnceLock<Backing> = OnceLock::new();
+
+fn backing() -> &'static Backing {
+    BACKING.get_or_init(|| {
+        let database_url = std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty());
+        let redis_url = std::env::var("REDIS_URL").ok().filter(|v| !v.is_empty());
+        let dir = std::env::temp_dir().join(format!("ferry-test-services-{}", std::process::id()));
+        let mut servers = Vec::new();
+        let admin_url = database_url.unwrap_or_else(|| {
+            let pg = services::start_postgres(&dir.join("postgres"), services::free_port())
+                .expect("no DATABASE_URL, and a throwaway Postgres could not be started");
+            let url = pg.url.clone();
+            servers.push(pg);
+            url
+        });
+        let redis_url = redis_url.unwrap_or_else(|| {
+            let redis = services::start_redis(&dir.join("redis"), services::free_port())
+                .expect("no REDIS_URL, and a throwaway Redis could not be started");
+            let url = redis.url.clone();
+            servers.push(redis);
+            url
+        });
+        // Statics are never dropped: a watchdog stops our servers when this test
+        // process exits, however it exits.
+        for server in &servers {
+            if let Some(pid) = server.pid() {
+                reap_on_exit(pid);
+            }
+        }
+        Backing {
+            admin_url,
+            redis_url,
+            _servers: servers,
+        }
+    })
+}
+
+fn reap_on_exit(pid: u32) {
+    let script = format!(
+        "while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill -TERM {pid} 2>/dev/null; \
+         sleep 10; kill -KILL {pid} 2>/dev/null",
+        parent = std::process::id()
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+}
+
+use std::os::unix::process::CommandExt;
+
+/// Replaces the database name in a Postgres URL.
+fn with_database(url: &str, database: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The process types the harness can start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Web,
+    Worker,
+    Clock,
+}
+
+impl Kind {
+    fn command(self) -> &'static str {
+        match self {
+            Kind::Web => "web",
+            Kind::Worker => "worker",
+            Kind::Clock => "clock",
+        }
+    }
+}
+
+/// One running `ferry` child process.
+pub struct Process {
+    pub kind: Kind,
+    pub name: String,
+    child: Child,
+    log: PathBuf,
+    /// Bound HTTP port (web only).
+    pub port: u16,
+}
+
+impl Process {
+    /// OS process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM (does not wait).
+    pub fn terminate(&self) {
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+    }
+
+    /// Waits up to `timeout` for the process to exit.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Everything the process has logged so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Base URL of a web process.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill();
+        }
+    }
+}
+
+/// One test's Ferry deployment: its own database and Redis prefix, and the processes
+/// it started.
+pub struct TestApp {
+    pub name: String,
+    pub database: String,
+    pub database_url: String,
+    pub redis_url: String,
+    pub redis_prefix: String,
+    pub pg: PgPool,
+    pub http: reqwest::Client,
+    log_dir: PathBuf,
+    counter: usize,
+}
+
+impl TestApp {
+    /// Creates a fresh database and migrates it with `ferry migrate`.
+    pub async fn new(test: &str) -> TestApp {
+        Self::with_redis(test, None).await
+    }
+
+    /// Like [`TestApp::new`], with a Redis of the test's own (e.g. one it will stop).
+    pub async fn with_redis(test: &str, redis_url: Option<String>) -> TestApp {
+        let backing = backing();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let database = format!("ferry_test_{}", &id[..16]);
+        let mut admin = PgConnection::connect(&backing.admin_url)
+            .await
+            .expect("connect to the admin database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let database_url = with_database(&backing.admin_url, &database);
+        let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("test-logs")
+            .join(test);
+        let _ = fs::remove_dir_all(&log_dir);
+        fs::create_dir_all(&log_dir).expect("create the log dir");
+        let app = TestApp {
+            name: test.to_owned(),
+            database,
+            database_url: database_url.clone(),
+            redis_url: redis_url.unwrap_or_else(|| backing.redis_url.clone()),
+            redis_prefix: format!("test:{}:", &id[..16]),
+            pg: PgPool::connect(&database_url)
+                .await
+                .expect("connect to the test database"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            log_dir,
+            counter: 0,
+        };
+        let out = app
+            .command(&["migrate"], &[])
+            .output()
+            .expect("run ferry migrate");
+        assert!(
+            out.status.success(),
+            "ferry migrate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        app
+    }
+
+    /// The environment every process of this app gets.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", self.database_url.clone()),
+            ("REDIS_URL", self.redis_url.clone()),
+            ("REDIS_KEY_PREFIX", self.redis_prefix.clone()),
+            ("SESSION_SECRET", SESSION_SECRET.to_owned()),
+            ("PORT", "0".to_owned()),
+            ("BIND_ADDRESS", "127.0.0.1".to_owned()),
+            ("PG_POOL_SIZE", "5".to_owned()),
+            ("WEB_CONCURRENCY", "1".to_owned()),
+            ("WORKER_HEARTBEAT", "1s".to_owned()),
+            ("MISSED_HEARTBEATS", "3".to_owned()),
+            ("RETRY_BACKOFF_MIN", "100ms".to_owned()),
+            ("RETRY_BACKOFF_MAX", "1s".to_owned()),
+            ("SHUTDOWN_TIMEOUT", "10".to_owned()),
+            ("RUST_LOG", "info,ferry_state=debug".to_owned()),
+        ]
+    }
+
+    /// A `ferry` command with this app's environment (and `extra` on top).
+    pub fn command(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(FERRY);
+        command.args(args).env_clear();
+        if let Ok(path) = std::env::var("PATH") {
+            command.env("PATH", path);
+        }
+        for (key, value) in self.env() {
+            command.env(key, value);
+        }
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Starts a process of `kind`; for web, waits until it serves `/healthz`.
+    pub async fn start(&mut self, kind: Kind, extra: &[(&str, &str)]) -> Process {
+        self.counter += 1;
+        let name = format!("{}-{}", kind.command(), self.counter);
+        let log = self.log_dir.join(format!("{name}.log"));
+        let file = fs::File::create(&log).expect("create a process log");
+        let mut command = self.command(&[kind.command()], extra);
+        command
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        let child = command.spawn().expect("spawn ferry");
+        if std::env::var("TEST_LOG").as_deref() == Ok("1") {
+            let log = log.clone();
+            let name = name.clone();
+            tokio::spawn(async move { tail(name, log).await });
+        }
+        let mut process = Process {
+            kind,
+            name,
+            child,
+            log,
+            port: 0,
+        };
+        if kind == Kind::Web {
+            process.port = eventually("web to log its port", Duration::from_secs(30), || {
+                let log = process.log();
+                async move { listening_port(&log) }
+            })
+            .await;
+            let url = process.url("/healthz");
+            let http = self.http.clone();
+            eventually("web to answer /healthz", Duration::from_secs(30), || {
+                let (http, url) = (http.clone(), url.clone());
+                async move {
+                    http.get(&url)
+                        .send()
+                        .await
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                }
+            })
+            .await;
+        }
+        process
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Processes are dropped (killed) by their owners; drop the database last.
+        let admin_url = backing().admin_url.clone();
+        let database = self.database.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn listening_port(log: &str) -> Option<u16> {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|v| v["message"] == "web listening")
+        .and_then(|v| v["port"].as_u64())
+        .map(|p| p as u16)
+}
+
+async fn tail(name: String, log: PathBuf) {
+    let mut offset = 0;
+    loop {
+        if let Ok(text) = fs::read_to_string(&log) {
+            if text.len() > offset {
+                for line in text[offset..].lines() {
+                    eprintln!("{name} | {line}");
+                }
+                offset = text.len();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
