@@ -400,7 +400,8 @@ async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     let app = TestApp::new("bad_config").await;
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (&["web"], &[("PORT", "eighty")], "PORT"),
         (&["web"], &[("SESSION_SECRET", "short")], "SESSION_SECRET"),
         (

@@ -62,10 +62,9 @@ fn backing() -> &'static Backing {
         });
         // Statics are never dropped: a watchdog stops our servers when this test
         // process exits, however it exits.
-        for server in &servers {
-            if let Some(pid) = server.pid() {
-                reap_on_exit(pid);
-            }
+        if !servers.is_empty() {
+            let pids: Vec<u32> = servers.iter().filter_map(services::Server::pid).collect();
+            reap_on_exit(&pids, &dir);
         }
         Backing {
             admin_url,
@@ -75,11 +74,18 @@ fn backing() -> &'static Backing {
     })
 }
 
-fn reap_on_exit(pid: u32) {
+fn reap_on_exit(pids: &[u32], dir: &std::path::Path) {
+    let pids = pids
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
     let script = format!(
-        "while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill -TERM {pid} 2>/dev/null; \
-         sleep 10; kill -KILL {pid} 2>/dev/null",
-        parent = std::process::id()
+        "while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill -TERM {pids} 2>/dev/null; \
+         for i in $(seq 50); do kill -0 {pids} 2>/dev/null || break; sleep 0.2; done; \
+         kill -KILL {pids} 2>/dev/null; rm -rf '{dir}'",
+        parent = std::process::id(),
+        dir = dir.display()
     );
     let _ = Command::new("sh")
         .args(["-c", &script])
@@ -381,13 +387,13 @@ fn listening_port(log: &str) -> Option<u16> {
 async fn tail(name: String, log: PathBuf) {
     let mut offset = 0;
     loop {
-        if let Ok(text) = fs::read_to_string(&log) {
-            if text.len() > offset {
-                for line in text[offset..].lines() {
-                    eprintln!("{name} | {line}");
-                }
-                offset = text.len();
+        if let Ok(text) = fs::read_to_string(&log)
+            && text.len() > offset
+        {
+            for line in text[offset..].lines() {
+                eprintln!("{name} | {line}");
             }
+            offset = text.len();
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

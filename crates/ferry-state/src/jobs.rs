@@ -170,30 +170,32 @@ impl State {
 
     /// Jobs that used all their attempts, newest first.
     pub async fn dead_jobs(&self) -> Result<Vec<DeadJob>> {
-        let rows: Vec<(
-            String,
-            String,
-            i32,
-            Option<serde_json::Value>,
-            Option<DateTime<Utc>>,
-        )> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: String,
+            job_type: String,
+            attempts: i32,
+            last_result: Option<serde_json::Value>,
+            done_at: Option<DateTime<Utc>>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, job_type, attempts, last_result, done_at FROM apalis.jobs
-                 WHERE (status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed'
-                 ORDER BY done_at DESC NULLS LAST LIMIT 500",
+             WHERE (status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed'
+             ORDER BY done_at DESC NULLS LAST LIMIT 500",
         )
         .fetch_all(self.pg())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, queue, attempts, last_result, done_at)| DeadJob {
-                id,
-                queue,
-                attempts,
-                last_error: last_result.map(|v| match v.get("Err") {
+            .map(|row| DeadJob {
+                id: row.id,
+                queue: row.job_type,
+                attempts: row.attempts,
+                last_error: row.last_result.map(|v| match v.get("Err") {
                     Some(serde_json::Value::String(s)) => s.clone(),
                     _ => v.to_string(),
                 }),
-                done_at,
+                done_at: row.done_at,
             })
             .collect())
     }

@@ -106,10 +106,10 @@ fn env_name_of(rendered: &str) -> Option<String> {
     let mut commands = vec![&root];
     while let Some(command) = commands.pop() {
         for arg in command.get_arguments() {
-            if arg.get_long() == Some(long) {
-                if let Some(env) = arg.get_env() {
-                    return Some(env.to_string_lossy().into_owned());
-                }
+            if arg.get_long() == Some(long)
+                && let Some(env) = arg.get_env()
+            {
+                return Some(env.to_string_lossy().into_owned());
             }
         }
         commands.extend(command.get_subcommands());
