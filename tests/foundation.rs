@@ -452,7 +452,7 @@ async fn readyz_turns_503_when_redis_stops_and_200_when_it_returns_without_a_res
     let dir = std::env::temp_dir().join(format!("ferry-test-redis-{}", uuid::Uuid::new_v4()));
     let mut redis = ferry_dev::services::start_redis(&dir, ferry_dev::services::free_port())
         .expect("start a private redis");
-    let mut app = TestApp::with_redis("readyz_redis", Some(redis.url.clone())).await;
+    let mut app = TestApp::with_services("readyz_redis", None, Some(redis.url.clone())).await;
     let web = app.start(Kind::Web, &[]).await;
     let ready = |app: &TestApp, url: String| {
         let http = app.http.clone();
@@ -480,5 +480,83 @@ async fn readyz_turns_503_when_redis_stops_and_200_when_it_returns_without_a_res
         async move { (fut.await.status() == StatusCode::OK).then_some(()) }
     })
     .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarted() {
+    let dir = std::env::temp_dir().join(format!("ferry-test-pg-{}", uuid::Uuid::new_v4()));
+    let mut pg = ferry_dev::services::start_postgres(&dir, ferry_dev::services::free_port())
+        .expect("start a private postgres");
+    let mut app = TestApp::with_services("postgres_restart", Some(pg.url.clone()), None).await;
+    let web = app.start(Kind::Web, &[]).await;
+    let mut worker = app.start(Kind::Worker, &[]).await;
+    let mut clock = app
+        .start(
+            Kind::Clock,
+            &[("CLOCK_SCHEDULES", "every-second=* * * * * *")],
+        )
+        .await;
+    enqueue_demo(&app, &web, json!({ "key": "before" })).await;
+    eventually("the first job", 30 * SECOND, || async {
+        effect_runs(&app, "before").await
+    })
+    .await;
+
+    pg.stop();
+    let refused = app
+        .http
+        .post(web.url("/api/jobs/demo"))
+        .json(&json!({ "key": "during" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a clear 503 while Postgres is down"
+    );
+    assert!(refused.headers().contains_key(header::RETRY_AFTER));
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["error"],
+        "unavailable"
+    );
+    let ready = app.http.get(web.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::sleep(3 * SECOND).await;
+    pg.start().expect("restart postgres");
+    let restarted_at = chrono::Utc::now();
+
+    eventually("readyz to turn 200", 30 * SECOND, || async {
+        let r = app.http.get(web.url("/readyz")).send().await.ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    enqueue_demo(&app, &web, json!({ "key": "after" })).await;
+    eventually(
+        "a job enqueued after the restart to run",
+        60 * SECOND,
+        || async { effect_runs(&app, "after").await },
+    )
+    .await;
+    eventually("the clock to enqueue slots again", 30 * SECOND, || async {
+        let newest: Option<chrono::DateTime<chrono::Utc>> =
+            sqlx::query_scalar("SELECT max(slot_at) FROM cron_slots")
+                .fetch_one(&app.pg)
+                .await
+                .ok()?;
+        newest.filter(|t| *t > restarted_at).map(|_| ())
+    })
+    .await;
+    assert!(
+        worker.wait_exit(Duration::ZERO).await.is_none(),
+        "worker still running"
+    );
+    assert!(
+        clock.wait_exit(Duration::ZERO).await.is_none(),
+        "clock still running"
+    );
+    drop(app);
+    drop(pg);
     let _ = std::fs::remove_dir_all(dir);
 }

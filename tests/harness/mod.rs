@@ -206,6 +206,7 @@ impl Drop for Process {
 /// it started.
 pub struct TestApp {
     pub name: String,
+    admin_url: String,
     pub database: String,
     pub database_url: String,
     pub redis_url: String,
@@ -219,22 +220,28 @@ pub struct TestApp {
 impl TestApp {
     /// Creates a fresh database and migrates it with `ferry migrate`.
     pub async fn new(test: &str) -> TestApp {
-        Self::with_redis(test, None).await
+        Self::with_services(test, None, None).await
     }
 
-    /// Like [`TestApp::new`], with a Redis of the test's own (e.g. one it will stop).
-    pub async fn with_redis(test: &str, redis_url: Option<String>) -> TestApp {
+    /// Like [`TestApp::new`], with a Postgres (admin URL) and/or Redis of the test's own,
+    /// e.g. ones it will stop and restart.
+    pub async fn with_services(
+        test: &str,
+        postgres_url: Option<String>,
+        redis_url: Option<String>,
+    ) -> TestApp {
         let backing = backing();
+        let admin_url = postgres_url.unwrap_or_else(|| backing.admin_url.clone());
         let id = uuid::Uuid::new_v4().simple().to_string();
         let database = format!("ferry_test_{}", &id[..16]);
-        let mut admin = PgConnection::connect(&backing.admin_url)
+        let mut admin = PgConnection::connect(&admin_url)
             .await
             .expect("connect to the admin database");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
             .execute(&mut admin)
             .await
             .expect("create the test database");
-        let database_url = with_database(&backing.admin_url, &database);
+        let database_url = with_database(&admin_url, &database);
         let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("test-logs")
             .join(test);
@@ -242,6 +249,7 @@ impl TestApp {
         fs::create_dir_all(&log_dir).expect("create the log dir");
         let app = TestApp {
             name: test.to_owned(),
+            admin_url,
             database,
             database_url: database_url.clone(),
             redis_url: redis_url.unwrap_or_else(|| backing.redis_url.clone()),
@@ -355,7 +363,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Processes are dropped (killed) by their owners; drop the database last.
-        let admin_url = backing().admin_url.clone();
+        let admin_url = self.admin_url.clone();
         let database = self.database.clone();
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()

@@ -20,7 +20,10 @@ pub enum Error {
     RedisPool(#[from] deadpool_redis::PoolError),
     /// The job queue failed.
     #[error("job queue: {0}")]
-    Queue(String),
+    Queue(#[source] apalis_postgres::Error),
+    /// A job could not be handed to the queue (encoding failed).
+    #[error("job queue: {0}")]
+    QueueSend(String),
     /// Stored data could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
@@ -34,7 +37,7 @@ impl Error {
     /// (worth a 503 and a retry), rather than a bug or bad data.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::Postgres(e) => matches!(
+            Error::Postgres(e) | Error::Queue(apalis_postgres::Error::Database(e)) => matches!(
                 e,
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
             ),

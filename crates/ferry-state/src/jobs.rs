@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use apalis_core::{
-    backend::TaskSink,
+    backend::{TaskSink, TaskSinkError},
     task::{builder::TaskBuilder, task_id::TaskId},
 };
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
@@ -117,10 +117,7 @@ impl State {
             .build();
         let mut storage = PostgresStorage::<DemoJob>::new(self.pg())
             .with_config(QueueConfig::default().queue(DEMO_QUEUE));
-        storage
-            .push_task(task)
-            .await
-            .map_err(|e| Error::Queue(e.to_string()))?;
+        storage.push_task(task).await.map_err(queue_error)?;
         Ok(id.to_string())
     }
 
@@ -147,7 +144,7 @@ impl State {
         match storage.push_task(task).await {
             Ok(()) => Ok(Some(id.to_string())),
             Err(e) if is_unique_violation(&e) => Ok(None),
-            Err(e) => Err(Error::Queue(e.to_string())),
+            Err(e) => Err(queue_error(e)),
         }
     }
 
@@ -245,6 +242,14 @@ impl State {
                 count,
             })
             .collect())
+    }
+}
+
+/// Keeps the backend error (so callers can tell "Postgres is down" from a bug).
+fn queue_error(error: TaskSinkError<apalis_postgres::Error>) -> Error {
+    match error {
+        TaskSinkError::PushError(e) => Error::Queue(e),
+        other => Error::QueueSend(other.to_string()),
     }
 }
 

@@ -18,14 +18,15 @@ use actix_session::{
     config::{CookieContentSecurity, PersistentSession},
 };
 use actix_web::{
-    App, HttpServer,
+    App, HttpMessage, HttpServer,
     cookie::{Key, SameSite, time::Duration as CookieDuration},
-    dev::Server,
+    dev::{Server, Service, ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
     web,
 };
 use ferry_state::State;
 use secrecy::ExposeSecret;
-use tracing_actix_web::TracingLogger;
+use tracing_actix_web::{RequestId, TracingLogger};
 
 pub use config::Config;
 pub use error::{Error, Result};
@@ -73,6 +74,7 @@ impl Application {
                 .app_data(app_config.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
+                .wrap_fn(echo_request_id)
                 .wrap(TracingLogger::default())
                 .configure(routes::configure)
         })
@@ -102,5 +104,26 @@ impl Application {
         tracing::info!("web stopped accepting requests; closing pools");
         self.state.close().await;
         result.map_err(|e| Error::Bind(e.to_string()))
+    }
+}
+
+/// Answers every response with `X-Request-Id`, the id its log lines carry.
+fn echo_request_id<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let id = request.extensions().get::<RequestId>().copied();
+    let response = service.call(request);
+    async move {
+        let mut response = response.await?;
+        if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
+        }
+        Ok(response)
     }
 }

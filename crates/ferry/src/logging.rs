@@ -17,7 +17,12 @@ pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,sqlx=warn,apalis_postgres=warn,tokio_cron_scheduler=warn")
     });
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stdout);
+    // Span close events make one line per HTTP request (the request span carries the
+    // request id, route, status and latency) and per job run.
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .with_span_events(fmt::format::FmtSpan::CLOSE);
     match format {
         LogFormat::Json => builder
             .json()

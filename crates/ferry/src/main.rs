@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            tracing::error!(error.cause_chain = ?error, "ferry failed");
+            tracing::error!(error.cause_chain = %format!("{error:#}"), "ferry failed");
             eprintln!("ferry: {error:#}");
             ExitCode::FAILURE
         }
