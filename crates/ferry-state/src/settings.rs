@@ -45,7 +45,7 @@ fn redis_url(value: &str) -> Result<SecretString, String> {
     }
 }
 
-/// Parses a duration given in seconds (`25`) or with a unit (`500ms`, `25s`, `2m`).
+/// Parses a duration given in seconds (`25`) or with a unit (`500ms`, `25s`, `2m`, `1h`).
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
     let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
@@ -54,11 +54,12 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     };
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("`{value}` is not a duration (e.g. 25, 25s, 500ms, 2m)"))?;
+        .map_err(|_| format!("`{value}` is not a duration (e.g. 25, 25s, 500ms, 2m, 1h)"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("`{value}` has an unknown unit (use ms, s or m)")),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("`{value}` has an unknown unit (use ms, s, m or h)")),
     }
 }

@@ -15,7 +15,7 @@ use std::net::TcpListener;
 
 use actix_session::{
     SessionMiddleware,
-    config::{CookieContentSecurity, PersistentSession},
+    config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy},
 };
 use actix_web::{
     App, HttpMessage, HttpServer,
@@ -67,7 +67,11 @@ impl Application {
                 .cookie_same_site(SameSite::Lax)
                 .cookie_secure(secure_cookies)
                 .cookie_content_security(CookieContentSecurity::Signed)
-                .session_lifecycle(PersistentSession::default().session_ttl(session_ttl))
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(session_ttl)
+                        .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                )
                 .build();
             App::new()
                 .app_data(app_state.clone())
