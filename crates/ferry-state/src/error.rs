@@ -27,6 +27,12 @@ pub enum Error {
     /// Stored data could not be (de)serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
+    /// Stored data is not what it must be (a bug or tampering; never a client error).
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// Another process holds the lock on this resource right now.
+    #[error("locked by another request")]
+    Locked,
     /// A backing service did not answer in time.
     #[error("timed out: {0}")]
     Timeout(&'static str),

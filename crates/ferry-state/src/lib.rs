@@ -13,11 +13,14 @@
 //! - every Redis key it writes starts with the configured prefix, so several
 //!   deployments (or tests) can share one Redis without seeing each other.
 
+pub mod blob;
 pub mod cron;
 mod error;
 pub mod jobs;
 pub mod session;
 mod settings;
+pub mod transfer;
+pub mod tus;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 

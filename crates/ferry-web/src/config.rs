@@ -3,6 +3,7 @@
 use std::{net::IpAddr, time::Duration};
 
 use ferry_state::{Settings, parse_duration};
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -35,6 +36,24 @@ pub struct Config {
     #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 5,
           value_parser = clap::value_parser!(u16).range(1..=100))]
     pub job_max_attempts: u16,
+    /// Largest file accepted, by every upload API (e.g. 10GiB, 512MiB, 1000000).
+    #[arg(long, env = "MAX_UPLOAD_SIZE", default_value = "10GiB", value_parser = parse_size)]
+    pub max_upload_size: u64,
+    /// Lifetime of a transfer when the uploader does not say (`Max-Days`).
+    #[arg(long, env = "DEFAULT_MAX_DAYS", default_value_t = 14,
+          value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub default_max_days: u16,
+    /// Longest lifetime an uploader may ask for.
+    #[arg(long, env = "MAX_DAYS_LIMIT", default_value_t = 365,
+          value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub max_days_limit: u16,
+    /// How long an unfinished resumable upload is kept.
+    #[arg(long, env = "TUS_UPLOAD_EXPIRY", default_value = "24h", value_parser = parse_duration)]
+    pub tus_upload_expiry: Duration,
+    /// Peers whose X-Forwarded-Proto/-Host are believed (comma-separated CIDRs).
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "127.0.0.0/8,::1/128",
+          value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxies: Vec<IpNet>,
     /// Grace period for in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
@@ -56,4 +75,43 @@ fn parse_days_or_duration(value: &str) -> Result<Duration, String> {
             .map_err(|_| format!("`{value}` is not a number of days")),
         None => parse_duration(value),
     }
+}
+
+/// Parses a byte size: `1000`, `512KiB`, `10MiB`, `10GiB`, `1TiB` (also KB/MB/GB as 1000s).
+pub fn parse_size(value: &str) -> Result<u64, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}` is not a size (e.g. 10GiB, 512MiB, 1000000)"))?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        other => {
+            return Err(format!(
+                "`{other}` is not a size unit (use B, KiB, MiB, GiB, TiB)"
+            ));
+        }
+    };
+    n.checked_mul(factor)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{value}` is out of range"))
+}
+
+fn parse_cidr(value: &str) -> Result<IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{value}` is not an IP address or CIDR"))
 }

@@ -1,6 +1,9 @@
-//! Errors of the web process and how they look at the HTTP edge.
+//! Errors of the web process and how they look at the HTTP edge: a status code, a small
+//! public body (`{"error":"not_found"}`), and the full cause chain logged once.
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+
+use crate::upload::WriteError;
 
 /// Everything a web handler or start-up can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -10,7 +13,16 @@ pub enum Error {
     Bind(String),
     /// The request is malformed; the message is safe to show.
     #[error("bad request: {0}")]
-    BadRequest(&'static str),
+    BadRequest(String),
+    /// No such transfer or file (or it expired, was deleted, or is used up).
+    #[error("not found")]
+    NotFound,
+    /// The body is larger than `MAX_UPLOAD_SIZE`.
+    #[error("payload too large")]
+    TooLarge,
+    /// The Range cannot be satisfied by a file of this size.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(i64),
     /// Postgres, Redis or the session store failed.
     #[error(transparent)]
     State(#[from] ferry_state::Error),
@@ -25,10 +37,32 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: &str = "5";
 
+impl Error {
+    /// A 400 with a message for the client.
+    pub fn bad_request(message: impl Into<String>) -> Error {
+        Error::BadRequest(message.into())
+    }
+}
+
+impl From<WriteError> for Error {
+    fn from(error: WriteError) -> Error {
+        match error {
+            WriteError::TooLarge => Error::TooLarge,
+            WriteError::Client(e) => Error::BadRequest(format!("the request body broke off: {e}")),
+            WriteError::Conflict => Error::bad_request("the upload changed under this request"),
+            WriteError::ChecksumMismatch => Error::bad_request("checksum mismatch"),
+            WriteError::State(e) => Error::State(e),
+        }
+    }
+}
+
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Session(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -37,20 +71,28 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let code = match (self, status) {
-            (Error::BadRequest(msg), _) => {
-                return HttpResponse::BadRequest()
-                    .json(serde_json::json!({ "error": "bad_request", "message": msg }));
-            }
-            (_, StatusCode::SERVICE_UNAVAILABLE) => "unavailable",
-            _ => "internal",
-        };
-        // Full cause chain in the log, a small public body on the wire.
-        tracing::error!(error.cause_chain = ?self, status = status.as_u16(), "request failed");
         let mut response = HttpResponse::build(status);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header(("Retry-After", RETRY_AFTER_SECS));
-        }
-        response.json(serde_json::json!({ "error": code }))
+        let body = match self {
+            Error::BadRequest(message) => {
+                serde_json::json!({ "error": "bad_request", "message": message })
+            }
+            Error::NotFound => serde_json::json!({ "error": "not_found" }),
+            Error::TooLarge => serde_json::json!({ "error": "too_large" }),
+            Error::RangeNotSatisfiable(size) => {
+                response.insert_header(("Content-Range", format!("bytes */{size}")));
+                serde_json::json!({ "error": "range_not_satisfiable" })
+            }
+            _ => {
+                // Full cause chain in the log, a small public body on the wire.
+                tracing::error!(error.cause_chain = ?self, status = status.as_u16(), "request failed");
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    response.insert_header(("Retry-After", RETRY_AFTER_SECS));
+                    serde_json::json!({ "error": "unavailable" })
+                } else {
+                    serde_json::json!({ "error": "internal" })
+                }
+            }
+        };
+        response.json(body)
     }
 }

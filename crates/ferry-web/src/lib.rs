@@ -7,9 +7,20 @@
 //! until SIGTERM/SIGINT, drains in-flight requests for up to `SHUTDOWN_TIMEOUT`, and
 //! returns.
 
+mod archive;
 mod config;
+mod curl_api;
+mod download;
 mod error;
+mod jobs_api;
+mod names;
+mod probes;
+mod public_url;
 mod routes;
+mod session_api;
+mod share;
+mod tus;
+mod upload;
 
 use std::net::TcpListener;
 

@@ -1,144 +1,134 @@
-//! HTTP routes of the foundation: probes, the visitor's session data, job submission.
+//! Every route of the web process, in one place.
+//!
+//! The curl API's short paths (`/{name}`, `/{token}/{name}`, …) are catch-alls, so they
+//! are registered last, and each path shape is one resource that dispatches on the
+//! method: `PUT /report.zip` is an upload, `GET /{token}.zip` an archive download.
 
-use std::collections::BTreeMap;
-
-use actix_session::Session;
-use actix_web::{HttpResponse, get, post, web};
-use ferry_state::{State, jobs::DemoJob};
-use serde::Deserialize;
+use actix_multipart::Multipart;
+use actix_web::{HttpRequest, HttpResponse, web};
+use ferry_state::State;
 
 use crate::{
-    Config,
-    error::{Error, RETRY_AFTER_SECS, Result},
+    Config, curl_api,
+    download::{self, ArchiveFormat, Presentation},
+    error::{Error, Result},
+    jobs_api, probes, session_api, tus,
 };
 
-/// Session entries set through the API are stored under this prefix, apart from the
-/// entries Ferry itself keeps in the session.
-const VALUE_PREFIX: &str = "v:";
-const MAX_KEY_LEN: usize = 64;
-const MAX_VALUE_LEN: usize = 4096;
-const MAX_ENTRIES: usize = 64;
-
-/// Registers every route of the web process.
+/// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz)
-        .service(readyz)
-        .service(get_session)
-        .service(set_session_value)
-        .service(enqueue_demo_job);
+    cfg.service(probes::healthz)
+        .service(probes::readyz)
+        .service(session_api::get_session)
+        .service(session_api::set_session_value)
+        .service(jobs_api::enqueue_demo_job);
+    tus::configure(cfg);
+    cfg.service(
+        web::resource("/")
+            .route(web::post().to(post_root))
+            .route(web::get().to(index)),
+    )
+    .service(
+        web::resource("/{name}")
+            .route(web::put().to(put_one))
+            .route(web::get().to(get_one))
+            .route(web::head().to(get_one)),
+    )
+    .service(
+        web::resource("/{first}/{second}")
+            .route(web::put().to(put_two))
+            .route(web::get().to(get_two))
+            .route(web::head().to(get_two)),
+    )
+    .service(
+        web::resource("/{first}/{second}/{third}")
+            .route(web::get().to(get_three))
+            .route(web::head().to(get_three))
+            .route(web::delete().to(delete_three)),
+    );
 }
 
-/// Liveness: the process is up and serving. Never touches a backing service.
-#[get("/healthz")]
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+async fn index() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(
+        "Ferry — share files.\n\n  curl -T file.pdf <this url>\n  curl -F filedata=@a.txt -F filedata=@b.txt <this url>\n\nResumable uploads: tus 1.0 at /files/\n",
+    )
 }
 
-/// Readiness: 200 when Postgres and Redis both answer, else 503 with `Retry-After`.
-/// Checked on every call, so it turns back to 200 by itself when a service returns.
-#[get("/readyz")]
-async fn readyz(state: web::Data<State>) -> HttpResponse {
-    let (pg, redis) = tokio::join!(state.ping_postgres(), state.ping_redis());
-    let describe = |r: &ferry_state::Result<()>| match r {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            "unavailable".to_owned()
-        }
-    };
-    let body = serde_json::json!({ "postgres": describe(&pg), "redis": describe(&redis) });
-    if pg.is_ok() && redis.is_ok() {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable()
-            .insert_header(("Retry-After", RETRY_AFTER_SECS))
-            .json(body)
-    }
-}
-
-/// The visitor's session values (whatever any web process stored for them).
-#[get("/api/session")]
-async fn get_session(session: Session) -> Result<HttpResponse> {
-    let entries = session
-        .entries()
-        .iter()
-        .filter_map(|(k, v)| {
-            let key = k.strip_prefix(VALUE_PREFIX)?;
-            let value: String = serde_json::from_str(v).ok()?;
-            Some((key.to_owned(), value))
-        })
-        .collect::<BTreeMap<_, _>>();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "values": entries })))
-}
-
-#[derive(Deserialize)]
-struct SessionValue {
-    key: String,
-    value: String,
-}
-
-/// Stores one value in the visitor's session (creating the session if needed).
-#[post("/api/session")]
-async fn set_session_value(
-    session: Session,
-    body: web::Json<SessionValue>,
-) -> Result<HttpResponse> {
-    let SessionValue { key, value } = body.into_inner();
-    if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(Error::BadRequest("key must be 1 to 64 bytes"));
-    }
-    if value.len() > MAX_VALUE_LEN {
-        return Err(Error::BadRequest("value must be at most 4096 bytes"));
-    }
-    let full_key = format!("{VALUE_PREFIX}{key}");
-    let count = session
-        .entries()
-        .keys()
-        .filter(|k| k.starts_with(VALUE_PREFIX))
-        .count();
-    if count >= MAX_ENTRIES && session.get::<String>(&full_key).ok().flatten().is_none() {
-        return Err(Error::BadRequest("a session holds at most 64 values"));
-    }
-    session
-        .insert(full_key, value)
-        .map_err(|e| Error::Session(e.to_string()))?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Deserialize)]
-struct DemoJobRequest {
-    key: String,
-    #[serde(default)]
-    work_ms: u64,
-    #[serde(default)]
-    fail_attempts: u32,
-}
-
-/// Enqueues a demonstration job; answers `202` with its id once it is durably queued.
-#[post("/api/jobs/demo")]
-async fn enqueue_demo_job(
+async fn post_root(
+    request: HttpRequest,
+    multipart: Multipart,
     state: web::Data<State>,
     config: web::Data<Config>,
-    body: web::Json<DemoJobRequest>,
 ) -> Result<HttpResponse> {
-    let DemoJobRequest {
-        key,
-        work_ms,
-        fail_attempts,
-    } = body.into_inner();
-    if key.is_empty() || key.len() > 200 {
-        return Err(Error::BadRequest("key must be 1 to 200 bytes"));
+    curl_api::post_multipart(request, multipart, state, config).await
+}
+
+/// `PUT /{name}`.
+async fn put_one(
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Payload,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    curl_api::put_file(request, body, state, config, &path).await
+}
+
+/// `PUT /put/{name}`, `PUT /upload/{name}`.
+async fn put_two(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Payload,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let (first, name) = path.into_inner();
+    match first.as_str() {
+        "put" | "upload" => curl_api::put_file(request, body, state, config, &name).await,
+        _ => Err(Error::NotFound),
     }
-    if work_ms > 600_000 {
-        return Err(Error::BadRequest("work_ms must be at most 600000"));
-    }
-    let job = DemoJob {
-        key,
-        work_ms,
-        fail_attempts,
+}
+
+/// `GET /{token}.zip`, `GET /{token}.tar.gz`.
+async fn get_one(
+    request: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<State>,
+) -> Result<HttpResponse> {
+    let (token, format) = ArchiveFormat::split(&path).ok_or(Error::NotFound)?;
+    download::archive(request, state, token, format).await
+}
+
+/// `GET /{token}/{name}`.
+async fn get_two(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<State>,
+) -> Result<HttpResponse> {
+    let (token, name) = path.into_inner();
+    download::file(request, state, &token, &name, Presentation::Auto).await
+}
+
+/// `GET /get/{token}/{name}`, `GET /inline/{token}/{name}`.
+async fn get_three(
+    request: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    state: web::Data<State>,
+) -> Result<HttpResponse> {
+    let (mode, token, name) = path.into_inner();
+    let presentation = match mode.as_str() {
+        "get" | "download" => Presentation::Attachment,
+        "inline" => Presentation::Inline,
+        _ => return Err(Error::NotFound),
     };
-    let id = state
-        .enqueue_demo(job, usize::from(config.job_max_attempts))
-        .await?;
-    Ok(HttpResponse::Accepted().json(serde_json::json!({ "id": id })))
+    download::file(request, state, &token, &name, presentation).await
+}
+
+/// `DELETE /{token}/{name}/{deletion_token}`.
+async fn delete_three(
+    path: web::Path<(String, String, String)>,
+    state: web::Data<State>,
+) -> Result<HttpResponse> {
+    let (token, name, deletion_token) = path.into_inner();
+    curl_api::delete(state, &token, &name, &deletion_token).await
 }

@@ -1,0 +1,236 @@
+//! The blob store: file bytes in Postgres, as chunks, streamed in and out.
+//!
+//! Why Postgres and chunks: every web process must be able to serve every byte, with no
+//! local disk, and a file must never be half-visible. Fixed-size chunks (1 MiB — the
+//! size measured in docs/benchmarks.md) keep memory per upload or download at about one
+//! chunk, let a Range request start at the right chunk, and let a resumable upload
+//! commit what it has received chunk by chunk.
+//!
+//! The durable length of a blob is `blobs.size`: bytes `[0, size)` are committed, and
+//! `size` only moves forward in the same transaction that inserts the chunk ending
+//! there, and only if it still equals the chunk's offset. So two writers can never
+//! interleave, and a writer killed mid-chunk leaves at worst a chunk at or past `size`,
+//! which is never read and is discarded by the next write. The SHA-256 state over
+//! `[0, size)` is stored with it, so hashing survives a resume on another process.
+
+use bytes::Bytes;
+use futures::Stream;
+use sha2::{
+    Digest, Sha256,
+    digest::common::hazmat::{SerializableState, SerializedState},
+};
+use uuid::Uuid;
+
+use crate::{Error, Result, State};
+
+/// Size of a full chunk. The last chunk of a blob (and chunks written by small
+/// resumable-upload requests) may be shorter.
+pub const CHUNK_SIZE: usize = 1024 * 1024;
+
+/// Committed state of a blob.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BlobState {
+    /// Bytes committed so far.
+    pub size: i64,
+    /// Hash state over the committed bytes (while the blob is being written).
+    pub hash_state: Option<Vec<u8>>,
+    /// Final SHA-256, once the blob is finished.
+    pub sha256: Option<Vec<u8>>,
+}
+
+/// A SHA-256 computation that can be saved with the blob and resumed elsewhere.
+#[derive(Clone, Default)]
+pub struct StreamHash(Sha256);
+
+impl StreamHash {
+    /// Resumes from a saved state (or starts fresh on `None`).
+    pub fn resume(saved: Option<&[u8]>) -> Result<StreamHash> {
+        match saved {
+            None => Ok(StreamHash::default()),
+            Some(bytes) => {
+                let state = SerializedState::<Sha256>::try_from(bytes)
+                    .map_err(|_| Error::Corrupt("saved hash state has the wrong size".into()))?;
+                Sha256::deserialize(&state)
+                    .map(StreamHash)
+                    .map_err(|_| Error::Corrupt("saved hash state is invalid".into()))
+            }
+        }
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The state to save with the committed bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.0.serialize().as_slice().to_vec()
+    }
+
+    /// The digest of everything fed so far.
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+impl State {
+    /// Creates an empty blob.
+    pub async fn create_blob(&self) -> Result<Uuid> {
+        let id = Uuid::new_v4();
+        sqlx::query("INSERT INTO blobs (id) VALUES ($1)")
+            .bind(id)
+            .execute(self.pg())
+            .await?;
+        Ok(id)
+    }
+
+    /// The committed state of blob `id`.
+    pub async fn blob_state(&self, id: Uuid) -> Result<Option<BlobState>> {
+        Ok(
+            sqlx::query_as("SELECT size, hash_state, sha256 FROM blobs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pg())
+                .await?,
+        )
+    }
+
+    /// Removes chunks at or past `size` left by an interrupted or rejected write.
+    pub async fn discard_uncommitted(&self, id: Uuid, size: i64) -> Result<u64> {
+        let done = sqlx::query(r#"DELETE FROM blob_chunks WHERE blob_id = $1 AND "offset" >= $2"#)
+            .bind(id)
+            .bind(size)
+            .execute(self.pg())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Writes `data` at `offset` and commits it, atomically, iff the blob's committed
+    /// size is `offset`. Returns `false` (and writes nothing) otherwise.
+    pub async fn append_chunk(
+        &self,
+        id: Uuid,
+        offset: i64,
+        data: &[u8],
+        hash_state: &[u8],
+    ) -> Result<bool> {
+        let mut tx = self.pg().begin().await?;
+        let advanced = sqlx::query(
+            "UPDATE blobs SET size = size + $3, hash_state = $4 WHERE id = $1 AND size = $2",
+        )
+        .bind(id)
+        .bind(offset)
+        .bind(data.len() as i64)
+        .bind(hash_state)
+        .execute(&mut *tx)
+        .await?;
+        if advanced.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_chunk(&mut tx, id, offset, data).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Writes `data` at `offset` without committing it (see [`State::commit_staged`]);
+    /// used when a request's bytes must be verified before they count.
+    pub async fn stage_chunk(&self, id: Uuid, offset: i64, data: &[u8]) -> Result<()> {
+        let mut conn = self.pg().acquire().await?;
+        insert_chunk(&mut conn, id, offset, data).await
+    }
+
+    /// Commits staged bytes `[from, to)` iff the committed size is still `from`.
+    pub async fn commit_staged(
+        &self,
+        id: Uuid,
+        from: i64,
+        to: i64,
+        hash_state: &[u8],
+    ) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE blobs SET size = $3, hash_state = $4 WHERE id = $1 AND size = $2")
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .bind(hash_state)
+                .execute(self.pg())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Seals a fully written blob with its SHA-256.
+    pub async fn finish_blob(&self, id: Uuid, sha256: &[u8]) -> Result<()> {
+        sqlx::query("UPDATE blobs SET sha256 = $2, hash_state = NULL WHERE id = $1")
+            .bind(id)
+            .bind(sha256)
+            .execute(self.pg())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a blob and its chunks.
+    pub async fn delete_blob(&self, id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM blobs WHERE id = $1")
+            .bind(id)
+            .execute(self.pg())
+            .await?;
+        Ok(())
+    }
+
+    /// Streams bytes `[start, end)` of blob `id`, one chunk (at most) per item, one
+    /// query per chunk. Memory held: one chunk. The range must lie within the blob's
+    /// committed size.
+    pub fn read_blob(
+        &self,
+        id: Uuid,
+        start: i64,
+        end: i64,
+    ) -> impl Stream<Item = Result<Bytes>> + use<> {
+        let state = self.clone();
+        futures::stream::try_unfold(start, move |pos| {
+            let state = state.clone();
+            async move {
+                if pos >= end {
+                    return Ok(None);
+                }
+                let want = (end - pos).min(CHUNK_SIZE as i64) as i32;
+                let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
+                    r#"SELECT "offset", substring(data FROM ($2 - "offset" + 1)::int FOR $3)
+                       FROM blob_chunks WHERE blob_id = $1 AND "offset" <= $2
+                       ORDER BY "offset" DESC LIMIT 1"#,
+                )
+                .bind(id)
+                .bind(pos)
+                .bind(want)
+                .fetch_optional(state.pg())
+                .await?;
+                match row {
+                    Some((_, data)) if !data.is_empty() => {
+                        let next = pos + data.len() as i64;
+                        Ok(Some((Bytes::from(data), next)))
+                    }
+                    _ => Err(Error::Corrupt(format!(
+                        "blob {id} has no bytes at offset {pos}"
+                    ))),
+                }
+            }
+        })
+    }
+}
+
+async fn insert_chunk(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+    offset: i64,
+    data: &[u8],
+) -> Result<()> {
+    sqlx::query(
+        r#"INSERT INTO blob_chunks (blob_id, "offset", len, data) VALUES ($1, $2, $3, $4)"#,
+    )
+    .bind(id)
+    .bind(offset)
+    .bind(data.len() as i32)
+    .bind(data)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! The transfer.sh-compatible curl API.
+//!
+//! ```text
+//! curl -T file.pdf https://host/                      PUT /{name}      → share URL
+//! curl -F filedata=@a -F filedata=@b https://host/    POST /           → one URL per line
+//! curl -X DELETE <X-Url-Delete>                        DELETE /{token}/{name}/{deletion}
+//! ```
+//! `Max-Downloads` and `Max-Days` request headers limit the transfer. Bodies stream
+//! into the blob store; a body over `MAX_UPLOAD_SIZE` is refused with 413 from its
+//! `Content-Length` before it is read, or as soon as it grows past the limit.
+
+use actix_multipart::Multipart;
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use chrono::{Duration, Utc};
+use ferry_state::{
+    State,
+    blob::StreamHash,
+    transfer::{NewFile, Transfer},
+};
+use futures::StreamExt;
+
+use crate::{
+    Config,
+    error::{Error, Result},
+    names, public_url, share,
+    upload::{Target, write_body},
+};
+
+/// `Max-Downloads` and `Max-Days` of an upload request.
+pub struct Limits {
+    /// Download limit, if any.
+    pub max_downloads: Option<i32>,
+    /// Lifetime in days.
+    pub max_days: i32,
+}
+
+impl Limits {
+    /// Reads the limits from request headers (defaults from config; 400 on nonsense).
+    pub fn from_headers(request: &HttpRequest, config: &Config) -> Result<Limits> {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("?").trim().to_owned())
+        };
+        let max_downloads = match header("Max-Downloads") {
+            None => None,
+            Some(v) => Some(
+                v.parse::<i32>()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or_else(|| {
+                        Error::bad_request("Max-Downloads must be a whole number from 1 to 1000000")
+                    })?,
+            ),
+        };
+        let limit = i32::from(config.max_days_limit);
+        let max_days = match header("Max-Days") {
+            None => i32::from(config.default_max_days),
+            Some(v) => v
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=limit).contains(n))
+                .ok_or_else(|| {
+                    Error::bad_request(format!("Max-Days must be a whole number from 1 to {limit}"))
+                })?,
+        };
+        Ok(Limits {
+            max_downloads,
+            max_days,
+        })
+    }
+
+    fn expires_at(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + Duration::days(i64::from(self.max_days))
+    }
+}
+
+/// Refuses a body whose declared length is over the limit (or empty), before reading it.
+pub fn check_declared_length(request: &HttpRequest, max: u64, empty_is_error: bool) -> Result<()> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max => Err(Error::TooLarge),
+        Some(0) if empty_is_error => Err(Error::bad_request("the body is empty")),
+        _ => Ok(()),
+    }
+}
+
+/// `PUT /{name}` (and `/put/{name}`, `/upload/{name}`): one file, one transfer.
+pub async fn put_file(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+    raw_name: &str,
+) -> Result<HttpResponse> {
+    check_declared_length(&request, config.max_upload_size, true)?;
+    let limits = Limits::from_headers(&request, &config)?;
+    let name = names::sanitize(raw_name);
+    let file = store_file(&state, &config, name, body).await?;
+    let transfer = state
+        .create_transfer(
+            std::slice::from_ref(&file),
+            limits.expires_at(),
+            limits.max_downloads,
+        )
+        .await;
+    let transfer = match transfer {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = state.delete_blob(file.blob_id).await;
+            return Err(e.into());
+        }
+    };
+    Ok(created(&request, &config, &transfer))
+}
+
+/// `POST /` with `multipart/form-data`: every file part becomes a file of one transfer.
+pub async fn post_multipart(
+    request: HttpRequest,
+    mut multipart: Multipart,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    check_declared_length(&request, config.max_upload_size, true)?;
+    let limits = Limits::from_headers(&request, &config)?;
+    let mut files: Vec<NewFile> = Vec::new();
+    let outcome: Result<()> = async {
+        while let Some(field) = multipart.next().await {
+            let field =
+                field.map_err(|e| Error::bad_request(format!("malformed multipart body: {e}")))?;
+            let Some(filename) = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .map(str::to_owned)
+            else {
+                continue; // a plain form field, not a file
+            };
+            let taken: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+            let name = names::unique(names::sanitize(&filename), &taken);
+            let file = store_file(&state, &config, name, field).await?;
+            files.push(file);
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        for file in &files {
+            let _ = state.delete_blob(file.blob_id).await;
+        }
+        return Err(e);
+    }
+    if files.is_empty() {
+        return Err(Error::bad_request(
+            "no file parts in the form (use -F filedata=@file)",
+        ));
+    }
+    match state
+        .create_transfer(&files, limits.expires_at(), limits.max_downloads)
+        .await
+    {
+        Ok(transfer) => Ok(created(&request, &config, &transfer)),
+        Err(e) => {
+            for file in &files {
+                let _ = state.delete_blob(file.blob_id).await;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// `DELETE /{token}/{name}/{deletion_token}`: deletes the whole transfer.
+pub async fn delete(
+    state: web::Data<State>,
+    token: &str,
+    name: &str,
+    deletion_token: &str,
+) -> Result<HttpResponse> {
+    let transfer = state.find_transfer(token).await?;
+    if transfer.as_ref().is_some_and(|t| t.file(name).is_none()) {
+        return Err(Error::NotFound);
+    }
+    if state.delete_transfer(token, deletion_token).await? {
+        Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("deleted\n"))
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Streams one body into a new, sealed blob. Empty bodies are refused.
+async fn store_file<S, E>(state: &State, config: &Config, name: String, body: S) -> Result<NewFile>
+where
+    S: futures::Stream<Item = std::result::Result<bytes::Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let blob = state.create_blob().await?;
+    let target = Target {
+        state,
+        blob,
+        start: 0,
+        hash: StreamHash::default(),
+        limit: config.max_upload_size as i64,
+        checksum: None,
+        keep_partial: false,
+    };
+    let written = match write_body(target, body).await {
+        Ok(written) if written.size > 0 => written,
+        Ok(_) => {
+            state.delete_blob(blob).await?;
+            return Err(Error::bad_request(format!("`{name}` is empty")));
+        }
+        Err(e) => {
+            let _ = state.delete_blob(blob).await;
+            return Err(e.into());
+        }
+    };
+    let sha256 = written.hash.finish();
+    state.finish_blob(blob, &sha256).await?;
+    Ok(NewFile {
+        content_type: names::guess_type(&name),
+        name,
+        blob_id: blob,
+        size: written.size,
+        sha256: sha256.to_vec(),
+    })
+}
+
+/// The answer to a successful upload: URLs as text (one per line), or JSON.
+fn created(request: &HttpRequest, config: &Config, transfer: &Transfer) -> HttpResponse {
+    let base = public_url::base_url(request, config);
+    let first = transfer
+        .files
+        .first()
+        .map(|f| f.name.as_str())
+        .unwrap_or("file");
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("X-Url-Delete", share::delete_url(&base, transfer, first)));
+    if share::wants_json(request) {
+        return response.json(share::transfer_json(&base, transfer));
+    }
+    let body: String = transfer
+        .files
+        .iter()
+        .map(|f| share::file_url(&base, &transfer.token, &f.name) + "\n")
+        .collect();
+    response
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
+}

@@ -1,0 +1,195 @@
+//! File names and how files are presented to browsers.
+//!
+//! Names come from strangers. They are reduced to one safe path segment, and downloads
+//! are always sent with `X-Content-Type-Options: nosniff`, a sandboxing CSP and a
+//! `Content-Disposition` built here, so a file can never run as a page of our origin.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Longest stored file name, in bytes (the common filesystem limit).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Reduces `raw` to a safe file name: the last path segment, without control
+/// characters, never `.`/`..` or hidden-by-accident, at most 255 bytes (cut on a
+/// character boundary, keeping the extension), never empty.
+pub fn sanitize(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .map(|c| match c {
+            '"' | '<' | '>' | '|' | '?' | '*' | ':' => '_',
+            c => c,
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let name = if trimmed.is_empty() {
+        "file".to_owned()
+    } else {
+        trimmed.to_owned()
+    };
+    truncate_keeping_extension(&name, MAX_NAME_BYTES)
+}
+
+fn truncate_keeping_extension(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if name.len() - i <= 16 && i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    let mut cut = max - ext.len();
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{}", &stem[..cut], ext)
+}
+
+/// Makes `name` unique among `taken` by appending ` (2)`, ` (3)`, … before the extension.
+pub fn unique(name: String, taken: &[String]) -> String {
+    if !taken.contains(&name) {
+        return name;
+    }
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (name[..i].to_owned(), name[i..].to_owned()),
+        _ => (name.clone(), String::new()),
+    };
+    (2..)
+        .map(|n| truncate_keeping_extension(&format!("{stem} ({n}){ext}"), MAX_NAME_BYTES))
+        .find(|candidate| !taken.contains(candidate))
+        .expect("some suffix is free")
+}
+
+/// Guesses a MIME type from the name (the worker sniffs the real one later).
+pub fn guess_type(name: &str) -> String {
+    mime_guess::from_path(name)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
+        .to_owned()
+}
+
+/// Types a browser could execute or render as an active document: never inline.
+fn is_active(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.contains("html")
+        || essence.contains("xml")
+        || essence.contains("javascript")
+        || essence.contains("ecmascript")
+        || essence == "image/svg+xml"
+        || essence == "application/pdf"
+        || essence.is_empty()
+}
+
+/// The `Content-Type` to serve a stored file with: active types become
+/// `application/octet-stream` so that `inline` can never render them.
+pub fn served_type(stored: &str, inline: bool) -> String {
+    if inline && is_active(stored) {
+        "application/octet-stream".to_owned()
+    } else {
+        stored.to_owned()
+    }
+}
+
+/// Whether a file may be shown inline when asked (`/inline/…`).
+pub fn may_inline(stored: &str) -> bool {
+    !is_active(stored)
+}
+
+const RFC5987: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// `Content-Disposition` with an ASCII fallback and the exact UTF-8 name (RFC 6266).
+pub fn content_disposition(name: &str, inline: bool) -> String {
+    let kind = if inline { "inline" } else { "attachment" };
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, RFC5987)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_like_names_keep_only_their_last_segment() {
+        assert_eq!(sanitize("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize("C:\\Users\\me\\report.pdf"), "report.pdf");
+        assert_eq!(sanitize(".."), "file");
+        assert_eq!(sanitize("/"), "file");
+        assert_eq!(sanitize(".bashrc"), "bashrc");
+    }
+
+    #[test]
+    fn control_characters_and_quotes_are_removed() {
+        assert_eq!(sanitize("a\nb\u{0}c.txt"), "abc.txt");
+        assert_eq!(sanitize("say \"hi\".txt"), "say _hi_.txt");
+    }
+
+    #[test]
+    fn long_names_are_cut_to_255_bytes_keeping_the_extension() {
+        let long = format!("{}.tar.gz", "é".repeat(300));
+        let cut = sanitize(&long);
+        assert!(cut.len() <= 255, "{}", cut.len());
+        assert!(cut.ends_with(".gz"));
+        assert!(cut.starts_with('é'));
+    }
+
+    #[test]
+    fn duplicate_names_get_a_number() {
+        let taken = vec!["a.txt".to_owned(), "a (2).txt".to_owned()];
+        assert_eq!(unique("a.txt".into(), &taken), "a (3).txt");
+        assert_eq!(unique("b.txt".into(), &taken), "b.txt");
+    }
+
+    #[test]
+    fn content_disposition_has_an_ascii_fallback_and_the_utf8_name() {
+        let header = content_disposition("résumé \"1\".pdf", false);
+        assert!(
+            header.starts_with("attachment; filename=\"r_sum_ _1_.pdf\""),
+            "{header}"
+        );
+        assert!(
+            header.contains("filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22.pdf"),
+            "{header}"
+        );
+    }
+
+    #[test]
+    fn active_types_are_never_served_inline() {
+        assert_eq!(served_type("text/html", true), "application/octet-stream");
+        assert_eq!(
+            served_type("image/svg+xml", true),
+            "application/octet-stream"
+        );
+        assert_eq!(served_type("image/png", true), "image/png");
+        assert!(!may_inline("text/html; charset=utf-8"));
+    }
+}

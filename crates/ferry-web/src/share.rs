@@ -1,0 +1,79 @@
+//! How a transfer is described to its uploader: share URLs, deletion URLs, JSON.
+
+use actix_web::{HttpRequest, http::header};
+use chrono::Utc;
+use ferry_state::transfer::Transfer;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::{Value, json};
+
+/// Characters escaped in a path segment.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+/// `{base}/{token}/{name}`, the share URL of one file.
+pub fn file_url(base: &str, token: &str, name: &str) -> String {
+    format!("{base}/{token}/{}", utf8_percent_encode(name, SEGMENT))
+}
+
+/// `{base}/{token}/{name}/{deletion_token}`: DELETE it to delete the whole transfer.
+pub fn delete_url(base: &str, transfer: &Transfer, name: &str) -> String {
+    format!(
+        "{}/{}",
+        file_url(base, &transfer.token, name),
+        transfer.deletion_token
+    )
+}
+
+/// Whole days left before `transfer` expires (rounded up).
+pub fn remaining_days(transfer: &Transfer) -> i64 {
+    let seconds = (transfer.expires_at - Utc::now()).num_seconds().max(0);
+    (seconds + 86_399) / 86_400
+}
+
+/// True when the client prefers JSON (`Accept: application/json`).
+pub fn wants_json(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// The JSON description of a transfer for its uploader.
+pub fn transfer_json(base: &str, transfer: &Transfer) -> Value {
+    let first = transfer
+        .files
+        .first()
+        .map(|f| f.name.as_str())
+        .unwrap_or("file");
+    json!({
+        "token": transfer.token,
+        "url": file_url(base, &transfer.token, first),
+        "delete_url": delete_url(base, transfer, first),
+        "zip_url": format!("{base}/{}.zip", transfer.token),
+        "expires_at": transfer.expires_at,
+        "remaining_days": remaining_days(transfer),
+        "max_downloads": transfer.max_downloads,
+        "remaining_downloads": transfer.remaining_downloads(),
+        "files": transfer.files.iter().map(|f| json!({
+            "name": f.name,
+            "size": f.size,
+            "content_type": f.content_type,
+            "sha256": hex::encode(&f.sha256),
+            "url": file_url(base, &transfer.token, &f.name),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,567 @@
+//! tus 1.0 resumable uploads at `/files/`: core protocol plus creation,
+//! creation-with-upload, expiration, checksum (`sha1`, `sha256`) and termination.
+//!
+//! No state lives in the process: an upload's offset is its blob's committed size in
+//! Postgres, and PATCHes on one upload are serialised by a Redis lock every web process
+//! sees (see `ferry_state::tus`). An upload started through one process continues
+//! through any other, and bytes acknowledged with an `Upload-Offset` are durable.
+//!
+//! When the last byte arrives the upload becomes a transfer with one file; the share
+//! URL comes back in `X-Share-Url` (and `X-Url-Delete`) on that PATCH, on HEAD, and in
+//! `GET /files/{id}` as JSON.
+
+use std::time::Duration;
+
+use actix_web::{
+    HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError,
+    http::{StatusCode, header},
+    web,
+};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use ferry_state::{
+    State,
+    blob::StreamHash,
+    transfer::Transfer,
+    tus::{NewUpload, Upload},
+};
+use sha1::Digest as _;
+
+use crate::{
+    Config,
+    error::RETRY_AFTER_SECS,
+    names, public_url, share,
+    upload::{Checksum, Target, WriteError, write_body},
+};
+
+const VERSION: &str = "1.0.0";
+const EXTENSIONS: &str = "creation,creation-with-upload,expiration,checksum,termination";
+const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+/// Lock TTL; refreshed every third of it while a PATCH runs.
+const LOCK_TTL_MS: u64 = 10_000;
+/// How long a PATCH waits for another PATCH on the same upload to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(15);
+
+/// Registers the tus routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(["/files", "/files/"])
+            .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/files/{id}")
+            .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+            .route(web::head().to(head))
+            .route(web::get().to(status))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(terminate)),
+    );
+}
+
+/// A tus-flavoured error response (always with `Tus-Resumable`).
+#[derive(Debug, thiserror::Error)]
+enum TusError {
+    #[error("Tus-Resumable 1.0.0 is required")]
+    Version,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("upload not found")]
+    NotFound,
+    #[error("Upload-Offset does not match the upload's offset")]
+    Conflict,
+    #[error("PATCH needs Content-Type: application/offset+octet-stream")]
+    ContentType,
+    #[error("upload exceeds the allowed size")]
+    TooLarge,
+    #[error("checksum mismatch")]
+    ChecksumMismatch,
+    #[error("upload is busy with another request")]
+    Locked,
+    #[error(transparent)]
+    State(#[from] ferry_state::Error),
+}
+
+impl From<WriteError> for TusError {
+    fn from(error: WriteError) -> TusError {
+        match error {
+            WriteError::TooLarge => TusError::TooLarge,
+            WriteError::Client(e) => TusError::BadRequest(format!("request body broke off: {e}")),
+            WriteError::Conflict => TusError::Conflict,
+            WriteError::ChecksumMismatch => TusError::ChecksumMismatch,
+            WriteError::State(e) => TusError::State(e),
+        }
+    }
+}
+
+impl ResponseError for TusError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            TusError::Version => StatusCode::PRECONDITION_FAILED,
+            TusError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            TusError::NotFound => StatusCode::NOT_FOUND,
+            TusError::Conflict => StatusCode::CONFLICT,
+            TusError::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            TusError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            TusError::ChecksumMismatch => StatusCode::from_u16(460).expect("460 is a valid status"),
+            TusError::Locked => StatusCode::LOCKED,
+            TusError::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            TusError::State(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let mut response = HttpResponse::build(status);
+        response.insert_header(("Tus-Resumable", VERSION));
+        match self {
+            TusError::Version => {
+                response.insert_header(("Tus-Version", VERSION));
+            }
+            TusError::Locked => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            TusError::State(e) => {
+                tracing::error!(error.cause_chain = ?e, status = status.as_u16(), "tus request failed");
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    response.insert_header(("Retry-After", RETRY_AFTER_SECS));
+                }
+                return response.content_type("text/plain; charset=utf-8").body(
+                    if status == StatusCode::SERVICE_UNAVAILABLE {
+                        "unavailable\n"
+                    } else {
+                        "internal error\n"
+                    },
+                );
+            }
+            _ => {}
+        }
+        response
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("{self}\n"))
+    }
+}
+
+type TusResult = Result<HttpResponse, TusError>;
+
+fn require_version(request: &HttpRequest) -> Result<(), TusError> {
+    match request
+        .headers()
+        .get("Tus-Resumable")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(VERSION) => Ok(()),
+        _ => Err(TusError::Version),
+    }
+}
+
+fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+fn http_date(time: DateTime<Utc>) -> String {
+    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn tus_response(status: StatusCode) -> HttpResponseBuilder {
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header(("Tus-Resumable", VERSION))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    response
+}
+
+/// `OPTIONS`: what this server supports.
+async fn options(config: web::Data<Config>) -> HttpResponse {
+    tus_response(StatusCode::NO_CONTENT)
+        .insert_header(("Tus-Version", VERSION))
+        .insert_header(("Tus-Extension", EXTENSIONS))
+        .insert_header(("Tus-Max-Size", config.max_upload_size.to_string()))
+        .insert_header(("Tus-Checksum-Algorithm", "sha1,sha256"))
+        .finish()
+}
+
+/// The parsed `Upload-Metadata` header.
+struct Metadata {
+    raw: Option<String>,
+    filename: String,
+    filetype: Option<String>,
+    max_downloads: Option<i32>,
+    max_days: Option<i32>,
+}
+
+fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
+    let mut metadata = Metadata {
+        raw: raw.map(str::to_owned),
+        filename: "file".to_owned(),
+        filetype: None,
+        max_downloads: None,
+        max_days: None,
+    };
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        return Ok(metadata);
+    };
+    if raw.len() > 4096 {
+        return Err(TusError::BadRequest("Upload-Metadata is too long".into()));
+    }
+    for pair in raw.split(',') {
+        let mut parts = pair.trim().splitn(2, ' ');
+        let key = parts.next().unwrap_or_default();
+        let value = match parts.next() {
+            Some(encoded) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.trim())
+                    .map_err(|_| {
+                        TusError::BadRequest(format!(
+                            "Upload-Metadata value of `{key}` is not base64"
+                        ))
+                    })?;
+                String::from_utf8(bytes).map_err(|_| {
+                    TusError::BadRequest(format!("Upload-Metadata value of `{key}` is not UTF-8"))
+                })?
+            }
+            None => String::new(),
+        };
+        let number = |what: &str| {
+            value
+                .trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    TusError::BadRequest(format!(
+                        "Upload-Metadata `{what}` must be a positive number"
+                    ))
+                })
+        };
+        match key {
+            "filename" | "name" => metadata.filename = names::sanitize(&value),
+            "filetype" | "type" => {
+                metadata.filetype = Some(value)
+                    .filter(|v| v.len() < 200 && v.contains('/') && !v.contains(['\r', '\n']))
+            }
+            "max_downloads" | "max-downloads" => {
+                metadata.max_downloads = Some(number("max_downloads")?)
+            }
+            "max_days" | "max-days" => metadata.max_days = Some(number("max_days")?),
+            _ => {}
+        }
+    }
+    Ok(metadata)
+}
+
+fn parse_checksum(request: &HttpRequest) -> Result<Option<Checksum>, TusError> {
+    let Some(value) = header(request, "Upload-Checksum") else {
+        return Ok(None);
+    };
+    let (algorithm, encoded) = value.split_once(' ').ok_or_else(|| {
+        TusError::BadRequest("Upload-Checksum must be `algorithm base64digest`".into())
+    })?;
+    let expected = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| TusError::BadRequest("Upload-Checksum digest is not base64".into()))?;
+    match algorithm {
+        "sha1" => Ok(Some(Checksum::Sha1(sha1::Sha1::new(), expected))),
+        "sha256" => Ok(Some(Checksum::Sha256(sha2::Sha256::new(), expected))),
+        _ => Err(TusError::BadRequest(format!(
+            "checksum algorithm `{algorithm}` is not supported (sha1, sha256)"
+        ))),
+    }
+}
+
+/// `POST /files/`: creates an upload, optionally with its first bytes.
+async fn create(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> TusResult {
+    require_version(&request)?;
+    if header(&request, "Upload-Defer-Length").is_some() {
+        return Err(TusError::BadRequest(
+            "Upload-Defer-Length is not supported; send Upload-Length".into(),
+        ));
+    }
+    let length: i64 = header(&request, "Upload-Length")
+        .ok_or_else(|| TusError::BadRequest("Upload-Length is required".into()))?
+        .parse()
+        .ok()
+        .filter(|n: &i64| *n >= 0)
+        .ok_or_else(|| {
+            TusError::BadRequest("Upload-Length must be a non-negative integer".into())
+        })?;
+    if length as u64 > config.max_upload_size {
+        return Err(TusError::TooLarge);
+    }
+    if length == 0 {
+        return Err(TusError::BadRequest("empty files cannot be shared".into()));
+    }
+    let metadata = parse_metadata(header(&request, "Upload-Metadata"))?;
+    let limit = i32::from(config.max_days_limit);
+    let max_days = metadata
+        .max_days
+        .unwrap_or(i32::from(config.default_max_days));
+    if max_days > limit {
+        return Err(TusError::BadRequest(format!(
+            "max_days must be at most {limit}"
+        )));
+    }
+    let content_type = metadata
+        .filetype
+        .clone()
+        .unwrap_or_else(|| names::guess_type(&metadata.filename));
+    let expires_at = Utc::now()
+        + chrono::Duration::from_std(config.tus_upload_expiry)
+            .unwrap_or(chrono::Duration::hours(24));
+    let upload = state
+        .create_upload(&NewUpload {
+            length,
+            metadata: metadata.raw,
+            filename: metadata.filename,
+            content_type,
+            max_downloads: metadata.max_downloads,
+            max_days,
+            expires_at,
+        })
+        .await?;
+    let base = public_url::base_url(&request, &config);
+    let location = format!("{base}/files/{}", upload.id);
+
+    let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
+    let (offset, transfer) = if with_body {
+        let checksum = parse_checksum(&request)?;
+        write_locked(&state, &upload, 0, checksum, body).await?
+    } else {
+        (0, None)
+    };
+    let mut response = tus_response(StatusCode::CREATED);
+    response
+        .insert_header((header::LOCATION, location))
+        .insert_header(("Upload-Expires", http_date(upload.expires_at)))
+        .insert_header(("Upload-Offset", offset.to_string()));
+    if let Some(transfer) = transfer {
+        share_headers(&mut response, &base, &transfer);
+    }
+    Ok(response.finish())
+}
+
+/// `HEAD /files/{id}`: the upload's offset (and share URL once complete).
+async fn head(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> TusResult {
+    require_version(&request)?;
+    let upload = state.find_upload(&id).await?.ok_or(TusError::NotFound)?;
+    let mut response = tus_response(StatusCode::OK);
+    response
+        .insert_header(("Upload-Offset", upload.offset.to_string()))
+        .insert_header(("Upload-Length", upload.length.to_string()));
+    if let Some(raw) = &upload.metadata {
+        response.insert_header(("Upload-Metadata", raw.as_str()));
+    }
+    if upload.transfer_token.is_none() {
+        response.insert_header(("Upload-Expires", http_date(upload.expires_at)));
+    }
+    if let Some(token) = &upload.transfer_token
+        && let Some(transfer) = state.find_transfer(token).await?
+    {
+        share_headers(
+            &mut response,
+            &public_url::base_url(&request, &config),
+            &transfer,
+        );
+    }
+    Ok(response.finish())
+}
+
+/// `GET /files/{id}`: the upload as JSON (Ferry's own addition, not part of tus).
+async fn status(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> TusResult {
+    let upload = state.find_upload(&id).await?.ok_or(TusError::NotFound)?;
+    let base = public_url::base_url(&request, &config);
+    let transfer = match &upload.transfer_token {
+        Some(token) => state.find_transfer(token).await?,
+        None => None,
+    };
+    Ok(tus_response(StatusCode::OK).json(serde_json::json!({
+        "id": upload.id,
+        "offset": upload.offset,
+        "length": upload.length,
+        "complete": upload.transfer_token.is_some(),
+        "filename": upload.filename,
+        "expires_at": upload.expires_at,
+        "transfer": transfer.map(|t| share::transfer_json(&base, &t)),
+    })))
+}
+
+/// `PATCH /files/{id}`: appends bytes at `Upload-Offset`.
+async fn patch(
+    request: HttpRequest,
+    id: web::Path<String>,
+    body: web::Payload,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> TusResult {
+    require_version(&request)?;
+    if header(&request, "Content-Type") != Some(OFFSET_OCTET_STREAM) {
+        return Err(TusError::ContentType);
+    }
+    let offset: i64 = header(&request, "Upload-Offset")
+        .and_then(|v| v.parse().ok())
+        .filter(|n: &i64| *n >= 0)
+        .ok_or_else(|| {
+            TusError::BadRequest("Upload-Offset must be a non-negative integer".into())
+        })?;
+    let checksum = parse_checksum(&request)?;
+    let upload = state.find_upload(&id).await?.ok_or(TusError::NotFound)?;
+    if offset != upload.offset {
+        return Err(TusError::Conflict);
+    }
+    let (new_offset, transfer) = write_locked(&state, &upload, offset, checksum, body).await?;
+    let mut response = tus_response(StatusCode::NO_CONTENT);
+    response.insert_header(("Upload-Offset", new_offset.to_string()));
+    match transfer {
+        Some(transfer) => share_headers(
+            &mut response,
+            &public_url::base_url(&request, &config),
+            &transfer,
+        ),
+        None => {
+            response.insert_header(("Upload-Expires", http_date(upload.expires_at)));
+        }
+    }
+    Ok(response.finish())
+}
+
+/// `DELETE /files/{id}`: termination.
+async fn terminate(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<State>,
+) -> TusResult {
+    require_version(&request)?;
+    let holder = lock_holder();
+    lock(&state, &id, &holder).await?;
+    let existed = state.terminate_upload(&id).await;
+    let _ = state.unlock_upload(&id, &holder).await;
+    if existed? {
+        Ok(tus_response(StatusCode::NO_CONTENT).finish())
+    } else {
+        Err(TusError::NotFound)
+    }
+}
+
+/// Under the upload's lock: re-checks the offset, writes the body, and completes the
+/// upload when its last byte is in. Returns the new offset and, if complete, the transfer.
+async fn write_locked(
+    state: &State,
+    upload: &Upload,
+    offset: i64,
+    checksum: Option<Checksum>,
+    body: web::Payload,
+) -> Result<(i64, Option<Transfer>), TusError> {
+    let holder = lock_holder();
+    lock(state, &upload.id, &holder).await?;
+    let refresher = {
+        let (state, id, holder) = (state.clone(), upload.id.clone(), holder.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(LOCK_TTL_MS / 3));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if !matches!(
+                    state.refresh_upload_lock(&id, &holder, LOCK_TTL_MS).await,
+                    Ok(true)
+                ) {
+                    tracing::warn!(upload = %id, "lost the upload lock during a PATCH");
+                }
+            }
+        })
+    };
+    let result = write_under_lock(state, upload, offset, checksum, body).await;
+    refresher.abort();
+    if let Err(e) = state.unlock_upload(&upload.id, &holder).await {
+        tracing::warn!(upload = %upload.id, error = %e, "could not release the upload lock; it will expire");
+    }
+    result
+}
+
+async fn write_under_lock(
+    state: &State,
+    upload: &Upload,
+    offset: i64,
+    checksum: Option<Checksum>,
+    body: web::Payload,
+) -> Result<(i64, Option<Transfer>), TusError> {
+    // Another PATCH may have finished while we waited for the lock.
+    let current = state
+        .find_upload(&upload.id)
+        .await?
+        .ok_or(TusError::NotFound)?;
+    if current.offset != offset {
+        return Err(TusError::Conflict);
+    }
+    if current.offset < current.length {
+        state
+            .discard_uncommitted(current.blob_id, current.offset)
+            .await?;
+        let target = Target {
+            state,
+            blob: current.blob_id,
+            start: current.offset,
+            hash: StreamHash::resume(current.hash_state.as_deref())?,
+            limit: current.length,
+            checksum,
+            keep_partial: true,
+        };
+        let written = write_body(target, body).await?;
+        if written.size < current.length {
+            return Ok((written.size, None));
+        }
+        let sha256 = written.hash.finish();
+        let transfer = state.complete_upload(&current.id, &sha256).await?;
+        return Ok((written.size, Some(transfer)));
+    }
+    // All bytes are in but the upload was not turned into a transfer yet (its writer
+    // died in between), or it already was (a retried final PATCH): complete_upload is
+    // idempotent and returns the same transfer either way.
+    let sha256 = StreamHash::resume(current.hash_state.as_deref())?.finish();
+    let transfer = state.complete_upload(&current.id, &sha256).await?;
+    Ok((current.length, Some(transfer)))
+}
+
+async fn lock(state: &State, id: &str, holder: &str) -> Result<(), TusError> {
+    match state.lock_upload(id, holder, LOCK_TTL_MS, LOCK_WAIT).await {
+        Ok(()) => Ok(()),
+        Err(ferry_state::Error::Locked) => Err(TusError::Locked),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn lock_holder() -> String {
+    format!("{}:{}", std::process::id(), uuid::Uuid::new_v4())
+}
+
+fn share_headers(response: &mut HttpResponseBuilder, base: &str, transfer: &Transfer) {
+    if let Some(file) = transfer.files.first() {
+        response
+            .insert_header((
+                "X-Share-Url",
+                share::file_url(base, &transfer.token, &file.name),
+            ))
+            .insert_header((
+                "X-Url-Delete",
+                share::delete_url(base, transfer, &file.name),
+            ));
+    }
+}
