@@ -342,8 +342,8 @@ mod tests {
     #[test]
     fn pax_records_count_their_own_length() {
         let r = pax_record("path", "x");
-        assert_eq!(String::from_utf8(r.clone()).unwrap(), "11 path=x\n");
-        assert_eq!(r.len(), 11);
+        assert_eq!(String::from_utf8(r.clone()).unwrap(), "9 path=x\n");
+        assert_eq!(r.len(), 9);
         let long = "é".repeat(60);
         let r = pax_record("path", &long);
         let text = String::from_utf8(r.clone()).unwrap();

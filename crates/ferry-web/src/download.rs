@@ -89,8 +89,7 @@ pub async fn file(
     }
     let length = (end - start) as u64;
     if request.method() == Method::HEAD {
-        response.no_chunking(length);
-        return Ok(response.finish());
+        return Ok(head_response(response, length));
     }
     let body = state
         .read_blob(file.blob_id, start, end)
@@ -130,7 +129,7 @@ pub async fn archive(
                 ))
                 .no_chunking(plan.len());
             if request.method() == Method::HEAD {
-                return Ok(response.finish());
+                return Ok(head_response(response, plan.len()));
             }
             Ok(response
                 .streaming(archive::zip_stream(state, files, plan).map_err(log_stream_error)))
@@ -171,6 +170,15 @@ impl ArchiveFormat {
                 .map(|token| (token, ArchiveFormat::TarGz))
         }
     }
+}
+
+/// A HEAD answer that announces the `Content-Length` a GET would send (actix writes
+/// the length of the body it is given, so give it a sized, empty body).
+fn head_response(mut response: HttpResponseBuilder, length: u64) -> HttpResponse {
+    response.body(actix_web::body::SizedStream::new(
+        length,
+        futures::stream::empty::<Result<bytes::Bytes, actix_web::Error>>(),
+    ))
 }
 
 fn common_headers(response: &mut HttpResponseBuilder, transfer: &Transfer, remaining: Option<i32>) {

@@ -136,9 +136,13 @@ impl ResponseError for TusError {
             }
             _ => {}
         }
-        response
+        let mut response = response
             .content_type("text/plain; charset=utf-8")
-            .body(format!("{self}\n"))
+            .body(format!("{self}\n"));
+        if matches!(self, TusError::ChecksumMismatch) {
+            response.head_mut().reason = Some("Checksum Mismatch");
+        }
+        response
     }
 }
 
