@@ -70,10 +70,7 @@ pub async fn file(
     let mut response = HttpResponse::build(status);
     common_headers(&mut response, &transfer, remaining);
     response
-        .insert_header((
-            header::CONTENT_TYPE,
-            names::served_type(&file.content_type, inline),
-        ))
+        .insert_header((header::CONTENT_TYPE, names::served_type(&file.content_type)))
         .insert_header((
             header::CONTENT_DISPOSITION,
             names::content_disposition(&file.name, inline),

@@ -86,10 +86,11 @@ fn is_active(content_type: &str) -> bool {
         || essence.is_empty()
 }
 
-/// The `Content-Type` to serve a stored file with: active types become
-/// `application/octet-stream` so that `inline` can never render them.
-pub fn served_type(stored: &str, inline: bool) -> String {
-    if inline && is_active(stored) {
+/// The `Content-Type` to serve a stored file with: active types (HTML, SVG, XML,
+/// scripts, PDF) always become `application/octet-stream`, so no browser renders them
+/// as a document of our origin, whatever the URL or disposition.
+pub fn served_type(stored: &str) -> String {
+    if is_active(stored) {
         "application/octet-stream".to_owned()
     } else {
         stored.to_owned()
@@ -184,12 +185,9 @@ mod tests {
 
     #[test]
     fn active_types_are_never_served_inline() {
-        assert_eq!(served_type("text/html", true), "application/octet-stream");
-        assert_eq!(
-            served_type("image/svg+xml", true),
-            "application/octet-stream"
-        );
-        assert_eq!(served_type("image/png", true), "image/png");
+        assert_eq!(served_type("text/html"), "application/octet-stream");
+        assert_eq!(served_type("image/svg+xml"), "application/octet-stream");
+        assert_eq!(served_type("image/png"), "image/png");
         assert!(!may_inline("text/html; charset=utf-8"));
     }
 }

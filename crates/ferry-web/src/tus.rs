@@ -431,6 +431,10 @@ async fn patch(
     if offset != upload.offset {
         return Err(TusError::Conflict);
     }
+    let declared = header(&request, "Content-Length").and_then(|v| v.parse::<i64>().ok());
+    if declared.is_some_and(|n| offset + n > upload.length) {
+        return Err(TusError::TooLarge);
+    }
     let (new_offset, transfer) = write_locked(&state, &upload, offset, checksum, body).await?;
     let mut response = tus_response(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", new_offset.to_string()));

@@ -1,0 +1,1023 @@
+//! Black-box tests of the data path: the chunked blob store, the curl API, downloads
+//! and tus, through two web processes of the real binary on real Postgres and Redis.
+
+mod harness;
+
+use std::{process::Command, time::Duration, time::Instant};
+
+use base64::Engine;
+use bytes::Bytes;
+use harness::{Kind, Process, TestApp, eventually};
+use reqwest::{Response, StatusCode, header};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const MIB: usize = 1024 * 1024;
+const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
+const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
+
+/// Deterministic incompressible bytes.
+fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+async fn put(
+    app: &TestApp,
+    web: &Process,
+    name: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> Response {
+    let mut request = app.http.put(web.url(&format!("/{name}"))).body(body);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    request.send().await.unwrap()
+}
+
+/// Uploads with PUT and returns (token, share URL path).
+async fn share(
+    app: &TestApp,
+    web: &Process,
+    name: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (String, String) {
+    let response = put(app, web, name, body, headers).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let url = response.text().await.unwrap().trim().to_owned();
+    let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap();
+    let token = path.split('/').nth(1).unwrap().to_owned();
+    (token, path)
+}
+
+async fn get(app: &TestApp, web: &Process, path: &str) -> Response {
+    app.http.get(web.url(path)).send().await.unwrap()
+}
+
+fn header_of(response: &Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&app.pg)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_through_another() {
+    let mut app = TestApp::new("upload_a_download_b").await;
+    let a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(5 * MIB + 1234, 1);
+
+    let response = put(
+        &app,
+        &a,
+        "report.pdf",
+        data.clone(),
+        &[("Max-Downloads", "3"), ("Max-Days", "2")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let delete_url = header_of(&response, "X-Url-Delete");
+    let url = response.text().await.unwrap();
+    assert!(url.ends_with("/report.pdf\n"), "{url}");
+    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    assert!(
+        delete_url.starts_with(&url.trim().to_owned()),
+        "{delete_url}"
+    );
+    let token = path.split('/').nth(1).unwrap();
+    assert!(token.len() >= 22, "128-bit token: {token}");
+
+    let head = app.http.head(b.url(&path)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(header_of(&head, "content-length"), data.len().to_string());
+    assert_eq!(
+        header_of(&head, "content-type"),
+        "application/octet-stream",
+        "PDF is active content"
+    );
+    assert_eq!(
+        header_of(&head, "x-remaining-downloads"),
+        "3",
+        "HEAD does not count"
+    );
+    assert_eq!(header_of(&head, "x-remaining-days"), "2");
+
+    let download = get(&app, &b, &path).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(header_of(&download, "x-content-type-options"), "nosniff");
+    assert_eq!(header_of(&download, "x-remaining-downloads"), "2");
+    assert!(
+        header_of(&download, "content-disposition").starts_with("attachment"),
+        "PDF is never inline"
+    );
+    assert_eq!(
+        header_of(&download, "content-type"),
+        "application/octet-stream",
+        "nor rendered"
+    );
+    assert_eq!(sha(&download.bytes().await.unwrap()), sha(&data));
+
+    let forced = get(&app, &a, &format!("/get{path}")).await;
+    assert!(
+        header_of(&forced, "content-disposition")
+            .starts_with("attachment; filename=\"report.pdf\"")
+    );
+    assert_eq!(sha(&forced.bytes().await.unwrap()), sha(&data));
+
+    let json = app
+        .http
+        .put(a.url("/data.bin"))
+        .header(header::ACCEPT, "application/json")
+        .body(b"json please".to_vec())
+        .send()
+        .await
+        .unwrap();
+    let json: Value = json.json().await.unwrap();
+    assert_eq!(json["files"][0]["sha256"], sha(b"json please"));
+    assert_eq!(json["files"][0]["size"], 11);
+    assert!(
+        json["delete_url"]
+            .as_str()
+            .unwrap()
+            .contains(json["token"].as_str().unwrap())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() {
+    let mut app = TestApp::new("multipart_archives").await;
+    let a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    let big = random_bytes(2 * MIB + 77, 2);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"alpha".to_vec()).file_name("a.txt"),
+        )
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(big.clone()).file_name("big.bin"),
+        )
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"again".to_vec()).file_name("a.txt"),
+        );
+    let response = app
+        .http
+        .post(a.url("/"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    let urls: Vec<&str> = body.lines().collect();
+    assert_eq!(urls.len(), 3, "{body}");
+    assert!(
+        urls[2].ends_with("/a%20(2).txt"),
+        "duplicate names get a number: {body}"
+    );
+    let token = urls[0].split('/').nth(3).unwrap().to_owned();
+    assert!(urls.iter().all(|u| u.contains(&token)), "one transfer");
+
+    let dir = std::env::temp_dir().join(format!("ferry-archive-{token}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let zip = get(&app, &b, &format!("/{token}.zip")).await;
+    assert_eq!(zip.status(), StatusCode::OK);
+    let declared: usize = header_of(&zip, "content-length").parse().unwrap();
+    let zip = zip.bytes().await.unwrap();
+    assert_eq!(declared, zip.len(), "exact Content-Length");
+    std::fs::write(dir.join("t.zip"), &zip).unwrap();
+    let tgz = get(&app, &b, &format!("/{token}.tar.gz"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    std::fs::write(dir.join("t.tar.gz"), &tgz).unwrap();
+    let listing = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys,zipfile,tarfile,hashlib\n\
+             z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None\n\
+             print(sorted((i.filename, hashlib.sha256(z.read(i)).hexdigest()) for i in z.infolist()))\n\
+             t=tarfile.open(sys.argv[2])\n\
+             print(sorted((m.name, hashlib.sha256(t.extractfile(m).read()).hexdigest()) for m in t.getmembers()))",
+        )
+        .arg(dir.join("t.zip"))
+        .arg(dir.join("t.tar.gz"))
+        .output()
+        .expect("python3 is installed");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        listing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
+    let listing = String::from_utf8(listing.stdout).unwrap();
+    let expected = format!(
+        "[('a (2).txt', '{}'), ('a.txt', '{}'), ('big.bin', '{}')]",
+        sha(b"again"),
+        sha(b"alpha"),
+        sha(&big)
+    );
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(
+        lines,
+        vec![expected.as_str(), expected.as_str()],
+        "zip and tar.gz hold every file"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn range_requests_are_served_from_the_right_chunk() {
+    let mut app = TestApp::new("ranges").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(3 * MIB + MIB / 2, 3);
+    let (_, path) = share(&app, &web, "video.mp4", data.clone(), &[]).await;
+
+    for (range, start, end) in [
+        ("bytes=0-9", 0, 10),
+        ("bytes=1048570-1048600", 1_048_570, 1_048_601),
+        ("bytes=3145728-", 3 * MIB, data.len()),
+        ("bytes=-100", data.len() - 100, data.len()),
+        ("bytes=100-99999999", 100, data.len()),
+    ] {
+        let response = app
+            .http
+            .get(web.url(&path))
+            .header(header::RANGE, range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(
+            header_of(&response, "content-range"),
+            format!("bytes {start}-{}/{}", end - 1, data.len())
+        );
+        assert_eq!(
+            response.bytes().await.unwrap().as_ref(),
+            &data[start..end],
+            "{range}"
+        );
+    }
+    let unsatisfiable = app
+        .http
+        .get(web.url(&path))
+        .header(header::RANGE, format!("bytes={}-", data.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsatisfiable.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        header_of(&unsatisfiable, "content-range"),
+        format!("bytes */{}", data.len())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_processes_exactly_one_succeeds()
+ {
+    let mut app = TestApp::new("download_limit").await;
+    let a = app.start(Kind::Web, &[("PG_POOL_SIZE", "10")]).await;
+    let b = app.start(Kind::Web, &[("PG_POOL_SIZE", "10")]).await;
+    let data = random_bytes(100_000, 4);
+    let (_, path) = share(
+        &app,
+        &a,
+        "once.bin",
+        data.clone(),
+        &[("Max-Downloads", "1")],
+    )
+    .await;
+    for _ in 0..3 {
+        let head = app.http.head(b.url(&path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "HEAD never counts");
+    }
+
+    let mut requests = Vec::new();
+    for i in 0..100 {
+        let url = if i % 2 == 0 {
+            a.url(&path)
+        } else {
+            b.url(&path)
+        };
+        let http = app.http.clone();
+        requests.push(tokio::spawn(async move {
+            let response = http.get(url).send().await.unwrap();
+            let status = response.status();
+            (status, response.bytes().await.unwrap())
+        }));
+    }
+    let mut ok = Vec::new();
+    let mut not_found = 0;
+    for request in requests {
+        let (status, body) = request.await.unwrap();
+        match status {
+            StatusCode::OK => ok.push(body),
+            StatusCode::NOT_FOUND => not_found += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(ok.len(), 1, "exactly one download served");
+    assert_eq!(not_found, 99);
+    assert_eq!(sha(&ok[0]), sha(&data));
+    assert_eq!(get(&app, &b, &path).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_transfers_vanish() {
+    let mut app = TestApp::new("delete_and_expire").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let response = put(&app, &web, "gone.bin", random_bytes(2 * MIB, 5), &[]).await;
+    let delete_url = header_of(&response, "X-Url-Delete");
+    let path = format!("/{}", delete_url.splitn(4, '/').nth(3).unwrap());
+    let (share_path, deletion_token) = path.rsplit_once('/').unwrap();
+
+    let wrong = app
+        .http
+        .delete(web.url(&format!("{share_path}/not-the-token")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, &web, share_path).await.status(), StatusCode::OK);
+    assert!(count(&app, "SELECT count(*) FROM blob_chunks").await >= 2);
+
+    let right = app
+        .http
+        .delete(web.url(&format!("{share_path}/{deletion_token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, &web, share_path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM blob_chunks").await,
+        0,
+        "bytes freed"
+    );
+    let again = app.http.delete(web.url(&path)).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+
+    let (token, path) = share(&app, &web, "old.txt", b"old".to_vec(), &[]).await;
+    sqlx::query("UPDATE transfers SET expires_at = now() - interval '1 second' WHERE token = $1")
+        .bind(&token)
+        .execute(&app.pg)
+        .await
+        .unwrap();
+    assert_eq!(get(&app, &web, &path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, &web, &format!("/{token}.zip")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
+    let mut app = TestApp::new("bad_uploads").await;
+    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
+
+    let declared = put(&app, &web, "big.bin", random_bytes(MIB + 1, 6), &[]).await;
+    assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        declared.json::<Value>().await.unwrap()["error"],
+        "too_large"
+    );
+
+    // No Content-Length: refused as soon as the stream passes the limit.
+    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..20)
+        .map(|i| Ok(Bytes::from(random_bytes(128 * 1024, i))))
+        .collect();
+    let streamed = app
+        .http
+        .put(web.url("/stream.bin"))
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await;
+    if let Ok(response) = streamed {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    } // (the server may also close the connection while the client is still sending)
+
+    let empty = put(&app, &web, "empty.txt", Vec::new(), &[]).await;
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    assert!(empty.text().await.unwrap().contains("empty"));
+    for (header, value) in [
+        ("Max-Downloads", "0"),
+        ("Max-Downloads", "many"),
+        ("Max-Days", "9999"),
+        ("Max-Days", "-1"),
+    ] {
+        let bad = put(&app, &web, "x.txt", b"x".to_vec(), &[(header, value)]).await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST, "{header}: {value}");
+        assert!(
+            bad.text().await.unwrap().contains(header),
+            "the message names {header}"
+        );
+    }
+    let no_files = app
+        .http
+        .post(web.url("/"))
+        .multipart(reqwest::multipart::Form::new().text("note", "hi"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_files.status(), StatusCode::BAD_REQUEST);
+
+    eventually(
+        "aborted uploads to be cleaned up",
+        Duration::from_secs(10),
+        || async { (count(&app, "SELECT count(*) FROM blobs").await == 0).then_some(()) },
+    )
+    .await;
+    assert_eq!(count(&app, "SELECT count(*) FROM blob_chunks").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_file_names_are_sanitised_and_never_rendered_by_the_browser() {
+    let mut app = TestApp::new("hostile_names").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let long = format!("{}.txt", "n".repeat(400));
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"1".to_vec()).file_name("../../etc/passwd"),
+        )
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"2".to_vec()).file_name("..\\..\\windows.ini"),
+        )
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"3".to_vec()).file_name(long),
+        )
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"<script>alert(1)</script>".to_vec())
+                .file_name("x.html"),
+        );
+    let response = app
+        .http
+        .post(web.url("/"))
+        .header(header::ACCEPT, "application/json")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{:?}",
+        response.text().await
+    );
+    let json: Value = response.json().await.unwrap();
+    let names: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "passwd");
+    assert_eq!(names[1], "windows.ini");
+    assert!(
+        names[2].len() <= 255 && names[2].ends_with(".txt"),
+        "{}",
+        names[2]
+    );
+    let token = json["token"].as_str().unwrap();
+
+    for path in [
+        format!("/{token}/x.html"),
+        format!("/inline/{token}/x.html"),
+    ] {
+        let page = get(&app, &web, &path).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(
+            header_of(&page, "content-disposition").starts_with("attachment"),
+            "{path}"
+        );
+        assert_eq!(header_of(&page, "x-content-type-options"), "nosniff");
+        assert!(header_of(&page, "content-security-policy").contains("sandbox"));
+        assert_ne!(header_of(&page, "content-type"), "text/html");
+    }
+    let (_, traversal) = share(&app, &web, "..%2F..%2Fsecret.txt", b"s".to_vec(), &[]).await;
+    assert!(traversal.ends_with("/secret.txt"), "{traversal}");
+    let (_, control) = share(&app, &web, "bad%01na%0Ame%7F.txt", b"c".to_vec(), &[]).await;
+    assert!(control.ends_with("/badname.txt"), "{control}");
+}
+
+/// Sends a body slowly: `first` right away, then nothing until the sender is dropped.
+fn held_body(
+    first: Vec<u8>,
+) -> (
+    reqwest::Body,
+    tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(first)) })
+        .chain(tokio_stream(rx));
+    (reqwest::Body::wrap_stream(stream), tx)
+}
+
+fn tokio_stream(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+use futures::StreamExt;
+
+async fn tus_create(app: &TestApp, web: &Process, length: usize, metadata: &str) -> String {
+    let response = app
+        .http
+        .post(web.url("/files/"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", length.to_string())
+        .header("Upload-Metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(header_of(&response, "tus-resumable"), "1.0.0");
+    assert!(!header_of(&response, "upload-expires").is_empty());
+    let location = header_of(&response, "location");
+    format!("/{}", location.splitn(4, '/').nth(3).unwrap())
+}
+
+async fn tus_offset(app: &TestApp, web: &Process, path: &str) -> i64 {
+    let head = app
+        .http
+        .head(web.url(path))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(header_of(&head, "cache-control"), "no-store");
+    header_of(&head, "upload-offset").parse().unwrap()
+}
+
+async fn tus_patch(
+    app: &TestApp,
+    web: &Process,
+    path: &str,
+    offset: usize,
+    body: Vec<u8>,
+    extra: &[(&str, String)],
+) -> Response {
+    let mut request = app
+        .http
+        .patch(web.url(path))
+        .header(TUS.0, TUS.1)
+        .header(OCTETS.0, OCTETS.1)
+        .header("Upload-Offset", offset.to_string())
+        .body(body);
+    for (k, v) in extra {
+        request = request.header(*k, v.as_str());
+    }
+    request.send().await.unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_share_url() {
+    let mut app = TestApp::new("tus_pieces").await;
+    let a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    let options = app
+        .http
+        .request(reqwest::Method::OPTIONS, a.url("/files/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(options.status(), StatusCode::NO_CONTENT);
+    assert!(header_of(&options, "tus-extension").contains("creation-with-upload"));
+    assert_eq!(header_of(&options, "tus-checksum-algorithm"), "sha1,sha256");
+
+    let data = random_bytes(3 * MIB + 500, 7);
+    let metadata = format!(
+        "filename {},filetype {},max_downloads {}",
+        b64("holiday photo.jpg".as_bytes()),
+        b64(b"image/jpeg"),
+        b64(b"5")
+    );
+    let path = tus_create(&app, &a, data.len(), &metadata).await;
+    let mut offset = 0;
+    for (i, piece) in data.chunks(700_000).enumerate() {
+        let web = if i % 2 == 0 { &a } else { &b };
+        let checksum = if i % 3 == 0 {
+            vec![(
+                "Upload-Checksum",
+                format!("sha1 {}", b64(&sha1::Sha1::digest(piece))),
+            )]
+        } else {
+            vec![(
+                "Upload-Checksum",
+                format!("sha256 {}", b64(&Sha256::digest(piece))),
+            )]
+        };
+        let response = tus_patch(&app, web, &path, offset, piece.to_vec(), &checksum).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "piece {i}");
+        offset += piece.len();
+        assert_eq!(header_of(&response, "upload-offset"), offset.to_string());
+        if offset == data.len() {
+            assert!(header_of(&response, "x-share-url").ends_with("/holiday%20photo.jpg"));
+        }
+    }
+    let head = app
+        .http
+        .head(b.url(&path))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    let share_url = header_of(&head, "x-share-url");
+    let json: Value = app
+        .http
+        .get(a.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["complete"], true);
+    let share_path = format!("/{}", share_url.splitn(4, '/').nth(3).unwrap());
+    assert!(
+        json["transfer"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&share_path)
+    );
+    assert_eq!(json["transfer"]["files"][0]["sha256"], sha(&data));
+    assert_eq!(json["transfer"]["max_downloads"], 5);
+    let download = get(&app, &a, &share_path).await;
+    assert_eq!(header_of(&download, "content-type"), "image/jpeg");
+    assert_eq!(sha(&download.bytes().await.unwrap()), sha(&data));
+
+    // creation-with-upload: the whole file in the POST.
+    let small = b"tiny file".to_vec();
+    let created = app
+        .http
+        .post(b.url("/files/"))
+        .header(TUS.0, TUS.1)
+        .header(OCTETS.0, OCTETS.1)
+        .header("Upload-Length", small.len().to_string())
+        .body(small.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(
+        header_of(&created, "upload-offset"),
+        small.len().to_string()
+    );
+    assert!(!header_of(&created, "x-share-url").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
+    let mut app = TestApp::new("tus_bad_input").await;
+    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
+    let data = random_bytes(2 * MIB, 8);
+    let path = tus_create(&app, &web, data.len(), "").await;
+    let first = tus_patch(&app, &web, &path, 0, data[..MIB].to_vec(), &[]).await;
+    assert_eq!(first.status(), StatusCode::NO_CONTENT);
+
+    let no_version = app
+        .http
+        .patch(web.url(&path))
+        .header(OCTETS.0, OCTETS.1)
+        .header("Upload-Offset", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_version.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(header_of(&no_version, "tus-version"), "1.0.0");
+    let wrong_type = app
+        .http
+        .patch(web.url(&path))
+        .header(TUS.0, TUS.1)
+        .header("Content-Type", "application/json")
+        .header("Upload-Offset", MIB.to_string())
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let stale = tus_patch(&app, &web, &path, 0, data[..10].to_vec(), &[]).await;
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let bad_sum = vec![(
+        "Upload-Checksum",
+        format!("sha256 {}", b64(&Sha256::digest(b"something else"))),
+    )];
+    let mismatch = tus_patch(&app, &web, &path, MIB, data[MIB..].to_vec(), &bad_sum).await;
+    assert_eq!(mismatch.status().as_u16(), 460);
+    let unknown_algo = vec![("Upload-Checksum", "md5 AAAA".to_owned())];
+    let unsupported = tus_patch(&app, &web, &path, MIB, data[MIB..].to_vec(), &unknown_algo).await;
+    assert_eq!(unsupported.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        tus_offset(&app, &web, &path).await,
+        MIB as i64,
+        "nothing changed"
+    );
+    assert_eq!(
+        count(&app, r#"SELECT count(*) FROM blob_chunks c JOIN blobs b ON b.id = c.blob_id WHERE c."offset" >= b.size"#).await,
+        0,
+        "the rejected bytes were discarded"
+    );
+
+    let too_big = app
+        .http
+        .post(web.url("/files/"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", (11 * MIB).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let no_length = app
+        .http
+        .post(web.url("/files/"))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_length.status(), StatusCode::BAD_REQUEST);
+    let past_end = tus_patch(&app, &web, &path, MIB, random_bytes(MIB + 10, 9), &[]).await;
+    assert_eq!(past_end.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let missing = app
+        .http
+        .head(web.url("/files/nope"))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let done = tus_patch(&app, &web, &path, MIB, data[MIB..].to_vec(), &[]).await;
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    let other = tus_create(&app, &web, 100, "").await;
+    let terminated = app
+        .http
+        .delete(web.url(&other))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(terminated.status(), StatusCode::NO_CONTENT);
+    let gone = app
+        .http
+        .head(web.url(&other))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tus_upload_interrupted_by_sigkill_of_its_process_resumes_on_another() {
+    let mut app = TestApp::new("tus_sigkill").await;
+    let mut a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(6 * MIB + 123, 10);
+    let path = tus_create(
+        &app,
+        &a,
+        data.len(),
+        &format!("filename {}", b64(b"resumed.bin")),
+    )
+    .await;
+
+    // A PATCH to A that delivers 3.5 MiB and then stalls, as over a bad network.
+    let (body, _hold) = held_body(data[..3 * MIB + MIB / 2].to_vec());
+    let request = app
+        .http
+        .patch(a.url(&path))
+        .header(TUS.0, TUS.1)
+        .header(OCTETS.0, OCTETS.1)
+        .header("Upload-Offset", "0")
+        .body(body)
+        .send();
+    let in_flight = tokio::spawn(request);
+    eventually(
+        "A to commit the first chunks",
+        Duration::from_secs(30),
+        || async {
+            (count(&app, "SELECT coalesce(max(size), 0) FROM blobs").await >= 3 * MIB as i64)
+                .then_some(())
+        },
+    )
+    .await;
+    a.kill();
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the connection died with A"
+    );
+
+    let offset = tus_offset(&app, &b, &path).await as usize;
+    assert_eq!(
+        offset,
+        3 * MIB,
+        "every committed chunk survived; the unflushed tail did not count"
+    );
+    let started = Instant::now();
+    let rest = tus_patch(&app, &b, &path, offset, data[offset..].to_vec(), &[]).await;
+    assert_eq!(rest.status(), StatusCode::NO_CONTENT);
+    println!(
+        "resumed on B after waiting {:?} for A's lock to expire",
+        started.elapsed()
+    );
+    let share_url = header_of(&rest, "x-share-url");
+    let download = get(
+        &app,
+        &b,
+        &format!("/{}", share_url.splitn(4, '/').nth(3).unwrap()),
+    )
+    .await;
+    assert_eq!(sha(&download.bytes().await.unwrap()), sha(&data));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_patches_on_one_upload_through_two_processes_are_serialised() {
+    let mut app = TestApp::new("tus_concurrent").await;
+    let a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(4 * MIB, 11);
+    let path = tus_create(&app, &a, data.len(), "").await;
+    let (first, second) = tokio::join!(
+        tus_patch(&app, &a, &path, 0, data[..2 * MIB].to_vec(), &[]),
+        tus_patch(&app, &b, &path, 0, data[..2 * MIB].to_vec(), &[]),
+    );
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::NO_CONTENT, StatusCode::CONFLICT],
+        "one wins, the other sees the moved offset"
+    );
+    assert_eq!(tus_offset(&app, &b, &path).await, 2 * MIB as i64);
+    let rest = tus_patch(&app, &b, &path, 2 * MIB, data[2 * MIB..].to_vec(), &[]).await;
+    let share_url = header_of(&rest, "x-share-url");
+    let download = get(
+        &app,
+        &a,
+        &format!("/{}", share_url.splitn(4, '/').nth(3).unwrap()),
+    )
+    .await;
+    assert_eq!(sha(&download.bytes().await.unwrap()), sha(&data));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_1_gib_streamed_upload_and_download_keep_the_web_process_under_64_mib() {
+    let mut app = TestApp::new("one_gib").await;
+    let web = app.start(Kind::Web, &[]).await;
+    const TOTAL: usize = 1024 * MIB;
+    const PIECE: usize = 256 * 1024;
+    let template = random_bytes(PIECE, 12);
+    let pieces = (0..TOTAL / PIECE).map(move |i| {
+        let mut piece = template.clone();
+        piece[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        Ok::<_, std::io::Error>(Bytes::from(piece))
+    });
+    let mut expected = Sha256::new();
+    for piece in pieces.clone() {
+        expected.update(piece.unwrap());
+    }
+    let expected = hex::encode(expected.finalize());
+
+    let started = Instant::now();
+    let response = app
+        .http
+        .put(web.url("/big.bin"))
+        .header(header::ACCEPT, "application/json")
+        .timeout(Duration::from_secs(600))
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let upload_time = started.elapsed();
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(json["files"][0]["sha256"], expected.as_str());
+    let after_upload = web.peak_rss_kib();
+
+    let started = Instant::now();
+    let path = format!(
+        "/{}",
+        json["url"].as_str().unwrap().splitn(4, '/').nth(3).unwrap()
+    );
+    let mut download = app
+        .http
+        .get(web.url(&path))
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await
+        .unwrap();
+    let mut hasher = Sha256::new();
+    let mut received = 0;
+    while let Some(chunk) = download.chunk().await.unwrap() {
+        received += chunk.len();
+        hasher.update(&chunk);
+    }
+    let download_time = started.elapsed();
+    assert_eq!(received, TOTAL);
+    assert_eq!(hex::encode(hasher.finalize()), expected);
+    let peak = web.peak_rss_kib();
+    println!(
+        "1 GiB: upload {:.0} MB/s, download {:.0} MB/s; web peak RSS {} MiB after upload, {} MiB after download",
+        TOTAL as f64 / 1e6 / upload_time.as_secs_f64(),
+        TOTAL as f64 / 1e6 / download_time.as_secs_f64(),
+        after_upload / 1024,
+        peak / 1024
+    );
+    assert!(peak > 0, "peak RSS was measured");
+    assert!(peak < 64 * 1024, "web peak RSS {} MiB", peak / 1024);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tuspy_client_uploads_resumably_through_ferry() {
+    let has_tuspy = Command::new("python3")
+        .args(["-c", "import tusclient"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_tuspy {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI installs tuspy (pip install tuspy); it is missing"
+        );
+        eprintln!("skipping: tuspy is not installed (pip install tuspy)");
+        return;
+    }
+    let mut app = TestApp::new("tuspy").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(3 * MIB + 999, 13);
+    let dir = std::env::temp_dir().join(format!("ferry-tuspy-{}", web.port));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("from tuspy.bin");
+    std::fs::write(&file, &data).unwrap();
+    let script = "import sys\n\
+        from tusclient import client\n\
+        c = client.TusClient(sys.argv[1])\n\
+        u = c.uploader(sys.argv[2], chunk_size=1000000, metadata={'filename': 'from tuspy.bin'})\n\
+        u.upload_chunk()\n\
+        u2 = c.uploader(sys.argv[2], chunk_size=1000000, url=u.url, metadata={'filename': 'from tuspy.bin'})\n\
+        u2.upload()\n\
+        print(u2.url)\n";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(web.url("/files/"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let upload_url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let path = format!("/{}", upload_url.splitn(4, '/').nth(3).unwrap());
+    let json: Value = app
+        .http
+        .get(web.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["complete"], true);
+    assert_eq!(json["transfer"]["files"][0]["name"], "from tuspy.bin");
+    assert_eq!(json["transfer"]["files"][0]["sha256"], sha(&data));
+}
