@@ -23,9 +23,13 @@ use uuid::Uuid;
 
 use crate::{Error, Result, State};
 
-/// Size of a full chunk. The last chunk of a blob (and chunks written by small
-/// resumable-upload requests) may be shorter.
+/// Default size of a full chunk (`BLOB_CHUNK_SIZE`). The last chunk of a blob, and
+/// chunks written by small resumable-upload requests, may be shorter; readers do not
+/// depend on the size, so it can be changed at any time.
 pub const CHUNK_SIZE: usize = 1024 * 1024;
+
+/// Most bytes one read query returns (and one item of a download stream holds).
+const READ_PIECE: i64 = 1024 * 1024;
 
 /// Committed state of a blob.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -192,7 +196,7 @@ impl State {
                 if pos >= end {
                     return Ok(None);
                 }
-                let want = (end - pos).min(CHUNK_SIZE as i64) as i32;
+                let want = (end - pos).min(READ_PIECE) as i32;
                 let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
                     r#"SELECT "offset", substring(data FROM ($2 - "offset" + 1)::int FOR $3)
                        FROM blob_chunks WHERE blob_id = $1 AND "offset" <= $2

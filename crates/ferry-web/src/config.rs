@@ -39,6 +39,9 @@ pub struct Config {
     /// Largest file accepted, by every upload API (e.g. 10GiB, 512MiB, 1000000).
     #[arg(long, env = "MAX_UPLOAD_SIZE", default_value = "10GiB", value_parser = parse_size)]
     pub max_upload_size: u64,
+    /// Bytes per stored chunk of a file (64KiB to 16MiB); see docs/benchmarks.md.
+    #[arg(long, env = "BLOB_CHUNK_SIZE", default_value = "1MiB", value_parser = parse_chunk_size)]
+    pub blob_chunk_size: u64,
     /// Lifetime of a transfer when the uploader does not say (`Max-Days`).
     #[arg(long, env = "DEFAULT_MAX_DAYS", default_value_t = 14,
           value_parser = clap::value_parser!(u16).range(1..=3650))]
@@ -106,6 +109,15 @@ pub fn parse_size(value: &str) -> Result<u64, String> {
     n.checked_mul(factor)
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("`{value}` is out of range"))
+}
+
+fn parse_chunk_size(value: &str) -> Result<u64, String> {
+    let size = parse_size(value)?;
+    if (64 * 1024..=16 * 1024 * 1024).contains(&size) {
+        Ok(size)
+    } else {
+        Err("must be between 64KiB and 16MiB".into())
+    }
 }
 
 fn parse_cidr(value: &str) -> Result<IpNet, String> {

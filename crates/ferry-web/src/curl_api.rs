@@ -206,6 +206,7 @@ where
         start: 0,
         hash: StreamHash::default(),
         limit: config.max_upload_size as i64,
+        chunk_size: config.blob_chunk_size as usize,
         checksum: None,
         keep_partial: false,
     };

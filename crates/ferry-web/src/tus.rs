@@ -338,7 +338,15 @@ async fn create(
     let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
     let (offset, transfer) = if with_body {
         let checksum = parse_checksum(&request)?;
-        write_locked(&state, &upload, 0, checksum, body).await?
+        write_locked(
+            &state,
+            &upload,
+            0,
+            checksum,
+            body,
+            config.blob_chunk_size as usize,
+        )
+        .await?
     } else {
         (0, None)
     };
@@ -435,7 +443,15 @@ async fn patch(
     if declared.is_some_and(|n| offset + n > upload.length) {
         return Err(TusError::TooLarge);
     }
-    let (new_offset, transfer) = write_locked(&state, &upload, offset, checksum, body).await?;
+    let (new_offset, transfer) = write_locked(
+        &state,
+        &upload,
+        offset,
+        checksum,
+        body,
+        config.blob_chunk_size as usize,
+    )
+    .await?;
     let mut response = tus_response(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", new_offset.to_string()));
     match transfer {
@@ -477,6 +493,7 @@ async fn write_locked(
     offset: i64,
     checksum: Option<Checksum>,
     body: web::Payload,
+    chunk_size: usize,
 ) -> Result<(i64, Option<Transfer>), TusError> {
     let holder = lock_holder();
     lock(state, &upload.id, &holder).await?;
@@ -496,7 +513,7 @@ async fn write_locked(
             }
         })
     };
-    let result = write_under_lock(state, upload, offset, checksum, body).await;
+    let result = write_under_lock(state, upload, offset, checksum, body, chunk_size).await;
     refresher.abort();
     if let Err(e) = state.unlock_upload(&upload.id, &holder).await {
         tracing::warn!(upload = %upload.id, error = %e, "could not release the upload lock; it will expire");
@@ -510,6 +527,7 @@ async fn write_under_lock(
     offset: i64,
     checksum: Option<Checksum>,
     body: web::Payload,
+    chunk_size: usize,
 ) -> Result<(i64, Option<Transfer>), TusError> {
     // Another PATCH may have finished while we waited for the lock.
     let current = state
@@ -529,6 +547,7 @@ async fn write_under_lock(
             start: current.offset,
             hash: StreamHash::resume(current.hash_state.as_deref())?,
             limit: current.length,
+            chunk_size,
             checksum,
             keep_partial: true,
         };

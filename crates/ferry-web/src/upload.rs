@@ -1,14 +1,11 @@
 //! Streaming a request body into a blob: chunk by chunk, hashed on the way, bounded.
 //!
-//! Memory per upload is one chunk (1 MiB) plus what the socket has buffered; nothing
+//! Memory per upload is one chunk (`BLOB_CHUNK_SIZE`, 1 MiB) plus what the socket has buffered; nothing
 //! touches local disk. While a chunk is written to Postgres the body is not read, so
 //! a fast client is slowed to the database's pace instead of filling memory.
 
 use bytes::{Bytes, BytesMut};
-use ferry_state::{
-    State,
-    blob::{CHUNK_SIZE, StreamHash},
-};
+use ferry_state::{State, blob::StreamHash};
 use futures::{Stream, StreamExt};
 use sha1::Digest as _;
 use uuid::Uuid;
@@ -69,6 +66,8 @@ pub struct Target<'a> {
     pub hash: StreamHash,
     /// The committed size may not exceed this.
     pub limit: i64,
+    /// Bytes per stored chunk.
+    pub chunk_size: usize,
     /// When given, nothing is committed unless the whole body matches it.
     pub checksum: Option<Checksum>,
     /// On a client error, commit what was received so far (tus semantics).
@@ -96,11 +95,12 @@ where
         start,
         mut hash,
         limit,
+        chunk_size,
         mut checksum,
         keep_partial,
     } = target;
     futures::pin_mut!(body);
-    let mut buffer = BytesMut::with_capacity(CHUNK_SIZE);
+    let mut buffer = BytesMut::with_capacity(chunk_size);
     let mut received = start; // bytes [start, received) are written (staged or committed)
     let mut committed = start;
 
@@ -111,8 +111,8 @@ where
                     break Some(WriteError::TooLarge);
                 }
                 buffer.extend_from_slice(&bytes);
-                while buffer.len() >= CHUNK_SIZE {
-                    let chunk = buffer.split_to(CHUNK_SIZE).freeze();
+                while buffer.len() >= chunk_size {
+                    let chunk = buffer.split_to(chunk_size).freeze();
                     write_chunk(
                         state,
                         blob,
