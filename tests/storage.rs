@@ -351,6 +351,7 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
 async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_transfers_vanish() {
     let mut app = TestApp::new("delete_and_expire").await;
     let web = app.start(Kind::Web, &[]).await;
+    let _worker = app.start(Kind::Worker, &[]).await;
     let response = put(&app, &web, "gone.bin", random_bytes(2 * MIB, 5), &[]).await;
     let delete_url = header_of(&response, "X-Url-Delete");
     let path = format!("/{}", delete_url.splitn(4, '/').nth(3).unwrap());

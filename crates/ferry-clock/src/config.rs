@@ -12,7 +12,9 @@ pub struct Config {
     #[command(flatten)]
     pub state: Settings,
     /// Schedules as `name=cron` separated by `;` (cron with optional seconds field).
-    #[arg(long, env = "CLOCK_SCHEDULES", default_value = "tick=0 * * * * *",
+    /// The worker knows `purge-expired`, `abort-idle-uploads` and `stats-rollup`.
+    #[arg(long, env = "CLOCK_SCHEDULES",
+          default_value = "purge-expired=0 * * * * *;abort-idle-uploads=0 */10 * * * *;stats-rollup=0 5 * * * *",
           value_parser = Schedule::parse, value_delimiter = ';')]
     pub clock_schedules: Vec<Schedule>,
     /// After downtime, at most this many missed slots per schedule are enqueued.

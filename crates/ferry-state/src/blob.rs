@@ -221,6 +221,82 @@ impl State {
     }
 }
 
+/// Writes a new blob from bytes handed over piece by piece (the worker's archives and
+/// thumbnails): buffered into chunks, hashed, committed chunk by chunk.
+pub struct BlobWriter {
+    state: State,
+    blob: Uuid,
+    committed: i64,
+    buffer: Vec<u8>,
+    hash: StreamHash,
+}
+
+impl BlobWriter {
+    /// Appends bytes.
+    pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let take = (CHUNK_SIZE - self.buffer.len()).min(data.len());
+            self.buffer.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buffer.len() == CHUNK_SIZE {
+                self.flush().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        self.hash.update(&self.buffer);
+        let chunk = std::mem::take(&mut self.buffer);
+        if !self
+            .state
+            .append_chunk(self.blob, self.committed, &chunk, &self.hash.snapshot())
+            .await?
+        {
+            return Err(Error::Corrupt(format!(
+                "blob {} moved under its writer",
+                self.blob
+            )));
+        }
+        self.committed += chunk.len() as i64;
+        self.buffer = chunk;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Commits the rest and seals the blob; returns its id, size and SHA-256.
+    pub async fn finish(mut self) -> Result<(Uuid, i64, [u8; 32])> {
+        self.flush().await?;
+        let sha256 = self.hash.clone().finish();
+        self.state.finish_blob(self.blob, &sha256).await?;
+        Ok((self.blob, self.committed, sha256))
+    }
+
+    /// Deletes the blob written so far (after a failure).
+    pub async fn abandon(self) -> Result<()> {
+        self.state
+            .delete_chunks_in_batches(&[self.blob], 1000)
+            .await?;
+        self.state.delete_blob(self.blob).await
+    }
+}
+
+impl State {
+    /// Starts writing a new blob.
+    pub async fn blob_writer(&self) -> Result<BlobWriter> {
+        Ok(BlobWriter {
+            state: self.clone(),
+            blob: self.create_blob().await?,
+            committed: 0,
+            buffer: Vec::with_capacity(CHUNK_SIZE),
+            hash: StreamHash::default(),
+        })
+    }
+}
+
 async fn insert_chunk(
     conn: &mut sqlx::PgConnection,
     id: Uuid,

@@ -30,8 +30,42 @@ pub const DEMO_QUEUE: &str = "ferry.demo";
 /// Queue of [`CronTick`]s.
 pub const CRON_QUEUE: &str = "ferry.cron";
 
+/// Queue of [`FinishFile`] jobs.
+pub const FINISH_QUEUE: &str = "ferry.finish";
+/// Queue of [`BuildBundle`] jobs.
+pub const BUNDLE_QUEUE: &str = "ferry.bundle";
+/// Queue of [`PurgeTransfer`] jobs.
+pub const PURGE_QUEUE: &str = "ferry.purge";
+
 /// All queues a worker consumes, for listings.
-pub const QUEUES: &[&str] = &[DEMO_QUEUE, CRON_QUEUE];
+pub const QUEUES: &[&str] = &[
+    DEMO_QUEUE,
+    CRON_QUEUE,
+    FINISH_QUEUE,
+    BUNDLE_QUEUE,
+    PURGE_QUEUE,
+];
+
+/// Verify a file's SHA-256, sniff its real type, make a thumbnail, mark it ready.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FinishFile {
+    /// The file.
+    pub file_id: uuid::Uuid,
+}
+
+/// Build the stored zip of a multi-file transfer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BuildBundle {
+    /// The transfer.
+    pub transfer_id: uuid::Uuid,
+}
+
+/// Free the bytes and rows of an expired or deleted transfer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PurgeTransfer {
+    /// The transfer.
+    pub transfer_id: uuid::Uuid,
+}
 
 /// A demonstration job: does `work_ms` of work, fails its first `fail_attempts`
 /// attempts, then records its effect under `key`.
@@ -123,7 +157,7 @@ impl State {
 
     /// Pushes a task carrying a unique idempotency key. Returns `false` when a task with
     /// that key already exists in the queue (nothing is pushed then).
-    pub(crate) async fn enqueue_unique<Args>(
+    pub async fn enqueue_unique<Args>(
         &self,
         queue: &str,
         args: Args,
@@ -146,6 +180,50 @@ impl State {
             Err(e) if is_unique_violation(&e) => Ok(None),
             Err(e) => Err(queue_error(e)),
         }
+    }
+
+    /// Enqueues the jobs every new transfer needs: finish each file, and build the
+    /// stored zip when there are several. Deduplicated by idempotency keys, so calling
+    /// it twice (or from a sweep) enqueues nothing new.
+    pub async fn enqueue_transfer_jobs(
+        &self,
+        transfer: &crate::transfer::Transfer,
+        max_attempts: usize,
+    ) -> Result<()> {
+        for file in &transfer.files {
+            self.enqueue_finish(file.id, max_attempts).await?;
+        }
+        if transfer.files.len() > 1 {
+            let job = BuildBundle {
+                transfer_id: transfer.id,
+            };
+            self.enqueue_unique(
+                BUNDLE_QUEUE,
+                job,
+                &format!("bundle:{}", transfer.id),
+                max_attempts,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Enqueues finishing of file `id` unless already enqueued.
+    pub async fn enqueue_finish(&self, id: uuid::Uuid, max_attempts: usize) -> Result<bool> {
+        let job = FinishFile { file_id: id };
+        Ok(self
+            .enqueue_unique(FINISH_QUEUE, job, &format!("finish:{id}"), max_attempts)
+            .await?
+            .is_some())
+    }
+
+    /// Enqueues purging of transfer `id` unless already enqueued.
+    pub async fn enqueue_purge(&self, id: uuid::Uuid, max_attempts: usize) -> Result<bool> {
+        let job = PurgeTransfer { transfer_id: id };
+        Ok(self
+            .enqueue_unique(PURGE_QUEUE, job, &format!("purge:{id}"), max_attempts)
+            .await?
+            .is_some())
     }
 
     /// Records that a handler completed the job `key`; returns how many times it has

@@ -17,10 +17,12 @@ pub mod blob;
 pub mod cron;
 mod error;
 pub mod jobs;
+pub mod rate_limit;
 pub mod session;
 mod settings;
 pub mod transfer;
 pub mod tus;
+pub mod user;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
@@ -32,7 +34,7 @@ use sqlx::{
 };
 
 pub use error::{Error, Result};
-pub use settings::{Settings, parse_duration};
+pub use settings::{Settings, parse_duration, parse_size};
 
 /// How long any single health probe may take before the service counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);

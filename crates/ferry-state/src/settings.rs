@@ -63,3 +63,34 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         _ => Err(format!("`{value}` has an unknown unit (use ms, s, m or h)")),
     }
 }
+
+/// Parses a byte size: `1000`, `512KiB`, `10MiB`, `10GiB`, `1TiB` (also KB/MB/GB as 1000s).
+pub fn parse_size(value: &str) -> Result<u64, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}` is not a size (e.g. 10GiB, 512MiB, 1000000)"))?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        other => {
+            return Err(format!(
+                "`{other}` is not a size unit (use B, KiB, MiB, GiB, TiB)"
+            ));
+        }
+    };
+    n.checked_mul(factor)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{value}` is out of range"))
+}

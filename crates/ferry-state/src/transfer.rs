@@ -1,12 +1,14 @@
-//! Transfers: a share token, one or more files, an expiry, an optional download limit
-//! and a deletion token.
+//! Transfers: a share token, one or more files, an expiry, an optional download limit,
+//! an optional password and owner, and a deletion token.
 //!
 //! Guarantees:
 //! - tokens carry 128 bits from the OS RNG, URL-safe (22 characters);
-//! - an expired transfer, or one whose downloads are used up, is never served;
+//! - an expired, deleted or used-up transfer is never served;
 //! - the download limit is enforced by one conditional `UPDATE` in Postgres, so it
 //!   holds across any number of web processes: of N concurrent downloads of a file
-//!   with `Max-Downloads: 1`, exactly one is served.
+//!   with `Max-Downloads: 1`, exactly one is served;
+//! - deleting is immediate for readers (a flag); the bytes are freed by the purge job
+//!   in bounded batches, so deleting a 10 GiB transfer is not a 10 GiB transaction.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -30,6 +32,31 @@ pub struct NewFile {
     pub sha256: Vec<u8>,
 }
 
+/// Everything about a new transfer but its files.
+#[derive(Clone, Debug)]
+pub struct TransferOptions {
+    /// When it stops being served.
+    pub expires_at: DateTime<Utc>,
+    /// Download limit, if any.
+    pub max_downloads: Option<i32>,
+    /// argon2id hash of the share password, if protected.
+    pub password_hash: Option<String>,
+    /// The signed-in user who made it, if any.
+    pub owner_id: Option<Uuid>,
+}
+
+impl TransferOptions {
+    /// An anonymous, unprotected transfer.
+    pub fn new(expires_at: DateTime<Utc>, max_downloads: Option<i32>) -> TransferOptions {
+        TransferOptions {
+            expires_at,
+            max_downloads,
+            password_hash: None,
+            owner_id: None,
+        }
+    }
+}
+
 /// A file of a transfer.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StoredFile {
@@ -45,6 +72,10 @@ pub struct StoredFile {
     pub size: i64,
     /// SHA-256 of the bytes.
     pub sha256: Vec<u8>,
+    /// Verified and finished by the worker.
+    pub ready: bool,
+    /// Preview image, for images, once the worker made it.
+    pub thumbnail_blob_id: Option<Uuid>,
 }
 
 /// A live transfer.
@@ -64,6 +95,12 @@ pub struct Transfer {
     pub max_downloads: Option<i32>,
     /// Downloads so far.
     pub downloads: i32,
+    /// argon2id hash of the share password, if protected.
+    pub password_hash: Option<String>,
+    /// Owner, if made by a signed-in user.
+    pub owner_id: Option<Uuid>,
+    /// Stored zip of all files, once the worker built it.
+    pub bundle_blob_id: Option<Uuid>,
     /// Its files, in upload order.
     pub files: Vec<StoredFile>,
 }
@@ -78,6 +115,11 @@ impl Transfer {
     pub fn file(&self, name: &str) -> Option<&StoredFile> {
         self.files.iter().find(|f| f.name == name)
     }
+
+    /// Total size of its files.
+    pub fn total_size(&self) -> i64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -89,7 +131,17 @@ struct TransferRow {
     expires_at: DateTime<Utc>,
     max_downloads: Option<i32>,
     downloads: i32,
+    password_hash: Option<String>,
+    owner_id: Option<Uuid>,
+    bundle_blob_id: Option<Uuid>,
 }
+
+const TRANSFER_COLUMNS: &str = "id, token, deletion_token, created_at, expires_at, max_downloads, \
+     downloads, password_hash, owner_id, bundle_blob_id";
+const FILE_COLUMNS: &str =
+    "id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id";
+const LIVE: &str = "deleted_at IS NULL AND expires_at > now() \
+     AND (max_downloads IS NULL OR downloads < max_downloads)";
 
 /// A fresh 128-bit URL-safe token.
 pub fn new_token() -> String {
@@ -98,18 +150,15 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-const LIVE: &str = "expires_at > now() AND (max_downloads IS NULL OR downloads < max_downloads)";
-
 impl State {
     /// Creates a transfer holding `files` (in that order).
     pub async fn create_transfer(
         &self,
         files: &[NewFile],
-        expires_at: DateTime<Utc>,
-        max_downloads: Option<i32>,
+        options: &TransferOptions,
     ) -> Result<Transfer> {
         let mut tx = self.pg().begin().await?;
-        let transfer = insert_transfer(&mut tx, files, expires_at, max_downloads).await?;
+        let transfer = insert_transfer(&mut tx, files, options).await?;
         tx.commit().await?;
         Ok(transfer)
     }
@@ -117,21 +166,41 @@ impl State {
     /// The live transfer with share token `token`, with its files.
     pub async fn find_transfer(&self, token: &str) -> Result<Option<Transfer>> {
         let row: Option<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, token, deletion_token, created_at, expires_at, max_downloads, downloads
-             FROM transfers WHERE token = $1 AND {LIVE}"
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE token = $1 AND {LIVE}"
         )))
         .bind(token)
         .fetch_optional(self.pg())
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let files = sqlx::query_as(
-            "SELECT id, name, content_type, blob_id, size, sha256 FROM files
-             WHERE transfer_id = $1 ORDER BY position",
-        )
+        match row {
+            Some(row) => Ok(Some(self.with_files(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Live transfers owned by `owner`, newest first (at most 200).
+    pub async fn transfers_of(&self, owner: Uuid) -> Result<Vec<Transfer>> {
+        let rows: Vec<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE owner_id = $1 AND {LIVE}
+             ORDER BY created_at DESC LIMIT 200"
+        )))
+        .bind(owner)
+        .fetch_all(self.pg())
+        .await?;
+        let mut transfers = Vec::with_capacity(rows.len());
+        for row in rows {
+            transfers.push(self.with_files(row).await?);
+        }
+        Ok(transfers)
+    }
+
+    async fn with_files(&self, row: TransferRow) -> Result<Transfer> {
+        let files = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE transfer_id = $1 ORDER BY position"
+        )))
         .bind(row.id)
         .fetch_all(self.pg())
         .await?;
-        Ok(Some(transfer_from(row, files)))
+        Ok(transfer_from(row, files))
     }
 
     /// Counts one download of transfer `id` if it is still live. Returns the downloads
@@ -148,28 +217,76 @@ impl State {
         Ok(row.map(|(max, used)| max.map(|m| m - used)))
     }
 
-    /// Deletes the transfer `token` if `deletion_token` matches, with its files and
-    /// their bytes. Returns whether it existed.
-    pub async fn delete_transfer(&self, token: &str, deletion_token: &str) -> Result<bool> {
-        let mut tx = self.pg().begin().await?;
-        // A transfer always has at least one file, so no rows means no such transfer.
-        let blobs: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT f.blob_id FROM files f JOIN transfers t ON t.id = f.transfer_id
-             WHERE t.token = $1 AND t.deletion_token = $2 FOR UPDATE OF t",
+    /// Marks the transfer `token` deleted if `deletion_token` matches. Readers see it
+    /// gone at once; returns its id, for the purge job to free the bytes.
+    pub async fn delete_transfer(&self, token: &str, deletion_token: &str) -> Result<Option<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE transfers SET deleted_at = now()
+             WHERE token = $1 AND deletion_token = $2 AND deleted_at IS NULL RETURNING id",
         )
         .bind(token)
         .bind(deletion_token)
-        .fetch_all(&mut *tx)
+        .fetch_optional(self.pg())
+        .await?)
+    }
+
+    /// Marks the transfer `token` deleted if `owner` owns it; returns its id.
+    pub async fn delete_owned_transfer(&self, token: &str, owner: Uuid) -> Result<Option<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE transfers SET deleted_at = now()
+             WHERE token = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING id",
+        )
+        .bind(token)
+        .bind(owner)
+        .fetch_optional(self.pg())
+        .await?)
+    }
+
+    /// Transfers that may no longer be served (expired, deleted or used up), oldest
+    /// first: the purge job's work list.
+    pub async fn purgeable_transfers(&self, limit: i64) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM transfers
+             WHERE deleted_at IS NOT NULL OR expires_at <= now()
+                OR (max_downloads IS NOT NULL AND downloads >= max_downloads)
+             ORDER BY expires_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pg())
+        .await?)
+    }
+
+    /// Frees a dead transfer's bytes, `batch` chunks per statement, then removes its
+    /// rows. Refuses (returns `false`) while the transfer is still live. Idempotent.
+    pub async fn purge_transfer(&self, id: Uuid, batch: i64) -> Result<bool> {
+        let live: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {LIVE} FROM transfers WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pg())
         .await?;
-        if blobs.is_empty() {
-            return Ok(false);
+        match live {
+            None => return Ok(true),
+            Some(true) => return Ok(false),
+            Some(false) => {}
         }
-        sqlx::query("DELETE FROM transfers WHERE token = $1")
-            .bind(token)
+        let blobs: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT blob_id FROM files WHERE transfer_id = $1
+             UNION SELECT thumbnail_blob_id FROM files WHERE transfer_id = $1 AND thumbnail_blob_id IS NOT NULL
+             UNION SELECT bundle_blob_id FROM transfers WHERE id = $1 AND bundle_blob_id IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_all(self.pg())
+        .await?;
+        self.delete_chunks_in_batches(&blobs, batch).await?;
+        let mut tx = self.pg().begin().await?;
+        sqlx::query("DELETE FROM uploads WHERE transfer_id = $1 OR blob_id = ANY($2)")
+            .bind(id)
+            .bind(&blobs)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM uploads WHERE blob_id = ANY($1)")
-            .bind(&blobs)
+        sqlx::query("DELETE FROM transfers WHERE id = $1")
+            .bind(id)
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM blobs WHERE id = ANY($1)")
@@ -179,24 +296,139 @@ impl State {
         tx.commit().await?;
         Ok(true)
     }
+
+    /// Deletes the chunks of `blobs`, at most `batch` rows per statement.
+    pub(crate) async fn delete_chunks_in_batches(&self, blobs: &[Uuid], batch: i64) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(
+                r#"DELETE FROM blob_chunks WHERE (blob_id, "offset") IN (
+                       SELECT blob_id, "offset" FROM blob_chunks WHERE blob_id = ANY($1) LIMIT $2)"#,
+            )
+            .bind(blobs)
+            .bind(batch)
+            .execute(self.pg())
+            .await?;
+            total += done.rows_affected();
+            if done.rows_affected() == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Files the worker has not finished yet, created more than `older_than` ago.
+    pub async fn unfinished_files(
+        &self,
+        older_than: chrono::Duration,
+        limit: i64,
+    ) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT f.id FROM files f JOIN transfers t ON t.id = f.transfer_id
+             WHERE NOT f.ready AND f.created_at < now() - $1 AND t.deleted_at IS NULL
+             ORDER BY f.created_at LIMIT $2",
+        )
+        .bind(older_than)
+        .bind(limit)
+        .fetch_all(self.pg())
+        .await?)
+    }
+
+    /// The file `id` (whatever its transfer's state), for the worker.
+    pub async fn file_by_id(&self, id: Uuid) -> Result<Option<StoredFile>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pg())
+        .await?)
+    }
+
+    /// Records the worker's results for file `id` and marks it ready. A thumbnail made
+    /// by a duplicate run is dropped (returns `false`) so no blob leaks.
+    pub async fn mark_file_ready(
+        &self,
+        id: Uuid,
+        content_type: &str,
+        thumbnail: Option<Uuid>,
+    ) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE files SET ready = true, verified_at = now(), content_type = $2,
+                    thumbnail_blob_id = coalesce(thumbnail_blob_id, $3)
+             WHERE id = $1 AND (thumbnail_blob_id IS NULL OR $3::uuid IS NULL)",
+        )
+        .bind(id)
+        .bind(content_type)
+        .bind(thumbnail)
+        .execute(self.pg())
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// The transfer `id` if live (for the worker).
+    pub async fn live_transfer_by_id(&self, id: Uuid) -> Result<Option<Transfer>> {
+        let row: Option<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1 AND {LIVE}"
+        )))
+        .bind(id)
+        .fetch_optional(self.pg())
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.with_files(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Attaches a built zip to transfer `id`, unless one is attached already (then the
+    /// caller's blob is deleted and `false` returned).
+    pub async fn attach_bundle(&self, id: Uuid, blob: Uuid) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE transfers SET bundle_blob_id = $2 WHERE id = $1 AND bundle_blob_id IS NULL",
+        )
+        .bind(id)
+        .bind(blob)
+        .execute(self.pg())
+        .await?;
+        if updated.rows_affected() == 1 {
+            return Ok(true);
+        }
+        self.delete_chunks_in_batches(&[blob], 1000).await?;
+        self.delete_blob(blob).await?;
+        Ok(false)
+    }
+
+    /// Recomputes the usage row of the hour starting at `hour` (idempotent).
+    pub async fn roll_up_usage(&self, hour: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO usage_hourly (hour, transfers, files, bytes)
+             SELECT $1, count(DISTINCT t.id), count(f.id), coalesce(sum(f.size), 0)
+             FROM transfers t LEFT JOIN files f ON f.transfer_id = t.id
+             WHERE t.created_at >= $1 AND t.created_at < $1 + interval '1 hour'
+             ON CONFLICT (hour) DO UPDATE SET transfers = EXCLUDED.transfers,
+                 files = EXCLUDED.files, bytes = EXCLUDED.bytes, computed_at = now()",
+        )
+        .bind(hour)
+        .execute(self.pg())
+        .await?;
+        Ok(())
+    }
 }
 
 pub(crate) async fn insert_transfer(
     tx: &mut sqlx::PgConnection,
     files: &[NewFile],
-    expires_at: DateTime<Utc>,
-    max_downloads: Option<i32>,
+    options: &TransferOptions,
 ) -> Result<Transfer> {
-    let row: TransferRow = sqlx::query_as(
-        "INSERT INTO transfers (id, token, deletion_token, expires_at, max_downloads)
-         VALUES ($1, $2, $3, $4, $5)
-         RETURNING id, token, deletion_token, created_at, expires_at, max_downloads, downloads",
-    )
+    let row: TransferRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO transfers (id, token, deletion_token, expires_at, max_downloads, password_hash, owner_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TRANSFER_COLUMNS}"
+    )))
     .bind(Uuid::new_v4())
     .bind(new_token())
     .bind(new_token())
-    .bind(expires_at)
-    .bind(max_downloads)
+    .bind(options.expires_at)
+    .bind(options.max_downloads)
+    .bind(&options.password_hash)
+    .bind(options.owner_id)
     .fetch_one(&mut *tx)
     .await?;
     let mut stored = Vec::with_capacity(files.len());
@@ -223,6 +455,8 @@ pub(crate) async fn insert_transfer(
             blob_id: file.blob_id,
             size: file.size,
             sha256: file.sha256.clone(),
+            ready: false,
+            thumbnail_blob_id: None,
         });
     }
     Ok(transfer_from(row, stored))
@@ -237,6 +471,9 @@ fn transfer_from(row: TransferRow, files: Vec<StoredFile>) -> Transfer {
         expires_at: row.expires_at,
         max_downloads: row.max_downloads,
         downloads: row.downloads,
+        password_hash: row.password_hash,
+        owner_id: row.owner_id,
+        bundle_blob_id: row.bundle_blob_id,
         files,
     }
 }

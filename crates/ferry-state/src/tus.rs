@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     Error, Result, State,
-    transfer::{NewFile, Transfer, insert_transfer, new_token},
+    transfer::{NewFile, Transfer, TransferOptions, insert_transfer, new_token},
 };
 
 /// What a client asked for when it created an upload.
@@ -34,6 +34,8 @@ pub struct NewUpload {
     pub max_days: i32,
     /// When an unfinished upload is abandoned.
     pub expires_at: DateTime<Utc>,
+    /// For a draft (the web UI's cart): complete uploads wait to be sent together.
+    pub draft: bool,
 }
 
 /// An upload as stored.
@@ -65,15 +67,20 @@ pub struct Upload {
     pub transfer_token: Option<String>,
     /// Deletion token of that transfer.
     pub deletion_token: Option<String>,
+    /// Made for a draft: completing it does not create a transfer.
+    pub draft: bool,
+    /// When the last byte arrived.
+    pub completed_at: Option<DateTime<Utc>>,
 }
 
-const SELECT_UPLOAD: &str = "
+const UPLOAD_FROM: &str = "
     SELECT u.id, u.blob_id, u.length, b.size AS offset, b.hash_state, u.metadata, u.filename,
            u.content_type, u.max_downloads, u.max_days, u.expires_at,
-           t.token AS transfer_token, t.deletion_token
+           t.token AS transfer_token, t.deletion_token, u.draft, u.completed_at
     FROM uploads u JOIN blobs b ON b.id = u.blob_id
-    LEFT JOIN transfers t ON t.id = u.transfer_id
-    WHERE u.id = $1 AND (u.completed_at IS NOT NULL OR u.expires_at > now())";
+    LEFT JOIN transfers t ON t.id = u.transfer_id";
+/// Selects one upload by id, unless it expired unfinished.
+const ONE_UPLOAD: &str = "WHERE u.id = $1 AND (u.completed_at IS NOT NULL OR u.expires_at > now())";
 
 /// Lua: extend the lock's TTL only if we still hold it.
 const REFRESH: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -94,8 +101,8 @@ impl State {
             .await?;
         sqlx::query(
             "INSERT INTO uploads (id, blob_id, length, metadata, filename, content_type,
-                                  max_downloads, max_days, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                  max_downloads, max_days, expires_at, draft)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&id)
         .bind(blob_id)
@@ -106,6 +113,7 @@ impl State {
         .bind(new.max_downloads)
         .bind(new.max_days)
         .bind(new.expires_at)
+        .bind(new.draft)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -116,18 +124,21 @@ impl State {
 
     /// The upload `id`, unless it expired unfinished or was terminated.
     pub async fn find_upload(&self, id: &str) -> Result<Option<Upload>> {
-        Ok(sqlx::query_as(SELECT_UPLOAD)
-            .bind(id)
-            .fetch_optional(self.pg())
-            .await?)
+        Ok(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{UPLOAD_FROM} {ONE_UPLOAD}")))
+                .bind(id)
+                .fetch_optional(self.pg())
+                .await?,
+        )
     }
 
-    /// Turns a fully written upload into a transfer with one file. Idempotent: a second
+    /// Seals a fully written upload. A normal upload becomes a transfer with one file
+    /// (returned); a draft upload just waits to be sent (`None`). Idempotent: a second
     /// call returns the transfer the first one made.
-    pub async fn complete_upload(&self, id: &str, sha256: &[u8]) -> Result<Transfer> {
+    pub async fn complete_upload(&self, id: &str, sha256: &[u8]) -> Result<Option<Transfer>> {
         let mut tx = self.pg().begin().await?;
         let upload: Upload = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_UPLOAD} FOR UPDATE OF u"
+            "{UPLOAD_FROM} {ONE_UPLOAD} FOR UPDATE OF u"
         )))
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -135,10 +146,10 @@ impl State {
         .ok_or_else(|| Error::Corrupt(format!("upload {id} is gone")))?;
         if let Some(token) = &upload.transfer_token {
             tx.commit().await?;
-            return self
-                .find_transfer(token)
-                .await?
-                .ok_or_else(|| Error::Corrupt(format!("transfer of upload {id} is gone")));
+            return self.find_transfer(token).await;
+        }
+        if upload.draft && upload.completed_at.is_some() {
+            return Ok(None);
         }
         if upload.offset != upload.length {
             return Err(Error::Corrupt(format!("upload {id} is not complete")));
@@ -148,6 +159,14 @@ impl State {
             .bind(sha256)
             .execute(&mut *tx)
             .await?;
+        if upload.draft {
+            sqlx::query("UPDATE uploads SET completed_at = now() WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
         let file = NewFile {
             name: upload.filename.clone(),
             content_type: upload.content_type.clone(),
@@ -156,14 +175,105 @@ impl State {
             sha256: sha256.to_vec(),
         };
         let expires_at = Utc::now() + chrono::Duration::days(i64::from(upload.max_days));
-        let transfer = insert_transfer(&mut tx, &[file], expires_at, upload.max_downloads).await?;
+        let options = TransferOptions::new(expires_at, upload.max_downloads);
+        let transfer = insert_transfer(&mut tx, &[file], &options).await?;
         sqlx::query("UPDATE uploads SET transfer_id = $2, completed_at = now() WHERE id = $1")
             .bind(id)
             .bind(transfer.id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(transfer)
+        Ok(Some(transfer))
+    }
+
+    /// Sends a draft: the completed draft uploads `ids` become the files of one new
+    /// transfer (names made unique with `unique_name`). Uploads already sent, unknown
+    /// or unfinished are left out; fails if none is left.
+    pub async fn create_transfer_from_uploads(
+        &self,
+        ids: &[String],
+        options: &TransferOptions,
+        unique_name: impl Fn(String, &[String]) -> String,
+    ) -> Result<Option<Transfer>> {
+        let mut tx = self.pg().begin().await?;
+        #[derive(sqlx::FromRow)]
+        struct Sendable {
+            id: String,
+            blob_id: Uuid,
+            length: i64,
+            filename: String,
+            content_type: String,
+            sha256: Option<Vec<u8>>,
+        }
+        let uploads: Vec<Sendable> = sqlx::query_as(
+            "SELECT u.id, u.blob_id, u.length, u.filename, u.content_type, b.sha256
+             FROM uploads u JOIN blobs b ON b.id = u.blob_id
+             WHERE u.id = ANY($1) AND u.draft AND u.completed_at IS NOT NULL AND u.transfer_id IS NULL
+             ORDER BY array_position($1, u.id) FOR UPDATE OF u",
+        )
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        if uploads.is_empty() {
+            return Ok(None);
+        }
+        let mut files: Vec<NewFile> = Vec::with_capacity(uploads.len());
+        for upload in &uploads {
+            let taken: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+            files.push(NewFile {
+                name: unique_name(upload.filename.clone(), &taken),
+                content_type: upload.content_type.clone(),
+                blob_id: upload.blob_id,
+                size: upload.length,
+                sha256: upload.sha256.clone().unwrap_or_default(),
+            });
+        }
+        let transfer = insert_transfer(&mut tx, &files, options).await?;
+        let sent: Vec<String> = uploads.iter().map(|u| u.id.clone()).collect();
+        sqlx::query("UPDATE uploads SET transfer_id = $2 WHERE id = ANY($1)")
+            .bind(&sent)
+            .bind(transfer.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(transfer))
+    }
+
+    /// Completed draft uploads among `ids` not sent yet, in the given order.
+    pub async fn draft_uploads(&self, ids: &[String]) -> Result<Vec<Upload>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{UPLOAD_FROM} WHERE u.id = ANY($1) AND u.draft AND u.transfer_id IS NULL
+               AND u.completed_at IS NOT NULL ORDER BY array_position($1, u.id)"
+        )))
+        .bind(ids)
+        .fetch_all(self.pg())
+        .await?)
+    }
+
+    /// Frees unfinished uploads past their expiry, and draft uploads never sent by then
+    /// (`batch` chunks per statement). Returns how many were removed.
+    pub async fn abort_idle_uploads(&self, batch: i64) -> Result<u64> {
+        let idle: Vec<(String, Uuid)> = sqlx::query_as(
+            "SELECT id, blob_id FROM uploads
+             WHERE expires_at < now() AND transfer_id IS NULL AND (completed_at IS NULL OR draft)
+             ORDER BY expires_at LIMIT 1000",
+        )
+        .fetch_all(self.pg())
+        .await?;
+        for (id, blob) in &idle {
+            self.delete_chunks_in_batches(&[*blob], batch).await?;
+            let mut tx = self.pg().begin().await?;
+            sqlx::query("DELETE FROM uploads WHERE id = $1 AND transfer_id IS NULL")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM blobs b WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)")
+                .bind(blob)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(idle.len() as u64)
     }
 
     /// Terminates an unfinished upload and frees its bytes. A finished upload only

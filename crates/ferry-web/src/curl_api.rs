@@ -15,7 +15,7 @@ use chrono::{Duration, Utc};
 use ferry_state::{
     State,
     blob::StreamHash,
-    transfer::{NewFile, Transfer},
+    transfer::{NewFile, Transfer, TransferOptions},
 };
 use futures::StreamExt;
 
@@ -71,8 +71,13 @@ impl Limits {
         })
     }
 
-    fn expires_at(&self) -> chrono::DateTime<Utc> {
+    /// When a transfer made now with these limits expires.
+    pub fn expires_at(&self) -> chrono::DateTime<Utc> {
         Utc::now() + Duration::days(i64::from(self.max_days))
+    }
+
+    fn options(&self) -> TransferOptions {
+        TransferOptions::new(self.expires_at(), self.max_downloads)
     }
 }
 
@@ -103,11 +108,7 @@ pub async fn put_file(
     let name = names::sanitize(raw_name);
     let file = store_file(&state, &config, name, body).await?;
     let transfer = state
-        .create_transfer(
-            std::slice::from_ref(&file),
-            limits.expires_at(),
-            limits.max_downloads,
-        )
+        .create_transfer(std::slice::from_ref(&file), &limits.options())
         .await;
     let transfer = match transfer {
         Ok(t) => t,
@@ -116,6 +117,7 @@ pub async fn put_file(
             return Err(e.into());
         }
     };
+    enqueue_jobs(&state, &config, &transfer).await;
     Ok(created(&request, &config, &transfer))
 }
 
@@ -159,11 +161,11 @@ pub async fn post_multipart(
             "no file parts in the form (use -F filedata=@file)",
         ));
     }
-    match state
-        .create_transfer(&files, limits.expires_at(), limits.max_downloads)
-        .await
-    {
-        Ok(transfer) => Ok(created(&request, &config, &transfer)),
+    match state.create_transfer(&files, &limits.options()).await {
+        Ok(transfer) => {
+            enqueue_jobs(&state, &config, &transfer).await;
+            Ok(created(&request, &config, &transfer))
+        }
         Err(e) => {
             for file in &files {
                 let _ = state.delete_blob(file.blob_id).await;
@@ -176,6 +178,7 @@ pub async fn post_multipart(
 /// `DELETE /{token}/{name}/{deletion_token}`: deletes the whole transfer.
 pub async fn delete(
     state: web::Data<State>,
+    config: web::Data<Config>,
     token: &str,
     name: &str,
     deletion_token: &str,
@@ -184,12 +187,32 @@ pub async fn delete(
     if transfer.as_ref().is_some_and(|t| t.file(name).is_none()) {
         return Err(Error::NotFound);
     }
-    if state.delete_transfer(token, deletion_token).await? {
-        Ok(HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("deleted\n"))
-    } else {
-        Err(Error::NotFound)
+    match state.delete_transfer(token, deletion_token).await? {
+        Some(id) => {
+            // Gone for readers now; the bytes are freed by the purge job (or by the
+            // clock's sweep, if this enqueue fails).
+            if let Err(e) = state
+                .enqueue_purge(id, usize::from(config.job_max_attempts))
+                .await
+            {
+                tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
+            }
+            Ok(HttpResponse::Ok()
+                .content_type("text/plain; charset=utf-8")
+                .body("deleted\n"))
+        }
+        None => Err(Error::NotFound),
+    }
+}
+
+/// Enqueues finishing (and bundling) of a new transfer. A failure is logged, not
+/// returned: the upload is safe, and the clock's sweep enqueues what is missing.
+pub async fn enqueue_jobs(state: &State, config: &Config, transfer: &Transfer) {
+    if let Err(e) = state
+        .enqueue_transfer_jobs(transfer, usize::from(config.job_max_attempts))
+        .await
+    {
+        tracing::warn!(error = %e, transfer = %transfer.token, "could not enqueue finishing jobs; the sweep will");
     }
 }
 

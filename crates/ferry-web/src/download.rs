@@ -95,6 +95,25 @@ pub async fn file(
     Ok(response.streaming(body))
 }
 
+/// Serves the worker-made preview of an image file (`/thumb/{token}/{name}`): a small
+/// JPEG, never counted as a download. 404 until the worker has made it.
+pub async fn thumbnail(state: web::Data<State>, token: &str, name: &str) -> Result<HttpResponse> {
+    let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
+    let blob = transfer
+        .file(name)
+        .and_then(|f| f.thumbnail_blob_id)
+        .ok_or(Error::NotFound)?;
+    let size = state.blob_state(blob).await?.ok_or(Error::NotFound)?.size;
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CONTENT_TYPE, "image/jpeg"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .no_chunking(size as u64);
+    Ok(response.streaming(state.read_blob(blob, 0, size).map_err(log_stream_error)))
+}
+
 /// Serves a whole transfer as `.zip` or `.tar.gz`.
 pub async fn archive(
     request: HttpRequest,
@@ -117,7 +136,7 @@ pub async fn archive(
     let files = transfer.files.clone();
     match format {
         ArchiveFormat::Zip => {
-            let plan = archive::ZipPlan::new(&files, transfer.created_at);
+            let plan = archive::zip_plan(&files, transfer.created_at);
             response
                 .insert_header((header::CONTENT_TYPE, "application/zip"))
                 .insert_header((
@@ -128,8 +147,17 @@ pub async fn archive(
             if request.method() == Method::HEAD {
                 return Ok(head_response(response, plan.len()));
             }
-            Ok(response
-                .streaming(archive::zip_stream(state, files, plan).map_err(log_stream_error)))
+            // The worker stores the zip of multi-file transfers (the same bytes);
+            // until it has, the zip is built while it streams.
+            match transfer.bundle_blob_id {
+                Some(blob) => Ok(response.streaming(
+                    state
+                        .read_blob(blob, 0, plan.len() as i64)
+                        .map_err(log_stream_error),
+                )),
+                None => Ok(response
+                    .streaming(archive::zip_stream(state, files, plan).map_err(log_stream_error))),
+            }
         }
         ArchiveFormat::TarGz => {
             response

@@ -119,6 +119,7 @@ async fn get_three(
     let presentation = match mode.as_str() {
         "get" | "download" => Presentation::Attachment,
         "inline" => Presentation::Inline,
+        "thumb" => return download::thumbnail(state, &token, &name).await,
         _ => return Err(Error::NotFound),
     };
     download::file(request, state, &token, &name, presentation).await
@@ -128,7 +129,8 @@ async fn get_three(
 async fn delete_three(
     path: web::Path<(String, String, String)>,
     state: web::Data<State>,
+    config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let (token, name, deletion_token) = path.into_inner();
-    curl_api::delete(state, &token, &name, &deletion_token).await
+    curl_api::delete(state, config, &token, &name, &deletion_token).await
 }

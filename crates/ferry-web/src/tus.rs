@@ -196,6 +196,7 @@ struct Metadata {
     filetype: Option<String>,
     max_downloads: Option<i32>,
     max_days: Option<i32>,
+    draft: bool,
 }
 
 fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
@@ -205,6 +206,7 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
         filetype: None,
         max_downloads: None,
         max_days: None,
+        draft: false,
     };
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(metadata);
@@ -252,6 +254,7 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
                 metadata.max_downloads = Some(number("max_downloads")?)
             }
             "max_days" | "max-days" => metadata.max_days = Some(number("max_days")?),
+            "ferry_draft" => metadata.draft = value == "1",
             _ => {}
         }
     }
@@ -330,6 +333,7 @@ async fn create(
             max_downloads: metadata.max_downloads,
             max_days,
             expires_at,
+            draft: metadata.draft,
         })
         .await?;
     let base = public_url::base_url(&request, &config);
@@ -350,6 +354,9 @@ async fn create(
     } else {
         (0, None)
     };
+    if let Some(transfer) = &transfer {
+        crate::curl_api::enqueue_jobs(&state, &config, transfer).await;
+    }
     let mut response = tus_response(StatusCode::CREATED);
     response
         .insert_header((header::LOCATION, location))
@@ -409,7 +416,8 @@ async fn status(
         "id": upload.id,
         "offset": upload.offset,
         "length": upload.length,
-        "complete": upload.transfer_token.is_some(),
+        "complete": upload.completed_at.is_some() || upload.transfer_token.is_some(),
+        "draft": upload.draft,
         "filename": upload.filename,
         "expires_at": upload.expires_at,
         "transfer": transfer.map(|t| share::transfer_json(&base, &t)),
@@ -452,6 +460,9 @@ async fn patch(
         config.blob_chunk_size as usize,
     )
     .await?;
+    if let Some(transfer) = &transfer {
+        crate::curl_api::enqueue_jobs(&state, &config, transfer).await;
+    }
     let mut response = tus_response(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", new_offset.to_string()));
     match transfer {
@@ -557,14 +568,14 @@ async fn write_under_lock(
         }
         let sha256 = written.hash.finish();
         let transfer = state.complete_upload(&current.id, &sha256).await?;
-        return Ok((written.size, Some(transfer)));
+        return Ok((written.size, transfer));
     }
     // All bytes are in but the upload was not turned into a transfer yet (its writer
     // died in between), or it already was (a retried final PATCH): complete_upload is
     // idempotent and returns the same transfer either way.
     let sha256 = StreamHash::resume(current.hash_state.as_deref())?.finish();
     let transfer = state.complete_upload(&current.id, &sha256).await?;
-    Ok((current.length, Some(transfer)))
+    Ok((current.length, transfer))
 }
 
 async fn lock(state: &State, id: &str, holder: &str) -> Result<(), TusError> {

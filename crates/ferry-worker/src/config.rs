@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ferry_state::{Settings, jobs::QueueSettings, parse_duration};
+use ferry_state::{Settings, jobs::QueueSettings, parse_duration, parse_size};
 
 /// Everything `ferry worker` reads from its environment.
 #[derive(clap::Args, Clone, Debug)]
@@ -30,6 +30,13 @@ pub struct Config {
     /// Longest delay between retries.
     #[arg(long, env = "RETRY_BACKOFF_MAX", default_value = "60s", value_parser = parse_duration)]
     pub retry_backoff_max: Duration,
+    /// Chunks deleted per statement when purging (keeps each transaction short).
+    #[arg(long, env = "PURGE_BATCH", default_value_t = 256,
+          value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub purge_batch: i64,
+    /// Images up to this size get a thumbnail (they are decoded in memory).
+    #[arg(long, env = "THUMBNAIL_MAX_BYTES", default_value = "20MiB", value_parser = parse_size)]
+    pub thumbnail_max_bytes: u64,
     /// Grace period for running jobs after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

@@ -9,7 +9,9 @@
 //! - on SIGTERM the worker stops fetching, finishes running jobs for up to
 //!   `SHUTDOWN_TIMEOUT`, hands unstarted ones back, and exits 0.
 
+mod bundle;
 mod config;
+mod finish;
 mod handlers;
 
 use std::time::Duration;
@@ -20,10 +22,24 @@ use apalis::layers::retry::{
 use apalis::prelude::*;
 use ferry_state::{
     State,
-    jobs::{CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob},
+    jobs::{
+        BUNDLE_QUEUE, BuildBundle, CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob, FINISH_QUEUE,
+        FinishFile, PURGE_QUEUE, PurgeTransfer,
+    },
 };
 
 pub use config::Config;
+
+/// Limits handed to job handlers.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Attempts for jobs a handler enqueues.
+    pub max_attempts: usize,
+    /// Chunks per DELETE when purging.
+    pub purge_batch: i64,
+    /// Largest image that gets a thumbnail.
+    pub thumbnail_max_bytes: u64,
+}
 
 /// Errors that stop a worker process.
 #[derive(Debug, thiserror::Error)]
@@ -72,37 +88,45 @@ impl Application {
         let settings = config.queue_settings();
         tracing::info!(worker = %identity, concurrency = config.worker_concurrency, "worker starting");
 
-        let demo_state = state.clone();
-        let demo_settings = settings.clone();
-        let demo_name = format!("{identity}/{DEMO_QUEUE}");
-        let cron_state = state.clone();
-        let cron_settings = settings.clone();
-        let cron_name = format!("{identity}/{CRON_QUEUE}");
         let concurrency = usize::from(config.worker_concurrency);
         let retries = usize::from(config.job_max_attempts.saturating_sub(1));
         let backoff = (config.retry_backoff_min, config.retry_backoff_max);
+        let limits = Limits {
+            max_attempts: usize::from(config.job_max_attempts),
+            purge_batch: config.purge_batch,
+            thumbnail_max_bytes: config.thumbnail_max_bytes,
+        };
 
-        let monitor = Monitor::new()
-            .register(move |restarts| {
-                WorkerBuilder::new(format!("{demo_name}#{restarts}"))
-                    .backend(demo_state.queue_backend::<DemoJob>(DEMO_QUEUE, &demo_settings))
-                    .concurrency(concurrency)
-                    .retry(retry_policy(retries, backoff))
-                    .catch_panic()
-                    .enable_tracing()
-                    .data(demo_state.clone())
-                    .build(handlers::demo)
-            })
-            .register(move |restarts| {
-                WorkerBuilder::new(format!("{cron_name}#{restarts}"))
-                    .backend(cron_state.queue_backend::<CronTick>(CRON_QUEUE, &cron_settings))
-                    .concurrency(concurrency)
-                    .retry(retry_policy(retries, backoff))
-                    .catch_panic()
-                    .enable_tracing()
-                    .data(cron_state.clone())
-                    .build(handlers::cron_tick)
-            })
+        // One apalis worker per queue, each under a name never used before.
+        macro_rules! queue_worker {
+            ($monitor:expr, $queue:expr, $job:ty, $handler:expr) => {{
+                let (state, settings, limits) = (state.clone(), settings.clone(), limits.clone());
+                let name = format!("{identity}/{}", $queue);
+                $monitor.register(move |restarts| {
+                    WorkerBuilder::new(format!("{name}#{restarts}"))
+                        .backend(state.queue_backend::<$job>($queue, &settings))
+                        .concurrency(concurrency)
+                        .retry(retry_policy(retries, backoff))
+                        .catch_panic()
+                        .enable_tracing()
+                        .data(state.clone())
+                        .data(limits.clone())
+                        .build($handler)
+                })
+            }};
+        }
+        let monitor = Monitor::new();
+        let monitor = queue_worker!(monitor, DEMO_QUEUE, DemoJob, handlers::demo);
+        let monitor = queue_worker!(monitor, CRON_QUEUE, CronTick, handlers::cron_tick);
+        let monitor = queue_worker!(monitor, FINISH_QUEUE, FinishFile, handlers::finish_file);
+        let monitor = queue_worker!(monitor, BUNDLE_QUEUE, BuildBundle, handlers::build_bundle);
+        let monitor = queue_worker!(
+            monitor,
+            PURGE_QUEUE,
+            PurgeTransfer,
+            handlers::purge_transfer
+        );
+        let monitor = monitor
             .should_restart(|ctx, error| {
                 // A lost database must not kill the process: back off, then start again
                 // under a fresh name (`#restarts` suffix; the old name may look alive).

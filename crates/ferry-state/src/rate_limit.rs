@@ -1,0 +1,43 @@
+//! Rate limits shared by every process: fixed-window counters in Redis.
+//!
+//! A limit kept in one process's memory is divided by the number of replicas (and
+//! reset by every deploy); a counter in Redis holds for the whole deployment. The
+//! counter is created with its expiry in one atomic script, so a crash can never leave
+//! a counter that does not expire.
+
+use deadpool_redis::redis;
+
+use crate::{Result, State};
+
+/// Lua: count one hit; set the window's expiry on the first hit; return count and TTL.
+const HIT: &str = "local n = redis.call('INCR', KEYS[1]) \
+    if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end \
+    return {n, redis.call('TTL', KEYS[1])}";
+
+/// The verdict on one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether the attempt may proceed.
+    pub allowed: bool,
+    /// Seconds until the window resets.
+    pub retry_after: u64,
+}
+
+impl State {
+    /// Counts one attempt against `bucket`; allowed while the window (of
+    /// `window_secs`) holds at most `max` attempts.
+    pub async fn rate_limit(&self, bucket: &str, max: u32, window_secs: u64) -> Result<Verdict> {
+        let mut conn = self.redis().await?;
+        let (count, ttl): (i64, i64) = redis::cmd("EVAL")
+            .arg(HIT)
+            .arg(1)
+            .arg(self.key(&format!("rate:{bucket}")))
+            .arg(window_secs)
+            .query_async(&mut conn)
+            .await?;
+        Ok(Verdict {
+            allowed: count <= i64::from(max),
+            retry_after: ttl.max(1) as u64,
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! Accounts. Passwords arrive here already hashed (argon2id, by the web process); this
+//! module only stores and finds them. E-mail addresses are compared lower-cased.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{Result, State};
+
+/// A registered user.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct User {
+    /// Row id.
+    pub id: Uuid,
+    /// E-mail address (lower-cased).
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// May see the operations view.
+    pub is_admin: bool,
+    /// Sign-up time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl State {
+    /// Registers a user; `None` when the address is taken.
+    pub async fn create_user(&self, email: &str, password_hash: &str) -> Result<Option<User>> {
+        Ok(sqlx::query_as(
+            "INSERT INTO users (id, email, password_hash) VALUES ($1, lower($2), $3)
+             ON CONFLICT (email) DO NOTHING
+             RETURNING id, email, password_hash, is_admin, created_at",
+        )
+        .bind(Uuid::new_v4())
+        .bind(email)
+        .bind(password_hash)
+        .fetch_optional(self.pg())
+        .await?)
+    }
+
+    /// The user with this e-mail address.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        Ok(sqlx::query_as(
+            "SELECT id, email, password_hash, is_admin, created_at FROM users WHERE email = lower($1)",
+        )
+        .bind(email)
+        .fetch_optional(self.pg())
+        .await?)
+    }
+
+    /// The user with this id.
+    pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
+        Ok(sqlx::query_as(
+            "SELECT id, email, password_hash, is_admin, created_at FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pg())
+        .await?)
+    }
+}

@@ -1,0 +1,298 @@
+//! Black-box tests of the work done by worker and clock: finishing files (verify,
+//! sniff, thumbnail), stored zips, purging expired and deleted transfers, aborting idle
+//! uploads — each through the real processes on real Postgres and Redis.
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::{Kind, TestApp, eventually};
+use reqwest::{StatusCode, header};
+use serde_json::Value;
+
+const EVERY_SECOND: &str = "purge-expired=* * * * * *;abort-idle-uploads=* * * * * *";
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&app.pg)
+        .await
+        .unwrap()
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
+    let mut app = TestApp::new("finish_image").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let _worker = app.start(Kind::Worker, &[]).await;
+    let response = app
+        .http
+        .put(web.url("/holiday.dat"))
+        .header(header::ACCEPT, "application/json")
+        .body(png(1200, 800))
+        .send()
+        .await
+        .unwrap();
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(
+        json["files"][0]["content_type"], "application/octet-stream",
+        "guessed from the name"
+    );
+    let token = json["token"].as_str().unwrap().to_owned();
+
+    eventually(
+        "the file to be finished",
+        Duration::from_secs(30),
+        || async {
+            (count(&app, "SELECT count(*) FROM files WHERE ready").await == 1).then_some(())
+        },
+    )
+    .await;
+    let download = app
+        .http
+        .head(web.url(&format!("/{token}/holiday.dat")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        download.headers()["content-type"],
+        "image/png",
+        "sniffed from the bytes"
+    );
+    let thumb = app
+        .http
+        .get(web.url(&format!("/thumb/{token}/holiday.dat")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), StatusCode::OK);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        (thumb.width(), thumb.height()),
+        (320, 213),
+        "fits 320×320, aspect kept"
+    );
+    let status = app
+        .http
+        .head(web.url(&format!("/{token}/holiday.dat")))
+        .send()
+        .await
+        .unwrap();
+    assert!(status.headers().get("x-remaining-downloads").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_whose_stored_bytes_were_corrupted_is_never_marked_ready_and_its_job_dies_visibly() {
+    let mut app = TestApp::new("finish_corrupt").await;
+    let web = app.start(Kind::Web, &[("JOB_MAX_ATTEMPTS", "2")]).await;
+    let response = app
+        .http
+        .put(web.url("/a.txt"))
+        .body("original bytes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    sqlx::query("UPDATE blob_chunks SET data = 'tampered bytes'::bytea")
+        .execute(&app.pg)
+        .await
+        .unwrap();
+    let _worker = app.start(Kind::Worker, &[("JOB_MAX_ATTEMPTS", "2")]).await;
+    let dead = eventually(
+        "the finishing job to be dead",
+        Duration::from_secs(30),
+        || async {
+            let out = app
+                .command(&["admin", "jobs", "dead"], &[])
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .find(|v| v["queue"] == "ferry.finish")
+        },
+    )
+    .await;
+    assert!(
+        dead["last_error"].as_str().unwrap().contains("SHA-256"),
+        "{dead}"
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM files WHERE ready").await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one() {
+    let mut app = TestApp::new("stored_zip").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(vec![7u8; 1_500_000]).file_name("one.bin"),
+        )
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"two".to_vec()).file_name("two.txt"),
+        );
+    let body = app
+        .http
+        .post(web.url("/"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = body
+        .lines()
+        .next()
+        .unwrap()
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .to_owned();
+    let streamed = app
+        .http
+        .get(web.url(&format!("/{token}.zip")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    let _worker = app.start(Kind::Worker, &[]).await;
+    eventually(
+        "the worker to store the zip",
+        Duration::from_secs(30),
+        || async {
+            (count(
+                &app,
+                "SELECT count(*) FROM transfers WHERE bundle_blob_id IS NOT NULL",
+            )
+            .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    let stored = app
+        .http
+        .get(web.url(&format!("/{token}.zip")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.headers()["content-length"],
+        streamed.len().to_string()
+    );
+    assert!(stored.bytes().await.unwrap() == streamed, "byte-identical");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_transfer_disappears_within_two_clock_slots_and_its_chunks_are_gone() {
+    let mut app = TestApp::new("purge_expired").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let _worker = app.start(Kind::Worker, &[]).await;
+    let _clock = app
+        .start(Kind::Clock, &[("CLOCK_SCHEDULES", EVERY_SECOND)])
+        .await;
+    let keep = app
+        .http
+        .put(web.url("/keep.bin"))
+        .body(vec![1u8; 3_000_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keep.status(), StatusCode::OK);
+    let doomed = app
+        .http
+        .put(web.url("/old.bin"))
+        .body(vec![2u8; 3_000_000])
+        .send()
+        .await
+        .unwrap();
+    let url = doomed.text().await.unwrap();
+    let token = url.trim().split('/').nth(3).unwrap().to_owned();
+    let chunks_before = count(&app, "SELECT count(*) FROM blob_chunks").await;
+
+    sqlx::query("UPDATE transfers SET expires_at = now() WHERE token = $1")
+        .bind(&token)
+        .execute(&app.pg)
+        .await
+        .unwrap();
+    let expired_at = std::time::Instant::now();
+    eventually(
+        "the expired transfer and its chunks to be purged",
+        Duration::from_secs(20),
+        || async {
+            let gone = count(
+                &app,
+                &format!("SELECT count(*) FROM transfers WHERE token = '{token}'"),
+            )
+            .await
+                == 0;
+            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
+            (gone && chunks == chunks_before / 2).then_some(())
+        },
+    )
+    .await;
+    println!(
+        "purged {:?} after expiry (slots are 1 s apart)",
+        expired_at.elapsed()
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM transfers").await,
+        1,
+        "the live transfer stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_resumable_uploads_are_aborted_and_their_chunks_freed() {
+    let mut app = TestApp::new("abort_idle").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let _worker = app.start(Kind::Worker, &[]).await;
+    let _clock = app
+        .start(Kind::Clock, &[("CLOCK_SCHEDULES", EVERY_SECOND)])
+        .await;
+    let created = app
+        .http
+        .post(web.url("/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Length", "5000000")
+        .body(vec![3u8; 2_000_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert!(count(&app, "SELECT count(*) FROM blob_chunks").await > 0);
+    sqlx::query("UPDATE uploads SET expires_at = now()")
+        .execute(&app.pg)
+        .await
+        .unwrap();
+    eventually(
+        "the idle upload to be aborted",
+        Duration::from_secs(20),
+        || async {
+            let uploads = count(&app, "SELECT count(*) FROM uploads").await;
+            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
+            let blobs = count(&app, "SELECT count(*) FROM blobs").await;
+            (uploads == 0 && chunks == 0 && blobs == 0).then_some(())
+        },
+    )
+    .await;
+}
