@@ -376,13 +376,15 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
     assert_eq!(right.status(), StatusCode::OK);
     assert_eq!(
         get(&app, &web, share_path).await.status(),
-        StatusCode::NOT_FOUND
+        StatusCode::NOT_FOUND,
+        "gone at once"
     );
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM blob_chunks").await,
-        0,
-        "bytes freed"
-    );
+    eventually(
+        "the purge job to free the bytes",
+        Duration::from_secs(30),
+        || async { (count(&app, "SELECT count(*) FROM blob_chunks").await == 0).then_some(()) },
+    )
+    .await;
     let again = app.http.delete(web.url(&path)).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 

@@ -25,6 +25,21 @@ pub struct Config {
     /// Public base URL (e.g. https://files.example.com); cookies are `Secure` when https.
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<Url>,
+    /// A sign-in ends after this long, however active the session (absolute timeout).
+    #[arg(long, env = "SESSION_ABSOLUTE_TTL", default_value = "30d", value_parser = parse_days_or_duration)]
+    pub session_absolute_ttl: Duration,
+    /// Share-password attempts per client IP per minute.
+    #[arg(long, env = "UNLOCK_ATTEMPTS_PER_IP", default_value_t = 10)]
+    pub unlock_attempts_per_ip: u32,
+    /// Share-password attempts per transfer per 10 minutes (all clients together).
+    #[arg(long, env = "UNLOCK_ATTEMPTS_PER_TRANSFER", default_value_t = 50)]
+    pub unlock_attempts_per_transfer: u32,
+    /// Sign-in attempts per client IP per 5 minutes.
+    #[arg(long, env = "SIGNIN_ATTEMPTS_PER_IP", default_value_t = 20)]
+    pub signin_attempts_per_ip: u32,
+    /// Sign-in attempts per account per 5 minutes.
+    #[arg(long, env = "SIGNIN_ATTEMPTS_PER_ACCOUNT", default_value_t = 10)]
+    pub signin_attempts_per_account: u32,
     /// Idle lifetime of a session.
     #[arg(long, env = "SESSION_TTL", default_value = "7d", value_parser = parse_days_or_duration)]
     pub session_ttl: Duration,

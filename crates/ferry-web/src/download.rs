@@ -18,10 +18,12 @@ use ferry_state::{
 };
 use futures::TryStreamExt;
 
+use actix_session::Session;
+
 use crate::{
     archive,
     error::{Error, Result},
-    names, share,
+    names, share, visitor,
 };
 
 /// How a file should be presented.
@@ -38,12 +40,14 @@ pub enum Presentation {
 /// Serves one file of a transfer.
 pub async fn file(
     request: HttpRequest,
+    session: Session,
     state: web::Data<State>,
     token: &str,
     name: &str,
     presentation: Presentation,
 ) -> Result<HttpResponse> {
     let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
+    check_access(&session, &transfer)?;
     let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
     let range = match request
         .headers()
@@ -97,8 +101,14 @@ pub async fn file(
 
 /// Serves the worker-made preview of an image file (`/thumb/{token}/{name}`): a small
 /// JPEG, never counted as a download. 404 until the worker has made it.
-pub async fn thumbnail(state: web::Data<State>, token: &str, name: &str) -> Result<HttpResponse> {
+pub async fn thumbnail(
+    session: Session,
+    state: web::Data<State>,
+    token: &str,
+    name: &str,
+) -> Result<HttpResponse> {
     let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
+    check_access(&session, &transfer)?;
     let blob = transfer
         .file(name)
         .and_then(|f| f.thumbnail_blob_id)
@@ -117,11 +127,13 @@ pub async fn thumbnail(state: web::Data<State>, token: &str, name: &str) -> Resu
 /// Serves a whole transfer as `.zip` or `.tar.gz`.
 pub async fn archive(
     request: HttpRequest,
+    session: Session,
     state: web::Data<State>,
     token: &str,
     format: ArchiveFormat,
 ) -> Result<HttpResponse> {
     let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
+    check_access(&session, &transfer)?;
     let remaining = if request.method() == Method::HEAD {
         transfer.remaining_downloads()
     } else {
@@ -204,6 +216,15 @@ fn head_response(mut response: HttpResponseBuilder, length: u64) -> HttpResponse
         length,
         futures::stream::empty::<Result<bytes::Bytes, actix_web::Error>>(),
     ))
+}
+
+/// A password-protected transfer is served only to sessions that unlocked it on its
+/// share page (403 `password_required` otherwise; nothing is counted).
+fn check_access(session: &Session, transfer: &Transfer) -> Result<()> {
+    if transfer.password_hash.is_some() && !visitor::has_unlocked(session, &transfer.token) {
+        return Err(Error::Forbidden("password_required"));
+    }
+    Ok(())
 }
 
 fn common_headers(response: &mut HttpResponseBuilder, transfer: &Transfer, remaining: Option<i32>) {

@@ -29,6 +29,15 @@ pub enum Error {
     /// The session could not be read or written.
     #[error("session: {0}")]
     Session(String),
+    /// Not allowed (the code says why: `csrf_token_invalid`, `password_required`, …).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Rate limited; retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
+    /// A bug or an unexpected failure; the message is for the log only.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 /// Result of web handlers.
@@ -63,6 +72,8 @@ impl ResponseError for Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Session(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -78,6 +89,11 @@ impl ResponseError for Error {
             }
             Error::NotFound => serde_json::json!({ "error": "not_found" }),
             Error::TooLarge => serde_json::json!({ "error": "too_large" }),
+            Error::Forbidden(code) => serde_json::json!({ "error": code }),
+            Error::TooManyRequests(seconds) => {
+                response.insert_header(("Retry-After", seconds.to_string()));
+                serde_json::json!({ "error": "too_many_requests", "retry_after": seconds })
+            }
             Error::RangeNotSatisfiable(size) => {
                 response.insert_header(("Content-Range", format!("bytes */{size}")));
                 serde_json::json!({ "error": "range_not_satisfiable" })

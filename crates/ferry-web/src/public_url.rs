@@ -57,3 +57,27 @@ pub fn base_url(request: &HttpRequest, config: &Config) -> String {
         });
     format!("{scheme}://{host}")
 }
+
+/// The client's IP address: the TCP peer, or — when the peer is a trusted proxy — the
+/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(request: &HttpRequest, config: &Config) -> String {
+    let Some(peer) = request.peer_addr().map(|a| a.ip()) else {
+        return "unknown".to_owned();
+    };
+    let trusted = |ip: &std::net::IpAddr| config.trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    forwarded
+        .split(',')
+        .rev()
+        .filter_map(|part| part.trim().parse::<std::net::IpAddr>().ok())
+        .find(|ip| !trusted(ip))
+        .unwrap_or(peer)
+        .to_string()
+}

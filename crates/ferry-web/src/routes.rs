@@ -8,11 +8,13 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use ferry_state::State;
 
+use actix_session::Session;
+
 use crate::{
-    Config, curl_api,
+    Config, accounts, curl_api,
     download::{self, ArchiveFormat, Presentation},
     error::{Error, Result},
-    jobs_api, probes, session_api, tus,
+    jobs_api, probes, session_api, tus, ui,
 };
 
 /// Registers every route.
@@ -23,6 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(session_api::set_session_value)
         .service(jobs_api::enqueue_demo_job);
     tus::configure(cfg);
+    ui::configure(cfg);
+    accounts::configure(cfg);
     cfg.service(
         web::resource("/")
             .route(web::post().to(post_root))
@@ -48,10 +52,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn index() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(
+/// `GET /`: the upload page for browsers, a short usage text for curl.
+async fn index(
+    request: HttpRequest,
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    if ui::wants_html(&request) {
+        return ui::upload_page(session, state, config).await;
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(
         "Ferry — share files.\n\n  curl -T file.pdf <this url>\n  curl -F filedata=@a.txt -F filedata=@b.txt <this url>\n\nResumable uploads: tus 1.0 at /files/\n",
-    )
+    ))
 }
 
 async fn post_root(
@@ -92,26 +105,29 @@ async fn put_two(
 /// `GET /{token}.zip`, `GET /{token}.tar.gz`.
 async fn get_one(
     request: HttpRequest,
+    session: Session,
     path: web::Path<String>,
     state: web::Data<State>,
 ) -> Result<HttpResponse> {
     let (token, format) = ArchiveFormat::split(&path).ok_or(Error::NotFound)?;
-    download::archive(request, state, token, format).await
+    download::archive(request, session, state, token, format).await
 }
 
 /// `GET /{token}/{name}`.
 async fn get_two(
     request: HttpRequest,
+    session: Session,
     path: web::Path<(String, String)>,
     state: web::Data<State>,
 ) -> Result<HttpResponse> {
     let (token, name) = path.into_inner();
-    download::file(request, state, &token, &name, Presentation::Auto).await
+    download::file(request, session, state, &token, &name, Presentation::Auto).await
 }
 
 /// `GET /get/{token}/{name}`, `GET /inline/{token}/{name}`.
 async fn get_three(
     request: HttpRequest,
+    session: Session,
     path: web::Path<(String, String, String)>,
     state: web::Data<State>,
 ) -> Result<HttpResponse> {
@@ -119,10 +135,10 @@ async fn get_three(
     let presentation = match mode.as_str() {
         "get" | "download" => Presentation::Attachment,
         "inline" => Presentation::Inline,
-        "thumb" => return download::thumbnail(state, &token, &name).await,
+        "thumb" => return download::thumbnail(session, state, &token, &name).await,
         _ => return Err(Error::NotFound),
     };
-    download::file(request, state, &token, &name, presentation).await
+    download::file(request, session, state, &token, &name, presentation).await
 }
 
 /// `DELETE /{token}/{name}/{deletion_token}`.

@@ -23,6 +23,11 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'^')
     .add(b'|');
 
+/// `name` escaped for use as one URL path segment.
+pub fn encode_segment(name: &str) -> String {
+    utf8_percent_encode(name, SEGMENT).to_string()
+}
+
 /// `{base}/{token}/{name}`, the share URL of one file.
 pub fn file_url(base: &str, token: &str, name: &str) -> String {
     format!("{base}/{token}/{}", utf8_percent_encode(name, SEGMENT))

@@ -1,0 +1,113 @@
+// Ferry upload page: resumable uploads (tus 1.0) into the visitor's draft transfer.
+// No framework, no CDN. Each file is sent in chunks; a failed chunk is retried after
+// asking the server (any web process) how much it has, so uploads survive restarts.
+(function () {
+  'use strict';
+  var CHUNK = 4 * 1024 * 1024;
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
+  var drop = document.getElementById('drop');
+  var input = document.getElementById('file-input');
+  var list = document.getElementById('draft-files');
+  var overall = document.getElementById('overall');
+  var overallText = document.getElementById('overall-text');
+  var sendButton = document.getElementById('send-button');
+  var empty = document.getElementById('draft-empty');
+  var totals = { sent: 0, size: 0 };
+
+  function b64(s) { return btoa(unescape(encodeURIComponent(s))); }
+  function human(n) {
+    var units = ['B', 'KB', 'MB', 'GB', 'TB'], i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i ? n.toFixed(1) : n) + ' ' + units[i];
+  }
+  function refreshOverall() {
+    var pct = totals.size ? Math.round(100 * totals.sent / totals.size) : 0;
+    overall.value = pct;
+    overallText.textContent = totals.size ? pct + '% of ' + human(totals.size) : '';
+    sendButton.disabled = list.querySelectorAll('li[data-done="1"]').length === 0 ||
+      list.querySelectorAll('li[data-done="0"]').length > 0;
+    empty.hidden = list.children.length > 0;
+  }
+  function row(name, size) {
+    var li = document.createElement('li');
+    li.setAttribute('data-done', '0');
+    var box = document.createElement('div'); box.className = 'progress-row';
+    var label = document.createElement('span'); label.className = 'name'; label.textContent = name;
+    var bar = document.createElement('progress'); bar.max = 100; bar.value = 0;
+    bar.setAttribute('aria-label', 'Upload progress of ' + name);
+    box.appendChild(label); box.appendChild(bar);
+    var sz = document.createElement('span'); sz.className = 'size'; sz.textContent = human(size);
+    li.appendChild(box); li.appendChild(sz);
+    list.appendChild(li);
+    return { li: li, bar: bar, size: sz };
+  }
+  function request(method, url, headers, body, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      Object.keys(headers).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
+      if (onProgress) xhr.upload.onprogress = function (e) { onProgress(e.loaded); };
+      xhr.onload = function () { resolve(xhr); };
+      xhr.onerror = function () { reject(new Error('network error')); };
+      xhr.send(body);
+    });
+  }
+  function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  async function upload(file) {
+    var ui = row(file.name, file.size);
+    totals.size += file.size; refreshOverall();
+    var create = await request('POST', '/files/', {
+      'Tus-Resumable': '1.0.0', 'Upload-Length': String(file.size),
+      'Upload-Metadata': 'filename ' + b64(file.name) + ',filetype ' + b64(file.type || 'application/octet-stream') + ',ferry_draft ' + b64('1')
+    }, null);
+    if (create.status !== 201) { fail(ui, create); return; }
+    var location = create.getResponseHeader('Location');
+    var id = location.split('/').pop();
+    var offset = 0, counted = 0, failures = 0;
+    while (offset < file.size) {
+      var end = Math.min(offset + CHUNK, file.size);
+      try {
+        var patch = await request('PATCH', '/files/' + id, {
+          'Tus-Resumable': '1.0.0', 'Upload-Offset': String(offset),
+          'Content-Type': 'application/offset+octet-stream'
+        }, file.slice(offset, end), function (loaded) {
+          var now = offset + loaded;
+          totals.sent += now - counted; counted = now;
+          ui.bar.value = Math.round(100 * now / file.size); refreshOverall();
+        });
+        if (patch.status === 204) {
+          offset = parseInt(patch.getResponseHeader('Upload-Offset'), 10);
+          failures = 0;
+          continue;
+        }
+        if (patch.status < 500 && patch.status !== 409 && patch.status !== 423) { fail(ui, patch); return; }
+      } catch (e) { /* network error: ask the server where we are */ }
+      failures++;
+      await wait(Math.min(1000 * failures, 10000));
+      var head = await request('HEAD', '/files/' + id, { 'Tus-Resumable': '1.0.0' }, null).catch(function () { return null; });
+      if (head && head.status === 200) {
+        offset = parseInt(head.getResponseHeader('Upload-Offset'), 10);
+        totals.sent += offset - counted; counted = offset;
+      }
+    }
+    var added = await request('POST', '/draft', { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      JSON.stringify({ upload_id: id }));
+    if (added.status !== 200) { fail(ui, added); return; }
+    ui.bar.value = 100; ui.li.setAttribute('data-done', '1'); refreshOverall();
+  }
+  function fail(ui, xhr) {
+    ui.li.setAttribute('data-done', 'failed');
+    ui.size.textContent = 'failed (' + xhr.status + ')';
+    ui.size.className = 'size notice error';
+    refreshOverall();
+  }
+  function take(files) { Array.prototype.forEach.call(files, function (f) { upload(f); }); }
+
+  input.addEventListener('change', function () { take(input.files); input.value = ''; });
+  drop.addEventListener('dragover', function (e) { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', function () { drop.classList.remove('over'); });
+  drop.addEventListener('drop', function (e) { e.preventDefault(); drop.classList.remove('over'); take(e.dataTransfer.files); });
+  document.getElementById('pick').addEventListener('click', function () { input.click(); });
+  refreshOverall();
+})();

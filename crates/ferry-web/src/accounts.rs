@@ -1,0 +1,291 @@
+//! Accounts: sign up, sign in, sign out, and "my transfers".
+//!
+//! Passwords are hashed with argon2id. Signing in renews the session id. Sign-in is
+//! rate limited per client IP and per account in Redis, so the limit holds across all
+//! web processes; a visitor over it gets 429 with `Retry-After`.
+
+use std::fmt::Write;
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
+use ferry_state::State;
+use serde::Deserialize;
+
+use crate::{
+    Config, csrf,
+    error::{Error, Result},
+    html::{esc, human_size, page},
+    password, public_url, ui,
+    visitor::{self, Visitor},
+};
+
+/// Shortest accepted password.
+const MIN_PASSWORD: usize = 10;
+
+/// Registers the account routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/signup", web::get().to(signup_form))
+        .route("/signup", web::post().to(signup))
+        .route("/signin", web::get().to(signin_form))
+        .route("/signin", web::post().to(signin))
+        .route("/signout", web::post().to(signout))
+        .route("/me", web::get().to(my_transfers))
+        .route("/me/{token}/delete", web::post().to(delete_mine));
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+fn form_page(
+    visitor: &Visitor,
+    kind: &str,
+    email: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    let (title, action, button, other) = match kind {
+        "signup" => (
+            "Create an account",
+            "/signup",
+            "Sign up",
+            r#"Have an account? <a href="/signin">Sign in</a>"#,
+        ),
+        _ => (
+            "Sign in",
+            "/signin",
+            "Sign in",
+            r#"New here? <a href="/signup">Create an account</a>"#,
+        ),
+    };
+    let notice = error
+        .map(|e| format!(r#"<div class="notice error" role="alert">{}</div>"#, esc(e)))
+        .unwrap_or_default();
+    let autocomplete = if kind == "signup" {
+        "new-password"
+    } else {
+        "current-password"
+    };
+    let body = format!(
+        r#"<section class="card"><h1>{title}</h1>
+<p class="lead">An account keeps a list of the transfers you send, so you can see and delete them later.</p>{notice}
+<form method="post" action="{action}"><input type="hidden" name="_csrf" value="{csrf}">
+<label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="email" required value="{email}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="{autocomplete}" required minlength="{MIN_PASSWORD}">
+<p><button type="submit">{button}</button></p></form>
+<p class="muted">{other}</p></section>"#,
+        csrf = esc(&visitor.csrf),
+        email = esc(email),
+    );
+    html(status, page(title, &visitor.viewer(), &body, None))
+}
+
+async fn signup_form(
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(&session, &state, &config).await?;
+    Ok(form_page(&visitor, "signup", "", None, StatusCode::OK))
+}
+
+async fn signin_form(
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(&session, &state, &config).await?;
+    Ok(form_page(&visitor, "signin", "", None, StatusCode::OK))
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    _csrf: String,
+    email: String,
+    password: String,
+}
+
+fn plausible_email(email: &str) -> bool {
+    let email = email.trim();
+    email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+async fn signup(
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+    form: web::Form<Credentials>,
+) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let email = form.email.trim().to_lowercase();
+    if !plausible_email(&email) {
+        return Ok(form_page(
+            &visitor,
+            "signup",
+            &email,
+            Some("That does not look like an e-mail address."),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    if form.password.chars().count() < MIN_PASSWORD || form.password.len() > 1024 {
+        return Ok(form_page(
+            &visitor,
+            "signup",
+            &email,
+            Some("Choose a password of at least 10 characters."),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    let hash = password::hash(form.password.clone()).await?;
+    let Some(user) = state.create_user(&email, &hash).await? else {
+        return Ok(form_page(
+            &visitor,
+            "signup",
+            &email,
+            Some("An account with this e-mail already exists. Sign in instead."),
+            StatusCode::CONFLICT,
+        ));
+    };
+    visitor::sign_in(&session, &user)?;
+    Ok(redirect("/me"))
+}
+
+async fn signin(
+    request: HttpRequest,
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+    form: web::Form<Credentials>,
+) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let email = form.email.trim().to_lowercase();
+    let ip = public_url::client_ip(&request, &config);
+    for (bucket, max) in [
+        (format!("signin-ip:{ip}"), config.signin_attempts_per_ip),
+        (
+            format!("signin-account:{email}"),
+            config.signin_attempts_per_account,
+        ),
+    ] {
+        let verdict = state.rate_limit(&bucket, max, 300).await?;
+        if !verdict.allowed {
+            return Err(Error::TooManyRequests(verdict.retry_after));
+        }
+    }
+    let user = state.user_by_email(&email).await?;
+    // Verify against a real hash even for unknown addresses, so timing does not tell
+    // which addresses have accounts.
+    let (hash, user) = match user {
+        Some(user) => (user.password_hash.clone(), Some(user)),
+        None => (DUMMY_HASH.to_owned(), None),
+    };
+    let matches = password::verify(form.password.clone(), hash).await;
+    match user {
+        Some(user) if matches => {
+            visitor::sign_in(&session, &user)?;
+            Ok(redirect("/me"))
+        }
+        _ => Ok(form_page(
+            &visitor,
+            "signin",
+            &email,
+            Some("E-mail or password is not right."),
+            StatusCode::UNAUTHORIZED,
+        )),
+    }
+}
+
+/// argon2id hash of a random string, verified against for unknown e-mail addresses.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Qk6cNWYbhXy4w0Z0u1pRZPNzEC5R2fDZ2oJ2cvnc4dE";
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    _csrf: String,
+}
+
+async fn signout(session: Session, form: web::Form<CsrfOnly>) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    visitor::sign_out(&session);
+    Ok(redirect("/"))
+}
+
+async fn my_transfers(
+    request: HttpRequest,
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let Some(user) = &visitor.user else {
+        return Ok(redirect("/signin"));
+    };
+    let base = public_url::base_url(&request, &config);
+    let transfers = state.transfers_of(user.id).await?;
+    let mut rows = String::new();
+    for transfer in &transfers {
+        let names: Vec<&str> = transfer.files.iter().map(|f| f.name.as_str()).collect();
+        let _ = write!(
+            rows,
+            r#"<li><div class="progress-row"><a class="name" href="/s/{token}">{names}</a><span class="meta">{limits}</span>
+<span class="muted">{link}</span></div><span class="size">{size}</span>
+<form method="post" action="/me/{token}/delete"><input type="hidden" name="_csrf" value="{csrf}"><button class="link" type="submit">Delete</button></form></li>"#,
+            token = esc(&transfer.token),
+            names = esc(&names.join(", ")),
+            limits = ui::limits_line(transfer),
+            link = esc(&format!("{base}/s/{}", transfer.token)),
+            size = human_size(transfer.total_size()),
+            csrf = esc(&visitor.csrf),
+        );
+    }
+    let empty = if transfers.is_empty() {
+        r#"<p class="muted">Nothing yet. <a href="/">Send some files</a>.</p>"#
+    } else {
+        ""
+    };
+    let body = format!(
+        r#"<section class="card"><h1>My transfers</h1><p class="lead">Signed in as {email}.</p>{empty}<ul class="files">{rows}</ul></section>"#,
+        email = esc(&user.email),
+    );
+    Ok(html(
+        StatusCode::OK,
+        page("My transfers", &visitor.viewer(), &body, None),
+    ))
+}
+
+async fn delete_mine(
+    session: Session,
+    token: web::Path<String>,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let user = visitor.user.ok_or(Error::Forbidden("sign_in_required"))?;
+    let id = state
+        .delete_owned_transfer(&token, user.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if let Err(e) = state
+        .enqueue_purge(id, usize::from(config.job_max_attempts))
+        .await
+    {
+        tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
+    }
+    Ok(redirect("/me"))
+}

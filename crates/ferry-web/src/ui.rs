@@ -1,0 +1,505 @@
+//! The web UI: upload page with the draft transfer, sending it, the share page, and
+//! password unlocking. Server-rendered; the only scripts are `/assets/upload.js`
+//! (resumable uploads with progress) and `/assets/share.js` (copy buttons). Downloads
+//! work without JavaScript.
+
+use std::fmt::Write;
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use chrono::{Duration, Utc};
+use ferry_state::{
+    State,
+    transfer::{Transfer, TransferOptions},
+};
+use serde::Deserialize;
+
+use crate::{
+    Config, csrf,
+    error::{Error, Result},
+    html::{esc, human_size, page},
+    names, password, public_url, share,
+    visitor::{self, Visitor},
+};
+
+/// Registers the UI routes (before the curl API's catch-alls).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/assets/{name}", web::get().to(asset))
+        .route("/draft", web::post().to(add_to_draft))
+        .route("/draft/remove", web::post().to(remove_from_draft))
+        .route("/send", web::post().to(send))
+        .route("/sent/{token}", web::get().to(sent))
+        .route("/s/{token}", web::get().to(share_page))
+        .route("/s/{token}/unlock", web::post().to(unlock))
+        .route("/s/{token}/delete", web::post().to(delete));
+}
+
+fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+fn ok(body: String) -> HttpResponse {
+    html(actix_web::http::StatusCode::OK, body)
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// True when a browser asks (it wants HTML); curl gets text.
+pub fn wants_html(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Static assets, compiled into the binary (no CDN, no disk).
+async fn asset(name: web::Path<String>) -> HttpResponse {
+    let (body, kind): (&'static str, &str) = match name.as_str() {
+        "app.css" => (include_str!("../assets/app.css"), "text/css; charset=utf-8"),
+        "upload.js" => (
+            include_str!("../assets/upload.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "share.js" => (
+            include_str!("../assets/share.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok()
+        .content_type(kind)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
+}
+
+/// `GET /` for browsers: drop files, watch them upload into the draft, send it.
+pub async fn upload_page(
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let drafted = state.draft_uploads(&visitor::draft(&session)).await?;
+    let mut items = String::new();
+    for upload in &drafted {
+        let _ = write!(
+            items,
+            r#"<li data-done="1"><span class="name">{name}</span><span class="size">{size}</span>
+<form method="post" action="/draft/remove"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="upload_id" value="{id}"><button class="link" type="submit" aria-label="Remove {name}">Remove</button></form></li>"#,
+            name = esc(&upload.filename),
+            size = human_size(upload.length),
+            csrf = esc(&visitor.csrf),
+            id = esc(&upload.id),
+        );
+    }
+    let max_days = config.max_days_limit;
+    let default_days = config.default_max_days;
+    let mut day_options = String::new();
+    for days in [1u16, 3, 7, 14, 30, 90, 365]
+        .into_iter()
+        .filter(|d| *d <= max_days)
+    {
+        let selected = if days == default_days {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            day_options,
+            r#"<option value="{days}"{selected}>{days} day{}</option>"#,
+            if days == 1 { "" } else { "s" }
+        );
+    }
+    let body = format!(
+        r#"<section class="card">
+<h1>Send files</h1>
+<p class="lead">Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart.</p>
+<div id="drop" class="drop">
+  <strong>Drag and drop files here</strong>
+  <span class="muted">or</span> <button type="button" id="pick" class="secondary">choose files</button>
+  <input id="file-input" type="file" multiple class="sr-only" aria-label="Choose files">
+</div>
+</section>
+<section class="card" aria-labelledby="draft-title">
+<h2 id="draft-title">Your draft</h2>
+<p id="draft-empty" class="muted"{empty}>No files yet.</p>
+<ul id="draft-files" class="files">{items}</ul>
+<progress id="overall" max="100" value="0" aria-label="Overall upload progress"></progress>
+<p id="overall-text" class="muted" aria-live="polite"></p>
+<form method="post" action="/send">
+<input type="hidden" name="_csrf" value="{csrf}">
+<div class="row">
+<div><label for="days">Expires after</label><select id="days" name="days">{day_options}</select></div>
+<div><label for="max_downloads">Download limit</label><input id="max_downloads" name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit"></div>
+<div><label for="password">Password (optional)</label><input id="password" name="password" type="password" autocomplete="new-password"></div>
+</div>
+<p><button id="send-button" type="submit"{disabled}>Send and get a link</button></p>
+</form>
+</section>"#,
+        empty = if drafted.is_empty() { "" } else { " hidden" },
+        csrf = esc(&visitor.csrf),
+        disabled = if drafted.is_empty() { " disabled" } else { "" },
+    );
+    Ok(ok(page(
+        "Send files",
+        &visitor.viewer(),
+        &body,
+        Some("upload.js"),
+    )))
+}
+
+#[derive(Deserialize)]
+struct DraftAdd {
+    upload_id: String,
+}
+
+/// `POST /draft` (script, JSON, `X-CSRF-Token`): adds a finished draft upload.
+async fn add_to_draft(
+    request: HttpRequest,
+    session: Session,
+    state: web::Data<State>,
+    body: web::Json<DraftAdd>,
+) -> Result<HttpResponse> {
+    let presented = request
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|v| v.to_str().ok());
+    csrf::verify(&session, presented)?;
+    let found = state
+        .draft_uploads(std::slice::from_ref(&body.upload_id))
+        .await?;
+    if found.is_empty() {
+        return Err(Error::bad_request(
+            "that upload is not a finished draft upload",
+        ));
+    }
+    let mut draft = visitor::draft(&session);
+    if !draft.contains(&body.upload_id) {
+        if draft.len() >= visitor::MAX_DRAFT_FILES {
+            return Err(Error::bad_request("a draft holds at most 100 files"));
+        }
+        draft.push(body.upload_id.clone());
+        visitor::set_draft(&session, &draft)?;
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "files": draft.len() })))
+}
+
+#[derive(Deserialize)]
+struct DraftRemove {
+    _csrf: String,
+    upload_id: String,
+}
+
+/// `POST /draft/remove` (form): takes a file out of the draft.
+async fn remove_from_draft(session: Session, form: web::Form<DraftRemove>) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    let draft: Vec<String> = visitor::draft(&session)
+        .into_iter()
+        .filter(|id| *id != form.upload_id)
+        .collect();
+    visitor::set_draft(&session, &draft)?;
+    Ok(redirect("/"))
+}
+
+#[derive(Deserialize)]
+struct SendForm {
+    _csrf: String,
+    days: u16,
+    #[serde(default)]
+    max_downloads: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /send`: the draft becomes one transfer.
+async fn send(
+    session: Session,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+    form: web::Form<SendForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    let visitor = visitor::load(&session, &state, &config).await?;
+    if form.days == 0 || form.days > config.max_days_limit {
+        return Err(Error::bad_request(format!(
+            "expiry must be 1 to {} days",
+            config.max_days_limit
+        )));
+    }
+    let max_downloads = match form.max_downloads.trim() {
+        "" => None,
+        n => Some(
+            n.parse::<i32>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| Error::bad_request("the download limit must be 1 to 1000000"))?,
+        ),
+    };
+    let password_hash = match form.password.as_str() {
+        "" => None,
+        p if p.len() > 1024 => return Err(Error::bad_request("that password is too long")),
+        p => Some(password::hash(p.to_owned()).await?),
+    };
+    let options = TransferOptions {
+        expires_at: Utc::now() + Duration::days(i64::from(form.days)),
+        max_downloads,
+        password_hash,
+        owner_id: visitor.user.as_ref().map(|u| u.id),
+    };
+    let draft = visitor::draft(&session);
+    let Some(transfer) = state
+        .create_transfer_from_uploads(&draft, &options, names::unique)
+        .await?
+    else {
+        return Ok(redirect("/"));
+    };
+    visitor::set_draft(&session, &[])?;
+    visitor::remember_sent(&session, &transfer.token, &transfer.deletion_token)?;
+    crate::curl_api::enqueue_jobs(&state, &config, &transfer).await;
+    Ok(redirect(&format!("/sent/{}", transfer.token)))
+}
+
+/// `GET /sent/{token}`: the link to share, for the session that sent it.
+async fn sent(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let deletion = visitor::sent(&session, &token).ok_or(Error::NotFound)?;
+    let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
+    let base = public_url::base_url(&request, &config);
+    let link = format!("{base}/s/{}", transfer.token);
+    let body = format!(
+        r#"<section class="card">
+<div class="notice ok">Sent. Share this link — anyone with it can download {count} file{plural} ({size}).</div>
+<label for="share-link">Share link</label>
+<div class="share-link"><input id="share-link" type="text" readonly value="{link}"><button type="button" data-copy="share-link">Copy</button></div>
+<div class="meta" style="margin-top:12px">{limits}</div>
+<p><a class="button secondary" href="/s/{token}">Open the share page</a></p>
+</section>
+<section class="card">
+<h2>Changed your mind?</h2>
+<form method="post" action="/s/{token}/delete"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="deletion" value="{deletion}">
+<p class="muted">Deleting makes the link stop working at once and frees the files.</p>
+<button type="submit" class="secondary">Delete this transfer</button></form>
+</section>"#,
+        count = transfer.files.len(),
+        plural = if transfer.files.len() == 1 { "" } else { "s" },
+        size = human_size(transfer.total_size()),
+        link = esc(&link),
+        limits = limits_line(&transfer),
+        token = esc(&transfer.token),
+        csrf = esc(&visitor.csrf),
+        deletion = esc(&deletion),
+    );
+    Ok(ok(page("Sent", &visitor.viewer(), &body, Some("share.js"))))
+}
+
+/// "Expires in 3 days · 5 downloads left · password protected".
+pub fn limits_line(transfer: &Transfer) -> String {
+    let days = share::remaining_days(transfer);
+    let mut parts = vec![format!(
+        "Expires in {days} day{}",
+        if days == 1 { "" } else { "s" }
+    )];
+    if let Some(left) = transfer.remaining_downloads() {
+        parts.push(format!(
+            "{left} download{} left",
+            if left == 1 { "" } else { "s" }
+        ));
+    }
+    if transfer.password_hash.is_some() {
+        parts.push("password protected".into());
+    }
+    parts
+        .iter()
+        .map(|p| format!("<span>{}</span>", esc(p)))
+        .collect()
+}
+
+/// `GET /s/{token}`: what a recipient sees.
+async fn share_page(
+    session: Session,
+    token: web::Path<String>,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let Some(transfer) = state.find_transfer(&token).await? else {
+        return Ok(gone_page(&visitor));
+    };
+    if transfer.password_hash.is_some() && !visitor::has_unlocked(&session, &transfer.token) {
+        return Ok(password_page(
+            &visitor,
+            &transfer,
+            None,
+            actix_web::http::StatusCode::OK,
+        ));
+    }
+    let mut rows = String::new();
+    for file in &transfer.files {
+        let thumb = match file.thumbnail_blob_id {
+            Some(_) => format!(
+                r#"<img class="thumb" src="/thumb/{}/{}" alt="" loading="lazy">"#,
+                esc(&transfer.token),
+                esc(&share::encode_segment(&file.name))
+            ),
+            None => String::new(),
+        };
+        let _ = write!(
+            rows,
+            r#"<li>{thumb}<span class="name">{name}</span><span class="size">{size}</span><a class="button secondary" href="/get/{token}/{href}" download>Download</a></li>"#,
+            name = esc(&file.name),
+            size = human_size(file.size),
+            token = esc(&transfer.token),
+            href = esc(&share::encode_segment(&file.name)),
+        );
+    }
+    let all = if transfer.files.len() > 1 {
+        format!(
+            r#"<p><a class="button" href="/{}.zip">Download all as .zip</a></p>"#,
+            esc(&transfer.token)
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        r#"<section class="card">
+<h1>{count} file{plural} for you</h1>
+<div class="meta"><span>{size}</span>{limits}</div>
+<ul class="files">{rows}</ul>
+{all}
+</section>"#,
+        count = transfer.files.len(),
+        plural = if transfer.files.len() == 1 { "" } else { "s" },
+        size = human_size(transfer.total_size()),
+        limits = limits_line(&transfer),
+    );
+    Ok(ok(page("Download", &visitor.viewer(), &body, None)))
+}
+
+fn gone_page(visitor: &Visitor) -> HttpResponse {
+    let body = r#"<section class="card"><h1>This link no longer works</h1>
+<p class="lead">The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link.</p>
+<p><a class="button" href="/">Send your own files</a></p></section>"#;
+    html(
+        actix_web::http::StatusCode::NOT_FOUND,
+        page("Link expired", &visitor.viewer(), body, None),
+    )
+}
+
+fn password_page(
+    visitor: &Visitor,
+    transfer: &Transfer,
+    error: Option<&str>,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    let notice = error
+        .map(|e| format!(r#"<div class="notice error" role="alert">{}</div>"#, esc(e)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<section class="card"><h1>Password required</h1>
+<p class="lead">The sender protected these files with a password.</p>{notice}
+<form method="post" action="/s/{token}/unlock"><input type="hidden" name="_csrf" value="{csrf}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
+<p><button type="submit">Unlock</button></p></form></section>"#,
+        token = esc(&transfer.token),
+        csrf = esc(&visitor.csrf),
+    );
+    html(
+        status,
+        page("Password required", &visitor.viewer(), &body, None),
+    )
+}
+
+#[derive(Deserialize)]
+struct UnlockForm {
+    _csrf: String,
+    password: String,
+}
+
+/// `POST /s/{token}/unlock`: checks the share password; rate limited per client IP and
+/// per transfer, in Redis, so the limit holds across every web process.
+async fn unlock(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+    form: web::Form<UnlockForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let Some(transfer) = state.find_transfer(&token).await? else {
+        return Ok(gone_page(&visitor));
+    };
+    let ip = public_url::client_ip(&request, &config);
+    for (bucket, max, window) in [
+        (format!("unlock-ip:{ip}"), config.unlock_attempts_per_ip, 60),
+        (
+            format!("unlock-transfer:{}", transfer.token),
+            config.unlock_attempts_per_transfer,
+            600,
+        ),
+    ] {
+        let verdict = state.rate_limit(&bucket, max, window).await?;
+        if !verdict.allowed {
+            return Err(Error::TooManyRequests(verdict.retry_after));
+        }
+    }
+    let Some(hash) = transfer.password_hash.clone() else {
+        return Ok(redirect(&format!("/s/{}", transfer.token)));
+    };
+    if password::verify(form.password.clone(), hash).await {
+        visitor::unlock(&session, &transfer.token)?;
+        Ok(redirect(&format!("/s/{}", transfer.token)))
+    } else {
+        Ok(password_page(
+            &visitor,
+            &transfer,
+            Some("That password is not right."),
+            actix_web::http::StatusCode::FORBIDDEN,
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    _csrf: String,
+    deletion: String,
+}
+
+/// `POST /s/{token}/delete`: deletion by the sender (who has the deletion token).
+async fn delete(
+    session: Session,
+    token: web::Path<String>,
+    state: web::Data<State>,
+    config: web::Data<Config>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&session, Some(&form._csrf))?;
+    let visitor = visitor::load(&session, &state, &config).await?;
+    let id = state
+        .delete_transfer(&token, &form.deletion)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if let Err(e) = state
+        .enqueue_purge(id, usize::from(config.job_max_attempts))
+        .await
+    {
+        tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
+    }
+    let body = r#"<section class="card"><h1>Deleted</h1><p class="lead">The link no longer works, and the files are being erased.</p><p><a class="button" href="/">Send more files</a></p></section>"#;
+    Ok(ok(page("Deleted", &visitor.viewer(), body, None)))
+}

@@ -1,0 +1,132 @@
+//! What the session knows about the visitor: who is signed in, the draft transfer
+//! (the cart), transfers they just sent, and password-protected transfers they
+//! unlocked. All of it lives in the session, so in Redis: any web process sees it, and
+//! a restart of every web process loses none of it.
+
+use actix_session::Session;
+use chrono::Utc;
+use ferry_state::{State, user::User};
+use uuid::Uuid;
+
+use crate::{
+    Config, csrf,
+    error::{Error, Result},
+};
+
+const USER: &str = "user_id";
+const SIGNED_IN_AT: &str = "signed_in_at";
+const DRAFT: &str = "draft";
+const UNLOCKED: &str = "unlocked";
+/// Most files in one draft.
+pub const MAX_DRAFT_FILES: usize = 100;
+
+/// The visitor of one request.
+pub struct Visitor {
+    /// Signed-in user, if any.
+    pub user: Option<User>,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+impl Visitor {
+    /// The page-header view of this visitor.
+    pub fn viewer(&self) -> crate::html::Viewer<'_> {
+        crate::html::Viewer {
+            email: self.user.as_ref().map(|u| u.email.as_str()),
+            csrf: &self.csrf,
+        }
+    }
+}
+
+fn session_error(e: impl std::fmt::Display) -> Error {
+    Error::Session(e.to_string())
+}
+
+/// Loads the visitor; a sign-in older than `SESSION_ABSOLUTE_TTL` is ended here.
+pub async fn load(session: &Session, state: &State, config: &Config) -> Result<Visitor> {
+    let csrf = csrf::token(session)?;
+    let user_id = session.get::<Uuid>(USER).ok().flatten();
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
+    let user = match user_id {
+        Some(_)
+            if Utc::now().timestamp() - signed_in_at
+                > config.session_absolute_ttl.as_secs() as i64 =>
+        {
+            sign_out(session);
+            None
+        }
+        Some(id) => state.user_by_id(id).await?,
+        None => None,
+    };
+    Ok(Visitor { user, csrf })
+}
+
+/// Signs `user` in on a renewed session id (so a session id seen before sign-in is
+/// worthless after it), keeping the draft.
+pub fn sign_in(session: &Session, user: &User) -> Result<()> {
+    session.renew();
+    session.insert(USER, user.id).map_err(session_error)?;
+    session
+        .insert(SIGNED_IN_AT, Utc::now().timestamp())
+        .map_err(session_error)?;
+    Ok(())
+}
+
+/// Ends the session entirely (new id, nothing kept).
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// Upload ids in the draft, in order.
+pub fn draft(session: &Session) -> Vec<String> {
+    session
+        .get::<Vec<String>>(DRAFT)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Replaces the draft.
+pub fn set_draft(session: &Session, ids: &[String]) -> Result<()> {
+    session.insert(DRAFT, ids).map_err(session_error)
+}
+
+/// Remembers the deletion token of a transfer this session just sent.
+pub fn remember_sent(session: &Session, token: &str, deletion_token: &str) -> Result<()> {
+    session
+        .insert(format!("sent:{token}"), deletion_token)
+        .map_err(session_error)
+}
+
+/// The deletion token of a transfer this session sent, if it did.
+pub fn sent(session: &Session, token: &str) -> Option<String> {
+    session
+        .get::<String>(&format!("sent:{token}"))
+        .ok()
+        .flatten()
+}
+
+/// Whether this session unlocked the password-protected transfer `token`.
+pub fn has_unlocked(session: &Session, token: &str) -> bool {
+    session
+        .get::<Vec<String>>(UNLOCKED)
+        .ok()
+        .flatten()
+        .is_some_and(|tokens| tokens.iter().any(|t| t == token))
+}
+
+/// Records that this session gave the right password for `token`.
+pub fn unlock(session: &Session, token: &str) -> Result<()> {
+    let mut tokens = session
+        .get::<Vec<String>>(UNLOCKED)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if !tokens.iter().any(|t| t == token) {
+        tokens.push(token.to_owned());
+        if tokens.len() > 50 {
+            tokens.remove(0);
+        }
+    }
+    session.insert(UNLOCKED, tokens).map_err(session_error)
+}
