@@ -23,6 +23,7 @@
   function refreshOverall() {
     var pct = totals.size ? Math.round(100 * totals.sent / totals.size) : 0;
     overall.value = pct;
+    overall.hidden = !totals.size;
     overallText.textContent = totals.size ? pct + '% of ' + human(totals.size) : '';
     sendButton.disabled = list.querySelectorAll('li[data-done="1"]').length === 0 ||
       list.querySelectorAll('li[data-done="0"]').length > 0;

@@ -285,7 +285,7 @@ async fn sent(
 <div class="notice ok">Sent. Share this link — anyone with it can download {count} file{plural} ({size}).</div>
 <label for="share-link">Share link</label>
 <div class="share-link"><input id="share-link" type="text" readonly value="{link}"><button type="button" data-copy="share-link">Copy</button></div>
-<div class="meta" style="margin-top:12px">{limits}</div>
+<div class="meta spaced">{limits}</div>
 <p><a class="button secondary" href="/s/{token}">Open the share page</a></p>
 </section>
 <section class="card">

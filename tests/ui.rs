@@ -1,0 +1,475 @@
+//! Black-box tests of the web UI and its security: the draft in the session, accounts,
+//! CSRF, rate limits shared by replicas, and a real Chromium driving the pages.
+
+mod harness;
+
+use std::{process::Command, time::Duration};
+
+use harness::{Kind, Process, TestApp, eventually};
+use reqwest::{Client, StatusCode, header, redirect::Policy};
+
+/// A cookie-keeping client that does not follow redirects: one "browser".
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = r#"<meta name="csrf-token" content=""#;
+    let start = html.find(marker).expect("page has a csrf meta tag") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn page(client: &Client, url: String) -> (StatusCode, String) {
+    let response = client
+        .get(url)
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ferry_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+/// Uploads `name` with tus as a draft upload, then adds it to the browser's draft.
+async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], csrf: &str) {
+    use base64::Engine;
+    let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
+    let created = client
+        .post(web.url("/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Length", bytes.len().to_string())
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},ferry_draft {}",
+                b64(name.as_bytes()),
+                b64(b"1")
+            ),
+        )
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert!(
+        created.headers().get("x-share-url").is_none(),
+        "a draft upload is not shared on its own"
+    );
+    let id = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let added = client
+        .post(web.url("/draft"))
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({ "upload_id": id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_transfer() {
+    let mut app = TestApp::new("draft_survives").await;
+    let mut a = app.start(Kind::Web, &[]).await;
+    let mut b = app.start(Kind::Web, &[]).await;
+    let client = browser();
+    let (_, html) = page(&client, a.url("/")).await;
+    let csrf = csrf_of(&html);
+    draft_upload(&client, &a, "first.txt", b"one", &csrf).await;
+    draft_upload(&client, &b, "Tom & Jerry's <b>best<b>.txt", b"two", &csrf).await;
+
+    a.kill();
+    b.kill();
+    let c = app.start(Kind::Web, &[]).await;
+    let (status, html) = page(&client, c.url("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("first.txt"),
+        "draft kept across the death of every web process"
+    );
+    // `<`/`>` are replaced in names, `/` ends them; `&` and `'` survive and are escaped.
+    assert!(
+        html.contains("Tom &amp; Jerry&#39;s _b_best_b_.txt"),
+        "names are HTML-escaped"
+    );
+    assert!(!html.contains("<b>"), "never raw markup");
+
+    let sent = client
+        .post(c.url("/send"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("days", "3"),
+            ("max_downloads", "2"),
+            ("password", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let location = sent.headers()["location"].to_str().unwrap().to_owned();
+    let token = location.trim_start_matches("/sent/").to_owned();
+    let (_, sent_page) = page(&client, c.url(&location)).await;
+    assert!(
+        sent_page.contains(&format!("/s/{token}")),
+        "the share link is shown"
+    );
+
+    let stranger = browser();
+    let (status, share) = page(&stranger, c.url(&format!("/s/{token}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(share.contains("2 files for you"));
+    assert!(share.contains("2 downloads left"));
+    let (_, empty) = page(&client, c.url("/")).await;
+    assert!(
+        empty.contains("No files yet."),
+        "the draft is emptied by sending"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
+    let mut app = TestApp::new("signin_renews").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let client = browser();
+    let response = client.get(web.url("/signup")).send().await.unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    let html = response.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script");
+    let csrf = csrf_of(&html);
+    let signup = client
+        .post(web.url("/signup"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", "Ada@Example.org"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), StatusCode::SEE_OTHER);
+    let (_, me) = page(&client, web.url("/me")).await;
+    assert!(me.contains("Signed in as ada@example.org"));
+    let signout = client
+        .post(web.url("/signout"))
+        .form(&[("_csrf", csrf_of(&me).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signout.status(), StatusCode::SEE_OTHER);
+
+    // A fresh visitor session, then sign in: the id must change.
+    let form = client.get(web.url("/signin")).send().await.unwrap();
+    let before = session_cookie(&form).expect("the sign-in page starts a session");
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let signin = client
+        .post(web.url("/signin"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", "ada@example.org"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signin.status(), StatusCode::SEE_OTHER);
+    let after = session_cookie(&signin).expect("sign-in sets a new session cookie");
+    assert_ne!(before, after, "session id renewed at sign-in");
+    // The pre-sign-in session id is worthless now.
+    let fresh = || Client::builder().redirect(Policy::none()).build().unwrap();
+    let old = fresh()
+        .get(web.url("/me"))
+        .header(header::COOKIE, &before)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.status(),
+        StatusCode::SEE_OTHER,
+        "the old session is not signed in"
+    );
+    let new = fresh()
+        .get(web.url("/me"))
+        .header(header::COOKIE, &after)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status(), StatusCode::OK);
+
+    let wrong = client
+        .post(web.url("/signin"))
+        .form(&[
+            (
+                "_csrf",
+                csrf_of(&page(&client, web.url("/signin")).await.1).as_str(),
+            ),
+            ("email", "ada@example.org"),
+            ("password", "wrong password!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_without_the_csrf_token_is_rejected() {
+    let mut app = TestApp::new("csrf").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let client = browser();
+    let (_, html) = page(&client, web.url("/signup")).await;
+    let _real = csrf_of(&html);
+    for (path, form) in [
+        (
+            "/signup",
+            vec![
+                ("email", "x@example.org"),
+                ("password", "long enough password"),
+            ],
+        ),
+        (
+            "/signin",
+            vec![
+                ("_csrf", "forged"),
+                ("email", "x@example.org"),
+                ("password", "long enough password"),
+            ],
+        ),
+        ("/send", vec![("days", "3")]),
+        ("/signout", vec![]),
+    ] {
+        let response = client.post(web.url(path)).form(&form).send().await.unwrap();
+        assert!(
+            matches!(
+                response.status(),
+                StatusCode::FORBIDDEN | StatusCode::BAD_REQUEST
+            ),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    let draft = client
+        .post(web.url("/draft"))
+        .json(&serde_json::json!({ "upload_id": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(draft.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser().get(web.url("/me")).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pg)
+        .await
+        .unwrap();
+    assert_eq!(users, 0, "nothing happened");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn share_password_guessing_hits_429_across_two_processes_and_the_right_password_unlocks() {
+    let mut app = TestApp::new("password_rate_limit").await;
+    let a = app
+        .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
+        .await;
+    let b = app
+        .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
+        .await;
+    let sender = browser();
+    let csrf = csrf_of(&page(&sender, a.url("/")).await.1);
+    draft_upload(&sender, &a, "secret.txt", b"top secret", &csrf).await;
+    let sent = sender
+        .post(a.url("/send"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("days", "1"),
+            ("max_downloads", ""),
+            ("password", "open sesame"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token = sent.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/sent/")
+        .to_owned();
+
+    let curl = app
+        .http
+        .get(b.url(&format!("/{token}/secret.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        curl.status(),
+        StatusCode::FORBIDDEN,
+        "locked without the password"
+    );
+
+    let guesser = browser();
+    let mut statuses = Vec::new();
+    for attempt in 0..8 {
+        let web = if attempt % 2 == 0 { &a } else { &b };
+        let (status, html) = page(&guesser, web.url(&format!("/s/{token}"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Password required"));
+        let response = guesser
+            .post(web.url(&format!("/s/{token}/unlock")))
+            .header("X-Forwarded-For", "198.51.100.1")
+            .form(&[
+                ("_csrf", csrf_of(&html).as_str()),
+                ("password", &format!("guess {attempt}")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        vec![403, 403, 403, 403, 403, 403, 429, 429],
+        "6 guesses per minute, counted across both processes"
+    );
+
+    let friend = browser();
+    let (_, html) = page(&friend, b.url(&format!("/s/{token}"))).await;
+    // The limit is per client: another address (told by the trusted proxy) may try.
+    let unlocked = friend
+        .post(b.url(&format!("/s/{token}/unlock")))
+        .header("X-Forwarded-For", "198.51.100.2")
+        .form(&[
+            ("_csrf", csrf_of(&html).as_str()),
+            ("password", "open sesame"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlocked.status(), StatusCode::SEE_OTHER);
+    let download = friend
+        .get(a.url(&format!("/{token}/secret.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.bytes().await.unwrap().as_ref(), b"top secret");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_guessing_is_rate_limited_per_account() {
+    let mut app = TestApp::new("signin_rate_limit").await;
+    let web = app
+        .start(Kind::Web, &[("SIGNIN_ATTEMPTS_PER_ACCOUNT", "3")])
+        .await;
+    let client = browser();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let csrf = csrf_of(&page(&client, web.url("/signin")).await.1);
+        let response = client
+            .post(web.url("/signin"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("email", "victim@example.org"),
+                ("password", "not the password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_works_end_to_end_in_chromium() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    let ready = dir.join("node_modules/playwright-core").exists()
+        && std::path::Path::new("/usr/bin/chromium").exists()
+        && Command::new("node").arg("--version").output().is_ok();
+    if !ready {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI installs chromium and playwright-core (see .ci/run); they are missing"
+        );
+        eprintln!("skipping: needs /usr/bin/chromium, node and `npm install` in tests/browser");
+        return;
+    }
+    let mut app = TestApp::new("browser_e2e").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let _worker = app.start(Kind::Worker, &[]).await;
+    let files = std::env::temp_dir().join(format!("ferry-e2e-{}", web.port));
+    std::fs::create_dir_all(&files).unwrap();
+    let text = files.join("notes.txt");
+    std::fs::write(
+        &text,
+        "Meeting notes: ship the file drop that scales out.\n",
+    )
+    .unwrap();
+    let photo = files.join("sunset.png");
+    let image = image::RgbImage::from_fn(960, 640, |x, y| {
+        let sky = 255 - (y * 200 / 640) as u8;
+        image::Rgb([sky, (120 + x * 60 / 960) as u8, (200 - y * 150 / 640) as u8])
+    });
+    image.save(&photo).unwrap();
+
+    let mut command = Command::new("node");
+    command
+        .arg(dir.join("e2e.mjs"))
+        .arg(web.url(""))
+        .arg(&text)
+        .arg(&photo);
+    if let Ok(shots) = std::env::var("FERRY_SCREENSHOTS") {
+        command.arg(shots);
+    }
+    let out = command.output().unwrap();
+    let _ = std::fs::remove_dir_all(&files);
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually(
+        "the sent transfer to be finished by the worker",
+        Duration::from_secs(30),
+        || async {
+            let unready: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE NOT ready")
+                .fetch_one(&app.pg)
+                .await
+                .ok()?;
+            (unready == 0).then_some(())
+        },
+    )
+    .await;
+}
