@@ -1024,3 +1024,41 @@ async fn the_tuspy_client_uploads_resumably_through_ferry() {
     assert_eq!(json["transfer"]["files"][0]["name"], "from tuspy.bin");
     assert_eq!(json["transfer"]["files"][0]["sha256"], sha(&data));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxies() {
+    let mut app = TestApp::new("public_url").await;
+    let trusting = app.start(Kind::Web, &[]).await; // loopback is a trusted proxy by default
+    let wary = app
+        .start(Kind::Web, &[("TRUSTED_PROXIES", "10.0.0.0/8")])
+        .await;
+    let fixed = app
+        .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com/")])
+        .await;
+    let forwarded = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "drop.example.org"),
+    ];
+
+    let url = put(&app, &trusting, "a.txt", b"a".to_vec(), &forwarded)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(url.starts_with("https://drop.example.org/"), "{url}");
+    let url = put(&app, &wary, "b.txt", b"b".to_vec(), &forwarded)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        url.starts_with(&format!("http://127.0.0.1:{}/", wary.port)),
+        "forged headers ignored: {url}"
+    );
+    let url = put(&app, &fixed, "c.txt", b"c".to_vec(), &forwarded)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(url.starts_with("https://files.example.com/"), "{url}");
+}
