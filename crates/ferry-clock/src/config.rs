@@ -25,6 +25,9 @@ pub struct Config {
     #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 5,
           value_parser = clap::value_parser!(u16).range(1..=100))]
     pub job_max_attempts: u16,
+    /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set.
+    #[arg(long, env = "METRICS_PORT")]
+    pub metrics_port: Option<u16>,
     /// Grace period for an enqueue in progress after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

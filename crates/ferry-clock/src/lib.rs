@@ -103,6 +103,21 @@ impl Application {
                 .map_err(|e| Error::Scheduler(e.to_string()))?;
         }
         tracing::info!(clock = %identity, schedules = config.clock_schedules.len(), "clock starting");
+        if let Some(port) = config.metrics_port {
+            ferry_telemetry::serve("clock", port).map_err(Error::Scheduler)?;
+        }
+        let schedules = config.clock_schedules.clone();
+        let registry = ferry_state::process::spawn_heartbeat(
+            state.clone(),
+            ferry_state::process::ProcessInfo::current("clock", &identity),
+            std::time::Duration::from_secs(5),
+            move || {
+                let now = Utc::now();
+                serde_json::json!({ "schedules": schedules.iter().map(|s| serde_json::json!({
+                    "name": s.name(), "expression": s.expression(), "next": s.next_after(now),
+                })).collect::<Vec<_>>() })
+            },
+        );
         // Catch up on slots missed while no clock ran, before waiting for the next one.
         for schedule in &config.clock_schedules {
             enqueuer.enqueue_due(schedule).await;
@@ -122,6 +137,8 @@ impl Application {
         if wait.is_err() {
             tracing::warn!("an enqueue was still running at the shutdown timeout");
         }
+        registry.abort();
+        let _ = state.unregister_process("clock", &identity).await;
         state.close().await;
         tracing::info!("clock stopped");
         Ok(())
@@ -156,9 +173,11 @@ impl Enqueuer {
                 .await
             {
                 Ok(SlotOutcome::Enqueued(job)) => {
+                    metrics::counter!(ferry_telemetry::CRON_SLOTS, "schedule" => schedule.name().to_owned(), "outcome" => "enqueued").increment(1);
                     tracing::info!(schedule = schedule.name(), %slot, %job, "slot enqueued")
                 }
                 Ok(SlotOutcome::AlreadyEnqueued) => {
+                    metrics::counter!(ferry_telemetry::CRON_SLOTS, "schedule" => schedule.name().to_owned(), "outcome" => "duplicate").increment(1);
                     tracing::debug!(schedule = schedule.name(), %slot, "slot already enqueued by another clock")
                 }
                 Err(e) => {

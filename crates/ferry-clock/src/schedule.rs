@@ -58,6 +58,13 @@ impl Schedule {
         &self.expression
     }
 
+    /// The first slot after `time`.
+    pub fn next_after(&self, time: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_next_occurrence(&time.trunc_subsecs(0), false)
+            .ok()
+    }
+
     /// Slots in `(last, now]` (or just the latest slot `<= now` when nothing was ever
     /// recorded), keeping at most `limit` of the newest.
     pub fn due_slots(

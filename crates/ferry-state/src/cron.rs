@@ -95,6 +95,15 @@ impl State {
         )
     }
 
+    /// The last slot recorded for every schedule that ever ran.
+    pub async fn last_slots(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
+        Ok(sqlx::query_as(
+            "SELECT schedule, max(slot_at) FROM cron_slots GROUP BY schedule ORDER BY schedule",
+        )
+        .fetch_all(self.pg())
+        .await?)
+    }
+
     /// Slots of `schedule` recorded at or after `since`, oldest first.
     pub async fn slots_since(
         &self,

@@ -304,6 +304,26 @@ impl State {
         Ok(done.rows_affected())
     }
 
+    /// Re-queues jobs held by workers whose heartbeat is older than `dead_after` (the
+    /// same rule apalis applies on every heartbeat; whichever sweep gets there first
+    /// recovers a job). Returns how many this call recovered, for the metrics.
+    pub async fn recover_orphans(&self, dead_after: Duration) -> Result<u64> {
+        let done = sqlx::query(
+            "WITH stale AS (
+                 SELECT jobs.id FROM apalis.jobs jobs JOIN apalis.workers w ON jobs.lock_by = w.id
+                 WHERE jobs.status IN ('Running', 'Queued') AND now() - w.last_seen >= $1
+                 FOR UPDATE OF jobs SKIP LOCKED)
+             UPDATE apalis.jobs SET status = 'Pending', done_at = NULL, lock_by = NULL, lock_at = NULL,
+                    attempts = attempts + 1,
+                    last_result = '{\"Err\": \"Re-enqueued due to worker heartbeat timeout.\"}'
+             FROM stale WHERE apalis.jobs.id = stale.id",
+        )
+        .bind(dead_after)
+        .execute(self.pg())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Job counts per queue and status.
     pub async fn queue_depths(&self) -> Result<Vec<QueueDepth>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(

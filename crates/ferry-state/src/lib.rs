@@ -17,6 +17,7 @@ pub mod blob;
 pub mod cron;
 mod error;
 pub mod jobs;
+pub mod process;
 pub mod rate_limit;
 pub mod session;
 mod settings;

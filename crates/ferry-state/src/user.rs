@@ -46,6 +46,16 @@ impl State {
         .await?)
     }
 
+    /// Grants or revokes the operations view. Returns `false` if there is no such user.
+    pub async fn set_admin(&self, email: &str, admin: bool) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET is_admin = $2 WHERE email = lower($1)")
+            .bind(email)
+            .bind(admin)
+            .execute(self.pg())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The user with this id.
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
         Ok(sqlx::query_as(

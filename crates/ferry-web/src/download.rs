@@ -92,9 +92,11 @@ pub async fn file(
     if request.method() == Method::HEAD {
         return Ok(head_response(response, length));
     }
-    let body = state
-        .read_blob(file.blob_id, start, end)
-        .map_err(log_stream_error);
+    let body = counted(
+        state
+            .read_blob(file.blob_id, start, end)
+            .map_err(log_stream_error),
+    );
     response.no_chunking(length);
     Ok(response.streaming(body))
 }
@@ -162,13 +164,14 @@ pub async fn archive(
             // The worker stores the zip of multi-file transfers (the same bytes);
             // until it has, the zip is built while it streams.
             match transfer.bundle_blob_id {
-                Some(blob) => Ok(response.streaming(
+                Some(blob) => Ok(response.streaming(counted(
                     state
                         .read_blob(blob, 0, plan.len() as i64)
                         .map_err(log_stream_error),
-                )),
-                None => Ok(response
-                    .streaming(archive::zip_stream(state, files, plan).map_err(log_stream_error))),
+                ))),
+                None => Ok(response.streaming(counted(
+                    archive::zip_stream(state, files, plan).map_err(log_stream_error),
+                ))),
             }
         }
         ArchiveFormat::TarGz => {
@@ -181,9 +184,9 @@ pub async fn archive(
             if request.method() == Method::HEAD {
                 return Ok(response.finish());
             }
-            Ok(response.streaming(
+            Ok(response.streaming(counted(
                 archive::tar_gz_stream(state, files, transfer.created_at).map_err(log_stream_error),
-            ))
+            )))
         }
     }
 }
@@ -244,6 +247,15 @@ fn common_headers(response: &mut HttpResponseBuilder, transfer: &Transfer, remai
 fn base64_sha(file: &StoredFile) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(&file.sha256)
+}
+
+/// Counts bytes as they leave (a download cut short counts what was sent).
+fn counted(
+    stream: impl futures::Stream<Item = Result<bytes::Bytes, actix_web::Error>>,
+) -> impl futures::Stream<Item = Result<bytes::Bytes, actix_web::Error>> {
+    stream.inspect_ok(|chunk| {
+        metrics::counter!(ferry_telemetry::DOWNLOAD_BYTES).increment(chunk.len() as u64)
+    })
 }
 
 fn log_stream_error(error: ferry_state::Error) -> actix_web::Error {

@@ -8,6 +8,7 @@
 //! returns.
 
 mod accounts;
+mod admin;
 mod archive;
 mod config;
 mod csrf;
@@ -23,6 +24,7 @@ mod public_url;
 mod routes;
 mod session_api;
 mod share;
+mod telemetry;
 mod tus;
 mod ui;
 mod upload;
@@ -76,6 +78,7 @@ impl Application {
         let session_ttl = CookieDuration::seconds(config.session_ttl.as_secs() as i64);
         let app_state = web::Data::new(state.clone());
         let app_config = web::Data::new(config.clone());
+        let metrics = web::Data::new(ferry_telemetry::install_recorder("web"));
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(app_state.session_store(), key.clone())
@@ -93,9 +96,11 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(app_config.clone())
+                .app_data(metrics.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
                 .wrap(security_headers())
+                .wrap_fn(telemetry::observe)
                 .wrap_fn(echo_request_id)
                 .wrap(TracingLogger::default())
                 .configure(routes::configure)
@@ -122,7 +127,21 @@ impl Application {
     /// in-flight requests (up to `SHUTDOWN_TIMEOUT`) and closes the pools.
     pub async fn run_until_stopped(self) -> Result<()> {
         tracing::info!(port = self.port, "web listening");
+        let id = format!(
+            "web-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let port = self.port;
+        let heartbeat = ferry_state::process::spawn_heartbeat(
+            self.state.clone(),
+            ferry_state::process::ProcessInfo::current("web", &id),
+            std::time::Duration::from_secs(5),
+            move || serde_json::json!({ "port": port }),
+        );
         let result = self.server.await;
+        heartbeat.abort();
+        let _ = self.state.unregister_process("web", &id).await;
         tracing::info!("web stopped accepting requests; closing pools");
         self.state.close().await;
         result.map_err(|e| Error::Bind(e.to_string()))

@@ -11,22 +11,24 @@ use ferry_state::State;
 use actix_session::Session;
 
 use crate::{
-    Config, accounts, curl_api,
+    Config, accounts, admin, curl_api,
     download::{self, ArchiveFormat, Presentation},
     error::{Error, Result},
-    jobs_api, probes, session_api, tus, ui,
+    jobs_api, probes, session_api, telemetry, tus, ui,
 };
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(probes::healthz)
         .service(probes::readyz)
+        .route("/metrics", web::get().to(telemetry::metrics))
         .service(session_api::get_session)
         .service(session_api::set_session_value)
         .service(jobs_api::enqueue_demo_job);
     tus::configure(cfg);
     ui::configure(cfg);
     accounts::configure(cfg);
+    admin::configure(cfg);
     cfg.service(
         web::resource("/")
             .route(web::post().to(post_root))

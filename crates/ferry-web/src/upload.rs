@@ -202,5 +202,6 @@ async fn write_chunk(
         }
     }
     *received += chunk.len() as i64;
+    metrics::counter!(ferry_telemetry::UPLOAD_BYTES).increment(chunk.len() as u64);
     Ok(())
 }

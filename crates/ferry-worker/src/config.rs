@@ -37,6 +37,9 @@ pub struct Config {
     /// Images up to this size get a thumbnail (they are decoded in memory).
     #[arg(long, env = "THUMBNAIL_MAX_BYTES", default_value = "20MiB", value_parser = parse_size)]
     pub thumbnail_max_bytes: u64,
+    /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set.
+    #[arg(long, env = "METRICS_PORT")]
+    pub metrics_port: Option<u16>,
     /// Grace period for running jobs after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

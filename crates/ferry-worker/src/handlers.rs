@@ -8,17 +8,70 @@ use apalis::prelude::*;
 use chrono::{DurationRound, TimeDelta};
 use ferry_state::{
     State,
-    jobs::{BuildBundle, CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob, FinishFile, PurgeTransfer},
+    jobs::{
+        BUNDLE_QUEUE, BuildBundle, CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob, FINISH_QUEUE,
+        FinishFile, PURGE_QUEUE, PurgeTransfer,
+    },
 };
 
 use crate::{Limits, bundle, finish};
+
+/// Runs one attempt of a job and records it in the job metrics: wait from enqueue to
+/// first start (from the task id's ULID timestamp), run time, outcome, retries, and
+/// deaths (a failure on the last allowed attempt).
+async fn observed(
+    queue: &'static str,
+    attempt: &Attempt,
+    task: &TaskId,
+    limits: &Limits,
+    work: impl Future<Output = Result<(), BoxDynError>>,
+) -> Result<(), BoxDynError> {
+    use ferry_telemetry::{JOB_RETRIES, JOB_RUN, JOB_RUNS, JOB_WAIT, JOBS_DIED};
+    use metrics::{counter, histogram};
+    if attempt.current() <= 1 {
+        if let Some(enqueued) = task.as_ulid().map(|id| id.datetime())
+            && let Ok(waited) = std::time::SystemTime::now().duration_since(enqueued)
+        {
+            histogram!(JOB_WAIT, "queue" => queue).record(waited.as_secs_f64());
+        }
+    } else {
+        counter!(JOB_RETRIES, "queue" => queue).increment(1);
+    }
+    let started = std::time::Instant::now();
+    let result = work.await;
+    histogram!(JOB_RUN, "queue" => queue).record(started.elapsed().as_secs_f64());
+    let outcome = if result.is_ok() { "ok" } else { "failed" };
+    counter!(JOB_RUNS, "queue" => queue, "outcome" => outcome).increment(1);
+    if result.is_err() && attempt.current() >= limits.max_attempts {
+        counter!(JOBS_DIED, "queue" => queue).increment(1);
+    }
+    result
+}
 
 /// Works for `work_ms`, fails while `attempt <= fail_attempts`, then records its effect.
 pub async fn demo(
     job: DemoJob,
     attempt: Attempt,
+    task: TaskId,
     worker: WorkerContext,
     state: Data<State>,
+    limits: Data<Limits>,
+) -> Result<(), BoxDynError> {
+    observed(
+        DEMO_QUEUE,
+        &attempt,
+        &task,
+        &limits,
+        demo_work(job, &attempt, &worker, &state),
+    )
+    .await
+}
+
+async fn demo_work(
+    job: DemoJob,
+    attempt: &Attempt,
+    worker: &WorkerContext,
+    state: &State,
 ) -> Result<(), BoxDynError> {
     tracing::info!(key = %job.key, attempt = attempt.current(), "demo job started");
     if job.work_ms > 0 {
@@ -44,9 +97,27 @@ pub async fn demo(
 /// retried on its own).
 pub async fn cron_tick(
     tick: CronTick,
+    attempt: Attempt,
+    task: TaskId,
     worker: WorkerContext,
     state: Data<State>,
     limits: Data<Limits>,
+) -> Result<(), BoxDynError> {
+    observed(
+        CRON_QUEUE,
+        &attempt,
+        &task,
+        &limits,
+        tick_work(tick, &worker, &state, &limits),
+    )
+    .await
+}
+
+async fn tick_work(
+    tick: CronTick,
+    worker: &WorkerContext,
+    state: &State,
+    limits: &Limits,
 ) -> Result<(), BoxDynError> {
     match tick.schedule.as_str() {
         "purge-expired" => {
@@ -83,30 +154,51 @@ pub async fn cron_tick(
 /// Verifies, sniffs and thumbnails one file (see `finish`).
 pub async fn finish_file(
     job: FinishFile,
+    attempt: Attempt,
+    task: TaskId,
     state: Data<State>,
     limits: Data<Limits>,
 ) -> Result<(), BoxDynError> {
-    finish::run(&state, &limits, job.file_id).await
+    let work = finish::run(&state, &limits, job.file_id);
+    observed(FINISH_QUEUE, &attempt, &task, &limits, work).await
 }
 
 /// Builds the stored zip of one transfer (see `bundle`).
-pub async fn build_bundle(job: BuildBundle, state: Data<State>) -> Result<(), BoxDynError> {
-    bundle::run(&state, job.transfer_id).await
+pub async fn build_bundle(
+    job: BuildBundle,
+    attempt: Attempt,
+    task: TaskId,
+    state: Data<State>,
+    limits: Data<Limits>,
+) -> Result<(), BoxDynError> {
+    observed(
+        BUNDLE_QUEUE,
+        &attempt,
+        &task,
+        &limits,
+        bundle::run(&state, job.transfer_id),
+    )
+    .await
 }
 
 /// Frees one dead transfer's bytes in bounded batches, then its rows.
 pub async fn purge_transfer(
     job: PurgeTransfer,
+    attempt: Attempt,
+    task: TaskId,
     state: Data<State>,
     limits: Data<Limits>,
 ) -> Result<(), BoxDynError> {
-    if state
-        .purge_transfer(job.transfer_id, limits.purge_batch)
-        .await?
-    {
-        tracing::info!(transfer = %job.transfer_id, "transfer purged");
-    } else {
-        tracing::info!(transfer = %job.transfer_id, "transfer is live again; not purged");
-    }
-    Ok(())
+    let work = async {
+        if state
+            .purge_transfer(job.transfer_id, limits.purge_batch)
+            .await?
+        {
+            tracing::info!(transfer = %job.transfer_id, "transfer purged");
+        } else {
+            tracing::info!(transfer = %job.transfer_id, "transfer is live again; not purged");
+        }
+        Ok(())
+    };
+    observed(PURGE_QUEUE, &attempt, &task, &limits, work).await
 }

@@ -139,7 +139,26 @@ impl Application {
             })
             .shutdown_timeout(config.shutdown_timeout);
 
+        if let Some(port) = config.metrics_port {
+            ferry_telemetry::serve("worker", port).map_err(Error::Worker)?;
+        }
+        let queues: Vec<&str> = ferry_state::jobs::QUEUES.to_vec();
+        let registry = ferry_state::process::spawn_heartbeat(
+            state.clone(),
+            ferry_state::process::ProcessInfo::current("worker", &identity),
+            std::time::Duration::from_secs(5),
+            move || serde_json::json!({ "concurrency": concurrency, "queues": queues }),
+        );
+        let sweeper = spawn_sweeper(
+            state.clone(),
+            settings.clone(),
+            config.metrics_port.is_some(),
+        );
+
         let result = monitor.run_with_signal(shutdown_signal()).await;
+        registry.abort();
+        sweeper.abort();
+        let _ = state.unregister_process("worker", &identity).await;
         // Whatever is still claimed by this process will not finish here: hand it back
         // now rather than make it wait for the orphan timeout.
         match state.release_jobs_of(&identity).await {
@@ -153,6 +172,36 @@ impl Application {
         state.close().await;
         result.map_err(|e| Error::Worker(e.to_string()))
     }
+}
+
+/// Every heartbeat: re-queue orphans of dead workers (counted), and — when metrics
+/// are served — refresh the queue gauges.
+fn spawn_sweeper(
+    state: State,
+    settings: ferry_state::jobs::QueueSettings,
+    gauges: bool,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let dead_after = settings.heartbeat * settings.missed_heartbeats as u32;
+        let mut tick = tokio::time::interval(settings.heartbeat);
+        loop {
+            tick.tick().await;
+            match state.recover_orphans(dead_after).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    metrics::counter!(ferry_telemetry::ORPHANS_RECOVERED).increment(n);
+                    tracing::info!(jobs = n, "re-queued jobs of dead workers");
+                }
+                Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
+            }
+            if gauges && let Ok(depths) = state.queue_depths().await {
+                for depth in depths {
+                    metrics::gauge!(ferry_telemetry::QUEUE_JOBS, "queue" => depth.queue, "status" => depth.status)
+                        .set(depth.count as f64);
+                }
+            }
+        }
+    })
 }
 
 fn retry_policy(

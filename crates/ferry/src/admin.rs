@@ -6,9 +6,28 @@ use ferry_state::{Settings, State};
 /// Admin tasks.
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
+    /// Live processes of every type (the platform's `ps`), from their heartbeats.
+    Ps(Settings),
+    /// Job counts per queue and status.
+    Queues(Settings),
     /// Job queue inspection and repair.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// `ferry admin users …`
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Let a user see the operations view at /admin.
+    MakeAdmin {
+        #[command(flatten)]
+        settings: Settings,
+        /// The user's e-mail address.
+        email: String,
+    },
 }
 
 /// `ferry admin jobs …`
@@ -30,6 +49,45 @@ pub enum JobsCommand {
 /// Runs one admin task; prints results on stdout.
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
+        AdminCommand::Ps(settings) => {
+            let state = State::connect_lazy(&settings)?;
+            let processes = state.live_processes().await?;
+            println!(
+                "{:<8} {:<48} {:<10} {:>8}  {:<20} LAST SEEN",
+                "TYPE", "ID", "VERSION", "PID", "STARTED"
+            );
+            for p in &processes {
+                println!(
+                    "{:<8} {:<48} {:<10} {:>8}  {:<20} {}s ago",
+                    p.kind,
+                    p.id,
+                    p.version,
+                    p.pid,
+                    p.started_at.format("%Y-%m-%d %H:%M:%S"),
+                    (chrono::Utc::now() - p.last_seen).num_seconds()
+                );
+            }
+            let count = |kind: &str| processes.iter().filter(|p| p.kind == kind).count();
+            println!(
+                "web={} worker={} clock={}",
+                count("web"),
+                count("worker"),
+                count("clock")
+            );
+        }
+        AdminCommand::Queues(settings) => {
+            let state = State::connect_lazy(&settings)?;
+            for depth in state.queue_depths().await? {
+                println!("{}", serde_json::to_string(&depth)?);
+            }
+        }
+        AdminCommand::Users(UsersCommand::MakeAdmin { settings, email }) => {
+            let state = State::connect_lazy(&settings)?;
+            if !state.set_admin(&email, true).await? {
+                anyhow::bail!("no user with e-mail {email}");
+            }
+            println!("{email} can now open /admin");
+        }
         AdminCommand::Jobs(JobsCommand::Queues(settings)) => {
             let state = State::connect_lazy(&settings)?;
             for depth in state.queue_depths().await? {
