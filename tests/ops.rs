@@ -17,7 +17,6 @@ async fn scrape(app: &TestApp, url: String) -> String {
         .get(url)
         .send()
         .await
-        .map(|r| r)
         .unwrap()
         .text()
         .await

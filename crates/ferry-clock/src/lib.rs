@@ -73,6 +73,10 @@ impl Application {
 
     /// Enqueues due slots until SIGTERM/SIGINT.
     pub async fn run_until_stopped(self) -> Result<()> {
+        // Listen for SIGTERM before doing anything else, so a stop request that arrives
+        // during start-up is honoured rather than lost.
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
         let Application {
             config,
             state,
@@ -118,21 +122,28 @@ impl Application {
                 })).collect::<Vec<_>>() })
             },
         );
-        // Catch up on slots missed while no clock ran, before waiting for the next one.
-        for schedule in &config.clock_schedules {
-            enqueuer.enqueue_due(schedule).await;
+        // Catch up on slots missed while no clock ran, then wait for the next ones.
+        let start = async {
+            for schedule in &config.clock_schedules {
+                enqueuer.enqueue_due(schedule).await;
+            }
+            scheduler
+                .start()
+                .await
+                .map_err(|e| Error::Scheduler(e.to_string()))
+        };
+        tokio::select! {
+            started = start => {
+                started?;
+                (&mut stop).await;
+            }
+            () = &mut stop => {}
         }
-        scheduler
-            .start()
-            .await
-            .map_err(|e| Error::Scheduler(e.to_string()))?;
-
-        shutdown_signal().await;
         tracing::info!("clock stopping; no new slots will be enqueued");
-        scheduler
-            .shutdown()
-            .await
-            .map_err(|e| Error::Scheduler(e.to_string()))?;
+        match tokio::time::timeout(config.shutdown_timeout, scheduler.shutdown()).await {
+            Ok(result) => result.map_err(|e| Error::Scheduler(e.to_string()))?,
+            Err(_) => tracing::warn!("the scheduler did not stop within SHUTDOWN_TIMEOUT"),
+        }
         let wait = tokio::time::timeout(config.shutdown_timeout, enqueuer.busy.lock()).await;
         if wait.is_err() {
             tracing::warn!("an enqueue was still running at the shutdown timeout");
@@ -189,18 +200,21 @@ impl Enqueuer {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// Installs the SIGTERM/SIGINT handlers now; the returned future resolves on either.
+fn shutdown_signal() -> impl Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            tracing::error!("cannot install signal handlers");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
     }
 }

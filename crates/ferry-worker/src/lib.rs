@@ -80,6 +80,9 @@ impl Application {
 
     /// Runs jobs until SIGTERM/SIGINT, then shuts down gracefully.
     pub async fn run_until_stopped(self) -> Result<()> {
+        // Listen for SIGTERM before doing anything else, so a stop request that arrives
+        // during start-up is honoured rather than lost.
+        let stop = shutdown_signal();
         let Application {
             config,
             state,
@@ -155,7 +158,7 @@ impl Application {
             config.metrics_port.is_some(),
         );
 
-        let result = monitor.run_with_signal(shutdown_signal()).await;
+        let result = monitor.run_with_signal(stop).await;
         registry.abort();
         sweeper.abort();
         let _ = state.unregister_process("worker", &identity).await;
@@ -235,14 +238,19 @@ fn new_identity() -> String {
     format!("{host}-{}-{}", std::process::id(), ulid::Ulid::generate()).to_lowercase()
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() -> std::io::Result<()> {
+/// Installs the SIGTERM/SIGINT handlers now; the returned future resolves on either.
+fn shutdown_signal() -> impl Future<Output = std::io::Result<()>> + Send {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received; finishing running jobs"),
-        _ = int.recv() => tracing::info!("SIGINT received; finishing running jobs"),
+    let handlers = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    async move {
+        let (mut term, mut int) = (handlers.0?, handlers.1?);
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received; finishing running jobs"),
+            _ = int.recv() => tracing::info!("SIGINT received; finishing running jobs"),
+        }
+        Ok(())
     }
-    Ok(())
 }

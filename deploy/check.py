@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Structural checks of the deployment files that no schema catches.
+
+    python3 deploy/check.py path/to/ferry
+
+Checks that every process a platform is told to run is a real `ferry` subcommand,
+that compose can `--scale` web/worker/clock (no fixed host port, no container_name),
+that every release dependency is in place, that Kubernetes grace periods exceed
+SHUTDOWN_TIMEOUT and probes point at /readyz and /healthz, that every file a
+kustomization lists exists, and that app.json generates the session secret.
+Prints one line per failed check and exits 1 if any failed.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FERRY = sys.argv[1]
+failures = []
+
+
+def check(ok, message):
+    if not ok:
+        failures.append(message)
+
+
+def subcommand_exists(args):
+    return subprocess.run([FERRY, *args, "--help"], capture_output=True).returncode == 0
+
+
+# Procfile: release/web/worker/clock, each a real subcommand.
+procfile = {}
+with open(os.path.join(ROOT, "Procfile")) as f:
+    for line in f:
+        if line.strip() and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            procfile[name.strip()] = command.split()
+check(set(procfile) == {"release", "web", "worker", "clock"}, f"Procfile process types: {sorted(procfile)}")
+for name, command in procfile.items():
+    check(command[0] == "ferry" and subcommand_exists(command[1:]), f"Procfile {name}: `{' '.join(command)}` is not a ferry subcommand")
+
+# compose.yaml
+with open(os.path.join(ROOT, "deploy", "compose.yaml")) as f:
+    compose = yaml.safe_load(f)
+services = compose["services"]
+for needed in ["postgres", "redis", "release", "web", "worker", "clock", "proxy"]:
+    check(needed in services, f"compose: service {needed} is missing")
+for name, service in services.items():
+    check("container_name" not in service, f"compose: {name} has container_name (breaks --scale)")
+    for dep in service.get("depends_on", {}) or {}:
+        check(dep in services, f"compose: {name} depends on unknown service {dep}")
+    if name in ("release", "web", "worker", "clock"):
+        check(subcommand_exists(service["command"]), f"compose: {name} runs `{service['command']}`, not a ferry subcommand")
+        check(service.get("image", "").startswith("${FERRY_IMAGE"), f"compose: {name} does not use the ferry image")
+for name in ("web", "worker", "clock"):
+    check("ports" not in services[name], f"compose: {name} publishes a host port (breaks --scale)")
+    deps = services[name].get("depends_on", {})
+    check(deps.get("release", {}).get("condition") == "service_completed_successfully", f"compose: {name} does not wait for release")
+check(services["release"]["command"] == ["migrate"], "compose: release does not migrate")
+check(services["proxy"].get("ports"), "compose: the proxy publishes no port")
+env = services["web"]["environment"]
+for var in ("DATABASE_URL", "REDIS_URL", "SESSION_SECRET"):
+    check(var in env, f"compose: web lacks {var}")
+
+# Kubernetes
+base = os.path.join(ROOT, "deploy", "kubernetes", "base")
+for kustomization_dir in (base, os.path.join(ROOT, "deploy", "kubernetes", "overlays", "example")):
+    with open(os.path.join(kustomization_dir, "kustomization.yaml")) as f:
+        kustomization = yaml.safe_load(f)
+    for resource in kustomization["resources"]:
+        check(os.path.exists(os.path.join(kustomization_dir, resource)), f"kustomize: {resource} listed but missing")
+documents = []
+for name in os.listdir(base):
+    if name.endswith(".yaml") and name != "kustomization.yaml":
+        with open(os.path.join(base, name)) as f:
+            documents.extend(d for d in yaml.safe_load_all(f) if d)
+config = next(d for d in documents if d["kind"] == "ConfigMap")
+shutdown = int(config["data"]["SHUTDOWN_TIMEOUT"])
+deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+check(set(deployments) == {"ferry-web", "ferry-worker", "ferry-clock"}, f"kubernetes deployments: {sorted(deployments)}")
+for name, deployment in deployments.items():
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    check(subcommand_exists(container["args"]), f"kubernetes {name}: args {container['args']} are not a ferry subcommand")
+    check(pod.get("terminationGracePeriodSeconds", 30) > shutdown, f"kubernetes {name}: grace period not above SHUTDOWN_TIMEOUT")
+web = deployments["ferry-web"]["spec"]["template"]["spec"]["containers"][0]
+check(web["readinessProbe"]["httpGet"]["path"] == "/readyz", "kubernetes web: readiness is not /readyz")
+check(web["livenessProbe"]["httpGet"]["path"] == "/healthz", "kubernetes web: liveness is not /healthz")
+check("preStop" in web.get("lifecycle", {}), "kubernetes web: no preStop pause")
+web_pod = deployments["ferry-web"]["spec"]["template"]["spec"]
+check(web_pod["terminationGracePeriodSeconds"] > shutdown + web["lifecycle"]["preStop"]["sleep"]["seconds"], "kubernetes web: grace period does not cover preStop + SHUTDOWN_TIMEOUT")
+jobs = [d for d in documents if d["kind"] == "Job"]
+check(jobs and jobs[0]["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"], "kubernetes: no migrate Job")
+kinds = {d["kind"] for d in documents}
+for kind in ("Service", "Ingress", "PodDisruptionBudget", "HorizontalPodAutoscaler", "ConfigMap"):
+    check(kind in kinds, f"kubernetes: no {kind}")
+
+# app.json
+with open(os.path.join(ROOT, "app.json")) as f:
+    app = json.load(f)
+check(app["env"]["SESSION_SECRET"].get("generator") == "secret", "app.json: SESSION_SECRET is not generated")
+check(set(app["formation"]) == {"web", "worker", "clock"}, "app.json: formation is not web/worker/clock")
+plans = {a["plan"] for a in app["addons"]}
+check({"heroku-postgresql", "heroku-redis"} <= plans, "app.json: Postgres and Redis add-ons missing")
+
+for failure in failures:
+    print("FAIL:", failure)
+print(f"deploy checks: {len(failures)} failed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,125 @@
+//! The deployment files are tested, not just written: Kubernetes manifests against the
+//! Kubernetes schemas (kubernetes-validate, strict), the Dockerfile with hadolint, the
+//! proxy configurations with haproxy and nginx themselves, and the structural rules no
+//! schema knows (deploy/check.py: every process is a real subcommand, compose can
+//! --scale, grace periods exceed SHUTDOWN_TIMEOUT, …).
+
+use std::{path::PathBuf, process::Command};
+
+const FERRY: &str = env!("CARGO_BIN_EXE_ferry");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs a validator; `None` if it is not installed (allowed outside CI only).
+fn run(program: &str, args: &[&str]) -> Option<std::process::Output> {
+    match Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .output()
+    {
+        Ok(out) => Some(out),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI installs {program} (see .ci/run); it is missing"
+            );
+            eprintln!("skipping {program}: not installed");
+            None
+        }
+    }
+}
+
+fn assert_ok(what: &str, out: Option<std::process::Output>) {
+    if let Some(out) = out {
+        assert!(
+            out.status.success(),
+            "{what} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn kubernetes_manifests_pass_strict_schema_validation() {
+    let base = root().join("deploy/kubernetes");
+    let mut files: Vec<String> = Vec::new();
+    for dir in ["base", "overlays/example"] {
+        for entry in std::fs::read_dir(base.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".yaml") && name != "kustomization.yaml" {
+                files.push(path.to_string_lossy().to_string());
+            }
+        }
+    }
+    assert!(files.len() >= 9, "{files:?}");
+    let mut args = vec!["--strict"];
+    args.extend(files.iter().map(String::as_str));
+    assert_ok("kubernetes-validate", run("kubernetes-validate", &args));
+}
+
+#[test]
+fn the_dockerfile_passes_hadolint() {
+    assert_ok("hadolint", run("hadolint", &["deploy/Dockerfile"]));
+}
+
+#[test]
+fn the_proxy_configurations_are_accepted_by_haproxy_and_nginx() {
+    assert_ok(
+        "haproxy -c",
+        run("haproxy", &["-c", "-f", "deploy/haproxy.cfg"]),
+    );
+    let nginx_conf = root().join("deploy/nginx.conf");
+    assert_ok(
+        "nginx -t",
+        run("nginx", &["-t", "-c", nginx_conf.to_str().unwrap()]),
+    );
+}
+
+#[test]
+fn procfile_compose_kubernetes_and_app_json_follow_the_process_model() {
+    let out = Command::new("python3")
+        .arg(root().join("deploy/check.py"))
+        .arg(FERRY)
+        .output()
+        .expect("python3 with PyYAML");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_structural_checks_catch_a_broken_procfile() {
+    // The checker must be able to fail: point it at a copy of the tree whose
+    // Procfile names a subcommand that does not exist.
+    let copy = std::env::temp_dir().join(format!("ferry-deploy-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(copy.join("deploy")).unwrap();
+    let options = std::process::Command::new("cp")
+        .args(["-r"])
+        .arg(root().join("deploy"))
+        .arg(root().join("app.json"))
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(options.success());
+    std::fs::write(
+        copy.join("Procfile"),
+        "release: ferry migrate\nweb: ferry serve\nworker: ferry worker\nclock: ferry clock\n",
+    )
+    .unwrap();
+    let out = Command::new("python3")
+        .arg(copy.join("deploy/check.py"))
+        .arg(FERRY)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&copy);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Procfile web: `ferry serve`"));
+}
