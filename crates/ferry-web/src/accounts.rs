@@ -7,14 +7,14 @@
 use std::fmt::Write;
 
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use ferry_state::State;
 use serde::Deserialize;
 
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{esc, human_size, page},
+    html::{CsrfOnly, esc, human_size, page, redirect, respond},
     password, public_url, ui,
     visitor::{self, Visitor},
 };
@@ -31,19 +31,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/signout", web::post().to(signout))
         .route("/me", web::get().to(my_transfers))
         .route("/me/{token}/delete", web::post().to(delete_mine));
-}
-
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
-}
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
 }
 
 fn form_page(
@@ -86,7 +73,7 @@ fn form_page(
         csrf = esc(&visitor.csrf),
         email = esc(email),
     );
-    html(status, page(title, &visitor.viewer(), &body, None))
+    respond(status, page(title, &visitor.viewer(), &body, None))
 }
 
 async fn signup_form(
@@ -213,11 +200,6 @@ async fn signin(
 /// argon2id hash of a random string, verified against for unknown e-mail addresses.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Qk6cNWYbhXy4w0Z0u1pRZPNzEC5R2fDZ2oJ2cvnc4dE";
 
-#[derive(Deserialize)]
-struct CsrfOnly {
-    _csrf: String,
-}
-
 async fn signout(session: Session, form: web::Form<CsrfOnly>) -> Result<HttpResponse> {
     csrf::verify(&session, Some(&form._csrf))?;
     visitor::sign_out(&session);
@@ -261,7 +243,7 @@ async fn my_transfers(
         r#"<section class="card"><h1>My transfers</h1><p class="lead">Signed in as {email}.</p>{empty}<ul class="files">{rows}</ul></section>"#,
         email = esc(&user.email),
     );
-    Ok(html(
+    Ok(respond(
         StatusCode::OK,
         page("My transfers", &visitor.viewer(), &body, None),
     ))

@@ -8,12 +8,11 @@ use actix_session::Session;
 use actix_web::{HttpResponse, http::header, web};
 use chrono::Utc;
 use ferry_state::State;
-use serde::Deserialize;
 
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{esc, page},
+    html::{CsrfOnly, esc, page},
     visitor::{self, Visitor},
 };
 
@@ -149,11 +148,6 @@ fn humanize(seconds: i64) -> String {
         s if s < 172_800 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86_400),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    _csrf: String,
 }
 
 async fn retry(

@@ -4,6 +4,30 @@
 
 use std::fmt::Write;
 
+use actix_web::{HttpResponse, http::StatusCode, http::header};
+
+/// An HTML page response that is never cached (pages show per-session state).
+pub fn respond(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// `303 See Other` to `to` (after a form post).
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// A form that carries only the CSRF token.
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    /// The session's CSRF token.
+    pub _csrf: String,
+}
+
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{esc, human_size, page},
+    html::{esc, human_size, page, redirect, respond},
     names, password, public_url, share,
     visitor::{self, Visitor},
 };
@@ -34,21 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/s/{token}/delete", web::post().to(delete));
 }
 
-fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
-}
-
 fn ok(body: String) -> HttpResponse {
-    html(actix_web::http::StatusCode::OK, body)
-}
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
+    respond(actix_web::http::StatusCode::OK, body)
 }
 
 /// True when a browser asks (it wants HTML); curl gets text.
@@ -393,7 +380,7 @@ fn gone_page(visitor: &Visitor) -> HttpResponse {
     let body = r#"<section class="card"><h1>This link no longer works</h1>
 <p class="lead">The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link.</p>
 <p><a class="button" href="/">Send your own files</a></p></section>"#;
-    html(
+    respond(
         actix_web::http::StatusCode::NOT_FOUND,
         page("Link expired", &visitor.viewer(), body, None),
     )
@@ -417,7 +404,7 @@ fn password_page(
         token = esc(&transfer.token),
         csrf = esc(&visitor.csrf),
     );
-    html(
+    respond(
         status,
         page("Password required", &visitor.viewer(), &body, None),
     )
