@@ -37,7 +37,11 @@ with open(os.path.join(ROOT, "Procfile")) as f:
     for line in f:
         if line.strip() and not line.startswith("#"):
             name, command = line.split(":", 1)
-            procfile[name.strip()] = command.split()
+            words = command.split()
+            # `exec` makes the shell that runs the line become ferry, so SIGTERM
+            # reaches ferry itself and its exit status is the process's.
+            check(words[0] == "exec", f"Procfile {name.strip()}: start the command with `exec`")
+            procfile[name.strip()] = words[1:] if words[0] == "exec" else words
 check(set(procfile) == {"release", "web", "worker", "clock"}, f"Procfile process types: {sorted(procfile)}")
 for name, command in procfile.items():
     check(command[0] == "ferry" and subcommand_exists(command[1:]), f"Procfile {name}: `{' '.join(command)}` is not a ferry subcommand")

@@ -111,7 +111,7 @@ fn the_structural_checks_catch_a_broken_procfile() {
     assert!(options.success());
     std::fs::write(
         copy.join("Procfile"),
-        "release: ferry migrate\nweb: ferry serve\nworker: ferry worker\nclock: ferry clock\n",
+        "release: exec ferry migrate\nweb: exec ferry serve\nworker: exec ferry worker\nclock: exec ferry clock\n",
     )
     .unwrap();
     let out = Command::new("python3")

@@ -11,6 +11,8 @@
 
 #![allow(dead_code)]
 
+pub mod rig;
+
 use std::{
     fs,
     path::PathBuf,

@@ -1,0 +1,860 @@
+//! Scale-out and chaos: many copies of every process type behind a real HAProxy,
+//! killed and restarted while a traffic driver works, and afterwards an audit of
+//! everything that was acknowledged. Loopback only; every loop is bounded.
+//!
+//! `CHAOS_SECONDS` sets the length of the storm scenarios (default 20, the CI
+//! profile; the full profile is `CHAOS_SECONDS=60`, see docs/reliability.md).
+
+mod harness;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use harness::{Kind, TestApp, eventually, rig::Rig};
+use rand::Rng;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The scenarios load the whole machine; they take turns (cargo runs the tests of
+/// one binary in parallel otherwise).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn storm_seconds() -> u64 {
+    std::env::var("CHAOS_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+}
+
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Everything the driver got an acknowledgement for, plus request statistics.
+#[derive(Default)]
+struct Ledger {
+    sessions: Vec<(Client, String, String)>,
+    files: Vec<(String, String)>,
+    jobs: Vec<String>,
+    tus: Vec<(String, String)>,
+    requests: usize,
+    failed: usize,
+    latencies: Vec<Duration>,
+}
+
+impl Ledger {
+    fn record(&mut self, started: Instant, ok: bool) {
+        self.requests += 1;
+        self.latencies.push(started.elapsed());
+        if !ok {
+            self.failed += 1;
+        }
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        sorted
+            .get(((sorted.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+fn random_body(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    rand::rng().fill(&mut bytes[..]);
+    bytes
+}
+
+fn hex_sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Drives traffic through `base` until `deadline`: sessions, curl uploads, jobs and
+/// (optionally) resumable uploads, each kind in its own task.
+async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bool) -> Ledger {
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let mut tasks = Vec::new();
+    // Sessions: write one value per session, then keep reading it back.
+    {
+        let (ledger, base) = (ledger.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while Instant::now() < deadline {
+                n += 1;
+                let client = browser();
+                let value = format!("value-{n}-{}", rand::rng().random::<u32>());
+                let started = Instant::now();
+                let response = client
+                    .post(format!("{base}/api/session"))
+                    .json(&json!({ "key": "k", "value": value }))
+                    .send()
+                    .await;
+                let ok = matches!(&response, Ok(r) if r.status() == StatusCode::NO_CONTENT);
+                ledger.lock().unwrap().record(started, ok);
+                if ok {
+                    ledger
+                        .lock()
+                        .unwrap()
+                        .sessions
+                        .push((client.clone(), "k".into(), value));
+                }
+                let started = Instant::now();
+                let read = client.get(format!("{base}/api/session")).send().await;
+                ledger
+                    .lock()
+                    .unwrap()
+                    .record(started, matches!(&read, Ok(r) if r.status().is_success()));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }));
+    }
+    // Curl uploads.
+    {
+        let (ledger, base) = (ledger.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap();
+            let mut n = 0;
+            while Instant::now() < deadline {
+                n += 1;
+                let body = random_body(upload_size / 2 + rand::rng().random_range(0..upload_size));
+                let sha = hex_sha(&body);
+                let started = Instant::now();
+                let response = client
+                    .put(format!("{base}/f{n}.bin"))
+                    .body(body)
+                    .send()
+                    .await;
+                let url = match response {
+                    Ok(r) if r.status() == StatusCode::OK => r.text().await.ok(),
+                    _ => None,
+                };
+                ledger.lock().unwrap().record(started, url.is_some());
+                if let Some(url) = url {
+                    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap_or_default());
+                    ledger.lock().unwrap().files.push((path, sha));
+                }
+            }
+        }));
+    }
+    // Jobs.
+    {
+        let (ledger, base) = (ledger.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap();
+            let mut n = 0;
+            while Instant::now() < deadline {
+                n += 1;
+                let key = format!("job-{n}-{}", rand::rng().random::<u32>());
+                let started = Instant::now();
+                let response = client
+                    .post(format!("{base}/api/jobs/demo"))
+                    .json(&json!({ "key": key, "work_ms": 200 }))
+                    .send()
+                    .await;
+                let ok = matches!(&response, Ok(r) if r.status() == StatusCode::ACCEPTED);
+                ledger.lock().unwrap().record(started, ok);
+                if ok {
+                    ledger.lock().unwrap().jobs.push(key);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }));
+    }
+    // Resumable uploads that resume after any error.
+    if with_tus {
+        let (ledger, base) = (ledger.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap();
+            while Instant::now() < deadline {
+                let body = random_body(3 * 512 * 1024 + 777);
+                if let Some(share) =
+                    tus_upload(&client, &base, &body, deadline + Duration::from_secs(60)).await
+                {
+                    ledger.lock().unwrap().tus.push((share, hex_sha(&body)));
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    Arc::try_unwrap(ledger).ok().unwrap().into_inner().unwrap()
+}
+
+/// A tus client in 512 KiB pieces that asks the server for the offset after any
+/// error and carries on. Returns the share path when done.
+async fn tus_upload(client: &Client, base: &str, body: &[u8], give_up: Instant) -> Option<String> {
+    let created = client
+        .post(format!("{base}/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", body.len().to_string())
+        .send()
+        .await
+        .ok()
+        .filter(|r| r.status() == StatusCode::CREATED)?;
+    let location = created.headers()["location"]
+        .to_str()
+        .ok()?
+        .rsplit('/')
+        .next()?
+        .to_owned();
+    let url = format!("{base}/files/{location}");
+    let mut offset = 0usize;
+    while Instant::now() < give_up {
+        let end = (offset + 512 * 1024).min(body.len());
+        let patch = client
+            .patch(&url)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", offset.to_string())
+            .body(body[offset..end].to_vec())
+            .send()
+            .await;
+        if let Ok(r) = &patch
+            && r.status() == StatusCode::NO_CONTENT
+        {
+            offset = r.headers()["upload-offset"].to_str().ok()?.parse().ok()?;
+            if offset == body.len() {
+                let share = r.headers().get("x-share-url")?.to_str().ok()?.to_owned();
+                return Some(format!("/{}", share.splitn(4, '/').nth(3)?));
+            }
+            continue;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if let Ok(head) = client
+            .head(&url)
+            .header("Tus-Resumable", "1.0.0")
+            .send()
+            .await
+            && head.status() == StatusCode::OK
+        {
+            offset = head.headers()["upload-offset"]
+                .to_str()
+                .ok()?
+                .parse()
+                .ok()?;
+        }
+    }
+    None
+}
+
+/// Audits everything acknowledged. Returns (lost sessions, lost or corrupt files,
+/// unfinished resumable uploads, jobs never run, jobs run more than once).
+async fn audit(app: &TestApp, base: &str, ledger: &Ledger) -> (usize, usize, usize, usize, usize) {
+    let mut lost_sessions = 0;
+    for (client, key, value) in &ledger.sessions {
+        let read = client
+            .get(format!("{base}/api/session"))
+            .send()
+            .await
+            .unwrap();
+        let json: Value = read.json().await.unwrap_or_default();
+        if json["values"][key] != value.as_str() {
+            lost_sessions += 1;
+        }
+    }
+    let client = Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut bad_files = 0;
+    for (path, sha) in ledger.files.iter().chain(&ledger.tus) {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        if response.status() != StatusCode::OK || hex_sha(&response.bytes().await.unwrap()) != *sha
+        {
+            bad_files += 1;
+        }
+    }
+    let keys: Vec<String> = ledger.jobs.clone();
+    let missing = eventually(
+        "every acknowledged job to run",
+        Duration::from_secs(120),
+        || async {
+            let done: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_key = ANY($1)")
+                    .bind(&keys)
+                    .fetch_one(&app.pg)
+                    .await
+                    .ok()?;
+            (done as usize == keys.len()).then_some(keys.len() - done as usize)
+        },
+    )
+    .await;
+    let duplicated: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_key = ANY($1) AND runs > 1")
+            .bind(&keys)
+            .fetch_one(&app.pg)
+            .await
+            .unwrap();
+    (lost_sessions, bad_files, 0, missing, duplicated as usize)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_web_process_serves_any_request() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut app = TestApp::new("chaos_any_process").await;
+    let rig = Rig::start(&mut app, 3, 1, 0, &[]).await;
+    let mut checked = 0;
+    for i in 0..9 {
+        let client = browser();
+        let writer = &rig.webs[i % 3];
+        let reader = &rig.webs[(i + 1) % 3];
+        let value = format!("v{i}");
+        let wrote = client
+            .post(writer.url("/api/session"))
+            .json(&json!({ "key": "k", "value": value }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
+        let read: Value = client
+            .get(reader.url("/api/session"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            read["values"]["k"],
+            value.as_str(),
+            "written on {}, read on {}",
+            writer.name,
+            reader.name
+        );
+        let body = random_body(300_000);
+        let url = client
+            .put(writer.url(&format!("/x{i}.bin")))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+        let got = client
+            .get(reader.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(hex_sha(&got), hex_sha(&body));
+        checked += 2;
+    }
+    println!("any-process: {checked} writes read back through a different web process");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kill_9_storm_loses_nothing_acknowledged() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut app = TestApp::new("chaos_kill_storm").await;
+    let mut rig = Rig::start(&mut app, 3, 2, 1, &[("MISSED_HEARTBEATS", "3")]).await;
+    let seconds = storm_seconds();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let driver = tokio::spawn(drive(rig.url(""), deadline, 400_000, true));
+    let mut kills = 0;
+    while Instant::now() + Duration::from_secs(2) < deadline {
+        tokio::time::sleep(Duration::from_millis(rand::rng().random_range(2000..5000))).await;
+        if rand::rng().random_bool(0.5) {
+            let i = rand::rng().random_range(0..rig.webs.len());
+            rig.kill_and_replace_web(&mut app, i).await;
+        } else {
+            let i = rand::rng().random_range(0..rig.workers.len());
+            rig.kill_and_replace_worker(&mut app, i).await;
+        }
+        kills += 1;
+    }
+    let ledger = driver.await.unwrap();
+    let (sessions, files, _, missing, duplicated) = audit(&app, &rig.url(""), &ledger).await;
+    println!(
+        "kill -9 storm: {seconds} s, {kills} processes killed and replaced; {} requests ({} failed during kills); \
+         checked {} sessions, {} files, {} tus uploads, {} jobs; lost sessions {sessions}, lost/corrupt files {files}, \
+         jobs never run {missing}, jobs run twice {duplicated}; latency p50 {:?} p99 {:?}",
+        ledger.requests,
+        ledger.failed,
+        ledger.sessions.len(),
+        ledger.files.len(),
+        ledger.tus.len(),
+        ledger.jobs.len(),
+        ledger.percentile(0.5),
+        ledger.percentile(0.99)
+    );
+    assert!(
+        kills >= 3 && !ledger.files.is_empty() && !ledger.jobs.is_empty() && !ledger.tus.is_empty()
+    );
+    assert_eq!(
+        (sessions, files, missing),
+        (0, 0, 0),
+        "nothing acknowledged is lost"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rolling_restart_with_sigterm_fails_no_client_request() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut app = TestApp::new("chaos_rolling").await;
+    let mut rig = Rig::start(&mut app, 3, 1, 0, &[]).await;
+    let deadline = Instant::now() + Duration::from_secs(storm_seconds());
+    let driver = tokio::spawn(drive(rig.url(""), deadline, 8_000, false));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut restarts = Vec::new();
+    for i in 0..rig.webs.len() {
+        restarts.push(rig.restart_web_gracefully(&mut app, i).await);
+        tokio::time::sleep(Duration::from_secs(2)).await; // health checks see the new one
+    }
+    let ledger = driver.await.unwrap();
+    let (sessions, files, _, missing, _) = audit(&app, &rig.url(""), &ledger).await;
+    println!(
+        "rolling restart: {} web processes restarted with SIGTERM (exit codes {restarts:?}); {} requests, {} failed; \
+         p50 {:?} p99 {:?}",
+        restarts.len(),
+        ledger.requests,
+        ledger.failed,
+        ledger.percentile(0.5),
+        ledger.percentile(0.99)
+    );
+    assert!(
+        restarts.iter().all(|c| *c == Some(0)),
+        "every web exits 0: {restarts:?}"
+    );
+    assert_eq!(ledger.failed, 0, "HAProxy drained every restarting process");
+    assert_eq!((sessions, files, missing), (0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clocks_killed_repeatedly_still_enqueue_every_slot_exactly_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut app = TestApp::new("chaos_clocks").await;
+    let schedule = [("CLOCK_SCHEDULES", "every-second=* * * * * *")];
+    let mut clocks = Vec::new();
+    for _ in 0..3 {
+        clocks.push(app.start(Kind::Clock, &schedule).await);
+    }
+    let deadline = Instant::now() + Duration::from_secs(storm_seconds());
+    let mut kills = 0;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let latest: Option<String> =
+            sqlx::query_scalar("SELECT enqueued_by FROM cron_slots ORDER BY slot_at DESC LIMIT 1")
+                .fetch_optional(&app.pg)
+                .await
+                .unwrap();
+        if let Some(i) = latest.and_then(|l| {
+            clocks
+                .iter()
+                .position(|c| l.starts_with(&format!("clock-{}-", c.pid())))
+        }) {
+            clocks[i].kill();
+            clocks[i] = app.start(Kind::Clock, &schedule).await;
+            kills += 1;
+        }
+    }
+    for clock in &clocks {
+        clock.terminate();
+    }
+    for clock in &mut clocks {
+        clock.wait_exit(Duration::from_secs(20)).await;
+    }
+    let slots: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT slot_at FROM cron_slots ORDER BY slot_at")
+            .fetch_all(&app.pg)
+            .await
+            .unwrap();
+    let jobs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'ferry.cron'")
+            .fetch_one(&app.pg)
+            .await
+            .unwrap();
+    let gaps = slots
+        .windows(2)
+        .filter(|w| (w[1] - w[0]).num_seconds() != 1)
+        .count();
+    println!(
+        "clocks: {kills} enqueueing clocks killed; {} slots, {jobs} jobs, {gaps} gaps",
+        slots.len()
+    );
+    assert!(kills >= 2);
+    assert_eq!(gaps, 0, "no slot missed");
+    assert_eq!(jobs as usize, slots.len(), "no slot enqueued twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferry() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!(
+        "ferry-chaos-services-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut pg =
+        ferry_dev::services::start_postgres(&dir.join("pg"), ferry_dev::services::free_port())
+            .unwrap();
+    let mut redis =
+        ferry_dev::services::start_redis(&dir.join("redis"), ferry_dev::services::free_port())
+            .unwrap();
+    let mut app = TestApp::with_services(
+        "chaos_backing",
+        Some(pg.url.clone()),
+        Some(redis.url.clone()),
+    )
+    .await;
+    let rig = Rig::start(&mut app, 2, 1, 0, &[]).await;
+    let base = rig.url("");
+    let user = browser();
+    user.post(format!("{base}/api/session"))
+        .json(&json!({ "key": "k", "value": "v" }))
+        .send()
+        .await
+        .unwrap();
+    let body = random_body(1_500_000);
+    let url = reqwest::Client::new()
+        .put(format!("{base}/kept.bin"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+
+    // Redis restarts and loses everything: visitors get fresh sessions, not errors.
+    redis.stop();
+    let during = reqwest::Client::new()
+        .get(rig.webs[0].url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(during.status(), StatusCode::SERVICE_UNAVAILABLE);
+    redis.start().unwrap();
+    let fresh = eventually(
+        "sessions to work again",
+        Duration::from_secs(30),
+        || async {
+            let r = user.get(format!("{base}/api/session")).send().await.ok()?;
+            (r.status() == StatusCode::OK).then_some(r)
+        },
+    )
+    .await;
+    assert_eq!(
+        fresh.json::<Value>().await.unwrap()["values"],
+        json!({}),
+        "a lost session is a fresh one"
+    );
+    let wrote = user
+        .post(format!("{base}/api/session"))
+        .json(&json!({ "key": "k", "value": "again" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
+
+    // Postgres restarts: 503 with Retry-After meanwhile, then everything is back.
+    pg.stop();
+    let refused = reqwest::Client::new()
+        .put(rig.webs[1].url("/during.bin"))
+        .body(vec![1u8; 1000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+    pg.start().unwrap();
+    eventually("uploads to work again", Duration::from_secs(60), || async {
+        let r = reqwest::Client::new()
+            .put(format!("{base}/after.bin"))
+            .body(vec![2u8; 1000])
+            .send()
+            .await
+            .ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    let got = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        hex_sha(&got),
+        hex_sha(&body),
+        "acknowledged bytes survived the restart"
+    );
+    for web in &rig.webs {
+        assert!(
+            web.log().contains("web listening"),
+            "same processes throughout"
+        );
+    }
+    drop(rig);
+    drop(app);
+    drop(pg);
+    drop(redis);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scaling_workers_up_and_down_while_jobs_flow_drains_the_queue() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut app = TestApp::new("chaos_scale").await;
+    let mut rig = Rig::start(&mut app, 1, 1, 0, &[]).await;
+    let client = Client::new();
+    let mut keys = Vec::new();
+    for round in 0..3 {
+        for i in 0..60 {
+            let key = format!("scale-{round}-{i}");
+            let r = client
+                .post(rig.url("/api/jobs/demo"))
+                .json(&json!({ "key": key, "work_ms": 100 }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::ACCEPTED);
+            keys.push(key);
+        }
+        match round {
+            0 => {
+                for _ in 0..3 {
+                    rig.add_worker(&mut app).await;
+                }
+            }
+            1 => {
+                while rig.workers.len() > 1 {
+                    let mut worker = rig.workers.pop().unwrap();
+                    worker.terminate();
+                    assert_eq!(
+                        worker
+                            .wait_exit(Duration::from_secs(40))
+                            .await
+                            .and_then(|s| s.code()),
+                        Some(0)
+                    );
+                }
+            }
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let started = Instant::now();
+    eventually("the queue to drain", Duration::from_secs(120), || async {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_key = ANY($1)")
+                .bind(&keys)
+                .fetch_one(&app.pg)
+                .await
+                .ok()?;
+        (done as usize == keys.len()).then_some(())
+    })
+    .await;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending', 'Queued', 'Running')",
+    )
+    .fetch_one(&app.pg)
+    .await
+    .unwrap();
+    let twice: i64 = sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE runs > 1")
+        .fetch_one(&app.pg)
+        .await
+        .unwrap();
+    println!(
+        "scale 1→4→1: {} jobs, drained {:?} after the last enqueue, run twice {twice}",
+        keys.len(),
+        started.elapsed()
+    );
+    assert_eq!(pending, 0, "nothing stuck");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    if std::process::Command::new("honcho")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI installs honcho (pip install honcho)"
+        );
+        eprintln!("skipping: honcho is not installed");
+        return;
+    }
+    let app = TestApp::new("chaos_honcho").await;
+    let base_port = ferry_dev::services::free_port()
+        .saturating_sub(300)
+        .max(20_000);
+    let bin_dir = std::path::Path::new(harness::FERRY)
+        .parent()
+        .unwrap()
+        .to_owned();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let template = app.command(&["--help"], &[]);
+    let mut honcho = std::process::Command::new("honcho");
+    honcho
+        .current_dir(&root)
+        .args([
+            "start",
+            "--no-colour",
+            "-f",
+            "Procfile",
+            "-c",
+            "web=2,worker=2,clock=2",
+            "web",
+            "worker",
+            "clock",
+        ])
+        .env_clear()
+        .envs(
+            template
+                .get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        )
+        .env("PATH", &path)
+        .env("PORT", base_port.to_string())
+        .env("BIND_ADDRESS", "127.0.0.1")
+        .env("PYTHONUNBUFFERED", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = honcho.spawn().unwrap();
+    let output = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(output), &mut text);
+        text
+    });
+    let http = Client::new();
+    for port in [base_port, base_port + 1] {
+        eventually(
+            "honcho's web processes to serve",
+            Duration::from_secs(30),
+            || {
+                let http = http.clone();
+                async move {
+                    http.get(format!("http://127.0.0.1:{port}/readyz"))
+                        .send()
+                        .await
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                }
+            },
+        )
+        .await;
+    }
+    let dir = std::env::temp_dir().join(format!("ferry-honcho-{}", child.id()));
+    let (mut haproxy, lb) =
+        harness::rig::start_haproxy(&dir, &[base_port, base_port + 1], &http).await;
+    let body = random_body(200_000);
+    let url = http
+        .put(format!("http://127.0.0.1:{lb}/h.bin"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    for _ in 0..2 {
+        let got = http
+            .get(format!("http://127.0.0.1:{lb}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            hex_sha(&got),
+            hex_sha(&body),
+            "served by either web process"
+        );
+    }
+    let job = http
+        .post(format!("http://127.0.0.1:{lb}/api/jobs/demo"))
+        .json(&json!({ "key": "honcho" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(job.status(), StatusCode::ACCEPTED);
+    eventually(
+        "all six processes in the registry",
+        Duration::from_secs(20),
+        || async {
+            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .contains("web=2 worker=2 clock=2")
+                .then_some(())
+        },
+    )
+    .await;
+    eventually(
+        "a honcho worker to run the job",
+        Duration::from_secs(30),
+        || async {
+            let n: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_key = 'honcho'")
+                    .fetch_one(&app.pg)
+                    .await
+                    .ok()?;
+            (n == 1).then_some(())
+        },
+    )
+    .await;
+    let _ = haproxy.kill();
+    let _ = haproxy.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "honcho did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let log = reader.join().unwrap();
+    let stopped: Vec<&str> = log.lines().filter(|l| l.contains("stopped (rc=")).collect();
+    println!(
+        "honcho web=2 worker=2 clock=2 stopped ({status}):\n{}",
+        stopped.join("\n")
+    );
+    // honcho itself reports the SIGTERM it was sent (143); what matters is that every
+    // process it ran drained and exited 0.
+    assert_eq!(stopped.len(), 6, "{log}");
+    assert!(
+        stopped.iter().all(|l| l.contains("stopped (rc=0)")),
+        "{log}"
+    );
+}
