@@ -371,6 +371,15 @@ async fn a_kill_9_storm_loses_nothing_acknowledged() {
     let mut app = TestApp::new("chaos_kill_storm").await;
     let mut rig = Rig::start(&mut app, 3, 2, 1, &[("MISSED_HEARTBEATS", "3")]).await;
     let seconds = storm_seconds();
+    // Steady state first, with the same traffic, for the latency comparison.
+    let steady = drive(rig.url(""), Instant::now() + Duration::from_secs(seconds / 3), 400_000, true).await;
+    println!(
+        "steady state: {} requests, {} failed; latency p50 {:?} p99 {:?}",
+        steady.requests,
+        steady.failed,
+        steady.percentile(0.5),
+        steady.percentile(0.99)
+    );
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let driver = tokio::spawn(drive(rig.url(""), deadline, 400_000, true));
     let mut kills = 0;
