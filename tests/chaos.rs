@@ -44,6 +44,7 @@ struct Ledger {
     files: Vec<(String, String)>,
     jobs: Vec<String>,
     tus: Vec<(String, String)>,
+    drafts: Vec<(Client, String)>,
     requests: usize,
     failed: usize,
     latencies: Vec<Duration>,
@@ -114,6 +115,22 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
                     .unwrap()
                     .record(started, matches!(&read, Ok(r) if r.status().is_success()));
                 tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }));
+    }
+    // Drafts: a visitor puts a file into the draft (cart) kept in the session.
+    {
+        let (ledger, base) = (ledger.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let client = browser();
+                let started = Instant::now();
+                let drafted = draft_one(&client, &base).await;
+                ledger.lock().unwrap().record(started, drafted.is_some());
+                if let Some(name) = drafted {
+                    ledger.lock().unwrap().drafts.push((client, name));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }));
     }
@@ -372,7 +389,13 @@ async fn a_kill_9_storm_loses_nothing_acknowledged() {
     let mut rig = Rig::start(&mut app, 3, 2, 1, &[("MISSED_HEARTBEATS", "3")]).await;
     let seconds = storm_seconds();
     // Steady state first, with the same traffic, for the latency comparison.
-    let steady = drive(rig.url(""), Instant::now() + Duration::from_secs(seconds / 3), 400_000, true).await;
+    let steady = drive(
+        rig.url(""),
+        Instant::now() + Duration::from_secs(seconds / 3),
+        400_000,
+        true,
+    )
+    .await;
     println!(
         "steady state: {} requests, {} failed; latency p50 {:?} p99 {:?}",
         steady.requests,
@@ -398,11 +421,12 @@ async fn a_kill_9_storm_loses_nothing_acknowledged() {
     let (sessions, files, _, missing, duplicated) = audit(&app, &rig.url(""), &ledger).await;
     println!(
         "kill -9 storm: {seconds} s, {kills} processes killed and replaced; {} requests ({} failed during kills); \
-         checked {} sessions, {} files, {} tus uploads, {} jobs; lost sessions {sessions}, lost/corrupt files {files}, \
+         checked {} sessions, {} drafts, {} files, {} tus uploads, {} jobs; lost sessions or drafts {sessions}, lost/corrupt files {files}, \
          jobs never run {missing}, jobs run twice {duplicated}; latency p50 {:?} p99 {:?}",
         ledger.requests,
         ledger.failed,
         ledger.sessions.len(),
+        ledger.drafts.len(),
         ledger.files.len(),
         ledger.tus.len(),
         ledger.jobs.len(),
@@ -623,6 +647,126 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     drop(pg);
     drop(redis);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir =
+        std::env::temp_dir().join(format!("ferry-chaos-aof-{}", uuid::Uuid::new_v4().simple()));
+    let mut redis =
+        ferry_dev::services::start_persistent_redis(&dir, ferry_dev::services::free_port())
+            .unwrap();
+    let mut app = TestApp::with_services("chaos_redis_kept", None, Some(redis.url.clone())).await;
+    let rig = Rig::start(&mut app, 2, 0, 0, &[]).await;
+    let base = rig.url("");
+    let users: Vec<Client> = (0..20).map(|_| browser()).collect();
+    for (i, user) in users.iter().enumerate() {
+        let wrote = user
+            .post(format!("{base}/api/session"))
+            .json(&json!({ "key": "k", "value": format!("kept-{i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
+    }
+    let drafter = browser();
+    let draft_name = draft_one(&drafter, &base).await.expect("draft upload");
+    redis.stop();
+    redis.start().unwrap();
+    let mut kept = 0;
+    for (i, user) in users.iter().enumerate() {
+        let read = eventually(
+            "sessions to be readable",
+            Duration::from_secs(30),
+            || async {
+                let r = user.get(format!("{base}/api/session")).send().await.ok()?;
+                (r.status() == StatusCode::OK).then_some(r)
+            },
+        )
+        .await;
+        if read.json::<Value>().await.unwrap()["values"]["k"] == format!("kept-{i}").as_str() {
+            kept += 1;
+        }
+    }
+    let page = drafter
+        .get(format!("{base}/"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    println!("redis restart with data kept: {kept}/20 sessions and the draft survived");
+    assert_eq!(
+        kept, 20,
+        "every session survives a Redis restart that keeps its data"
+    );
+    assert!(page.contains(&draft_name), "the draft survives too");
+    drop(rig);
+    drop(app);
+    drop(redis);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Puts one small file into `client`'s draft (the web UI's flow: tus draft upload,
+/// then `POST /draft` with the page's CSRF token). Returns the file name once the
+/// draft acknowledged it, `None` if any step failed.
+async fn draft_one(client: &Client, base: &str) -> Option<String> {
+    use base64::Engine;
+    let html = client
+        .get(format!("{base}/"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let csrf = html
+        .split(r#"name="csrf-token" content=""#)
+        .nth(1)?
+        .split('"')
+        .next()?
+        .to_owned();
+    let name = format!("draft-{}.txt", rand::rng().random::<u32>());
+    let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
+    let created = client
+        .post(format!("{base}/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Length", "5")
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},ferry_draft {}",
+                b64(name.as_bytes()),
+                b64(b"1")
+            ),
+        )
+        .body("draft")
+        .send()
+        .await
+        .ok()
+        .filter(|r| {
+            r.status() == StatusCode::CREATED
+                && r.headers().get("upload-offset").is_some_and(|v| v == "5")
+        })?;
+    let id = created.headers()["location"]
+        .to_str()
+        .ok()?
+        .rsplit('/')
+        .next()?
+        .to_owned();
+    let added = client
+        .post(format!("{base}/draft"))
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({ "upload_id": id }))
+        .send()
+        .await
+        .ok()?;
+    (added.status() == StatusCode::OK).then_some(name)
 }
 
 #[tokio::test(flavor = "multi_thread")]

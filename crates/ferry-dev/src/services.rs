@@ -285,6 +285,16 @@ pub fn start_postgres(dir: &Path, port: u16) -> Result<Server> {
 
 /// Starts a Redis that keeps nothing on disk, on `port`, working in `dir`.
 pub fn start_redis(dir: &Path, port: u16) -> Result<Server> {
+    start_redis_with(dir, port, false)
+}
+
+/// Starts a Redis that keeps its data across restarts (append-only file, fsync on
+/// every write) — the "Redis restarted, data kept" case of the chaos tests.
+pub fn start_persistent_redis(dir: &Path, port: u16) -> Result<Server> {
+    start_redis_with(dir, port, true)
+}
+
+fn start_redis_with(dir: &Path, port: u16, persistent: bool) -> Result<Server> {
     let binary = which("redis-server").map_err(|_| {
         Error::Missing("redis-server not found; apt-get install redis-server".into())
     })?;
@@ -302,7 +312,9 @@ pub fn start_redis(dir: &Path, port: u16) -> Result<Server> {
             "--save",
             "",
             "--appendonly",
-            "no",
+            if persistent { "yes" } else { "no" },
+            "--appendfsync",
+            "always",
         ])
         .arg("--dir")
         .arg(&dir)
