@@ -147,6 +147,28 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_land() {
+    let mut app = TestApp::new("draft_concurrent").await;
+    let a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    let client = browser();
+    let (_, html) = page(&client, a.url("/")).await;
+    let csrf = csrf_of(&html);
+    let names: Vec<String> = (0..12).map(|i| format!("parallel-{i}.txt")).collect();
+    let uploads = names.iter().enumerate().map(|(i, name)| {
+        let web = if i % 2 == 0 { &a } else { &b };
+        draft_upload(&client, web, name, name.as_bytes(), &csrf)
+    });
+    futures::future::join_all(uploads).await;
+    let (_, html) = page(&client, b.url("/")).await;
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !html.contains(n.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "lost from the draft: {missing:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let mut app = TestApp::new("signin_renews").await;
     let web = app.start(Kind::Web, &[]).await;

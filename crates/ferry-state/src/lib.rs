@@ -15,6 +15,7 @@
 
 pub mod blob;
 pub mod cron;
+pub mod draft;
 mod error;
 pub mod jobs;
 pub mod process;

@@ -74,7 +74,10 @@ pub async fn upload_page(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let visitor = visitor::load(&session, &state, &config).await?;
-    let drafted = state.draft_uploads(&visitor::draft(&session)).await?;
+    visitor::draft_id(&session)?;
+    let drafted = state
+        .draft_uploads(&visitor::draft(&session, &state).await?)
+        .await?;
     let mut items = String::new();
     for upload in &drafted {
         let _ = write!(
@@ -153,6 +156,7 @@ async fn add_to_draft(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
+    config: web::Data<Config>,
     body: web::Json<DraftAdd>,
 ) -> Result<HttpResponse> {
     let presented = request
@@ -168,15 +172,18 @@ async fn add_to_draft(
             "that upload is not a finished draft upload",
         ));
     }
-    let mut draft = visitor::draft(&session);
-    if !draft.contains(&body.upload_id) {
-        if draft.len() >= visitor::MAX_DRAFT_FILES {
-            return Err(Error::bad_request("a draft holds at most 100 files"));
-        }
-        draft.push(body.upload_id.clone());
-        visitor::set_draft(&session, &draft)?;
-    }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "files": draft.len() })))
+    // One atomic Redis command per addition: uploads finishing at the same time all land.
+    let draft = visitor::draft_id(&session)?;
+    let files = state
+        .draft_add(
+            &draft,
+            &body.upload_id,
+            visitor::MAX_DRAFT_FILES,
+            config.session_ttl.as_secs(),
+        )
+        .await?
+        .ok_or_else(|| Error::bad_request("a draft holds at most 100 files"))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
 }
 
 #[derive(Deserialize)]
@@ -186,13 +193,14 @@ struct DraftRemove {
 }
 
 /// `POST /draft/remove` (form): takes a file out of the draft.
-async fn remove_from_draft(session: Session, form: web::Form<DraftRemove>) -> Result<HttpResponse> {
+async fn remove_from_draft(
+    session: Session,
+    state: web::Data<State>,
+    form: web::Form<DraftRemove>,
+) -> Result<HttpResponse> {
     csrf::verify(&session, Some(&form._csrf))?;
-    let draft: Vec<String> = visitor::draft(&session)
-        .into_iter()
-        .filter(|id| *id != form.upload_id)
-        .collect();
-    visitor::set_draft(&session, &draft)?;
+    let draft = visitor::draft_id(&session)?;
+    state.draft_remove(&draft, &form.upload_id).await?;
     Ok(redirect("/"))
 }
 
@@ -241,14 +249,15 @@ async fn send(
         password_hash,
         owner_id: visitor.user.as_ref().map(|u| u.id),
     };
-    let draft = visitor::draft(&session);
+    let draft = visitor::draft_id(&session)?;
+    let items = state.draft_items(&draft).await?;
     let Some(transfer) = state
-        .create_transfer_from_uploads(&draft, &options, names::unique)
+        .create_transfer_from_uploads(&items, &options, names::unique)
         .await?
     else {
         return Ok(redirect("/"));
     };
-    visitor::set_draft(&session, &[])?;
+    state.draft_clear(&draft).await?;
     visitor::remember_sent(&session, &transfer.token, &transfer.deletion_token)?;
     crate::curl_api::enqueue_jobs(&state, &config, &transfer).await;
     Ok(redirect(&format!("/sent/{}", transfer.token)))

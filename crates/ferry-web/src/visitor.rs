@@ -1,7 +1,8 @@
-//! What the session knows about the visitor: who is signed in, the draft transfer
-//! (the cart), transfers they just sent, and password-protected transfers they
-//! unlocked. All of it lives in the session, so in Redis: any web process sees it, and
-//! a restart of every web process loses none of it.
+//! What the session knows about the visitor: who is signed in, their draft transfer
+//! (the cart; the session holds its id, the items are in Redis — see
+//! `ferry_state::draft`), transfers they just sent, and password-protected transfers
+//! they unlocked. All of it lives in Redis: any web process sees it, and a restart of
+//! every web process loses none of it.
 
 use actix_session::Session;
 use chrono::Utc;
@@ -15,7 +16,7 @@ use crate::{
 
 const USER: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
-const DRAFT: &str = "draft";
+const DRAFT: &str = "draft_id";
 const UNLOCKED: &str = "unlocked";
 /// Most files in one draft.
 pub const MAX_DRAFT_FILES: usize = 100;
@@ -77,18 +78,23 @@ pub fn sign_out(session: &Session) {
     session.purge();
 }
 
-/// Upload ids in the draft, in order.
-pub fn draft(session: &Session) -> Vec<String> {
-    session
-        .get::<Vec<String>>(DRAFT)
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+/// This session's draft id (the key of its draft in Redis), created on first use.
+/// The upload page creates it, so parallel additions from that page share it.
+pub fn draft_id(session: &Session) -> Result<String> {
+    if let Ok(Some(id)) = session.get::<String>(DRAFT) {
+        return Ok(id);
+    }
+    let id = Uuid::new_v4().simple().to_string();
+    session.insert(DRAFT, &id).map_err(session_error)?;
+    Ok(id)
 }
 
-/// Replaces the draft.
-pub fn set_draft(session: &Session, ids: &[String]) -> Result<()> {
-    session.insert(DRAFT, ids).map_err(session_error)
+/// Upload ids in the draft, in the order they were added.
+pub async fn draft(session: &Session, state: &State) -> Result<Vec<String>> {
+    match session.get::<String>(DRAFT).ok().flatten() {
+        Some(id) => Ok(state.draft_items(&id).await?),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Remembers the deletion token of a transfer this session just sent.
