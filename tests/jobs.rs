@@ -6,18 +6,11 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Kind, TestApp, eventually};
+use harness::{Kind, TestApp, count, eventually};
 use reqwest::{StatusCode, header};
 use serde_json::Value;
 
 const EVERY_SECOND: &str = "purge-expired=* * * * * *;abort-idle-uploads=* * * * * *";
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&app.pg)
-        .await
-        .unwrap()
-}
 
 fn png(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| {

@@ -7,7 +7,7 @@ use std::{process::Command, time::Duration, time::Instant};
 
 use base64::Engine;
 use bytes::Bytes;
-use harness::{Kind, Process, TestApp, eventually};
+use harness::{Kind, Process, TestApp, count, eventually};
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -74,13 +74,6 @@ fn header_of(response: &Response, name: &str) -> String {
         .get(name)
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&app.pg)
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

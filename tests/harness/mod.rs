@@ -126,6 +126,14 @@ where
     }
 }
 
+/// Runs a `SELECT count(*) …` (or any single-bigint query) against the app's database.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&app.pg)
+        .await
+        .unwrap()
+}
+
 /// The process types the harness can start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -15,6 +15,7 @@ use crate::{
     Config, csrf,
     error::{Error, Result},
     html::{CsrfOnly, esc, human_size, page, redirect, respond},
+    limits::{self, Bucket},
     password, public_url, ui,
     visitor::{self, Visitor},
 };
@@ -162,18 +163,19 @@ async fn signin(
     let visitor = visitor::load(&session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     let ip = public_url::client_ip(&request, &config);
-    for (bucket, max) in [
-        (format!("signin-ip:{ip}"), config.signin_attempts_per_ip),
-        (
-            format!("signin-account:{email}"),
-            config.signin_attempts_per_account,
-        ),
-    ] {
-        let verdict = state.rate_limit(&bucket, max, 300).await?;
-        if !verdict.allowed {
-            return Err(Error::TooManyRequests(verdict.retry_after));
-        }
-    }
+    let buckets = [
+        Bucket {
+            name: format!("signin-ip:{ip}"),
+            max: config.signin_attempts_per_ip,
+            window_secs: 300,
+        },
+        Bucket {
+            name: format!("signin-account:{email}"),
+            max: config.signin_attempts_per_account,
+            window_secs: 300,
+        },
+    ];
+    limits::enforce(&state, &buckets).await?;
     let user = state.user_by_email(&email).await?;
     // Verify against a real hash even for unknown addresses, so timing does not tell
     // which addresses have accounts.

@@ -17,6 +17,7 @@ mod download;
 mod error;
 mod html;
 mod jobs_api;
+mod limits;
 mod names;
 mod password;
 mod probes;

@@ -18,6 +18,7 @@ use crate::{
     Config, csrf,
     error::{Error, Result},
     html::{esc, human_size, page, redirect, respond},
+    limits::{self, Bucket},
     names, password, public_url, share,
     visitor::{self, Visitor},
 };
@@ -441,19 +442,19 @@ async fn unlock(
         return Ok(gone_page(&visitor));
     };
     let ip = public_url::client_ip(&request, &config);
-    for (bucket, max, window) in [
-        (format!("unlock-ip:{ip}"), config.unlock_attempts_per_ip, 60),
-        (
-            format!("unlock-transfer:{}", transfer.token),
-            config.unlock_attempts_per_transfer,
-            600,
-        ),
-    ] {
-        let verdict = state.rate_limit(&bucket, max, window).await?;
-        if !verdict.allowed {
-            return Err(Error::TooManyRequests(verdict.retry_after));
-        }
-    }
+    let buckets = [
+        Bucket {
+            name: format!("unlock-ip:{ip}"),
+            max: config.unlock_attempts_per_ip,
+            window_secs: 60,
+        },
+        Bucket {
+            name: format!("unlock-transfer:{}", transfer.token),
+            max: config.unlock_attempts_per_transfer,
+            window_secs: 600,
+        },
+    ];
+    limits::enforce(&state, &buckets).await?;
     let Some(hash) = transfer.password_hash.clone() else {
         return Ok(redirect(&format!("/s/{}", transfer.token)));
     };
