@@ -75,6 +75,11 @@ pub fn serve(process: &str, port: u16) -> Result<(), String> {
     Ok(())
 }
 
+/// Sets the queue-depth gauge for one queue and status (web and worker both report it).
+pub fn set_queue_depth(queue: String, status: String, count: i64) {
+    gauge!(QUEUE_JOBS, "queue" => queue, "status" => status).set(count as f64);
+}
+
 fn describe(process: &str) {
     describe_counter!(HTTP_REQUESTS, "HTTP requests by route, method and status");
     describe_histogram!(

@@ -10,7 +10,7 @@ use actix_web::{
     web,
 };
 use ferry_state::State;
-use ferry_telemetry::{DEAD_JOBS, HTTP_DURATION, HTTP_REQUESTS, QUEUE_JOBS};
+use ferry_telemetry::{DEAD_JOBS, HTTP_DURATION, HTTP_REQUESTS};
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -45,8 +45,7 @@ pub async fn refresh_queue_gauges(state: &State) {
     match state.queue_depths().await {
         Ok(depths) => {
             for depth in depths {
-                gauge!(QUEUE_JOBS, "queue" => depth.queue, "status" => depth.status)
-                    .set(depth.count as f64);
+                ferry_telemetry::set_queue_depth(depth.queue, depth.status, depth.count);
             }
         }
         Err(e) => tracing::warn!(error = %e, "cannot read queue depths for metrics"),

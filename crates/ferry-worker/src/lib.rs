@@ -199,8 +199,7 @@ fn spawn_sweeper(
             }
             if gauges && let Ok(depths) = state.queue_depths().await {
                 for depth in depths {
-                    metrics::gauge!(ferry_telemetry::QUEUE_JOBS, "queue" => depth.queue, "status" => depth.status)
-                        .set(depth.count as f64);
+                    ferry_telemetry::set_queue_depth(depth.queue, depth.status, depth.count);
                 }
             }
         }
