@@ -239,6 +239,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     log_dir: PathBuf,
     counter: usize,
+    /// Variables of [`TestApp::env`] this app's processes do not get (to test defaults).
+    pub unset_env: Vec<&'static str>,
 }
 
 impl TestApp {
@@ -287,6 +289,7 @@ impl TestApp {
                 .unwrap(),
             log_dir,
             counter: 0,
+            unset_env: Vec::new(),
         };
         let out = app
             .command(&["migrate"], &[])
@@ -317,7 +320,13 @@ impl TestApp {
             ("RETRY_BACKOFF_MAX", "1s".to_owned()),
             ("SHUTDOWN_TIMEOUT", "10".to_owned()),
             ("RUST_LOG", "info,ferry_state=debug".to_owned()),
+            // The suites drive jobs and sessions through the test-only endpoints; the
+            // adversarial suite removes it to prove a default deployment has none.
+            ("FERRY_TEST_ENDPOINTS", "true".to_owned()),
         ]
+        .into_iter()
+        .filter(|(key, _)| !self.unset_env.contains(key))
+        .collect()
     }
 
     /// A `ferry` command with this app's environment (and `extra` on top).

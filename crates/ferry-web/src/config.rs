@@ -72,6 +72,11 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "127.0.0.0/8,::1/128",
           value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<IpNet>,
+    /// TEST ONLY — never enable in a deployment. Serves the scaffolding the test suites
+    /// use (`POST /api/jobs/demo`, `GET|POST /api/session`); off, they are 404.
+    #[arg(long, env = "FERRY_TEST_ENDPOINTS", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub test_endpoints: bool,
     /// Grace period for in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

@@ -80,6 +80,7 @@ impl Application {
         let app_state = web::Data::new(state.clone());
         let app_config = web::Data::new(config.clone());
         let metrics = web::Data::new(ferry_telemetry::install_recorder("web"));
+        let test_endpoints = config.test_endpoints;
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(app_state.session_store(), key.clone())
@@ -104,7 +105,7 @@ impl Application {
                 .wrap_fn(telemetry::observe)
                 .wrap_fn(echo_request_id)
                 .wrap(TracingLogger::default())
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, test_endpoints))
         })
         .workers(usize::from(config.web_concurrency))
         .shutdown_timeout(config.shutdown_timeout.as_secs())

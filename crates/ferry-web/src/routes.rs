@@ -17,14 +17,18 @@ use crate::{
     jobs_api, probes, session_api, telemetry, tus, ui,
 };
 
-/// Registers every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route. The test scaffolding (`/api/session`, `/api/jobs/demo`)
+/// exists only when `FERRY_TEST_ENDPOINTS` is on: anonymous clients must not be able
+/// to queue jobs or store session data in a real deployment.
+pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
     cfg.service(probes::healthz)
         .service(probes::readyz)
-        .route("/metrics", web::get().to(telemetry::metrics))
-        .service(session_api::get_session)
-        .service(session_api::set_session_value)
-        .service(jobs_api::enqueue_demo_job);
+        .route("/metrics", web::get().to(telemetry::metrics));
+    if test_endpoints {
+        cfg.service(session_api::get_session)
+            .service(session_api::set_session_value)
+            .service(jobs_api::enqueue_demo_job);
+    }
     tus::configure(cfg);
     ui::configure(cfg);
     accounts::configure(cfg);
@@ -38,20 +42,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/{name}")
             .route(web::put().to(put_one))
             .route(web::get().to(get_one))
-            .route(web::head().to(get_one)),
+            .route(web::head().to(get_one))
+            .default_service(web::to(not_found)),
     )
     .service(
         web::resource("/{first}/{second}")
             .route(web::put().to(put_two))
             .route(web::get().to(get_two))
-            .route(web::head().to(get_two)),
+            .route(web::head().to(get_two))
+            .default_service(web::to(not_found)),
     )
     .service(
         web::resource("/{first}/{second}/{third}")
             .route(web::get().to(get_three))
             .route(web::head().to(get_three))
-            .route(web::delete().to(delete_three)),
+            .route(web::delete().to(delete_three))
+            .default_service(web::to(not_found)),
     );
+}
+
+/// The curl API's catch-all paths answer 404, not 405, to other methods: a path such
+/// as `POST /api/jobs/demo` names nothing here, whatever the method.
+async fn not_found() -> Result<HttpResponse> {
+    Err(Error::NotFound)
 }
 
 /// `GET /`: the upload page for browsers, a short usage text for curl.

@@ -37,6 +37,23 @@ pub enum JobsCommand {
     Queues(Settings),
     /// Jobs that used all their attempts, as JSON lines.
     Dead(Settings),
+    /// Queue one no-op `ferry.demo` job (for benchmarks and drills); prints its id.
+    Demo {
+        #[command(flatten)]
+        settings: Settings,
+        /// Key its effect is recorded under (`job_effects.job_key`).
+        #[arg(long)]
+        key: String,
+        /// How long the job "works", in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        work_ms: u64,
+        /// How many attempts fail before one succeeds.
+        #[arg(long, default_value_t = 0)]
+        fail_attempts: u32,
+        /// Attempts before the job is dead.
+        #[arg(long, default_value_t = 5)]
+        max_attempts: usize,
+    },
     /// Give a dead job a fresh set of attempts.
     Retry {
         #[command(flatten)]
@@ -99,6 +116,22 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             for job in state.dead_jobs().await? {
                 println!("{}", serde_json::to_string(&job)?);
             }
+        }
+        AdminCommand::Jobs(JobsCommand::Demo {
+            settings,
+            key,
+            work_ms,
+            fail_attempts,
+            max_attempts,
+        }) => {
+            let state = State::connect_lazy(&settings)?;
+            let job = ferry_state::jobs::DemoJob {
+                key,
+                work_ms,
+                fail_attempts,
+            };
+            let id = state.enqueue_demo(job, max_attempts).await?;
+            println!("{{\"id\":{id:?}}}");
         }
         AdminCommand::Jobs(JobsCommand::Retry { settings, id }) => {
             let state = State::connect_lazy(&settings)?;

@@ -1,0 +1,19 @@
+//! The adversarial suite: Ferry tried as an attacker would, against the real binary on
+//! real Postgres and Redis (and real HAProxy and nginx where a proxy matters). One
+//! module per concern; each test states the abuse it proves closed. The probes and
+//! their results are tabled in docs/security.md.
+
+mod harness;
+
+#[path = "adversarial/downloads.rs"]
+mod downloads;
+#[path = "adversarial/pages.rs"]
+mod pages;
+#[path = "adversarial/proxies.rs"]
+mod proxies;
+#[path = "adversarial/retention.rs"]
+mod retention;
+#[path = "adversarial/scaffolding.rs"]
+mod scaffolding;
+#[path = "adversarial/uploads.rs"]
+mod uploads;
