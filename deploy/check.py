@@ -68,6 +68,11 @@ check(services["proxy"].get("ports"), "compose: the proxy publishes no port")
 env = services["web"]["environment"]
 for var in ("DATABASE_URL", "REDIS_URL", "SESSION_SECRET"):
     check(var in env, f"compose: web lacks {var}")
+import ipaddress
+trusted = [ipaddress.ip_network(n.strip()) for n in str(env.get("TRUSTED_PROXIES", "")).split(",") if n.strip()]
+check(trusted and all(n.num_addresses <= 256 for n in trusted), f"compose: TRUSTED_PROXIES {env.get('TRUSTED_PROXIES')} trusts more than the proxy network")
+proxy_ip = services["proxy"].get("networks", {}).get("edge", {}).get("ipv4_address")
+check(proxy_ip and any(ipaddress.ip_address(proxy_ip) in n for n in trusted), "compose: the proxy's address is not in TRUSTED_PROXIES")
 
 # Kubernetes
 base = os.path.join(ROOT, "deploy", "kubernetes", "base")

@@ -26,7 +26,8 @@ async fn scrape(app: &TestApp, url: String) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_process_type_exposes_prometheus_metrics() {
     let mut app = TestApp::new("metrics").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let web_port = free_port();
+    let web = app.start(Kind::Web, &[("METRICS_PORT", &web_port)]).await;
     let worker_port = free_port();
     let clock_port = free_port();
     let _worker = app
@@ -65,13 +66,22 @@ async fn every_process_type_exposes_prometheus_metrics() {
         200_000
     );
 
-    let text = scrape(&app, web.url("/metrics")).await;
+    assert_eq!(
+        app.http
+            .get(web.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "metrics are not served on the public port"
+    );
+    let text = scrape(&app, format!("http://127.0.0.1:{web_port}/metrics")).await;
     for needle in [
         r#"ferry_http_requests_total{route="/{name}",method="PUT",status="200"} 1"#,
         r#"ferry_http_request_duration_seconds_bucket{route="/{first}/{second}",method="GET","#,
         "ferry_upload_bytes_total 200000",
         "ferry_download_bytes_total 200000",
-        r#"ferry_queue_jobs{queue="ferry.finish""#,
         r#"process_start_time_seconds{process="web"}"#,
     ] {
         assert!(
@@ -98,6 +108,10 @@ async fn every_process_type_exposes_prometheus_metrics() {
         },
     )
     .await;
+    assert!(
+        text.contains(r#"ferry_queue_jobs{queue="ferry.finish""#),
+        "the worker reports queue depths: {text}"
+    );
     assert!(
         text.contains(r#"ferry_job_wait_seconds_count{queue="ferry.finish"} 1"#),
         "{text}"

@@ -243,6 +243,18 @@ impl State {
         Ok(runs)
     }
 
+    /// Number of dead jobs per queue (queues with none are absent): one grouped count,
+    /// cheap enough for every metrics refresh.
+    pub async fn dead_job_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT job_type, count(*) FROM apalis.jobs
+             WHERE (status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed'
+             GROUP BY job_type",
+        )
+        .fetch_all(self.pg())
+        .await?)
+    }
+
     /// Jobs that used all their attempts, newest first.
     pub async fn dead_jobs(&self) -> Result<Vec<DeadJob>> {
         #[derive(sqlx::FromRow)]

@@ -68,10 +68,24 @@ pub struct Config {
     /// How long an unfinished resumable upload is kept.
     #[arg(long, env = "TUS_UPLOAD_EXPIRY", default_value = "24h", value_parser = parse_duration)]
     pub tus_upload_expiry: Duration,
-    /// Peers whose X-Forwarded-Proto/-Host are believed (comma-separated CIDRs).
+    /// Proxies whose forwarding headers are believed (comma-separated CIDRs): the client
+    /// address is the right-most one in CLIENT_IP_HEADER that is not one of them, and
+    /// X-Forwarded-Proto/-Host from them decide the scheme (Secure cookies) and host.
+    /// List only your proxies' addresses: a range that contains clients lets them
+    /// choose their own address.
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "127.0.0.0/8,::1/128",
           value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<IpNet>,
+    /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set (as
+    /// worker and clock do). The app port never serves them: route counts, byte totals
+    /// and queue state are for operators, not for the public.
+    #[arg(long, env = "METRICS_PORT")]
+    pub metrics_port: Option<u16>,
+    /// The header TRUSTED_PROXIES append the client address to: `x-forwarded-for`
+    /// (HAProxy `option forwardfor`, nginx `$proxy_add_x_forwarded_for`) or `forwarded`
+    /// (RFC 7239). The other one is ignored: only a client could have written it.
+    #[arg(long, env = "CLIENT_IP_HEADER", value_enum, default_value_t = ClientIpHeader::XForwardedFor)]
+    pub client_ip_header: ClientIpHeader,
     /// TEST ONLY — never enable in a deployment. Serves the scaffolding the test suites
     /// use (`POST /api/jobs/demo`, `GET|POST /api/session`); off, they are 404.
     #[arg(long, env = "FERRY_TEST_ENDPOINTS", default_value_t = false,
@@ -80,6 +94,15 @@ pub struct Config {
     /// Grace period for in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+}
+
+/// Where trusted proxies record the client's address.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientIpHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2` (every line, in order).
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    Forwarded,
 }
 
 fn session_secret(value: &str) -> Result<SecretString, String> {

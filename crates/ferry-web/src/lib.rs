@@ -7,6 +7,7 @@
 //! until SIGTERM/SIGINT, drains in-flight requests for up to `SHUTDOWN_TIMEOUT`, and
 //! returns.
 
+mod access_log;
 mod accounts;
 mod admin;
 mod archive;
@@ -39,9 +40,9 @@ use actix_session::{
 };
 use actix_web::{
     App, HttpMessage, HttpServer,
-    cookie::{Key, SameSite, time::Duration as CookieDuration},
+    cookie::{Cookie, Key, SameSite, time::Duration as CookieDuration},
     dev::{Server, Service, ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::header::{self, HeaderName, HeaderValue},
     web,
 };
 use ferry_state::State;
@@ -79,7 +80,12 @@ impl Application {
         let session_ttl = CookieDuration::seconds(config.session_ttl.as_secs() as i64);
         let app_state = web::Data::new(state.clone());
         let app_config = web::Data::new(config.clone());
-        let metrics = web::Data::new(ferry_telemetry::install_recorder("web"));
+        match config.metrics_port {
+            Some(port) => ferry_telemetry::serve("web", port).map_err(Error::Bind)?,
+            None => {
+                ferry_telemetry::install_recorder("web");
+            }
+        }
         let test_endpoints = config.test_endpoints;
 
         let server = HttpServer::new(move || {
@@ -98,13 +104,13 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(app_config.clone())
-                .app_data(metrics.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
+                .wrap_fn(mark_cookies_secure)
                 .wrap(security_headers())
                 .wrap_fn(telemetry::observe)
                 .wrap_fn(echo_request_id)
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<access_log::RedactedSpan>::new())
                 .configure(|cfg| routes::configure(cfg, test_endpoints))
         })
         .workers(usize::from(config.web_concurrency))
@@ -163,6 +169,54 @@ fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+/// Marks every cookie `Secure` when the client is on https — `PUBLIC_URL` says so, or a
+/// trusted proxy's `X-Forwarded-Proto` does — whichever middleware or handler set it.
+fn mark_cookies_secure<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let https = request
+        .app_data::<web::Data<Config>>()
+        .is_some_and(|config| {
+            config
+                .public_url
+                .as_ref()
+                .is_some_and(|url| url.scheme() == "https")
+                || public_url::is_https(request.request(), config)
+        });
+    let response = service.call(request);
+    async move {
+        let mut response = response.await?;
+        if https {
+            let headers = response.headers_mut();
+            let cookies: Vec<String> = headers
+                .get_all(header::SET_COOKIE)
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .collect();
+            if !cookies.is_empty() {
+                headers.remove(header::SET_COOKIE);
+                for raw in cookies {
+                    let value = match Cookie::parse(raw.clone()) {
+                        Ok(mut cookie) => {
+                            cookie.set_secure(true);
+                            cookie.to_string()
+                        }
+                        Err(_) => raw,
+                    };
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        headers.append(header::SET_COOKIE, value);
+                    }
+                }
+            }
+        }
+        Ok(response)
+    }
 }
 
 /// Answers every response with `X-Request-Id`, the id its log lines carry.

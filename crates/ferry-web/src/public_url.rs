@@ -5,21 +5,20 @@
 //! one of `TRUSTED_PROXIES` — anyone else could forge them to make Ferry hand out links
 //! to a host they control.
 
+use std::net::{IpAddr, SocketAddr};
+
 use actix_web::HttpRequest;
 
-use crate::Config;
+use crate::{Config, config::ClientIpHeader};
 
 /// `scheme://host[:port]` without a trailing slash.
 pub fn base_url(request: &HttpRequest, config: &Config) -> String {
     if let Some(url) = &config.public_url {
         return url.as_str().trim_end_matches('/').to_owned();
     }
-    let trusted = request.peer_addr().is_some_and(|peer| {
-        config
-            .trusted_proxies
-            .iter()
-            .any(|net| net.contains(&peer.ip()))
-    });
+    let trusted = request
+        .peer_addr()
+        .is_some_and(|peer| is_trusted(config, &peer.ip()));
     let header = |name: &str| {
         request
             .headers()
@@ -38,6 +37,7 @@ pub fn base_url(request: &HttpRequest, config: &Config) -> String {
     let scheme = trusted
         .then(|| header("x-forwarded-proto"))
         .flatten()
+        .map(|s| s.to_ascii_lowercase())
         .filter(|s| s == "http" || s == "https")
         .unwrap_or_else(|| own_scheme.to_owned());
     let host = trusted
@@ -58,26 +58,114 @@ pub fn base_url(request: &HttpRequest, config: &Config) -> String {
     format!("{scheme}://{host}")
 }
 
-/// The client's IP address: the TCP peer, or — when the peer is a trusted proxy — the
-/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
-pub fn client_ip(request: &HttpRequest, config: &Config) -> String {
-    let Some(peer) = request.peer_addr().map(|a| a.ip()) else {
-        return "unknown".to_owned();
-    };
-    let trusted = |ip: &std::net::IpAddr| config.trusted_proxies.iter().any(|net| net.contains(ip));
-    if !trusted(&peer) {
-        return peer.to_string();
+/// Whether the client reached us over https: our own TLS, or `X-Forwarded-Proto: https`
+/// from a trusted proxy (the first value: the proxy that faced the client sets it).
+pub fn is_https(request: &HttpRequest, config: &Config) -> bool {
+    if request.app_config().secure() {
+        return true;
     }
-    let forwarded = request
+    let trusted = request
+        .peer_addr()
+        .is_some_and(|peer| is_trusted(config, &peer.ip()));
+    trusted
+        && request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+fn is_trusted(config: &Config, ip: &IpAddr) -> bool {
+    config.trusted_proxies.iter().any(|net| net.contains(ip))
+}
+
+/// The client's IP address (as text, for rate-limit buckets and logs).
+/// See [`client_addr`].
+pub fn client_ip(request: &HttpRequest, config: &Config) -> String {
+    client_addr(request, config)
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The client's IP address: the TCP peer, or — when the peer is a trusted proxy — the
+/// right-most address in `CLIENT_IP_HEADER` (all of its lines, in order) that is not
+/// itself a trusted proxy. Proxies append what they saw, so everything right of the
+/// first untrusted hop was written by a proxy we trust and everything left of it may
+/// be the client's invention. A hop a trusted proxy could not name (`for=unknown`,
+/// an obfuscated `_node`) ends the walk at that proxy.
+pub fn client_addr(request: &HttpRequest, config: &Config) -> Option<IpAddr> {
+    let peer = request.peer_addr()?.ip();
+    if !is_trusted(config, &peer) {
+        return Some(peer);
+    }
+    let lines = request
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    forwarded
-        .split(',')
-        .rev()
-        .filter_map(|part| part.trim().parse::<std::net::IpAddr>().ok())
-        .find(|ip| !trusted(ip))
-        .unwrap_or(peer)
-        .to_string()
+        .get_all(match config.client_ip_header {
+            ClientIpHeader::XForwardedFor => "x-forwarded-for",
+            ClientIpHeader::Forwarded => "forwarded",
+        })
+        .filter_map(|v| v.to_str().ok());
+    let hops: Vec<Option<IpAddr>> = lines
+        .flat_map(|line| line.split(','))
+        .map(|element| match config.client_ip_header {
+            ClientIpHeader::XForwardedFor => parse_node(element),
+            ClientIpHeader::Forwarded => forwarded_for(element).and_then(parse_node),
+        })
+        .collect();
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        match hop {
+            Some(ip) if is_trusted(config, &ip) => client = ip,
+            Some(ip) => return Some(ip),
+            None => return Some(client),
+        }
+    }
+    Some(client)
+}
+
+/// The `for=` parameter of one `Forwarded` element (`for=1.2.3.4;proto=https`).
+fn forwarded_for(element: &str) -> Option<&str> {
+    element.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("for")
+            .then_some(value.trim())
+    })
+}
+
+/// One node as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`,
+/// `[2001:db8::1]:5678`, optionally in double quotes (RFC 7239). Written by hand
+/// because the crates for it reject a whole header for one bad element, which would let
+/// text a client put on the left decide how the right-hand, trusted part is read.
+fn parse_node(node: &str) -> Option<IpAddr> {
+    let node = node.trim().trim_matches('"');
+    if let Ok(ip) = node.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    node.parse::<SocketAddr>().ok().map(|addr| addr.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_parse_in_every_form_proxies_write() {
+        let v4: IpAddr = "203.0.113.7".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(parse_node(" 203.0.113.7 "), Some(v4));
+        assert_eq!(parse_node("203.0.113.7:4711"), Some(v4));
+        assert_eq!(parse_node("\"[2001:db8::1]:4711\""), Some(v6));
+        assert_eq!(parse_node("2001:db8::1"), Some(v6));
+        assert_eq!(parse_node("unknown"), None);
+        assert_eq!(parse_node("_hidden"), None);
+        assert_eq!(
+            forwarded_for("proto=https;For=\"[2001:db8::1]\"").and_then(parse_node),
+            Some(v6)
+        );
+    }
 }

@@ -14,16 +14,14 @@ use crate::{
     Config, accounts, admin, curl_api,
     download::{self, ArchiveFormat, Presentation},
     error::{Error, Result},
-    jobs_api, probes, session_api, telemetry, tus, ui,
+    jobs_api, probes, session_api, tus, ui,
 };
 
 /// Registers every route. The test scaffolding (`/api/session`, `/api/jobs/demo`)
 /// exists only when `FERRY_TEST_ENDPOINTS` is on: anonymous clients must not be able
 /// to queue jobs or store session data in a real deployment.
 pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
-    cfg.service(probes::healthz)
-        .service(probes::readyz)
-        .route("/metrics", web::get().to(telemetry::metrics));
+    cfg.service(probes::healthz).service(probes::readyz);
     if test_endpoints {
         cfg.service(session_api::get_session)
             .service(session_api::set_session_value)

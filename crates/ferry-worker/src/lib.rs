@@ -178,7 +178,8 @@ impl Application {
 }
 
 /// Every heartbeat: re-queue orphans of dead workers (counted), and — when metrics
-/// are served — refresh the queue gauges.
+/// are served — refresh the queue and dead-job gauges (workers report them; web
+/// processes do not query Postgres for metrics).
 fn spawn_sweeper(
     state: State,
     settings: ferry_state::jobs::QueueSettings,
@@ -200,6 +201,12 @@ fn spawn_sweeper(
             if gauges && let Ok(depths) = state.queue_depths().await {
                 for depth in depths {
                     ferry_telemetry::set_queue_depth(depth.queue, depth.status, depth.count);
+                }
+            }
+            if gauges && let Ok(dead) = state.dead_job_counts().await {
+                for queue in ferry_state::jobs::QUEUES {
+                    let n = dead.iter().find(|(q, _)| q == queue).map_or(0, |(_, n)| *n);
+                    metrics::gauge!(ferry_telemetry::DEAD_JOBS, "queue" => *queue).set(n as f64);
                 }
             }
         }
