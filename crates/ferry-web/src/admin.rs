@@ -5,7 +5,7 @@
 use std::{collections::BTreeMap, fmt::Write};
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::Utc;
 use ferry_state::State;
 
@@ -22,8 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/jobs/{id}/retry", web::post().to(retry));
 }
 
-async fn admin(session: &Session, state: &State, config: &Config) -> Result<Visitor> {
-    let visitor = visitor::load(session, state, config).await?;
+async fn admin(
+    request: &HttpRequest,
+    session: &Session,
+    state: &State,
+    config: &Config,
+) -> Result<Visitor> {
+    let visitor = visitor::load(request, session, state, config).await?;
     match &visitor.user {
         Some(user) if user.is_admin => Ok(visitor),
         _ => Err(Error::Forbidden("admin_only")),
@@ -31,11 +36,12 @@ async fn admin(session: &Session, state: &State, config: &Config) -> Result<Visi
 }
 
 async fn overview(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = admin(&session, &state, &config).await?;
+    let visitor = admin(&request, &session, &state, &config).await?;
     let processes = state.live_processes().await?;
     let depths = state.queue_depths().await?;
     let dead = state.dead_jobs().await?;
@@ -151,14 +157,15 @@ fn humanize(seconds: i64) -> String {
 }
 
 async fn retry(
+    request: HttpRequest,
     session: Session,
     id: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    admin(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    admin(&request, &session, &state, &config).await?;
     state.retry_dead_job(&id).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))

@@ -101,6 +101,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
+                .wrap_fn(csrf::issue_cookie)
                 .wrap(security_headers())
                 .wrap_fn(telemetry::observe)
                 .wrap_fn(echo_request_id)

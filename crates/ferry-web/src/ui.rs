@@ -70,15 +70,20 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
 
 /// `GET /` for browsers: drop files, watch them upload into the draft, send it.
 pub async fn upload_page(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
-    visitor::draft_id(&session)?;
-    let drafted = state
-        .draft_uploads(&visitor::draft(&session, &state).await?)
-        .await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
+    let draft = visitor::draft_id(&request, &config).ok_or(Error::NotFound)?;
+    let draft_token = visitor::draft_token(&config, &draft);
+    let items = visitor::draft(&request, &state, &config).await?;
+    let drafted = if items.is_empty() {
+        Vec::new()
+    } else {
+        state.draft_uploads(&items).await?
+    };
     let mut items = String::new();
     for upload in &drafted {
         let _ = write!(
@@ -113,7 +118,7 @@ pub async fn upload_page(
         r#"<section class="card">
 <h1>Send files</h1>
 <p class="lead">Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart.</p>
-<div id="drop" class="drop">
+<div id="drop" class="drop" data-draft-token="{draft_token}">
   <strong>Drag and drop files here</strong>
   <span class="muted">or</span> <button type="button" id="pick" class="secondary">choose files</button>
   <input id="file-input" type="file" multiple class="sr-only" aria-label="Choose files">
@@ -136,6 +141,7 @@ pub async fn upload_page(
 </form>
 </section>"#,
         empty = if drafted.is_empty() { "" } else { " hidden" },
+        draft_token = esc(&draft_token),
         csrf = esc(&visitor.csrf),
         disabled = if drafted.is_empty() { " disabled" } else { "" },
     );
@@ -164,17 +170,28 @@ async fn add_to_draft(
         .headers()
         .get("X-CSRF-Token")
         .and_then(|v| v.to_str().ok());
-    csrf::verify(&session, presented)?;
+    csrf::verify(&request, &session, &config, presented)?;
+    let draft =
+        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let found = state
         .draft_uploads(std::slice::from_ref(&body.upload_id))
         .await?;
-    if found.is_empty() {
+    let Some(upload) = found.first() else {
         return Err(Error::bad_request(
             "that upload is not a finished draft upload",
         ));
+    };
+    // Only the page that started the upload may add it: its draft token is in the
+    // upload's metadata. Knowing an upload id is not enough.
+    let expected = visitor::draft_token(&config, &draft);
+    let carried = upload
+        .metadata
+        .as_deref()
+        .and_then(|raw| metadata_value(raw, DRAFT_TOKEN_KEY));
+    if !carried.is_some_and(|token| csrf::same(&expected, &token)) {
+        return Err(Error::Forbidden("not_your_upload"));
     }
     // One atomic Redis command per addition: uploads finishing at the same time all land.
-    let draft = visitor::draft_id(&session)?;
     let files = state
         .draft_add(
             &draft,
@@ -187,6 +204,25 @@ async fn add_to_draft(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
 }
 
+/// The `Upload-Metadata` key that carries the draft token.
+const DRAFT_TOKEN_KEY: &str = "ferry_draft_token";
+
+/// The decoded value of `key` in a tus `Upload-Metadata` header (`key base64,…`).
+fn metadata_value(raw: &str, key: &str) -> Option<String> {
+    use base64::Engine;
+    raw.split(',').find_map(|pair| {
+        let (k, v) = pair.trim().split_once(' ')?;
+        (k == key)
+            .then(|| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .ok()
+            })
+            .flatten()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+    })
+}
+
 #[derive(Deserialize)]
 struct DraftRemove {
     _csrf: String,
@@ -195,12 +231,15 @@ struct DraftRemove {
 
 /// `POST /draft/remove` (form): takes a file out of the draft.
 async fn remove_from_draft(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
+    config: web::Data<Config>,
     form: web::Form<DraftRemove>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let draft = visitor::draft_id(&session)?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let draft =
+        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
     state.draft_remove(&draft, &form.upload_id).await?;
     Ok(redirect("/"))
 }
@@ -217,13 +256,14 @@ struct SendForm {
 
 /// `POST /send`: the draft becomes one transfer.
 async fn send(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<SendForm>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     if form.days == 0 || form.days > config.max_days_limit {
         return Err(Error::bad_request(format!(
             "expiry must be 1 to {} days",
@@ -250,7 +290,8 @@ async fn send(
         password_hash,
         owner_id: visitor.user.as_ref().map(|u| u.id),
     };
-    let draft = visitor::draft_id(&session)?;
+    let draft =
+        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let items = state.draft_items(&draft).await?;
     let Some(transfer) = state
         .create_transfer_from_uploads(&items, &options, names::unique)
@@ -272,7 +313,7 @@ async fn sent(
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let deletion = visitor::sent(&session, &token).ok_or(Error::NotFound)?;
     let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
     let base = public_url::base_url(&request, &config);
@@ -327,12 +368,13 @@ pub fn limits_line(transfer: &Transfer) -> String {
 
 /// `GET /s/{token}`: what a recipient sees.
 async fn share_page(
+    request: HttpRequest,
     session: Session,
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let Some(transfer) = state.find_transfer(&token).await? else {
         return Ok(gone_page(&visitor));
     };
@@ -436,8 +478,8 @@ async fn unlock(
     config: web::Data<Config>,
     form: web::Form<UnlockForm>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let Some(transfer) = state.find_transfer(&token).await? else {
         return Ok(gone_page(&visitor));
     };
@@ -479,14 +521,15 @@ struct DeleteForm {
 
 /// `POST /s/{token}/delete`: deletion by the sender (who has the deletion token).
 async fn delete(
+    request: HttpRequest,
     session: Session,
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let id = state
         .delete_transfer(&token, &form.deletion)
         .await?
@@ -499,4 +542,28 @@ async fn delete(
     }
     let body = r#"<section class="card"><h1>Deleted</h1><p class="lead">The link no longer works, and the files are being erased.</p><p><a class="button" href="/">Send more files</a></p></section>"#;
     Ok(ok(page("Deleted", &visitor.viewer(), body, None)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_values_are_found_by_key_and_decoded() {
+        let raw = "filename YS50eHQ=,ferry_draft MQ==,ferry_draft_token YWJj";
+        assert_eq!(
+            metadata_value(raw, "ferry_draft_token").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(metadata_value(raw, "filename").as_deref(), Some("a.txt"));
+        assert_eq!(metadata_value(raw, "missing"), None);
+        assert_eq!(
+            metadata_value("ferry_draft_token", "ferry_draft_token"),
+            None
+        );
+        assert_eq!(
+            metadata_value("ferry_draft_token !!!", "ferry_draft_token"),
+            None
+        );
+    }
 }
