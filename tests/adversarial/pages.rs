@@ -167,3 +167,117 @@ async fn a_second_client_that_learns_an_upload_id_cannot_put_it_in_its_draft() {
     let (_, owner_view) = page(&owner, web.url("/")).await;
     assert!(owner_view.contains("mine.txt"));
 }
+
+/// A visitor cookie and its CSRF token, from one view of the sign-up page.
+async fn signup_tokens(web: &Process) -> (String, String) {
+    let response = Client::new()
+        .get(web.url("/signup"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ferry_visitor="))
+        .expect("the page gives a visitor cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = csrf_of(&response.text().await.unwrap());
+    (cookie, csrf)
+}
+
+async fn sign_up(
+    client: &Client,
+    web: &Process,
+    (cookie, csrf): &(String, String),
+    email: &str,
+) -> reqwest::Response {
+    client
+        .post(web.url("/signup"))
+        .header(header::COOKIE, cookie)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", email),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn five_hundred_concurrent_sign_ups_keep_the_web_under_256_mib() {
+    let mut app = TestApp::new("adv_signup_flood").await;
+    // The per-IP limit is raised so that the hashing bound is what is exercised.
+    let web = app
+        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "100000")])
+        .await;
+    let tokens = signup_tokens(&web).await;
+    let client = Client::builder()
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let attempts = (0..500).map(|i| {
+        let (client, web, tokens) = (&client, &web, &tokens);
+        async move {
+            sign_up(client, web, tokens, &format!("flood-{i}@example.org"))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    let busy = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    let peak_mib = web.peak_rss_kib() / 1024;
+    println!(
+        "500 concurrent sign-ups: {created} created, {busy} told 503; peak RSS {peak_mib} MiB"
+    );
+    assert_eq!(
+        created + busy,
+        500,
+        "every attempt is created or told to retry: {statuses:?}"
+    );
+    assert!(created > 0);
+    assert!(peak_mib < 256, "peak RSS {peak_mib} MiB");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_up_from_one_ip_past_the_limit_gets_429_with_retry_after() {
+    let mut app = TestApp::new("adv_signup_limit").await;
+    let web = app
+        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "3")])
+        .await;
+    let tokens = signup_tokens(&web).await;
+    let client = Client::builder().redirect(Policy::none()).build().unwrap();
+    for i in 0..3 {
+        let response = sign_up(&client, &web, &tokens, &format!("ok-{i}@example.org")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let refused = sign_up(&client, &web, &tokens, "one-too-many@example.org").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=600).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    assert_eq!(
+        crate::harness::count(&app, "SELECT count(*) FROM users").await,
+        3
+    );
+}

@@ -1,8 +1,9 @@
 //! Accounts: sign up, sign in, sign out, and "my transfers".
 //!
 //! Passwords are hashed with argon2id. Signing in renews the session id. Sign-in is
-//! rate limited per client IP and per account in Redis, so the limit holds across all
-//! web processes; a visitor over it gets 429 with `Retry-After`.
+//! rate limited per client IP and per account, sign-up per client IP, in Redis, so the
+//! limits hold across all web processes; a visitor over one gets 429 with
+//! `Retry-After`. Hashing is bounded in memory (see `password`).
 
 use std::fmt::Write;
 
@@ -16,7 +17,8 @@ use crate::{
     error::{Error, Result},
     html::{CsrfOnly, esc, human_size, page, redirect, respond},
     limits::{self, Bucket},
-    password, public_url, ui,
+    password::Passwords,
+    public_url, ui,
     visitor::{self, Visitor},
 };
 
@@ -113,14 +115,24 @@ fn plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// `POST /signup`: rate limited per client IP in Redis (every web process counts
+/// into one bucket), and hashing waits for a slot of the bounded hasher.
 async fn signup(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let ip = public_url::client_ip(&request, &config);
+    let buckets = [Bucket {
+        name: format!("signup-ip:{ip}"),
+        max: config.signup_attempts_per_ip,
+        window_secs: 600,
+    }];
+    limits::enforce(&state, &buckets).await?;
     let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     if !plausible_email(&email) {
@@ -141,7 +153,7 @@ async fn signup(
             StatusCode::BAD_REQUEST,
         ));
     }
-    let hash = password::hash(form.password.clone()).await?;
+    let hash = passwords.hash(form.password.clone()).await?;
     let Some(user) = state.create_user(&email, &hash).await? else {
         return Ok(form_page(
             &visitor,
@@ -160,6 +172,7 @@ async fn signin(
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
@@ -186,7 +199,7 @@ async fn signin(
         Some(user) => (user.password_hash.clone(), Some(user)),
         None => (DUMMY_HASH.to_owned(), None),
     };
-    let matches = password::verify(form.password.clone(), hash).await;
+    let matches = passwords.verify(form.password.clone(), hash).await?;
     match user {
         Some(user) if matches => {
             visitor::sign_in(&session, &user)?;

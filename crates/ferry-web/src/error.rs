@@ -32,6 +32,9 @@ pub enum Error {
     /// Not allowed (the code says why: `csrf_token_invalid`, `password_required`, …).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// Too busy right now (every password-hashing slot taken); retry shortly.
+    #[error("busy")]
+    Busy,
     /// Rate limited; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
@@ -75,7 +78,7 @@ impl ResponseError for Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Session(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Session(_) | Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -81,6 +81,7 @@ impl Application {
         let app_config = web::Data::new(config.clone());
         let metrics = web::Data::new(ferry_telemetry::install_recorder("web"));
         let test_endpoints = config.test_endpoints;
+        let passwords = web::Data::new(password::Passwords::new(&config));
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(app_state.session_store(), key.clone())
@@ -99,6 +100,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(app_config.clone())
                 .app_data(metrics.clone())
+                .app_data(passwords.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
                 .wrap_fn(csrf::issue_cookie)

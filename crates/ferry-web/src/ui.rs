@@ -19,7 +19,9 @@ use crate::{
     error::{Error, Result},
     html::{esc, human_size, page, redirect, respond},
     limits::{self, Bucket},
-    names, password, public_url, share,
+    names,
+    password::Passwords,
+    public_url, share,
     visitor::{self, Visitor},
 };
 
@@ -260,6 +262,7 @@ async fn send(
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<SendForm>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
@@ -282,7 +285,7 @@ async fn send(
     let password_hash = match form.password.as_str() {
         "" => None,
         p if p.len() > 1024 => return Err(Error::bad_request("that password is too long")),
-        p => Some(password::hash(p.to_owned()).await?),
+        p => Some(passwords.hash(p.to_owned()).await?),
     };
     let options = TransferOptions {
         expires_at: Utc::now() + Duration::days(i64::from(form.days)),
@@ -476,6 +479,7 @@ async fn unlock(
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<UnlockForm>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
@@ -500,7 +504,7 @@ async fn unlock(
     let Some(hash) = transfer.password_hash.clone() else {
         return Ok(redirect(&format!("/s/{}", transfer.token)));
     };
-    if password::verify(form.password.clone(), hash).await {
+    if passwords.verify(form.password.clone(), hash).await? {
         visitor::unlock(&session, &transfer.token)?;
         Ok(redirect(&format!("/s/{}", transfer.token)))
     } else {
