@@ -281,3 +281,195 @@ async fn sign_up_from_one_ip_past_the_limit_gets_429_with_retry_after() {
         3
     );
 }
+
+/// Asserts `response` is the "try again" answer: 503, `Retry-After`, a human page.
+async fn assert_unavailable(what: &str, response: reqwest::Response) -> String {
+    let status = response.status();
+    let retry_after = response.headers().get("retry-after").cloned();
+    let kind = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.text().await.unwrap();
+    println!("Redis down: {what} -> {status}");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+    assert!(retry_after.is_some(), "{what}: no Retry-After");
+    assert!(kind.starts_with("text/html"), "{what}: {kind}");
+    assert!(body.contains("</html>"), "{what}: a small human page");
+    body
+}
+
+/// Posts a form as a browser does (asking for HTML).
+async fn post_form(client: &Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
+    client
+        .post(url)
+        .header(header::ACCEPT, "text/html")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_restart() {
+    let dir =
+        std::env::temp_dir().join(format!("ferry-adv-redis-{}", uuid::Uuid::new_v4().simple()));
+    let mut redis =
+        ferry_dev::services::start_redis(&dir.join("redis"), ferry_dev::services::free_port())
+            .unwrap();
+    let mut app = TestApp::with_services("adv_redis_down", None, Some(redis.url.clone())).await;
+    let web = app.start(Kind::Web, &[]).await;
+
+    // Before the outage: a member signed in, and a password-protected transfer.
+    let member = browser();
+    let (_, signup_page) = page(&member, web.url("/signup")).await;
+    let signed_up = post_form(
+        &member,
+        web.url("/signup"),
+        &[
+            ("_csrf", &csrf_of(&signup_page)),
+            ("email", "member@example.org"),
+            ("password", "member password"),
+        ],
+    )
+    .await;
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    let (_, upload_page) = page(&member, web.url("/")).await;
+    let id = tus_draft_upload(&member, &web, "locked.txt", &draft_token_of(&upload_page)).await;
+    let member_csrf = csrf_of(&upload_page);
+    assert_eq!(
+        add_to_draft(&member, &web, &member_csrf, &id).await,
+        StatusCode::OK
+    );
+    let sent = post_form(
+        &member,
+        web.url("/send"),
+        &[
+            ("_csrf", &member_csrf),
+            ("days", "1"),
+            ("max_downloads", ""),
+            ("password", "open sesame"),
+        ],
+    )
+    .await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let token = sent.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/sent/")
+        .to_owned();
+    let visitor = browser();
+    let (_, visitor_page) = page(&visitor, web.url("/")).await;
+    let visitor_csrf = csrf_of(&visitor_page);
+    let visitor_upload =
+        tus_draft_upload(&visitor, &web, "later.txt", &draft_token_of(&visitor_page)).await;
+
+    redis.stop();
+
+    // A visitor with a session: every page is 503, not a signed-out page or a 500.
+    for path in ["/", "/me", "/signin", &format!("/s/{token}")] {
+        let response = member
+            .get(web.url(path))
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_unavailable(&format!("signed-in GET {path}"), response).await;
+    }
+    // Every form.
+    let creds = [
+        ("_csrf", visitor_csrf.as_str()),
+        ("email", "new@example.org"),
+        ("password", "another password"),
+    ];
+    for path in ["/signup", "/signin"] {
+        let response = post_form(&visitor, web.url(path), &creds).await;
+        assert_unavailable(&format!("POST {path}"), response).await;
+    }
+    let response = post_form(
+        &member,
+        web.url("/send"),
+        &[("_csrf", &member_csrf), ("days", "1")],
+    )
+    .await;
+    assert_unavailable("signed-in POST /send", response).await;
+    let response = post_form(&member, web.url("/signout"), &[("_csrf", &member_csrf)]).await;
+    assert_unavailable("signed-in POST /signout", response).await;
+    let response = visitor
+        .post(web.url("/draft"))
+        .header("X-CSRF-Token", &visitor_csrf)
+        .json(&serde_json::json!({ "upload_id": visitor_upload }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "POST /draft"
+    );
+    assert!(response.headers().contains_key("retry-after"));
+    // The share password cannot be checked: it says so.
+    let unlock = post_form(
+        &visitor,
+        web.url(&format!("/s/{token}/unlock")),
+        &[("_csrf", &visitor_csrf), ("password", "open sesame")],
+    )
+    .await;
+    let body = assert_unavailable("POST unlock", unlock).await;
+    assert!(
+        body.contains("can&#39;t be checked right now")
+            || body.contains("can't be checked right now"),
+        "{body}"
+    );
+    assert!(!body.contains("not right"), "{body}");
+    // Cookieless page views need no Redis at all: they still work.
+    let (status, _) = page(&Client::new(), web.url("/signin")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a cookieless page view needs no Redis"
+    );
+
+    redis.start().unwrap();
+
+    // The same process recovers: the share password is checked, sign-in works.
+    crate::harness::eventually("unlock to work again", Duration::from_secs(30), || async {
+        let r = post_form(
+            &visitor,
+            web.url(&format!("/s/{token}/unlock")),
+            &[("_csrf", &visitor_csrf), ("password", "open sesame")],
+        )
+        .await;
+        (r.status() == StatusCode::SEE_OTHER).then_some(())
+    })
+    .await;
+    let (status, share) = page(&visitor, web.url(&format!("/s/{token}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(share.contains("locked.txt"), "unlocked after recovery");
+    let fresh = browser();
+    let (_, signin_page) = page(&fresh, web.url("/signin")).await;
+    let signed_in = post_form(
+        &fresh,
+        web.url("/signin"),
+        &[
+            ("_csrf", &csrf_of(&signin_page)),
+            ("email", "member@example.org"),
+            ("password", "member password"),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let (status, me) = page(&fresh, web.url("/me")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(me.contains("Signed in as member@example.org"));
+    assert!(
+        web.log().contains("web listening"),
+        "same process throughout"
+    );
+    drop(web);
+    drop(app);
+    drop(redis);
+    let _ = std::fs::remove_dir_all(dir);
+}

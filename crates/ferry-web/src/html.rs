@@ -14,6 +14,21 @@ pub fn respond(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// The page for "try again in a moment" (503): Redis or another backing service is
+/// unreachable, or the server is too busy. Needs nothing but this process.
+pub fn unavailable_page() -> HttpResponse {
+    let viewer = Viewer {
+        email: None,
+        csrf: "",
+    };
+    let body = r#"<section class="card"><h1>Back in a moment</h1>
+<p class="lead">Ferry cannot reach part of its storage right now, so this page cannot be shown. Nothing you sent is lost. Please try again in a minute.</p></section>"#;
+    respond(
+        StatusCode::SERVICE_UNAVAILABLE,
+        page("Back in a moment", &viewer, body, None),
+    )
+}
+
 /// `303 See Other` to `to` (after a form post).
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -103,6 +103,7 @@ impl Application {
                 .app_data(passwords.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
+                .wrap_fn(error::unavailable_page)
                 .wrap_fn(csrf::issue_cookie)
                 .wrap(security_headers())
                 .wrap_fn(telemetry::observe)

@@ -465,6 +465,21 @@ fn password_page(
     )
 }
 
+/// The password page saying the password cannot be checked right now (503).
+fn cannot_check_now(visitor: &Visitor, transfer: &Transfer) -> HttpResponse {
+    let mut response = password_page(
+        visitor,
+        transfer,
+        Some("The password can't be checked right now. Please try again in a minute."),
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static(crate::error::RETRY_AFTER_SECS),
+    );
+    response
+}
+
 #[derive(Deserialize)]
 struct UnlockForm {
     _csrf: String,
@@ -500,11 +515,23 @@ async fn unlock(
             window_secs: 600,
         },
     ];
-    limits::enforce(&state, &buckets).await?;
+    // Without Redis the attempt cannot be counted, so the password is not checked:
+    // say so, rather than "password required" or a bare error.
+    match limits::enforce(&state, &buckets).await {
+        Err(Error::State(e)) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "share password not checked: Redis unreachable");
+            return Ok(cannot_check_now(&visitor, &transfer));
+        }
+        other => other?,
+    }
     let Some(hash) = transfer.password_hash.clone() else {
         return Ok(redirect(&format!("/s/{}", transfer.token)));
     };
-    if passwords.verify(form.password.clone(), hash).await? {
+    let matches = match passwords.verify(form.password.clone(), hash).await {
+        Err(Error::Busy) => return Ok(cannot_check_now(&visitor, &transfer)),
+        other => other?,
+    };
+    if matches {
         visitor::unlock(&session, &transfer.token)?;
         Ok(redirect(&format!("/s/{}", transfer.token)))
     } else {
