@@ -118,9 +118,10 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
         html.contains("first.txt"),
         "draft kept across the death of every web process"
     );
-    // `<`/`>` are replaced in names, `/` ends them; `&` and `'` survive and are escaped.
+    // `<`/`>` are replaced in names, `/` ends them; `&` survives and is escaped (`'` needs
+    // no escaping: every attribute is double-quoted).
     assert!(
-        html.contains("Tom &amp; Jerry&#39;s _b_best_b_.txt"),
+        html.contains("Tom &amp; Jerry's _b_best_b_.txt"),
         "names are HTML-escaped"
     );
     assert!(!html.contains("<b>"), "never raw markup");

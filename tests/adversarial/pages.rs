@@ -473,3 +473,80 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
     drop(redis);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() {
+    let mut app = TestApp::new("adv_escaping").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let hostile_name = "<img src=x onerror=alert(1)>&\"'.txt";
+    let hostile_email = "<img/src=x/onerror=alert(1)>@evil.example";
+    let raw_markup = ["<img", "onerror=alert(1)>", "<script>alert"];
+    let no_markup = |what: &str, html: &str| {
+        for raw in raw_markup {
+            assert!(!html.contains(raw), "{what} contains raw `{raw}`:\n{html}");
+        }
+    };
+
+    // Signed up with a hostile address: the header and /me show it as text.
+    let member = browser();
+    let (_, signup_page) = page(&member, web.url("/signup")).await;
+    let signed_up = member
+        .post(web.url("/signup"))
+        .form(&[
+            ("_csrf", csrf_of(&signup_page).as_str()),
+            ("email", hostile_email),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+
+    // The hostile name in the draft (upload page) …
+    let (_, upload_page) = page(&member, web.url("/")).await;
+    let id = tus_draft_upload(&member, &web, hostile_name, &draft_token_of(&upload_page)).await;
+    let csrf = csrf_of(&upload_page);
+    assert_eq!(
+        add_to_draft(&member, &web, &csrf, &id).await,
+        StatusCode::OK
+    );
+    let (_, upload_page) = page(&member, web.url("/")).await;
+    no_markup("upload page", &upload_page);
+    assert!(
+        upload_page.contains("onerror=alert(1)_&amp;_'.txt"),
+        "{upload_page}"
+    );
+    assert!(upload_page.contains("&lt;img/src=x/onerror=alert(1)&gt;@evil.example"));
+
+    // … then sent: the share page and /me.
+    let sent = member
+        .post(web.url("/send"))
+        .form(&[("_csrf", csrf.as_str()), ("days", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let location = sent.headers()["location"].to_str().unwrap().to_owned();
+    let token = location.trim_start_matches("/sent/").to_owned();
+    let (_, sent_page) = page(&member, web.url(&location)).await;
+    no_markup("sent page", &sent_page);
+    let (_, share_page) = page(&browser(), web.url(&format!("/s/{token}"))).await;
+    no_markup("share page", &share_page);
+    assert!(share_page.contains("onerror=alert(1)_&amp;_'.txt"));
+    let (status, me) = page(&member, web.url("/me")).await;
+    assert_eq!(status, StatusCode::OK);
+    no_markup("/me", &me);
+    assert!(me.contains("Signed in as &lt;img/src=x/onerror=alert(1)&gt;@evil.example."));
+    assert!(me.contains("onerror=alert(1)_&amp;_'.txt"));
+
+    // A name sent straight through the curl API, with quotes for attribute contexts.
+    let token = share(
+        &app,
+        &web,
+        "%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E.txt",
+        "x",
+    )
+    .await;
+    let (_, share_page) = page(&browser(), web.url(&format!("/s/{token}"))).await;
+    no_markup("curl share page", &share_page);
+}

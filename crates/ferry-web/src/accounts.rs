@@ -5,17 +5,16 @@
 //! limits hold across all web processes; a visitor over one gets 429 with
 //! `Retry-After`. Hashing is bounded in memory (see `password`).
 
-use std::fmt::Write;
-
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use ferry_state::State;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{CsrfOnly, esc, human_size, page, redirect, respond},
+    html::{CsrfOnly, csrf_field, human_size, page, redirect, respond},
     limits::{self, Bucket},
     password::Passwords,
     public_url, ui,
@@ -43,40 +42,44 @@ fn form_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
-    let (title, action, button, other) = match kind {
+    let (title, action, button, other): (&str, &str, &str, Markup) = match kind {
         "signup" => (
             "Create an account",
             "/signup",
             "Sign up",
-            r#"Have an account? <a href="/signin">Sign in</a>"#,
+            html! { "Have an account? " a href="/signin" { "Sign in" } },
         ),
         _ => (
             "Sign in",
             "/signin",
             "Sign in",
-            r#"New here? <a href="/signup">Create an account</a>"#,
+            html! { "New here? " a href="/signup" { "Create an account" } },
         ),
     };
-    let notice = error
-        .map(|e| format!(r#"<div class="notice error" role="alert">{}</div>"#, esc(e)))
-        .unwrap_or_default();
     let autocomplete = if kind == "signup" {
         "new-password"
     } else {
         "current-password"
     };
-    let body = format!(
-        r#"<section class="card"><h1>{title}</h1>
-<p class="lead">An account keeps a list of the transfers you send, so you can see and delete them later.</p>{notice}
-<form method="post" action="{action}"><input type="hidden" name="_csrf" value="{csrf}">
-<label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="email" required value="{email}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="{autocomplete}" required minlength="{MIN_PASSWORD}">
-<p><button type="submit">{button}</button></p></form>
-<p class="muted">{other}</p></section>"#,
-        csrf = esc(&visitor.csrf),
-        email = esc(email),
-    );
-    respond(status, page(title, &visitor.viewer(), &body, None))
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { "An account keeps a list of the transfers you send, so you can see and delete them later." }
+            @if let Some(error) = error {
+                div.notice.error role="alert" { (error) }
+            }
+            form method="post" action=(action) {
+                (csrf_field(&visitor.csrf))
+                label for="email" { "E-mail" }
+                input #email name="email" type="email" autocomplete="email" required value=(email);
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete=(autocomplete) required minlength=(MIN_PASSWORD);
+                p { button type="submit" { (button) } }
+            }
+            p.muted { (other) }
+        }
+    };
+    respond(status, page(title, &visitor.viewer(), body, None))
 }
 
 async fn signup_form(
@@ -241,34 +244,35 @@ async fn my_transfers(
     };
     let base = public_url::base_url(&request, &config);
     let transfers = state.transfers_of(user.id).await?;
-    let mut rows = String::new();
-    for transfer in &transfers {
-        let names: Vec<&str> = transfer.files.iter().map(|f| f.name.as_str()).collect();
-        let _ = write!(
-            rows,
-            r#"<li><div class="progress-row"><a class="name" href="/s/{token}">{names}</a><span class="meta">{limits}</span>
-<span class="muted">{link}</span></div><span class="size">{size}</span>
-<form method="post" action="/me/{token}/delete"><input type="hidden" name="_csrf" value="{csrf}"><button class="link" type="submit">Delete</button></form></li>"#,
-            token = esc(&transfer.token),
-            names = esc(&names.join(", ")),
-            limits = ui::limits_line(transfer),
-            link = esc(&format!("{base}/s/{}", transfer.token)),
-            size = human_size(transfer.total_size()),
-            csrf = esc(&visitor.csrf),
-        );
-    }
-    let empty = if transfers.is_empty() {
-        r#"<p class="muted">Nothing yet. <a href="/">Send some files</a>.</p>"#
-    } else {
-        ""
+    let body = html! {
+        section.card {
+            h1 { "My transfers" }
+            p.lead { "Signed in as " (user.email) "." }
+            @if transfers.is_empty() {
+                p.muted { "Nothing yet. " a href="/" { "Send some files" } "." }
+            }
+            ul.files {
+                @for transfer in &transfers {
+                    @let names: Vec<&str> = transfer.files.iter().map(|f| f.name.as_str()).collect();
+                    li {
+                        div.progress-row {
+                            a.name href={ "/s/" (transfer.token) } { (names.join(", ")) }
+                            span.meta { (ui::limits_line(transfer)) }
+                            span.muted { (base) "/s/" (transfer.token) }
+                        }
+                        span.size { (human_size(transfer.total_size())) }
+                        form method="post" action={ "/me/" (transfer.token) "/delete" } {
+                            (csrf_field(&visitor.csrf))
+                            button.link type="submit" { "Delete" }
+                        }
+                    }
+                }
+            }
+        }
     };
-    let body = format!(
-        r#"<section class="card"><h1>My transfers</h1><p class="lead">Signed in as {email}.</p>{empty}<ul class="files">{rows}</ul></section>"#,
-        email = esc(&user.email),
-    );
     Ok(respond(
         StatusCode::OK,
-        page("My transfers", &visitor.viewer(), &body, None),
+        page("My transfers", &visitor.viewer(), body, None),
     ))
 }
 

@@ -3,8 +3,6 @@
 //! (resumable uploads with progress) and `/assets/share.js` (copy buttons). Downloads
 //! work without JavaScript.
 
-use std::fmt::Write;
-
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::{Duration, Utc};
@@ -12,12 +10,13 @@ use ferry_state::{
     State,
     transfer::{Transfer, TransferOptions},
 };
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{esc, human_size, page, redirect, respond},
+    html::{csrf_field, human_size, page, plural, redirect, respond},
     limits::{self, Bucket},
     names,
     password::Passwords,
@@ -37,7 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/s/{token}/delete", web::post().to(delete));
 }
 
-fn ok(body: String) -> HttpResponse {
+fn ok(body: Markup) -> HttpResponse {
     respond(actix_web::http::StatusCode::OK, body)
 }
 
@@ -86,71 +85,69 @@ pub async fn upload_page(
     } else {
         state.draft_uploads(&items).await?
     };
-    let mut items = String::new();
-    for upload in &drafted {
-        let _ = write!(
-            items,
-            r#"<li data-done="1"><span class="name">{name}</span><span class="size">{size}</span>
-<form method="post" action="/draft/remove"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="upload_id" value="{id}"><button class="link" type="submit" aria-label="Remove {name}">Remove</button></form></li>"#,
-            name = esc(&upload.filename),
-            size = human_size(upload.length),
-            csrf = esc(&visitor.csrf),
-            id = esc(&upload.id),
-        );
-    }
     let max_days = config.max_days_limit;
     let default_days = config.default_max_days;
-    let mut day_options = String::new();
-    for days in [1u16, 3, 7, 14, 30, 90, 365]
+    let day_choices = [1u16, 3, 7, 14, 30, 90, 365]
         .into_iter()
-        .filter(|d| *d <= max_days)
-    {
-        let selected = if days == default_days {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            day_options,
-            r#"<option value="{days}"{selected}>{days} day{}</option>"#,
-            if days == 1 { "" } else { "s" }
-        );
-    }
-    let body = format!(
-        r#"<section class="card">
-<h1>Send files</h1>
-<p class="lead">Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart.</p>
-<div id="drop" class="drop" data-draft-token="{draft_token}">
-  <strong>Drag and drop files here</strong>
-  <span class="muted">or</span> <button type="button" id="pick" class="secondary">choose files</button>
-  <input id="file-input" type="file" multiple class="sr-only" aria-label="Choose files">
-</div>
-</section>
-<section class="card" aria-labelledby="draft-title">
-<h2 id="draft-title">Your draft</h2>
-<p id="draft-empty" class="muted"{empty}>No files yet.</p>
-<ul id="draft-files" class="files">{items}</ul>
-<progress id="overall" max="100" value="0" aria-label="Overall upload progress"></progress>
-<p id="overall-text" class="muted" aria-live="polite"></p>
-<form method="post" action="/send">
-<input type="hidden" name="_csrf" value="{csrf}">
-<div class="row">
-<div><label for="days">Expires after</label><select id="days" name="days">{day_options}</select></div>
-<div><label for="max_downloads">Download limit</label><input id="max_downloads" name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit"></div>
-<div><label for="password">Password (optional)</label><input id="password" name="password" type="password" autocomplete="new-password"></div>
-</div>
-<p><button id="send-button" type="submit"{disabled}>Send and get a link</button></p>
-</form>
-</section>"#,
-        empty = if drafted.is_empty() { "" } else { " hidden" },
-        draft_token = esc(&draft_token),
-        csrf = esc(&visitor.csrf),
-        disabled = if drafted.is_empty() { " disabled" } else { "" },
-    );
+        .filter(|d| *d <= max_days);
+    let csrf = visitor.csrf.as_str();
+    let body = html! {
+        section.card {
+            h1 { "Send files" }
+            p.lead { "Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart." }
+            div #drop .drop data-draft-token=(draft_token) {
+                strong { "Drag and drop files here" }
+                " " span.muted { "or" } " "
+                button #pick .secondary type="button" { "choose files" }
+                input #file-input .sr-only type="file" multiple aria-label="Choose files";
+            }
+        }
+        section.card aria-labelledby="draft-title" {
+            h2 #draft-title { "Your draft" }
+            p #draft-empty .muted hidden[!drafted.is_empty()] { "No files yet." }
+            ul #draft-files .files {
+                @for upload in &drafted {
+                    li data-done="1" {
+                        span.name { (upload.filename) }
+                        span.size { (human_size(upload.length)) }
+                        form method="post" action="/draft/remove" {
+                            (csrf_field(csrf))
+                            input type="hidden" name="upload_id" value=(upload.id);
+                            button.link type="submit" aria-label={ "Remove " (upload.filename) } { "Remove" }
+                        }
+                    }
+                }
+            }
+            progress #overall max="100" value="0" aria-label="Overall upload progress" {}
+            p #overall-text .muted aria-live="polite" {}
+            form method="post" action="/send" {
+                (csrf_field(csrf))
+                div.row {
+                    div {
+                        label for="days" { "Expires after" }
+                        select #days name="days" {
+                            @for days in day_choices {
+                                option value=(days) selected[days == default_days] { (days) " day" (plural(days)) }
+                            }
+                        }
+                    }
+                    div {
+                        label for="max_downloads" { "Download limit" }
+                        input #max_downloads name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
+                    }
+                    div {
+                        label for="password" { "Password (optional)" }
+                        input #password name="password" type="password" autocomplete="new-password";
+                    }
+                }
+                p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send and get a link" } }
+            }
+        }
+    };
     Ok(ok(page(
         "Send files",
         &visitor.viewer(),
-        &body,
+        body,
         Some("upload.js"),
     )))
 }
@@ -321,52 +318,46 @@ async fn sent(
     let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
     let base = public_url::base_url(&request, &config);
     let link = format!("{base}/s/{}", transfer.token);
-    let body = format!(
-        r#"<section class="card">
-<div class="notice ok">Sent. Share this link — anyone with it can download {count} file{plural} ({size}).</div>
-<label for="share-link">Share link</label>
-<div class="share-link"><input id="share-link" type="text" readonly value="{link}"><button type="button" data-copy="share-link">Copy</button></div>
-<div class="meta spaced">{limits}</div>
-<p><a class="button secondary" href="/s/{token}">Open the share page</a></p>
-</section>
-<section class="card">
-<h2>Changed your mind?</h2>
-<form method="post" action="/s/{token}/delete"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="deletion" value="{deletion}">
-<p class="muted">Deleting makes the link stop working at once and frees the files.</p>
-<button type="submit" class="secondary">Delete this transfer</button></form>
-</section>"#,
-        count = transfer.files.len(),
-        plural = if transfer.files.len() == 1 { "" } else { "s" },
-        size = human_size(transfer.total_size()),
-        link = esc(&link),
-        limits = limits_line(&transfer),
-        token = esc(&transfer.token),
-        csrf = esc(&visitor.csrf),
-        deletion = esc(&deletion),
-    );
-    Ok(ok(page("Sent", &visitor.viewer(), &body, Some("share.js"))))
+    let count = transfer.files.len();
+    let body = html! {
+        section.card {
+            div.notice.ok {
+                "Sent. Share this link — anyone with it can download " (count) " file" (plural(count as i64))
+                " (" (human_size(transfer.total_size())) ")."
+            }
+            label for="share-link" { "Share link" }
+            div.share-link {
+                input #share-link type="text" readonly value=(link);
+                button type="button" data-copy="share-link" { "Copy" }
+            }
+            div.meta.spaced { (limits_line(&transfer)) }
+            p { a.button.secondary href={ "/s/" (transfer.token) } { "Open the share page" } }
+        }
+        section.card {
+            h2 { "Changed your mind?" }
+            form method="post" action={ "/s/" (transfer.token) "/delete" } {
+                (csrf_field(&visitor.csrf))
+                input type="hidden" name="deletion" value=(deletion);
+                p.muted { "Deleting makes the link stop working at once and frees the files." }
+                button.secondary type="submit" { "Delete this transfer" }
+            }
+        }
+    };
+    Ok(ok(page("Sent", &visitor.viewer(), body, Some("share.js"))))
 }
 
 /// "Expires in 3 days · 5 downloads left · password protected".
-pub fn limits_line(transfer: &Transfer) -> String {
+pub fn limits_line(transfer: &Transfer) -> Markup {
     let days = share::remaining_days(transfer);
-    let mut parts = vec![format!(
-        "Expires in {days} day{}",
-        if days == 1 { "" } else { "s" }
-    )];
-    if let Some(left) = transfer.remaining_downloads() {
-        parts.push(format!(
-            "{left} download{} left",
-            if left == 1 { "" } else { "s" }
-        ));
+    html! {
+        span { "Expires in " (days) " day" (plural(days)) }
+        @if let Some(left) = transfer.remaining_downloads() {
+            span { (left) " download" (plural(left)) " left" }
+        }
+        @if transfer.password_hash.is_some() {
+            span { "password protected" }
+        }
     }
-    if transfer.password_hash.is_some() {
-        parts.push("password protected".into());
-    }
-    parts
-        .iter()
-        .map(|p| format!("<span>{}</span>", esc(p)))
-        .collect()
 }
 
 /// `GET /s/{token}`: what a recipient sees.
@@ -385,56 +376,46 @@ async fn share_page(
         return Ok(password_page(
             &visitor,
             &transfer,
+            "Password required",
             None,
             actix_web::http::StatusCode::OK,
         ));
     }
-    let mut rows = String::new();
-    for file in &transfer.files {
-        let thumb = match file.thumbnail_blob_id {
-            Some(_) => format!(
-                r#"<img class="thumb" src="/thumb/{}/{}" alt="" loading="lazy">"#,
-                esc(&transfer.token),
-                esc(&share::encode_segment(&file.name))
-            ),
-            None => String::new(),
-        };
-        let _ = write!(
-            rows,
-            r#"<li>{thumb}<span class="name">{name}</span><span class="size">{size}</span><a class="button secondary" href="/get/{token}/{href}" download>Download</a></li>"#,
-            name = esc(&file.name),
-            size = human_size(file.size),
-            token = esc(&transfer.token),
-            href = esc(&share::encode_segment(&file.name)),
-        );
-    }
-    let all = if transfer.files.len() > 1 {
-        format!(
-            r#"<p><a class="button" href="/{}.zip">Download all as .zip</a></p>"#,
-            esc(&transfer.token)
-        )
-    } else {
-        String::new()
+    let count = transfer.files.len();
+    let token = transfer.token.as_str();
+    let body = html! {
+        section.card {
+            h1 { (count) " file" (plural(count as i64)) " for you" }
+            div.meta { span { (human_size(transfer.total_size())) } (limits_line(&transfer)) }
+            ul.files {
+                @for file in &transfer.files {
+                    @let href = share::encode_segment(&file.name);
+                    li {
+                        @if file.thumbnail_blob_id.is_some() {
+                            img.thumb src={ "/thumb/" (token) "/" (href) } alt="" loading="lazy";
+                        }
+                        span.name { (file.name) }
+                        span.size { (human_size(file.size)) }
+                        a.button.secondary href={ "/get/" (token) "/" (href) } download { "Download" }
+                    }
+                }
+            }
+            @if count > 1 {
+                p { a.button href={ "/" (token) ".zip" } { "Download all as .zip" } }
+            }
+        }
     };
-    let body = format!(
-        r#"<section class="card">
-<h1>{count} file{plural} for you</h1>
-<div class="meta"><span>{size}</span>{limits}</div>
-<ul class="files">{rows}</ul>
-{all}
-</section>"#,
-        count = transfer.files.len(),
-        plural = if transfer.files.len() == 1 { "" } else { "s" },
-        size = human_size(transfer.total_size()),
-        limits = limits_line(&transfer),
-    );
-    Ok(ok(page("Download", &visitor.viewer(), &body, None)))
+    Ok(ok(page("Download", &visitor.viewer(), body, None)))
 }
 
 fn gone_page(visitor: &Visitor) -> HttpResponse {
-    let body = r#"<section class="card"><h1>This link no longer works</h1>
-<p class="lead">The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link.</p>
-<p><a class="button" href="/">Send your own files</a></p></section>"#;
+    let body = html! {
+        section.card {
+            h1 { "This link no longer works" }
+            p.lead { "The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link." }
+            p { a.button href="/" { "Send your own files" } }
+        }
+    };
     respond(
         actix_web::http::StatusCode::NOT_FOUND,
         page("Link expired", &visitor.viewer(), body, None),
@@ -444,25 +425,26 @@ fn gone_page(visitor: &Visitor) -> HttpResponse {
 fn password_page(
     visitor: &Visitor,
     transfer: &Transfer,
+    title: &str,
     error: Option<&str>,
     status: actix_web::http::StatusCode,
 ) -> HttpResponse {
-    let notice = error
-        .map(|e| format!(r#"<div class="notice error" role="alert">{}</div>"#, esc(e)))
-        .unwrap_or_default();
-    let body = format!(
-        r#"<section class="card"><h1>Password required</h1>
-<p class="lead">The sender protected these files with a password.</p>{notice}
-<form method="post" action="/s/{token}/unlock"><input type="hidden" name="_csrf" value="{csrf}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
-<p><button type="submit">Unlock</button></p></form></section>"#,
-        token = esc(&transfer.token),
-        csrf = esc(&visitor.csrf),
-    );
-    respond(
-        status,
-        page("Password required", &visitor.viewer(), &body, None),
-    )
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { "The sender protected these files with a password." }
+            @if let Some(error) = error {
+                div.notice.error role="alert" { (error) }
+            }
+            form method="post" action={ "/s/" (transfer.token) "/unlock" } {
+                (csrf_field(&visitor.csrf))
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete="current-password" required autofocus;
+                p { button type="submit" { "Unlock" } }
+            }
+        }
+    };
+    respond(status, page(title, &visitor.viewer(), body, None))
 }
 
 /// The password page saying the password cannot be checked right now (503).
@@ -470,6 +452,7 @@ fn cannot_check_now(visitor: &Visitor, transfer: &Transfer) -> HttpResponse {
     let mut response = password_page(
         visitor,
         transfer,
+        "Try again in a minute",
         Some("The password can't be checked right now. Please try again in a minute."),
         actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
     );
@@ -538,6 +521,7 @@ async fn unlock(
         Ok(password_page(
             &visitor,
             &transfer,
+            "Password required",
             Some("That password is not right."),
             actix_web::http::StatusCode::FORBIDDEN,
         ))
@@ -571,7 +555,13 @@ async fn delete(
     {
         tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
     }
-    let body = r#"<section class="card"><h1>Deleted</h1><p class="lead">The link no longer works, and the files are being erased.</p><p><a class="button" href="/">Send more files</a></p></section>"#;
+    let body = html! {
+        section.card {
+            h1 { "Deleted" }
+            p.lead { "The link no longer works, and the files are being erased." }
+            p { a.button href="/" { "Send more files" } }
+        }
+    };
     Ok(ok(page("Deleted", &visitor.viewer(), body, None)))
 }
 
