@@ -55,7 +55,6 @@ pub async fn load(
     state: &State,
     config: &Config,
 ) -> Result<Visitor> {
-    let csrf = csrf::token(request, session, config);
     let user_id = session.get::<Uuid>(USER).ok().flatten();
     let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
     let user = match user_id {
@@ -69,6 +68,8 @@ pub async fn load(
         Some(id) => state.user_by_id(id).await?,
         None => None,
     };
+    // After a possible sign-out above, so the token matches the cookie sent with it.
+    let csrf = csrf::token(request, session, config);
     Ok(Visitor { user, csrf })
 }
 
