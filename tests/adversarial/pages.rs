@@ -424,6 +424,15 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
         "{body}"
     );
     assert!(!body.contains("not right"), "{body}");
+    // Also for a visitor whose session itself cannot be loaded.
+    let unlock = post_form(
+        &member,
+        web.url(&format!("/s/{token}/unlock")),
+        &[("_csrf", &member_csrf), ("password", "open sesame")],
+    )
+    .await;
+    let body = assert_unavailable("signed-in POST unlock", unlock).await;
+    assert!(body.contains("can't be checked right now"), "{body}");
     // Cookieless page views need no Redis at all: they still work.
     let (status, _) = page(&Client::new(), web.url("/signin")).await;
     assert_eq!(

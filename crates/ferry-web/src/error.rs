@@ -135,6 +135,7 @@ where
 {
     // Not a clone of the request: routing needs it unshared.
     let html = crate::ui::wants_html(request.request());
+    let unlock = request.path().ends_with("/unlock");
     let response = service.call(request);
     async move {
         match response.await {
@@ -148,7 +149,8 @@ where
                         .is_some_and(|v| v.starts_with("application/json"));
                 if replace {
                     let (request, _) = response.into_parts();
-                    Ok(ServiceResponse::new(request, unavailable(true)).map_into_right_body())
+                    Ok(ServiceResponse::new(request, unavailable(true, unlock))
+                        .map_into_right_body())
                 } else {
                     Ok(response.map_into_left_body())
                 }
@@ -159,7 +161,7 @@ where
                 tracing::error!(error.cause_chain = ?error, status = 503, "session store failed");
                 Err(actix_web::error::InternalError::from_response(
                     "session store unavailable",
-                    unavailable(html),
+                    unavailable(html, unlock),
                 )
                 .into())
             }
@@ -167,10 +169,15 @@ where
     }
 }
 
-/// 503 with `Retry-After`: a short page for a browser, `{"error":"unavailable"}` else.
-fn unavailable(html: bool) -> HttpResponse {
+/// 503 with `Retry-After`: a short page for a browser (for a share-password unlock,
+/// saying the password can't be checked right now), `{"error":"unavailable"}` else.
+fn unavailable(html: bool, unlock: bool) -> HttpResponse {
     let mut response = if html {
-        crate::html::unavailable_page()
+        crate::html::unavailable_page(if unlock {
+            "The password can't be checked right now. Please try again in a minute."
+        } else {
+            "Ferry cannot reach part of its storage right now, so this page cannot be shown. Nothing you sent is lost. Please try again in a minute."
+        })
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": "unavailable" }))
     };

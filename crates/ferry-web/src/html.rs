@@ -19,7 +19,7 @@ pub fn respond(status: StatusCode, body: Markup) -> HttpResponse {
 
 /// The page for "try again in a moment" (503): Redis or another backing service is
 /// unreachable, or the server is too busy. Needs nothing but this process.
-pub fn unavailable_page() -> HttpResponse {
+pub fn unavailable_page(message: &str) -> HttpResponse {
     let viewer = Viewer {
         email: None,
         csrf: "",
@@ -27,7 +27,7 @@ pub fn unavailable_page() -> HttpResponse {
     let body = html! {
         section.card {
             h1 { "Back in a moment" }
-            p.lead { "Ferry cannot reach part of its storage right now, so this page cannot be shown. Nothing you sent is lost. Please try again in a minute." }
+            p.lead { (message) }
         }
     };
     respond(
