@@ -587,4 +587,20 @@ mod tests {
             None
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn metadata_values_round_trip_and_garbage_never_panics(
+            value in ".{1,64}",
+            other in "[a-z_]{1,12}",
+            garbage in "\\PC{0,200}",
+        ) {
+            use base64::Engine;
+            let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+            let raw = format!("{other} {},ferry_draft_token {}", encode("x"), encode(&value));
+            let found = metadata_value(&raw, "ferry_draft_token");
+            proptest::prop_assert_eq!(found.as_deref(), Some(value.as_str()));
+            let _ = metadata_value(&garbage, "ferry_draft_token");
+        }
+    }
 }
