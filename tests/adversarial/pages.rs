@@ -31,8 +31,19 @@ fn csrf_of(html: &str) -> String {
     attribute(html, r#"<meta name="csrf-token" content=""#)
 }
 
+/// The upload page's draft token (empty if the page has none, as before the token
+/// existed: the suite then still runs against older builds and shows what they did).
 fn draft_token_of(html: &str) -> String {
-    attribute(html, r#"data-draft-token=""#)
+    let marker = r#"data-draft-token=""#;
+    html.find(marker)
+        .map(|start| {
+            html[start + marker.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .unwrap_or_default()
 }
 
 async fn page(client: &Client, url: String) -> (StatusCode, String) {
@@ -176,17 +187,19 @@ async fn signup_tokens(web: &Process) -> (String, String) {
         .send()
         .await
         .unwrap();
+    // Every cookie the page set (the visitor cookie; a session cookie on older builds).
     let cookie = response
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("ferry_visitor="))
-        .expect("the page gives a visitor cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+        .filter_map(|c| c.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    assert!(
+        !cookie.is_empty(),
+        "the page gives a cookie for its CSRF token"
+    );
     let csrf = csrf_of(&response.text().await.unwrap());
     (cookie, csrf)
 }
