@@ -144,8 +144,8 @@ pub fn token(request: &HttpRequest, session: &Session, config: &Config) -> Strin
     token_for(config, &nonce(request), session)
 }
 
-/// Refuses the request (403) unless `presented` is the token of this visitor's cookie
-/// and session.
+/// Refuses the request (403) unless `token` is the one for the visitor cookie the
+/// client sent (and, once signed in, for its session).
 pub fn verify(
     request: &HttpRequest,
     session: &Session,

@@ -46,7 +46,7 @@ pub fn redirect(to: &str) -> HttpResponse {
 /// A form that carries only the CSRF token.
 #[derive(serde::Deserialize)]
 pub struct CsrfOnly {
-    /// The session's CSRF token.
+    /// The visitor's CSRF token.
     pub _csrf: String,
 }
 

@@ -29,7 +29,7 @@ pub const MAX_DRAFT_FILES: usize = 100;
 pub struct Visitor {
     /// Signed-in user, if any.
     pub user: Option<User>,
-    /// The session's CSRF token.
+    /// The visitor's CSRF token (see `csrf`).
     pub csrf: String,
 }
 
