@@ -730,6 +730,12 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
         .split('"')
         .next()?
         .to_owned();
+    let draft_token = html
+        .split(r#"data-draft-token=""#)
+        .nth(1)?
+        .split('"')
+        .next()?
+        .to_owned();
     let name = format!("draft-{}.txt", rand::rng().random::<u32>());
     let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
     let created = client
@@ -740,9 +746,10 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
         .header(
             "Upload-Metadata",
             format!(
-                "filename {},ferry_draft {}",
+                "filename {},ferry_draft {},ferry_draft_token {}",
                 b64(name.as_bytes()),
-                b64(b"1")
+                b64(b"1"),
+                b64(draft_token.as_bytes())
             ),
         )
         .body("draft")

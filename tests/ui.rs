@@ -24,6 +24,13 @@ fn csrf_of(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The upload page's draft token (upload.js puts it in the tus metadata).
+fn draft_token_of(html: &str) -> String {
+    let marker = r#"data-draft-token=""#;
+    let start = html.find(marker).expect("upload page has a draft token") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
 async fn page(client: &Client, url: String) -> (StatusCode, String) {
     let response = client
         .get(url)
@@ -44,9 +51,12 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(|c| c.split(';').next().unwrap().to_owned())
 }
 
-/// Uploads `name` with tus as a draft upload, then adds it to the browser's draft.
-async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], csrf: &str) {
+/// Uploads `name` with tus as a draft upload, then adds it to the browser's draft,
+/// with the tokens of the upload page `html`, as upload.js does.
+async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], html: &str) {
     use base64::Engine;
+    let csrf = csrf_of(html);
+    let draft_token = draft_token_of(html);
     let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
     let created = client
         .post(web.url("/files/"))
@@ -56,9 +66,10 @@ async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], 
         .header(
             "Upload-Metadata",
             format!(
-                "filename {},ferry_draft {}",
+                "filename {},ferry_draft {},ferry_draft_token {}",
                 b64(name.as_bytes()),
-                b64(b"1")
+                b64(b"1"),
+                b64(draft_token.as_bytes())
             ),
         )
         .body(bytes.to_vec())
@@ -79,7 +90,7 @@ async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], 
         .to_owned();
     let added = client
         .post(web.url("/draft"))
-        .header("X-CSRF-Token", csrf)
+        .header("X-CSRF-Token", &csrf)
         .json(&serde_json::json!({ "upload_id": id }))
         .send()
         .await
@@ -95,8 +106,8 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
     let client = browser();
     let (_, html) = page(&client, a.url("/")).await;
     let csrf = csrf_of(&html);
-    draft_upload(&client, &a, "first.txt", b"one", &csrf).await;
-    draft_upload(&client, &b, "Tom & Jerry's <b>best<b>.txt", b"two", &csrf).await;
+    draft_upload(&client, &a, "first.txt", b"one", &html).await;
+    draft_upload(&client, &b, "Tom & Jerry's <b>best<b>.txt", b"two", &html).await;
 
     a.kill();
     b.kill();
@@ -107,9 +118,10 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
         html.contains("first.txt"),
         "draft kept across the death of every web process"
     );
-    // `<`/`>` are replaced in names, `/` ends them; `&` and `'` survive and are escaped.
+    // `<`/`>` are replaced in names, `/` ends them; `&` survives and is escaped (`'` needs
+    // no escaping: every attribute is double-quoted).
     assert!(
-        html.contains("Tom &amp; Jerry&#39;s _b_best_b_.txt"),
+        html.contains("Tom &amp; Jerry's _b_best_b_.txt"),
         "names are HTML-escaped"
     );
     assert!(!html.contains("<b>"), "never raw markup");
@@ -153,11 +165,10 @@ async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_lan
     let b = app.start(Kind::Web, &[]).await;
     let client = browser();
     let (_, html) = page(&client, a.url("/")).await;
-    let csrf = csrf_of(&html);
     let names: Vec<String> = (0..12).map(|i| format!("parallel-{i}.txt")).collect();
     let uploads = names.iter().enumerate().map(|(i, name)| {
         let web = if i % 2 == 0 { &a } else { &b };
-        draft_upload(&client, web, name, name.as_bytes(), &csrf)
+        draft_upload(&client, web, name, name.as_bytes(), &html)
     });
     futures::future::join_all(uploads).await;
     let (_, html) = page(&client, b.url("/")).await;
@@ -197,19 +208,12 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
         .await
         .unwrap();
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
+    let before = session_cookie(&signup).expect("signing up starts a session");
     let (_, me) = page(&client, web.url("/me")).await;
     assert!(me.contains("Signed in as ada@example.org"));
-    let signout = client
-        .post(web.url("/signout"))
-        .form(&[("_csrf", csrf_of(&me).as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signout.status(), StatusCode::SEE_OTHER);
 
-    // A fresh visitor session, then sign in: the id must change.
+    // Signing in again (any sign-in) must change the session id.
     let form = client.get(web.url("/signin")).send().await.unwrap();
-    let before = session_cookie(&form).expect("the sign-in page starts a session");
     let csrf = csrf_of(&form.text().await.unwrap());
     let signin = client
         .post(web.url("/signin"))
@@ -244,6 +248,19 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
         .await
         .unwrap();
     assert_eq!(new.status(), StatusCode::OK);
+    let (_, me) = page(&client, web.url("/me")).await;
+    let signout = client
+        .post(web.url("/signout"))
+        .form(&[("_csrf", csrf_of(&me).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signout.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        client.get(web.url("/me")).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
 
     let wrong = client
         .post(web.url("/signin"))
@@ -325,8 +342,9 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
         .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
         .await;
     let sender = browser();
-    let csrf = csrf_of(&page(&sender, a.url("/")).await.1);
-    draft_upload(&sender, &a, "secret.txt", b"top secret", &csrf).await;
+    let upload_page = page(&sender, a.url("/")).await.1;
+    let csrf = csrf_of(&upload_page);
+    draft_upload(&sender, &a, "secret.txt", b"top secret", &upload_page).await;
     let sent = sender
         .post(a.url("/send"))
         .form(&[

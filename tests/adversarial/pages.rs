@@ -1,1 +1,574 @@
-//! Placeholder: filled in by its owner.
+//! Items 1, 4, 9 (drafts), 10 and 14: the server-rendered pages, sessions and accounts,
+//! tried as an attacker would — crawling without cookies, signing up in bulk, stealing
+//! upload ids, taking Redis away, and naming files like markup.
+
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::{Client, StatusCode, header, redirect::Policy};
+
+use crate::harness::{Kind, Process, TestApp};
+
+/// A cookie-keeping client that does not follow redirects: one "browser".
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+fn attribute(html: &str, marker: &str) -> String {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn csrf_of(html: &str) -> String {
+    attribute(html, r#"<meta name="csrf-token" content=""#)
+}
+
+/// The upload page's draft token (empty if the page has none, as before the token
+/// existed: the suite then still runs against older builds and shows what they did).
+fn draft_token_of(html: &str) -> String {
+    let marker = r#"data-draft-token=""#;
+    html.find(marker)
+        .map(|start| {
+            html[start + marker.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+async fn page(client: &Client, url: String) -> (StatusCode, String) {
+    let response = client
+        .get(url)
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Keys under this app's Redis prefix.
+fn redis_keys(app: &TestApp) -> usize {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-u", &app.redis_url, "--scan", "--pattern"])
+        .arg(format!("{}*", app.redis_prefix))
+        .output()
+        .expect("redis-cli");
+    assert!(out.status.success(), "redis-cli failed");
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// Shares `body` as `name` with the curl API; returns the share token.
+async fn share(app: &TestApp, web: &Process, name: &str, body: &'static str) -> String {
+    let url = app
+        .http
+        .put(web.url(&format!("/{name}")))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    url.trim().rsplit('/').nth(1).unwrap().to_owned()
+}
+
+/// Creates a finished tus draft upload carrying `draft_token`; returns its id.
+async fn tus_draft_upload(client: &Client, web: &Process, name: &str, draft_token: &str) -> String {
+    let created = client
+        .post(web.url("/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Length", "5")
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},ferry_draft {},ferry_draft_token {}",
+                b64(name.as_bytes()),
+                b64(b"1"),
+                b64(draft_token.as_bytes())
+            ),
+        )
+        .body("bytes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) -> StatusCode {
+    client
+        .post(web.url("/draft"))
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({ "upload_id": id }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hundred_cookieless_page_views_write_almost_nothing_to_redis() {
+    let mut app = TestApp::new("adv_cookieless").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let token = share(&app, &web, "crawled.txt", "crawl me").await;
+    let share_page = format!("/s/{token}");
+    let before = redis_keys(&app);
+    let crawler = Client::builder().redirect(Policy::none()).build().unwrap();
+    for _ in 0..50 {
+        for path in ["/", "/signin", "/signup", share_page.as_str()] {
+            let (status, html) = page(&crawler, web.url(path)).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("csrf-token"), "{path} is a real page");
+        }
+    }
+    let after = redis_keys(&app);
+    println!("200 cookieless page views: Redis keys {before} -> {after}");
+    assert!(
+        after <= before + 5,
+        "200 cookieless views wrote {} Redis keys",
+        after - before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_client_that_learns_an_upload_id_cannot_put_it_in_its_draft() {
+    let mut app = TestApp::new("adv_draft_owner").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let owner = browser();
+    let (_, owner_page) = page(&owner, web.url("/")).await;
+    let id = tus_draft_upload(&owner, &web, "mine.txt", &draft_token_of(&owner_page)).await;
+
+    // The attacker learned the upload id (a log line, a shoulder) and has its own page.
+    let attacker = browser();
+    let (_, attacker_page) = page(&attacker, web.url("/")).await;
+    let status = add_to_draft(&attacker, &web, &csrf_of(&attacker_page), &id).await;
+    assert!(
+        matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "the attacker added someone else's upload: {status}"
+    );
+    // Nor with an upload of its own that claims the owner's token read back from HEAD:
+    // the token is bound to the draft, so it only ever lets the owner in.
+    let (_, attacker_view) = page(&attacker, web.url("/")).await;
+    assert!(!attacker_view.contains("mine.txt"));
+
+    // The owner can.
+    let status = add_to_draft(&owner, &web, &csrf_of(&owner_page), &id).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, owner_view) = page(&owner, web.url("/")).await;
+    assert!(owner_view.contains("mine.txt"));
+}
+
+/// A visitor cookie and its CSRF token, from one view of the sign-up page.
+async fn signup_tokens(web: &Process) -> (String, String) {
+    let response = Client::new()
+        .get(web.url("/signup"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    // Every cookie the page set (the visitor cookie; a session cookie on older builds).
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    assert!(
+        !cookie.is_empty(),
+        "the page gives a cookie for its CSRF token"
+    );
+    let csrf = csrf_of(&response.text().await.unwrap());
+    (cookie, csrf)
+}
+
+async fn sign_up(
+    client: &Client,
+    web: &Process,
+    (cookie, csrf): &(String, String),
+    email: &str,
+) -> reqwest::Response {
+    client
+        .post(web.url("/signup"))
+        .header(header::COOKIE, cookie)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", email),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn five_hundred_concurrent_sign_ups_keep_the_web_under_256_mib() {
+    let mut app = TestApp::new("adv_signup_flood").await;
+    // The per-IP limit is raised so that the hashing bound is what is exercised.
+    let web = app
+        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "100000")])
+        .await;
+    let tokens = signup_tokens(&web).await;
+    let client = Client::builder()
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let attempts = (0..500).map(|i| {
+        let (client, web, tokens) = (&client, &web, &tokens);
+        async move {
+            sign_up(client, web, tokens, &format!("flood-{i}@example.org"))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    let busy = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    let peak_mib = web.peak_rss_kib() / 1024;
+    println!(
+        "500 concurrent sign-ups: {created} created, {busy} told 503; peak RSS {peak_mib} MiB"
+    );
+    assert_eq!(
+        created + busy,
+        500,
+        "every attempt is created or told to retry: {statuses:?}"
+    );
+    assert!(created > 0);
+    assert!(peak_mib < 256, "peak RSS {peak_mib} MiB");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_up_from_one_ip_past_the_limit_gets_429_with_retry_after() {
+    let mut app = TestApp::new("adv_signup_limit").await;
+    let web = app
+        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "3")])
+        .await;
+    let tokens = signup_tokens(&web).await;
+    let client = Client::builder().redirect(Policy::none()).build().unwrap();
+    for i in 0..3 {
+        let response = sign_up(&client, &web, &tokens, &format!("ok-{i}@example.org")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let refused = sign_up(&client, &web, &tokens, "one-too-many@example.org").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=600).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    assert_eq!(
+        crate::harness::count(&app, "SELECT count(*) FROM users").await,
+        3
+    );
+}
+
+/// Asserts `response` is the "try again" answer: 503, `Retry-After`, a human page.
+async fn assert_unavailable(what: &str, response: reqwest::Response) -> String {
+    let status = response.status();
+    let retry_after = response.headers().get("retry-after").cloned();
+    let kind = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.text().await.unwrap();
+    println!("Redis down: {what} -> {status}");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+    assert!(retry_after.is_some(), "{what}: no Retry-After");
+    assert!(kind.starts_with("text/html"), "{what}: {kind}");
+    assert!(body.contains("</html>"), "{what}: a small human page");
+    body
+}
+
+/// Posts a form as a browser does (asking for HTML).
+async fn post_form(client: &Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
+    client
+        .post(url)
+        .header(header::ACCEPT, "text/html")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_restart() {
+    let dir =
+        std::env::temp_dir().join(format!("ferry-adv-redis-{}", uuid::Uuid::new_v4().simple()));
+    let mut redis =
+        ferry_dev::services::start_redis(&dir.join("redis"), ferry_dev::services::free_port())
+            .unwrap();
+    let mut app = TestApp::with_services("adv_redis_down", None, Some(redis.url.clone())).await;
+    let web = app.start(Kind::Web, &[]).await;
+
+    // Before the outage: a member signed in, and a password-protected transfer.
+    let member = browser();
+    let (_, signup_page) = page(&member, web.url("/signup")).await;
+    let signed_up = post_form(
+        &member,
+        web.url("/signup"),
+        &[
+            ("_csrf", &csrf_of(&signup_page)),
+            ("email", "member@example.org"),
+            ("password", "member password"),
+        ],
+    )
+    .await;
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    let (_, upload_page) = page(&member, web.url("/")).await;
+    let id = tus_draft_upload(&member, &web, "locked.txt", &draft_token_of(&upload_page)).await;
+    let member_csrf = csrf_of(&upload_page);
+    assert_eq!(
+        add_to_draft(&member, &web, &member_csrf, &id).await,
+        StatusCode::OK
+    );
+    let sent = post_form(
+        &member,
+        web.url("/send"),
+        &[
+            ("_csrf", &member_csrf),
+            ("days", "1"),
+            ("max_downloads", ""),
+            ("password", "open sesame"),
+        ],
+    )
+    .await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let token = sent.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/sent/")
+        .to_owned();
+    let visitor = browser();
+    let (_, visitor_page) = page(&visitor, web.url("/")).await;
+    let visitor_csrf = csrf_of(&visitor_page);
+    let visitor_upload =
+        tus_draft_upload(&visitor, &web, "later.txt", &draft_token_of(&visitor_page)).await;
+
+    redis.stop();
+
+    // A visitor with a session: every page is 503, not a signed-out page or a 500.
+    for path in ["/", "/me", "/signin", &format!("/s/{token}")] {
+        let response = member
+            .get(web.url(path))
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_unavailable(&format!("signed-in GET {path}"), response).await;
+    }
+    // Every form.
+    let creds = [
+        ("_csrf", visitor_csrf.as_str()),
+        ("email", "new@example.org"),
+        ("password", "another password"),
+    ];
+    for path in ["/signup", "/signin"] {
+        let response = post_form(&visitor, web.url(path), &creds).await;
+        assert_unavailable(&format!("POST {path}"), response).await;
+    }
+    let response = post_form(
+        &member,
+        web.url("/send"),
+        &[("_csrf", &member_csrf), ("days", "1")],
+    )
+    .await;
+    assert_unavailable("signed-in POST /send", response).await;
+    let response = post_form(&member, web.url("/signout"), &[("_csrf", &member_csrf)]).await;
+    assert_unavailable("signed-in POST /signout", response).await;
+    let response = visitor
+        .post(web.url("/draft"))
+        .header("X-CSRF-Token", &visitor_csrf)
+        .json(&serde_json::json!({ "upload_id": visitor_upload }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "POST /draft"
+    );
+    assert!(response.headers().contains_key("retry-after"));
+    // The share password cannot be checked: it says so.
+    let unlock = post_form(
+        &visitor,
+        web.url(&format!("/s/{token}/unlock")),
+        &[("_csrf", &visitor_csrf), ("password", "open sesame")],
+    )
+    .await;
+    let body = assert_unavailable("POST unlock", unlock).await;
+    assert!(
+        body.contains("can&#39;t be checked right now")
+            || body.contains("can't be checked right now"),
+        "{body}"
+    );
+    assert!(!body.contains("not right"), "{body}");
+    // Also for a visitor whose session itself cannot be loaded.
+    let unlock = post_form(
+        &member,
+        web.url(&format!("/s/{token}/unlock")),
+        &[("_csrf", &member_csrf), ("password", "open sesame")],
+    )
+    .await;
+    let body = assert_unavailable("signed-in POST unlock", unlock).await;
+    assert!(body.contains("can't be checked right now"), "{body}");
+    // Cookieless page views need no Redis at all: they still work.
+    let (status, _) = page(&Client::new(), web.url("/signin")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a cookieless page view needs no Redis"
+    );
+
+    redis.start().unwrap();
+
+    // The same process recovers: the share password is checked, sign-in works.
+    crate::harness::eventually("unlock to work again", Duration::from_secs(30), || async {
+        let r = post_form(
+            &visitor,
+            web.url(&format!("/s/{token}/unlock")),
+            &[("_csrf", &visitor_csrf), ("password", "open sesame")],
+        )
+        .await;
+        (r.status() == StatusCode::SEE_OTHER).then_some(())
+    })
+    .await;
+    let (status, share) = page(&visitor, web.url(&format!("/s/{token}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(share.contains("locked.txt"), "unlocked after recovery");
+    let fresh = browser();
+    let (_, signin_page) = page(&fresh, web.url("/signin")).await;
+    let signed_in = post_form(
+        &fresh,
+        web.url("/signin"),
+        &[
+            ("_csrf", &csrf_of(&signin_page)),
+            ("email", "member@example.org"),
+            ("password", "member password"),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let (status, me) = page(&fresh, web.url("/me")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(me.contains("Signed in as member@example.org"));
+    assert!(
+        web.log().contains("web listening"),
+        "same process throughout"
+    );
+    drop(web);
+    drop(app);
+    drop(redis);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() {
+    let mut app = TestApp::new("adv_escaping").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let hostile_name = "<img src=x onerror=alert(1)>&\"'.txt";
+    let hostile_email = "<img/src=x/onerror=alert(1)>@evil.example";
+    let raw_markup = ["<img", "onerror=alert(1)>", "<script>alert"];
+    let no_markup = |what: &str, html: &str| {
+        for raw in raw_markup {
+            assert!(!html.contains(raw), "{what} contains raw `{raw}`:\n{html}");
+        }
+    };
+
+    // Signed up with a hostile address: the header and /me show it as text.
+    let member = browser();
+    let (_, signup_page) = page(&member, web.url("/signup")).await;
+    let signed_up = member
+        .post(web.url("/signup"))
+        .form(&[
+            ("_csrf", csrf_of(&signup_page).as_str()),
+            ("email", hostile_email),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+
+    // The hostile name in the draft (upload page) …
+    let (_, upload_page) = page(&member, web.url("/")).await;
+    let id = tus_draft_upload(&member, &web, hostile_name, &draft_token_of(&upload_page)).await;
+    let csrf = csrf_of(&upload_page);
+    assert_eq!(
+        add_to_draft(&member, &web, &csrf, &id).await,
+        StatusCode::OK
+    );
+    let (_, upload_page) = page(&member, web.url("/")).await;
+    no_markup("upload page", &upload_page);
+    assert!(
+        upload_page.contains("onerror=alert(1)_&amp;_'.txt"),
+        "{upload_page}"
+    );
+    assert!(upload_page.contains("&lt;img/src=x/onerror=alert(1)&gt;@evil.example"));
+
+    // … then sent: the share page and /me.
+    let sent = member
+        .post(web.url("/send"))
+        .form(&[("_csrf", csrf.as_str()), ("days", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let location = sent.headers()["location"].to_str().unwrap().to_owned();
+    let token = location.trim_start_matches("/sent/").to_owned();
+    let (_, sent_page) = page(&member, web.url(&location)).await;
+    no_markup("sent page", &sent_page);
+    let (_, share_page) = page(&browser(), web.url(&format!("/s/{token}"))).await;
+    no_markup("share page", &share_page);
+    assert!(share_page.contains("onerror=alert(1)_&amp;_'.txt"));
+    let (status, me) = page(&member, web.url("/me")).await;
+    assert_eq!(status, StatusCode::OK);
+    no_markup("/me", &me);
+    assert!(me.contains("Signed in as &lt;img/src=x/onerror=alert(1)&gt;@evil.example."));
+    assert!(me.contains("onerror=alert(1)_&amp;_'.txt"));
+
+    // A name sent straight through the curl API, with quotes for attribute contexts.
+    let token = share(
+        &app,
+        &web,
+        "%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E.txt",
+        "x",
+    )
+    .await;
+    let (_, share_page) = page(&browser(), web.url(&format!("/s/{token}"))).await;
+    no_markup("curl share page", &share_page);
+}

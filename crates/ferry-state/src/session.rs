@@ -7,9 +7,13 @@
 //! - a session written through any web process is readable through every other one
 //!   (the state is only in Redis, under `{prefix}session:{key}`, with the session TTL);
 //! - session keys are 256 bits from the OS RNG, so they cannot be guessed;
-//! - when Redis is unreachable or the stored value is unreadable, loading yields "no
-//!   session" (a fresh, empty one) instead of an error, so a Redis restart that lost its
-//!   data degrades to signed-out visitors, never to failing pages.
+//! - a stored value that is gone (Redis restarted without its data) or unreadable
+//!   loads as "no session" (a fresh, empty one), so lost data degrades to signed-out
+//!   visitors, never to failing pages;
+//! - when Redis is unreachable, loading fails (the web answers 503 with
+//!   `Retry-After`) instead of pretending the visitor is signed out: a signed-in
+//!   visitor must not be shown signed-out pages, nor have a new session written over
+//!   theirs once Redis is back.
 
 use std::collections::HashMap;
 
@@ -59,19 +63,14 @@ fn ttl_seconds(ttl: &Duration) -> u64 {
 impl SessionStore for RedisSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let key = self.redis_key(session_key);
-        let value: Option<String> = match self.state.redis().await {
-            Ok(mut conn) => match conn.get(&key).await {
-                Ok(value) => value,
-                Err(e) => {
-                    tracing::warn!(error = %e, "session load failed; starting a fresh session");
-                    return Ok(None);
-                }
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "session load failed; starting a fresh session");
-                return Ok(None);
-            }
-        };
+        let mut conn = self.state.redis().await.map_err(|e| {
+            tracing::warn!(error = %e, "session load failed: Redis unreachable");
+            LoadError::Other(e.into())
+        })?;
+        let value: Option<String> = conn.get(&key).await.map_err(|e| {
+            tracing::warn!(error = %e, "session load failed: Redis unreachable");
+            LoadError::Other(e.into())
+        })?;
         Ok(value.and_then(|v| match serde_json::from_str(&v) {
             Ok(state) => Some(state),
             Err(e) => {

@@ -6,6 +6,8 @@
   var CHUNK = 4 * 1024 * 1024;
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
   var drop = document.getElementById('drop');
+  // Binds each upload to this visitor's draft: only this draft can take it in.
+  var draftToken = drop.getAttribute('data-draft-token');
   var input = document.getElementById('file-input');
   var list = document.getElementById('draft-files');
   var overall = document.getElementById('overall');
@@ -60,7 +62,7 @@
     totals.size += file.size; refreshOverall();
     var create = await request('POST', '/files/', {
       'Tus-Resumable': '1.0.0', 'Upload-Length': String(file.size),
-      'Upload-Metadata': 'filename ' + b64(file.name) + ',filetype ' + b64(file.type || 'application/octet-stream') + ',ferry_draft ' + b64('1')
+      'Upload-Metadata': 'filename ' + b64(file.name) + ',filetype ' + b64(file.type || 'application/octet-stream') + ',ferry_draft ' + b64('1') + ',ferry_draft_token ' + b64(draftToken)
     }, null);
     if (create.status !== 201) { fail(ui, create); return; }
     var location = create.getResponseHeader('Location');

@@ -1,22 +1,23 @@
 //! Accounts: sign up, sign in, sign out, and "my transfers".
 //!
 //! Passwords are hashed with argon2id. Signing in renews the session id. Sign-in is
-//! rate limited per client IP and per account in Redis, so the limit holds across all
-//! web processes; a visitor over it gets 429 with `Retry-After`.
-
-use std::fmt::Write;
+//! rate limited per client IP and per account, sign-up per client IP, in Redis, so the
+//! limits hold across all web processes; a visitor over one gets 429 with
+//! `Retry-After`. Hashing is bounded in memory (see `password`).
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use ferry_state::State;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{CsrfOnly, esc, human_size, page, redirect, respond},
+    html::{CsrfOnly, csrf_field, human_size, page, redirect, respond},
     limits::{self, Bucket},
-    password, public_url, ui,
+    password::Passwords,
+    public_url, ui,
     visitor::{self, Visitor},
 };
 
@@ -41,57 +42,63 @@ fn form_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
-    let (title, action, button, other) = match kind {
+    let (title, action, button, other): (&str, &str, &str, Markup) = match kind {
         "signup" => (
             "Create an account",
             "/signup",
             "Sign up",
-            r#"Have an account? <a href="/signin">Sign in</a>"#,
+            html! { "Have an account? " a href="/signin" { "Sign in" } },
         ),
         _ => (
             "Sign in",
             "/signin",
             "Sign in",
-            r#"New here? <a href="/signup">Create an account</a>"#,
+            html! { "New here? " a href="/signup" { "Create an account" } },
         ),
     };
-    let notice = error
-        .map(|e| format!(r#"<div class="notice error" role="alert">{}</div>"#, esc(e)))
-        .unwrap_or_default();
     let autocomplete = if kind == "signup" {
         "new-password"
     } else {
         "current-password"
     };
-    let body = format!(
-        r#"<section class="card"><h1>{title}</h1>
-<p class="lead">An account keeps a list of the transfers you send, so you can see and delete them later.</p>{notice}
-<form method="post" action="{action}"><input type="hidden" name="_csrf" value="{csrf}">
-<label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="email" required value="{email}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="{autocomplete}" required minlength="{MIN_PASSWORD}">
-<p><button type="submit">{button}</button></p></form>
-<p class="muted">{other}</p></section>"#,
-        csrf = esc(&visitor.csrf),
-        email = esc(email),
-    );
-    respond(status, page(title, &visitor.viewer(), &body, None))
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { "An account keeps a list of the transfers you send, so you can see and delete them later." }
+            @if let Some(error) = error {
+                div.notice.error role="alert" { (error) }
+            }
+            form method="post" action=(action) {
+                (csrf_field(&visitor.csrf))
+                label for="email" { "E-mail" }
+                input #email name="email" type="email" autocomplete="email" required value=(email);
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete=(autocomplete) required minlength=(MIN_PASSWORD);
+                p { button type="submit" { (button) } }
+            }
+            p.muted { (other) }
+        }
+    };
+    respond(status, page(title, &visitor.viewer(), body, None))
 }
 
 async fn signup_form(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     Ok(form_page(&visitor, "signup", "", None, StatusCode::OK))
 }
 
 async fn signin_form(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     Ok(form_page(&visitor, "signin", "", None, StatusCode::OK))
 }
 
@@ -111,14 +118,25 @@ fn plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// `POST /signup`: rate limited per client IP in Redis (every web process counts
+/// into one bucket), and hashing waits for a slot of the bounded hasher.
 async fn signup(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let ip = public_url::client_ip(&request, &config);
+    let buckets = [Bucket {
+        name: format!("signup-ip:{ip}"),
+        max: config.signup_attempts_per_ip,
+        window_secs: 600,
+    }];
+    limits::enforce(&state, &buckets).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     if !plausible_email(&email) {
         return Ok(form_page(
@@ -138,7 +156,7 @@ async fn signup(
             StatusCode::BAD_REQUEST,
         ));
     }
-    let hash = password::hash(form.password.clone()).await?;
+    let hash = passwords.hash(form.password.clone()).await?;
     let Some(user) = state.create_user(&email, &hash).await? else {
         return Ok(form_page(
             &visitor,
@@ -157,10 +175,11 @@ async fn signin(
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     let ip = public_url::client_ip(&request, &config);
     let buckets = [
@@ -183,7 +202,7 @@ async fn signin(
         Some(user) => (user.password_hash.clone(), Some(user)),
         None => (DUMMY_HASH.to_owned(), None),
     };
-    let matches = password::verify(form.password.clone(), hash).await;
+    let matches = passwords.verify(form.password.clone(), hash).await?;
     match user {
         Some(user) if matches => {
             visitor::sign_in(&session, &user)?;
@@ -202,9 +221,14 @@ async fn signin(
 /// argon2id hash of a random string, verified against for unknown e-mail addresses.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Qk6cNWYbhXy4w0Z0u1pRZPNzEC5R2fDZ2oJ2cvnc4dE";
 
-async fn signout(session: Session, form: web::Form<CsrfOnly>) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    visitor::sign_out(&session);
+async fn signout(
+    request: HttpRequest,
+    session: Session,
+    config: web::Data<Config>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    visitor::sign_out(&request, &session);
     Ok(redirect("/"))
 }
 
@@ -214,52 +238,54 @@ async fn my_transfers(
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let Some(user) = &visitor.user else {
         return Ok(redirect("/signin"));
     };
     let base = public_url::base_url(&request, &config);
     let transfers = state.transfers_of(user.id).await?;
-    let mut rows = String::new();
-    for transfer in &transfers {
-        let names: Vec<&str> = transfer.files.iter().map(|f| f.name.as_str()).collect();
-        let _ = write!(
-            rows,
-            r#"<li><div class="progress-row"><a class="name" href="/s/{token}">{names}</a><span class="meta">{limits}</span>
-<span class="muted">{link}</span></div><span class="size">{size}</span>
-<form method="post" action="/me/{token}/delete"><input type="hidden" name="_csrf" value="{csrf}"><button class="link" type="submit">Delete</button></form></li>"#,
-            token = esc(&transfer.token),
-            names = esc(&names.join(", ")),
-            limits = ui::limits_line(transfer),
-            link = esc(&format!("{base}/s/{}", transfer.token)),
-            size = human_size(transfer.total_size()),
-            csrf = esc(&visitor.csrf),
-        );
-    }
-    let empty = if transfers.is_empty() {
-        r#"<p class="muted">Nothing yet. <a href="/">Send some files</a>.</p>"#
-    } else {
-        ""
+    let body = html! {
+        section.card {
+            h1 { "My transfers" }
+            p.lead { "Signed in as " (user.email) "." }
+            @if transfers.is_empty() {
+                p.muted { "Nothing yet. " a href="/" { "Send some files" } "." }
+            }
+            ul.files {
+                @for transfer in &transfers {
+                    @let names: Vec<&str> = transfer.files.iter().map(|f| f.name.as_str()).collect();
+                    li {
+                        div.progress-row {
+                            a.name href={ "/s/" (transfer.token) } { (names.join(", ")) }
+                            span.meta { (ui::limits_line(transfer)) }
+                            span.muted { (base) "/s/" (transfer.token) }
+                        }
+                        span.size { (human_size(transfer.total_size())) }
+                        form method="post" action={ "/me/" (transfer.token) "/delete" } {
+                            (csrf_field(&visitor.csrf))
+                            button.link type="submit" { "Delete" }
+                        }
+                    }
+                }
+            }
+        }
     };
-    let body = format!(
-        r#"<section class="card"><h1>My transfers</h1><p class="lead">Signed in as {email}.</p>{empty}<ul class="files">{rows}</ul></section>"#,
-        email = esc(&user.email),
-    );
     Ok(respond(
         StatusCode::OK,
-        page("My transfers", &visitor.viewer(), &body, None),
+        page("My transfers", &visitor.viewer(), body, None),
     ))
 }
 
 async fn delete_mine(
+    request: HttpRequest,
     session: Session,
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let user = visitor.user.ok_or(Error::Forbidden("sign_in_required"))?;
     let id = state
         .delete_owned_transfer(&token, user.id)

@@ -2,17 +2,18 @@
 //! their heartbeats), queue depths, dead jobs with retry, schedules with last and next
 //! slot. Grant access with `ferry admin users make-admin EMAIL`.
 
-use std::{collections::BTreeMap, fmt::Write};
+use std::collections::BTreeMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::Utc;
 use ferry_state::State;
+use maud::html;
 
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{CsrfOnly, esc, page},
+    html::{CsrfOnly, csrf_field, page},
     visitor::{self, Visitor},
 };
 
@@ -22,8 +23,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/jobs/{id}/retry", web::post().to(retry));
 }
 
-async fn admin(session: &Session, state: &State, config: &Config) -> Result<Visitor> {
-    let visitor = visitor::load(session, state, config).await?;
+async fn admin(
+    request: &HttpRequest,
+    session: &Session,
+    state: &State,
+    config: &Config,
+) -> Result<Visitor> {
+    let visitor = visitor::load(request, session, state, config).await?;
     match &visitor.user {
         Some(user) if user.is_admin => Ok(visitor),
         _ => Err(Error::Forbidden("admin_only")),
@@ -31,79 +37,26 @@ async fn admin(session: &Session, state: &State, config: &Config) -> Result<Visi
 }
 
 async fn overview(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = admin(&session, &state, &config).await?;
+    let visitor = admin(&request, &session, &state, &config).await?;
     let processes = state.live_processes().await?;
     let depths = state.queue_depths().await?;
     let dead = state.dead_jobs().await?;
     let last_slots: BTreeMap<String, chrono::DateTime<Utc>> =
         state.last_slots().await?.into_iter().collect();
 
-    let mut body = String::from(r#"<section class="card"><h1>Operations</h1>"#);
     let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &processes {
         *per_kind.entry(p.kind.as_str()).or_default() += 1;
     }
-    let _ = write!(
-        body,
-        r#"<div class="meta"><span>web: {}</span><span>worker: {}</span><span>clock: {}</span></div>"#,
-        per_kind.get("web").unwrap_or(&0),
-        per_kind.get("worker").unwrap_or(&0),
-        per_kind.get("clock").unwrap_or(&0)
-    );
-    body.push_str(r#"<h2>Processes</h2><ul class="files">"#);
-    for p in &processes {
-        let _ = write!(
-            body,
-            r#"<li><span class="name"><strong>{kind}</strong> {id}</span><span class="size">pid {pid} · v{version} · up {up} · seen {seen}s ago</span></li>"#,
-            kind = esc(&p.kind),
-            id = esc(&p.id),
-            pid = p.pid,
-            version = esc(&p.version),
-            up = humanize((Utc::now() - p.started_at).num_seconds()),
-            seen = (Utc::now() - p.last_seen).num_seconds(),
-        );
-    }
-    body.push_str("</ul></section>");
-
-    body.push_str(r#"<section class="card"><h2>Queues</h2><ul class="files">"#);
-    for d in &depths {
-        let _ = write!(
-            body,
-            r#"<li><span class="name">{} — {}</span><span class="size">{}</span></li>"#,
-            esc(&d.queue),
-            esc(&d.status),
-            d.count
-        );
-    }
-    if depths.is_empty() {
-        body.push_str(r#"<li class="muted">No jobs yet.</li>"#);
-    }
-    body.push_str("</ul></section>");
-
-    body.push_str(r#"<section class="card"><h2>Dead jobs</h2><ul class="files">"#);
-    for job in dead.iter().take(100) {
-        let _ = write!(
-            body,
-            r#"<li><span class="name">{queue} <span class="muted">{id}</span><br><span class="muted">{error}</span></span><span class="size">{attempts} attempts</span>
-<form method="post" action="/admin/jobs/{id}/retry"><input type="hidden" name="_csrf" value="{csrf}"><button class="secondary" type="submit">Retry</button></form></li>"#,
-            queue = esc(&job.queue),
-            id = esc(&job.id),
-            error = esc(job.last_error.as_deref().unwrap_or("")),
-            attempts = job.attempts,
-            csrf = esc(&visitor.csrf),
-        );
-    }
-    if dead.is_empty() {
-        body.push_str(r#"<li class="muted">None.</li>"#);
-    }
-    body.push_str("</ul></section>");
-
-    body.push_str(r#"<section class="card"><h2>Schedules</h2><ul class="files">"#);
+    let count = |kind: &str| per_kind.get(kind).copied().unwrap_or(0);
+    // Schedules announced by live clocks (once each), then slots no clock announces.
     let mut seen = std::collections::BTreeSet::new();
+    let mut announced = Vec::new();
     for clock in processes.iter().filter(|p| p.kind == "clock") {
         for schedule in clock.details["schedules"].as_array().into_iter().flatten() {
             let name = schedule["name"].as_str().unwrap_or_default().to_owned();
@@ -114,31 +67,93 @@ async fn overview(
                 .get(&name)
                 .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                 .unwrap_or_else(|| "never".into());
-            let _ = write!(
-                body,
-                r#"<li><span class="name"><strong>{name}</strong> <span class="muted">{expr}</span></span><span class="size">last {last} · next {next}</span></li>"#,
-                name = esc(&name),
-                expr = esc(schedule["expression"].as_str().unwrap_or_default()),
-                last = esc(&last),
-                next = esc(schedule["next"].as_str().unwrap_or("?")),
-            );
+            let expression = schedule["expression"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let next = schedule["next"].as_str().unwrap_or("?").to_owned();
+            announced.push((name, expression, last, next));
         }
     }
-    for (name, last) in &last_slots {
-        if !seen.contains(name) {
-            let _ = write!(
-                body,
-                r#"<li><span class="name"><strong>{}</strong> <span class="muted">no clock announces it now</span></span><span class="size">last {}</span></li>"#,
-                esc(name),
-                last.format("%Y-%m-%d %H:%M:%S UTC")
-            );
+    let now = Utc::now();
+    let body = html! {
+        section.card {
+            h1 { "Operations" }
+            div.meta {
+                span { "web: " (count("web")) }
+                span { "worker: " (count("worker")) }
+                span { "clock: " (count("clock")) }
+            }
+            h2 { "Processes" }
+            ul.files {
+                @for p in &processes {
+                    li {
+                        span.name { strong { (p.kind) } " " (p.id) }
+                        span.size {
+                            "pid " (p.pid) " · v" (p.version) " · up "
+                            (humanize((now - p.started_at).num_seconds()))
+                            " · seen " ((now - p.last_seen).num_seconds()) "s ago"
+                        }
+                    }
+                }
+            }
         }
-    }
-    body.push_str("</ul></section>");
+        section.card {
+            h2 { "Queues" }
+            ul.files {
+                @for d in &depths {
+                    li { span.name { (d.queue) " — " (d.status) } span.size { (d.count) } }
+                }
+                @if depths.is_empty() {
+                    li.muted { "No jobs yet." }
+                }
+            }
+        }
+        section.card {
+            h2 { "Dead jobs" }
+            ul.files {
+                @for job in dead.iter().take(100) {
+                    li {
+                        span.name {
+                            (job.queue) " " span.muted { (job.id) } br;
+                            span.muted { (job.last_error.as_deref().unwrap_or("")) }
+                        }
+                        span.size { (job.attempts) " attempts" }
+                        form method="post" action={ "/admin/jobs/" (job.id) "/retry" } {
+                            (csrf_field(&visitor.csrf))
+                            button.secondary type="submit" { "Retry" }
+                        }
+                    }
+                }
+                @if dead.is_empty() {
+                    li.muted { "None." }
+                }
+            }
+        }
+        section.card {
+            h2 { "Schedules" }
+            ul.files {
+                @for (name, expression, last, next) in &announced {
+                    li {
+                        span.name { strong { (name) } " " span.muted { (expression) } }
+                        span.size { "last " (last) " · next " (next) }
+                    }
+                }
+                @for (name, last) in &last_slots {
+                    @if !seen.contains(name) {
+                        li {
+                            span.name { strong { (name) } " " span.muted { "no clock announces it now" } }
+                            span.size { "last " (last.format("%Y-%m-%d %H:%M:%S UTC").to_string()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(page("Operations", &visitor.viewer(), &body, None)))
+        .body(page("Operations", &visitor.viewer(), body, None).into_string()))
 }
 
 fn humanize(seconds: i64) -> String {
@@ -151,14 +166,15 @@ fn humanize(seconds: i64) -> String {
 }
 
 async fn retry(
+    request: HttpRequest,
     session: Session,
     id: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    admin(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    admin(&request, &session, &state, &config).await?;
     state.retry_dead_job(&id).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))

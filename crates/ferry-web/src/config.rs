@@ -91,6 +91,17 @@ pub struct Config {
     #[arg(long, env = "FERRY_TEST_ENDPOINTS", default_value_t = false,
           action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub test_endpoints: bool,
+    /// Sign-up attempts per client IP per 10 minutes.
+    #[arg(long, env = "SIGNUP_ATTEMPTS_PER_IP", default_value_t = 10)]
+    pub signup_attempts_per_ip: u32,
+    /// Memory this process may spend on password hashing at once (argon2 takes 19 MiB
+    /// per hash): budget / 19 MiB hashes run concurrently, at least one.
+    #[arg(long, env = "PASSWORD_HASH_MEMORY", default_value = "64MiB", value_parser = parse_size)]
+    pub password_hash_memory: u64,
+    /// How long a sign-up, sign-in or unlock waits for a hashing slot before it gets
+    /// 503 with `Retry-After`.
+    #[arg(long, env = "PASSWORD_HASH_WAIT", default_value = "10s", value_parser = parse_duration)]
+    pub password_hash_wait: Duration,
     /// Grace period for in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

@@ -1,7 +1,12 @@
 //! Errors of the web process and how they look at the HTTP edge: a status code, a small
 //! public body (`{"error":"not_found"}`), and the full cause chain logged once.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use actix_web::{
+    HttpResponse, ResponseError,
+    body::EitherBody,
+    dev::{Service, ServiceRequest, ServiceResponse},
+    http::{StatusCode, header},
+};
 
 use crate::upload::WriteError;
 
@@ -32,6 +37,9 @@ pub enum Error {
     /// Not allowed (the code says why: `csrf_token_invalid`, `password_required`, …).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// Too busy right now (every password-hashing slot taken); retry shortly.
+    #[error("busy")]
+    Busy,
     /// Rate limited; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
@@ -75,7 +83,7 @@ impl ResponseError for Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Session(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Session(_) | Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,4 +119,83 @@ impl ResponseError for Error {
         };
         response.json(body)
     }
+}
+
+/// Middleware around the session layer: Redis being down never shows as a 500 with an
+/// empty body. A failure of the session store (load or save; actix-session answers
+/// those with an opaque 500) becomes 503 with `Retry-After`, and every 503 a browser
+/// gets (it asked for HTML) is a small human page instead of JSON. Nothing is cached:
+/// the next request after Redis is back just works.
+pub fn unavailable_page<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    // Not a clone of the request: routing needs it unshared.
+    let html = crate::ui::wants_html(request.request());
+    let unlock = request.path().ends_with("/unlock");
+    let response = service.call(request);
+    async move {
+        match response.await {
+            Ok(response) => {
+                let replace = html
+                    && response.status() == StatusCode::SERVICE_UNAVAILABLE
+                    && response
+                        .headers()
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.starts_with("application/json"));
+                if replace {
+                    let (request, _) = response.into_parts();
+                    Ok(ServiceResponse::new(request, unavailable(true, unlock))
+                        .map_into_right_body())
+                } else {
+                    Ok(response.map_into_left_body())
+                }
+            }
+            // The request is gone with the failed service; an error that renders as
+            // the 503 is the way to answer without it.
+            Err(error) => {
+                tracing::error!(error.cause_chain = ?error, status = 503, "session store failed");
+                Err(actix_web::error::InternalError::from_response(
+                    "session store unavailable",
+                    unavailable(html, unlock),
+                )
+                .into())
+            }
+        }
+    }
+}
+
+/// 503 with `Retry-After`: a short page for a browser (for a share-password unlock,
+/// saying the password can't be checked right now), `{"error":"unavailable"}` else.
+fn unavailable(html: bool, unlock: bool) -> HttpResponse {
+    let mut response = if html {
+        crate::html::unavailable_page(if unlock {
+            "The password can't be checked right now. Please try again in a minute."
+        } else {
+            "Ferry cannot reach part of its storage right now, so this page cannot be shown. Nothing you sent is lost. Please try again in a minute."
+        })
+    } else {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": "unavailable" }))
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+    // An error answer skips the default-headers middleware: the essentials here.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'self'; script-src 'none'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
 }

@@ -1,17 +1,39 @@
-//! Server-rendered HTML: one page shell and an escaping function. Everything a user
-//! supplied (file names above all) goes through [`esc`]. Pages load only same-origin
-//! assets and carry no inline script, so the CSP can forbid inline script entirely.
-
-use std::fmt::Write;
+//! Server-rendered HTML, built with maud: markup is compiled Rust, and every value
+//! spliced into it is escaped unless it is itself `Markup`, so a forgotten escape
+//! cannot happen. (Why maud over askama: the pages are small and built from data in
+//! the handlers; maud keeps each page next to its handler, type-checked, without a
+//! template directory, and `Markup` is the "already escaped" type.) Pages load only
+//! same-origin assets and carry no inline script, so the CSP can forbid inline
+//! script entirely.
 
 use actix_web::{HttpResponse, http::StatusCode, http::header};
+use maud::{DOCTYPE, Markup, html};
 
 /// An HTML page response that is never cached (pages show per-session state).
-pub fn respond(status: StatusCode, body: String) -> HttpResponse {
+pub fn respond(status: StatusCode, body: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
+        .body(body.into_string())
+}
+
+/// The page for "try again in a moment" (503): Redis or another backing service is
+/// unreachable, or the server is too busy. Needs nothing but this process.
+pub fn unavailable_page(message: &str) -> HttpResponse {
+    let viewer = Viewer {
+        email: None,
+        csrf: "",
+    };
+    let body = html! {
+        section.card {
+            h1 { "Back in a moment" }
+            p.lead { (message) }
+        }
+    };
+    respond(
+        StatusCode::SERVICE_UNAVAILABLE,
+        page("Back in a moment", &viewer, body, None),
+    )
 }
 
 /// `303 See Other` to `to` (after a form post).
@@ -24,24 +46,13 @@ pub fn redirect(to: &str) -> HttpResponse {
 /// A form that carries only the CSRF token.
 #[derive(serde::Deserialize)]
 pub struct CsrfOnly {
-    /// The session's CSRF token.
+    /// The visitor's CSRF token.
     pub _csrf: String,
 }
 
-/// HTML-escapes text for element content and quoted attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// The hidden `_csrf` field of a form.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(token); }
 }
 
 /// Human-readable size (decimal units, as file managers show).
@@ -60,55 +71,59 @@ pub fn human_size(bytes: i64) -> String {
     }
 }
 
+/// "s" unless `n` is one.
+pub fn plural(n: impl Into<i64>) -> &'static str {
+    if n.into() == 1 { "" } else { "s" }
+}
+
 /// Who is looking at the page (for the header).
 pub struct Viewer<'a> {
     /// Signed-in user's e-mail, if any.
     pub email: Option<&'a str>,
-    /// The session's CSRF token (for the sign-out form and scripts).
+    /// The visitor's CSRF token (for the sign-out form and scripts).
     pub csrf: &'a str,
 }
 
-/// A complete page. `body` is trusted HTML built with [`esc`]; `script` names a file
-/// under `/assets/`.
-pub fn page(title: &str, viewer: &Viewer, body: &str, script: Option<&str>) -> String {
-    let mut nav = String::new();
-    match viewer.email {
-        Some(email) => {
-            let _ = write!(
-                nav,
-                r#"<a href="/me">My transfers</a><span class="muted">{}</span>
-<form method="post" action="/signout"><input type="hidden" name="_csrf" value="{}"><button class="link" type="submit">Sign out</button></form>"#,
-                esc(email),
-                esc(viewer.csrf)
-            );
+/// A complete page around `body`; `script` names a file under `/assets/`.
+pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="csrf-token" content=(viewer.csrf);
+                title { (title) " · Ferry" }
+                link rel="stylesheet" href="/assets/app.css";
+                @if let Some(script) = script {
+                    script src={ "/assets/" (script) } defer {}
+                }
+            }
+            body {
+                header.top {
+                    a.logo href="/" { "ferry" span { "." } }
+                    nav {
+                        @match viewer.email {
+                            Some(email) => {
+                                a href="/me" { "My transfers" }
+                                span.muted { (email) }
+                                form method="post" action="/signout" {
+                                    (csrf_field(viewer.csrf))
+                                    button.link type="submit" { "Sign out" }
+                                }
+                            }
+                            None => {
+                                a href="/signin" { "Sign in" }
+                                a.button.secondary href="/signup" { "Sign up" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+                footer { "Ferry — files that survive any server. Links expire; nothing is kept longer than you say." }
+            }
         }
-        None => nav.push_str(r#"<a href="/signin">Sign in</a><a class="button secondary" href="/signup">Sign up</a>"#),
     }
-    let script = script
-        .map(|s| format!(r#"<script src="/assets/{s}" defer></script>"#))
-        .unwrap_or_default();
-    format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="{csrf}">
-<title>{title} · Ferry</title>
-<link rel="stylesheet" href="/assets/app.css">
-{script}
-</head>
-<body>
-<header class="top"><a class="logo" href="/">ferry<span>.</span></a><nav>{nav}</nav></header>
-<main>
-{body}
-</main>
-<footer>Ferry — files that survive any server. Links expire; nothing is kept longer than you say.</footer>
-</body>
-</html>"#,
-        csrf = esc(viewer.csrf),
-        title = esc(title),
-    )
 }
 
 #[cfg(test)]
@@ -117,10 +132,16 @@ mod tests {
 
     #[test]
     fn user_text_cannot_break_out_of_html() {
-        assert_eq!(
-            esc(r#"<img src=x onerror="a('b')">&"#),
-            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
-        );
+        let viewer = Viewer {
+            email: Some(r#"<img src=x onerror="a('b')">&"#),
+            csrf: r#""><script>"#,
+        };
+        let page = page("<b>", &viewer, html! { p { ("</main>") } }, None).into_string();
+        assert!(page.contains("&lt;img src=x onerror=&quot;a('b')&quot;&gt;&amp;"));
+        assert!(page.contains(r#"content="&quot;&gt;&lt;script&gt;""#));
+        assert!(page.contains("<title>&lt;b&gt; · Ferry</title>"));
+        assert!(page.contains("<p>&lt;/main&gt;</p>"));
+        assert!(!page.contains("<img") && !page.contains("<script>"));
     }
 
     #[test]

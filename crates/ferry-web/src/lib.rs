@@ -87,6 +87,7 @@ impl Application {
             }
         }
         let test_endpoints = config.test_endpoints;
+        let passwords = web::Data::new(password::Passwords::new(&config));
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(app_state.session_store(), key.clone())
@@ -104,8 +105,11 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(app_config.clone())
+                .app_data(passwords.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
+                .wrap_fn(error::unavailable_page)
+                .wrap_fn(csrf::issue_cookie)
                 .wrap_fn(mark_cookies_secure)
                 .wrap(security_headers())
                 .wrap_fn(telemetry::observe)

@@ -73,7 +73,7 @@ async fn index(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     if ui::wants_html(&request) {
-        return ui::upload_page(session, state, config).await;
+        return ui::upload_page(request, session, state, config).await;
     }
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(
         "Ferry — share files.\n\n  curl -T file.pdf <this url>\n  curl -F filedata=@a.txt -F filedata=@b.txt <this url>\n\nResumable uploads: tus 1.0 at /files/\n",

@@ -3,8 +3,6 @@
 //! (resumable uploads with progress) and `/assets/share.js` (copy buttons). Downloads
 //! work without JavaScript.
 
-use std::fmt::Write;
-
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::{Duration, Utc};
@@ -12,14 +10,17 @@ use ferry_state::{
     State,
     transfer::{Transfer, TransferOptions},
 };
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::{
     Config, csrf,
     error::{Error, Result},
-    html::{esc, human_size, page, redirect, respond},
+    html::{csrf_field, human_size, page, plural, redirect, respond},
     limits::{self, Bucket},
-    names, password, public_url, share,
+    names,
+    password::Passwords,
+    public_url, share,
     visitor::{self, Visitor},
 };
 
@@ -35,7 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/s/{token}/delete", web::post().to(delete));
 }
 
-fn ok(body: String) -> HttpResponse {
+fn ok(body: Markup) -> HttpResponse {
     respond(actix_web::http::StatusCode::OK, body)
 }
 
@@ -70,79 +71,83 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
 
 /// `GET /` for browsers: drop files, watch them upload into the draft, send it.
 pub async fn upload_page(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
-    visitor::draft_id(&session)?;
-    let drafted = state
-        .draft_uploads(&visitor::draft(&session, &state).await?)
-        .await?;
-    let mut items = String::new();
-    for upload in &drafted {
-        let _ = write!(
-            items,
-            r#"<li data-done="1"><span class="name">{name}</span><span class="size">{size}</span>
-<form method="post" action="/draft/remove"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="upload_id" value="{id}"><button class="link" type="submit" aria-label="Remove {name}">Remove</button></form></li>"#,
-            name = esc(&upload.filename),
-            size = human_size(upload.length),
-            csrf = esc(&visitor.csrf),
-            id = esc(&upload.id),
-        );
-    }
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
+    let draft = visitor::draft_id(&request, &config).ok_or(Error::NotFound)?;
+    let draft_token = visitor::draft_token(&config, &draft);
+    let items = visitor::draft(&request, &state, &config).await?;
+    let drafted = if items.is_empty() {
+        Vec::new()
+    } else {
+        state.draft_uploads(&items).await?
+    };
     let max_days = config.max_days_limit;
     let default_days = config.default_max_days;
-    let mut day_options = String::new();
-    for days in [1u16, 3, 7, 14, 30, 90, 365]
+    let day_choices = [1u16, 3, 7, 14, 30, 90, 365]
         .into_iter()
-        .filter(|d| *d <= max_days)
-    {
-        let selected = if days == default_days {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            day_options,
-            r#"<option value="{days}"{selected}>{days} day{}</option>"#,
-            if days == 1 { "" } else { "s" }
-        );
-    }
-    let body = format!(
-        r#"<section class="card">
-<h1>Send files</h1>
-<p class="lead">Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart.</p>
-<div id="drop" class="drop">
-  <strong>Drag and drop files here</strong>
-  <span class="muted">or</span> <button type="button" id="pick" class="secondary">choose files</button>
-  <input id="file-input" type="file" multiple class="sr-only" aria-label="Choose files">
-</div>
-</section>
-<section class="card" aria-labelledby="draft-title">
-<h2 id="draft-title">Your draft</h2>
-<p id="draft-empty" class="muted"{empty}>No files yet.</p>
-<ul id="draft-files" class="files">{items}</ul>
-<progress id="overall" max="100" value="0" aria-label="Overall upload progress"></progress>
-<p id="overall-text" class="muted" aria-live="polite"></p>
-<form method="post" action="/send">
-<input type="hidden" name="_csrf" value="{csrf}">
-<div class="row">
-<div><label for="days">Expires after</label><select id="days" name="days">{day_options}</select></div>
-<div><label for="max_downloads">Download limit</label><input id="max_downloads" name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit"></div>
-<div><label for="password">Password (optional)</label><input id="password" name="password" type="password" autocomplete="new-password"></div>
-</div>
-<p><button id="send-button" type="submit"{disabled}>Send and get a link</button></p>
-</form>
-</section>"#,
-        empty = if drafted.is_empty() { "" } else { " hidden" },
-        csrf = esc(&visitor.csrf),
-        disabled = if drafted.is_empty() { " disabled" } else { "" },
-    );
+        .filter(|d| *d <= max_days);
+    let csrf = visitor.csrf.as_str();
+    let body = html! {
+        section.card {
+            h1 { "Send files" }
+            p.lead { "Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart." }
+            div #drop .drop data-draft-token=(draft_token) {
+                strong { "Drag and drop files here" }
+                " " span.muted { "or" } " "
+                button #pick .secondary type="button" { "choose files" }
+                input #file-input .sr-only type="file" multiple aria-label="Choose files";
+            }
+        }
+        section.card aria-labelledby="draft-title" {
+            h2 #draft-title { "Your draft" }
+            p #draft-empty .muted hidden[!drafted.is_empty()] { "No files yet." }
+            ul #draft-files .files {
+                @for upload in &drafted {
+                    li data-done="1" {
+                        span.name { (upload.filename) }
+                        span.size { (human_size(upload.length)) }
+                        form method="post" action="/draft/remove" {
+                            (csrf_field(csrf))
+                            input type="hidden" name="upload_id" value=(upload.id);
+                            button.link type="submit" aria-label={ "Remove " (upload.filename) } { "Remove" }
+                        }
+                    }
+                }
+            }
+            progress #overall max="100" value="0" aria-label="Overall upload progress" {}
+            p #overall-text .muted aria-live="polite" {}
+            form method="post" action="/send" {
+                (csrf_field(csrf))
+                div.row {
+                    div {
+                        label for="days" { "Expires after" }
+                        select #days name="days" {
+                            @for days in day_choices {
+                                option value=(days) selected[days == default_days] { (days) " day" (plural(days)) }
+                            }
+                        }
+                    }
+                    div {
+                        label for="max_downloads" { "Download limit" }
+                        input #max_downloads name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
+                    }
+                    div {
+                        label for="password" { "Password (optional)" }
+                        input #password name="password" type="password" autocomplete="new-password";
+                    }
+                }
+                p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send and get a link" } }
+            }
+        }
+    };
     Ok(ok(page(
         "Send files",
         &visitor.viewer(),
-        &body,
+        body,
         Some("upload.js"),
     )))
 }
@@ -164,17 +169,28 @@ async fn add_to_draft(
         .headers()
         .get("X-CSRF-Token")
         .and_then(|v| v.to_str().ok());
-    csrf::verify(&session, presented)?;
+    csrf::verify(&request, &session, &config, presented)?;
+    let draft =
+        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let found = state
         .draft_uploads(std::slice::from_ref(&body.upload_id))
         .await?;
-    if found.is_empty() {
+    let Some(upload) = found.first() else {
         return Err(Error::bad_request(
             "that upload is not a finished draft upload",
         ));
+    };
+    // Only the page that started the upload may add it: its draft token is in the
+    // upload's metadata. Knowing an upload id is not enough.
+    let expected = visitor::draft_token(&config, &draft);
+    let carried = upload
+        .metadata
+        .as_deref()
+        .and_then(|raw| metadata_value(raw, DRAFT_TOKEN_KEY));
+    if !carried.is_some_and(|token| csrf::same(&expected, &token)) {
+        return Err(Error::Forbidden("not_your_upload"));
     }
     // One atomic Redis command per addition: uploads finishing at the same time all land.
-    let draft = visitor::draft_id(&session)?;
     let files = state
         .draft_add(
             &draft,
@@ -187,6 +203,25 @@ async fn add_to_draft(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
 }
 
+/// The `Upload-Metadata` key that carries the draft token.
+const DRAFT_TOKEN_KEY: &str = "ferry_draft_token";
+
+/// The decoded value of `key` in a tus `Upload-Metadata` header (`key base64,…`).
+fn metadata_value(raw: &str, key: &str) -> Option<String> {
+    use base64::Engine;
+    raw.split(',').find_map(|pair| {
+        let (k, v) = pair.trim().split_once(' ')?;
+        (k == key)
+            .then(|| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .ok()
+            })
+            .flatten()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+    })
+}
+
 #[derive(Deserialize)]
 struct DraftRemove {
     _csrf: String,
@@ -195,12 +230,15 @@ struct DraftRemove {
 
 /// `POST /draft/remove` (form): takes a file out of the draft.
 async fn remove_from_draft(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
+    config: web::Data<Config>,
     form: web::Form<DraftRemove>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let draft = visitor::draft_id(&session)?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let draft =
+        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
     state.draft_remove(&draft, &form.upload_id).await?;
     Ok(redirect("/"))
 }
@@ -217,13 +255,15 @@ struct SendForm {
 
 /// `POST /send`: the draft becomes one transfer.
 async fn send(
+    request: HttpRequest,
     session: Session,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<SendForm>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     if form.days == 0 || form.days > config.max_days_limit {
         return Err(Error::bad_request(format!(
             "expiry must be 1 to {} days",
@@ -242,7 +282,7 @@ async fn send(
     let password_hash = match form.password.as_str() {
         "" => None,
         p if p.len() > 1024 => return Err(Error::bad_request("that password is too long")),
-        p => Some(password::hash(p.to_owned()).await?),
+        p => Some(passwords.hash(p.to_owned()).await?),
     };
     let options = TransferOptions {
         expires_at: Utc::now() + Duration::days(i64::from(form.days)),
@@ -250,7 +290,8 @@ async fn send(
         password_hash,
         owner_id: visitor.user.as_ref().map(|u| u.id),
     };
-    let draft = visitor::draft_id(&session)?;
+    let draft =
+        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let items = state.draft_items(&draft).await?;
     let Some(transfer) = state
         .create_transfer_from_uploads(&items, &options, names::unique)
@@ -272,67 +313,62 @@ async fn sent(
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let deletion = visitor::sent(&session, &token).ok_or(Error::NotFound)?;
     let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
     let base = public_url::base_url(&request, &config);
     let link = format!("{base}/s/{}", transfer.token);
-    let body = format!(
-        r#"<section class="card">
-<div class="notice ok">Sent. Share this link — anyone with it can download {count} file{plural} ({size}).</div>
-<label for="share-link">Share link</label>
-<div class="share-link"><input id="share-link" type="text" readonly value="{link}"><button type="button" data-copy="share-link">Copy</button></div>
-<div class="meta spaced">{limits}</div>
-<p><a class="button secondary" href="/s/{token}">Open the share page</a></p>
-</section>
-<section class="card">
-<h2>Changed your mind?</h2>
-<form method="post" action="/s/{token}/delete"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="deletion" value="{deletion}">
-<p class="muted">Deleting makes the link stop working at once and frees the files.</p>
-<button type="submit" class="secondary">Delete this transfer</button></form>
-</section>"#,
-        count = transfer.files.len(),
-        plural = if transfer.files.len() == 1 { "" } else { "s" },
-        size = human_size(transfer.total_size()),
-        link = esc(&link),
-        limits = limits_line(&transfer),
-        token = esc(&transfer.token),
-        csrf = esc(&visitor.csrf),
-        deletion = esc(&deletion),
-    );
-    Ok(ok(page("Sent", &visitor.viewer(), &body, Some("share.js"))))
+    let count = transfer.files.len();
+    let body = html! {
+        section.card {
+            div.notice.ok {
+                "Sent. Share this link — anyone with it can download " (count) " file" (plural(count as i64))
+                " (" (human_size(transfer.total_size())) ")."
+            }
+            label for="share-link" { "Share link" }
+            div.share-link {
+                input #share-link type="text" readonly value=(link);
+                button type="button" data-copy="share-link" { "Copy" }
+            }
+            div.meta.spaced { (limits_line(&transfer)) }
+            p { a.button.secondary href={ "/s/" (transfer.token) } { "Open the share page" } }
+        }
+        section.card {
+            h2 { "Changed your mind?" }
+            form method="post" action={ "/s/" (transfer.token) "/delete" } {
+                (csrf_field(&visitor.csrf))
+                input type="hidden" name="deletion" value=(deletion);
+                p.muted { "Deleting makes the link stop working at once and frees the files." }
+                button.secondary type="submit" { "Delete this transfer" }
+            }
+        }
+    };
+    Ok(ok(page("Sent", &visitor.viewer(), body, Some("share.js"))))
 }
 
 /// "Expires in 3 days · 5 downloads left · password protected".
-pub fn limits_line(transfer: &Transfer) -> String {
+pub fn limits_line(transfer: &Transfer) -> Markup {
     let days = share::remaining_days(transfer);
-    let mut parts = vec![format!(
-        "Expires in {days} day{}",
-        if days == 1 { "" } else { "s" }
-    )];
-    if let Some(left) = transfer.remaining_downloads() {
-        parts.push(format!(
-            "{left} download{} left",
-            if left == 1 { "" } else { "s" }
-        ));
+    html! {
+        span { "Expires in " (days) " day" (plural(days)) }
+        @if let Some(left) = transfer.remaining_downloads() {
+            span { (left) " download" (plural(left)) " left" }
+        }
+        @if transfer.password_hash.is_some() {
+            span { "password protected" }
+        }
     }
-    if transfer.password_hash.is_some() {
-        parts.push("password protected".into());
-    }
-    parts
-        .iter()
-        .map(|p| format!("<span>{}</span>", esc(p)))
-        .collect()
 }
 
 /// `GET /s/{token}`: what a recipient sees.
 async fn share_page(
+    request: HttpRequest,
     session: Session,
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let Some(transfer) = state.find_transfer(&token).await? else {
         return Ok(gone_page(&visitor));
     };
@@ -340,56 +376,46 @@ async fn share_page(
         return Ok(password_page(
             &visitor,
             &transfer,
+            "Password required",
             None,
             actix_web::http::StatusCode::OK,
         ));
     }
-    let mut rows = String::new();
-    for file in &transfer.files {
-        let thumb = match file.thumbnail_blob_id {
-            Some(_) => format!(
-                r#"<img class="thumb" src="/thumb/{}/{}" alt="" loading="lazy">"#,
-                esc(&transfer.token),
-                esc(&share::encode_segment(&file.name))
-            ),
-            None => String::new(),
-        };
-        let _ = write!(
-            rows,
-            r#"<li>{thumb}<span class="name">{name}</span><span class="size">{size}</span><a class="button secondary" href="/get/{token}/{href}" download>Download</a></li>"#,
-            name = esc(&file.name),
-            size = human_size(file.size),
-            token = esc(&transfer.token),
-            href = esc(&share::encode_segment(&file.name)),
-        );
-    }
-    let all = if transfer.files.len() > 1 {
-        format!(
-            r#"<p><a class="button" href="/{}.zip">Download all as .zip</a></p>"#,
-            esc(&transfer.token)
-        )
-    } else {
-        String::new()
+    let count = transfer.files.len();
+    let token = transfer.token.as_str();
+    let body = html! {
+        section.card {
+            h1 { (count) " file" (plural(count as i64)) " for you" }
+            div.meta { span { (human_size(transfer.total_size())) } (limits_line(&transfer)) }
+            ul.files {
+                @for file in &transfer.files {
+                    @let href = share::encode_segment(&file.name);
+                    li {
+                        @if file.thumbnail_blob_id.is_some() {
+                            img.thumb src={ "/thumb/" (token) "/" (href) } alt="" loading="lazy";
+                        }
+                        span.name { (file.name) }
+                        span.size { (human_size(file.size)) }
+                        a.button.secondary href={ "/get/" (token) "/" (href) } download { "Download" }
+                    }
+                }
+            }
+            @if count > 1 {
+                p { a.button href={ "/" (token) ".zip" } { "Download all as .zip" } }
+            }
+        }
     };
-    let body = format!(
-        r#"<section class="card">
-<h1>{count} file{plural} for you</h1>
-<div class="meta"><span>{size}</span>{limits}</div>
-<ul class="files">{rows}</ul>
-{all}
-</section>"#,
-        count = transfer.files.len(),
-        plural = if transfer.files.len() == 1 { "" } else { "s" },
-        size = human_size(transfer.total_size()),
-        limits = limits_line(&transfer),
-    );
-    Ok(ok(page("Download", &visitor.viewer(), &body, None)))
+    Ok(ok(page("Download", &visitor.viewer(), body, None)))
 }
 
 fn gone_page(visitor: &Visitor) -> HttpResponse {
-    let body = r#"<section class="card"><h1>This link no longer works</h1>
-<p class="lead">The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link.</p>
-<p><a class="button" href="/">Send your own files</a></p></section>"#;
+    let body = html! {
+        section.card {
+            h1 { "This link no longer works" }
+            p.lead { "The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link." }
+            p { a.button href="/" { "Send your own files" } }
+        }
+    };
     respond(
         actix_web::http::StatusCode::NOT_FOUND,
         page("Link expired", &visitor.viewer(), body, None),
@@ -399,25 +425,42 @@ fn gone_page(visitor: &Visitor) -> HttpResponse {
 fn password_page(
     visitor: &Visitor,
     transfer: &Transfer,
+    title: &str,
     error: Option<&str>,
     status: actix_web::http::StatusCode,
 ) -> HttpResponse {
-    let notice = error
-        .map(|e| format!(r#"<div class="notice error" role="alert">{}</div>"#, esc(e)))
-        .unwrap_or_default();
-    let body = format!(
-        r#"<section class="card"><h1>Password required</h1>
-<p class="lead">The sender protected these files with a password.</p>{notice}
-<form method="post" action="/s/{token}/unlock"><input type="hidden" name="_csrf" value="{csrf}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
-<p><button type="submit">Unlock</button></p></form></section>"#,
-        token = esc(&transfer.token),
-        csrf = esc(&visitor.csrf),
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { "The sender protected these files with a password." }
+            @if let Some(error) = error {
+                div.notice.error role="alert" { (error) }
+            }
+            form method="post" action={ "/s/" (transfer.token) "/unlock" } {
+                (csrf_field(&visitor.csrf))
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete="current-password" required autofocus;
+                p { button type="submit" { "Unlock" } }
+            }
+        }
+    };
+    respond(status, page(title, &visitor.viewer(), body, None))
+}
+
+/// The password page saying the password cannot be checked right now (503).
+fn cannot_check_now(visitor: &Visitor, transfer: &Transfer) -> HttpResponse {
+    let mut response = password_page(
+        visitor,
+        transfer,
+        "Try again in a minute",
+        Some("The password can't be checked right now. Please try again in a minute."),
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
     );
-    respond(
-        status,
-        page("Password required", &visitor.viewer(), &body, None),
-    )
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static(crate::error::RETRY_AFTER_SECS),
+    );
+    response
 }
 
 #[derive(Deserialize)]
@@ -434,10 +477,11 @@ async fn unlock(
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<UnlockForm>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let Some(transfer) = state.find_transfer(&token).await? else {
         return Ok(gone_page(&visitor));
     };
@@ -454,17 +498,30 @@ async fn unlock(
             window_secs: 600,
         },
     ];
-    limits::enforce(&state, &buckets).await?;
+    // Without Redis the attempt cannot be counted, so the password is not checked:
+    // say so, rather than "password required" or a bare error.
+    match limits::enforce(&state, &buckets).await {
+        Err(Error::State(e)) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "share password not checked: Redis unreachable");
+            return Ok(cannot_check_now(&visitor, &transfer));
+        }
+        other => other?,
+    }
     let Some(hash) = transfer.password_hash.clone() else {
         return Ok(redirect(&format!("/s/{}", transfer.token)));
     };
-    if password::verify(form.password.clone(), hash).await {
+    let matches = match passwords.verify(form.password.clone(), hash).await {
+        Err(Error::Busy) => return Ok(cannot_check_now(&visitor, &transfer)),
+        other => other?,
+    };
+    if matches {
         visitor::unlock(&session, &transfer.token)?;
         Ok(redirect(&format!("/s/{}", transfer.token)))
     } else {
         Ok(password_page(
             &visitor,
             &transfer,
+            "Password required",
             Some("That password is not right."),
             actix_web::http::StatusCode::FORBIDDEN,
         ))
@@ -479,14 +536,15 @@ struct DeleteForm {
 
 /// `POST /s/{token}/delete`: deletion by the sender (who has the deletion token).
 async fn delete(
+    request: HttpRequest,
     session: Session,
     token: web::Path<String>,
     state: web::Data<State>,
     config: web::Data<Config>,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&session, Some(&form._csrf))?;
-    let visitor = visitor::load(&session, &state, &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, &state, &config).await?;
     let id = state
         .delete_transfer(&token, &form.deletion)
         .await?
@@ -497,6 +555,52 @@ async fn delete(
     {
         tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
     }
-    let body = r#"<section class="card"><h1>Deleted</h1><p class="lead">The link no longer works, and the files are being erased.</p><p><a class="button" href="/">Send more files</a></p></section>"#;
+    let body = html! {
+        section.card {
+            h1 { "Deleted" }
+            p.lead { "The link no longer works, and the files are being erased." }
+            p { a.button href="/" { "Send more files" } }
+        }
+    };
     Ok(ok(page("Deleted", &visitor.viewer(), body, None)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_values_are_found_by_key_and_decoded() {
+        let raw = "filename YS50eHQ=,ferry_draft MQ==,ferry_draft_token YWJj";
+        assert_eq!(
+            metadata_value(raw, "ferry_draft_token").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(metadata_value(raw, "filename").as_deref(), Some("a.txt"));
+        assert_eq!(metadata_value(raw, "missing"), None);
+        assert_eq!(
+            metadata_value("ferry_draft_token", "ferry_draft_token"),
+            None
+        );
+        assert_eq!(
+            metadata_value("ferry_draft_token !!!", "ferry_draft_token"),
+            None
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn metadata_values_round_trip_and_garbage_never_panics(
+            value in ".{1,64}",
+            other in "[a-z_]{1,12}",
+            garbage in "\\PC{0,200}",
+        ) {
+            use base64::Engine;
+            let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+            let raw = format!("{other} {},ferry_draft_token {}", encode("x"), encode(&value));
+            let found = metadata_value(&raw, "ferry_draft_token");
+            proptest::prop_assert_eq!(found.as_deref(), Some(value.as_str()));
+            let _ = metadata_value(&garbage, "ferry_draft_token");
+        }
+    }
 }

@@ -1,10 +1,15 @@
-//! What the session knows about the visitor: who is signed in, their draft transfer
-//! (the cart; the session holds its id, the items are in Redis — see
-//! `ferry_state::draft`), transfers they just sent, and password-protected transfers
-//! they unlocked. All of it lives in Redis: any web process sees it, and a restart of
-//! every web process loses none of it.
+//! What the server knows about the visitor: who is signed in, their draft transfer
+//! (the cart; its items are in Redis — see `ferry_state::draft`), transfers they just
+//! sent, and password-protected transfers they unlocked. All of it lives in Redis: any
+//! web process sees it, and a restart of every web process loses none of it.
+//!
+//! Nothing is stored for a visitor who has changed nothing: the session is written on
+//! the first real state change (sign-up, sign-in, unlock, send), and the draft's id is
+//! derived from the visitor cookie (`csrf::COOKIE`) with `SESSION_SECRET`, so a page
+//! view writes nothing and every upload from one page lands in the same draft.
 
 use actix_session::Session;
+use actix_web::HttpRequest;
 use chrono::Utc;
 use ferry_state::{State, user::User};
 use uuid::Uuid;
@@ -16,7 +21,6 @@ use crate::{
 
 const USER: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
-const DRAFT: &str = "draft_id";
 const UNLOCKED: &str = "unlocked";
 /// Most files in one draft.
 pub const MAX_DRAFT_FILES: usize = 100;
@@ -25,7 +29,7 @@ pub const MAX_DRAFT_FILES: usize = 100;
 pub struct Visitor {
     /// Signed-in user, if any.
     pub user: Option<User>,
-    /// The session's CSRF token.
+    /// The visitor's CSRF token (see `csrf`).
     pub csrf: String,
 }
 
@@ -44,8 +48,13 @@ fn session_error(e: impl std::fmt::Display) -> Error {
 }
 
 /// Loads the visitor; a sign-in older than `SESSION_ABSOLUTE_TTL` is ended here.
-pub async fn load(session: &Session, state: &State, config: &Config) -> Result<Visitor> {
-    let csrf = csrf::token(session)?;
+/// Writes nothing to Redis.
+pub async fn load(
+    request: &HttpRequest,
+    session: &Session,
+    state: &State,
+    config: &Config,
+) -> Result<Visitor> {
     let user_id = session.get::<Uuid>(USER).ok().flatten();
     let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
     let user = match user_id {
@@ -53,19 +62,22 @@ pub async fn load(session: &Session, state: &State, config: &Config) -> Result<V
             if Utc::now().timestamp() - signed_in_at
                 > config.session_absolute_ttl.as_secs() as i64 =>
         {
-            sign_out(session);
+            sign_out(request, session);
             None
         }
         Some(id) => state.user_by_id(id).await?,
         None => None,
     };
+    // After a possible sign-out above, so the token matches the cookie sent with it.
+    let csrf = csrf::token(request, session, config);
     Ok(Visitor { user, csrf })
 }
 
 /// Signs `user` in on a renewed session id (so a session id seen before sign-in is
-/// worthless after it), keeping the draft.
+/// worthless after it), keeping the draft; CSRF tokens from now on are bound to it.
 pub fn sign_in(session: &Session, user: &User) -> Result<()> {
     session.renew();
+    csrf::bind_to_session(session)?;
     session.insert(USER, user.id).map_err(session_error)?;
     session
         .insert(SIGNED_IN_AT, Utc::now().timestamp())
@@ -73,25 +85,31 @@ pub fn sign_in(session: &Session, user: &User) -> Result<()> {
     Ok(())
 }
 
-/// Ends the session entirely (new id, nothing kept).
-pub fn sign_out(session: &Session) {
+/// Ends the session entirely (new id, nothing kept) and gives the browser a new
+/// visitor cookie, so the draft of whoever signed out is not shown to the next person.
+pub fn sign_out(request: &HttpRequest, session: &Session) {
     session.purge();
+    csrf::rotate(request);
 }
 
-/// This session's draft id (the key of its draft in Redis), created on first use.
-/// The upload page creates it, so parallel additions from that page share it.
-pub fn draft_id(session: &Session) -> Result<String> {
-    if let Ok(Some(id)) = session.get::<String>(DRAFT) {
-        return Ok(id);
-    }
-    let id = Uuid::new_v4().simple().to_string();
-    session.insert(DRAFT, &id).map_err(session_error)?;
-    Ok(id)
+/// The id of this visitor's draft (the key of its items in Redis): a keyed hash of the
+/// visitor cookie, so it needs no storage, cannot be guessed from outside, and is the
+/// same for every request of one page. `None` for a visitor without a cookie.
+pub fn draft_id(request: &HttpRequest, config: &Config) -> Option<String> {
+    csrf::presented(request)
+        .map(|nonce| hex::encode(&csrf::mac(config, &[b"draft", nonce.as_bytes()])[..16]))
 }
 
-/// Upload ids in the draft, in the order they were added.
-pub async fn draft(session: &Session, state: &State) -> Result<Vec<String>> {
-    match session.get::<String>(DRAFT).ok().flatten() {
+/// The token upload.js puts in the tus `Upload-Metadata` (`ferry_draft_token`) of an
+/// upload meant for draft `draft`; only an upload carrying it can join that draft.
+pub fn draft_token(config: &Config, draft: &str) -> String {
+    hex::encode(csrf::mac(config, &[b"draft-token", draft.as_bytes()]))
+}
+
+/// Upload ids in the draft, in the order they were added. Reads Redis only for a
+/// returning visitor (a first page view has no draft yet).
+pub async fn draft(request: &HttpRequest, state: &State, config: &Config) -> Result<Vec<String>> {
+    match draft_id(request, config).filter(|_| csrf::returning(request)) {
         Some(id) => Ok(state.draft_items(&id).await?),
         None => Ok(Vec::new()),
     }
