@@ -39,6 +39,8 @@ pub struct Limits {
     pub purge_batch: i64,
     /// Largest image that gets a thumbnail.
     pub thumbnail_max_bytes: u64,
+    /// What the retention sweep keeps.
+    pub retention: ferry_state::retention::RetentionPolicy,
 }
 
 /// Errors that stop a worker process.
@@ -98,6 +100,7 @@ impl Application {
             max_attempts: usize::from(config.job_max_attempts),
             purge_batch: config.purge_batch,
             thumbnail_max_bytes: config.thumbnail_max_bytes,
+            retention: config.retention_policy(),
         };
 
         // One apalis worker per queue, each under a name never used before.
