@@ -151,17 +151,16 @@ impl State {
         to: i64,
         hash_state: &[u8],
     ) -> Result<bool> {
-        let done =
-            sqlx::query(
-                "UPDATE blobs SET size = $3, hash_state = $4, touched_at = now()
+        let done = sqlx::query(
+            "UPDATE blobs SET size = $3, hash_state = $4, touched_at = now()
                  WHERE id = $1 AND size = $2",
-            )
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(hash_state)
-                .execute(self.pg())
-                .await?;
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(hash_state)
+        .execute(self.pg())
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -172,8 +171,8 @@ impl State {
         )
         .bind(id)
         .bind(sha256)
-            .execute(self.pg())
-            .await?;
+        .execute(self.pg())
+        .await?;
         Ok(())
     }
 

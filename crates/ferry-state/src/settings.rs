@@ -61,7 +61,9 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         "m" => Ok(Duration::from_secs(n * 60)),
         "h" => Ok(Duration::from_secs(n * 3600)),
         "d" => Ok(Duration::from_secs(n.saturating_mul(86_400))),
-        _ => Err(format!("`{value}` has an unknown unit (use ms, s, m, h or d)")),
+        _ => Err(format!(
+            "`{value}` has an unknown unit (use ms, s, m, h or d)"
+        )),
     }
 }
 
