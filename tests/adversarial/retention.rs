@@ -569,3 +569,100 @@ async fn every_column_that_references_a_blob_is_known_to_the_orphan_sweep() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bundle_is_rebuilt() {
+    use rand::RngCore;
+    let mut app = TestApp::new("adv_retention_bundle").await;
+    let web = app.start(Kind::Web, &[]).await;
+    // Two incompressible 24 MiB files: the stored zip takes ~48 chunk writes.
+    let mut form = reqwest::multipart::Form::new();
+    for name in ["one.bin", "two.bin"] {
+        let mut bytes = vec![0u8; 24 << 20];
+        rand::rng().fill_bytes(&mut bytes);
+        form = form.part(
+            "filedata",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+    }
+    let answer = app
+        .http
+        .post(web.url("/"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let token = answer
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .to_owned();
+    assert_eq!(count(&app, ORPHANS).await, 0);
+
+    // The worker starts the zip; it is killed as soon as the zip has bytes in Postgres.
+    let mut worker = app.start(Kind::Worker, &[]).await;
+    let partial = "SELECT count(*) FROM blob_chunks c WHERE c.blob_id IN (SELECT b.id FROM blobs b
+         WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id))";
+    eventually(
+        "the worker to write part of the zip",
+        Duration::from_secs(60),
+        || async { (count(&app, partial).await > 0).then_some(()) },
+    )
+    .await;
+    worker.kill();
+    let attached = count(
+        &app,
+        "SELECT count(*) FROM transfers WHERE bundle_blob_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(attached, 0, "killed before the zip was attached");
+    assert_eq!(
+        count(&app, ORPHANS).await,
+        1,
+        "the half-written zip is an orphan"
+    );
+
+    // A new worker re-runs the bundle job (its holder is dead) and the sweep frees the
+    // half-written zip.
+    let _worker = app.start(Kind::Worker, &[("ORPHAN_BLOB_AGE", "4s")]).await;
+    let _clock = app
+        .start(
+            Kind::Clock,
+            &[("CLOCK_SCHEDULES", "retention-sweep=* * * * * *")],
+        )
+        .await;
+    eventually(
+        "the zip to be rebuilt and the half-written one freed",
+        Duration::from_secs(90),
+        || async {
+            let attached = count(
+                &app,
+                "SELECT count(*) FROM transfers WHERE bundle_blob_id IS NOT NULL",
+            )
+            .await;
+            let orphans = count(&app, ORPHANS).await;
+            (attached == 1 && orphans == 0).then_some(())
+        },
+    )
+    .await;
+    let zip = app
+        .http
+        .get(web.url(&format!("/{token}.zip")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert!(zip.bytes().await.unwrap().len() > 48 << 20);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM blobs").await,
+        3,
+        "two files and one zip: nothing else is stored"
+    );
+}
