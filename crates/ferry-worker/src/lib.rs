@@ -67,6 +67,14 @@ pub struct Application {
 impl Application {
     /// Prepares the worker; does not connect yet.
     pub fn build(config: Config) -> Result<Application> {
+        // A live worker's row must outlive the gap between its heartbeats, or the sweep
+        // could delete it under the worker (and orphan recovery would lose track).
+        let dead_after = config.worker_heartbeat * u32::from(config.missed_heartbeats);
+        if config.retain_workers < dead_after {
+            return Err(Error::State(ferry_state::Error::Config(format!(
+                "RETAIN_WORKERS must be at least WORKER_HEARTBEAT × MISSED_HEARTBEATS ({dead_after:?})"
+            ))));
+        }
         let state = State::connect_lazy(&config.state)?;
         Ok(Application {
             identity: new_identity(),
