@@ -12,9 +12,10 @@ pub struct Config {
     #[command(flatten)]
     pub state: Settings,
     /// Schedules as `name=cron` separated by `;` (cron with optional seconds field).
-    /// The worker knows `purge-expired`, `abort-idle-uploads` and `stats-rollup`.
+    /// The worker knows `purge-expired`, `abort-idle-uploads`, `stats-rollup` and
+    /// `retention-sweep`.
     #[arg(long, env = "CLOCK_SCHEDULES",
-          default_value = "purge-expired=0 * * * * *;abort-idle-uploads=0 */10 * * * *;stats-rollup=0 5 * * * *",
+          default_value = "purge-expired=0 * * * * *;abort-idle-uploads=0 */10 * * * *;stats-rollup=0 5 * * * *;retention-sweep=0 35 * * * *",
           value_parser = Schedule::parse, value_delimiter = ';')]
     pub clock_schedules: Vec<Schedule>,
     /// After downtime, at most this many missed slots per schedule are enqueued.

@@ -119,7 +119,8 @@ impl State {
     ) -> Result<bool> {
         let mut tx = self.pg().begin().await?;
         let advanced = sqlx::query(
-            "UPDATE blobs SET size = size + $3, hash_state = $4 WHERE id = $1 AND size = $2",
+            "UPDATE blobs SET size = size + $3, hash_state = $4, touched_at = now()
+             WHERE id = $1 AND size = $2",
         )
         .bind(id)
         .bind(offset)
@@ -150,24 +151,28 @@ impl State {
         to: i64,
         hash_state: &[u8],
     ) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE blobs SET size = $3, hash_state = $4 WHERE id = $1 AND size = $2")
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(hash_state)
-                .execute(self.pg())
-                .await?;
+        let done = sqlx::query(
+            "UPDATE blobs SET size = $3, hash_state = $4, touched_at = now()
+                 WHERE id = $1 AND size = $2",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(hash_state)
+        .execute(self.pg())
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Seals a fully written blob with its SHA-256.
     pub async fn finish_blob(&self, id: Uuid, sha256: &[u8]) -> Result<()> {
-        sqlx::query("UPDATE blobs SET sha256 = $2, hash_state = NULL WHERE id = $1")
-            .bind(id)
-            .bind(sha256)
-            .execute(self.pg())
-            .await?;
+        sqlx::query(
+            "UPDATE blobs SET sha256 = $2, hash_state = NULL, touched_at = now() WHERE id = $1",
+        )
+        .bind(id)
+        .bind(sha256)
+        .execute(self.pg())
+        .await?;
         Ok(())
     }
 
@@ -313,4 +318,113 @@ async fn insert_chunk(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Every place a row may point at a blob. The orphan sweep frees a blob only when none
+/// does; a column added elsewhere that references `blobs` must be added here (the
+/// adversarial test `retention` compares this list with the schema's foreign keys).
+const UNREFERENCED: &str = "
+    NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)
+    AND NOT EXISTS (SELECT 1 FROM files f WHERE f.thumbnail_blob_id = b.id)
+    AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.bundle_blob_id = b.id)
+    AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_id = b.id)";
+
+/// Marks a condemned blob: its row exists only to hold chunks until they are deleted.
+/// No writer can commit to it (`size` never equals an offset) and nothing refers to it.
+const CONDEMNED_SIZE: i64 = -1;
+
+impl State {
+    /// Blobs no row refers to whose bytes have not moved for `age` — left by a process
+    /// killed mid-upload or mid-bundle — oldest first, at most `limit`.
+    pub async fn orphan_blobs(&self, age: std::time::Duration, limit: i64) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT b.id FROM blobs b
+             WHERE b.size >= 0 AND b.touched_at < now() - $1 AND {UNREFERENCED}
+             ORDER BY b.touched_at LIMIT $2"
+        )))
+        .bind(age)
+        .bind(limit)
+        .fetch_all(self.pg())
+        .await?)
+    }
+
+    /// Frees blob `id` if it is still an orphan (see [`State::orphan_blobs`]); returns
+    /// the chunks freed, or `None` when it is not an orphan (any more).
+    ///
+    /// Guarantee: a blob is only freed in a transaction that sees no reference to it and
+    /// no recent write, and that transaction removes its row, so from then on the
+    /// foreign keys refuse any new reference and the conditional size update refuses
+    /// any write; a reference that raced in makes the transaction fail and the blob
+    /// stays. Its chunks move to a condemned tombstone row in that transaction (only
+    /// their keys change: the bytes, stored out of line, are not copied) and are
+    /// deleted afterwards `batch` at a time, so freeing a 10 GiB orphan is not one
+    /// 10 GiB transaction.
+    pub async fn reclaim_orphan_blob(
+        &self,
+        id: Uuid,
+        age: std::time::Duration,
+        batch: i64,
+    ) -> Result<Option<u64>> {
+        let mut tx = self.pg().begin().await?;
+        let orphan: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT b.id FROM blobs b
+             WHERE b.id = $1 AND b.size >= 0 AND b.touched_at < now() - $2 AND {UNREFERENCED}
+             FOR UPDATE OF b SKIP LOCKED"
+        )))
+        .bind(id)
+        .bind(age)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if orphan.is_none() {
+            return Ok(None);
+        }
+        let tombstone = Uuid::new_v4();
+        sqlx::query("INSERT INTO blobs (id, size) VALUES ($1, $2)")
+            .bind(tombstone)
+            .bind(CONDEMNED_SIZE)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE blob_chunks SET blob_id = $2 WHERE blob_id = $1")
+            .bind(id)
+            .bind(tombstone)
+            .execute(&mut *tx)
+            .await?;
+        let removed = sqlx::query("DELETE FROM blobs WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await;
+        match removed {
+            Ok(_) => {}
+            // A reference committed after our check: the blob is in use after all.
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        self.empty_tombstone(tombstone, batch).await.map(Some)
+    }
+
+    /// Finishes freeing condemned blobs (left by a sweep that was interrupted);
+    /// returns the chunks freed.
+    pub async fn empty_tombstones(&self, batch: i64) -> Result<u64> {
+        let tombstones: Vec<Uuid> =
+            sqlx::query_scalar("SELECT id FROM blobs WHERE size = $1 LIMIT 1000")
+                .bind(CONDEMNED_SIZE)
+                .fetch_all(self.pg())
+                .await?;
+        let mut freed = 0;
+        for tombstone in tombstones {
+            freed += self.empty_tombstone(tombstone, batch).await?;
+        }
+        Ok(freed)
+    }
+
+    async fn empty_tombstone(&self, tombstone: Uuid, batch: i64) -> Result<u64> {
+        let freed = self.delete_chunks_in_batches(&[tombstone], batch).await?;
+        sqlx::query("DELETE FROM blobs WHERE id = $1 AND size = $2")
+            .bind(tombstone)
+            .bind(CONDEMNED_SIZE)
+            .execute(self.pg())
+            .await?;
+        Ok(freed)
+    }
 }

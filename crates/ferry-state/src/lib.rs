@@ -20,6 +20,7 @@ mod error;
 pub mod jobs;
 pub mod process;
 pub mod rate_limit;
+pub mod retention;
 pub mod session;
 mod settings;
 pub mod transfer;

@@ -45,7 +45,7 @@ fn redis_url(value: &str) -> Result<SecretString, String> {
     }
 }
 
-/// Parses a duration given in seconds (`25`) or with a unit (`500ms`, `25s`, `2m`, `1h`).
+/// Parses a duration given in seconds (`25`) or with a unit (`500ms`, `25s`, `2m`, `1h`, `7d`).
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
     let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
@@ -54,13 +54,16 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     };
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("`{value}` is not a duration (e.g. 25, 25s, 500ms, 2m, 1h)"))?;
+        .map_err(|_| format!("`{value}` is not a duration (e.g. 25, 25s, 500ms, 2m, 1h, 7d)"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
         "h" => Ok(Duration::from_secs(n * 3600)),
-        _ => Err(format!("`{value}` has an unknown unit (use ms, s, m or h)")),
+        "d" => Ok(Duration::from_secs(n.saturating_mul(86_400))),
+        _ => Err(format!(
+            "`{value}` has an unknown unit (use ms, s, m, h or d)"
+        )),
     }
 }
 
@@ -93,4 +96,17 @@ pub fn parse_size(value: &str) -> Result<u64, String> {
     n.checked_mul(factor)
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("`{value}` is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_days_for_retention_ages() {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("25"), Ok(Duration::from_secs(25)));
+        assert!(parse_duration("7w").is_err());
+    }
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use ferry_state::{Settings, jobs::QueueSettings, parse_duration, parse_size};
+use ferry_state::{
+    Settings, jobs::QueueSettings, parse_duration, parse_size, retention::RetentionPolicy,
+};
 
 /// Everything `ferry worker` reads from its environment.
 #[derive(clap::Args, Clone, Debug)]
@@ -40,6 +42,30 @@ pub struct Config {
     /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set.
     #[arg(long, env = "METRICS_PORT")]
     pub metrics_port: Option<u16>,
+    /// The retention sweep deletes jobs done longer ago than this.
+    #[arg(long, env = "RETAIN_DONE_JOBS", default_value = "7d", value_parser = parse_duration)]
+    pub retain_done_jobs: Duration,
+    /// The retention sweep deletes dead jobs (all attempts used, or killed) older than this.
+    #[arg(long, env = "RETAIN_DEAD_JOBS", default_value = "30d", value_parser = parse_duration)]
+    pub retain_dead_jobs: Duration,
+    /// The retention sweep deletes worker rows not seen for this long (and holding no job).
+    #[arg(long, env = "RETAIN_WORKERS", default_value = "1d", value_parser = parse_duration)]
+    pub retain_workers: Duration,
+    /// The retention sweep deletes schedule slots older than this (never a schedule's newest).
+    #[arg(long, env = "RETAIN_CRON_SLOTS", default_value = "30d", value_parser = parse_duration)]
+    pub retain_cron_slots: Duration,
+    /// The retention sweep deletes job effect records older than this.
+    #[arg(long, env = "RETAIN_JOB_EFFECTS", default_value = "7d", value_parser = parse_duration)]
+    pub retain_job_effects: Duration,
+    /// A blob no row refers to whose bytes have not moved for this long is freed by the
+    /// retention sweep. Must be longer than any live upload or bundle goes between two
+    /// committed chunks (1 MiB each).
+    #[arg(long, env = "ORPHAN_BLOB_AGE", default_value = "24h", value_parser = parse_duration)]
+    pub orphan_blob_age: Duration,
+    /// Rows per statement of the retention sweep (keeps each transaction short).
+    #[arg(long, env = "RETENTION_BATCH", default_value_t = 1000,
+          value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub retention_batch: i64,
     /// Grace period for running jobs after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
@@ -52,6 +78,19 @@ impl Config {
             heartbeat: self.worker_heartbeat,
             missed_heartbeats: usize::from(self.missed_heartbeats),
             batch_size: usize::from(self.worker_concurrency),
+        }
+    }
+
+    /// What the retention sweep keeps.
+    pub fn retention_policy(&self) -> RetentionPolicy {
+        RetentionPolicy {
+            done_jobs: self.retain_done_jobs,
+            dead_jobs: self.retain_dead_jobs,
+            workers: self.retain_workers,
+            cron_slots: self.retain_cron_slots,
+            job_effects: self.retain_job_effects,
+            orphan_blob_age: self.orphan_blob_age,
+            batch: self.retention_batch,
         }
     }
 }

@@ -142,6 +142,18 @@ async fn tick_work(
             state.roll_up_usage(hour).await?;
             tracing::info!(%hour, "usage rolled up");
         }
+        "retention-sweep" => {
+            let swept = state.sweep_retention(&limits.retention).await?;
+            tracing::info!(
+                jobs = swept.jobs,
+                workers = swept.workers,
+                cron_slots = swept.cron_slots,
+                job_effects = swept.job_effects,
+                orphan_blobs = swept.orphan_blobs,
+                orphan_chunks = swept.orphan_chunks,
+                "retention sweep done"
+            );
+        }
         other => tracing::info!(schedule = other, "tick with no work attached"),
     }
     let key = format!("{}@{}", tick.schedule, tick.slot.to_rfc3339());

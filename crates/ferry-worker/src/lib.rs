@@ -39,6 +39,8 @@ pub struct Limits {
     pub purge_batch: i64,
     /// Largest image that gets a thumbnail.
     pub thumbnail_max_bytes: u64,
+    /// What the retention sweep keeps.
+    pub retention: ferry_state::retention::RetentionPolicy,
 }
 
 /// Errors that stop a worker process.
@@ -65,6 +67,14 @@ pub struct Application {
 impl Application {
     /// Prepares the worker; does not connect yet.
     pub fn build(config: Config) -> Result<Application> {
+        // A live worker's row must outlive the gap between its heartbeats, or the sweep
+        // could delete it under the worker (and orphan recovery would lose track).
+        let dead_after = config.worker_heartbeat * u32::from(config.missed_heartbeats);
+        if config.retain_workers < dead_after {
+            return Err(Error::State(ferry_state::Error::Config(format!(
+                "RETAIN_WORKERS must be at least WORKER_HEARTBEAT × MISSED_HEARTBEATS ({dead_after:?})"
+            ))));
+        }
         let state = State::connect_lazy(&config.state)?;
         Ok(Application {
             identity: new_identity(),
@@ -98,6 +108,7 @@ impl Application {
             max_attempts: usize::from(config.job_max_attempts),
             purge_batch: config.purge_batch,
             thumbnail_max_bytes: config.thumbnail_max_bytes,
+            retention: config.retention_policy(),
         };
 
         // One apalis worker per queue, each under a name never used before.
