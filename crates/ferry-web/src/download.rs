@@ -263,51 +263,71 @@ fn log_stream_error(error: ferry_state::Error) -> actix_web::Error {
     actix_web::error::ErrorInternalServerError("download failed")
 }
 
-/// Parses a single `bytes=` range against a file of `size` bytes into `[start, end)`.
-/// `Ok(None)` means "ignore the header and send everything" (several ranges, or a
-/// syntax we do not serve, which RFC 9110 allows).
+/// Parses a `Range` header against a file of `size` bytes into `[start, end)`.
+///
+/// Guarantees, for any input: no panic, no overflow, and `Ok(Some((start, end)))` only
+/// with `0 <= start < end <= size`. Follows RFC 9110 §14.1.2 / §14.2:
+/// - `bytes=a-b` serves `a..=min(b, size-1)` (a last-byte-pos past the end is clamped,
+///   however large, `bytes=0-9223372036854775807` included);
+/// - `bytes=a-` serves from `a`; `bytes=-n` the last `n` bytes (all of them if `n`
+///   is larger than the file);
+/// - a first-byte-pos at or past the end, or `bytes=-0`, is unsatisfiable (`Err`, 416);
+/// - anything else — another unit, a syntax error, `b < a`, signs, or several ranges —
+///   is `Ok(None)`: the header is ignored and the whole file is sent (200), which the
+///   RFC allows. Several ranges are not served as `multipart/byteranges`.
 pub fn parse_range(value: &str, size: i64) -> Result<Option<(i64, i64)>> {
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+    let size = u64::try_from(size).unwrap_or(0);
+    let Some((unit, spec)) = value.trim().split_once('=') else {
         return Ok(None);
     };
-    if spec.contains(',') {
+    if !unit.trim().eq_ignore_ascii_case("bytes") || spec.contains(',') {
         return Ok(None);
     }
     let Some((first, last)) = spec.trim().split_once('-') else {
         return Ok(None);
     };
-    let parse = |s: &str| s.trim().parse::<i64>().ok();
-    let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
+    let (first, last) = (first.trim(), last.trim());
+    let (start, end) = match (first.is_empty(), last.is_empty()) {
+        (true, true) => return Ok(None),
         (true, false) => {
-            let Some(suffix) = parse(last) else {
+            let Some(suffix) = position(last) else {
                 return Ok(None);
             };
             if suffix == 0 || size == 0 {
-                return Err(Error::RangeNotSatisfiable(size));
+                return Err(Error::RangeNotSatisfiable(size as i64));
             }
-            ((size - suffix).max(0), size)
+            (size.saturating_sub(suffix), size)
         }
         (false, true) => {
-            let Some(start) = parse(first) else {
+            let Some(start) = position(first) else {
                 return Ok(None);
             };
             (start, size)
         }
         (false, false) => {
-            let (Some(start), Some(last)) = (parse(first), parse(last)) else {
+            let (Some(start), Some(last)) = (position(first), position(last)) else {
                 return Ok(None);
             };
             if last < start {
                 return Ok(None);
             }
-            (start, (last + 1).min(size))
+            (start, last.saturating_add(1).min(size))
         }
-        (true, true) => return Ok(None),
     };
     if start >= size {
-        return Err(Error::RangeNotSatisfiable(size));
+        return Err(Error::RangeNotSatisfiable(size as i64));
     }
-    Ok(Some((start, end)))
+    // start < end <= size <= i64::MAX, so both fit.
+    Ok(Some((start as i64, end as i64)))
+}
+
+/// A byte position: one or more ASCII digits (no sign, no spaces); a number too large
+/// for `u64` is still a valid position, just past any file, so it saturates.
+fn position(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -333,5 +353,73 @@ mod tests {
             parse_range("bytes=-0", 1000),
             Err(Error::RangeNotSatisfiable(1000))
         ));
+    }
+
+    #[test]
+    fn huge_and_odd_ranges_are_clamped_refused_or_ignored() {
+        assert_eq!(
+            parse_range("bytes=0-9223372036854775807", 1000).unwrap(),
+            Some((0, 1000))
+        );
+        assert_eq!(
+            parse_range("bytes=0-99999999999999999999999999", 1000).unwrap(),
+            Some((0, 1000))
+        );
+        assert_eq!(
+            parse_range("bytes=-9223372036854775807", 1000).unwrap(),
+            Some((0, 1000))
+        );
+        assert!(parse_range("bytes=9223372036854775807-", 1000).is_err());
+        assert!(parse_range("bytes=99999999999999999999999-", 1000).is_err());
+        assert!(parse_range("bytes=0-", 0).is_err());
+        assert_eq!(parse_range("BYTES = 1-2", 1000).unwrap(), Some((1, 3)));
+        for garbage in [
+            "bytes=+1-2",
+            "bytes=1-+2",
+            "bytes=--5",
+            "bytes=a-b",
+            "bytes=5-1",
+            "bytes=-",
+            "bytes=",
+            "bytes",
+            "=0-1",
+            "bytes=0x10-",
+            "bytes=1 2-3",
+        ] {
+            assert_eq!(parse_range(garbage, 1000).unwrap(), None, "{garbage}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+
+        /// Any header text against any size: never panics, and a range it accepts lies
+        /// inside the file.
+        #[test]
+        fn any_range_header_yields_a_range_inside_the_file(
+            value in "(?i:bytes)?[ =,+-]{0,3}[0-9]{0,25}[ ,+-]{0,3}[0-9]{0,25}[ ,-]{0,2}.{0,4}",
+            size in proptest::prop_oneof![0i64..4096, proptest::num::i64::ANY],
+        ) {
+            if let Ok(Some((start, end))) = parse_range(&value, size) {
+                proptest::prop_assert!(0 <= start && start < end && end <= size);
+            }
+        }
+
+        /// Well-formed `bytes=a-b` against any size: served exactly as RFC 9110 says.
+        #[test]
+        fn well_formed_ranges_are_served_as_the_rfc_says(
+            a in proptest::num::u64::ANY,
+            b in proptest::num::u64::ANY,
+            size in 0i64..=i64::MAX,
+        ) {
+            match parse_range(&format!("bytes={a}-{b}"), size) {
+                Ok(Some((start, end))) => {
+                    proptest::prop_assert_eq!(start as u64, a);
+                    proptest::prop_assert_eq!(end as u64, b.saturating_add(1).min(size as u64));
+                }
+                Ok(None) => proptest::prop_assert!(b < a),
+                Err(_) => proptest::prop_assert!(a >= size as u64 && b >= a),
+            }
+        }
     }
 }
