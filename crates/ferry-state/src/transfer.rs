@@ -7,6 +7,10 @@
 //! - the download limit is enforced by one conditional `UPDATE` in Postgres, so it
 //!   holds across any number of web processes: of N concurrent downloads of a file
 //!   with `Max-Downloads: 1`, exactly one is served;
+//! - a client that was counted a download of a file may resume it (Range requests for
+//!   the same file from the same address) for a window without using another one;
+//! - an expired or used-up transfer keeps its bytes for a grace period after a
+//!   download last started, so a download in flight is never cut by the purge;
 //! - deleting is immediate for readers (a flag); the bytes are freed by the purge job
 //!   in bounded batches, so deleting a 10 GiB transfer is not a 10 GiB transaction.
 
@@ -16,6 +20,24 @@ use rand::RngCore;
 use uuid::Uuid;
 
 use crate::{Result, State};
+
+/// How a GET of a file was admitted (see [`State::admit_download`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Counted as a new download; the downloads left afterwards, if limited.
+    Counted(Option<i32>),
+    /// The resume of a download counted earlier; nothing counted. Downloads left.
+    Resumed(Option<i32>),
+}
+
+impl Admission {
+    /// Downloads left, if limited.
+    pub fn remaining(self) -> Option<i32> {
+        match self {
+            Admission::Counted(left) | Admission::Resumed(left) => left,
+        }
+    }
+}
 
 /// A file to attach to a new transfer (its blob already written and sealed).
 #[derive(Clone, Debug)]
@@ -208,13 +230,95 @@ impl State {
     /// downloaded any more. One conditional UPDATE: safe under any concurrency.
     pub async fn claim_download(&self, id: Uuid) -> Result<Option<Option<i32>>> {
         let row: Option<(Option<i32>, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE transfers SET downloads = downloads + 1 WHERE id = $1 AND {LIVE}
+            "UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
+             WHERE id = $1 AND {LIVE}
              RETURNING max_downloads, downloads"
         )))
         .bind(id)
         .fetch_optional(self.pg())
         .await?;
         Ok(row.map(|(max, used)| max.map(|m| m - used)))
+    }
+
+    /// Admits one GET of file `file_name` of transfer `id` by `client`.
+    ///
+    /// A `resume` (a Range request) by a client that made a counted download of the
+    /// same file less than `window` ago is served without counting, as long as the
+    /// transfer is neither deleted nor expired — even when that download used it up.
+    /// Anything else counts one download, exactly like [`State::claim_download`], and
+    /// (for a limited transfer) records a grant that lets `client` resume for `window`.
+    /// Both paths stamp `last_download_at`, which holds off the purge (see
+    /// [`State::purgeable_transfers`]). Each path is one conditional statement, so the
+    /// limit holds across any number of web processes.
+    pub async fn admit_download(
+        &self,
+        id: Uuid,
+        file_name: &str,
+        client: &str,
+        resume: bool,
+        window: std::time::Duration,
+    ) -> Result<Option<Admission>> {
+        let window = window.as_secs_f64();
+        if resume && window > 0.0 {
+            let resumed: Option<(Option<i32>, i32)> = sqlx::query_as(
+                "UPDATE transfers SET last_download_at = now()
+                 WHERE id = $1 AND deleted_at IS NULL AND expires_at > now()
+                   AND EXISTS (SELECT 1 FROM download_grants
+                               WHERE transfer_id = $1 AND file_name = $2 AND client = $3
+                                 AND expires_at > now())
+                 RETURNING max_downloads, downloads",
+            )
+            .bind(id)
+            .bind(file_name)
+            .bind(client)
+            .fetch_optional(self.pg())
+            .await?;
+            if let Some((max, used)) = resumed {
+                return Ok(Some(Admission::Resumed(max.map(|m| (m - used).max(0)))));
+            }
+        }
+        let claimed: Option<(Option<i32>, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "WITH claimed AS (
+                 UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
+                 WHERE id = $1 AND {LIVE}
+                 RETURNING id, max_downloads, downloads
+             ), pruned AS (
+                 DELETE FROM download_grants
+                 WHERE transfer_id = $1 AND expires_at <= now()
+                   AND NOT (file_name = $2 AND client = $3)
+             ), granted AS (
+                 INSERT INTO download_grants (transfer_id, file_name, client, expires_at)
+                 SELECT id, $2, $3, now() + $4 * interval '1 second' FROM claimed
+                 WHERE max_downloads IS NOT NULL AND $4 > 0
+                 ON CONFLICT (transfer_id, file_name, client)
+                 DO UPDATE SET expires_at = EXCLUDED.expires_at
+             )
+             SELECT max_downloads, downloads FROM claimed"
+        )))
+        .bind(id)
+        .bind(file_name)
+        .bind(client)
+        .bind(window)
+        .fetch_optional(self.pg())
+        .await?;
+        Ok(claimed.map(|(max, used)| Admission::Counted(max.map(|m| m - used))))
+    }
+
+    /// The transfer with share token `token` if it is neither deleted nor expired, even
+    /// when its downloads are used up (a resume may still be admitted; see
+    /// [`State::admit_download`]).
+    pub async fn find_transfer_to_download(&self, token: &str) -> Result<Option<Transfer>> {
+        let row: Option<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers
+             WHERE token = $1 AND deleted_at IS NULL AND expires_at > now()"
+        )))
+        .bind(token)
+        .fetch_optional(self.pg())
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.with_files(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Marks the transfer `token` deleted if `deletion_token` matches. Readers see it
@@ -242,33 +346,63 @@ impl State {
         .await?)
     }
 
-    /// Transfers that may no longer be served (expired, deleted or used up), oldest
-    /// first: the purge job's work list.
-    pub async fn purgeable_transfers(&self, limit: i64) -> Result<Vec<Uuid>> {
+    /// Transfers whose bytes may be freed, oldest first: the purge job's work list.
+    /// Deleted transfers at once; expired or used-up ones only once `grace` has passed
+    /// since a download last started, so the last allowed download (or its resume)
+    /// finishes streaming before its chunks go.
+    pub async fn purgeable_transfers(
+        &self,
+        limit: i64,
+        grace: std::time::Duration,
+    ) -> Result<Vec<Uuid>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM transfers
-             WHERE deleted_at IS NOT NULL OR expires_at <= now()
-                OR (max_downloads IS NOT NULL AND downloads >= max_downloads)
+             WHERE deleted_at IS NOT NULL
+                OR ((expires_at <= now()
+                     OR (max_downloads IS NOT NULL AND downloads >= max_downloads))
+                    AND (last_download_at IS NULL
+                         OR last_download_at <= now() - $2 * interval '1 second'))
              ORDER BY expires_at LIMIT $1",
         )
         .bind(limit)
+        .bind(grace.as_secs_f64())
         .fetch_all(self.pg())
         .await?)
     }
 
     /// Frees a dead transfer's bytes, `batch` chunks per statement, then removes its
-    /// rows. Refuses (returns `false`) while the transfer is still live. Idempotent.
-    pub async fn purge_transfer(&self, id: Uuid, batch: i64) -> Result<bool> {
-        let live: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT {LIVE} FROM transfers WHERE id = $1"
+    /// rows. Refuses (returns `false`) while the transfer is still live or a download
+    /// started less than `grace` ago (see [`State::purgeable_transfers`]). Idempotent.
+    ///
+    /// The decision is one conditional UPDATE that also marks the transfer deleted, so
+    /// no resume can start once the purge has begun, and no purge begins once a resume
+    /// has stamped `last_download_at`.
+    pub async fn purge_transfer(
+        &self,
+        id: Uuid,
+        batch: i64,
+        grace: std::time::Duration,
+    ) -> Result<bool> {
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM transfers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pg())
+            .await?;
+        if exists.is_none() {
+            return Ok(true);
+        }
+        let doomed: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "UPDATE transfers SET deleted_at = coalesce(deleted_at, now())
+             WHERE id = $1 AND (deleted_at IS NOT NULL
+                 OR (NOT ({LIVE}) AND (last_download_at IS NULL
+                     OR last_download_at <= now() - $2 * interval '1 second')))
+             RETURNING id"
         )))
         .bind(id)
+        .bind(grace.as_secs_f64())
         .fetch_optional(self.pg())
         .await?;
-        match live {
-            None => return Ok(true),
-            Some(true) => return Ok(false),
-            Some(false) => {}
+        if doomed.is_none() {
+            return Ok(false);
         }
         let blobs: Vec<Uuid> = sqlx::query_scalar(
             "SELECT blob_id FROM files WHERE transfer_id = $1

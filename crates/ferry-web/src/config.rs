@@ -77,6 +77,11 @@ pub struct Config {
     #[arg(long, env = "FERRY_TEST_ENDPOINTS", default_value_t = false,
           action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub test_endpoints: bool,
+    /// A client that was counted a download of a file may resume it (Range requests for
+    /// the same file from the same client address) this long without using another
+    /// download. 0s: every GET counts. See docs/api.md, "Download limits".
+    #[arg(long, env = "DOWNLOAD_RESUME_WINDOW", default_value = "1h", value_parser = parse_duration)]
+    pub download_resume_window: Duration,
     /// Grace period for in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

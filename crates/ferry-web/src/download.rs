@@ -2,9 +2,13 @@
 //! or the whole transfer as an archive (`/{token}.zip`, `/{token}.tar.gz`).
 //!
 //! Every GET of a file or archive counts one download, by one conditional UPDATE in
-//! Postgres (so the limit holds across replicas); HEAD never counts. A single byte
-//! range is honoured (`206`, `Content-Range`; `416` when unsatisfiable) by starting the
-//! blob stream at the right chunk. Every response carries `nosniff`, a sandboxing CSP
+//! Postgres (so the limit holds across replicas); HEAD never counts. The exception is a
+//! resume: a Range request for a file by the client that was counted a download of it
+//! within `DOWNLOAD_RESUME_WINDOW` is served without counting (so an interrupted
+//! download of a `Max-Downloads: 1` file can be finished), while a plain GET always
+//! counts (so the limit cannot be stretched by parallel requests). A single byte
+//! range is honoured (`206`, `Content-Range`; `416` when unsatisfiable, counting
+//! nothing) by starting the blob stream at the right chunk. Every response carries `nosniff`, a sandboxing CSP
 //! and a `Content-Disposition` built by `names`.
 
 use actix_web::{
@@ -22,8 +26,9 @@ use actix_session::Session;
 
 use crate::{
     archive,
+    config::Config,
     error::{Error, Result},
-    names, share, visitor,
+    names, public_url, share, visitor,
 };
 
 /// How a file should be presented.
@@ -46,9 +51,13 @@ pub async fn file(
     name: &str,
     presentation: Presentation,
 ) -> Result<HttpResponse> {
-    let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
+    let transfer = state
+        .find_transfer_to_download(token)
+        .await?
+        .ok_or(Error::NotFound)?;
     check_access(&session, &transfer)?;
     let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
+    // Parsed before anything is counted: a bad range (416) costs no download.
     let range = match request
         .headers()
         .get(header::RANGE)
@@ -58,12 +67,26 @@ pub async fn file(
         None => None,
     };
     let remaining = if request.method() == Method::HEAD {
-        transfer.remaining_downloads()
+        match transfer.remaining_downloads() {
+            Some(0) => return Err(Error::NotFound),
+            left => left,
+        }
     } else {
+        let config = request
+            .app_data::<web::Data<Config>>()
+            .ok_or_else(|| Error::Internal("web config missing".into()))?;
+        let client = public_url::client_ip(&request, config);
         state
-            .claim_download(transfer.id)
+            .admit_download(
+                transfer.id,
+                &file.name,
+                &client,
+                range.is_some(),
+                config.download_resume_window,
+            )
             .await?
             .ok_or(Error::NotFound)?
+            .remaining()
     };
 
     let inline = presentation != Presentation::Attachment && names::may_inline(&file.content_type);

@@ -40,6 +40,12 @@ pub struct Config {
     /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set.
     #[arg(long, env = "METRICS_PORT")]
     pub metrics_port: Option<u16>,
+    /// An expired or used-up transfer keeps its bytes this long after a download of it
+    /// last started (counted or resumed), so the download can finish streaming. Keep it
+    /// at least as long as the longest download, and at least DOWNLOAD_RESUME_WINDOW
+    /// (web) so a resume within the window still finds the bytes. 0s purges at once.
+    #[arg(long, env = "PURGE_GRACE", default_value = "1h", value_parser = parse_duration)]
+    pub purge_grace: Duration,
     /// Grace period for running jobs after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

@@ -39,6 +39,8 @@ pub struct Limits {
     pub purge_batch: i64,
     /// Largest image that gets a thumbnail.
     pub thumbnail_max_bytes: u64,
+    /// How long after a download last started its transfer's bytes are kept.
+    pub purge_grace: std::time::Duration,
 }
 
 /// Errors that stop a worker process.
@@ -98,6 +100,7 @@ impl Application {
             max_attempts: usize::from(config.job_max_attempts),
             purge_batch: config.purge_batch,
             thumbnail_max_bytes: config.thumbnail_max_bytes,
+            purge_grace: config.purge_grace,
         };
 
         // One apalis worker per queue, each under a name never used before.
