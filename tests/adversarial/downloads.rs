@@ -299,3 +299,125 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     );
     drop(clock);
 }
+
+/// The `q` quantile (0..=1) of `samples`.
+fn quantile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    samples[index]
+}
+
+/// CPU time (user + system, in clock ticks) of each thread of process `pid`, by name.
+fn thread_cpu(pid: u32) -> std::collections::BTreeMap<String, u64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid … utime stime: fields 14 and 15; comm may hold spaces.
+        let Some((head, tail)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("", |(_, n)| n).to_owned();
+        let fields: Vec<&str> = tail.split_whitespace().collect();
+        let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        *by_name.entry(name).or_insert(0) += ticks;
+    }
+    by_name
+}
+
+/// Probes `/healthz` `n` times, one after another; returns each answer's latency.
+async fn probe_healthz(app: &TestApp, web: &Process, n: usize) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let response = app.http.get(web.url("/healthz")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.bytes().await.unwrap();
+        latencies.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    latencies
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_stream() {
+    const DOWNLOADS: usize = 4;
+    let mut app = TestApp::new("adv_targz_reactor").await;
+    // One HTTP worker thread: anything CPU-heavy on it delays every other request.
+    let web = app.start(Kind::Web, &[("WEB_CONCURRENCY", "1")]).await;
+    let data = random_bytes(8 * MIB, 16);
+    let path = share(&app, &web, "noise.bin", data.clone(), &[]).await;
+    let token = path.split('/').nth(1).unwrap().to_owned();
+    let idle = quantile(&mut probe_healthz(&app, &web, 50).await, 0.99);
+
+    // Clients download the .tar.gz over and over until the probes are done.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut downloaders = Vec::new();
+    for _ in 0..DOWNLOADS {
+        let (http, url, stop) = (
+            client_from("127.0.0.1"),
+            web.url(&format!("/{token}.tar.gz")),
+            stop.clone(),
+        );
+        downloaders.push(tokio::spawn(async move {
+            let mut bytes = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut response = http.get(&url).send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                while let Some(chunk) = response.chunk().await.unwrap() {
+                    bytes += chunk.len();
+                }
+            }
+            bytes
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cpu_before = thread_cpu(web.pid());
+    let mut busy = probe_healthz(&app, &web, 200).await;
+    let cpu_after = thread_cpu(web.pid());
+    let used: Vec<(String, u64)> = cpu_after
+        .iter()
+        .map(|(name, t)| (name.clone(), t - cpu_before.get(name).copied().unwrap_or(0)))
+        .collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    // actix names its HTTP threads "actix-server worker N" (15 visible characters).
+    let http_thread: u64 = used
+        .iter()
+        .filter(|(name, _)| name.starts_with("actix-server wo"))
+        .map(|(_, t)| t)
+        .sum();
+    let total: u64 = used.iter().map(|(_, t)| t).sum();
+    let mut streamed = 0;
+    for downloader in downloaders {
+        streamed += downloader.await.unwrap();
+    }
+    let (p50, p99) = (quantile(&mut busy, 0.5), quantile(&mut busy, 0.99));
+    println!(
+        "healthz during {DOWNLOADS} tar.gz downloads ({} MiB gzip streamed): p50 {p50:?}, \
+         p99 {p99:?}; idle p99 {idle:?}; CPU on the HTTP thread {http_thread} of {total} ticks",
+        streamed / MIB
+    );
+    assert!(
+        streamed > DOWNLOADS * data.len() / 2,
+        "the downloads streamed throughout"
+    );
+    // The deterministic signal: deflating is the bulk of the work, and it must not run
+    // on the HTTP thread. Measured: ~30% of the process's CPU is left on that thread
+    // (reading Postgres, framing the response); with gzip on it, 100%.
+    assert!(
+        total > 20,
+        "the downloads kept the process busy ({total} ticks)"
+    );
+    assert!(
+        http_thread * 100 < total * 60,
+        "the HTTP thread did {http_thread} of {total} CPU ticks: gzip runs on it"
+    );
+    // Generous on purpose (the issue's target is 50 ms): a shared 2-core box adds tens
+    // of ms to any request. Only a reactor blocked for good breaks 500 ms; the figures
+    // above show the real difference (p99 ~20-40 ms now, ~65-70 ms with gzip inline).
+    assert!(p99 < Duration::from_millis(500), "healthz p99 {p99:?}");
+}
