@@ -418,6 +418,6 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
     );
     // Generous on purpose (the target is 50 ms): a shared 2-core box adds tens
     // of ms to any request. Only a reactor blocked for good breaks 500 ms; the figures
-    // above show the real difference (p99 ~20-40 ms now, ~65-70 ms with gzip inline).
+    // above show the real difference (p99 ~10-25 ms now, ~65-70 ms with gzip inline).
     assert!(p99 < Duration::from_millis(500), "healthz p99 {p99:?}");
 }

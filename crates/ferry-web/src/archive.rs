@@ -100,9 +100,11 @@ pub fn tar_gz_stream(
 
 type GzEncoder = flate2::write::GzEncoder<Vec<u8>>;
 
-/// How many pieces the process deflates at once: one per core.
+/// How many pieces the process deflates at once: half the cores (at least one), so
+/// archives never take the cores the HTTP threads and Postgres need to answer
+/// everyone else; further downloads wait their turn.
 pub fn compressors() -> usize {
-    std::thread::available_parallelism().map_or(2, usize::from)
+    (std::thread::available_parallelism().map_or(2, usize::from) / 2).max(1)
 }
 
 static COMPRESSING: std::sync::LazyLock<tokio::sync::Semaphore> =
