@@ -166,6 +166,13 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     assert_eq!(got[..], data[..got.len()]);
     assert_eq!(downloads(&app).await, 1);
 
+    // A download manager asks first: HEAD answers her (counting nothing), not others.
+    let head = alice.head(web.url(&path)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["x-remaining-downloads"], "0");
+    let head = mallory.head(web.url(&path)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::NOT_FOUND);
+
     // She resumes from where she stopped: 206, the rest, nothing counted.
     let resumed = alice
         .get(web.url(&path))

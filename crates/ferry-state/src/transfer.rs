@@ -304,6 +304,30 @@ impl State {
         Ok(claimed.map(|(max, used)| Admission::Counted(max.map(|m| m - used))))
     }
 
+    /// Whether `client` may resume a download of file `file_name` of transfer `id`
+    /// without counting (see [`State::admit_download`]). Reads only; for HEAD.
+    pub async fn may_resume(
+        &self,
+        id: Uuid,
+        file_name: &str,
+        client: &str,
+        window: std::time::Duration,
+    ) -> Result<bool> {
+        if window.is_zero() {
+            return Ok(false);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM download_grants
+                            WHERE transfer_id = $1 AND file_name = $2 AND client = $3
+                              AND expires_at > now())",
+        )
+        .bind(id)
+        .bind(file_name)
+        .bind(client)
+        .fetch_one(self.pg())
+        .await?)
+    }
+
     /// The transfer with share token `token` if it is neither deleted nor expired, even
     /// when its downloads are used up (a resume may still be admitted; see
     /// [`State::admit_download`]).

@@ -66,24 +66,27 @@ pub async fn file(
         Some(value) => parse_range(value, file.size)?,
         None => None,
     };
+    let config = request
+        .app_data::<web::Data<Config>>()
+        .ok_or_else(|| Error::Internal("web config missing".into()))?;
+    let client = public_url::client_ip(&request, config);
+    let window = config.download_resume_window;
     let remaining = if request.method() == Method::HEAD {
+        // A HEAD counts nothing; on a used-up transfer it answers only the client that
+        // may still resume (download managers ask before they resume).
         match transfer.remaining_downloads() {
-            Some(0) => return Err(Error::NotFound),
+            Some(0)
+                if !state
+                    .may_resume(transfer.id, &file.name, &client, window)
+                    .await? =>
+            {
+                return Err(Error::NotFound);
+            }
             left => left,
         }
     } else {
-        let config = request
-            .app_data::<web::Data<Config>>()
-            .ok_or_else(|| Error::Internal("web config missing".into()))?;
-        let client = public_url::client_ip(&request, config);
         state
-            .admit_download(
-                transfer.id,
-                &file.name,
-                &client,
-                range.is_some(),
-                config.download_resume_window,
-            )
+            .admit_download(transfer.id, &file.name, &client, range.is_some(), window)
             .await?
             .ok_or(Error::NotFound)?
             .remaining()
