@@ -55,6 +55,12 @@ pub async fn file(
         .find_transfer_to_download(token)
         .await?
         .ok_or(Error::NotFound)?;
+    // A used-up transfer is gone for everything but a resume (or the HEAD before one).
+    let used_up = transfer.remaining_downloads() == Some(0);
+    if used_up && request.method() != Method::HEAD && !request.headers().contains_key(header::RANGE)
+    {
+        return Err(Error::NotFound);
+    }
     check_access(&session, &transfer)?;
     let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
     // Parsed before anything is counted: a bad range (416) costs no download.
