@@ -162,6 +162,13 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     let first = alice.get(web.url(&path)).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()["x-remaining-downloads"], "0");
+    let cookie = first.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("ferry_resume_"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
     let got = read_some(first, MIB).await;
     assert_eq!(got[..], data[..got.len()]);
     assert_eq!(downloads(&app).await, 1);
@@ -191,7 +198,29 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     assert!(whole == data, "resumed bytes complete the file exactly");
     assert_eq!(downloads(&app).await, 1, "a resume uses no download");
 
-    // Another client cannot ride on it, with or without a Range.
+    // From another network (a new address) her resume cookie still works.
+    let moved = client_from("127.0.0.3")
+        .get(web.url(&path))
+        .header(header::RANGE, format!("bytes={}-", got.len()))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(moved.bytes().await.unwrap() == rest, "the same bytes again");
+    assert_eq!(downloads(&app).await, 1);
+
+    // Another client cannot ride on it: not with or without a Range, nor with a
+    // guessed cookie.
+    let (name, _) = cookie.split_once('=').unwrap();
+    let forged = mallory
+        .get(web.url(&path))
+        .header(header::RANGE, "bytes=0-")
+        .header(header::COOKIE, format!("{name}=AAAAAAAAAAAAAAAAAAAAAA"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
     for range in [
         None,
         Some(format!("bytes={}-", got.len())),

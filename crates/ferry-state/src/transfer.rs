@@ -8,7 +8,8 @@
 //!   holds across any number of web processes: of N concurrent downloads of a file
 //!   with `Max-Downloads: 1`, exactly one is served;
 //! - a client that was counted a download of a file may resume it (Range requests for
-//!   the same file from the same address) for a window without using another one;
+//!   the same file from the same address, or with the resume secret it was given) for a
+//!   window without using another one;
 //! - an expired or used-up transfer keeps its bytes for a grace period after a
 //!   download last started, so a download in flight is never cut by the purge;
 //! - deleting is immediate for readers (a flag); the bytes are freed by the purge job
@@ -22,21 +23,37 @@ use uuid::Uuid;
 use crate::{Result, State};
 
 /// How a GET of a file was admitted (see [`State::admit_download`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// Counted as a new download; the downloads left afterwards, if limited.
-    Counted(Option<i32>),
+    /// Counted as a new download.
+    Counted {
+        /// Downloads left afterwards, if limited.
+        remaining: Option<i32>,
+        /// The secret that lets this client resume from another address (for a
+        /// limited transfer with a resume window), to hand over in a cookie.
+        resume_secret: Option<String>,
+    },
     /// The resume of a download counted earlier; nothing counted. Downloads left.
     Resumed(Option<i32>),
 }
 
 impl Admission {
     /// Downloads left, if limited.
-    pub fn remaining(self) -> Option<i32> {
+    pub fn remaining(&self) -> Option<i32> {
         match self {
-            Admission::Counted(left) | Admission::Resumed(left) => left,
+            Admission::Counted { remaining, .. } | Admission::Resumed(remaining) => *remaining,
         }
     }
+}
+
+/// Who asks to download: the client address, and the resume secret it presented (from
+/// the cookie set with an earlier counted download), if any.
+#[derive(Clone, Copy, Debug)]
+pub struct Downloader<'a> {
+    /// Client address (the trusted-proxy-aware one).
+    pub address: &'a str,
+    /// Resume secret presented, if any.
+    pub resume_secret: Option<&'a str>,
 }
 
 /// A file to attach to a new transfer (its blob already written and sealed).
@@ -240,77 +257,86 @@ impl State {
         Ok(row.map(|(max, used)| max.map(|m| m - used)))
     }
 
-    /// Admits one GET of file `file_name` of transfer `id` by `client`.
+    /// Admits one GET of file `file_name` of transfer `id` by `who`.
     ///
     /// A `resume` (a Range request) by a client that made a counted download of the
-    /// same file less than `window` ago is served without counting, as long as the
-    /// transfer is neither deleted nor expired — even when that download used it up.
-    /// Anything else counts one download, exactly like [`State::claim_download`], and
-    /// (for a limited transfer) records a grant that lets `client` resume for `window`.
-    /// Both paths stamp `last_download_at`, which holds off the purge (see
+    /// same file less than `window` ago — recognised by its address or by the resume
+    /// secret it was given — is served without counting, as long as the transfer is
+    /// neither deleted nor expired, even when that download used it up. Anything else
+    /// counts one download, exactly like [`State::claim_download`], and (for a limited
+    /// transfer) records a grant for `window` with a fresh resume secret. Both paths
+    /// stamp `last_download_at`, which holds off the purge (see
     /// [`State::purgeable_transfers`]). Each path is one conditional statement, so the
     /// limit holds across any number of web processes.
     pub async fn admit_download(
         &self,
         id: Uuid,
         file_name: &str,
-        client: &str,
+        who: Downloader<'_>,
         resume: bool,
         window: std::time::Duration,
     ) -> Result<Option<Admission>> {
-        let window = window.as_secs_f64();
-        if resume && window > 0.0 {
+        let seconds = window.as_secs_f64();
+        if resume && seconds > 0.0 {
             let resumed: Option<(Option<i32>, i32)> = sqlx::query_as(
                 "UPDATE transfers SET last_download_at = now()
                  WHERE id = $1 AND deleted_at IS NULL AND expires_at > now()
                    AND EXISTS (SELECT 1 FROM download_grants
-                               WHERE transfer_id = $1 AND file_name = $2 AND client = $3
-                                 AND expires_at > now())
+                               WHERE transfer_id = $1 AND file_name = $2
+                                 AND (client = $3 OR secret = $4) AND expires_at > now())
                  RETURNING max_downloads, downloads",
             )
             .bind(id)
             .bind(file_name)
-            .bind(client)
+            .bind(who.address)
+            .bind(who.resume_secret)
             .fetch_optional(self.pg())
             .await?;
             if let Some((max, used)) = resumed {
                 return Ok(Some(Admission::Resumed(max.map(|m| (m - used).max(0)))));
             }
         }
-        let claimed: Option<(Option<i32>, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "WITH claimed AS (
-                 UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
-                 WHERE id = $1 AND {LIVE}
-                 RETURNING id, max_downloads, downloads
-             ), pruned AS (
-                 DELETE FROM download_grants
-                 WHERE transfer_id = $1 AND expires_at <= now()
-                   AND NOT (file_name = $2 AND client = $3)
-             ), granted AS (
-                 INSERT INTO download_grants (transfer_id, file_name, client, expires_at)
-                 SELECT id, $2, $3, now() + $4 * interval '1 second' FROM claimed
-                 WHERE max_downloads IS NOT NULL AND $4 > 0
-                 ON CONFLICT (transfer_id, file_name, client)
-                 DO UPDATE SET expires_at = EXCLUDED.expires_at
-             )
-             SELECT max_downloads, downloads FROM claimed"
-        )))
-        .bind(id)
-        .bind(file_name)
-        .bind(client)
-        .bind(window)
-        .fetch_optional(self.pg())
-        .await?;
-        Ok(claimed.map(|(max, used)| Admission::Counted(max.map(|m| m - used))))
+        let secret = new_token();
+        let claimed: Option<(Option<i32>, i32, bool)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "WITH claimed AS (
+                     UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
+                     WHERE id = $1 AND {LIVE}
+                     RETURNING id, max_downloads, downloads
+                 ), pruned AS (
+                     DELETE FROM download_grants
+                     WHERE transfer_id = $1 AND expires_at <= now()
+                       AND NOT (file_name = $2 AND client = $3)
+                 ), granted AS (
+                     INSERT INTO download_grants (transfer_id, file_name, client, expires_at, secret)
+                     SELECT id, $2, $3, now() + $4 * interval '1 second', $5 FROM claimed
+                     WHERE max_downloads IS NOT NULL AND $4 > 0
+                     ON CONFLICT (transfer_id, file_name, client)
+                     DO UPDATE SET expires_at = EXCLUDED.expires_at, secret = EXCLUDED.secret
+                     RETURNING 1
+                 )
+                 SELECT max_downloads, downloads, EXISTS (SELECT 1 FROM granted) FROM claimed"
+            )))
+            .bind(id)
+            .bind(file_name)
+            .bind(who.address)
+            .bind(seconds)
+            .bind(&secret)
+            .fetch_optional(self.pg())
+            .await?;
+        Ok(claimed.map(|(max, used, granted)| Admission::Counted {
+            remaining: max.map(|m| m - used),
+            resume_secret: granted.then_some(secret),
+        }))
     }
 
-    /// Whether `client` may resume a download of file `file_name` of transfer `id`
+    /// Whether `who` may resume a download of file `file_name` of transfer `id`
     /// without counting (see [`State::admit_download`]). Reads only; for HEAD.
     pub async fn may_resume(
         &self,
         id: Uuid,
         file_name: &str,
-        client: &str,
+        who: Downloader<'_>,
         window: std::time::Duration,
     ) -> Result<bool> {
         if window.is_zero() {
@@ -318,12 +344,13 @@ impl State {
         }
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM download_grants
-                            WHERE transfer_id = $1 AND file_name = $2 AND client = $3
-                              AND expires_at > now())",
+                            WHERE transfer_id = $1 AND file_name = $2
+                              AND (client = $3 OR secret = $4) AND expires_at > now())",
         )
         .bind(id)
         .bind(file_name)
-        .bind(client)
+        .bind(who.address)
+        .bind(who.resume_secret)
         .fetch_one(self.pg())
         .await?)
     }

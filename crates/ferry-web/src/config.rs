@@ -78,8 +78,8 @@ pub struct Config {
           action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub test_endpoints: bool,
     /// A client that was counted a download of a file may resume it (Range requests for
-    /// the same file from the same client address) this long without using another
-    /// download. 0s: every GET counts. See docs/api.md, "Download limits".
+    /// the same file from the same client address, or with the resume cookie it was
+    /// given) this long without using another download. 0s: every GET counts. See docs/api.md, "Download limits".
     #[arg(long, env = "DOWNLOAD_RESUME_WINDOW", default_value = "1h", value_parser = parse_duration)]
     pub download_resume_window: Duration,
     /// Grace period for in-flight requests after SIGTERM.

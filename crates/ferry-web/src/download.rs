@@ -4,7 +4,8 @@
 //! Every GET of a file or archive counts one download, by one conditional UPDATE in
 //! Postgres (so the limit holds across replicas); HEAD never counts. The exception is a
 //! resume: a Range request for a file by the client that was counted a download of it
-//! within `DOWNLOAD_RESUME_WINDOW` is served without counting (so an interrupted
+//! within `DOWNLOAD_RESUME_WINDOW` (recognised by its address, or by the resume cookie
+//! set with that download) is served without counting (so an interrupted
 //! download of a `Max-Downloads: 1` file can be finished), while a plain GET always
 //! counts (so the limit cannot be stretched by parallel requests). A single byte
 //! range is honoured (`206`, `Content-Range`; `416` when unsatisfiable, counting
@@ -18,7 +19,7 @@ use actix_web::{
 };
 use ferry_state::{
     State,
-    transfer::{StoredFile, Transfer},
+    transfer::{Admission, Downloader, StoredFile, Transfer},
 };
 use futures::TryStreamExt;
 
@@ -75,27 +76,40 @@ pub async fn file(
     let config = request
         .app_data::<web::Data<Config>>()
         .ok_or_else(|| Error::Internal("web config missing".into()))?;
-    let client = public_url::client_ip(&request, config);
+    let address = public_url::client_ip(&request, config);
+    let cookie = request.cookie(&resume_cookie_name(&transfer, &file));
+    let who = Downloader {
+        address: &address,
+        resume_secret: cookie.as_ref().map(|c| c.value()),
+    };
     let window = config.download_resume_window;
+    let mut resume_secret = None;
     let remaining = if request.method() == Method::HEAD {
         // A HEAD counts nothing; on a used-up transfer it answers only the client that
         // may still resume (download managers ask before they resume).
-        match transfer.remaining_downloads() {
-            Some(0)
-                if !state
-                    .may_resume(transfer.id, &file.name, &client, window)
-                    .await? =>
-            {
-                return Err(Error::NotFound);
-            }
-            left => left,
+        if used_up
+            && !state
+                .may_resume(transfer.id, &file.name, who, window)
+                .await?
+        {
+            return Err(Error::NotFound);
         }
+        transfer.remaining_downloads()
     } else {
-        state
-            .admit_download(transfer.id, &file.name, &client, range.is_some(), window)
+        match state
+            .admit_download(transfer.id, &file.name, who, range.is_some(), window)
             .await?
             .ok_or(Error::NotFound)?
-            .remaining()
+        {
+            Admission::Counted {
+                remaining,
+                resume_secret: secret,
+            } => {
+                resume_secret = secret;
+                remaining
+            }
+            Admission::Resumed(remaining) => remaining,
+        }
     };
 
     let inline = presentation != Presentation::Attachment && names::may_inline(&file.content_type);
@@ -105,6 +119,9 @@ pub async fn file(
     };
     let mut response = HttpResponse::build(status);
     common_headers(&mut response, &transfer, remaining);
+    if let Some(secret) = resume_secret {
+        response.cookie(resume_cookie(&transfer, &file, secret, window, config));
+    }
     response
         .insert_header((header::CONTENT_TYPE, names::served_type(&file.content_type)))
         .insert_header((
@@ -242,6 +259,41 @@ impl ArchiveFormat {
                 .map(|token| (token, ArchiveFormat::TarGz))
         }
     }
+}
+
+/// The resume cookie's name for one file: one per file, so resuming one download
+/// never invalidates another's (the name reveals nothing: a hash).
+fn resume_cookie_name(transfer: &Transfer, file: &StoredFile) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(transfer.id.as_bytes())
+        .chain_update(file.id.as_bytes())
+        .finalize();
+    format!("ferry_resume_{}", hex::encode(&digest[..8]))
+}
+
+/// The cookie that lets this client resume the download it was just counted, from
+/// any address, for `window`. `HttpOnly`, `SameSite=Lax`, `Secure` behind https.
+fn resume_cookie(
+    transfer: &Transfer,
+    file: &StoredFile,
+    secret: String,
+    window: std::time::Duration,
+    config: &Config,
+) -> actix_web::cookie::Cookie<'static> {
+    let secure = config
+        .public_url
+        .as_ref()
+        .is_some_and(|url| url.scheme() == "https");
+    actix_web::cookie::Cookie::build(resume_cookie_name(transfer, file), secret)
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .finish()
 }
 
 /// A HEAD answer that announces the `Content-Length` a GET would send (actix writes
