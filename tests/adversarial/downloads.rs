@@ -262,7 +262,10 @@ async fn with_a_zero_resume_window_every_range_request_counts() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_period() {
     let mut app = TestApp::new("adv_purge_grace").await;
-    let web = app.start(Kind::Web, &[]).await;
+    // A short resume window: a resume still allowed also holds off the purge.
+    let web = app
+        .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "5s")])
+        .await;
     // Larger than every socket buffer between the two ends, so most of it is still
     // in the blob store while the download stalls.
     let data = random_bytes(32 * MIB, 14);
@@ -315,7 +318,8 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     }
     assert!(got == data, "the last download is complete and intact");
 
-    // With a short grace, the used-up transfer goes soon after its last download.
+    // With a short grace, the used-up transfer goes soon after its last download
+    // (and once its resume window has closed).
     worker.kill();
     let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "2s")]).await;
     let started = Instant::now();
@@ -456,4 +460,65 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
     // of ms to any request. Only a reactor blocked for good breaks 500 ms; the figures
     // above show the real difference (p99 ~10-25 ms now, ~65-70 ms with gzip inline).
     assert!(p99 < Duration::from_millis(500), "healthz p99 {p99:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resume() {
+    let mut app = TestApp::new("adv_purge_resume_window").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(3 * MIB, 15);
+    let path = share(
+        &app,
+        &web,
+        "once.bin",
+        data.clone(),
+        &[("Max-Downloads", "1")],
+    )
+    .await;
+    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let got = read_some(first, MIB / 2).await;
+
+    // No grace at all: only the open resume window (1h by default) holds it.
+    let _clock = app
+        .start(
+            Kind::Clock,
+            &[("CLOCK_SCHEDULES", "purge-expired=* * * * * *")],
+        )
+        .await;
+    let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "0s")]).await;
+    eventually("three purge sweeps", Duration::from_secs(30), || async {
+        let sweeps = count(
+            &app,
+            "SELECT count(*) FROM job_effects WHERE job_key LIKE 'purge-expired@%'",
+        )
+        .await;
+        (sweeps >= 3).then_some(())
+    })
+    .await;
+    let resumed = app
+        .http
+        .get(web.url(&path))
+        .header(header::RANGE, format!("bytes={}-", got.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(resumed.bytes().await.unwrap()[..] == data[got.len()..]);
+
+    // Once the window has passed (simulated), the sweep frees it.
+    sqlx::query("UPDATE download_grants SET expires_at = now()")
+        .execute(&app.pg)
+        .await
+        .unwrap();
+    eventually(
+        "the used-up transfer to be purged",
+        Duration::from_secs(30),
+        || async {
+            let rows = count(&app, "SELECT count(*) FROM transfers").await;
+            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
+            (rows == 0 && chunks == 0).then_some(())
+        },
+    )
+    .await;
 }

@@ -11,7 +11,8 @@
 //!   the same file from the same address, or with the resume secret it was given) for a
 //!   window without using another one;
 //! - an expired or used-up transfer keeps its bytes for a grace period after a
-//!   download last started, so a download in flight is never cut by the purge;
+//!   download last started, so a download in flight is never cut by the purge, and a
+//!   used-up one for as long as a resume is allowed;
 //! - deleting is immediate for readers (a flag); the bytes are freed by the purge job
 //!   in bounded batches, so deleting a 10 GiB transfer is not a 10 GiB transaction.
 
@@ -181,6 +182,16 @@ const FILE_COLUMNS: &str =
     "id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id";
 const LIVE: &str = "deleted_at IS NULL AND expires_at > now() \
      AND (max_downloads IS NULL OR downloads < max_downloads)";
+
+/// Transfers whose bytes may go (`$2`: the grace in seconds): deleted ones at once;
+/// expired or used-up ones once `$2` has passed since a download last started and —
+/// unless expired — no client may still resume one (a resume promised is kept).
+const PURGEABLE: &str = "(deleted_at IS NOT NULL
+     OR ((expires_at <= now() OR (max_downloads IS NOT NULL AND downloads >= max_downloads))
+         AND (last_download_at IS NULL OR last_download_at <= now() - $2 * interval '1 second')
+         AND (expires_at <= now() OR NOT EXISTS (
+             SELECT 1 FROM download_grants g
+             WHERE g.transfer_id = transfers.id AND g.expires_at > now()))))";
 
 /// A fresh 128-bit URL-safe token.
 pub fn new_token() -> String {
@@ -400,21 +411,16 @@ impl State {
     /// Transfers whose bytes may be freed, oldest first: the purge job's work list.
     /// Deleted transfers at once; expired or used-up ones only once `grace` has passed
     /// since a download last started, so the last allowed download (or its resume)
-    /// finishes streaming before its chunks go.
+    /// finishes streaming before its chunks go, and a used-up one only once no client
+    /// may still resume (so a purge never refuses a job the sweep enqueued).
     pub async fn purgeable_transfers(
         &self,
         limit: i64,
         grace: std::time::Duration,
     ) -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM transfers
-             WHERE deleted_at IS NOT NULL
-                OR ((expires_at <= now()
-                     OR (max_downloads IS NOT NULL AND downloads >= max_downloads))
-                    AND (last_download_at IS NULL
-                         OR last_download_at <= now() - $2 * interval '1 second'))
-             ORDER BY expires_at LIMIT $1",
-        )
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM transfers WHERE {PURGEABLE} ORDER BY expires_at LIMIT $1"
+        )))
         .bind(limit)
         .bind(grace.as_secs_f64())
         .fetch_all(self.pg())
@@ -422,8 +428,9 @@ impl State {
     }
 
     /// Frees a dead transfer's bytes, `batch` chunks per statement, then removes its
-    /// rows. Refuses (returns `false`) while the transfer is still live or a download
-    /// started less than `grace` ago (see [`State::purgeable_transfers`]). Idempotent.
+    /// rows. Refuses (returns `false`) while the transfer is still live, a download
+    /// started less than `grace` ago, or a resume is still allowed (see
+    /// [`State::purgeable_transfers`]). Idempotent.
     ///
     /// The decision is one conditional UPDATE that also marks the transfer deleted, so
     /// no resume can start once the purge has begun, and no purge begins once a resume
@@ -443,10 +450,7 @@ impl State {
         }
         let doomed: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "UPDATE transfers SET deleted_at = coalesce(deleted_at, now())
-             WHERE id = $1 AND (deleted_at IS NOT NULL
-                 OR (NOT ({LIVE}) AND (last_download_at IS NULL
-                     OR last_download_at <= now() - $2 * interval '1 second')))
-             RETURNING id"
+             WHERE id = $1 AND {PURGEABLE} RETURNING id"
         )))
         .bind(id)
         .bind(grace.as_secs_f64())

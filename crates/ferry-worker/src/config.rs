@@ -41,9 +41,9 @@ pub struct Config {
     #[arg(long, env = "METRICS_PORT")]
     pub metrics_port: Option<u16>,
     /// An expired or used-up transfer keeps its bytes this long after a download of it
-    /// last started (counted or resumed), so the download can finish streaming. Keep it
-    /// at least as long as the longest download, and at least DOWNLOAD_RESUME_WINDOW
-    /// (web) so a resume within the window still finds the bytes. 0s purges at once.
+    /// last started (counted or resumed), so the download can finish streaming: at
+    /// least as long as the longest download. (A used-up transfer also stays while a
+    /// resume is still allowed, whatever this is.)
     #[arg(long, env = "PURGE_GRACE", default_value = "1h", value_parser = parse_duration)]
     pub purge_grace: Duration,
     /// Grace period for running jobs after SIGTERM.
