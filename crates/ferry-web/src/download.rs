@@ -2,14 +2,14 @@
 //! or the whole transfer as an archive (`/{token}.zip`, `/{token}.tar.gz`).
 //!
 //! Every GET of a file or archive counts one download, by one conditional UPDATE in
-//! Postgres (so the limit holds across replicas); HEAD never counts. The exception is a
-//! resume: a Range request for a file by the client that was counted a download of it
-//! within `DOWNLOAD_RESUME_WINDOW` (recognised by its address, or by the resume cookie
-//! set with that download) is served without counting (so an interrupted
-//! download of a `Max-Downloads: 1` file can be finished), while a plain GET always
-//! counts (so the limit cannot be stretched by parallel requests). A single byte
-//! range is honoured (`206`, `Content-Range`; `416` when unsatisfiable, counting
-//! nothing) by starting the blob stream at the right chunk. Every response carries `nosniff`, a sandboxing CSP
+//! Postgres (so the limit holds across replicas); HEAD never counts. The exception is
+//! a resume: a Range request for a file by the client that was counted a download of
+//! it within `DOWNLOAD_RESUME_WINDOW` (recognised by its address, or by the resume
+//! cookie set with that download) is served without counting, so an interrupted
+//! download of a `Max-Downloads: 1` file can be finished; a plain GET always counts, so
+//! the limit cannot be stretched by parallel requests. A single byte range is honoured
+//! (`206`, `Content-Range`; `416` when unsatisfiable, counting nothing) by starting the
+//! blob stream at the right chunk. Every response carries `nosniff`, a sandboxing CSP
 //! and a `Content-Disposition` built by `names`.
 
 use actix_web::{
@@ -57,8 +57,9 @@ pub async fn file(
         .await?
         .ok_or(Error::NotFound)?;
     // A used-up transfer is gone for everything but a resume (or the HEAD before one).
-    let used_up = transfer.remaining_downloads() == Some(0);
-    if used_up && request.method() != Method::HEAD && !request.headers().contains_key(header::RANGE)
+    if transfer.remaining_downloads() == Some(0)
+        && request.method() != Method::HEAD
+        && !request.headers().contains_key(header::RANGE)
     {
         return Err(Error::NotFound);
     }
@@ -73,44 +74,7 @@ pub async fn file(
         Some(value) => parse_range(value, file.size)?,
         None => None,
     };
-    let config = request
-        .app_data::<web::Data<Config>>()
-        .ok_or_else(|| Error::Internal("web config missing".into()))?;
-    let address = public_url::client_ip(&request, config);
-    let cookie = request.cookie(&resume_cookie_name(&transfer, &file));
-    let who = Downloader {
-        address: &address,
-        resume_secret: cookie.as_ref().map(|c| c.value()),
-    };
-    let window = config.download_resume_window;
-    let mut resume_secret = None;
-    let remaining = if request.method() == Method::HEAD {
-        // A HEAD counts nothing; on a used-up transfer it answers only the client that
-        // may still resume (download managers ask before they resume).
-        if used_up
-            && !state
-                .may_resume(transfer.id, &file.name, who, window)
-                .await?
-        {
-            return Err(Error::NotFound);
-        }
-        transfer.remaining_downloads()
-    } else {
-        match state
-            .admit_download(transfer.id, &file.name, who, range.is_some(), window)
-            .await?
-            .ok_or(Error::NotFound)?
-        {
-            Admission::Counted {
-                remaining,
-                resume_secret: secret,
-            } => {
-                resume_secret = secret;
-                remaining
-            }
-            Admission::Resumed(remaining) => remaining,
-        }
-    };
+    let (remaining, cookie) = admit(&request, &state, &transfer, &file, range).await?;
 
     let inline = presentation != Presentation::Attachment && names::may_inline(&file.content_type);
     let (status, start, end) = match range {
@@ -119,8 +83,8 @@ pub async fn file(
     };
     let mut response = HttpResponse::build(status);
     common_headers(&mut response, &transfer, remaining);
-    if let Some(secret) = resume_secret {
-        response.cookie(resume_cookie(&transfer, &file, secret, window, config));
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
     }
     response
         .insert_header((header::CONTENT_TYPE, names::served_type(&file.content_type)))
@@ -259,6 +223,54 @@ impl ArchiveFormat {
                 .map(|token| (token, ArchiveFormat::TarGz))
         }
     }
+}
+
+/// Decides whether this request may have the file, and counts it when it must: HEAD
+/// counts nothing (and, on a used-up transfer, answers only a client that may still
+/// resume); a Range request by a client that may resume counts nothing; anything else
+/// counts one download. Returns the downloads left and, for a counted download of a
+/// limited transfer, the resume cookie to set. `404` when nothing is left.
+async fn admit(
+    request: &HttpRequest,
+    state: &State,
+    transfer: &Transfer,
+    file: &StoredFile,
+    range: Option<(i64, i64)>,
+) -> Result<(Option<i32>, Option<actix_web::cookie::Cookie<'static>>)> {
+    let config = request
+        .app_data::<web::Data<Config>>()
+        .ok_or_else(|| Error::Internal("web config missing".into()))?;
+    let address = public_url::client_ip(request, config);
+    let cookie = request.cookie(&resume_cookie_name(transfer, file));
+    let who = Downloader {
+        address: &address,
+        resume_secret: cookie.as_ref().map(|c| c.value()),
+    };
+    let window = config.download_resume_window;
+    if request.method() == Method::HEAD {
+        if transfer.remaining_downloads() == Some(0)
+            && !state
+                .may_resume(transfer.id, &file.name, who, window)
+                .await?
+        {
+            return Err(Error::NotFound);
+        }
+        return Ok((transfer.remaining_downloads(), None));
+    }
+    let admission = state
+        .admit_download(transfer.id, &file.name, who, range.is_some(), window)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(match admission {
+        Admission::Counted {
+            remaining,
+            resume_secret,
+        } => (
+            remaining,
+            resume_secret.map(|secret| resume_cookie(transfer, file, secret, window, config)),
+        ),
+        Admission::Resumed(remaining) => (remaining, None),
+    })
 }
 
 /// The resume cookie's name for one file: one per file, so resuming one download
