@@ -1,1 +1,524 @@
-//! Placeholder: filled in by its owner.
+//! Items 6, 11 (Range) and 12: downloads an anonymous client cannot break or abuse.
+//! A hostile `Range` header gets 206/416 on a live connection and counts nothing when
+//! it fails; an interrupted limited download resumes without using another download;
+//! a used-up transfer is purged only after a grace period; `.tar.gz` compression does
+//! not block the HTTP workers.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{StatusCode, header};
+
+use crate::harness::{Kind, Process, TestApp, count, eventually};
+
+const MIB: usize = 1024 * 1024;
+
+/// Deterministic incompressible bytes.
+fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Uploads with the curl API; returns the share path (`/{token}/{name}`).
+async fn share(
+    app: &TestApp,
+    web: &Process,
+    name: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> String {
+    let mut request = app.http.put(web.url(&format!("/{name}"))).body(body);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let url = response.text().await.unwrap().trim().to_owned();
+    format!("/{}", url.splitn(4, '/').nth(3).unwrap())
+}
+
+async fn downloads(app: &TestApp) -> i64 {
+    count(
+        app,
+        "SELECT coalesce(sum(downloads), 0)::bigint FROM transfers",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_range_past_i64_max_gets_206_or_416_on_a_live_connection_and_errors_count_nothing() {
+    let mut app = TestApp::new("adv_range_overflow").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(100_000, 11);
+    let path = share(&app, &web, "big.bin", data.clone(), &[]).await;
+    let range = |value: &'static str| {
+        app.http
+            .get(web.url(&path))
+            .header(header::RANGE, value)
+            .send()
+    };
+
+    // The overflow probe: last-byte-pos = i64::MAX is clamped to the end (RFC 9110).
+    let response = range("bytes=0-9223372036854775807").await.unwrap();
+    assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        response.headers()[header::CONTENT_RANGE],
+        format!("bytes 0-{}/{}", data.len() - 1, data.len()).as_str()
+    );
+    assert_eq!(response.bytes().await.unwrap(), data, "the whole file");
+    assert_eq!(downloads(&app).await, 1, "a served range is one download");
+
+    // Unsatisfiable: 416, nothing counted, and the same connection keeps working.
+    for value in [
+        "bytes=9223372036854775807-",
+        "bytes=9223372036854775807-9223372036854775807",
+        "bytes=99999999999999999999999999-",
+        "bytes=100000-",
+        "bytes=-0",
+    ] {
+        let response = range(value).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "{value}"
+        );
+        assert_eq!(
+            response.headers()[header::CONTENT_RANGE],
+            format!("bytes */{}", data.len()).as_str()
+        );
+    }
+    assert_eq!(downloads(&app).await, 1, "416 counts nothing");
+
+    // Suffix larger than the file: all of it.
+    let response = range("bytes=-9223372036854775807").await.unwrap();
+    assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(response.bytes().await.unwrap(), data);
+    // Several ranges and garbage: the header is ignored, the whole file is sent (200).
+    for value in [
+        "bytes=0-1,5-9",
+        "bytes=+0-1",
+        "bytes=0x1-",
+        "lines=1-2",
+        "bytes=5-1",
+    ] {
+        let response = range(value).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{value}");
+        assert_eq!(response.bytes().await.unwrap(), data, "{value}");
+    }
+    assert!(
+        !web.log().contains("panicked"),
+        "no handler panicked:\n{}",
+        web.log()
+    );
+    let health = app.http.get(web.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+/// A client whose connections come from `address` (any 127/8 address reaches the
+/// web process on Linux), i.e. another client address as Ferry sees it.
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// Reads at least `at_least` bytes of a streaming body, then returns what was read and
+/// drops the response (the client goes away mid-download).
+async fn read_some(mut response: reqwest::Response, at_least: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    while got.len() < at_least {
+        let chunk = response.chunk().await.unwrap().expect("body ended early");
+        got.extend_from_slice(&chunk);
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_no_one_else() {
+    let mut app = TestApp::new("adv_download_resume").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(6 * MIB, 12);
+    let path = share(
+        &app,
+        &web,
+        "once.bin",
+        data.clone(),
+        &[("Max-Downloads", "1")],
+    )
+    .await;
+    let alice = client_from("127.0.0.1");
+    let mallory = client_from("127.0.0.2");
+
+    // Alice's download is cut off after a MiB or so.
+    let first = alice.get(web.url(&path)).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()["x-remaining-downloads"], "0");
+    let cookie = first.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("ferry_resume_"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let got = read_some(first, MIB).await;
+    assert_eq!(got[..], data[..got.len()]);
+    assert_eq!(downloads(&app).await, 1);
+
+    // A download manager asks first: HEAD answers her (counting nothing), not others.
+    let head = alice.head(web.url(&path)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["x-remaining-downloads"], "0");
+    let head = mallory.head(web.url(&path)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::NOT_FOUND);
+
+    // She resumes from where she stopped: 206, the rest, nothing counted.
+    let resumed = alice
+        .get(web.url(&path))
+        .header(header::RANGE, format!("bytes={}-", got.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        resumed.headers()[header::CONTENT_RANGE],
+        format!("bytes {}-{}/{}", got.len(), data.len() - 1, data.len()).as_str()
+    );
+    let rest = resumed.bytes().await.unwrap();
+    let mut whole = got.clone();
+    whole.extend_from_slice(&rest);
+    assert!(whole == data, "resumed bytes complete the file exactly");
+    assert_eq!(downloads(&app).await, 1, "a resume uses no download");
+
+    // From another network (a new address) her resume cookie still works.
+    let moved = client_from("127.0.0.3")
+        .get(web.url(&path))
+        .header(header::RANGE, format!("bytes={}-", got.len()))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(moved.bytes().await.unwrap() == rest, "the same bytes again");
+    assert_eq!(downloads(&app).await, 1);
+
+    // Another client cannot ride on it: not with or without a Range, nor with a
+    // guessed cookie.
+    let (name, _) = cookie.split_once('=').unwrap();
+    let forged = mallory
+        .get(web.url(&path))
+        .header(header::RANGE, "bytes=0-")
+        .header(header::COOKIE, format!("{name}=AAAAAAAAAAAAAAAAAAAAAA"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    for range in [
+        None,
+        Some(format!("bytes={}-", got.len())),
+        Some("bytes=0-".into()),
+    ] {
+        let mut request = mallory.get(web.url(&path));
+        if let Some(range) = &range {
+            request = request.header(header::RANGE, range);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{range:?}");
+    }
+    // And a fresh (non-Range) GET by Alice is a new download, which is used up.
+    let again = alice.get(web.url(&path)).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(downloads(&app).await, 1, "the limit was never exceeded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_zero_resume_window_every_range_request_counts() {
+    let mut app = TestApp::new("adv_download_no_resume").await;
+    let web = app
+        .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "0s")])
+        .await;
+    let data = random_bytes(100_000, 13);
+    let path = share(&app, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
+    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let resumed = app
+        .http
+        .get(web.url(&path))
+        .header(header::RANGE, "bytes=10-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_period() {
+    let mut app = TestApp::new("adv_purge_grace").await;
+    // A short resume window: a resume still allowed also holds off the purge.
+    let web = app
+        .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "5s")])
+        .await;
+    // Larger than every socket buffer between the two ends, so most of it is still
+    // in the blob store while the download stalls.
+    let data = random_bytes(32 * MIB, 14);
+    let path = share(
+        &app,
+        &web,
+        "last.bin",
+        data.clone(),
+        &[("Max-Downloads", "1")],
+    )
+    .await;
+    let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
+    assert!(chunks > 0);
+
+    // The last allowed download starts and stalls (a slow client).
+    let client = client_from("127.0.0.1");
+    let mut download = client.get(web.url(&path)).send().await.unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    let mut got = Vec::new();
+    while got.len() < MIB {
+        got.extend_from_slice(&download.chunk().await.unwrap().unwrap());
+    }
+
+    // A worker with the default grace (1h) and a clock sweeping every second.
+    let clock = app
+        .start(
+            Kind::Clock,
+            &[("CLOCK_SCHEDULES", "purge-expired=* * * * * *")],
+        )
+        .await;
+    let mut worker = app.start(Kind::Worker, &[]).await;
+    eventually("three purge sweeps", Duration::from_secs(30), || async {
+        let sweeps = count(
+            &app,
+            "SELECT count(*) FROM job_effects WHERE job_key LIKE 'purge-expired@%'",
+        )
+        .await;
+        (sweeps >= 3).then_some(())
+    })
+    .await;
+    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 1);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM blob_chunks").await,
+        chunks
+    );
+
+    // The stalled download finishes intact.
+    while let Some(chunk) = download.chunk().await.unwrap() {
+        got.extend_from_slice(&chunk);
+    }
+    assert!(got == data, "the last download is complete and intact");
+
+    // With a short grace, the used-up transfer goes soon after its last download
+    // (and once its resume window has closed).
+    worker.kill();
+    let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "2s")]).await;
+    let started = Instant::now();
+    eventually(
+        "the used-up transfer to be purged",
+        Duration::from_secs(30),
+        || async {
+            let rows = count(&app, "SELECT count(*) FROM transfers").await;
+            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
+            (rows == 0 && chunks == 0).then_some(())
+        },
+    )
+    .await;
+    println!(
+        "purged {:?} after the short-grace worker started",
+        started.elapsed()
+    );
+    drop(clock);
+}
+
+/// The `q` quantile (0..=1) of `samples`.
+fn quantile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    samples[index]
+}
+
+/// CPU time (user + system, in clock ticks) of each thread of process `pid`, by name.
+fn thread_cpu(pid: u32) -> std::collections::BTreeMap<String, u64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid … utime stime: fields 14 and 15; comm may hold spaces.
+        let Some((head, tail)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("", |(_, n)| n).to_owned();
+        let fields: Vec<&str> = tail.split_whitespace().collect();
+        let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        *by_name.entry(name).or_insert(0) += ticks;
+    }
+    by_name
+}
+
+/// Probes `/healthz` `n` times, one after another; returns each answer's latency.
+async fn probe_healthz(app: &TestApp, web: &Process, n: usize) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let response = app.http.get(web.url("/healthz")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.bytes().await.unwrap();
+        latencies.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    latencies
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_stream() {
+    const DOWNLOADS: usize = 4;
+    let mut app = TestApp::new("adv_targz_reactor").await;
+    // One HTTP worker thread: anything CPU-heavy on it delays every other request.
+    let web = app.start(Kind::Web, &[("WEB_CONCURRENCY", "1")]).await;
+    let data = random_bytes(8 * MIB, 16);
+    let path = share(&app, &web, "noise.bin", data.clone(), &[]).await;
+    let token = path.split('/').nth(1).unwrap().to_owned();
+    let idle = quantile(&mut probe_healthz(&app, &web, 50).await, 0.99);
+
+    // Clients download the .tar.gz over and over until the probes are done.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut downloaders = Vec::new();
+    for _ in 0..DOWNLOADS {
+        let (http, url, stop) = (
+            client_from("127.0.0.1"),
+            web.url(&format!("/{token}.tar.gz")),
+            stop.clone(),
+        );
+        downloaders.push(tokio::spawn(async move {
+            let mut bytes = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut response = http.get(&url).send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                while let Some(chunk) = response.chunk().await.unwrap() {
+                    bytes += chunk.len();
+                }
+            }
+            bytes
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cpu_before = thread_cpu(web.pid());
+    let mut busy = probe_healthz(&app, &web, 200).await;
+    let cpu_after = thread_cpu(web.pid());
+    let used: Vec<(String, u64)> = cpu_after
+        .iter()
+        .map(|(name, t)| (name.clone(), t - cpu_before.get(name).copied().unwrap_or(0)))
+        .collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    // actix names its HTTP threads "actix-server worker N" (15 visible characters).
+    let http_thread: u64 = used
+        .iter()
+        .filter(|(name, _)| name.starts_with("actix-server wo"))
+        .map(|(_, t)| t)
+        .sum();
+    let total: u64 = used.iter().map(|(_, t)| t).sum();
+    let mut streamed = 0;
+    for downloader in downloaders {
+        streamed += downloader.await.unwrap();
+    }
+    let (p50, p99) = (quantile(&mut busy, 0.5), quantile(&mut busy, 0.99));
+    println!(
+        "healthz during {DOWNLOADS} tar.gz downloads ({} MiB gzip streamed): p50 {p50:?}, \
+         p99 {p99:?}; idle p99 {idle:?}; CPU on the HTTP thread {http_thread} of {total} ticks",
+        streamed / MIB
+    );
+    assert!(
+        streamed > DOWNLOADS * data.len() / 2,
+        "the downloads streamed throughout"
+    );
+    // The deterministic signal: deflating is the bulk of the work, and it must not run
+    // on the HTTP thread. Measured: ~30% of the process's CPU is left on that thread
+    // (reading Postgres, framing the response); with gzip on it, 100%.
+    assert!(
+        total > 20,
+        "the downloads kept the process busy ({total} ticks)"
+    );
+    assert!(
+        http_thread * 100 < total * 60,
+        "the HTTP thread did {http_thread} of {total} CPU ticks: gzip runs on it"
+    );
+    // Generous on purpose (the issue's target is 50 ms): a shared 2-core box adds tens
+    // of ms to any request. Only a reactor blocked for good breaks 500 ms; the figures
+    // above show the real difference (p99 ~10-25 ms now, ~65-70 ms with gzip inline).
+    assert!(p99 < Duration::from_millis(500), "healthz p99 {p99:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resume() {
+    let mut app = TestApp::new("adv_purge_resume_window").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let data = random_bytes(3 * MIB, 15);
+    let path = share(
+        &app,
+        &web,
+        "once.bin",
+        data.clone(),
+        &[("Max-Downloads", "1")],
+    )
+    .await;
+    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let got = read_some(first, MIB / 2).await;
+
+    // No grace at all: only the open resume window (1h by default) holds it.
+    let _clock = app
+        .start(
+            Kind::Clock,
+            &[("CLOCK_SCHEDULES", "purge-expired=* * * * * *")],
+        )
+        .await;
+    let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "0s")]).await;
+    eventually("three purge sweeps", Duration::from_secs(30), || async {
+        let sweeps = count(
+            &app,
+            "SELECT count(*) FROM job_effects WHERE job_key LIKE 'purge-expired@%'",
+        )
+        .await;
+        (sweeps >= 3).then_some(())
+    })
+    .await;
+    let resumed = app
+        .http
+        .get(web.url(&path))
+        .header(header::RANGE, format!("bytes={}-", got.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(resumed.bytes().await.unwrap()[..] == data[got.len()..]);
+
+    // Once the window has passed (simulated), the sweep frees it.
+    sqlx::query("UPDATE download_grants SET expires_at = now()")
+        .execute(&app.pg)
+        .await
+        .unwrap();
+    eventually(
+        "the used-up transfer to be purged",
+        Duration::from_secs(30),
+        || async {
+            let rows = count(&app, "SELECT count(*) FROM transfers").await;
+            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
+            (rows == 0 && chunks == 0).then_some(())
+        },
+    )
+    .await;
+}

@@ -7,6 +7,12 @@
 //! - the download limit is enforced by one conditional `UPDATE` in Postgres, so it
 //!   holds across any number of web processes: of N concurrent downloads of a file
 //!   with `Max-Downloads: 1`, exactly one is served;
+//! - a client that was counted a download of a file may resume it (Range requests for
+//!   the same file from the same address, or with the resume secret it was given) for a
+//!   window without using another one;
+//! - an expired or used-up transfer keeps its bytes for a grace period after a
+//!   download last started, so a download in flight is never cut by the purge, and a
+//!   used-up one for as long as a resume is allowed;
 //! - deleting is immediate for readers (a flag); the bytes are freed by the purge job
 //!   in bounded batches, so deleting a 10 GiB transfer is not a 10 GiB transaction.
 
@@ -16,6 +22,40 @@ use rand::RngCore;
 use uuid::Uuid;
 
 use crate::{Result, State};
+
+/// How a GET of a file was admitted (see [`State::admit_download`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Counted as a new download.
+    Counted {
+        /// Downloads left afterwards, if limited.
+        remaining: Option<i32>,
+        /// The secret that lets this client resume from another address (for a
+        /// limited transfer with a resume window), to hand over in a cookie.
+        resume_secret: Option<String>,
+    },
+    /// The resume of a download counted earlier; nothing counted. Downloads left.
+    Resumed(Option<i32>),
+}
+
+impl Admission {
+    /// Downloads left, if limited.
+    pub fn remaining(&self) -> Option<i32> {
+        match self {
+            Admission::Counted { remaining, .. } | Admission::Resumed(remaining) => *remaining,
+        }
+    }
+}
+
+/// Who asks to download: the client address, and the resume secret it presented (from
+/// the cookie set with an earlier counted download), if any.
+#[derive(Clone, Copy, Debug)]
+pub struct Downloader<'a> {
+    /// Client address (the trusted-proxy-aware one).
+    pub address: &'a str,
+    /// Resume secret presented, if any.
+    pub resume_secret: Option<&'a str>,
+}
 
 /// A file to attach to a new transfer (its blob already written and sealed).
 #[derive(Clone, Debug)]
@@ -143,6 +183,16 @@ const FILE_COLUMNS: &str =
 const LIVE: &str = "deleted_at IS NULL AND expires_at > now() \
      AND (max_downloads IS NULL OR downloads < max_downloads)";
 
+/// Transfers whose bytes may go (`$2`: the grace in seconds): deleted ones at once;
+/// expired or used-up ones once `$2` has passed since a download last started and —
+/// unless expired — no client may still resume one (a resume promised is kept).
+const PURGEABLE: &str = "(deleted_at IS NOT NULL
+     OR ((expires_at <= now() OR (max_downloads IS NOT NULL AND downloads >= max_downloads))
+         AND (last_download_at IS NULL OR last_download_at <= now() - $2 * interval '1 second')
+         AND (expires_at <= now() OR NOT EXISTS (
+             SELECT 1 FROM download_grants g
+             WHERE g.transfer_id = transfers.id AND g.expires_at > now()))))";
+
 /// A fresh 128-bit URL-safe token.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 16];
@@ -208,13 +258,129 @@ impl State {
     /// downloaded any more. One conditional UPDATE: safe under any concurrency.
     pub async fn claim_download(&self, id: Uuid) -> Result<Option<Option<i32>>> {
         let row: Option<(Option<i32>, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE transfers SET downloads = downloads + 1 WHERE id = $1 AND {LIVE}
+            "UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
+             WHERE id = $1 AND {LIVE}
              RETURNING max_downloads, downloads"
         )))
         .bind(id)
         .fetch_optional(self.pg())
         .await?;
         Ok(row.map(|(max, used)| max.map(|m| m - used)))
+    }
+
+    /// Admits one GET of file `file_name` of transfer `id` by `who`.
+    ///
+    /// A `resume` (a Range request) by a client that made a counted download of the
+    /// same file less than `window` ago — recognised by its address or by the resume
+    /// secret it was given — is served without counting, as long as the transfer is
+    /// neither deleted nor expired, even when that download used it up. Anything else
+    /// counts one download, exactly like [`State::claim_download`], and (for a limited
+    /// transfer) records a grant for `window` with a fresh resume secret. Both paths
+    /// stamp `last_download_at`, which holds off the purge (see
+    /// [`State::purgeable_transfers`]). Each path is one conditional statement, so the
+    /// limit holds across any number of web processes.
+    pub async fn admit_download(
+        &self,
+        id: Uuid,
+        file_name: &str,
+        who: Downloader<'_>,
+        resume: bool,
+        window: std::time::Duration,
+    ) -> Result<Option<Admission>> {
+        let seconds = window.as_secs_f64();
+        if resume && seconds > 0.0 {
+            let resumed: Option<(Option<i32>, i32)> = sqlx::query_as(
+                "UPDATE transfers SET last_download_at = now()
+                 WHERE id = $1 AND deleted_at IS NULL AND expires_at > now()
+                   AND EXISTS (SELECT 1 FROM download_grants
+                               WHERE transfer_id = $1 AND file_name = $2
+                                 AND (client = $3 OR secret = $4) AND expires_at > now())
+                 RETURNING max_downloads, downloads",
+            )
+            .bind(id)
+            .bind(file_name)
+            .bind(who.address)
+            .bind(who.resume_secret)
+            .fetch_optional(self.pg())
+            .await?;
+            if let Some((max, used)) = resumed {
+                return Ok(Some(Admission::Resumed(max.map(|m| (m - used).max(0)))));
+            }
+        }
+        let secret = new_token();
+        let claimed: Option<(Option<i32>, i32, bool)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "WITH claimed AS (
+                     UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
+                     WHERE id = $1 AND {LIVE}
+                     RETURNING id, max_downloads, downloads
+                 ), pruned AS (
+                     DELETE FROM download_grants
+                     WHERE transfer_id = $1 AND expires_at <= now()
+                       AND NOT (file_name = $2 AND client = $3)
+                 ), granted AS (
+                     INSERT INTO download_grants (transfer_id, file_name, client, expires_at, secret)
+                     SELECT id, $2, $3, now() + $4 * interval '1 second', $5 FROM claimed
+                     WHERE max_downloads IS NOT NULL AND $4 > 0
+                     ON CONFLICT (transfer_id, file_name, client)
+                     DO UPDATE SET expires_at = EXCLUDED.expires_at, secret = EXCLUDED.secret
+                     RETURNING 1
+                 )
+                 SELECT max_downloads, downloads, EXISTS (SELECT 1 FROM granted) FROM claimed"
+            )))
+            .bind(id)
+            .bind(file_name)
+            .bind(who.address)
+            .bind(seconds)
+            .bind(&secret)
+            .fetch_optional(self.pg())
+            .await?;
+        Ok(claimed.map(|(max, used, granted)| Admission::Counted {
+            remaining: max.map(|m| m - used),
+            resume_secret: granted.then_some(secret),
+        }))
+    }
+
+    /// Whether `who` may resume a download of file `file_name` of transfer `id`
+    /// without counting (see [`State::admit_download`]). Reads only; for HEAD.
+    pub async fn may_resume(
+        &self,
+        id: Uuid,
+        file_name: &str,
+        who: Downloader<'_>,
+        window: std::time::Duration,
+    ) -> Result<bool> {
+        if window.is_zero() {
+            return Ok(false);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM download_grants
+                            WHERE transfer_id = $1 AND file_name = $2
+                              AND (client = $3 OR secret = $4) AND expires_at > now())",
+        )
+        .bind(id)
+        .bind(file_name)
+        .bind(who.address)
+        .bind(who.resume_secret)
+        .fetch_one(self.pg())
+        .await?)
+    }
+
+    /// The transfer with share token `token` if it is neither deleted nor expired, even
+    /// when its downloads are used up (a resume may still be admitted; see
+    /// [`State::admit_download`]).
+    pub async fn find_transfer_to_download(&self, token: &str) -> Result<Option<Transfer>> {
+        let row: Option<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers
+             WHERE token = $1 AND deleted_at IS NULL AND expires_at > now()"
+        )))
+        .bind(token)
+        .fetch_optional(self.pg())
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.with_files(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Marks the transfer `token` deleted if `deletion_token` matches. Readers see it
@@ -242,33 +408,56 @@ impl State {
         .await?)
     }
 
-    /// Transfers that may no longer be served (expired, deleted or used up), oldest
-    /// first: the purge job's work list.
-    pub async fn purgeable_transfers(&self, limit: i64) -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM transfers
-             WHERE deleted_at IS NOT NULL OR expires_at <= now()
-                OR (max_downloads IS NOT NULL AND downloads >= max_downloads)
-             ORDER BY expires_at LIMIT $1",
-        )
+    /// Transfers whose bytes may be freed, oldest first: the purge job's work list.
+    /// Deleted transfers at once; expired or used-up ones only once `grace` has passed
+    /// since a download last started, so the last allowed download (or its resume)
+    /// finishes streaming before its chunks go, and a used-up one only once no client
+    /// may still resume (so a purge never refuses a job the sweep enqueued).
+    pub async fn purgeable_transfers(
+        &self,
+        limit: i64,
+        grace: std::time::Duration,
+    ) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM transfers WHERE {PURGEABLE} ORDER BY expires_at LIMIT $1"
+        )))
         .bind(limit)
+        .bind(grace.as_secs_f64())
         .fetch_all(self.pg())
         .await?)
     }
 
     /// Frees a dead transfer's bytes, `batch` chunks per statement, then removes its
-    /// rows. Refuses (returns `false`) while the transfer is still live. Idempotent.
-    pub async fn purge_transfer(&self, id: Uuid, batch: i64) -> Result<bool> {
-        let live: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT {LIVE} FROM transfers WHERE id = $1"
+    /// rows. Refuses (returns `false`) while the transfer is still live, a download
+    /// started less than `grace` ago, or a resume is still allowed (see
+    /// [`State::purgeable_transfers`]). Idempotent.
+    ///
+    /// The decision is one conditional UPDATE that also marks the transfer deleted, so
+    /// no resume can start once the purge has begun, and no purge begins once a resume
+    /// has stamped `last_download_at`.
+    pub async fn purge_transfer(
+        &self,
+        id: Uuid,
+        batch: i64,
+        grace: std::time::Duration,
+    ) -> Result<bool> {
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM transfers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pg())
+            .await?;
+        if exists.is_none() {
+            return Ok(true);
+        }
+        let doomed: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "UPDATE transfers SET deleted_at = coalesce(deleted_at, now())
+             WHERE id = $1 AND {PURGEABLE} RETURNING id"
         )))
         .bind(id)
+        .bind(grace.as_secs_f64())
         .fetch_optional(self.pg())
         .await?;
-        match live {
-            None => return Ok(true),
-            Some(true) => return Ok(false),
-            Some(false) => {}
+        if doomed.is_none() {
+            return Ok(false);
         }
         let blobs: Vec<Uuid> = sqlx::query_scalar(
             "SELECT blob_id FROM files WHERE transfer_id = $1

@@ -102,6 +102,11 @@ pub struct Config {
     /// 503 with `Retry-After`.
     #[arg(long, env = "PASSWORD_HASH_WAIT", default_value = "10s", value_parser = parse_duration)]
     pub password_hash_wait: Duration,
+    /// A client that was counted a download of a file may resume it (Range requests for
+    /// the same file from the same client address, or with the resume cookie it was
+    /// given) this long without using another download. 0s: every GET counts. See docs/api.md, "Download limits".
+    #[arg(long, env = "DOWNLOAD_RESUME_WINDOW", default_value = "1h", value_parser = parse_duration)]
+    pub download_resume_window: Duration,
     /// Grace period for in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

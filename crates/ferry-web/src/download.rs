@@ -2,8 +2,13 @@
 //! or the whole transfer as an archive (`/{token}.zip`, `/{token}.tar.gz`).
 //!
 //! Every GET of a file or archive counts one download, by one conditional UPDATE in
-//! Postgres (so the limit holds across replicas); HEAD never counts. A single byte
-//! range is honoured (`206`, `Content-Range`; `416` when unsatisfiable) by starting the
+//! Postgres (so the limit holds across replicas); HEAD never counts. The exception is
+//! a resume: a Range request for a file by the client that was counted a download of
+//! it within `DOWNLOAD_RESUME_WINDOW` (recognised by its address, or by the resume
+//! cookie set with that download) is served without counting, so an interrupted
+//! download of a `Max-Downloads: 1` file can be finished; a plain GET always counts, so
+//! the limit cannot be stretched by parallel requests. A single byte range is honoured
+//! (`206`, `Content-Range`; `416` when unsatisfiable, counting nothing) by starting the
 //! blob stream at the right chunk. Every response carries `nosniff`, a sandboxing CSP
 //! and a `Content-Disposition` built by `names`.
 
@@ -14,7 +19,7 @@ use actix_web::{
 };
 use ferry_state::{
     State,
-    transfer::{StoredFile, Transfer},
+    transfer::{Admission, Downloader, StoredFile, Transfer},
 };
 use futures::TryStreamExt;
 
@@ -22,8 +27,9 @@ use actix_session::Session;
 
 use crate::{
     archive,
+    config::Config,
     error::{Error, Result},
-    names, share, visitor,
+    names, public_url, share, visitor,
 };
 
 /// How a file should be presented.
@@ -46,9 +52,20 @@ pub async fn file(
     name: &str,
     presentation: Presentation,
 ) -> Result<HttpResponse> {
-    let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
+    let transfer = state
+        .find_transfer_to_download(token)
+        .await?
+        .ok_or(Error::NotFound)?;
+    // A used-up transfer is gone for everything but a resume (or the HEAD before one).
+    if transfer.remaining_downloads() == Some(0)
+        && request.method() != Method::HEAD
+        && !request.headers().contains_key(header::RANGE)
+    {
+        return Err(Error::NotFound);
+    }
     check_access(&session, &transfer)?;
     let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
+    // Parsed before anything is counted: a bad range (416) costs no download.
     let range = match request
         .headers()
         .get(header::RANGE)
@@ -57,14 +74,7 @@ pub async fn file(
         Some(value) => parse_range(value, file.size)?,
         None => None,
     };
-    let remaining = if request.method() == Method::HEAD {
-        transfer.remaining_downloads()
-    } else {
-        state
-            .claim_download(transfer.id)
-            .await?
-            .ok_or(Error::NotFound)?
-    };
+    let (remaining, cookie) = admit(&request, &state, &transfer, &file, range).await?;
 
     let inline = presentation != Presentation::Attachment && names::may_inline(&file.content_type);
     let (status, start, end) = match range {
@@ -73,6 +83,9 @@ pub async fn file(
     };
     let mut response = HttpResponse::build(status);
     common_headers(&mut response, &transfer, remaining);
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
     response
         .insert_header((header::CONTENT_TYPE, names::served_type(&file.content_type)))
         .insert_header((
@@ -212,6 +225,89 @@ impl ArchiveFormat {
     }
 }
 
+/// Decides whether this request may have the file, and counts it when it must: HEAD
+/// counts nothing (and, on a used-up transfer, answers only a client that may still
+/// resume); a Range request by a client that may resume counts nothing; anything else
+/// counts one download. Returns the downloads left and, for a counted download of a
+/// limited transfer, the resume cookie to set. `404` when nothing is left.
+async fn admit(
+    request: &HttpRequest,
+    state: &State,
+    transfer: &Transfer,
+    file: &StoredFile,
+    range: Option<(i64, i64)>,
+) -> Result<(Option<i32>, Option<actix_web::cookie::Cookie<'static>>)> {
+    let config = request
+        .app_data::<web::Data<Config>>()
+        .ok_or_else(|| Error::Internal("web config missing".into()))?;
+    let address = public_url::client_ip(request, config);
+    let cookie = request.cookie(&resume_cookie_name(transfer, file));
+    let who = Downloader {
+        address: &address,
+        resume_secret: cookie.as_ref().map(|c| c.value()),
+    };
+    let window = config.download_resume_window;
+    if request.method() == Method::HEAD {
+        if transfer.remaining_downloads() == Some(0)
+            && !state
+                .may_resume(transfer.id, &file.name, who, window)
+                .await?
+        {
+            return Err(Error::NotFound);
+        }
+        return Ok((transfer.remaining_downloads(), None));
+    }
+    let admission = state
+        .admit_download(transfer.id, &file.name, who, range.is_some(), window)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(match admission {
+        Admission::Counted {
+            remaining,
+            resume_secret,
+        } => (
+            remaining,
+            resume_secret.map(|secret| resume_cookie(transfer, file, secret, window, config)),
+        ),
+        Admission::Resumed(remaining) => (remaining, None),
+    })
+}
+
+/// The resume cookie's name for one file: one per file, so resuming one download
+/// never invalidates another's (the name reveals nothing: a hash).
+fn resume_cookie_name(transfer: &Transfer, file: &StoredFile) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(transfer.id.as_bytes())
+        .chain_update(file.id.as_bytes())
+        .finalize();
+    format!("ferry_resume_{}", hex::encode(&digest[..8]))
+}
+
+/// The cookie that lets this client resume the download it was just counted, from
+/// any address, for `window`. `HttpOnly`, `SameSite=Lax`, `Secure` behind https.
+fn resume_cookie(
+    transfer: &Transfer,
+    file: &StoredFile,
+    secret: String,
+    window: std::time::Duration,
+    config: &Config,
+) -> actix_web::cookie::Cookie<'static> {
+    let secure = config
+        .public_url
+        .as_ref()
+        .is_some_and(|url| url.scheme() == "https");
+    actix_web::cookie::Cookie::build(resume_cookie_name(transfer, file), secret)
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .finish()
+}
+
 /// A HEAD answer that announces the `Content-Length` a GET would send (actix writes
 /// the length of the body it is given, so give it a sized, empty body).
 fn head_response(mut response: HttpResponseBuilder, length: u64) -> HttpResponse {
@@ -263,51 +359,71 @@ fn log_stream_error(error: ferry_state::Error) -> actix_web::Error {
     actix_web::error::ErrorInternalServerError("download failed")
 }
 
-/// Parses a single `bytes=` range against a file of `size` bytes into `[start, end)`.
-/// `Ok(None)` means "ignore the header and send everything" (several ranges, or a
-/// syntax we do not serve, which RFC 9110 allows).
+/// Parses a `Range` header against a file of `size` bytes into `[start, end)`.
+///
+/// Guarantees, for any input: no panic, no overflow, and `Ok(Some((start, end)))` only
+/// with `0 <= start < end <= size`. Follows RFC 9110 §14.1.2 / §14.2:
+/// - `bytes=a-b` serves `a..=min(b, size-1)` (a last-byte-pos past the end is clamped,
+///   however large, `bytes=0-9223372036854775807` included);
+/// - `bytes=a-` serves from `a`; `bytes=-n` the last `n` bytes (all of them if `n`
+///   is larger than the file);
+/// - a first-byte-pos at or past the end, or `bytes=-0`, is unsatisfiable (`Err`, 416);
+/// - anything else — another unit, a syntax error, `b < a`, signs, or several ranges —
+///   is `Ok(None)`: the header is ignored and the whole file is sent (200), which the
+///   RFC allows. Several ranges are not served as `multipart/byteranges`.
 pub fn parse_range(value: &str, size: i64) -> Result<Option<(i64, i64)>> {
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+    let size = u64::try_from(size).unwrap_or(0);
+    let Some((unit, spec)) = value.trim().split_once('=') else {
         return Ok(None);
     };
-    if spec.contains(',') {
+    if !unit.trim().eq_ignore_ascii_case("bytes") || spec.contains(',') {
         return Ok(None);
     }
     let Some((first, last)) = spec.trim().split_once('-') else {
         return Ok(None);
     };
-    let parse = |s: &str| s.trim().parse::<i64>().ok();
-    let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
+    let (first, last) = (first.trim(), last.trim());
+    let (start, end) = match (first.is_empty(), last.is_empty()) {
+        (true, true) => return Ok(None),
         (true, false) => {
-            let Some(suffix) = parse(last) else {
+            let Some(suffix) = position(last) else {
                 return Ok(None);
             };
             if suffix == 0 || size == 0 {
-                return Err(Error::RangeNotSatisfiable(size));
+                return Err(Error::RangeNotSatisfiable(size as i64));
             }
-            ((size - suffix).max(0), size)
+            (size.saturating_sub(suffix), size)
         }
         (false, true) => {
-            let Some(start) = parse(first) else {
+            let Some(start) = position(first) else {
                 return Ok(None);
             };
             (start, size)
         }
         (false, false) => {
-            let (Some(start), Some(last)) = (parse(first), parse(last)) else {
+            let (Some(start), Some(last)) = (position(first), position(last)) else {
                 return Ok(None);
             };
             if last < start {
                 return Ok(None);
             }
-            (start, (last + 1).min(size))
+            (start, last.saturating_add(1).min(size))
         }
-        (true, true) => return Ok(None),
     };
     if start >= size {
-        return Err(Error::RangeNotSatisfiable(size));
+        return Err(Error::RangeNotSatisfiable(size as i64));
     }
-    Ok(Some((start, end)))
+    // start < end <= size <= i64::MAX, so both fit.
+    Ok(Some((start as i64, end as i64)))
+}
+
+/// A byte position: one or more ASCII digits (no sign, no spaces); a number too large
+/// for `u64` is still a valid position, just past any file, so it saturates.
+fn position(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -333,5 +449,73 @@ mod tests {
             parse_range("bytes=-0", 1000),
             Err(Error::RangeNotSatisfiable(1000))
         ));
+    }
+
+    #[test]
+    fn huge_and_odd_ranges_are_clamped_refused_or_ignored() {
+        assert_eq!(
+            parse_range("bytes=0-9223372036854775807", 1000).unwrap(),
+            Some((0, 1000))
+        );
+        assert_eq!(
+            parse_range("bytes=0-99999999999999999999999999", 1000).unwrap(),
+            Some((0, 1000))
+        );
+        assert_eq!(
+            parse_range("bytes=-9223372036854775807", 1000).unwrap(),
+            Some((0, 1000))
+        );
+        assert!(parse_range("bytes=9223372036854775807-", 1000).is_err());
+        assert!(parse_range("bytes=99999999999999999999999-", 1000).is_err());
+        assert!(parse_range("bytes=0-", 0).is_err());
+        assert_eq!(parse_range("BYTES = 1-2", 1000).unwrap(), Some((1, 3)));
+        for garbage in [
+            "bytes=+1-2",
+            "bytes=1-+2",
+            "bytes=--5",
+            "bytes=a-b",
+            "bytes=5-1",
+            "bytes=-",
+            "bytes=",
+            "bytes",
+            "=0-1",
+            "bytes=0x10-",
+            "bytes=1 2-3",
+        ] {
+            assert_eq!(parse_range(garbage, 1000).unwrap(), None, "{garbage}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+
+        /// Any header text against any size: never panics, and a range it accepts lies
+        /// inside the file.
+        #[test]
+        fn any_range_header_yields_a_range_inside_the_file(
+            value in "(?i:bytes)?[ =,+-]{0,3}[0-9]{0,25}[ ,+-]{0,3}[0-9]{0,25}[ ,-]{0,2}.{0,4}",
+            size in proptest::prop_oneof![0i64..4096, proptest::num::i64::ANY],
+        ) {
+            if let Ok(Some((start, end))) = parse_range(&value, size) {
+                proptest::prop_assert!(0 <= start && start < end && end <= size);
+            }
+        }
+
+        /// Well-formed `bytes=a-b` against any size: served exactly as RFC 9110 says.
+        #[test]
+        fn well_formed_ranges_are_served_as_the_rfc_says(
+            a in proptest::num::u64::ANY,
+            b in proptest::num::u64::ANY,
+            size in 0i64..=i64::MAX,
+        ) {
+            match parse_range(&format!("bytes={a}-{b}"), size) {
+                Ok(Some((start, end))) => {
+                    proptest::prop_assert_eq!(start as u64, a);
+                    proptest::prop_assert_eq!(end as u64, b.saturating_add(1).min(size as u64));
+                }
+                Ok(None) => proptest::prop_assert!(b < a),
+                Err(_) => proptest::prop_assert!(a >= size as u64 && b >= a),
+            }
+        }
     }
 }

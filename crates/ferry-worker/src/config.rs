@@ -66,6 +66,12 @@ pub struct Config {
     #[arg(long, env = "RETENTION_BATCH", default_value_t = 1000,
           value_parser = clap::value_parser!(i64).range(1..=100_000))]
     pub retention_batch: i64,
+    /// An expired or used-up transfer keeps its bytes this long after a download of it
+    /// last started (counted or resumed), so the download can finish streaming: at
+    /// least as long as the longest download. (A used-up transfer also stays while a
+    /// resume is still allowed, whatever this is.)
+    #[arg(long, env = "PURGE_GRACE", default_value = "1h", value_parser = parse_duration)]
+    pub purge_grace: Duration,
     /// Grace period for running jobs after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

@@ -122,7 +122,7 @@ async fn tick_work(
     match tick.schedule.as_str() {
         "purge-expired" => {
             let mut purges = 0;
-            for id in state.purgeable_transfers(1000).await? {
+            for id in state.purgeable_transfers(1000, limits.purge_grace).await? {
                 purges += usize::from(state.enqueue_purge(id, limits.max_attempts).await?);
             }
             // Files whose finishing job was never enqueued (web lost Postgres right
@@ -203,12 +203,12 @@ pub async fn purge_transfer(
 ) -> Result<(), BoxDynError> {
     let work = async {
         if state
-            .purge_transfer(job.transfer_id, limits.purge_batch)
+            .purge_transfer(job.transfer_id, limits.purge_batch, limits.purge_grace)
             .await?
         {
             tracing::info!(transfer = %job.transfer_id, "transfer purged");
         } else {
-            tracing::info!(transfer = %job.transfer_id, "transfer is live again; not purged");
+            tracing::info!(transfer = %job.transfer_id, "transfer is live or in its download grace period; not purged");
         }
         Ok(())
     };

@@ -41,6 +41,8 @@ pub struct Limits {
     pub thumbnail_max_bytes: u64,
     /// What the retention sweep keeps.
     pub retention: ferry_state::retention::RetentionPolicy,
+    /// How long after a download last started its transfer's bytes are kept.
+    pub purge_grace: std::time::Duration,
 }
 
 /// Errors that stop a worker process.
@@ -109,6 +111,7 @@ impl Application {
             purge_batch: config.purge_batch,
             thumbnail_max_bytes: config.thumbnail_max_bytes,
             retention: config.retention_policy(),
+            purge_grace: config.purge_grace,
         };
 
         // One apalis worker per queue, each under a name never used before.
