@@ -80,6 +80,9 @@ impl Application {
         let app_state = web::Data::new(state.clone());
         let app_config = web::Data::new(config.clone());
         let metrics = web::Data::new(ferry_telemetry::install_recorder("web"));
+        let upload_slots = web::Data::new(upload::UploadSlots::new(
+            config.max_concurrent_uploads as usize,
+        ));
         let test_endpoints = config.test_endpoints;
 
         let server = HttpServer::new(move || {
@@ -99,6 +102,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(app_config.clone())
                 .app_data(metrics.clone())
+                .app_data(upload_slots.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
                 .wrap(security_headers())

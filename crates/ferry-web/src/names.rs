@@ -4,19 +4,24 @@
 //! are always sent with `X-Content-Type-Options: nosniff`, a sandboxing CSP and a
 //! `Content-Disposition` built here, so a file can never run as a page of our origin.
 
+use std::collections::{HashMap, HashSet};
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Longest stored file name, in bytes (the common filesystem limit).
 pub const MAX_NAME_BYTES: usize = 255;
 
 /// Reduces `raw` to a safe file name: the last path segment, without control
-/// characters, never `.`/`..` or hidden-by-accident, at most 255 bytes (cut on a
-/// character boundary, keeping the extension), never empty.
+/// characters or invisible format characters (Unicode categories Cc, Cf, Zl, Zp: a
+/// right-to-left override would show `\u{202E}txt.exe` as `exe.txt`), never `.`/`..` or
+/// hidden-by-accident, at most 255 bytes (cut on a character boundary, keeping the
+/// extension), never empty.
 pub fn sanitize(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !is_invisible(*c))
         .map(|c| match c {
             '"' | '<' | '>' | '|' | '?' | '*' | ':' => '_',
             c => c,
@@ -29,6 +34,20 @@ pub fn sanitize(raw: &str) -> String {
         trimmed.to_owned()
     };
     truncate_keeping_extension(&name, MAX_NAME_BYTES)
+}
+
+/// Characters that are never shown as themselves: controls, format characters (bidi
+/// overrides and isolates, zero-width joiners, BOM, tags …) and the line and paragraph
+/// separators.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c.general_category(),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
 }
 
 fn truncate_keeping_extension(name: &str, max: usize) -> String {
@@ -46,19 +65,70 @@ fn truncate_keeping_extension(name: &str, max: usize) -> String {
     format!("{}{}", &stem[..cut], ext)
 }
 
-/// Makes `name` unique among `taken` by appending ` (2)`, ` (3)`, … before the extension.
-pub fn unique(name: String, taken: &[String]) -> String {
-    if !taken.contains(&name) {
-        return name;
+/// The names given so far to the files of one transfer; hands out unique ones,
+/// appending ` (2)`, ` (3)`, … before the extension. Each name costs a constant number
+/// of set operations on average: a per-name counter remembers the next suffix to try,
+/// so 10,000 files called `f.txt` take linear time, not cubic.
+#[derive(Default)]
+pub struct UniqueNames {
+    taken: HashSet<String>,
+    next_suffix: HashMap<String, u64>,
+}
+
+impl UniqueNames {
+    /// Returns `name`, or the first free numbered variant of it, and marks it taken.
+    /// The result is at most [`MAX_NAME_BYTES`] long when `name` is.
+    pub fn claim(&mut self, name: String) -> String {
+        if !self.taken.contains(&name) {
+            self.taken.insert(name.clone());
+            return name;
+        }
+        let (stem, ext) = split_extension(&name);
+        let next = self.next_suffix.entry(name.clone()).or_insert(2);
+        loop {
+            let candidate = with_suffix(stem, ext, *next);
+            *next += 1;
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
-    let (stem, ext) = match name.rfind('.') {
-        Some(i) if i > 0 => (name[..i].to_owned(), name[i..].to_owned()),
-        _ => (name.clone(), String::new()),
-    };
-    (2..)
-        .map(|n| truncate_keeping_extension(&format!("{stem} ({n}){ext}"), MAX_NAME_BYTES))
-        .find(|candidate| !taken.contains(candidate))
-        .expect("some suffix is free")
+}
+
+impl<S: AsRef<str>> FromIterator<S> for UniqueNames {
+    fn from_iter<I: IntoIterator<Item = S>>(names: I) -> UniqueNames {
+        UniqueNames {
+            taken: names.into_iter().map(|n| n.as_ref().to_owned()).collect(),
+            next_suffix: HashMap::new(),
+        }
+    }
+}
+
+/// Makes `name` unique among `taken` by appending ` (2)`, ` (3)`, … before the extension.
+/// For many names, use one [`UniqueNames`] instead of calling this per name.
+pub fn unique(name: String, taken: &[String]) -> String {
+    taken.iter().collect::<UniqueNames>().claim(name)
+}
+
+fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(i) if i > 0 && name.len() - i <= 16 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    }
+}
+
+/// `stem (n)ext`, with the stem cut (on a character boundary) so that the whole stays
+/// within [`MAX_NAME_BYTES`] and the suffix is never cut off.
+fn with_suffix(stem: &str, ext: &str, n: u64) -> String {
+    let suffix = format!(" ({n})");
+    let mut room = MAX_NAME_BYTES.saturating_sub(suffix.len() + ext.len());
+    if room >= stem.len() {
+        return format!("{stem}{suffix}{ext}");
+    }
+    while !stem.is_char_boundary(room) {
+        room -= 1;
+    }
+    format!("{}{suffix}{ext}", &stem[..room])
 }
 
 /// Guesses a MIME type from the name (the worker sniffs the real one later).

@@ -29,9 +29,10 @@ use sha1::Digest as _;
 
 use crate::{
     Config,
+    curl_api::parse_max_downloads,
     error::RETRY_AFTER_SECS,
     names, public_url, share,
-    upload::{Checksum, Target, WriteError, write_body},
+    upload::{self, Checksum, Target, UploadSlot, WriteError, write_body},
 };
 
 const VERSION: &str = "1.0.0";
@@ -78,6 +79,10 @@ enum TusError {
     ChecksumMismatch,
     #[error("upload is busy with another request")]
     Locked,
+    #[error("too many uploads in progress; retry later")]
+    Busy,
+    #[error("the request body stalled")]
+    BodyTimeout,
     #[error(transparent)]
     State(#[from] ferry_state::Error),
 }
@@ -86,6 +91,7 @@ impl From<WriteError> for TusError {
     fn from(error: WriteError) -> TusError {
         match error {
             WriteError::TooLarge => TusError::TooLarge,
+            WriteError::Idle => TusError::BodyTimeout,
             WriteError::Client(e) => TusError::BadRequest(format!("request body broke off: {e}")),
             WriteError::Conflict => TusError::Conflict,
             WriteError::ChecksumMismatch => TusError::ChecksumMismatch,
@@ -105,6 +111,8 @@ impl ResponseError for TusError {
             TusError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TusError::ChecksumMismatch => StatusCode::from_u16(460).expect("460 is a valid status"),
             TusError::Locked => StatusCode::LOCKED,
+            TusError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            TusError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             TusError::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             TusError::State(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -120,6 +128,9 @@ impl ResponseError for TusError {
             }
             TusError::Locked => {
                 response.insert_header(("Retry-After", "1"));
+            }
+            TusError::Busy => {
+                response.insert_header(("Retry-After", upload::BUSY_RETRY_AFTER_SECS.to_string()));
             }
             TusError::State(e) => {
                 tracing::error!(error.cause_chain = ?e, status = status.as_u16(), "tus request failed");
@@ -190,6 +201,7 @@ async fn options(config: web::Data<Config>) -> HttpResponse {
 }
 
 /// The parsed `Upload-Metadata` header.
+#[derive(Debug)]
 struct Metadata {
     raw: Option<String>,
     filename: String,
@@ -232,28 +244,28 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
             }
             None => String::new(),
         };
-        let number = |what: &str| {
-            value
-                .trim()
-                .parse::<i32>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    TusError::BadRequest(format!(
-                        "Upload-Metadata `{what}` must be a positive number"
-                    ))
-                })
-        };
         match key {
             "filename" | "name" => metadata.filename = names::sanitize(&value),
-            "filetype" | "type" => {
-                metadata.filetype = Some(value)
-                    .filter(|v| v.len() < 200 && v.contains('/') && !v.contains(['\r', '\n']))
-            }
+            "filetype" | "type" => metadata.filetype = parse_filetype(&value)?,
             "max_downloads" | "max-downloads" => {
-                metadata.max_downloads = Some(number("max_downloads")?)
+                metadata.max_downloads = Some(parse_max_downloads(&value).map_err(|e| {
+                    TusError::BadRequest(format!("Upload-Metadata `max_downloads` {e}"))
+                })?)
             }
-            "max_days" | "max-days" => metadata.max_days = Some(number("max_days")?),
+            "max_days" | "max-days" => {
+                metadata.max_days = Some(
+                    value
+                        .trim()
+                        .parse::<i32>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| {
+                            TusError::BadRequest(
+                                "Upload-Metadata `max_days` must be a positive number".into(),
+                            )
+                        })?,
+                )
+            }
             "ferry_draft" => metadata.draft = value == "1",
             _ => {}
         }
@@ -261,26 +273,75 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
     Ok(metadata)
 }
 
-fn parse_checksum(request: &HttpRequest) -> Result<Option<Checksum>, TusError> {
-    let Some(value) = header(request, "Upload-Checksum") else {
+/// The `filetype` metadata as a `Content-Type` to serve the file with: empty means
+/// "guess from the name"; anything that is not a plain MIME type (control characters,
+/// non-ASCII, no `/`, over 200 bytes) is refused, since it could never be sent as a
+/// header.
+fn parse_filetype(value: &str) -> Result<Option<String>, TusError> {
+    let value = value.trim();
+    if value.is_empty() {
         return Ok(None);
-    };
-    let (algorithm, encoded) = value.split_once(' ').ok_or_else(|| {
+    }
+    let plain = value.len() <= 200
+        && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && value.parse::<actix_web::mime::Mime>().is_ok();
+    if !plain {
+        return Err(TusError::BadRequest(
+            "Upload-Metadata `filetype` must be a MIME type such as image/png".into(),
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+fn parse_checksum(request: &HttpRequest) -> Result<Option<Checksum>, TusError> {
+    header(request, "Upload-Checksum")
+        .map(parse_checksum_value)
+        .transpose()
+}
+
+/// Parses `Upload-Checksum: <algorithm> <base64 digest>`; the digest must have the
+/// algorithm's length.
+fn parse_checksum_value(value: &str) -> Result<Checksum, TusError> {
+    let (algorithm, encoded) = value.trim().split_once(' ').ok_or_else(|| {
         TusError::BadRequest("Upload-Checksum must be `algorithm base64digest`".into())
     })?;
     let expected = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|_| TusError::BadRequest("Upload-Checksum digest is not base64".into()))?;
-    match algorithm {
-        "sha1" => Ok(Some(Checksum::Sha1(sha1::Sha1::new(), expected))),
-        "sha256" => Ok(Some(Checksum::Sha256(sha2::Sha256::new(), expected))),
-        _ => Err(TusError::BadRequest(format!(
-            "checksum algorithm `{algorithm}` is not supported (sha1, sha256)"
-        ))),
+    let (checksum, length) = match algorithm {
+        "sha1" => (Checksum::Sha1(sha1::Sha1::new(), expected), 20),
+        "sha256" => (Checksum::Sha256(sha2::Sha256::new(), expected), 32),
+        _ => {
+            return Err(TusError::BadRequest(format!(
+                "checksum algorithm `{}` is not supported (sha1, sha256)",
+                algorithm.escape_debug()
+            )));
+        }
+    };
+    if checksum.expected_len() != length {
+        return Err(TusError::BadRequest(format!(
+            "Upload-Checksum digest of {algorithm} must be {length} bytes"
+        )));
     }
+    Ok(checksum)
+}
+
+/// The request's `Content-Length`, if it sent one. actix has already refused a value
+/// that is not a `u64`, so this never overflows; callers compare it as `u64`.
+fn content_length(request: &HttpRequest) -> Option<u64> {
+    header(request, "Content-Length").and_then(|v| v.parse::<u64>().ok())
+}
+
+fn take_slot(request: &HttpRequest) -> Result<UploadSlot, TusError> {
+    upload::take_slot(request).ok_or(TusError::Busy)
 }
 
 /// `POST /files/`: creates an upload, optionally with its first bytes.
+///
+/// Everything the request says is checked before anything is stored: a bad
+/// `Upload-Metadata`, `Upload-Checksum` or length creates nothing. When the first bytes
+/// fail (checksum mismatch, stalled or broken body) the upload is removed again: the
+/// client never learnt its `Location`, so it could not resume it anyway.
 async fn create(
     request: HttpRequest,
     body: web::Payload,
@@ -317,6 +378,15 @@ async fn create(
             "max_days must be at most {limit}"
         )));
     }
+    let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
+    let (checksum, slot) = if with_body {
+        if content_length(&request).is_some_and(|n| n > length as u64) {
+            return Err(TusError::TooLarge);
+        }
+        (parse_checksum(&request)?, Some(take_slot(&request)?))
+    } else {
+        (None, None)
+    };
     let content_type = metadata
         .filetype
         .clone()
@@ -339,18 +409,18 @@ async fn create(
     let base = public_url::base_url(&request, &config);
     let location = format!("{base}/files/{}", upload.id);
 
-    let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
     let (offset, transfer) = if with_body {
-        let checksum = parse_checksum(&request)?;
-        write_locked(
-            &state,
-            &upload,
-            0,
-            checksum,
-            body,
-            config.blob_chunk_size as usize,
-        )
-        .await?
+        let written = write_locked(&state, &upload, 0, checksum, body, &config).await;
+        drop(slot);
+        match written {
+            Ok(written) => written,
+            Err(e) => {
+                if let Err(cleanup) = state.terminate_upload(&upload.id).await {
+                    tracing::warn!(error = %cleanup, "could not remove a failed new upload; it expires");
+                }
+                return Err(e);
+            }
+        }
     } else {
         (0, None)
     };
@@ -443,23 +513,22 @@ async fn patch(
             TusError::BadRequest("Upload-Offset must be a non-negative integer".into())
         })?;
     let checksum = parse_checksum(&request)?;
+    let declared = content_length(&request);
+    // Compared as u64: a declared length near u64::MAX must not wrap around.
+    if declared.is_some_and(|n| n > config.max_upload_size) {
+        return Err(TusError::TooLarge);
+    }
+    let _slot = take_slot(&request)?;
     let upload = state.find_upload(&id).await?.ok_or(TusError::NotFound)?;
     if offset != upload.offset {
         return Err(TusError::Conflict);
     }
-    let declared = header(&request, "Content-Length").and_then(|v| v.parse::<i64>().ok());
-    if declared.is_some_and(|n| offset + n > upload.length) {
+    let remaining = upload.length.saturating_sub(offset).max(0) as u64;
+    if declared.is_some_and(|n| n > remaining) {
         return Err(TusError::TooLarge);
     }
-    let (new_offset, transfer) = write_locked(
-        &state,
-        &upload,
-        offset,
-        checksum,
-        body,
-        config.blob_chunk_size as usize,
-    )
-    .await?;
+    let (new_offset, transfer) =
+        write_locked(&state, &upload, offset, checksum, body, &config).await?;
     if let Some(transfer) = &transfer {
         crate::curl_api::enqueue_jobs(&state, &config, transfer).await;
     }
@@ -504,7 +573,7 @@ async fn write_locked(
     offset: i64,
     checksum: Option<Checksum>,
     body: web::Payload,
-    chunk_size: usize,
+    config: &Config,
 ) -> Result<(i64, Option<Transfer>), TusError> {
     let holder = lock_holder();
     lock(state, &upload.id, &holder).await?;
@@ -524,8 +593,11 @@ async fn write_locked(
             }
         })
     };
-    let result = write_under_lock(state, upload, offset, checksum, body, chunk_size).await;
-    refresher.abort();
+    // Aborted on drop too: when the client goes away actix drops this future, and a
+    // refresher left running would hold the upload's lock forever.
+    let refresher = AbortOnDrop(refresher);
+    let result = write_under_lock(state, upload, offset, checksum, body, config).await;
+    drop(refresher);
     if let Err(e) = state.unlock_upload(&upload.id, &holder).await {
         tracing::warn!(upload = %upload.id, error = %e, "could not release the upload lock; it will expire");
     }
@@ -538,7 +610,7 @@ async fn write_under_lock(
     offset: i64,
     checksum: Option<Checksum>,
     body: web::Payload,
-    chunk_size: usize,
+    config: &Config,
 ) -> Result<(i64, Option<Transfer>), TusError> {
     // Another PATCH may have finished while we waited for the lock.
     let current = state
@@ -558,9 +630,10 @@ async fn write_under_lock(
             start: current.offset,
             hash: StreamHash::resume(current.hash_state.as_deref())?,
             limit: current.length,
-            chunk_size,
+            chunk_size: config.blob_chunk_size as usize,
             checksum,
             keep_partial: true,
+            idle: config.upload_idle_timeout,
         };
         let written = write_body(target, body).await?;
         if written.size < current.length {
@@ -576,6 +649,14 @@ async fn write_under_lock(
     let sha256 = StreamHash::resume(current.hash_state.as_deref())?.finish();
     let transfer = state.complete_upload(&current.id, &sha256).await?;
     Ok((current.length, transfer))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn lock(state: &State, id: &str, holder: &str) -> Result<(), TusError> {
