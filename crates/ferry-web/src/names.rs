@@ -27,7 +27,10 @@ pub fn sanitize(raw: &str) -> String {
             c => c,
         })
         .collect();
-    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    // Leading dots and spaces in any order (". ." must not become ".").
+    let trimmed = cleaned
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end();
     let name = if trimmed.is_empty() {
         "file".to_owned()
     } else {
@@ -234,6 +237,45 @@ mod tests {
     }
 
     #[test]
+    fn format_characters_and_separators_are_stripped() {
+        assert_eq!(sanitize("\u{202E}txt.exe"), "txt.exe");
+        assert_eq!(
+            sanitize("a\u{2066}b\u{200B}c\u{FEFF}d\u{2028}e\u{2029}.txt"),
+            "abcde.txt"
+        );
+        assert_eq!(sanitize("\u{202E}\u{200F}"), "file");
+        assert_eq!(sanitize("\u{E0041}tag.txt"), "tag.txt");
+    }
+
+    #[test]
+    fn many_equal_names_get_numbers_in_order() {
+        let mut names = UniqueNames::default();
+        let given: Vec<String> = (0..1000).map(|_| names.claim("f.txt".into())).collect();
+        assert_eq!(given[0], "f.txt");
+        assert_eq!(given[1], "f (2).txt");
+        assert_eq!(given[999], "f (1000).txt");
+        // An explicit "f (3).txt" already taken is skipped, not repeated.
+        let mut names = UniqueNames::default();
+        names.claim("f (3).txt".into());
+        names.claim("f.txt".into());
+        assert_eq!(names.claim("f.txt".into()), "f (2).txt");
+        assert_eq!(names.claim("f.txt".into()), "f (4).txt");
+    }
+
+    #[test]
+    fn a_numbered_name_never_loses_its_number_to_the_length_cut() {
+        let long = format!("{}.txt", "x".repeat(251));
+        let mut names = UniqueNames::default();
+        let first = names.claim(sanitize(&long));
+        let second = names.claim(sanitize(&long));
+        assert_ne!(first, second);
+        assert!(
+            second.len() <= MAX_NAME_BYTES && second.ends_with(" (2).txt"),
+            "{second}"
+        );
+    }
+
+    #[test]
     fn duplicate_names_get_a_number() {
         let taken = vec!["a.txt".to_owned(), "a (2).txt".to_owned()];
         assert_eq!(unique("a.txt".into(), &taken), "a (3).txt");
@@ -259,5 +301,61 @@ mod tests {
         assert_eq!(served_type("image/svg+xml"), "application/octet-stream");
         assert_eq!(served_type("image/png"), "image/png");
         assert!(!may_inline("text/html; charset=utf-8"));
+    }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn invisible(c: char) -> bool {
+            is_invisible(c)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+            /// Whatever a client sends as a name, the stored name is one visible,
+            /// non-empty path segment within 255 bytes that hides nothing.
+            #[test]
+            fn sanitised_names_are_safe(raw in any::<String>()) {
+                let name = sanitize(&raw);
+                prop_assert!(!name.is_empty());
+                prop_assert!(name.len() <= MAX_NAME_BYTES);
+                prop_assert!(!name.contains(['/', '\\']));
+                prop_assert!(!name.starts_with('.'));
+                prop_assert!(!name.chars().any(invisible), "{:?}", name);
+            }
+
+            /// Names built from the characters attackers like (bidi controls, separators,
+            /// dots, long runs) are just as safe.
+            #[test]
+            fn sanitised_hostile_names_are_safe(
+                raw in "[\u{202A}-\u{202E}\u{2066}-\u{2069}\u{200B}-\u{200F}\u{2028}\u{2029}\u{FEFF}\u{0}-\u{1F}./\\\\a-zé ]{0,300}"
+            ) {
+                let name = sanitize(&raw);
+                prop_assert!(!name.is_empty() && name.len() <= MAX_NAME_BYTES);
+                prop_assert!(!name.contains(['/', '\\']) && !name.starts_with('.'));
+                prop_assert!(!name.chars().any(invisible), "{:?}", name);
+            }
+
+        }
+
+        proptest! {
+            // Each case claims up to 60 names of up to 260 bytes: fewer cases.
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            /// Every claimed name is distinct and stays within 255 bytes.
+            #[test]
+            fn claimed_names_are_unique(raws in proptest::collection::vec("[ab.]{0,3}|x{250,260}\\.txt", 1..60)) {
+                let mut names = UniqueNames::default();
+                let mut seen = std::collections::HashSet::new();
+                for raw in raws {
+                    let name = names.claim(sanitize(&raw));
+                    prop_assert!(name.len() <= MAX_NAME_BYTES, "{}", name.len());
+                    prop_assert!(seen.insert(name.clone()), "{name} given twice");
+                }
+            }
+        }
     }
 }

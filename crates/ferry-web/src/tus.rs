@@ -684,3 +684,122 @@ fn share_headers(response: &mut HttpResponseBuilder, base: &str, transfer: &Tran
             ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn filetype_with_control_characters_is_refused() {
+        assert!(parse_filetype("text/plain\u{1}").is_err());
+        assert!(parse_filetype("text/plain\r\nX-Evil: 1").is_err());
+        assert!(parse_filetype("textplain").is_err());
+        assert_eq!(parse_filetype("").unwrap(), None);
+        assert_eq!(
+            parse_filetype("application/json; charset=utf-8").unwrap(),
+            Some("application/json; charset=utf-8".to_owned())
+        );
+    }
+
+    #[test]
+    fn checksum_digests_must_have_the_algorithms_length() {
+        assert!(parse_checksum_value(&format!("sha1 {}", b64(&[0; 20]))).is_ok());
+        assert!(parse_checksum_value(&format!("sha256 {}", b64(&[0; 32]))).is_ok());
+        assert!(parse_checksum_value(&format!("sha256 {}", b64(&[0; 20]))).is_err());
+        assert!(parse_checksum_value("md5 AAAA").is_err());
+        assert!(parse_checksum_value("sha1").is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// No `Upload-Metadata` value makes the parser panic, and whatever it accepts
+        /// is safe to store and to serve: a sanitised name and a type that is a valid
+        /// header value.
+        #[test]
+        fn any_metadata_parses_or_is_refused(raw in any::<String>()) {
+            if let Ok(metadata) = parse_metadata(Some(&raw)) {
+                prop_assert!(!metadata.filename.is_empty());
+                if let Some(filetype) = metadata.filetype {
+                    prop_assert!(header::HeaderValue::from_str(&filetype).is_ok());
+                }
+            }
+        }
+
+        /// Well-formed pairs with arbitrary (base64) values: never a panic, and a
+        /// filetype that gets through is always a valid header value.
+        #[test]
+        fn any_decoded_metadata_value_is_safe(
+            pairs in proptest::collection::vec(
+                ("filename|filetype|max_downloads|max_days|ferry_draft|other", any::<Vec<u8>>()),
+                0..6,
+            )
+        ) {
+            let raw = pairs
+                .iter()
+                .map(|(key, value)| format!("{key} {}", b64(value)))
+                .collect::<Vec<_>>()
+                .join(",");
+            if let Ok(metadata) = parse_metadata(Some(&raw)) {
+                prop_assert_eq!(metadata.filename.clone(), names::sanitize(&metadata.filename));
+                if let Some(filetype) = &metadata.filetype {
+                    prop_assert!(header::HeaderValue::from_str(filetype).is_ok());
+                }
+                if let Some(n) = metadata.max_downloads {
+                    prop_assert!((1..=crate::curl_api::MAX_DOWNLOADS_LIMIT).contains(&n));
+                }
+            }
+        }
+
+        /// Valid metadata survives the round trip through the header.
+        #[test]
+        fn valid_metadata_round_trips(
+            filename in "[a-zA-Z0-9][a-zA-Z0-9 _-]{0,40}\\.[a-z]{1,5}",
+            filetype in "(text|image|application)/[a-z][a-z0-9.+-]{0,20}",
+            max_downloads in 1..=crate::curl_api::MAX_DOWNLOADS_LIMIT,
+            max_days in 1..=3650i32,
+            draft in any::<bool>(),
+        ) {
+            let raw = format!(
+                "filename {},filetype {},max_downloads {},max_days {},ferry_draft {}",
+                b64(filename.as_bytes()),
+                b64(filetype.as_bytes()),
+                b64(max_downloads.to_string().as_bytes()),
+                b64(max_days.to_string().as_bytes()),
+                b64(if draft { b"1" } else { b"0" }),
+            );
+            let metadata = parse_metadata(Some(&raw)).unwrap();
+            prop_assert_eq!(metadata.filename, names::sanitize(&filename));
+            prop_assert_eq!(metadata.filetype, Some(filetype));
+            prop_assert_eq!(metadata.max_downloads, Some(max_downloads));
+            prop_assert_eq!(metadata.max_days, Some(max_days));
+            prop_assert_eq!(metadata.draft, draft);
+            prop_assert_eq!(metadata.raw, Some(raw));
+        }
+
+        /// No `Upload-Checksum` value makes the parser panic; what it accepts names a
+        /// supported algorithm with a digest of the right length.
+        #[test]
+        fn any_checksum_header_parses_or_is_refused(raw in any::<String>()) {
+            if let Ok(checksum) = parse_checksum_value(&raw) {
+                let expected = if raw.trim_start().starts_with("sha1 ") { 20 } else { 32 };
+                prop_assert_eq!(checksum.expected_len(), expected);
+            }
+        }
+
+        /// Every well-formed checksum of either algorithm is accepted.
+        #[test]
+        fn valid_checksums_parse(sha1 in any::<bool>(), digest in any::<[u8; 32]>()) {
+            let (algorithm, length) = if sha1 { ("sha1", 20) } else { ("sha256", 32) };
+            let raw = format!("{algorithm} {}", b64(&digest[..length]));
+            prop_assert_eq!(parse_checksum_value(&raw).unwrap().expected_len(), length);
+        }
+    }
+}
