@@ -472,6 +472,59 @@ async fn a_multipart_client_that_leaves_midway_stops_the_work_and_leaves_nothing
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multipart_part_header_that_never_ends_is_refused_without_being_buffered() {
+    let mut app = TestApp::new("adv_multipart_endless_header").await;
+    let web = app.start(Kind::Web, &[]).await;
+
+    // A file part whose header line goes on for 200 MB, sent chunked. The multipart
+    // parser keeps a part's headers in memory until their blank line.
+    let socket = TcpStream::connect(("127.0.0.1", web.port)).await.unwrap();
+    let (mut reader, mut writer) = socket.into_split();
+    let sender = tokio::spawn(async move {
+        let start = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        writer.write_all(start.as_bytes()).await?;
+        let part = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"filedata\"; filename=\"a.txt\"\r\nX-Endless: "
+        );
+        writer
+            .write_all(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes())
+            .await?;
+        let piece = vec![b'a'; MIB];
+        for _ in 0..200 {
+            writer
+                .write_all(format!("{:x}\r\n", MIB).as_bytes())
+                .await?;
+            writer.write_all(&piece).await?;
+            writer.write_all(b"\r\n").await?;
+        }
+        std::io::Result::Ok(writer)
+    });
+    // The answer must come while the client is still sending (or after the server
+    // stopped reading), not after 200 MB were buffered.
+    let mut answer = vec![0u8; 12];
+    tokio::time::timeout(Duration::from_secs(30), reader.read_exact(&mut answer))
+        .await
+        .expect("no answer to an endless part header within 30 s")
+        .unwrap();
+    assert_eq!(
+        &answer,
+        b"HTTP/1.1 400",
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    sender.abort();
+    let peak = web.peak_rss_kib();
+    eprintln!("200 MB part header: web peak RSS {} MiB", peak / 1024);
+    assert!(peak < 96 * 1024, "web peak RSS {} MiB", peak / 1024);
+    eventually("nothing to be stored", Duration::from_secs(10), || async {
+        (count(&app, "SELECT count(*) FROM blobs").await == 0).then_some(())
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- item 11 (uploads)
 
 async fn tus_create(

@@ -156,7 +156,7 @@ pub async fn post_multipart(
     check_declared_length(&request, config.max_upload_size, true)?;
     let limits = Limits::from_headers(&request, &config)?;
     let _slot = upload::take_slot(&request).ok_or(Error::Busy(upload::BUSY_RETRY_AFTER_SECS))?;
-    let (body, stopped) =
+    let (body, meter) =
         upload::guard_body(body, config.upload_idle_timeout, config.max_upload_size);
     let mut multipart = Multipart::new(request.headers(), body);
     let max_files = config.max_files_per_transfer as usize;
@@ -166,14 +166,22 @@ pub async fn post_multipart(
     let mut stored: u64 = 0;
     let outcome: Result<()> = async {
         while let Some(field) = multipart.next().await {
-            let field =
+            let mut field =
                 field.map_err(|e| Error::bad_request(format!("malformed multipart body: {e}")))?;
+            meter.progress();
             let Some(filename) = field
                 .content_disposition()
                 .and_then(|cd| cd.get_filename())
                 .map(str::to_owned)
             else {
-                continue; // a plain form field, not a file
+                // A plain form field, not a file: read past it (not kept).
+                while let Some(chunk) = field.next().await {
+                    chunk.map_err(|e| {
+                        Error::bad_request(format!("malformed multipart body: {e}"))
+                    })?;
+                    meter.progress();
+                }
+                continue;
             };
             if files.len() >= max_files {
                 return Err(Error::bad_request(format!(
@@ -182,6 +190,7 @@ pub async fn post_multipart(
             }
             let name = names.claim(names::sanitize(&filename));
             let room = config.max_upload_size.saturating_sub(stored);
+            let field = field.inspect(|_| meter.progress());
             let file = store_file(&state, &config, &mut cleanup, name, field, room).await?;
             stored += file.size as u64;
             files.push(file);
@@ -190,9 +199,12 @@ pub async fn post_multipart(
     }
     .await;
     // The multipart parser reports a stalled or oversized body as a broken one.
-    outcome.map_err(|e| match stopped.get() {
+    outcome.map_err(|e| match meter.stopped() {
         Some(BodyStop::Idle) => Error::BodyTimeout,
         Some(BodyStop::TooLarge) => Error::TooLarge,
+        Some(BodyStop::Unparsed) => {
+            Error::bad_request("a part's headers are too long or never end")
+        }
         None => e,
     })?;
     if files.is_empty() {

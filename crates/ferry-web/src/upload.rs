@@ -73,6 +73,11 @@ pub fn take_slot(request: &HttpRequest) -> Option<UploadSlot> {
     slot
 }
 
+/// Most bytes a body parser may hold that its caller has not received yet: part
+/// headers, boundaries and the parser's read-ahead. actix-multipart buffers a part's
+/// headers until their blank line, without a limit of its own.
+pub const MAX_UNPARSED_BYTES: u64 = 1024 * 1024;
+
 /// Why a guarded request body ended early (see [`guard_body`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyStop {
@@ -80,53 +85,83 @@ pub enum BodyStop {
     Idle,
     /// The body grew past its limit.
     TooLarge,
+    /// The parser held more than [`MAX_UNPARSED_BYTES`] that it had not handed on
+    /// (e.g. a part header that never ends).
+    Unparsed,
+}
+
+/// What a guarded body has read, and since when the parser handed nothing on.
+#[derive(Default)]
+pub struct BodyMeter {
+    stopped: Cell<Option<BodyStop>>,
+    read: Cell<u64>,
+    since_progress: Cell<u64>,
+}
+
+impl BodyMeter {
+    /// Why the body ended early, if it did.
+    pub fn stopped(&self) -> Option<BodyStop> {
+        self.stopped.get()
+    }
+
+    /// The parser handed something on (a new part, or content of one): what it read
+    /// so far is accounted for.
+    pub fn progress(&self) {
+        self.since_progress.set(0);
+    }
 }
 
 /// The request body with the upload limits applied while it is read, for parsers that
 /// read it themselves (multipart): a wait longer than `idle` for the next bytes ends
-/// it, and so does a total past `limit` bytes, chunked or not. The parser only passes
-/// on a generic payload error, so why the body ended is kept in the returned cell.
+/// it, and so does a total past `limit` bytes (chunked or not), or more than
+/// [`MAX_UNPARSED_BYTES`] read while the parser handed nothing on
+/// ([`BodyMeter::progress`]).
+/// The parser only passes on a generic payload error, so why the body ended is kept in
+/// the returned meter.
 pub fn guard_body(
     body: web::Payload,
     idle: Duration,
     limit: u64,
 ) -> (
     impl Stream<Item = Result<Bytes, PayloadError>> + 'static,
-    Rc<Cell<Option<BodyStop>>>,
+    Rc<BodyMeter>,
 ) {
-    let stopped = Rc::new(Cell::new(None));
-    let flag = stopped.clone();
+    let meter = Rc::new(BodyMeter::default());
+    let seen = meter.clone();
     let stream = async_stream::stream! {
         let mut body = body;
-        let mut total: u64 = 0;
         loop {
-            match tokio::time::timeout(idle, body.next()).await {
-                Err(_) => {
-                    flag.set(Some(BodyStop::Idle));
-                    yield Err(PayloadError::Io(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "the request body stalled",
-                    )));
-                    break;
-                }
+            let stop = match tokio::time::timeout(idle, body.next()).await {
+                Err(_) => BodyStop::Idle,
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
                     yield Err(e);
                     break;
                 }
                 Ok(Some(Ok(bytes))) => {
-                    total = total.saturating_add(bytes.len() as u64);
-                    if total > limit {
-                        flag.set(Some(BodyStop::TooLarge));
-                        yield Err(PayloadError::Overflow);
-                        break;
+                    let read = seen.read.get().saturating_add(bytes.len() as u64);
+                    seen.read.set(read);
+                    let unparsed = seen.since_progress.get().saturating_add(bytes.len() as u64);
+                    seen.since_progress.set(unparsed);
+                    if read > limit {
+                        BodyStop::TooLarge
+                    } else if unparsed > MAX_UNPARSED_BYTES {
+                        BodyStop::Unparsed
+                    } else {
+                        yield Ok(bytes);
+                        continue;
                     }
-                    yield Ok(bytes);
                 }
-            }
+            };
+            seen.stopped.set(Some(stop));
+            yield Err(match stop {
+                BodyStop::TooLarge => PayloadError::Overflow,
+                _ => PayloadError::Io(std::io::Error::other("request body stopped")),
+            });
+            break;
         }
     };
-    (stream, stopped)
+    (stream, meter)
 }
 
 /// Blobs written for a request that must not outlive its failure: unless
