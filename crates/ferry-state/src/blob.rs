@@ -180,6 +180,18 @@ impl State {
         Ok(())
     }
 
+    /// Deletes the blobs `ids` of a failed or abandoned upload, whatever they hold:
+    /// chunks first, in batches (a 10 GiB blob is not one long statement), then the
+    /// blobs, in one statement however many there are.
+    pub async fn delete_blobs(&self, ids: &[Uuid]) -> Result<()> {
+        self.delete_chunks_in_batches(ids, 1000).await?;
+        sqlx::query("DELETE FROM blobs WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(self.pg())
+            .await?;
+        Ok(())
+    }
+
     /// Streams bytes `[start, end)` of blob `id`, one chunk (at most) per item, one
     /// query per chunk. Memory held: one chunk. The range must lie within the blob's
     /// committed size.

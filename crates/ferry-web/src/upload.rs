@@ -208,10 +208,8 @@ impl Drop for BlobCleanup {
             return;
         };
         runtime.spawn(async move {
-            for blob in blobs {
-                if let Err(e) = state.delete_blob(blob).await {
-                    tracing::warn!(%blob, error = %e, "could not delete an abandoned blob; the orphan sweep will");
-                }
+            if let Err(e) = state.delete_blobs(&blobs).await {
+                tracing::warn!(count = blobs.len(), error = %e, "could not delete abandoned blobs; the orphan sweep will");
             }
         });
     }
@@ -445,4 +443,50 @@ async fn write_chunk(
     *received += chunk.len() as i64;
     metrics::counter!(ferry_telemetry::UPLOAD_BYTES).increment(chunk.len() as u64);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn slots_are_capped_and_come_back_when_dropped() {
+        let slots = UploadSlots::new(2);
+        let a = slots.try_take().unwrap();
+        let _b = slots.try_take().unwrap();
+        assert!(slots.try_take().is_none());
+        assert_eq!(slots.in_use(), 2);
+        drop(a);
+        assert!(slots.try_take().is_some());
+    }
+
+    proptest! {
+        // Each case fills real buffers: fewer cases.
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// However the body is cut into pieces, the buffer never holds more than one
+        /// chunk of capacity.
+        #[test]
+        fn the_buffer_never_grows_past_one_chunk(
+            pieces in proptest::collection::vec(1usize..100_000, 1..20),
+            chunk_size in 65_536usize..1_100_000,
+        ) {
+            let mut buffer: Vec<u8> = Vec::new();
+            for piece in pieces {
+                let mut left = piece;
+                while left > 0 {
+                    let take = (chunk_size - buffer.len()).min(left);
+                    grow_within(&mut buffer, take, chunk_size);
+                    buffer.resize(buffer.len() + take, 0);
+                    left -= take;
+                    prop_assert!(buffer.capacity() <= chunk_size);
+                    if buffer.len() == chunk_size {
+                        buffer.clear();
+                    }
+                }
+            }
+        }
+    }
 }
