@@ -110,6 +110,10 @@ impl State {
 
     /// Writes `data` at `offset` and commits it, atomically, iff the blob's committed
     /// size is `offset`. Returns `false` (and writes nothing) otherwise.
+    ///
+    /// One statement (one round trip): the size moves and the chunk lands together or
+    /// not at all, which is what the transaction around two statements gave, at a
+    /// quarter of the round trips per chunk.
     pub async fn append_chunk(
         &self,
         id: Uuid,
@@ -117,22 +121,21 @@ impl State {
         data: &[u8],
         hash_state: &[u8],
     ) -> Result<bool> {
-        let mut tx = self.pg().begin().await?;
-        let advanced = sqlx::query(
-            "UPDATE blobs SET size = size + $3, hash_state = $4 WHERE id = $1 AND size = $2",
+        let done = sqlx::query(
+            r#"WITH moved AS (
+                   UPDATE blobs SET size = size + $3, hash_state = $4
+                   WHERE id = $1 AND size = $2 RETURNING id)
+               INSERT INTO blob_chunks (blob_id, "offset", len, data)
+               SELECT id, $2, $3::int, $5 FROM moved"#,
         )
         .bind(id)
         .bind(offset)
         .bind(data.len() as i64)
         .bind(hash_state)
-        .execute(&mut *tx)
+        .bind(data)
+        .execute(self.pg())
         .await?;
-        if advanced.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_chunk(&mut tx, id, offset, data).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(done.rows_affected() == 1)
     }
 
     /// Writes `data` at `offset` without committing it (see [`State::commit_staged`]);
