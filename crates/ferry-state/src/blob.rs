@@ -7,7 +7,7 @@
 //! commit what it has received chunk by chunk.
 //!
 //! The durable length of a blob is `blobs.size`: bytes `[0, size)` are committed, and
-//! `size` only moves forward in the same transaction that inserts the chunk ending
+//! `size` only moves forward in the same statement that inserts the chunk ending
 //! there, and only if it still equals the chunk's offset. So two writers can never
 //! interleave, and a writer killed mid-chunk leaves at worst a chunk at or past `size`,
 //! which is never read and is discarded by the next write. The SHA-256 state over
