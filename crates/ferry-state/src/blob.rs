@@ -7,7 +7,7 @@
 //! commit what it has received chunk by chunk.
 //!
 //! The durable length of a blob is `blobs.size`: bytes `[0, size)` are committed, and
-//! `size` only moves forward in the same transaction that inserts the chunk ending
+//! `size` only moves forward in the same statement that inserts the chunk ending
 //! there, and only if it still equals the chunk's offset. So two writers can never
 //! interleave, and a writer killed mid-chunk leaves at worst a chunk at or past `size`,
 //! which is never read and is discarded by the next write. The SHA-256 state over
@@ -110,6 +110,10 @@ impl State {
 
     /// Writes `data` at `offset` and commits it, atomically, iff the blob's committed
     /// size is `offset`. Returns `false` (and writes nothing) otherwise.
+    ///
+    /// One statement (one round trip): the size moves and the chunk lands together or
+    /// not at all, which is what the transaction around two statements gave, at a
+    /// quarter of the round trips per chunk.
     pub async fn append_chunk(
         &self,
         id: Uuid,
@@ -117,23 +121,21 @@ impl State {
         data: &[u8],
         hash_state: &[u8],
     ) -> Result<bool> {
-        let mut tx = self.pg().begin().await?;
-        let advanced = sqlx::query(
-            "UPDATE blobs SET size = size + $3, hash_state = $4, touched_at = now()
-             WHERE id = $1 AND size = $2",
+        let done = sqlx::query(
+            r#"WITH moved AS (
+                   UPDATE blobs SET size = size + $3, hash_state = $4, touched_at = now()
+                   WHERE id = $1 AND size = $2 RETURNING id)
+               INSERT INTO blob_chunks (blob_id, "offset", len, data)
+               SELECT id, $2, $3::int, $5 FROM moved"#,
         )
         .bind(id)
         .bind(offset)
         .bind(data.len() as i64)
         .bind(hash_state)
-        .execute(&mut *tx)
+        .bind(data)
+        .execute(self.pg())
         .await?;
-        if advanced.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_chunk(&mut tx, id, offset, data).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(done.rows_affected() == 1)
     }
 
     /// Writes `data` at `offset` without committing it (see [`State::commit_staged`]);
@@ -180,6 +182,18 @@ impl State {
     pub async fn delete_blob(&self, id: Uuid) -> Result<()> {
         sqlx::query("DELETE FROM blobs WHERE id = $1")
             .bind(id)
+            .execute(self.pg())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the blobs `ids` of a failed or abandoned upload, whatever they hold:
+    /// chunks first, in batches (a 10 GiB blob is not one long statement), then the
+    /// blobs, in one statement however many there are.
+    pub async fn delete_blobs(&self, ids: &[Uuid]) -> Result<()> {
+        self.delete_chunks_in_batches(ids, 1000).await?;
+        sqlx::query("DELETE FROM blobs WHERE id = ANY($1)")
+            .bind(ids)
             .execute(self.pg())
             .await?;
         Ok(())

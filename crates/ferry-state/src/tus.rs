@@ -187,13 +187,14 @@ impl State {
     }
 
     /// Sends a draft: the completed draft uploads `ids` become the files of one new
-    /// transfer (names made unique with `unique_name`). Uploads already sent, unknown
+    /// transfer (`unique_name` is called once per file, in order, and returns the name
+    /// it gets — unique within the transfer). Uploads already sent, unknown
     /// or unfinished are left out; fails if none is left.
     pub async fn create_transfer_from_uploads(
         &self,
         ids: &[String],
         options: &TransferOptions,
-        unique_name: impl Fn(String, &[String]) -> String,
+        mut unique_name: impl FnMut(String) -> String,
     ) -> Result<Option<Transfer>> {
         let mut tx = self.pg().begin().await?;
         #[derive(sqlx::FromRow)]
@@ -219,9 +220,8 @@ impl State {
         }
         let mut files: Vec<NewFile> = Vec::with_capacity(uploads.len());
         for upload in &uploads {
-            let taken: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
             files.push(NewFile {
-                name: unique_name(upload.filename.clone(), &taken),
+                name: unique_name(upload.filename.clone()),
                 content_type: upload.content_type.clone(),
                 blob_id: upload.blob_id,
                 size: upload.length,

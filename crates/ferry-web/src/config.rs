@@ -107,6 +107,21 @@ pub struct Config {
     /// given) this long without using another download. 0s: every GET counts. See docs/api.md, "Download limits".
     #[arg(long, env = "DOWNLOAD_RESUME_WINDOW", default_value = "1h", value_parser = parse_duration)]
     pub download_resume_window: Duration,
+    /// A request body (curl PUT, multipart POST, tus PATCH or creation-with-upload)
+    /// that sends nothing for this long is dropped: 408, the partial file discarded
+    /// (tus keeps the bytes committed so far, so the client can resume).
+    #[arg(long, env = "UPLOAD_IDLE_TIMEOUT", default_value = "30s", value_parser = parse_positive_duration)]
+    pub upload_idle_timeout: Duration,
+    /// Uploads one web process receives at once, across every upload API. Each holds up
+    /// to one `BLOB_CHUNK_SIZE` buffer; beyond the cap a new upload gets 503 with
+    /// `Retry-After` before its body is read.
+    #[arg(long, env = "MAX_CONCURRENT_UPLOADS", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_concurrent_uploads: u32,
+    /// Most files one transfer may hold (a multipart POST with more parts gets 400).
+    #[arg(long, env = "MAX_FILES_PER_TRANSFER", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_files_per_transfer: u32,
     /// Grace period for in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
@@ -154,4 +169,11 @@ fn parse_cidr(value: &str) -> Result<IpNet, String> {
         .parse::<IpNet>()
         .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
         .map_err(|_| format!("`{value}` is not an IP address or CIDR"))
+}
+
+fn parse_positive_duration(value: &str) -> Result<Duration, String> {
+    match parse_duration(value)? {
+        d if d.is_zero() => Err("must be longer than zero".into()),
+        d => Ok(d),
+    }
 }

@@ -23,8 +23,11 @@ use crate::{
     Config,
     error::{Error, Result},
     names, public_url, share,
-    upload::{Target, write_body},
+    upload::{self, BlobCleanup, BodyStop, Target, write_body},
 };
+
+/// Largest `Max-Downloads` an uploader may ask for (curl headers and tus metadata).
+pub const MAX_DOWNLOADS_LIMIT: i32 = 1_000_000;
 
 /// `Max-Downloads` and `Max-Days` of an upload request.
 pub struct Limits {
@@ -46,24 +49,14 @@ impl Limits {
         let max_downloads = match header("Max-Downloads") {
             None => None,
             Some(v) => Some(
-                v.parse::<i32>()
-                    .ok()
-                    .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or_else(|| {
-                        Error::bad_request("Max-Downloads must be a whole number from 1 to 1000000")
-                    })?,
+                parse_max_downloads(&v)
+                    .map_err(|e| Error::bad_request(format!("Max-Downloads {e}")))?,
             ),
         };
-        let limit = i32::from(config.max_days_limit);
         let max_days = match header("Max-Days") {
             None => i32::from(config.default_max_days),
-            Some(v) => v
-                .parse::<i32>()
-                .ok()
-                .filter(|n| (1..=limit).contains(n))
-                .ok_or_else(|| {
-                    Error::bad_request(format!("Max-Days must be a whole number from 1 to {limit}"))
-                })?,
+            Some(v) => parse_max_days(&v, config)
+                .map_err(|e| Error::bad_request(format!("Max-Days {e}")))?,
         };
         Ok(Limits {
             max_downloads,
@@ -79,6 +72,29 @@ impl Limits {
     fn options(&self) -> TransferOptions {
         TransferOptions::new(self.expires_at(), self.max_downloads)
     }
+}
+
+/// Parses a download limit: a whole number from 1 to [`MAX_DOWNLOADS_LIMIT`]. The error
+/// completes a sentence that starts with the field's name.
+pub fn parse_max_downloads(value: &str) -> std::result::Result<i32, String> {
+    value
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|n| (1..=MAX_DOWNLOADS_LIMIT).contains(n))
+        .ok_or_else(|| format!("must be a whole number from 1 to {MAX_DOWNLOADS_LIMIT}"))
+}
+
+/// Parses a lifetime in days: a whole number from 1 to `MAX_DAYS_LIMIT`. The error
+/// completes a sentence that starts with the field's name.
+pub fn parse_max_days(value: &str, config: &Config) -> std::result::Result<i32, String> {
+    let limit = i32::from(config.max_days_limit);
+    value
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|n| (1..=limit).contains(n))
+        .ok_or_else(|| format!("must be a whole number from 1 to {limit}"))
 }
 
 /// Refuses a body whose declared length is over the limit (or empty), before reading it.
@@ -105,74 +121,103 @@ pub async fn put_file(
 ) -> Result<HttpResponse> {
     check_declared_length(&request, config.max_upload_size, true)?;
     let limits = Limits::from_headers(&request, &config)?;
+    let _slot =
+        upload::take_slot(&request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
     let name = names::sanitize(raw_name);
-    let file = store_file(&state, &config, name, body).await?;
+    let mut cleanup = BlobCleanup::new(&state);
+    let file = store_file(
+        &state,
+        &config,
+        &mut cleanup,
+        name,
+        body,
+        config.max_upload_size,
+    )
+    .await?;
     let transfer = state
         .create_transfer(std::slice::from_ref(&file), &limits.options())
-        .await;
-    let transfer = match transfer {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = state.delete_blob(file.blob_id).await;
-            return Err(e.into());
-        }
-    };
+        .await?;
+    cleanup.disarm();
     enqueue_jobs(&state, &config, &transfer).await;
     Ok(created(&request, &config, &transfer))
 }
 
 /// `POST /` with `multipart/form-data`: every file part becomes a file of one transfer.
+///
+/// The whole body is held to `MAX_UPLOAD_SIZE` as it is read, with or without a
+/// `Content-Length`; at most `MAX_FILES_PER_TRANSFER` file parts are accepted; and
+/// names are made unique in linear time. When the client goes away, the next read
+/// fails (or actix drops this future) and every blob written so far is deleted.
 pub async fn post_multipart(
     request: HttpRequest,
-    mut multipart: Multipart,
+    body: web::Payload,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     check_declared_length(&request, config.max_upload_size, true)?;
     let limits = Limits::from_headers(&request, &config)?;
+    let _slot =
+        upload::take_slot(&request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
+    let (body, meter) =
+        upload::guard_body(body, config.upload_idle_timeout, config.max_upload_size);
+    let mut multipart = Multipart::new(request.headers(), body);
+    let max_files = config.max_files_per_transfer as usize;
+    let mut cleanup = BlobCleanup::new(&state);
     let mut files: Vec<NewFile> = Vec::new();
+    let mut names = names::UniqueNames::default();
+    let mut stored: u64 = 0;
     let outcome: Result<()> = async {
         while let Some(field) = multipart.next().await {
-            let field =
+            let mut field =
                 field.map_err(|e| Error::bad_request(format!("malformed multipart body: {e}")))?;
+            meter.progress();
             let Some(filename) = field
                 .content_disposition()
                 .and_then(|cd| cd.get_filename())
                 .map(str::to_owned)
             else {
-                continue; // a plain form field, not a file
+                // A plain form field, not a file: read past it (not kept).
+                while let Some(chunk) = field.next().await {
+                    chunk.map_err(|e| {
+                        Error::bad_request(format!("malformed multipart body: {e}"))
+                    })?;
+                    meter.progress();
+                }
+                continue;
             };
-            let taken: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-            let name = names::unique(names::sanitize(&filename), &taken);
-            let file = store_file(&state, &config, name, field).await?;
+            if files.len() >= max_files {
+                return Err(Error::bad_request(format!(
+                    "too many files: a transfer holds at most {max_files}"
+                )));
+            }
+            let name = names.claim(names::sanitize(&filename));
+            let room = config.max_upload_size.saturating_sub(stored);
+            let field = field.inspect(|_| meter.progress());
+            let file = store_file(&state, &config, &mut cleanup, name, field, room).await?;
+            stored += file.size as u64;
             files.push(file);
         }
         Ok(())
     }
     .await;
-    if let Err(e) = outcome {
-        for file in &files {
-            let _ = state.delete_blob(file.blob_id).await;
+    // The multipart parser reports a stalled or oversized body as a broken one.
+    outcome.map_err(|e| match meter.stopped() {
+        Some(BodyStop::Idle) => Error::BodyTimeout,
+        Some(BodyStop::TooLarge) => Error::TooLarge,
+        Some(BodyStop::Unparsed) => {
+            Error::bad_request("a part's headers are too long or never end")
         }
-        return Err(e);
-    }
+        None => e,
+    })?;
     if files.is_empty() {
         return Err(Error::bad_request(
             "no file parts in the form (use -F filedata=@file)",
         ));
     }
-    match state.create_transfer(&files, &limits.options()).await {
-        Ok(transfer) => {
-            enqueue_jobs(&state, &config, &transfer).await;
-            Ok(created(&request, &config, &transfer))
-        }
-        Err(e) => {
-            for file in &files {
-                let _ = state.delete_blob(file.blob_id).await;
-            }
-            Err(e.into())
-        }
-    }
+    let transfer = state.create_transfer(&files, &limits.options()).await?;
+    cleanup.disarm();
+    enqueue_jobs(&state, &config, &transfer).await;
+    Ok(created(&request, &config, &transfer))
 }
 
 /// `DELETE /{token}/{name}/{deletion_token}`: deletes the whole transfer.
@@ -216,34 +261,37 @@ pub async fn enqueue_jobs(state: &State, config: &Config, transfer: &Transfer) {
     }
 }
 
-/// Streams one body into a new, sealed blob. Empty bodies are refused.
-async fn store_file<S, E>(state: &State, config: &Config, name: String, body: S) -> Result<NewFile>
+/// Streams one body (at most `limit` bytes) into a new, sealed blob, tracked by
+/// `cleanup`. Empty bodies are refused.
+async fn store_file<S, E>(
+    state: &State,
+    config: &Config,
+    cleanup: &mut BlobCleanup,
+    name: String,
+    body: S,
+    limit: u64,
+) -> Result<NewFile>
 where
     S: futures::Stream<Item = std::result::Result<bytes::Bytes, E>>,
     E: std::fmt::Display,
 {
     let blob = state.create_blob().await?;
+    cleanup.track(blob);
     let target = Target {
         state,
         blob,
         start: 0,
         hash: StreamHash::default(),
-        limit: config.max_upload_size as i64,
+        limit: i64::try_from(limit).unwrap_or(i64::MAX),
         chunk_size: config.blob_chunk_size as usize,
         checksum: None,
         keep_partial: false,
+        idle: config.upload_idle_timeout,
     };
-    let written = match write_body(target, body).await {
-        Ok(written) if written.size > 0 => written,
-        Ok(_) => {
-            state.delete_blob(blob).await?;
-            return Err(Error::bad_request(format!("`{name}` is empty")));
-        }
-        Err(e) => {
-            let _ = state.delete_blob(blob).await;
-            return Err(e.into());
-        }
-    };
+    let written = write_body(target, body).await?;
+    if written.size == 0 {
+        return Err(Error::bad_request(format!("`{name}` is empty")));
+    }
     let sha256 = written.hash.finish();
     state.finish_blob(blob, &sha256).await?;
     Ok(NewFile {

@@ -43,6 +43,13 @@ pub enum Error {
     /// Rate limited; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
+    /// The process is receiving as many uploads as `MAX_CONCURRENT_UPLOADS` allows;
+    /// retry after this many seconds.
+    #[error("too many uploads in progress")]
+    UploadsBusy(u64),
+    /// The request body sent nothing for `UPLOAD_IDLE_TIMEOUT`.
+    #[error("the request body stalled")]
+    BodyTimeout,
     /// A bug or an unexpected failure; the message is for the log only.
     #[error("internal: {0}")]
     Internal(String),
@@ -65,6 +72,7 @@ impl From<WriteError> for Error {
     fn from(error: WriteError) -> Error {
         match error {
             WriteError::TooLarge => Error::TooLarge,
+            WriteError::Idle => Error::BodyTimeout,
             WriteError::Client(e) => Error::BadRequest(format!("the request body broke off: {e}")),
             WriteError::Conflict => Error::bad_request("the upload changed under this request"),
             WriteError::ChecksumMismatch => Error::bad_request("checksum mismatch"),
@@ -82,6 +90,8 @@ impl ResponseError for Error {
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::UploadsBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Session(_) | Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -102,6 +112,11 @@ impl ResponseError for Error {
                 response.insert_header(("Retry-After", seconds.to_string()));
                 serde_json::json!({ "error": "too_many_requests", "retry_after": seconds })
             }
+            Error::UploadsBusy(seconds) => {
+                response.insert_header(("Retry-After", seconds.to_string()));
+                serde_json::json!({ "error": "busy", "retry_after": seconds })
+            }
+            Error::BodyTimeout => serde_json::json!({ "error": "body_timeout" }),
             Error::RangeNotSatisfiable(size) => {
                 response.insert_header(("Content-Range", format!("bytes */{size}")));
                 serde_json::json!({ "error": "range_not_satisfiable" })

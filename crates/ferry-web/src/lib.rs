@@ -86,6 +86,9 @@ impl Application {
                 ferry_telemetry::install_recorder("web");
             }
         }
+        let upload_slots = web::Data::new(upload::UploadSlots::new(
+            config.max_concurrent_uploads as usize,
+        ));
         let test_endpoints = config.test_endpoints;
         let passwords = web::Data::new(password::Passwords::new(&config));
 
@@ -106,6 +109,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(app_config.clone())
                 .app_data(passwords.clone())
+                .app_data(upload_slots.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
                 .wrap(sessions)
                 .wrap_fn(error::unavailable_page)

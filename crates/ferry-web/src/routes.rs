@@ -4,7 +4,6 @@
 //! are registered last, and each path shape is one resource that dispatches on the
 //! method: `PUT /report.zip` is an upload, `GET /{token}.zip` an archive download.
 
-use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use ferry_state::State;
 
@@ -82,11 +81,11 @@ async fn index(
 
 async fn post_root(
     request: HttpRequest,
-    multipart: Multipart,
+    body: web::Payload,
     state: web::Data<State>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    curl_api::post_multipart(request, multipart, state, config).await
+    curl_api::post_multipart(request, body, state, config).await
 }
 
 /// `PUT /{name}`.

@@ -29,9 +29,10 @@ use sha1::Digest as _;
 
 use crate::{
     Config,
+    curl_api::parse_max_downloads,
     error::RETRY_AFTER_SECS,
     names, public_url, share,
-    upload::{Checksum, Target, WriteError, write_body},
+    upload::{self, Checksum, Target, UploadSlot, WriteError, write_body},
 };
 
 const VERSION: &str = "1.0.0";
@@ -78,6 +79,10 @@ enum TusError {
     ChecksumMismatch,
     #[error("upload is busy with another request")]
     Locked,
+    #[error("too many uploads in progress; retry later")]
+    Busy,
+    #[error("the request body stalled")]
+    BodyTimeout,
     #[error(transparent)]
     State(#[from] ferry_state::Error),
 }
@@ -86,6 +91,7 @@ impl From<WriteError> for TusError {
     fn from(error: WriteError) -> TusError {
         match error {
             WriteError::TooLarge => TusError::TooLarge,
+            WriteError::Idle => TusError::BodyTimeout,
             WriteError::Client(e) => TusError::BadRequest(format!("request body broke off: {e}")),
             WriteError::Conflict => TusError::Conflict,
             WriteError::ChecksumMismatch => TusError::ChecksumMismatch,
@@ -105,6 +111,8 @@ impl ResponseError for TusError {
             TusError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TusError::ChecksumMismatch => StatusCode::from_u16(460).expect("460 is a valid status"),
             TusError::Locked => StatusCode::LOCKED,
+            TusError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            TusError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             TusError::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             TusError::State(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -120,6 +128,9 @@ impl ResponseError for TusError {
             }
             TusError::Locked => {
                 response.insert_header(("Retry-After", "1"));
+            }
+            TusError::Busy => {
+                response.insert_header(("Retry-After", upload::BUSY_RETRY_AFTER_SECS.to_string()));
             }
             TusError::State(e) => {
                 tracing::error!(error.cause_chain = ?e, status = status.as_u16(), "tus request failed");
@@ -190,6 +201,7 @@ async fn options(config: web::Data<Config>) -> HttpResponse {
 }
 
 /// The parsed `Upload-Metadata` header.
+#[derive(Debug)]
 struct Metadata {
     raw: Option<String>,
     filename: String,
@@ -232,28 +244,28 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
             }
             None => String::new(),
         };
-        let number = |what: &str| {
-            value
-                .trim()
-                .parse::<i32>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    TusError::BadRequest(format!(
-                        "Upload-Metadata `{what}` must be a positive number"
-                    ))
-                })
-        };
         match key {
             "filename" | "name" => metadata.filename = names::sanitize(&value),
-            "filetype" | "type" => {
-                metadata.filetype = Some(value)
-                    .filter(|v| v.len() < 200 && v.contains('/') && !v.contains(['\r', '\n']))
-            }
+            "filetype" | "type" => metadata.filetype = parse_filetype(&value)?,
             "max_downloads" | "max-downloads" => {
-                metadata.max_downloads = Some(number("max_downloads")?)
+                metadata.max_downloads = Some(parse_max_downloads(&value).map_err(|e| {
+                    TusError::BadRequest(format!("Upload-Metadata `max_downloads` {e}"))
+                })?)
             }
-            "max_days" | "max-days" => metadata.max_days = Some(number("max_days")?),
+            "max_days" | "max-days" => {
+                metadata.max_days = Some(
+                    value
+                        .trim()
+                        .parse::<i32>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| {
+                            TusError::BadRequest(
+                                "Upload-Metadata `max_days` must be a positive number".into(),
+                            )
+                        })?,
+                )
+            }
             "ferry_draft" => metadata.draft = value == "1",
             _ => {}
         }
@@ -261,26 +273,75 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, TusError> {
     Ok(metadata)
 }
 
-fn parse_checksum(request: &HttpRequest) -> Result<Option<Checksum>, TusError> {
-    let Some(value) = header(request, "Upload-Checksum") else {
+/// The `filetype` metadata as a `Content-Type` to serve the file with: empty means
+/// "guess from the name"; anything that is not a plain MIME type (control characters,
+/// non-ASCII, no `/`, over 200 bytes) is refused, since it could never be sent as a
+/// header.
+fn parse_filetype(value: &str) -> Result<Option<String>, TusError> {
+    let value = value.trim();
+    if value.is_empty() {
         return Ok(None);
-    };
-    let (algorithm, encoded) = value.split_once(' ').ok_or_else(|| {
+    }
+    let plain = value.len() <= 200
+        && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && value.parse::<actix_web::mime::Mime>().is_ok();
+    if !plain {
+        return Err(TusError::BadRequest(
+            "Upload-Metadata `filetype` must be a MIME type such as image/png".into(),
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+fn parse_checksum(request: &HttpRequest) -> Result<Option<Checksum>, TusError> {
+    header(request, "Upload-Checksum")
+        .map(parse_checksum_value)
+        .transpose()
+}
+
+/// Parses `Upload-Checksum: <algorithm> <base64 digest>`; the digest must have the
+/// algorithm's length.
+fn parse_checksum_value(value: &str) -> Result<Checksum, TusError> {
+    let (algorithm, encoded) = value.trim().split_once(' ').ok_or_else(|| {
         TusError::BadRequest("Upload-Checksum must be `algorithm base64digest`".into())
     })?;
     let expected = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|_| TusError::BadRequest("Upload-Checksum digest is not base64".into()))?;
-    match algorithm {
-        "sha1" => Ok(Some(Checksum::Sha1(sha1::Sha1::new(), expected))),
-        "sha256" => Ok(Some(Checksum::Sha256(sha2::Sha256::new(), expected))),
-        _ => Err(TusError::BadRequest(format!(
-            "checksum algorithm `{algorithm}` is not supported (sha1, sha256)"
-        ))),
+    let (checksum, length) = match algorithm {
+        "sha1" => (Checksum::Sha1(sha1::Sha1::new(), expected), 20),
+        "sha256" => (Checksum::Sha256(sha2::Sha256::new(), expected), 32),
+        _ => {
+            return Err(TusError::BadRequest(format!(
+                "checksum algorithm `{}` is not supported (sha1, sha256)",
+                algorithm.escape_debug()
+            )));
+        }
+    };
+    if checksum.expected_len() != length {
+        return Err(TusError::BadRequest(format!(
+            "Upload-Checksum digest of {algorithm} must be {length} bytes"
+        )));
     }
+    Ok(checksum)
+}
+
+/// The request's `Content-Length`, if it sent one. actix has already refused a value
+/// that is not a `u64`, so this never overflows; callers compare it as `u64`.
+fn content_length(request: &HttpRequest) -> Option<u64> {
+    header(request, "Content-Length").and_then(|v| v.parse::<u64>().ok())
+}
+
+fn take_slot(request: &HttpRequest) -> Result<UploadSlot, TusError> {
+    upload::take_slot(request).ok_or(TusError::Busy)
 }
 
 /// `POST /files/`: creates an upload, optionally with its first bytes.
+///
+/// Everything the request says is checked before anything is stored: a bad
+/// `Upload-Metadata`, `Upload-Checksum` or length creates nothing. When the first bytes
+/// fail (checksum mismatch, stalled or broken body) the upload is removed again: the
+/// client never learnt its `Location`, so it could not resume it anyway.
 async fn create(
     request: HttpRequest,
     body: web::Payload,
@@ -317,6 +378,15 @@ async fn create(
             "max_days must be at most {limit}"
         )));
     }
+    let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
+    let (checksum, slot) = if with_body {
+        if content_length(&request).is_some_and(|n| n > length as u64) {
+            return Err(TusError::TooLarge);
+        }
+        (parse_checksum(&request)?, Some(take_slot(&request)?))
+    } else {
+        (None, None)
+    };
     let content_type = metadata
         .filetype
         .clone()
@@ -339,18 +409,18 @@ async fn create(
     let base = public_url::base_url(&request, &config);
     let location = format!("{base}/files/{}", upload.id);
 
-    let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
     let (offset, transfer) = if with_body {
-        let checksum = parse_checksum(&request)?;
-        write_locked(
-            &state,
-            &upload,
-            0,
-            checksum,
-            body,
-            config.blob_chunk_size as usize,
-        )
-        .await?
+        let written = write_locked(&state, &upload, 0, checksum, body, &config).await;
+        drop(slot);
+        match written {
+            Ok(written) => written,
+            Err(e) => {
+                if let Err(cleanup) = state.terminate_upload(&upload.id).await {
+                    tracing::warn!(error = %cleanup, "could not remove a failed new upload; it expires");
+                }
+                return Err(e);
+            }
+        }
     } else {
         (0, None)
     };
@@ -443,23 +513,22 @@ async fn patch(
             TusError::BadRequest("Upload-Offset must be a non-negative integer".into())
         })?;
     let checksum = parse_checksum(&request)?;
+    let declared = content_length(&request);
+    // Compared as u64: a declared length near u64::MAX must not wrap around.
+    if declared.is_some_and(|n| n > config.max_upload_size) {
+        return Err(TusError::TooLarge);
+    }
+    let _slot = take_slot(&request)?;
     let upload = state.find_upload(&id).await?.ok_or(TusError::NotFound)?;
     if offset != upload.offset {
         return Err(TusError::Conflict);
     }
-    let declared = header(&request, "Content-Length").and_then(|v| v.parse::<i64>().ok());
-    if declared.is_some_and(|n| offset + n > upload.length) {
+    let remaining = upload.length.saturating_sub(offset).max(0) as u64;
+    if declared.is_some_and(|n| n > remaining) {
         return Err(TusError::TooLarge);
     }
-    let (new_offset, transfer) = write_locked(
-        &state,
-        &upload,
-        offset,
-        checksum,
-        body,
-        config.blob_chunk_size as usize,
-    )
-    .await?;
+    let (new_offset, transfer) =
+        write_locked(&state, &upload, offset, checksum, body, &config).await?;
     if let Some(transfer) = &transfer {
         crate::curl_api::enqueue_jobs(&state, &config, transfer).await;
     }
@@ -504,7 +573,7 @@ async fn write_locked(
     offset: i64,
     checksum: Option<Checksum>,
     body: web::Payload,
-    chunk_size: usize,
+    config: &Config,
 ) -> Result<(i64, Option<Transfer>), TusError> {
     let holder = lock_holder();
     lock(state, &upload.id, &holder).await?;
@@ -524,8 +593,11 @@ async fn write_locked(
             }
         })
     };
-    let result = write_under_lock(state, upload, offset, checksum, body, chunk_size).await;
-    refresher.abort();
+    // Aborted on drop too: when the client goes away actix drops this future, and a
+    // refresher left running would hold the upload's lock forever.
+    let refresher = AbortOnDrop(refresher);
+    let result = write_under_lock(state, upload, offset, checksum, body, config).await;
+    drop(refresher);
     if let Err(e) = state.unlock_upload(&upload.id, &holder).await {
         tracing::warn!(upload = %upload.id, error = %e, "could not release the upload lock; it will expire");
     }
@@ -538,7 +610,7 @@ async fn write_under_lock(
     offset: i64,
     checksum: Option<Checksum>,
     body: web::Payload,
-    chunk_size: usize,
+    config: &Config,
 ) -> Result<(i64, Option<Transfer>), TusError> {
     // Another PATCH may have finished while we waited for the lock.
     let current = state
@@ -558,9 +630,10 @@ async fn write_under_lock(
             start: current.offset,
             hash: StreamHash::resume(current.hash_state.as_deref())?,
             limit: current.length,
-            chunk_size,
+            chunk_size: config.blob_chunk_size as usize,
             checksum,
             keep_partial: true,
+            idle: config.upload_idle_timeout,
         };
         let written = write_body(target, body).await?;
         if written.size < current.length {
@@ -576,6 +649,14 @@ async fn write_under_lock(
     let sha256 = StreamHash::resume(current.hash_state.as_deref())?.finish();
     let transfer = state.complete_upload(&current.id, &sha256).await?;
     Ok((current.length, transfer))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn lock(state: &State, id: &str, holder: &str) -> Result<(), TusError> {
@@ -601,5 +682,124 @@ fn share_headers(response: &mut HttpResponseBuilder, base: &str, transfer: &Tran
                 "X-Url-Delete",
                 share::delete_url(base, transfer, &file.name),
             ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn filetype_with_control_characters_is_refused() {
+        assert!(parse_filetype("text/plain\u{1}").is_err());
+        assert!(parse_filetype("text/plain\r\nX-Evil: 1").is_err());
+        assert!(parse_filetype("textplain").is_err());
+        assert_eq!(parse_filetype("").unwrap(), None);
+        assert_eq!(
+            parse_filetype("application/json; charset=utf-8").unwrap(),
+            Some("application/json; charset=utf-8".to_owned())
+        );
+    }
+
+    #[test]
+    fn checksum_digests_must_have_the_algorithms_length() {
+        assert!(parse_checksum_value(&format!("sha1 {}", b64(&[0; 20]))).is_ok());
+        assert!(parse_checksum_value(&format!("sha256 {}", b64(&[0; 32]))).is_ok());
+        assert!(parse_checksum_value(&format!("sha256 {}", b64(&[0; 20]))).is_err());
+        assert!(parse_checksum_value("md5 AAAA").is_err());
+        assert!(parse_checksum_value("sha1").is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// No `Upload-Metadata` value makes the parser panic, and whatever it accepts
+        /// is safe to store and to serve: a sanitised name and a type that is a valid
+        /// header value.
+        #[test]
+        fn any_metadata_parses_or_is_refused(raw in any::<String>()) {
+            if let Ok(metadata) = parse_metadata(Some(&raw)) {
+                prop_assert!(!metadata.filename.is_empty());
+                if let Some(filetype) = metadata.filetype {
+                    prop_assert!(header::HeaderValue::from_str(&filetype).is_ok());
+                }
+            }
+        }
+
+        /// Well-formed pairs with arbitrary (base64) values: never a panic, and a
+        /// filetype that gets through is always a valid header value.
+        #[test]
+        fn any_decoded_metadata_value_is_safe(
+            pairs in proptest::collection::vec(
+                ("filename|filetype|max_downloads|max_days|ferry_draft|other", any::<Vec<u8>>()),
+                0..6,
+            )
+        ) {
+            let raw = pairs
+                .iter()
+                .map(|(key, value)| format!("{key} {}", b64(value)))
+                .collect::<Vec<_>>()
+                .join(",");
+            if let Ok(metadata) = parse_metadata(Some(&raw)) {
+                prop_assert_eq!(metadata.filename.clone(), names::sanitize(&metadata.filename));
+                if let Some(filetype) = &metadata.filetype {
+                    prop_assert!(header::HeaderValue::from_str(filetype).is_ok());
+                }
+                if let Some(n) = metadata.max_downloads {
+                    prop_assert!((1..=crate::curl_api::MAX_DOWNLOADS_LIMIT).contains(&n));
+                }
+            }
+        }
+
+        /// Valid metadata survives the round trip through the header.
+        #[test]
+        fn valid_metadata_round_trips(
+            filename in "[a-zA-Z0-9][a-zA-Z0-9 _-]{0,40}\\.[a-z]{1,5}",
+            filetype in "(text|image|application)/[a-z][a-z0-9.+-]{0,20}",
+            max_downloads in 1..=crate::curl_api::MAX_DOWNLOADS_LIMIT,
+            max_days in 1..=3650i32,
+            draft in any::<bool>(),
+        ) {
+            let raw = format!(
+                "filename {},filetype {},max_downloads {},max_days {},ferry_draft {}",
+                b64(filename.as_bytes()),
+                b64(filetype.as_bytes()),
+                b64(max_downloads.to_string().as_bytes()),
+                b64(max_days.to_string().as_bytes()),
+                b64(if draft { b"1" } else { b"0" }),
+            );
+            let metadata = parse_metadata(Some(&raw)).unwrap();
+            prop_assert_eq!(metadata.filename, names::sanitize(&filename));
+            prop_assert_eq!(metadata.filetype, Some(filetype));
+            prop_assert_eq!(metadata.max_downloads, Some(max_downloads));
+            prop_assert_eq!(metadata.max_days, Some(max_days));
+            prop_assert_eq!(metadata.draft, draft);
+            prop_assert_eq!(metadata.raw, Some(raw));
+        }
+
+        /// No `Upload-Checksum` value makes the parser panic; what it accepts names a
+        /// supported algorithm with a digest of the right length.
+        #[test]
+        fn any_checksum_header_parses_or_is_refused(raw in any::<String>()) {
+            if let Ok(checksum) = parse_checksum_value(&raw) {
+                let expected = if raw.trim_start().starts_with("sha1 ") { 20 } else { 32 };
+                prop_assert_eq!(checksum.expected_len(), expected);
+            }
+        }
+
+        /// Every well-formed checksum of either algorithm is accepted.
+        #[test]
+        fn valid_checksums_parse(sha1 in any::<bool>(), digest in any::<[u8; 32]>()) {
+            let (algorithm, length) = if sha1 { ("sha1", 20) } else { ("sha256", 32) };
+            let raw = format!("{algorithm} {}", b64(&digest[..length]));
+            prop_assert_eq!(parse_checksum_value(&raw).unwrap().expected_len(), length);
+        }
     }
 }

@@ -195,11 +195,16 @@ async fn add_to_draft(
         .draft_add(
             &draft,
             &body.upload_id,
-            visitor::MAX_DRAFT_FILES,
+            config.max_files_per_transfer as usize,
             config.session_ttl.as_secs(),
         )
         .await?
-        .ok_or_else(|| Error::bad_request("a draft holds at most 100 files"))?;
+        .ok_or_else(|| {
+            Error::bad_request(format!(
+                "a draft holds at most {} files (MAX_FILES_PER_TRANSFER)",
+                config.max_files_per_transfer
+            ))
+        })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
 }
 
@@ -294,7 +299,10 @@ async fn send(
         visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let items = state.draft_items(&draft).await?;
     let Some(transfer) = state
-        .create_transfer_from_uploads(&items, &options, names::unique)
+        .create_transfer_from_uploads(&items, &options, {
+            let mut names = names::UniqueNames::default();
+            move |name| names.claim(name)
+        })
         .await?
     else {
         return Ok(redirect("/"));

@@ -22,8 +22,6 @@ use crate::{
 const USER: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
 const UNLOCKED: &str = "unlocked";
-/// Most files in one draft.
-pub const MAX_DRAFT_FILES: usize = 100;
 
 /// The visitor of one request.
 pub struct Visitor {
