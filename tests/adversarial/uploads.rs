@@ -220,6 +220,51 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn one_client_address_cannot_take_every_upload_slot() {
+    let mut app = TestApp::new("adv_uploads_per_client").await;
+    let web = app
+        .start(
+            Kind::Web,
+            &[
+                ("UPLOAD_IDLE_TIMEOUT", "10m"),
+                ("MAX_UPLOADS_PER_CLIENT", "4"),
+            ],
+        )
+        .await;
+
+    // One client (127.0.0.1) trickles ten uploads: it gets its share of four.
+    let (held, answered) = stall_many(web.port, 10, 100_000).await;
+    assert_eq!(held.len(), 4, "{answered:?}");
+    for (status, head) in &answered {
+        assert_eq!(*status, 503, "{head}");
+        assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+    }
+    // Someone else (another address) still uploads meanwhile.
+    let other = reqwest::Client::builder()
+        .local_address("127.0.0.9".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let response = other
+        .put(web.url("/someone-else.txt"))
+        .body("not locked out")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // When the trickling client lets go, its share comes back.
+    drop(held);
+    eventually(
+        "the client's share to come back",
+        Duration::from_secs(30),
+        || async {
+            let response = put(&app, &web, "again.txt", b"hello".to_vec()).await;
+            (response.status() == StatusCode::OK).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps_its_offset() {
     let mut app = TestApp::new("adv_idle_timeout").await;
     let web = app.start(Kind::Web, &[("UPLOAD_IDLE_TIMEOUT", "1s")]).await;

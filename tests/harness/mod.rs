@@ -323,6 +323,8 @@ impl TestApp {
             // The suites drive jobs and sessions through the test-only endpoints; the
             // adversarial suite removes it to prove a default deployment has none.
             ("FERRY_TEST_ENDPOINTS", "true".to_owned()),
+            // Every test client is 127.0.0.1: one "client address" for the whole suite.
+            ("MAX_UPLOADS_PER_CLIENT", "100000".to_owned()),
         ]
         .into_iter()
         .filter(|(key, _)| !self.unset_env.contains(key))

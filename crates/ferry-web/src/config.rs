@@ -118,6 +118,12 @@ pub struct Config {
     #[arg(long, env = "MAX_CONCURRENT_UPLOADS", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_concurrent_uploads: u32,
+    /// Of those, how many one client address may hold at once (the client address as
+    /// `TRUSTED_PROXIES` decide it). Without it one client trickling a byte every few
+    /// seconds into every slot would lock everyone else out of uploading.
+    #[arg(long, env = "MAX_UPLOADS_PER_CLIENT", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_uploads_per_client: u32,
     /// Most files one transfer may hold (a multipart POST with more parts gets 400).
     #[arg(long, env = "MAX_FILES_PER_TRANSFER", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]

@@ -88,6 +88,7 @@ impl Application {
         }
         let upload_slots = web::Data::new(upload::UploadSlots::new(
             config.max_concurrent_uploads as usize,
+            config.max_uploads_per_client as usize,
         ));
         let test_endpoints = config.test_endpoints;
         let passwords = web::Data::new(password::Passwords::new(&config));

@@ -12,7 +12,14 @@
 //! and its slot freed. Blobs a request wrote are deleted unless it succeeds, also when
 //! actix drops the handler because the client went away ([`BlobCleanup`]).
 
-use std::{cell::Cell, rc::Rc, sync::Arc, time::Duration};
+use std::{
+    cell::Cell,
+    collections::HashMap,
+    net::IpAddr,
+    rc::Rc,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use actix_web::{HttpRequest, error::PayloadError, web};
 use bytes::Bytes;
@@ -22,35 +29,84 @@ use sha1::Digest as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
+use crate::{Config, public_url};
+
 /// Seconds a client is asked to wait (`Retry-After`) when every upload slot is taken.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
 
 /// The per-process cap on uploads being received (`MAX_CONCURRENT_UPLOADS`), shared by
-/// the curl PUT, multipart POST and tus handlers of every worker thread.
+/// the curl PUT, multipart POST and tus handlers of every worker thread, and within it
+/// the cap per client address (`MAX_UPLOADS_PER_CLIENT`), so that one client cannot
+/// take every slot.
 #[derive(Clone)]
 pub struct UploadSlots {
     free: Arc<Semaphore>,
     max: usize,
+    per_client: usize,
+    /// Slots held per client address; an entry lives only while its count is above
+    /// zero, so the map never has more entries than slots.
+    clients: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
-/// One upload's place under the cap; the place is free again when this is dropped.
+/// One upload's place under the caps; the place is free again when this is dropped.
 pub struct UploadSlot {
+    _share: Option<ClientShare>,
     _permit: OwnedSemaphorePermit,
 }
 
+/// One slot counted against a client address; uncounted on drop.
+struct ClientShare {
+    clients: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl Drop for ClientShare {
+    fn drop(&mut self) {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(held) = clients.get_mut(&self.ip) {
+            *held -= 1;
+            if *held == 0 {
+                clients.remove(&self.ip);
+            }
+        }
+    }
+}
+
 impl UploadSlots {
-    /// A cap of `max` uploads at once.
-    pub fn new(max: usize) -> UploadSlots {
+    /// A cap of `max` uploads at once, at most `per_client` of them per client address.
+    pub fn new(max: usize, per_client: usize) -> UploadSlots {
         UploadSlots {
             free: Arc::new(Semaphore::new(max)),
             max,
+            per_client: per_client.max(1),
+            clients: Arc::default(),
         }
     }
 
-    /// Takes a free slot without waiting, or `None` when all are taken.
-    pub fn try_take(&self) -> Option<UploadSlot> {
+    /// Takes a free slot for `client` without waiting, or `None` when all are taken or
+    /// `client` already holds its share.
+    pub fn try_take(&self, client: Option<IpAddr>) -> Option<UploadSlot> {
+        let share = match client {
+            Some(ip) => {
+                let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+                let held = clients.entry(ip).or_insert(0);
+                if *held >= self.per_client {
+                    return None;
+                }
+                *held += 1;
+                Some(ClientShare {
+                    clients: self.clients.clone(),
+                    ip,
+                })
+            }
+            None => None,
+        };
+        // Without a free permit `share` is dropped here, which uncounts it again.
         let permit = self.free.clone().try_acquire_owned().ok()?;
-        Some(UploadSlot { _permit: permit })
+        Some(UploadSlot {
+            _share: share,
+            _permit: permit,
+        })
     }
 
     /// Slots taken right now.
@@ -60,14 +116,18 @@ impl UploadSlots {
 }
 
 /// Takes an upload slot for `request` before its body is read. `None` means the process
-/// is at `MAX_CONCURRENT_UPLOADS` (answer 503 with `Retry-After`).
+/// is at `MAX_CONCURRENT_UPLOADS`, or this client at `MAX_UPLOADS_PER_CLIENT` (answer
+/// 503 with `Retry-After`).
 pub fn take_slot(request: &HttpRequest) -> Option<UploadSlot> {
     let slots = request.app_data::<web::Data<UploadSlots>>()?;
-    let slot = slots.try_take();
+    let client = request
+        .app_data::<web::Data<Config>>()
+        .and_then(|config| public_url::client_addr(request, config));
+    let slot = slots.try_take(client);
     if slot.is_none() {
         tracing::warn!(
             in_use = slots.in_use(),
-            "upload refused: every upload slot is taken"
+            "upload refused: every upload slot, or this client's share, is taken"
         );
     }
     slot
@@ -453,13 +513,30 @@ mod tests {
 
     #[test]
     fn slots_are_capped_and_come_back_when_dropped() {
-        let slots = UploadSlots::new(2);
-        let a = slots.try_take().unwrap();
-        let _b = slots.try_take().unwrap();
-        assert!(slots.try_take().is_none());
+        let slots = UploadSlots::new(2, 2);
+        let a = slots.try_take(None).unwrap();
+        let _b = slots.try_take(None).unwrap();
+        assert!(slots.try_take(None).is_none());
         assert_eq!(slots.in_use(), 2);
         drop(a);
-        assert!(slots.try_take().is_some());
+        assert!(slots.try_take(None).is_some());
+    }
+
+    #[test]
+    fn one_client_cannot_take_more_than_its_share_and_gets_it_back() {
+        let slots = UploadSlots::new(4, 2);
+        let greedy: IpAddr = "203.0.113.7".parse().unwrap();
+        let other: IpAddr = "198.51.100.1".parse().unwrap();
+        let a = slots.try_take(Some(greedy)).unwrap();
+        let _b = slots.try_take(Some(greedy)).unwrap();
+        assert!(slots.try_take(Some(greedy)).is_none());
+        let _c = slots.try_take(Some(other)).unwrap();
+        let _d = slots.try_take(Some(other)).unwrap();
+        // The process is full: a refused permit must not leave the share counted.
+        assert!(slots.try_take(Some("192.0.2.1".parse().unwrap())).is_none());
+        assert!(slots.clients.lock().unwrap().len() == 2);
+        drop(a);
+        assert!(slots.try_take(Some(greedy)).is_some());
     }
 
     proptest! {
