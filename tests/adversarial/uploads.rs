@@ -169,6 +169,7 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
         .start(Kind::Web, &[("UPLOAD_IDLE_TIMEOUT", "10m")])
         .await;
     const CAP: usize = 64;
+    let idle_rss = rss_kib(&web);
 
     // 300 connections (curl PUT, multipart POST, tus creation-with-upload) that each
     // declare 100 MB, send 1 MB and stall.
@@ -214,9 +215,22 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
         },
     )
     .await;
-    let now = rss_kib(&web);
-    eprintln!("after both waves closed: web RSS {} MiB", now / 1024);
-    assert!(now < 256 * 1024, "web RSS after close {} MiB", now / 1024);
+    // Memory comes back too: the allocator returns freed pages within seconds, so the
+    // process falls at least half way from its peak back to idle. (With glibc's malloc
+    // it stayed at the peak: 127 MiB of 128.)
+    let started = Instant::now();
+    let half_way = idle_rss + (peak - idle_rss) / 2;
+    let now = eventually("memory to return", Duration::from_secs(60), || async {
+        let now = rss_kib(&web);
+        (now < half_way).then_some(now)
+    })
+    .await;
+    eprintln!(
+        "after both waves closed: web RSS {} MiB after {:?} (idle before: {} MiB)",
+        now / 1024,
+        started.elapsed(),
+        idle_rss / 1024
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -16,6 +16,13 @@ mod logging;
 
 use std::process::ExitCode;
 
+/// jemalloc instead of glibc's malloc: glibc keeps what many threads freed in per-thread
+/// arenas, so a burst of uploads (or password hashes) left a web process at its peak
+/// RSS for good. jemalloc's background thread returns freed pages to the OS within
+/// seconds.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
