@@ -5,41 +5,12 @@ mod harness;
 
 use std::{process::Command, time::Duration};
 
-use harness::{Kind, Process, TestApp, eventually};
+use harness::{
+    Kind, Process, TestApp,
+    browser::{browser, csrf_of, draft_token_of, page},
+    eventually,
+};
 use reqwest::{Client, StatusCode, header, redirect::Policy};
-
-/// A cookie-keeping client that does not follow redirects: one "browser".
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = r#"<meta name="csrf-token" content=""#;
-    let start = html.find(marker).expect("page has a csrf meta tag") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-/// The upload page's draft token (upload.js puts it in the tus metadata).
-fn draft_token_of(html: &str) -> String {
-    let marker = r#"data-draft-token=""#;
-    let start = html.find(marker).expect("upload page has a draft token") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-async fn page(client: &Client, url: String) -> (StatusCode, String) {
-    let response = client
-        .get(url)
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
-}
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response

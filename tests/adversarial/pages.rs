@@ -7,54 +7,10 @@ use std::time::Duration;
 use base64::Engine;
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
-use crate::harness::{Kind, Process, TestApp};
-
-/// A cookie-keeping client that does not follow redirects: one "browser".
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-fn attribute(html: &str, marker: &str) -> String {
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-fn csrf_of(html: &str) -> String {
-    attribute(html, r#"<meta name="csrf-token" content=""#)
-}
-
-/// The upload page's draft token (empty if the page has none, as before the token
-/// existed: the suite then still runs against older builds and shows what they did).
-fn draft_token_of(html: &str) -> String {
-    let marker = r#"data-draft-token=""#;
-    html.find(marker)
-        .map(|start| {
-            html[start + marker.len()..]
-                .split('"')
-                .next()
-                .unwrap()
-                .to_owned()
-        })
-        .unwrap_or_default()
-}
-
-async fn page(client: &Client, url: String) -> (StatusCode, String) {
-    let response = client
-        .get(url)
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
-}
+use crate::harness::{
+    Kind, Process, TestApp,
+    browser::{browser, csrf_of, draft_token_of, page},
+};
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)

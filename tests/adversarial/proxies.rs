@@ -12,10 +12,14 @@ use std::{
     time::Duration,
 };
 
-use reqwest::{Client, StatusCode, header, redirect::Policy};
+use reqwest::{Client, StatusCode, header};
 use serde_json::Value;
 
-use crate::harness::{Kind, Process, TestApp, count, eventually};
+use crate::harness::{
+    Kind, Process, TestApp,
+    browser::{browser, csrf_of},
+    count, eventually,
+};
 
 const PROXY_SOURCE: &str = "127.0.0.2";
 const TRUSTED: (&str, &str) = ("TRUSTED_PROXIES", "127.0.0.2/32");
@@ -240,21 +244,6 @@ async fn with_client_ip_header_forwarded_the_rfc_7239_header_is_read_and_x_forwa
     )
     .await;
     assert_eq!(logged_client_ip(&web, "nginx-forwarded").await, "127.0.0.1");
-}
-
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = r#"name="csrf-token" content=""#;
-    let start = html.find(marker).expect("page has a csrf meta tag") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
