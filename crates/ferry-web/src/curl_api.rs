@@ -257,7 +257,7 @@ pub async fn enqueue_jobs(state: &State, config: &Config, transfer: &Transfer) {
         .enqueue_transfer_jobs(transfer, usize::from(config.job_max_attempts))
         .await
     {
-        tracing::warn!(error = %e, transfer = %transfer.token, "could not enqueue finishing jobs; the sweep will");
+        tracing::warn!(error = %e, transfer = %transfer.id, "could not enqueue finishing jobs; the sweep will");
     }
 }
 

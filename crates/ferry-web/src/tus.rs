@@ -588,7 +588,7 @@ async fn write_locked(
                     state.refresh_upload_lock(&id, &holder, LOCK_TTL_MS).await,
                     Ok(true)
                 ) {
-                    tracing::warn!(upload = %id, "lost the upload lock during a PATCH");
+                    tracing::warn!("lost the upload lock during a PATCH");
                 }
             }
         })
@@ -599,7 +599,7 @@ async fn write_locked(
     let result = write_under_lock(state, upload, offset, checksum, body, config).await;
     drop(refresher);
     if let Err(e) = state.unlock_upload(&upload.id, &holder).await {
-        tracing::warn!(upload = %upload.id, error = %e, "could not release the upload lock; it will expire");
+        tracing::warn!(error = %e, "could not release the upload lock; it will expire");
     }
     result
 }
