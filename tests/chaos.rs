@@ -850,18 +850,13 @@ async fn scaling_workers_up_and_down_while_jobs_flow_drains_the_queue() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    if std::process::Command::new("honcho")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI installs honcho (pip install honcho)"
-        );
-        eprintln!("skipping: honcho is not installed");
-        return;
-    }
+    assert!(
+        std::process::Command::new("honcho")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "honcho is not installed; install it: pip install honcho"
+    );
     let app = TestApp::new("chaos_honcho").await;
     let base_port = ferry_dev::services::free_port()
         .saturating_sub(300)

@@ -147,7 +147,7 @@ pub async fn start_haproxy(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("haproxy is installed");
+        .expect("haproxy is not installed; install it: apt-get install haproxy");
     let url = format!("http://127.0.0.1:{lb_port}/healthz");
     eventually("haproxy to serve", Duration::from_secs(30), || {
         let (http, url) = (http.clone(), url.clone());
