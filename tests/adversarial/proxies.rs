@@ -336,6 +336,18 @@ async fn cookies_are_secure_when_a_trusted_proxy_says_https_and_only_then() {
             .all(|c| !c.to_ascii_lowercase().contains("; secure")),
         "{forged:?}"
     );
+    // An https PUBLIC_URL marks every cookie Secure, whoever asks.
+    let public = app
+        .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com")])
+        .await;
+    let behind_https = write_session(public.url("/api/session")).await;
+    assert!(!behind_https.is_empty());
+    assert!(
+        behind_https
+            .iter()
+            .all(|c| c.to_ascii_lowercase().contains("; secure")),
+        "{behind_https:?}"
+    );
 }
 
 fn assert_absent(logs: &str, secret: &str, what: &str) {

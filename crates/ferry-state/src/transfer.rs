@@ -183,6 +183,12 @@ const FILE_COLUMNS: &str =
 const LIVE: &str = "deleted_at IS NULL AND expires_at > now() \
      AND (max_downloads IS NULL OR downloads < max_downloads)";
 
+/// A live grant that lets the client resume (`$1` transfer, `$2` file name, `$3` client
+/// address, `$4` resume secret): one definition for admitting a resume and for HEAD.
+const RESUME_GRANT: &str = "SELECT 1 FROM download_grants
+     WHERE transfer_id = $1 AND file_name = $2
+       AND (client = $3 OR secret = $4) AND expires_at > now()";
+
 /// Transfers whose bytes may go (`$2`: the grace in seconds): deleted ones at once;
 /// expired or used-up ones once `$2` has passed since a download last started and —
 /// unless expired — no client may still resume one (a resume promised is kept).
@@ -289,14 +295,12 @@ impl State {
     ) -> Result<Option<Admission>> {
         let seconds = window.as_secs_f64();
         if resume && seconds > 0.0 {
-            let resumed: Option<(Option<i32>, i32)> = sqlx::query_as(
+            let resumed: Option<(Option<i32>, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "UPDATE transfers SET last_download_at = now()
                  WHERE id = $1 AND deleted_at IS NULL AND expires_at > now()
-                   AND EXISTS (SELECT 1 FROM download_grants
-                               WHERE transfer_id = $1 AND file_name = $2
-                                 AND (client = $3 OR secret = $4) AND expires_at > now())
-                 RETURNING max_downloads, downloads",
-            )
+                   AND EXISTS ({RESUME_GRANT})
+                 RETURNING max_downloads, downloads"
+            )))
             .bind(id)
             .bind(file_name)
             .bind(who.address)
@@ -353,11 +357,9 @@ impl State {
         if window.is_zero() {
             return Ok(false);
         }
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM download_grants
-                            WHERE transfer_id = $1 AND file_name = $2
-                              AND (client = $3 OR secret = $4) AND expires_at > now())",
-        )
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT EXISTS ({RESUME_GRANT})"
+        )))
         .bind(id)
         .bind(file_name)
         .bind(who.address)

@@ -82,22 +82,18 @@ fn valid_nonce(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The nonce the visitor's cookie presented, if any (never made up).
+/// The visitor nonce of this request: the one a handler made or rotated, else the one
+/// the visitor's cookie presented (never made up).
 pub fn presented(request: &HttpRequest) -> Option<String> {
     if let Some(nonce) = request.extensions().get::<Nonce>() {
         return Some(nonce.value.clone());
     }
-    request
-        .cookie(COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| valid_nonce(v))
+    request_nonce(request)
 }
 
 /// Whether the request came with a visitor cookie (a returning visitor).
 pub fn returning(request: &HttpRequest) -> bool {
-    request
-        .cookie(COOKIE)
-        .is_some_and(|c| valid_nonce(c.value()))
+    request_nonce(request).is_some()
 }
 
 /// The visitor nonce, made (and sent as a cookie with the response) if the visitor
@@ -184,15 +180,10 @@ where
         let Some(config) = response.request().app_data::<web::Data<Config>>().cloned() else {
             return Ok(response);
         };
-        // Like the session cookie: `Secure` when the public URL is https.
-        let secure = config
-            .public_url
-            .as_ref()
-            .is_some_and(|url| url.scheme() == "https");
+        // `Secure` is added, with every other cookie's, by the outer `mark_cookies_secure`.
         let cookie = Cookie::build(COOKIE, nonce.value)
             .path("/")
             .http_only(true)
-            .secure(secure)
             .same_site(SameSite::Lax)
             .max_age(CookieDuration::seconds(config.session_ttl.as_secs() as i64))
             .finish();

@@ -267,7 +267,7 @@ async fn admit(
             resume_secret,
         } => (
             remaining,
-            resume_secret.map(|secret| resume_cookie(transfer, file, secret, window, config)),
+            resume_secret.map(|secret| resume_cookie(transfer, file, secret, window)),
         ),
         Admission::Resumed(remaining) => (remaining, None),
     })
@@ -285,23 +285,18 @@ fn resume_cookie_name(transfer: &Transfer, file: &StoredFile) -> String {
 }
 
 /// The cookie that lets this client resume the download it was just counted, from
-/// any address, for `window`. `HttpOnly`, `SameSite=Lax`, `Secure` behind https.
+/// any address, for `window`. `HttpOnly`, `SameSite=Lax`; `Secure` behind https (added
+/// to every cookie by `mark_cookies_secure`).
 fn resume_cookie(
     transfer: &Transfer,
     file: &StoredFile,
     secret: String,
     window: std::time::Duration,
-    config: &Config,
 ) -> actix_web::cookie::Cookie<'static> {
-    let secure = config
-        .public_url
-        .as_ref()
-        .is_some_and(|url| url.scheme() == "https");
     actix_web::cookie::Cookie::build(resume_cookie_name(transfer, file), secret)
         .path("/")
         .http_only(true)
         .same_site(actix_web::cookie::SameSite::Lax)
-        .secure(secure)
         .max_age(actix_web::cookie::time::Duration::seconds(
             i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
         ))

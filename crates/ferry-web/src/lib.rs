@@ -73,10 +73,6 @@ impl Application {
             .map_err(|e| Error::Bind(e.to_string()))?
             .port();
         let key = Key::derive_from(config.session_secret.expose_secret().as_bytes());
-        let secure_cookies = config
-            .public_url
-            .as_ref()
-            .is_some_and(|url| url.scheme() == "https");
         let session_ttl = CookieDuration::seconds(config.session_ttl.as_secs() as i64);
         let app_state = web::Data::new(state.clone());
         let app_config = web::Data::new(config.clone());
@@ -98,7 +94,8 @@ impl Application {
                 .cookie_name("ferry_session".to_owned())
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
-                .cookie_secure(secure_cookies)
+                // `Secure` comes from `mark_cookies_secure`, for this and every cookie.
+                .cookie_secure(false)
                 .cookie_content_security(CookieContentSecurity::Signed)
                 .session_lifecycle(
                     PersistentSession::default()
