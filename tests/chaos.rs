@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use harness::{Kind, TestApp, eventually, rig::Rig};
+use harness::{Kind, TestApp, data::b64, eventually, rig::Rig};
 use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -714,7 +714,6 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
 /// then `POST /draft` with the page's CSRF token). Returns the file name once the
 /// draft acknowledged it, `None` if any step failed.
 async fn draft_one(client: &Client, base: &str) -> Option<String> {
-    use base64::Engine;
     let html = client
         .get(format!("{base}/"))
         .header("Accept", "text/html")
@@ -737,7 +736,6 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
         .next()?
         .to_owned();
     let name = format!("draft-{}.txt", rand::rng().random::<u32>());
-    let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
     let created = client
         .post(format!("{base}/files/"))
         .header("Tus-Resumable", "1.0.0")

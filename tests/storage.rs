@@ -5,30 +5,15 @@ mod harness;
 
 use std::{process::Command, time::Duration, time::Instant};
 
-use base64::Engine;
 use bytes::Bytes;
+use harness::data::{MIB, b64, random_bytes};
 use harness::{Kind, Process, TestApp, count, eventually};
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-const MIB: usize = 1024 * 1024;
 const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
 const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
-
-/// Deterministic incompressible bytes.
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -598,10 +583,6 @@ async fn tus_patch(
         request = request.header(*k, v.as_str());
     }
     request.send().await.unwrap()
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,6 +8,7 @@ use std::{process::Command, time::Duration};
 use harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_token_of, page},
+    data::b64,
     eventually,
 };
 use reqwest::{Client, StatusCode, header, redirect::Policy};
@@ -25,10 +26,8 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 /// Uploads `name` with tus as a draft upload, then adds it to the browser's draft,
 /// with the tokens of the upload page `html`, as upload.js does.
 async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], html: &str) {
-    use base64::Engine;
     let csrf = csrf_of(html);
     let draft_token = draft_token_of(html);
-    let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
     let created = client
         .post(web.url("/files/"))
         .header("Tus-Resumable", "1.0.0")

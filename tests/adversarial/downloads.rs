@@ -8,23 +8,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::{StatusCode, header};
 
+use crate::harness::data::{MIB, random_bytes};
 use crate::harness::{Kind, Process, TestApp, count, eventually};
-
-const MIB: usize = 1024 * 1024;
-
-/// Deterministic incompressible bytes.
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 /// Uploads with the curl API; returns the share path (`/{token}/{name}`).
 async fn share(

@@ -4,17 +4,13 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
+use crate::harness::data::b64;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_token_of, page},
 };
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 /// Keys under this app's Redis prefix.
 fn redis_keys(app: &TestApp) -> usize {

@@ -18,7 +18,9 @@ use serde_json::Value;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of},
-    count, eventually,
+    count,
+    data::b64,
+    eventually,
 };
 
 const PROXY_SOURCE: &str = "127.0.0.2";
@@ -363,7 +365,6 @@ fn assert_absent(logs: &str, secret: &str, what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
-    use base64::Engine;
     let mut app = TestApp::new("adv_secrets_in_logs").await;
     let web = app.start(Kind::Web, &[]).await;
     let worker = app.start(Kind::Worker, &[]).await;
@@ -400,10 +401,7 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         .unwrap();
 
     // tus: create, patch, head, and look it up.
-    let meta = format!(
-        "filename {}",
-        base64::engine::general_purpose::STANDARD.encode("tus-secret.bin")
-    );
+    let meta = format!("filename {}", b64(b"tus-secret.bin"));
     let created = http
         .post(web.url("/files/"))
         .header("Tus-Resumable", "1.0.0")

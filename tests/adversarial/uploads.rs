@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use reqwest::StatusCode;
 use sha2::Digest;
 use tokio::{
@@ -11,15 +10,11 @@ use tokio::{
     net::TcpStream,
 };
 
+use crate::harness::data::{MIB, b64};
 use crate::harness::{Kind, Process, TestApp, count, eventually};
 
-const MIB: usize = 1024 * 1024;
 const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
 const BOUNDARY: &str = "ferry-adversarial-boundary";
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 /// CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat.
 fn cpu_seconds(process: &Process) -> f64 {

@@ -1,0 +1,25 @@
+//! Test data: deterministic bytes and the encodings the protocols need.
+
+use base64::Engine;
+
+/// One mebibyte.
+pub const MIB: usize = 1024 * 1024;
+
+/// Deterministic incompressible bytes (xorshift64 from `seed`).
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Standard base64 (tus `Upload-Metadata` values, `Upload-Checksum` digests).
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
