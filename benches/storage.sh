@@ -45,6 +45,7 @@ for mib in $SIZES_MIB; do
     down=$(curl -s -o /dev/null -w '%{time_total} %{speed_download}' "$url")
     rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$web_pid/status")
     kill "$web_pid"; wait "$web_pid" 2>/dev/null || true; web_pid=""
+    if [ "$chunk" = "1MiB" ]; then ferry_up=$(echo "$up" | awk '{print $2/1e6}'); fi
     printf 'ferry  %5s MiB chunk=%-6s upload %6.1f MB/s (%5.1f s)  download %6.1f MB/s (%5.1f s)  web peak RSS %3d MiB\n' \
       "$mib" "$chunk" "$(echo "$up" | awk '{print $2/1e6}')" "$(echo "$up" | awk '{print $1}')" \
       "$(echo "$down" | awk '{print $2/1e6}')" "$(echo "$down" | awk '{print $1}')" "$rss"
@@ -61,8 +62,13 @@ PY
   start=$(date +%s.%N)
   psql "$bench_url" -qc "\\copy ceiling (data) FROM '$work/data.copy'" >/dev/null
   end=$(date +%s.%N)
+  ceiling=$(echo "$mib $start $end" | awk '{print $1*1048576/1e6/($3-$2)}')
   printf 'psql \\copy %5s MiB into bytea (1 MiB rows)  %6.1f MB/s (%5.1f s)\n' "$mib" \
-    "$(echo "$mib $start $end" | awk '{print $1*1048576/1e6/($3-$2)}')" "$(echo "$start $end" | awk '{print $2-$1}')"
+    "$ceiling" "$(echo "$start $end" | awk '{print $2-$1}')"
+  if [ -n "${ferry_up:-}" ]; then
+    printf 'ratio  %5s MiB: ferry upload (1 MiB chunks) / psql \\copy = %.2fx\n' "$mib" \
+      "$(echo "$ferry_up $ceiling" | awk '{print $1/$2}')"
+  fi
   psql "$bench_url" -qc "DROP TABLE ceiling" >/dev/null
   rm -f "$work/data.copy"
 done
