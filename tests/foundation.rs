@@ -214,7 +214,7 @@ async fn a_job_whose_worker_is_sigkilled_mid_run_is_completed_by_another_worker(
 #[tokio::test(flavor = "multi_thread")]
 async fn three_clocks_enqueue_each_slot_of_an_every_second_schedule_exactly_once() {
     let mut app = TestApp::new("three_clocks").await;
-    let schedule = [("CLOCK_SCHEDULES", "every-second=* * * * * *")];
+    let schedule = [("CLOCK_SCHEDULES", "stats-rollup=* * * * * *")];
     let mut clocks = Vec::new();
     for _ in 0..3 {
         clocks.push(app.start(Kind::Clock, &schedule).await);
@@ -291,7 +291,7 @@ async fn three_clocks_enqueue_each_slot_of_an_every_second_schedule_exactly_once
 async fn a_clock_started_after_downtime_catches_up_the_missed_slots_once() {
     let mut app = TestApp::new("clock_catch_up").await;
     let env = [
-        ("CLOCK_SCHEDULES", "every-second=* * * * * *"),
+        ("CLOCK_SCHEDULES", "stats-rollup=* * * * * *"),
         ("CLOCK_CATCHUP_LIMIT", "100"),
     ];
     let mut clock = app.start(Kind::Clock, &env).await;
@@ -416,7 +416,7 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
         ),
         (
             &["clock"],
-            &[("CLOCK_SCHEDULES", "tick=61 * * * *")],
+            &[("CLOCK_SCHEDULES", "stats-rollup=61 * * * *")],
             "CLOCK_SCHEDULES",
         ),
         (
@@ -494,7 +494,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
     let mut clock = app
         .start(
             Kind::Clock,
-            &[("CLOCK_SCHEDULES", "every-second=* * * * * *")],
+            &[("CLOCK_SCHEDULES", "stats-rollup=* * * * * *")],
         )
         .await;
     enqueue_demo(&app, &web, json!({ "key": "before" })).await;

@@ -19,6 +19,7 @@ pub const TAR_END: [u8; 1024] = [0; 1024];
 const ZIP64_LIMIT: u64 = 0xFFFF_FFFF;
 
 /// The layout of a zip of `files`: everything but the CRCs is known up front.
+#[derive(Clone, Debug)]
 pub struct ZipPlan {
     entries: Vec<ZipEntry>,
     central_size: u64,
@@ -28,6 +29,7 @@ pub struct ZipPlan {
     dos_time: (u16, u16),
 }
 
+#[derive(Clone, Debug)]
 struct ZipEntry {
     name: Vec<u8>,
     size: u64,

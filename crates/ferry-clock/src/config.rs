@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use ferry_state::{Settings, parse_duration};
 
-use crate::Schedule;
+use crate::CronSchedule;
 
 /// Everything `ferry clock` reads from its environment.
 #[derive(clap::Args, Clone, Debug)]
@@ -16,8 +16,8 @@ pub struct Config {
     /// `retention-sweep`.
     #[arg(long, env = "CLOCK_SCHEDULES",
           default_value = "purge-expired=0 * * * * *;abort-idle-uploads=0 */10 * * * *;stats-rollup=0 5 * * * *;retention-sweep=0 35 * * * *",
-          value_parser = Schedule::parse, value_delimiter = ';')]
-    pub clock_schedules: Vec<Schedule>,
+          value_parser = CronSchedule::parse, value_delimiter = ';')]
+    pub clock_schedules: Vec<CronSchedule>,
     /// After downtime, at most this many missed slots per schedule are enqueued.
     #[arg(long, env = "CLOCK_CATCHUP_LIMIT", default_value_t = 10,
           value_parser = clap::value_parser!(u16).range(0..=10_000))]

@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 pub use config::Config;
-pub use schedule::Schedule;
+pub use schedule::CronSchedule;
 
 /// Errors that stop a clock process.
 #[derive(Debug, thiserror::Error)]
@@ -159,7 +159,7 @@ impl Application {
 impl Enqueuer {
     /// Enqueues every slot of `schedule` after the last recorded one, up to now.
     /// Failures are logged; the next trigger (on any clock) retries the same slots.
-    async fn enqueue_due(&self, schedule: &Schedule) {
+    async fn enqueue_due(&self, schedule: &CronSchedule) {
         let _busy = self.busy.lock().await;
         let now = Utc::now();
         let last = match self.state.last_slot(schedule.name()).await {

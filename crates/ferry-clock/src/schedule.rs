@@ -1,14 +1,16 @@
-//! A named cron schedule and the arithmetic of its slots.
+//! A cron schedule for one piece of work ([`ferry_core::Schedule`]) and the arithmetic
+//! of its slots.
 
 use std::{fmt, str::FromStr};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use croner::Cron;
 
-/// A schedule: a name (the job's identity) and a cron expression (seconds optional).
+/// When to enqueue one piece of work: the work (its name is the tick job's identity)
+/// and a cron expression (seconds optional).
 #[derive(Clone)]
-pub struct Schedule {
-    name: String,
+pub struct CronSchedule {
+    work: ferry_core::Schedule,
     expression: String,
     cron: Cron,
 }
@@ -22,35 +24,33 @@ pub struct DueSlots {
     pub skipped: usize,
 }
 
-impl Schedule {
-    /// Parses `name=expression`, e.g. `purge=0 * * * * *`.
-    pub fn parse(spec: &str) -> Result<Schedule, String> {
+impl CronSchedule {
+    /// Parses `name=expression`, e.g. `purge-expired=0 * * * * *`. The name must be
+    /// one the worker has work for.
+    pub fn parse(spec: &str) -> Result<CronSchedule, String> {
         let (name, expression) = spec
             .split_once('=')
             .ok_or_else(|| format!("`{spec}` is not name=cron-expression"))?;
         let (name, expression) = (name.trim(), expression.trim());
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(format!(
-                "schedule name `{name}` must be letters, digits, - or _"
-            ));
-        }
+        let work: ferry_core::Schedule = name.parse()?;
         let cron = Cron::from_str(expression).map_err(|e| {
             format!("schedule `{name}`: `{expression}` is not a cron expression: {e}")
         })?;
-        Ok(Schedule {
-            name: name.to_owned(),
+        Ok(CronSchedule {
+            work,
             expression: expression.to_owned(),
             cron,
         })
     }
 
+    /// The work this schedule enqueues.
+    pub fn work(&self) -> ferry_core::Schedule {
+        self.work
+    }
+
     /// The schedule's name.
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> &'static str {
+        self.work.name()
     }
 
     /// The cron expression as given.
@@ -101,9 +101,9 @@ impl Schedule {
     }
 }
 
-impl fmt::Debug for Schedule {
+impl fmt::Debug for CronSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.name, self.expression)
+        write!(f, "{}={}", self.work, self.expression)
     }
 }
 
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn slots_are_whole_seconds_even_when_now_is_not() {
-        let s = Schedule::parse("tick=* * * * * *").unwrap();
+        let s = CronSchedule::parse("stats-rollup=* * * * * *").unwrap();
         let due = s.due_slots(None, at("2026-01-01T10:05:30.685Z"), 10);
         assert_eq!(due.slots, vec![at("2026-01-01T10:05:30Z")]);
         let due = s.due_slots(
@@ -133,14 +133,14 @@ mod tests {
 
     #[test]
     fn a_first_run_enqueues_only_the_latest_slot() {
-        let s = Schedule::parse("tick=0 * * * * *").unwrap();
+        let s = CronSchedule::parse("stats-rollup=0 * * * * *").unwrap();
         let due = s.due_slots(None, at("2026-01-01T10:05:30Z"), 10);
         assert_eq!(due.slots, vec![at("2026-01-01T10:05:00Z")]);
     }
 
     #[test]
     fn missed_slots_after_downtime_are_caught_up_once_up_to_the_limit() {
-        let s = Schedule::parse("tick=0 * * * * *").unwrap();
+        let s = CronSchedule::parse("stats-rollup=0 * * * * *").unwrap();
         let due = s.due_slots(
             Some(at("2026-01-01T10:00:00Z")),
             at("2026-01-01T10:05:30Z"),
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn nothing_is_due_when_the_last_slot_is_current() {
-        let s = Schedule::parse("tick=*/10 * * * * *").unwrap();
+        let s = CronSchedule::parse("stats-rollup=*/10 * * * * *").unwrap();
         let due = s.due_slots(
             Some(at("2026-01-01T10:00:10Z")),
             at("2026-01-01T10:00:19Z"),
@@ -170,9 +170,18 @@ mod tests {
 
     #[test]
     fn malformed_schedules_are_rejected_with_their_name() {
-        assert!(Schedule::parse("no-equals").is_err());
-        assert!(Schedule::parse("bad name=* * * * *").is_err());
-        let err = Schedule::parse("x=61 * * * *").unwrap_err();
-        assert!(err.contains("schedule `x`"), "{err}");
+        assert!(CronSchedule::parse("no-equals").is_err());
+        assert!(CronSchedule::parse("bad name=* * * * *").is_err());
+        let err = CronSchedule::parse("stats-rollup=61 * * * *").unwrap_err();
+        assert!(err.contains("schedule `stats-rollup`"), "{err}");
+    }
+
+    #[test]
+    fn a_schedule_the_worker_has_no_work_for_is_refused() {
+        let err = CronSchedule::parse("purge-expird=0 * * * * *").unwrap_err();
+        assert!(
+            err.contains("purge-expird") && err.contains("purge-expired"),
+            "{err}"
+        );
     }
 }

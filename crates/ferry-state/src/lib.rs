@@ -14,6 +14,7 @@
 //!   deployments (or tests) can share one Redis without seeing each other.
 
 pub mod blob;
+pub mod blob_store;
 pub mod cron;
 pub mod draft;
 mod error;
@@ -36,6 +37,7 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
+pub use blob_store::BlobStore;
 pub use error::{Error, Result};
 pub use settings::{Settings, parse_duration, parse_size};
 

@@ -7,6 +7,7 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use ferry_core::Service;
 use ferry_state::State;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -280,22 +281,13 @@ async fn delete_mine(
     request: HttpRequest,
     session: Session,
     token: web::Path<String>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let visitor = visitor::load(&request, &session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     let user = visitor.user.ok_or(Error::Forbidden("sign_in_required"))?;
-    let id = state
-        .delete_owned_transfer(&token, user.id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if let Err(e) = state
-        .enqueue_purge(id, usize::from(config.job_max_attempts))
-        .await
-    {
-        tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
-    }
+    service.delete_owned_transfer(&token, user.id).await?;
     Ok(redirect("/me"))
 }

@@ -183,3 +183,19 @@ fn parse_positive_duration(value: &str) -> Result<Duration, String> {
         d => Ok(d),
     }
 }
+
+impl Config {
+    /// The rules the service layer applies to uploads and transfers.
+    pub fn policy(&self) -> ferry_core::Policy {
+        ferry_core::Policy {
+            lifetimes: ferry_core::Lifetimes::new(self.default_max_days, self.max_days_limit),
+            job_max_attempts: usize::from(self.job_max_attempts),
+            max_upload_size: self.max_upload_size,
+            chunk_size: self.blob_chunk_size as usize,
+            idle_timeout: self.upload_idle_timeout,
+            max_files: self.max_files_per_transfer as usize,
+            draft_ttl: self.session_ttl,
+            upload_expiry: self.tus_upload_expiry,
+        }
+    }
+}

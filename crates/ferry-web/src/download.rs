@@ -17,6 +17,7 @@ use actix_web::{
     http::{Method, StatusCode, header},
     web,
 };
+use ferry_core::{Service, archive};
 use ferry_state::{
     State,
     transfer::{Admission, Downloader, StoredFile, Transfer},
@@ -26,7 +27,6 @@ use futures::TryStreamExt;
 use actix_session::Session;
 
 use crate::{
-    archive,
     config::Config,
     error::{Error, Result},
     names, public_url, share, visitor,
@@ -47,11 +47,12 @@ pub enum Presentation {
 pub async fn file(
     request: HttpRequest,
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     token: &str,
     name: &str,
     presentation: Presentation,
 ) -> Result<HttpResponse> {
+    let state = service.state();
     let transfer = state
         .find_transfer_to_download(token)
         .await?
@@ -74,7 +75,7 @@ pub async fn file(
         Some(value) => parse_range(value, file.size)?,
         None => None,
     };
-    let (remaining, cookie) = admit(&request, &state, &transfer, &file, range).await?;
+    let (remaining, cookie) = admit(&request, state, &transfer, &file, range).await?;
 
     let inline = presentation != Presentation::Attachment && names::may_inline(&file.content_type);
     let (status, start, end) = match range {
@@ -106,8 +107,9 @@ pub async fn file(
         return Ok(head_response(response, length));
     }
     let body = counted(
-        state
-            .read_blob(file.blob_id, start, end)
+        service
+            .blobs()
+            .read(file.blob_id, start, end)
             .map_err(log_stream_error),
     );
     response.no_chunking(length);
@@ -118,17 +120,22 @@ pub async fn file(
 /// JPEG, never counted as a download. 404 until the worker has made it.
 pub async fn thumbnail(
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     token: &str,
     name: &str,
 ) -> Result<HttpResponse> {
-    let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
+    let transfer = service
+        .state()
+        .find_transfer(token)
+        .await?
+        .ok_or(Error::NotFound)?;
     check_access(&session, &transfer)?;
     let blob = transfer
         .file(name)
         .and_then(|f| f.thumbnail_blob_id)
         .ok_or(Error::NotFound)?;
-    let size = state.blob_state(blob).await?.ok_or(Error::NotFound)?.size;
+    let blobs = service.blobs();
+    let size = blobs.state(blob).await?.ok_or(Error::NotFound)?.size;
     let mut response = HttpResponse::Ok();
     response
         .insert_header((header::CONTENT_TYPE, "image/jpeg"))
@@ -136,17 +143,18 @@ pub async fn thumbnail(
         .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
         .no_chunking(size as u64);
-    Ok(response.streaming(state.read_blob(blob, 0, size).map_err(log_stream_error)))
+    Ok(response.streaming(blobs.read(blob, 0, size).map_err(log_stream_error)))
 }
 
 /// Serves a whole transfer as `.zip` or `.tar.gz`.
 pub async fn archive(
     request: HttpRequest,
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     token: &str,
     format: ArchiveFormat,
 ) -> Result<HttpResponse> {
+    let state = service.state();
     let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
     check_access(&session, &transfer)?;
     let remaining = if request.method() == Method::HEAD {
@@ -159,7 +167,7 @@ pub async fn archive(
     };
     let mut response = HttpResponse::Ok();
     common_headers(&mut response, &transfer, remaining);
-    let state = state.get_ref().clone();
+    let blobs = service.blobs().clone();
     let files = transfer.files.clone();
     match format {
         ArchiveFormat::Zip => {
@@ -178,12 +186,12 @@ pub async fn archive(
             // until it has, the zip is built while it streams.
             match transfer.bundle_blob_id {
                 Some(blob) => Ok(response.streaming(counted(
-                    state
-                        .read_blob(blob, 0, plan.len() as i64)
+                    blobs
+                        .read(blob, 0, plan.len() as i64)
                         .map_err(log_stream_error),
                 ))),
                 None => Ok(response.streaming(counted(
-                    archive::zip_stream(state, files, plan).map_err(log_stream_error),
+                    archive::zip_stream(blobs, files, plan).map_err(log_stream_error),
                 ))),
             }
         }
@@ -198,7 +206,7 @@ pub async fn archive(
                 return Ok(response.finish());
             }
             Ok(response.streaming(counted(
-                archive::tar_gz_stream(state, files, transfer.created_at).map_err(log_stream_error),
+                archive::tar_gz_stream(blobs, files, transfer.created_at).map_err(log_stream_error),
             )))
         }
     }

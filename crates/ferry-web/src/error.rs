@@ -1,5 +1,9 @@
-//! Errors of the web process and how they look at the HTTP edge: a status code, a small
-//! public body (`{"error":"not_found"}`), and the full cause chain logged once.
+//! Errors of the web process and how they look at the HTTP edge. One mapping — each
+//! error has exactly one status code ([`Error::status`]) and one public code
+//! ([`Error::code`]) — and three renderings: JSON (`{"error":"not_found"}`, the
+//! default), tus (plain text with `Tus-Resumable`, see [`Tus`]) and HTML (browsers get
+//! a page for a 503, see [`unavailable_page`]). The full cause chain is logged once,
+//! never sent. Errors of the use cases (`ferry_core::Error`) convert variant by variant.
 
 use actix_web::{
     HttpResponse, ResponseError,
@@ -7,8 +11,6 @@ use actix_web::{
     dev::{Service, ServiceRequest, ServiceResponse},
     http::{StatusCode, header},
 };
-
-use crate::upload::WriteError;
 
 /// Everything a web handler or start-up can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,21 @@ pub enum Error {
     /// The request body sent nothing for `UPLOAD_IDLE_TIMEOUT`.
     #[error("the request body stalled")]
     BodyTimeout,
+    /// The upload's offset is not the one the request assumed (tus `Upload-Offset`).
+    #[error("Upload-Offset does not match the upload's offset")]
+    Conflict,
+    /// The bytes did not match the client's `Upload-Checksum`; nothing was kept.
+    #[error("checksum mismatch")]
+    ChecksumMismatch,
+    /// Another request holds this upload right now; retry shortly.
+    #[error("upload is busy with another request")]
+    Locked,
+    /// The tus request did not say `Tus-Resumable: 1.0.0`.
+    #[error("Tus-Resumable 1.0.0 is required")]
+    TusVersion,
+    /// The body's `Content-Type` is not the one this route takes (the message says it).
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
     /// A bug or an unexpected failure; the message is for the log only.
     #[error("internal: {0}")]
     Internal(String),
@@ -68,21 +85,30 @@ impl Error {
     }
 }
 
-impl From<WriteError> for Error {
-    fn from(error: WriteError) -> Error {
+impl From<ferry_core::Error> for Error {
+    fn from(error: ferry_core::Error) -> Error {
+        use ferry_core::Error as Core;
         match error {
-            WriteError::TooLarge => Error::TooLarge,
-            WriteError::Idle => Error::BodyTimeout,
-            WriteError::Client(e) => Error::BadRequest(format!("the request body broke off: {e}")),
-            WriteError::Conflict => Error::bad_request("the upload changed under this request"),
-            WriteError::ChecksumMismatch => Error::bad_request("checksum mismatch"),
-            WriteError::State(e) => Error::State(e),
+            Core::Invalid(message) => Error::BadRequest(message),
+            Core::NotFound => Error::NotFound,
+            Core::Forbidden(code) => Error::Forbidden(code),
+            Core::TooLarge => Error::TooLarge,
+            Core::BodyTimeout => Error::BodyTimeout,
+            Core::BrokenBody(e) => Error::BadRequest(format!("the request body broke off: {e}")),
+            Core::Conflict => Error::Conflict,
+            Core::ChecksumMismatch => Error::ChecksumMismatch,
+            Core::Locked => Error::Locked,
+            Core::State(e) => Error::State(e),
         }
     }
 }
 
-impl ResponseError for Error {
-    fn status_code(&self) -> StatusCode {
+/// Status 460, "Checksum Mismatch" (tus checksum extension).
+const CHECKSUM_MISMATCH: u16 = 460;
+
+impl Error {
+    /// The one status code of this error.
+    pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::NotFound => StatusCode::NOT_FOUND,
@@ -92,47 +118,149 @@ impl ResponseError for Error {
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::UploadsBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Error::Conflict => StatusCode::CONFLICT,
+            Error::ChecksumMismatch => {
+                StatusCode::from_u16(CHECKSUM_MISMATCH).expect("460 is a valid status")
+            }
+            Error::Locked => StatusCode::LOCKED,
+            Error::TusVersion => StatusCode::PRECONDITION_FAILED,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::State(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Session(_) | Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Bind(_) | Error::State(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
+    /// The one public code of this error (`{"error": code}`); `unavailable` and
+    /// `internal` stand for every failure whose details stay in the log.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "bad_request",
+            Error::NotFound => "not_found",
+            Error::TooLarge => "too_large",
+            Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
+            Error::Forbidden(code) => code,
+            Error::TooManyRequests(_) => "too_many_requests",
+            Error::UploadsBusy(_) => "busy",
+            Error::BodyTimeout => "body_timeout",
+            Error::Conflict => "offset_mismatch",
+            Error::ChecksumMismatch => "checksum_mismatch",
+            Error::Locked => "locked",
+            Error::TusVersion => "tus_version",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ => "internal",
+        }
+    }
+
+    /// Seconds the client should wait before retrying, for the errors that have one.
+    fn retry_after(&self) -> Option<String> {
+        match self {
+            Error::TooManyRequests(seconds) | Error::UploadsBusy(seconds) => {
+                Some(seconds.to_string())
+            }
+            Error::Locked => Some("1".to_owned()),
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                Some(RETRY_AFTER_SECS.to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the details of this error are for the log only (a failure, not a
+    /// client mistake).
+    fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Bind(_) | Error::State(_) | Error::Session(_) | Error::Internal(_)
+        ) || self.status() == StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    /// Headers every rendering of this error carries; logs a failure's cause chain.
+    fn start_response(&self) -> actix_web::HttpResponseBuilder {
+        let status = self.status();
+        if self.is_failure() {
+            tracing::error!(error.cause_chain = ?self, status = status.as_u16(), "request failed");
+        }
         let mut response = HttpResponse::build(status);
-        let body = match self {
-            Error::BadRequest(message) => {
-                serde_json::json!({ "error": "bad_request", "message": message })
-            }
-            Error::NotFound => serde_json::json!({ "error": "not_found" }),
-            Error::TooLarge => serde_json::json!({ "error": "too_large" }),
-            Error::Forbidden(code) => serde_json::json!({ "error": code }),
-            Error::TooManyRequests(seconds) => {
-                response.insert_header(("Retry-After", seconds.to_string()));
-                serde_json::json!({ "error": "too_many_requests", "retry_after": seconds })
-            }
-            Error::UploadsBusy(seconds) => {
-                response.insert_header(("Retry-After", seconds.to_string()));
-                serde_json::json!({ "error": "busy", "retry_after": seconds })
-            }
-            Error::BodyTimeout => serde_json::json!({ "error": "body_timeout" }),
-            Error::RangeNotSatisfiable(size) => {
-                response.insert_header(("Content-Range", format!("bytes */{size}")));
-                serde_json::json!({ "error": "range_not_satisfiable" })
-            }
-            _ => {
-                // Full cause chain in the log, a small public body on the wire.
-                tracing::error!(error.cause_chain = ?self, status = status.as_u16(), "request failed");
-                if status == StatusCode::SERVICE_UNAVAILABLE {
-                    response.insert_header(("Retry-After", RETRY_AFTER_SECS));
-                    serde_json::json!({ "error": "unavailable" })
-                } else {
-                    serde_json::json!({ "error": "internal" })
-                }
-            }
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
+        if let Error::RangeNotSatisfiable(size) = self {
+            response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+        }
+        response
+    }
+
+    /// The tus rendering: the status, `Tus-Resumable`, and one line of plain text.
+    fn tus_response(&self) -> HttpResponse {
+        let mut response = self.start_response();
+        response.insert_header(("Tus-Resumable", crate::tus::VERSION));
+        if matches!(self, Error::TusVersion) {
+            response.insert_header(("Tus-Version", crate::tus::VERSION));
+        }
+        let text = match self {
+            _ if self.is_failure() => format!("{}\n", self.code().replace('_', " ")),
+            Error::BadRequest(message) => format!("{message}\n"),
+            _ => format!("{self}\n"),
         };
+        let mut response = response
+            .content_type("text/plain; charset=utf-8")
+            .body(text);
+        if matches!(self, Error::ChecksumMismatch) {
+            response.head_mut().reason = Some("Checksum Mismatch");
+        }
+        response
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    /// The JSON rendering: `{"error": code}`, with the message of a 400 and the wait of
+    /// a 429 or 503.
+    fn error_response(&self) -> HttpResponse {
+        let mut response = self.start_response();
+        let mut body = serde_json::json!({ "error": self.code() });
+        match self {
+            Error::BadRequest(message) => body["message"] = message.clone().into(),
+            Error::TooManyRequests(seconds) | Error::UploadsBusy(seconds) => {
+                body["retry_after"] = (*seconds).into()
+            }
+            _ => {}
+        }
         response.json(body)
+    }
+}
+
+/// An [`Error`] rendered the tus way (plain text, `Tus-Resumable`): what the tus routes
+/// return. Same status codes as everywhere else.
+#[derive(Debug)]
+pub struct Tus(pub Error);
+
+impl<E: Into<Error>> From<E> for Tus {
+    fn from(error: E) -> Tus {
+        Tus(error.into())
+    }
+}
+
+impl std::fmt::Display for Tus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for Tus {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.tus_response()
     }
 }
 

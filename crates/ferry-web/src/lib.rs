@@ -10,7 +10,6 @@
 mod access_log;
 mod accounts;
 mod admin;
-mod archive;
 mod config;
 mod csrf;
 mod curl_api;
@@ -75,6 +74,7 @@ impl Application {
         let key = Key::derive_from(config.session_secret.expose_secret().as_bytes());
         let session_ttl = CookieDuration::seconds(config.session_ttl.as_secs() as i64);
         let app_state = web::Data::new(state.clone());
+        let service = web::Data::new(ferry_core::Service::new(state.clone(), config.policy()));
         let app_config = web::Data::new(config.clone());
         match config.metrics_port {
             Some(port) => ferry_telemetry::serve("web", port).map_err(Error::Bind)?,
@@ -105,6 +105,7 @@ impl Application {
                 .build();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(service.clone())
                 .app_data(app_config.clone())
                 .app_data(passwords.clone())
                 .app_data(upload_slots.clone())

@@ -5,7 +5,7 @@
 //! method: `PUT /report.zip` is an upload, `GET /{token}.zip` an archive download.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use ferry_state::State;
+use ferry_core::Service;
 
 use actix_session::Session;
 
@@ -68,11 +68,11 @@ async fn not_found() -> Result<HttpResponse> {
 async fn index(
     request: HttpRequest,
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     if ui::wants_html(&request) {
-        return ui::upload_page(request, session, state, config).await;
+        return ui::upload_page(request, session, service, config).await;
     }
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(
         "Ferry — share files.\n\n  curl -T file.pdf <this url>\n  curl -F filedata=@a.txt -F filedata=@b.txt <this url>\n\nResumable uploads: tus 1.0 at /files/\n",
@@ -82,10 +82,10 @@ async fn index(
 async fn post_root(
     request: HttpRequest,
     body: web::Payload,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    curl_api::post_multipart(request, body, state, config).await
+    curl_api::post_multipart(request, body, service, config).await
 }
 
 /// `PUT /{name}`.
@@ -93,10 +93,10 @@ async fn put_one(
     request: HttpRequest,
     path: web::Path<String>,
     body: web::Payload,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    curl_api::put_file(request, body, state, config, &path).await
+    curl_api::put_file(request, body, service, config, &path).await
 }
 
 /// `PUT /put/{name}`, `PUT /upload/{name}`.
@@ -104,12 +104,12 @@ async fn put_two(
     request: HttpRequest,
     path: web::Path<(String, String)>,
     body: web::Payload,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let (first, name) = path.into_inner();
     match first.as_str() {
-        "put" | "upload" => curl_api::put_file(request, body, state, config, &name).await,
+        "put" | "upload" => curl_api::put_file(request, body, service, config, &name).await,
         _ => Err(Error::NotFound),
     }
 }
@@ -119,10 +119,10 @@ async fn get_one(
     request: HttpRequest,
     session: Session,
     path: web::Path<String>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse> {
     let (token, format) = ArchiveFormat::split(&path).ok_or(Error::NotFound)?;
-    download::archive(request, session, state, token, format).await
+    download::archive(request, session, service, token, format).await
 }
 
 /// `GET /{token}/{name}`.
@@ -130,10 +130,10 @@ async fn get_two(
     request: HttpRequest,
     session: Session,
     path: web::Path<(String, String)>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse> {
     let (token, name) = path.into_inner();
-    download::file(request, session, state, &token, &name, Presentation::Auto).await
+    download::file(request, session, service, &token, &name, Presentation::Auto).await
 }
 
 /// `GET /get/{token}/{name}`, `GET /inline/{token}/{name}`.
@@ -141,24 +141,23 @@ async fn get_three(
     request: HttpRequest,
     session: Session,
     path: web::Path<(String, String, String)>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse> {
     let (mode, token, name) = path.into_inner();
     let presentation = match mode.as_str() {
         "get" | "download" => Presentation::Attachment,
         "inline" => Presentation::Inline,
-        "thumb" => return download::thumbnail(session, state, &token, &name).await,
+        "thumb" => return download::thumbnail(session, service, &token, &name).await,
         _ => return Err(Error::NotFound),
     };
-    download::file(request, session, state, &token, &name, presentation).await
+    download::file(request, session, service, &token, &name, presentation).await
 }
 
 /// `DELETE /{token}/{name}/{deletion_token}`.
 async fn delete_three(
     path: web::Path<(String, String, String)>,
-    state: web::Data<State>,
-    config: web::Data<Config>,
+    service: web::Data<Service>,
 ) -> Result<HttpResponse> {
     let (token, name, deletion_token) = path.into_inner();
-    curl_api::delete(state, config, &token, &name, &deletion_token).await
+    curl_api::delete(service, &token, &name, &deletion_token).await
 }

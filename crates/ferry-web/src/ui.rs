@@ -5,11 +5,8 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use chrono::{Duration, Utc};
-use ferry_state::{
-    State,
-    transfer::{Transfer, TransferOptions},
-};
+use ferry_core::{SendDraft, Service};
+use ferry_state::transfer::Transfer;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -18,7 +15,6 @@ use crate::{
     error::{Error, Result},
     html::{csrf_field, human_size, page, plural, redirect, respond},
     limits::{self, Bucket},
-    names,
     password::Passwords,
     public_url, share,
     visitor::{self, Visitor},
@@ -73,17 +69,17 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
 pub async fn upload_page(
     request: HttpRequest,
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&request, &session, &state, &config).await?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     let draft = visitor::draft_id(&request, &config).ok_or(Error::NotFound)?;
     let draft_token = visitor::draft_token(&config, &draft);
-    let items = visitor::draft(&request, &state, &config).await?;
-    let drafted = if items.is_empty() {
-        Vec::new()
+    // Redis is read only for a returning visitor: a first page view has no draft yet.
+    let drafted = if csrf::returning(&request) {
+        service.draft(&draft).await?
     } else {
-        state.draft_uploads(&items).await?
+        Vec::new()
     };
     let max_days = config.max_days_limit;
     let default_days = config.default_max_days;
@@ -157,11 +153,13 @@ struct DraftAdd {
     upload_id: String,
 }
 
-/// `POST /draft` (script, JSON, `X-CSRF-Token`): adds a finished draft upload.
+/// `POST /draft` (script, JSON, `X-CSRF-Token`): adds a finished draft upload. Only
+/// the page that started the upload may add it: its draft token is in the upload's
+/// metadata.
 async fn add_to_draft(
     request: HttpRequest,
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     body: web::Json<DraftAdd>,
 ) -> Result<HttpResponse> {
@@ -172,59 +170,11 @@ async fn add_to_draft(
     csrf::verify(&request, &session, &config, presented)?;
     let draft =
         visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
-    let found = state
-        .draft_uploads(std::slice::from_ref(&body.upload_id))
+    let token = visitor::draft_token(&config, &draft);
+    let files = service
+        .add_to_draft(&draft, &body.upload_id, &token)
         .await?;
-    let Some(upload) = found.first() else {
-        return Err(Error::bad_request(
-            "that upload is not a finished draft upload",
-        ));
-    };
-    // Only the page that started the upload may add it: its draft token is in the
-    // upload's metadata. Knowing an upload id is not enough.
-    let expected = visitor::draft_token(&config, &draft);
-    let carried = upload
-        .metadata
-        .as_deref()
-        .and_then(|raw| metadata_value(raw, DRAFT_TOKEN_KEY));
-    if !carried.is_some_and(|token| csrf::same(&expected, &token)) {
-        return Err(Error::Forbidden("not_your_upload"));
-    }
-    // One atomic Redis command per addition: uploads finishing at the same time all land.
-    let files = state
-        .draft_add(
-            &draft,
-            &body.upload_id,
-            config.max_files_per_transfer as usize,
-            config.session_ttl.as_secs(),
-        )
-        .await?
-        .ok_or_else(|| {
-            Error::bad_request(format!(
-                "a draft holds at most {} files (MAX_FILES_PER_TRANSFER)",
-                config.max_files_per_transfer
-            ))
-        })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
-}
-
-/// The `Upload-Metadata` key that carries the draft token.
-const DRAFT_TOKEN_KEY: &str = "ferry_draft_token";
-
-/// The decoded value of `key` in a tus `Upload-Metadata` header (`key base64,…`).
-fn metadata_value(raw: &str, key: &str) -> Option<String> {
-    use base64::Engine;
-    raw.split(',').find_map(|pair| {
-        let (k, v) = pair.trim().split_once(' ')?;
-        (k == key)
-            .then(|| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(v.trim())
-                    .ok()
-            })
-            .flatten()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-    })
 }
 
 #[derive(Deserialize)]
@@ -237,21 +187,21 @@ struct DraftRemove {
 async fn remove_from_draft(
     request: HttpRequest,
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     form: web::Form<DraftRemove>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     let draft =
         visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
-    state.draft_remove(&draft, &form.upload_id).await?;
+    service.remove_from_draft(&draft, &form.upload_id).await?;
     Ok(redirect("/"))
 }
 
 #[derive(Deserialize)]
 struct SendForm {
     _csrf: String,
-    days: u16,
+    days: String,
     #[serde(default)]
     max_downloads: String,
     #[serde(default)]
@@ -262,54 +212,31 @@ struct SendForm {
 async fn send(
     request: HttpRequest,
     session: Session,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     passwords: web::Data<Passwords>,
     form: web::Form<SendForm>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let visitor = visitor::load(&request, &session, &state, &config).await?;
-    if form.days == 0 || form.days > config.max_days_limit {
-        return Err(Error::bad_request(format!(
-            "expiry must be 1 to {} days",
-            config.max_days_limit
-        )));
-    }
-    let max_downloads = match form.max_downloads.trim() {
-        "" => None,
-        n => Some(
-            n.parse::<i32>()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n))
-                .ok_or_else(|| Error::bad_request("the download limit must be 1 to 1000000"))?,
-        ),
-    };
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let max_downloads = Some(form.max_downloads.as_str()).filter(|v| !v.trim().is_empty());
+    let limits = service.limits(max_downloads, Some(&form.days))?;
     let password_hash = match form.password.as_str() {
         "" => None,
         p if p.len() > 1024 => return Err(Error::bad_request("that password is too long")),
         p => Some(passwords.hash(p.to_owned()).await?),
     };
-    let options = TransferOptions {
-        expires_at: Utc::now() + Duration::days(i64::from(form.days)),
-        max_downloads,
+    let draft =
+        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    let send = SendDraft {
+        limits,
         password_hash,
         owner_id: visitor.user.as_ref().map(|u| u.id),
     };
-    let draft =
-        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
-    let items = state.draft_items(&draft).await?;
-    let Some(transfer) = state
-        .create_transfer_from_uploads(&items, &options, {
-            let mut names = names::UniqueNames::default();
-            move |name| names.claim(name)
-        })
-        .await?
-    else {
+    let Some(transfer) = service.send_draft(&draft, send).await? else {
         return Ok(redirect("/"));
     };
-    state.draft_clear(&draft).await?;
     visitor::remember_sent(&session, &transfer.token, &transfer.deletion_token)?;
-    crate::curl_api::enqueue_jobs(&state, &config, &transfer).await;
     Ok(redirect(&format!("/sent/{}", transfer.token)))
 }
 
@@ -318,10 +245,11 @@ async fn sent(
     request: HttpRequest,
     session: Session,
     token: web::Path<String>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&request, &session, &state, &config).await?;
+    let state = service.state();
+    let visitor = visitor::load(&request, &session, state, &config).await?;
     let deletion = visitor::sent(&session, &token).ok_or(Error::NotFound)?;
     let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
     let base = public_url::base_url(&request, &config);
@@ -373,10 +301,11 @@ async fn share_page(
     request: HttpRequest,
     session: Session,
     token: web::Path<String>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let visitor = visitor::load(&request, &session, &state, &config).await?;
+    let state = service.state();
+    let visitor = visitor::load(&request, &session, state, &config).await?;
     let Some(transfer) = state.find_transfer(&token).await? else {
         return Ok(gone_page(&visitor));
     };
@@ -483,13 +412,14 @@ async fn unlock(
     request: HttpRequest,
     session: Session,
     token: web::Path<String>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     passwords: web::Data<Passwords>,
     form: web::Form<UnlockForm>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let visitor = visitor::load(&request, &session, &state, &config).await?;
+    let state = service.state();
+    let visitor = visitor::load(&request, &session, state, &config).await?;
     let Some(transfer) = state.find_transfer(&token).await? else {
         return Ok(gone_page(&visitor));
     };
@@ -508,7 +438,7 @@ async fn unlock(
     ];
     // Without Redis the attempt cannot be counted, so the password is not checked:
     // say so, rather than "password required" or a bare error.
-    match limits::enforce(&state, &buckets).await {
+    match limits::enforce(state, &buckets).await {
         Err(Error::State(e)) if e.is_unavailable() => {
             tracing::warn!(error = %e, "share password not checked: Redis unreachable");
             return Ok(cannot_check_now(&visitor, &transfer));
@@ -547,22 +477,15 @@ async fn delete(
     request: HttpRequest,
     session: Session,
     token: web::Path<String>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let visitor = visitor::load(&request, &session, &state, &config).await?;
-    let id = state
-        .delete_transfer(&token, &form.deletion)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if let Err(e) = state
-        .enqueue_purge(id, usize::from(config.job_max_attempts))
-        .await
-    {
-        tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
-    }
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    service
+        .delete_transfer(&token, None, &form.deletion)
+        .await?;
     let body = html! {
         section.card {
             h1 { "Deleted" }
@@ -571,44 +494,4 @@ async fn delete(
         }
     };
     Ok(ok(page("Deleted", &visitor.viewer(), body, None)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metadata_values_are_found_by_key_and_decoded() {
-        let raw = "filename YS50eHQ=,ferry_draft MQ==,ferry_draft_token YWJj";
-        assert_eq!(
-            metadata_value(raw, "ferry_draft_token").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(metadata_value(raw, "filename").as_deref(), Some("a.txt"));
-        assert_eq!(metadata_value(raw, "missing"), None);
-        assert_eq!(
-            metadata_value("ferry_draft_token", "ferry_draft_token"),
-            None
-        );
-        assert_eq!(
-            metadata_value("ferry_draft_token !!!", "ferry_draft_token"),
-            None
-        );
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn metadata_values_round_trip_and_garbage_never_panics(
-            value in ".{1,64}",
-            other in "[a-z_]{1,12}",
-            garbage in "\\PC{0,200}",
-        ) {
-            use base64::Engine;
-            let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-            let raw = format!("{other} {},ferry_draft_token {}", encode("x"), encode(&value));
-            let found = metadata_value(&raw, "ferry_draft_token");
-            proptest::prop_assert_eq!(found.as_deref(), Some(value.as_str()));
-            let _ = metadata_value(&garbage, "ferry_draft_token");
-        }
-    }
 }

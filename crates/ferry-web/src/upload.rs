@@ -1,16 +1,13 @@
-//! Streaming a request body into a blob: chunk by chunk, hashed on the way, bounded.
-//!
-//! Memory per upload is at most one chunk (`BLOB_CHUNK_SIZE`, 1 MiB), grown only as
-//! bytes arrive, plus what the socket has buffered; nothing touches local disk. While a
-//! chunk is written to Postgres the body is not read, so a fast client is slowed to the
-//! database's pace instead of filling memory.
+//! What the web spends on receiving uploads, bounded. (Streaming a body into a blob —
+//! one chunk of memory, hashed on the way, never leaving half-written blobs — is the
+//! service layer's: `ferry_core::blob`.)
 //!
 //! What one process spends on uploads is bounded by two settings, so that slow or
 //! stalled clients cannot pile up: `MAX_CONCURRENT_UPLOADS` slots (an upload takes one
 //! before its body is read, or gets 503 with `Retry-After`), each holding at most one
 //! chunk; and `UPLOAD_IDLE_TIMEOUT`, after which a body that sends nothing is dropped
 //! and its slot freed. Blobs a request wrote are deleted unless it succeeds, also when
-//! actix drops the handler because the client went away ([`BlobCleanup`]).
+//! actix drops the handler because the client went away (`ferry_core::blob::BlobGuard`).
 
 use std::{
     cell::Cell,
@@ -23,11 +20,8 @@ use std::{
 
 use actix_web::{HttpRequest, error::PayloadError, web};
 use bytes::Bytes;
-use ferry_state::{State, blob::StreamHash};
 use futures::{Stream, StreamExt};
-use sha1::Digest as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use uuid::Uuid;
 
 use crate::{Config, public_url};
 
@@ -224,291 +218,8 @@ pub fn guard_body(
     (stream, meter)
 }
 
-/// Blobs written for a request that must not outlive its failure: unless
-/// [`BlobCleanup::disarm`]ed, dropping it deletes them in the background. It is dropped
-/// on every error path, and also when actix drops the handler because the client went
-/// away, where code after an `.await` would never run.
-pub struct BlobCleanup {
-    state: State,
-    blobs: Vec<Uuid>,
-}
-
-impl BlobCleanup {
-    /// Nothing to clean up yet.
-    pub fn new(state: &State) -> BlobCleanup {
-        BlobCleanup {
-            state: state.clone(),
-            blobs: Vec::new(),
-        }
-    }
-
-    /// Deletes `blob` too unless disarmed.
-    pub fn track(&mut self, blob: Uuid) {
-        self.blobs.push(blob);
-    }
-
-    /// The request succeeded: keep every tracked blob.
-    pub fn disarm(mut self) {
-        self.blobs.clear();
-    }
-}
-
-impl Drop for BlobCleanup {
-    fn drop(&mut self) {
-        if self.blobs.is_empty() {
-            return;
-        }
-        let blobs = std::mem::take(&mut self.blobs);
-        let state = self.state.clone();
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(
-                count = blobs.len(),
-                "no runtime to delete abandoned blobs; the orphan sweep will"
-            );
-            return;
-        };
-        runtime.spawn(async move {
-            if let Err(e) = state.delete_blobs(&blobs).await {
-                tracing::warn!(count = blobs.len(), error = %e, "could not delete abandoned blobs; the orphan sweep will");
-            }
-        });
-    }
-}
-
-/// A checksum the client sent for the bytes of one request (tus `Upload-Checksum`).
-pub enum Checksum {
-    /// SHA-1 and the expected digest.
-    Sha1(sha1::Sha1, Vec<u8>),
-    /// SHA-256 and the expected digest.
-    Sha256(sha2::Sha256, Vec<u8>),
-}
-
-impl Checksum {
-    /// Length in bytes of the digest the client sent.
-    pub fn expected_len(&self) -> usize {
-        match self {
-            Checksum::Sha1(_, expected) | Checksum::Sha256(_, expected) => expected.len(),
-        }
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            Checksum::Sha1(h, _) => h.update(data),
-            Checksum::Sha256(h, _) => h.update(data),
-        }
-    }
-
-    fn matches(self) -> bool {
-        match self {
-            Checksum::Sha1(h, expected) => h.finalize().as_slice() == expected.as_slice(),
-            Checksum::Sha256(h, expected) => h.finalize().as_slice() == expected.as_slice(),
-        }
-    }
-}
-
-/// Why writing a body stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// More bytes arrived than allowed; nothing past the limit was stored.
-    #[error("body exceeds the allowed size")]
-    TooLarge,
-    /// Nothing arrived for the idle timeout (`UPLOAD_IDLE_TIMEOUT`).
-    #[error("the request body stalled")]
-    Idle,
-    /// The client went away or sent a broken body.
-    #[error("request body: {0}")]
-    Client(String),
-    /// Another writer moved the blob's committed size.
-    #[error("the upload offset changed under this request")]
-    Conflict,
-    /// The bytes did not match the client's checksum; they were discarded.
-    #[error("checksum mismatch")]
-    ChecksumMismatch,
-    /// Postgres failed.
-    #[error(transparent)]
-    State(#[from] ferry_state::Error),
-}
-
-/// How to write.
-pub struct Target<'a> {
-    /// Where the bytes go.
-    pub state: &'a State,
-    /// The blob.
-    pub blob: Uuid,
-    /// Its committed size when the request started (where the body's bytes begin).
-    pub start: i64,
-    /// Hash over `[0, start)`.
-    pub hash: StreamHash,
-    /// The committed size may not exceed this.
-    pub limit: i64,
-    /// Bytes per stored chunk.
-    pub chunk_size: usize,
-    /// When given, nothing is committed unless the whole body matches it.
-    pub checksum: Option<Checksum>,
-    /// On a client error, commit what was received so far (tus semantics).
-    pub keep_partial: bool,
-    /// Longest wait for the next bytes of the body.
-    pub idle: Duration,
-}
-
-/// What was committed.
-pub struct Written {
-    /// New committed size of the blob.
-    pub size: i64,
-    /// Hash over `[0, size)`.
-    pub hash: StreamHash,
-}
-
-/// Streams `body` into the blob. On error, the committed size is whatever was committed
-/// before the error (with `keep_partial`, including the bytes received).
-pub async fn write_body<S, E>(target: Target<'_>, body: S) -> Result<Written, WriteError>
-where
-    S: Stream<Item = Result<Bytes, E>>,
-    E: std::fmt::Display,
-{
-    let Target {
-        state,
-        blob,
-        start,
-        mut hash,
-        limit,
-        chunk_size,
-        mut checksum,
-        keep_partial,
-        idle,
-    } = target;
-    futures::pin_mut!(body);
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut received = start; // bytes [start, received) are written (staged or committed)
-    let mut committed = start;
-
-    let failure = loop {
-        let next = match tokio::time::timeout(idle, body.next()).await {
-            Ok(next) => next,
-            Err(_) => break Some(WriteError::Idle),
-        };
-        match next {
-            Some(Ok(bytes)) => {
-                if received + (buffer.len() + bytes.len()) as i64 > limit {
-                    break Some(WriteError::TooLarge);
-                }
-                let mut data = &bytes[..];
-                while !data.is_empty() {
-                    let take = (chunk_size - buffer.len()).min(data.len());
-                    grow_within(&mut buffer, take, chunk_size);
-                    buffer.extend_from_slice(&data[..take]);
-                    data = &data[take..];
-                    if buffer.len() == chunk_size {
-                        write_chunk(
-                            state,
-                            blob,
-                            &buffer,
-                            &mut received,
-                            &mut committed,
-                            &mut hash,
-                            checksum.as_mut(),
-                        )
-                        .await?;
-                        buffer.clear();
-                    }
-                }
-            }
-            Some(Err(e)) => break Some(WriteError::Client(e.to_string())),
-            None => break None,
-        }
-    };
-    let flush = match &failure {
-        None => true,
-        Some(WriteError::Client(_)) | Some(WriteError::TooLarge) | Some(WriteError::Idle) => {
-            keep_partial && checksum.is_none()
-        }
-        Some(_) => false,
-    };
-    if flush && !buffer.is_empty() {
-        write_chunk(
-            state,
-            blob,
-            &buffer,
-            &mut received,
-            &mut committed,
-            &mut hash,
-            checksum.as_mut(),
-        )
-        .await?;
-    }
-    if let Some(error) = failure {
-        if checksum.is_some() {
-            state.discard_uncommitted(blob, start).await?;
-        }
-        return Err(error);
-    }
-    if let Some(checksum) = checksum {
-        if !checksum.matches() {
-            state.discard_uncommitted(blob, start).await?;
-            return Err(WriteError::ChecksumMismatch);
-        }
-        if received > start
-            && !state
-                .commit_staged(blob, start, received, &hash.snapshot())
-                .await?
-        {
-            state.discard_uncommitted(blob, start).await?;
-            return Err(WriteError::Conflict);
-        }
-        committed = received;
-    }
-    Ok(Written {
-        size: committed,
-        hash,
-    })
-}
-
-/// Makes room for `more` bytes, doubling like a `Vec` would but never past one chunk:
-/// a client that sends a little and stalls holds what it sent, not a whole chunk, and
-/// no upload ever holds more than one.
-fn grow_within(buffer: &mut Vec<u8>, more: usize, chunk_size: usize) {
-    let needed = buffer.len() + more;
-    if needed <= buffer.capacity() {
-        return;
-    }
-    let target = (buffer.capacity() * 2).max(needed).min(chunk_size);
-    buffer.reserve_exact(target - buffer.len());
-}
-
-async fn write_chunk(
-    state: &State,
-    blob: Uuid,
-    chunk: &[u8],
-    received: &mut i64,
-    committed: &mut i64,
-    hash: &mut StreamHash,
-    checksum: Option<&mut Checksum>,
-) -> Result<(), WriteError> {
-    hash.update(chunk);
-    match checksum {
-        Some(checksum) => {
-            checksum.update(chunk);
-            state.stage_chunk(blob, *received, chunk).await?;
-        }
-        None => {
-            if !state
-                .append_chunk(blob, *committed, chunk, &hash.snapshot())
-                .await?
-            {
-                return Err(WriteError::Conflict);
-            }
-            *committed += chunk.len() as i64;
-        }
-    }
-    *received += chunk.len() as i64;
-    metrics::counter!(ferry_telemetry::UPLOAD_BYTES).increment(chunk.len() as u64);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::*;
 
     #[test]
@@ -537,33 +248,5 @@ mod tests {
         assert!(slots.clients.lock().unwrap().len() == 2);
         drop(a);
         assert!(slots.try_take(Some(greedy)).is_some());
-    }
-
-    proptest! {
-        // Each case fills real buffers: fewer cases.
-        #![proptest_config(ProptestConfig::with_cases(2_000))]
-
-        /// However the body is cut into pieces, the buffer never holds more than one
-        /// chunk of capacity.
-        #[test]
-        fn the_buffer_never_grows_past_one_chunk(
-            pieces in proptest::collection::vec(1usize..100_000, 1..20),
-            chunk_size in 65_536usize..1_100_000,
-        ) {
-            let mut buffer: Vec<u8> = Vec::new();
-            for piece in pieces {
-                let mut left = piece;
-                while left > 0 {
-                    let take = (chunk_size - buffer.len()).min(left);
-                    grow_within(&mut buffer, take, chunk_size);
-                    buffer.resize(buffer.len() + take, 0);
-                    left -= take;
-                    prop_assert!(buffer.capacity() <= chunk_size);
-                    if buffer.len() == chunk_size {
-                        buffer.clear();
-                    }
-                }
-            }
-        }
     }
 }

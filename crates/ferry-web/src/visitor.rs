@@ -104,15 +104,6 @@ pub fn draft_token(config: &Config, draft: &str) -> String {
     hex::encode(csrf::mac(config, &[b"draft-token", draft.as_bytes()]))
 }
 
-/// Upload ids in the draft, in the order they were added. Reads Redis only for a
-/// returning visitor (a first page view has no draft yet).
-pub async fn draft(request: &HttpRequest, state: &State, config: &Config) -> Result<Vec<String>> {
-    match draft_id(request, config).filter(|_| csrf::returning(request)) {
-        Some(id) => Ok(state.draft_items(&id).await?),
-        None => Ok(Vec::new()),
-    }
-}
-
 /// Remembers the deletion token of a transfer this session just sent.
 pub fn remember_sent(session: &Session, token: &str, deletion_token: &str) -> Result<()> {
     session

@@ -8,7 +8,7 @@
 use std::io::Cursor;
 
 use apalis::prelude::BoxDynError;
-use ferry_state::State;
+use ferry_core::Service;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -21,7 +21,8 @@ const THUMBNAIL_SIDE: u32 = 320;
 const SNIFF_BYTES: usize = 8192;
 
 /// Finishes file `id`; a file already finished or gone is left alone.
-pub async fn run(state: &State, limits: &Limits, id: Uuid) -> Result<(), BoxDynError> {
+pub async fn run(service: &Service, limits: &Limits, id: Uuid) -> Result<(), BoxDynError> {
+    let state = service.state();
     let Some(file) = state.file_by_id(id).await? else {
         return Ok(());
     };
@@ -33,7 +34,7 @@ pub async fn run(state: &State, limits: &Limits, id: Uuid) -> Result<(), BoxDynE
     let mut hasher = Sha256::new();
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut whole = Vec::new();
-    let body = state.read_blob(file.blob_id, 0, file.size);
+    let body = service.blobs().read(file.blob_id, 0, file.size);
     futures::pin_mut!(body);
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
@@ -58,11 +59,7 @@ pub async fn run(state: &State, limits: &Limits, id: Uuid) -> Result<(), BoxDynE
 
     let thumbnail = if keep_whole == Some(true) && is_thumbnailable(&content_type) {
         match tokio::task::spawn_blocking(move || thumbnail(&whole)).await? {
-            Ok(jpeg) => {
-                let mut writer = state.blob_writer().await?;
-                writer.write(&jpeg).await?;
-                Some(writer.finish().await?.0)
-            }
+            Ok(jpeg) => Some(service.store_bytes(jpeg).await?),
             Err(e) => {
                 tracing::info!(file = %id, error = %e, "no thumbnail: image could not be decoded");
                 None
@@ -71,13 +68,16 @@ pub async fn run(state: &State, limits: &Limits, id: Uuid) -> Result<(), BoxDynE
     } else {
         None
     };
-    if !state.mark_file_ready(id, &content_type, thumbnail).await?
-        && let Some(duplicate) = thumbnail
+    let made = thumbnail.as_ref().map(|(blob, _)| *blob);
+    let recorded = state.mark_file_ready(id, &content_type, made).await?;
+    if let Some((_, guard)) = thumbnail
+        && recorded
     {
-        // Another run of this job got there first; drop our copy.
-        state.delete_blob(duplicate).await?;
+        // Kept. (Otherwise another run of this job got there first, and dropping the
+        // guard deletes our copy.)
+        guard.disarm();
     }
-    tracing::info!(file = %id, %content_type, thumbnail = thumbnail.is_some(), "file finished");
+    tracing::info!(file = %id, %content_type, thumbnail = made.is_some(), "file finished");
     Ok(())
 }
 

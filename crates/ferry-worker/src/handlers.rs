@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use apalis::prelude::*;
-use chrono::{DurationRound, TimeDelta};
+use ferry_core::{Schedule, Service};
 use ferry_state::{
     State,
     jobs::{
@@ -14,7 +14,7 @@ use ferry_state::{
     },
 };
 
-use crate::{Limits, bundle, finish};
+use crate::{Limits, finish};
 
 /// Runs one attempt of a job and records it in the job metrics: wait from enqueue to
 /// first start (from the task id's ULID timestamp), run time, outcome, retries, and
@@ -93,74 +93,28 @@ async fn demo_work(
 }
 
 /// Runs the work of one schedule slot. The clock only enqueues; this is where the
-/// schedule's work happens (usually by enqueueing one job per item, so each item is
-/// retried on its own).
+/// schedule's work happens (`Service::run_schedule`, usually by enqueueing one job per
+/// item, so each item is retried on its own). A tick naming a schedule nobody knows
+/// fails (and, after its attempts, stays dead for an operator to see).
 pub async fn cron_tick(
     tick: CronTick,
     attempt: Attempt,
     task: TaskId,
     worker: WorkerContext,
-    state: Data<State>,
+    service: Data<Service>,
     limits: Data<Limits>,
 ) -> Result<(), BoxDynError> {
-    observed(
-        CRON_QUEUE,
-        &attempt,
-        &task,
-        &limits,
-        tick_work(tick, &worker, &state, &limits),
-    )
-    .await
-}
-
-async fn tick_work(
-    tick: CronTick,
-    worker: &WorkerContext,
-    state: &State,
-    limits: &Limits,
-) -> Result<(), BoxDynError> {
-    match tick.schedule.as_str() {
-        "purge-expired" => {
-            let mut purges = 0;
-            for id in state.purgeable_transfers(1000, limits.purge_grace).await? {
-                purges += usize::from(state.enqueue_purge(id, limits.max_attempts).await?);
-            }
-            // Files whose finishing job was never enqueued (web lost Postgres right
-            // after the upload) are picked up here.
-            let mut finishes = 0;
-            for id in state.unfinished_files(TimeDelta::minutes(1), 1000).await? {
-                finishes += usize::from(state.enqueue_finish(id, limits.max_attempts).await?);
-            }
-            tracing::info!(purges, finishes, "purge sweep enqueued jobs");
-        }
-        "abort-idle-uploads" => {
-            let aborted = state.abort_idle_uploads(limits.purge_batch).await?;
-            tracing::info!(aborted, "idle resumable uploads aborted");
-        }
-        "stats-rollup" => {
-            let hour = tick.slot.duration_trunc(TimeDelta::hours(1))? - TimeDelta::hours(1);
-            state.roll_up_usage(hour).await?;
-            tracing::info!(%hour, "usage rolled up");
-        }
-        "retention-sweep" => {
-            let swept = state.sweep_retention(&limits.retention).await?;
-            tracing::info!(
-                jobs = swept.jobs,
-                workers = swept.workers,
-                cron_slots = swept.cron_slots,
-                job_effects = swept.job_effects,
-                orphan_blobs = swept.orphan_blobs,
-                orphan_chunks = swept.orphan_chunks,
-                "retention sweep done"
-            );
-        }
-        other => tracing::info!(schedule = other, "tick with no work attached"),
-    }
-    let key = format!("{}@{}", tick.schedule, tick.slot.to_rfc3339());
-    state
-        .record_job_effect(CRON_QUEUE, &key, worker.name())
-        .await?;
-    Ok(())
+    let work = async {
+        let schedule: Schedule = tick.schedule.parse()?;
+        service.run_schedule(schedule, tick.slot).await?;
+        let key = format!("{}@{}", tick.schedule, tick.slot.to_rfc3339());
+        service
+            .state()
+            .record_job_effect(CRON_QUEUE, &key, worker.name())
+            .await?;
+        Ok(())
+    };
+    observed(CRON_QUEUE, &attempt, &task, &limits, work).await
 }
 
 /// Verifies, sniffs and thumbnails one file (see `finish`).
@@ -168,29 +122,23 @@ pub async fn finish_file(
     job: FinishFile,
     attempt: Attempt,
     task: TaskId,
-    state: Data<State>,
+    service: Data<Service>,
     limits: Data<Limits>,
 ) -> Result<(), BoxDynError> {
-    let work = finish::run(&state, &limits, job.file_id);
+    let work = finish::run(&service, &limits, job.file_id);
     observed(FINISH_QUEUE, &attempt, &task, &limits, work).await
 }
 
-/// Builds the stored zip of one transfer (see `bundle`).
+/// Builds the stored zip of one transfer (`Service::build_bundle`).
 pub async fn build_bundle(
     job: BuildBundle,
     attempt: Attempt,
     task: TaskId,
-    state: Data<State>,
+    service: Data<Service>,
     limits: Data<Limits>,
 ) -> Result<(), BoxDynError> {
-    observed(
-        BUNDLE_QUEUE,
-        &attempt,
-        &task,
-        &limits,
-        bundle::run(&state, job.transfer_id),
-    )
-    .await
+    let work = async { Ok(service.build_bundle(job.transfer_id).await?) };
+    observed(BUNDLE_QUEUE, &attempt, &task, &limits, work).await
 }
 
 /// Frees one dead transfer's bytes in bounded batches, then its rows.
@@ -198,14 +146,11 @@ pub async fn purge_transfer(
     job: PurgeTransfer,
     attempt: Attempt,
     task: TaskId,
-    state: Data<State>,
+    service: Data<Service>,
     limits: Data<Limits>,
 ) -> Result<(), BoxDynError> {
     let work = async {
-        if state
-            .purge_transfer(job.transfer_id, limits.purge_batch, limits.purge_grace)
-            .await?
-        {
+        if service.purge(job.transfer_id).await? {
             tracing::info!(transfer = %job.transfer_id, "transfer purged");
         } else {
             tracing::info!(transfer = %job.transfer_id, "transfer is live or in its download grace period; not purged");

@@ -9,7 +9,6 @@
 //! - on SIGTERM the worker stops fetching, finishes running jobs for up to
 //!   `SHUTDOWN_TIMEOUT`, hands unstarted ones back, and exits 0.
 
-mod bundle;
 mod config;
 mod finish;
 mod handlers;
@@ -113,11 +112,24 @@ impl Application {
             retention: config.retention_policy(),
             purge_grace: config.purge_grace,
         };
+        let service = ferry_core::Service::with_housekeeping(
+            state.clone(),
+            ferry_core::Policy {
+                job_max_attempts: usize::from(config.job_max_attempts),
+                ..ferry_core::Policy::default()
+            },
+            ferry_core::Housekeeping {
+                purge_batch: config.purge_batch,
+                purge_grace: config.purge_grace,
+                retention: config.retention_policy(),
+            },
+        );
 
         // One apalis worker per queue, each under a name never used before.
         macro_rules! queue_worker {
             ($monitor:expr, $queue:expr, $job:ty, $handler:expr) => {{
                 let (state, settings, limits) = (state.clone(), settings.clone(), limits.clone());
+                let service = service.clone();
                 let name = format!("{identity}/{}", $queue);
                 $monitor.register(move |restarts| {
                     WorkerBuilder::new(format!("{name}#{restarts}"))
@@ -127,6 +139,7 @@ impl Application {
                         .catch_panic()
                         .enable_tracing()
                         .data(state.clone())
+                        .data(service.clone())
                         .data(limits.clone())
                         .build($handler)
                 })

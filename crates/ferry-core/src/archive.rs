@@ -3,16 +3,17 @@
 //!
 //! Both are generated while the files stream out of the blob store, one chunk at a
 //! time; nothing is buffered whole and nothing is written to disk. Deflating (the one
-//! CPU-heavy step) runs off the HTTP worker threads, so a `.tar.gz` never delays
-//! another request on the same thread. The byte layouts
-//! live in `ferry-archive`, shared with the worker that stores zips of transfers.
+//! CPU-heavy step) runs off the async worker threads, so a `.tar.gz` never delays
+//! another request on the same thread. The byte layouts live in `ferry-archive`; the
+//! one zip loop is here, for the web (streaming `/{token}.zip` live) and the worker
+//! (storing the same bytes once, see [`crate::Service::build_bundle`]).
 
-use std::io::Write;
+use std::{io::Write, sync::Arc};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use ferry_archive::{TAR_END, ZipPlan, tar_headers, tar_padding};
-use ferry_state::{State, transfer::StoredFile};
+use ferry_state::{BlobStore, transfer::StoredFile};
 use futures::{Stream, StreamExt};
 
 /// The zip layout of `files`.
@@ -26,7 +27,7 @@ pub fn zip_plan(files: &[StoredFile], when: DateTime<Utc>) -> ZipPlan {
 
 /// Streams the zip laid out by `plan` for `files`.
 pub fn zip_stream(
-    state: State,
+    blobs: Arc<dyn BlobStore>,
     files: Vec<StoredFile>,
     plan: ZipPlan,
 ) -> impl Stream<Item = Result<Bytes, ferry_state::Error>> {
@@ -35,7 +36,7 @@ pub fn zip_stream(
         for (i, file) in files.iter().enumerate() {
             yield Bytes::from(plan.local_header(i));
             let mut crc = crc32fast::Hasher::new();
-            let body = state.read_blob(file.blob_id, 0, file.size);
+            let body = blobs.read(file.blob_id, 0, file.size);
             futures::pin_mut!(body);
             while let Some(chunk) = body.next().await {
                 let chunk = chunk?;
@@ -52,7 +53,7 @@ pub fn zip_stream(
 
 /// Streams a gzip-compressed tar of `files`, dated `when`.
 ///
-/// Reading the blobs is I/O and stays on the HTTP worker; deflating is CPU work and
+/// Reading the blobs is I/O and stays on the async workers; deflating is CPU work and
 /// runs on tokio's blocking pool, one piece (≤ 1 MiB read from the store) at a time:
 /// the encoder moves into the blocking task and back. So memory per download is one
 /// piece in and its compressed bytes out, and backpressure is the stream's own: the
@@ -60,7 +61,7 @@ pub fn zip_stream(
 /// [`compressors`] pieces are deflated at once in the process, whatever the number of
 /// downloads (the rest wait their turn), so compression cannot take every core.
 pub fn tar_gz_stream(
-    state: State,
+    blobs: Arc<dyn BlobStore>,
     files: Vec<StoredFile>,
     when: DateTime<Utc>,
 ) -> impl Stream<Item = Result<Bytes, ferry_state::Error>> {
@@ -73,7 +74,7 @@ pub fn tar_gz_stream(
             if !out.is_empty() {
                 yield out;
             }
-            let body = state.read_blob(file.blob_id, 0, file.size);
+            let body = blobs.read(file.blob_id, 0, file.size);
             futures::pin_mut!(body);
             while let Some(chunk) = body.next().await {
                 let out = deflate(&mut gz, chunk?).await?;

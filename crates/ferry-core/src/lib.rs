@@ -1,0 +1,35 @@
+//! `ferry-core` is the service layer: every use case of Ferry lives here once, and the
+//! process types are thin adapters over it.
+//!
+//! ```text
+//! web (curl API, tus, UI, admin)   worker (jobs)   clock   admin CLI      adapters
+//!              \                       |            |        /
+//!               `----------------  ferry-core  ---------------'         use cases,
+//!                                      |                                 domain types
+//!                                 ferry-state                            repositories,
+//!                         (Postgres, Redis, BlobStore port)              blob stores
+//! ```
+//!
+//! What lives here: creating a transfer from uploaded files, adding to and sending a
+//! draft, creating, writing and finishing a resumable upload, deleting and purging,
+//! the periodic sweeps, building a transfer's stored zip; the domain types that
+//! validate client input once ([`MaxDays`], [`MaxDownloads`], [`FileName`],
+//! [`Schedule`]); and the one [`Error`] every use case returns. No HTTP, no SQL, no
+//! Redis commands: adapters translate requests into calls here, and this crate calls
+//! typed functions of `ferry-state`.
+
+pub mod archive;
+pub mod blob;
+mod domain;
+mod error;
+mod name;
+mod schedule;
+mod service;
+mod upload;
+
+pub use domain::{Lifetimes, Limits, MAX_DOWNLOADS_LIMIT, MaxDays, MaxDownloads};
+pub use error::{Error, Result};
+pub use name::{FileName, MAX_NAME_BYTES, UniqueNames};
+pub use schedule::Schedule;
+pub use service::{DRAFT_TOKEN_KEY, Housekeeping, Policy, SendDraft, Service};
+pub use upload::{NewUploadRequest, metadata_value};
