@@ -292,7 +292,7 @@ async fn delete_mine(
         .await?
         .ok_or(Error::NotFound)?;
     if let Err(e) = state
-        .enqueue_purge(id, usize::from(config.job_max_attempts))
+        .enqueue_purge(id, usize::from(config.common.job_max_attempts))
         .await
     {
         tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");

@@ -237,7 +237,7 @@ pub async fn delete(
             // Gone for readers now; the bytes are freed by the purge job (or by the
             // clock's sweep, if this enqueue fails).
             if let Err(e) = state
-                .enqueue_purge(id, usize::from(config.job_max_attempts))
+                .enqueue_purge(id, usize::from(config.common.job_max_attempts))
                 .await
             {
                 tracing::warn!(error = %e, "could not enqueue the purge; the sweep will");
@@ -254,7 +254,7 @@ pub async fn delete(
 /// returned: the upload is safe, and the clock's sweep enqueues what is missing.
 pub async fn enqueue_jobs(state: &State, config: &Config, transfer: &Transfer) {
     if let Err(e) = state
-        .enqueue_transfer_jobs(transfer, usize::from(config.job_max_attempts))
+        .enqueue_transfer_jobs(transfer, usize::from(config.common.job_max_attempts))
         .await
     {
         tracing::warn!(error = %e, transfer = %transfer.id, "could not enqueue finishing jobs; the sweep will");
