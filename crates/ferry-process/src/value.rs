@@ -86,6 +86,8 @@ mod tests {
             );
         }
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * DAY)));
     }
 
     #[test]
@@ -114,6 +116,9 @@ mod tests {
             ("16MiB", 16 << 20),
             ("10GiB", 10 << 30),
             ("1TiB", 1 << 40),
+            ("10gib", 10 << 30),
+            ("1.5 GiB", 3 << 29),
+            ("2kb", 2000),
         ] {
             assert_eq!(parse_size(text), Ok(bytes), "{text}");
         }
