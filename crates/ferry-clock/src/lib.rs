@@ -17,6 +17,7 @@ mod schedule;
 use std::sync::Arc;
 
 use chrono::Utc;
+use ferry_process::{Identity, Kind};
 use ferry_state::{State, cron::SlotOutcome};
 use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -42,7 +43,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Application {
     config: Config,
     state: State,
-    identity: String,
+    identity: Identity,
 }
 
 /// What one clock shares between its triggers.
@@ -58,16 +59,11 @@ struct Enqueuer {
 impl Application {
     /// Prepares the clock; does not connect yet.
     pub fn build(config: Config) -> Result<Application> {
-        let state = State::connect_lazy(&config.state)?;
-        let identity = format!(
-            "clock-{}-{}",
-            std::process::id(),
-            ulid::Ulid::generate().to_string().to_lowercase()
-        );
+        let state = State::connect_lazy(&config.common.settings())?;
         Ok(Application {
             config,
             state,
-            identity,
+            identity: Identity::new(Kind::Clock),
         })
     }
 
@@ -75,7 +71,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> Result<()> {
         // Listen for SIGTERM before doing anything else, so a stop request that arrives
         // during start-up is honoured rather than lost.
-        let stop = shutdown_signal();
+        let stop = ferry_process::shutdown_signal()
+            .map_err(|e| Error::Scheduler(format!("cannot install signal handlers: {e}")))?;
         tokio::pin!(stop);
         let Application {
             config,
@@ -84,9 +81,9 @@ impl Application {
         } = self;
         let enqueuer = Arc::new(Enqueuer {
             state: state.clone(),
-            identity: identity.clone(),
+            identity: identity.id().to_owned(),
             catchup_limit: usize::from(config.clock_catchup_limit),
-            max_attempts: usize::from(config.job_max_attempts),
+            max_attempts: usize::from(config.common.job_max_attempts),
             busy: Mutex::new(()),
         });
         let mut scheduler = JobScheduler::new()
@@ -107,21 +104,16 @@ impl Application {
                 .map_err(|e| Error::Scheduler(e.to_string()))?;
         }
         tracing::info!(clock = %identity, schedules = config.clock_schedules.len(), "clock starting");
-        if let Some(port) = config.metrics_port {
+        if let Some(port) = config.common.metrics_port {
             ferry_telemetry::serve("clock", port).map_err(Error::Scheduler)?;
         }
         let schedules = config.clock_schedules.clone();
-        let registry = ferry_state::process::spawn_heartbeat(
-            state.clone(),
-            ferry_state::process::ProcessInfo::current("clock", &identity),
-            std::time::Duration::from_secs(5),
-            move || {
-                let now = Utc::now();
-                serde_json::json!({ "schedules": schedules.iter().map(|s| serde_json::json!({
-                    "name": s.name(), "expression": s.expression(), "next": s.next_after(now),
-                })).collect::<Vec<_>>() })
-            },
-        );
+        let registration = identity.register(&state, move || {
+            let now = Utc::now();
+            serde_json::json!({ "schedules": schedules.iter().map(|s| serde_json::json!({
+                "name": s.name(), "expression": s.expression(), "next": s.next_after(now),
+            })).collect::<Vec<_>>() })
+        });
         // Catch up on slots missed while no clock ran, then wait for the next ones.
         let start = async {
             for schedule in &config.clock_schedules {
@@ -140,16 +132,15 @@ impl Application {
             () = &mut stop => {}
         }
         tracing::info!("clock stopping; no new slots will be enqueued");
-        match tokio::time::timeout(config.shutdown_timeout, scheduler.shutdown()).await {
+        match tokio::time::timeout(config.common.shutdown_timeout, scheduler.shutdown()).await {
             Ok(result) => result.map_err(|e| Error::Scheduler(e.to_string()))?,
             Err(_) => tracing::warn!("the scheduler did not stop within SHUTDOWN_TIMEOUT"),
         }
-        let wait = tokio::time::timeout(config.shutdown_timeout, enqueuer.busy.lock()).await;
+        let wait = tokio::time::timeout(config.common.shutdown_timeout, enqueuer.busy.lock()).await;
         if wait.is_err() {
             tracing::warn!("an enqueue was still running at the shutdown timeout");
         }
-        registry.abort();
-        let _ = state.unregister_process("clock", &identity).await;
+        registration.end().await;
         state.close().await;
         tracing::info!("clock stopped");
         Ok(())
@@ -196,25 +187,6 @@ impl Enqueuer {
                     return;
                 }
             }
-        }
-    }
-}
-
-/// Installs the SIGTERM/SIGINT handlers now; the returned future resolves on either.
-fn shutdown_signal() -> impl Future<Output = ()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let handlers = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    );
-    async move {
-        let (Ok(mut term), Ok(mut int)) = handlers else {
-            tracing::error!("cannot install signal handlers");
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM received"),
-            _ = int.recv() => tracing::info!("SIGINT received"),
         }
     }
 }

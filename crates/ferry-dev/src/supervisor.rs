@@ -13,52 +13,55 @@ use std::{
     time::Duration,
 };
 
+use ferry_process::{parse_duration, postgres_url, redis_url};
 use nix::{
     sys::signal::{Signal, kill},
     unistd::Pid,
 };
 use rand::{Rng, distr::Alphanumeric};
+use secrecy::{ExposeSecret, SecretString};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
-    signal::unix::{SignalKind, signal},
 };
 
 use crate::{Error, Result, io, services};
 
-/// Settings of `ferry dev`.
+/// Settings of `ferry dev`. The URLs and `SHUTDOWN_TIMEOUT` accept exactly what the
+/// children accept (the same parsers, from `ferry-process`), so a bad value fails here,
+/// with the same message, before anything is started.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     /// Use this Postgres instead of starting one under the data directory.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = postgres_url)]
+    pub database_url: Option<SecretString>,
     /// Use this Redis instead of starting one.
-    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_parser = redis_url)]
+    pub redis_url: Option<SecretString>,
     /// Where local Postgres data and generated dev secrets live.
     #[arg(long, env = "FERRY_DATA_DIR", default_value = ".ferry")]
     pub data_dir: PathBuf,
     /// Port of the web process.
     #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Seconds each child gets to drain after Ctrl-C.
-    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25)]
-    pub shutdown_timeout: u64,
+    /// How long each child gets to drain after Ctrl-C (passed to web, worker and clock;
+    /// each is killed if still running 5 s later).
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
 }
 
 const PROCESS_TYPES: [&str; 3] = ["web", "worker", "clock"];
 
 /// Runs the local stack until Ctrl-C/SIGTERM or until a child fails.
 pub async fn run(config: Config) -> Result<ExitCode> {
-    let mut term = signal(SignalKind::terminate()).map_err(io("installing SIGTERM handler"))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(io("installing SIGINT handler"))?;
+    let stop = ferry_process::shutdown_signal().map_err(io("installing signal handlers"))?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(io(format!("creating {}", config.data_dir.display())))?;
 
     // Backing services: the given ones, or our own under the data directory.
     let mut servers = Vec::new();
-    let database_url = match config.database_url.clone() {
-        Some(url) => url,
+    let database_url = match &config.database_url {
+        Some(url) => url.expose_secret().to_owned(),
         None => {
             let pg =
                 services::start_postgres(&config.data_dir.join("postgres"), services::free_port())?;
@@ -71,8 +74,8 @@ pub async fn run(config: Config) -> Result<ExitCode> {
             url
         }
     };
-    let redis_url = match config.redis_url.clone() {
-        Some(url) => url,
+    let redis_url = match &config.redis_url {
+        Some(url) => url.expose_secret().to_owned(),
         None => {
             let redis =
                 services::start_redis(&config.data_dir.join("redis"), services::free_port())?;
@@ -87,13 +90,15 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         Err(_) => dev_session_secret(&config)?,
     };
     let ferry = std::env::current_exe().map_err(io("locating the ferry binary"))?;
+    // In a form every child parses back to the same duration.
+    let shutdown_timeout = format!("{}ms", config.shutdown_timeout.as_millis());
     let env = |command: &mut Command| {
         command
             .env("DATABASE_URL", &database_url)
             .env("REDIS_URL", &redis_url)
             .env("SESSION_SECRET", &session_secret)
             .env("PORT", config.port.to_string())
-            .env("SHUTDOWN_TIMEOUT", config.shutdown_timeout.to_string());
+            .env("SHUTDOWN_TIMEOUT", &shutdown_timeout);
     };
 
     let mut migrate = Command::new(&ferry);
@@ -132,8 +137,7 @@ pub async fn run(config: Config) -> Result<ExitCode> {
 
     // Wait for a signal, or for any child to exit on its own.
     let failed = tokio::select! {
-        _ = term.recv() => None,
-        _ = int.recv() => None,
+        () = stop => None,
         exited = first_exit(&mut children) => Some(exited),
     };
     if let Some((name, status)) = &failed {
@@ -141,7 +145,7 @@ pub async fn run(config: Config) -> Result<ExitCode> {
     } else {
         eprintln!("dev    | stopping: SIGTERM to web, worker and clock");
     }
-    let grace = Duration::from_secs(config.shutdown_timeout + 5);
+    let grace = config.shutdown_timeout + Duration::from_secs(5);
     for (name, child) in &mut children {
         if let Some(pid) = child.id() {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);

@@ -39,7 +39,7 @@ use sqlx::{
 
 pub use blob_store::BlobStore;
 pub use error::{Error, Result};
-pub use settings::{Settings, parse_duration, parse_size};
+pub use settings::Settings;
 
 /// How long any single health probe may take before the service counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);

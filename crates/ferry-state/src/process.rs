@@ -3,6 +3,9 @@
 //! TTL, so "which processes are alive" is the set of unexpired keys — the platform's
 //! `ps`, readable from any process. A process that dies without a word drops out
 //! when its TTL runs out; one that stops gracefully removes itself.
+//!
+//! Who a process is (its id, host, pid) is decided by `ferry_process::Identity`,
+//! the one identity format of web, worker and clock; this module only stores it.
 
 use chrono::{DateTime, Utc};
 use deadpool_redis::redis::{self, AsyncCommands};
@@ -15,7 +18,7 @@ use crate::{Result, State};
 pub struct ProcessInfo {
     /// `web`, `worker` or `clock`.
     pub kind: String,
-    /// Unique id of this process start.
+    /// Unique id of this process start (`ferry_process::Identity`).
     pub id: String,
     /// Ferry version.
     pub version: String,
@@ -107,28 +110,4 @@ pub fn spawn_heartbeat(
             }
         }
     })
-}
-
-impl ProcessInfo {
-    /// Describes this process.
-    pub fn current(kind: &str, id: &str) -> ProcessInfo {
-        let now = Utc::now();
-        ProcessInfo {
-            kind: kind.to_owned(),
-            id: id.to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            host: std::env::var("HOSTNAME")
-                .ok()
-                .or_else(|| {
-                    std::fs::read_to_string("/etc/hostname")
-                        .ok()
-                        .map(|h| h.trim().to_owned())
-                })
-                .unwrap_or_default(),
-            pid: std::process::id(),
-            started_at: now,
-            last_seen: now,
-            details: serde_json::Value::Null,
-        }
-    }
 }

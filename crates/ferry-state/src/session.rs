@@ -1,4 +1,6 @@
-//! Web sessions in Redis, as an [`actix_session::storage::SessionStore`].
+//! Web sessions in Redis: the commands, as typed functions on [`State`]. The web
+//! crate adapts them to actix-session's `SessionStore` (`ferry-web/src/session_store.rs`);
+//! this crate knows nothing of HTTP or cookies.
 //!
 //! Why our own store: actix-session's bundled Redis store pulls a second version of the
 //! `redis` crate; this one runs over the same deadpool-redis pool as everything else.
@@ -8,69 +10,34 @@
 //!   (the state is only in Redis, under `{prefix}session:{key}`, with the session TTL);
 //! - session keys are 256 bits from the OS RNG, so they cannot be guessed;
 //! - a stored value that is gone (Redis restarted without its data) or unreadable
-//!   loads as "no session" (a fresh, empty one), so lost data degrades to signed-out
+//!   loads as "no session" (`Ok(None)`), so lost data degrades to signed-out
 //!   visitors, never to failing pages;
-//! - when Redis is unreachable, loading fails (the web answers 503 with
-//!   `Retry-After`) instead of pretending the visitor is signed out: a signed-in
+//! - when Redis is unreachable, loading fails (`Err`, which the web answers with 503
+//!   and `Retry-After`) instead of pretending the visitor is signed out: a signed-in
 //!   visitor must not be shown signed-out pages, nor have a new session written over
-//!   theirs once Redis is back.
+//!   theirs once Redis is back;
+//! - an update never resurrects a key that expired (or that Redis lost) in the
+//!   meantime: the state is stored under a fresh key instead.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
-use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use actix_web::cookie::time::Duration;
 use deadpool_redis::redis::{self, AsyncCommands};
 use rand::{Rng, distr::Alphanumeric};
 
-use crate::State;
+use crate::{Result, State};
 
-type SessionState = HashMap<String, String>;
+/// What a session holds: string keys to (JSON-encoded) string values.
+pub type SessionState = HashMap<String, String>;
 
-/// Redis-backed session storage sharing the state crate's connection pool.
-#[derive(Clone)]
-pub struct RedisSessionStore {
-    state: State,
-}
+/// 43 alphanumeric characters: log2(62) × 43 ≈ 256 bits.
+const KEY_LENGTH: usize = 43;
 
 impl State {
-    /// The session store for actix-session's `SessionMiddleware`.
-    pub fn session_store(&self) -> RedisSessionStore {
-        RedisSessionStore {
-            state: self.clone(),
-        }
-    }
-}
-
-impl RedisSessionStore {
-    fn redis_key(&self, key: &SessionKey) -> String {
-        self.state.key(&format!("session:{}", key.as_ref()))
-    }
-}
-
-fn new_session_key() -> SessionKey {
-    let value: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(43)
-        .map(char::from)
-        .collect();
-    SessionKey::try_from(value).expect("43 characters is a valid session key")
-}
-
-fn ttl_seconds(ttl: &Duration) -> u64 {
-    ttl.whole_seconds().max(1) as u64
-}
-
-impl SessionStore for RedisSessionStore {
-    async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
-        let key = self.redis_key(session_key);
-        let mut conn = self.state.redis().await.map_err(|e| {
-            tracing::warn!(error = %e, "session load failed: Redis unreachable");
-            LoadError::Other(e.into())
-        })?;
-        let value: Option<String> = conn.get(&key).await.map_err(|e| {
-            tracing::warn!(error = %e, "session load failed: Redis unreachable");
-            LoadError::Other(e.into())
-        })?;
+    /// The state stored under `key`; `Ok(None)` when there is none, or it is
+    /// unreadable. `Err` only when Redis cannot be asked.
+    pub async fn load_session(&self, key: &str) -> Result<Option<SessionState>> {
+        let mut conn = self.redis().await?;
+        let value: Option<String> = conn.get(self.session_key(key)).await?;
         Ok(value.and_then(|v| match serde_json::from_str(&v) {
             Ok(state) => Some(state),
             Err(e) => {
@@ -80,81 +47,85 @@ impl SessionStore for RedisSessionStore {
         }))
     }
 
-    async fn save(
-        &self,
-        session_state: SessionState,
-        ttl: &Duration,
-    ) -> Result<SessionKey, SaveError> {
-        let body = serde_json::to_string(&session_state)
-            .map_err(|e| SaveError::Serialization(e.into()))?;
-        let mut conn = self
-            .state
-            .redis()
-            .await
-            .map_err(|e| SaveError::Other(e.into()))?;
+    /// Stores `state` under a new random key for `ttl` (at least one second) and
+    /// returns the key.
+    pub async fn save_session(&self, state: &SessionState, ttl: Duration) -> Result<String> {
+        let body = serde_json::to_string(state)?;
+        let mut conn = self.redis().await?;
         // A collision of 256-bit keys is not going to happen, but NX makes it harmless.
         loop {
-            let session_key = new_session_key();
+            let key = new_session_key();
             let written: Option<String> = redis::cmd("SET")
-                .arg(self.redis_key(&session_key))
+                .arg(self.session_key(&key))
                 .arg(&body)
                 .arg("NX")
                 .arg("EX")
                 .arg(ttl_seconds(ttl))
                 .query_async(&mut conn)
-                .await
-                .map_err(|e| SaveError::Other(e.into()))?;
+                .await?;
             if written.is_some() {
-                return Ok(session_key);
+                return Ok(key);
             }
         }
     }
 
-    async fn update(
+    /// Replaces the state of the live session `key` and restarts its `ttl`; returns
+    /// the key the state is now under: `key`, or a fresh one when `key` had expired.
+    pub async fn update_session(
         &self,
-        session_key: SessionKey,
-        session_state: SessionState,
-        ttl: &Duration,
-    ) -> Result<SessionKey, UpdateError> {
-        let body = serde_json::to_string(&session_state)
-            .map_err(|e| UpdateError::Serialization(e.into()))?;
-        let mut conn = self
-            .state
-            .redis()
-            .await
-            .map_err(|e| UpdateError::Other(e.into()))?;
+        key: &str,
+        state: &SessionState,
+        ttl: Duration,
+    ) -> Result<String> {
+        let body = serde_json::to_string(state)?;
+        let mut conn = self.redis().await?;
         let written: Option<String> = redis::cmd("SET")
-            .arg(self.redis_key(&session_key))
+            .arg(self.session_key(key))
             .arg(&body)
             .arg("XX")
             .arg("EX")
             .arg(ttl_seconds(ttl))
             .query_async(&mut conn)
-            .await
-            .map_err(|e| UpdateError::Other(e.into()))?;
+            .await?;
         if written.is_some() {
-            return Ok(session_key);
+            return Ok(key.to_owned());
         }
         // The session expired (or Redis lost it) between load and update: store the
         // state under a fresh key instead of resurrecting a key the client presented.
         drop(conn);
-        self.save(session_state, ttl).await.map_err(|e| match e {
-            SaveError::Serialization(e) => UpdateError::Serialization(e),
-            SaveError::Other(e) => UpdateError::Other(e),
-        })
+        self.save_session(state, ttl).await
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
-        let mut conn = self.state.redis().await?;
+    /// Restarts the `ttl` of session `key`; a session that is gone stays gone.
+    pub async fn set_session_ttl(&self, key: &str, ttl: Duration) -> Result<()> {
+        let mut conn = self.redis().await?;
         let _: bool = conn
-            .expire(self.redis_key(session_key), ttl_seconds(ttl) as i64)
+            .expire(self.session_key(key), ttl_seconds(ttl) as i64)
             .await?;
         Ok(())
     }
 
-    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
-        let mut conn = self.state.redis().await?;
-        let _: i64 = conn.del(self.redis_key(session_key)).await?;
+    /// Forgets session `key` (signing out); forgetting a missing one is not an error.
+    pub async fn delete_session(&self, key: &str) -> Result<()> {
+        let mut conn = self.redis().await?;
+        let _: i64 = conn.del(self.session_key(key)).await?;
         Ok(())
     }
+
+    fn session_key(&self, key: &str) -> String {
+        self.key(&format!("session:{key}"))
+    }
+}
+
+fn new_session_key() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(KEY_LENGTH)
+        .map(char::from)
+        .collect()
+}
+
+/// Redis rejects `EX 0`; a session lives at least a second.
+fn ttl_seconds(ttl: Duration) -> u64 {
+    ttl.as_secs().max(1)
 }

@@ -2,7 +2,7 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use ferry_state::{Settings, parse_duration, parse_size};
+use ferry_process::{CommonArgs, parse_duration, parse_size};
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -11,7 +11,7 @@ use url::Url;
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     #[command(flatten)]
-    pub state: Settings,
+    pub common: CommonArgs,
     /// TCP port to listen on (0 picks a free one).
     #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
@@ -26,7 +26,7 @@ pub struct Config {
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<Url>,
     /// A sign-in ends after this long, however active the session (absolute timeout).
-    #[arg(long, env = "SESSION_ABSOLUTE_TTL", default_value = "30d", value_parser = parse_days_or_duration)]
+    #[arg(long, env = "SESSION_ABSOLUTE_TTL", default_value = "30d", value_parser = parse_duration)]
     pub session_absolute_ttl: Duration,
     /// Share-password attempts per client IP per minute.
     #[arg(long, env = "UNLOCK_ATTEMPTS_PER_IP", default_value_t = 10)]
@@ -41,16 +41,12 @@ pub struct Config {
     #[arg(long, env = "SIGNIN_ATTEMPTS_PER_ACCOUNT", default_value_t = 10)]
     pub signin_attempts_per_account: u32,
     /// Idle lifetime of a session.
-    #[arg(long, env = "SESSION_TTL", default_value = "7d", value_parser = parse_days_or_duration)]
+    #[arg(long, env = "SESSION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub session_ttl: Duration,
     /// HTTP worker threads.
     #[arg(long, env = "WEB_CONCURRENCY", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub web_concurrency: u16,
-    /// How many attempts a job enqueued by web gets before it is dead.
-    #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 5,
-          value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub job_max_attempts: u16,
     /// Largest file accepted, by every upload API (e.g. 10GiB, 512MiB, 1000000).
     #[arg(long, env = "MAX_UPLOAD_SIZE", default_value = "10GiB", value_parser = parse_size)]
     pub max_upload_size: u64,
@@ -76,11 +72,6 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "127.0.0.0/8,::1/128",
           value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<IpNet>,
-    /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set (as
-    /// worker and clock do). The app port never serves them: route counts, byte totals
-    /// and queue state are for operators, not for the public.
-    #[arg(long, env = "METRICS_PORT")]
-    pub metrics_port: Option<u16>,
     /// The header TRUSTED_PROXIES append the client address to: `x-forwarded-for`
     /// (HAProxy `option forwardfor`, nginx `$proxy_add_x_forwarded_for`) or `forwarded`
     /// (RFC 7239). The other one is ignored: only a client could have written it.
@@ -128,9 +119,6 @@ pub struct Config {
     #[arg(long, env = "MAX_FILES_PER_TRANSFER", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_files_per_transfer: u32,
-    /// Grace period for in-flight requests after SIGTERM.
-    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
-    pub shutdown_timeout: Duration,
 }
 
 /// Where trusted proxies record the client's address.
@@ -148,16 +136,6 @@ fn session_secret(value: &str) -> Result<SecretString, String> {
         return Err("must be at least 32 bytes (try: openssl rand -hex 32)".into());
     }
     Ok(secret)
-}
-
-fn parse_days_or_duration(value: &str) -> Result<Duration, String> {
-    match value.strip_suffix('d') {
-        Some(days) => days
-            .parse::<u64>()
-            .map(|d| Duration::from_secs(d * 86_400))
-            .map_err(|_| format!("`{value}` is not a number of days")),
-        None => parse_duration(value),
-    }
 }
 
 fn parse_chunk_size(value: &str) -> Result<u64, String> {
@@ -189,7 +167,7 @@ impl Config {
     pub fn policy(&self) -> ferry_core::Policy {
         ferry_core::Policy {
             lifetimes: ferry_core::Lifetimes::new(self.default_max_days, self.max_days_limit),
-            job_max_attempts: usize::from(self.job_max_attempts),
+            job_max_attempts: usize::from(self.common.job_max_attempts),
             max_upload_size: self.max_upload_size,
             chunk_size: self.blob_chunk_size as usize,
             idle_timeout: self.upload_idle_timeout,

@@ -42,7 +42,7 @@ pub async fn enqueue_demo_job(
         fail_attempts,
     };
     let id = state
-        .enqueue_demo(job, usize::from(config.job_max_attempts))
+        .enqueue_demo(job, usize::from(config.common.job_max_attempts))
         .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "id": id })))
 }

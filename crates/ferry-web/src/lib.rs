@@ -24,6 +24,7 @@ mod probes;
 mod public_url;
 mod routes;
 mod session_api;
+mod session_store;
 mod share;
 mod telemetry;
 mod tus;
@@ -44,9 +45,12 @@ use actix_web::{
     http::header::{self, HeaderName, HeaderValue},
     web,
 };
+use ferry_process::{Identity, Kind};
 use ferry_state::State;
 use secrecy::ExposeSecret;
 use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::session_store::RedisSessionStore;
 
 pub use config::Config;
 pub use error::{Error, Result};
@@ -59,12 +63,13 @@ pub struct Application {
     port: u16,
     server: Server,
     state: State,
+    identity: Identity,
 }
 
 impl Application {
     /// Binds the listener and builds the server. Does not touch Postgres or Redis.
     pub fn build(config: Config) -> Result<Application> {
-        let state = State::connect_lazy(&config.state)?;
+        let state = State::connect_lazy(&config.common.settings())?;
         let listener = TcpListener::bind((config.bind_address, config.port))
             .map_err(|e| Error::Bind(format!("{}:{}: {e}", config.bind_address, config.port)))?;
         let port = listener
@@ -76,7 +81,7 @@ impl Application {
         let app_state = web::Data::new(state.clone());
         let service = web::Data::new(ferry_core::Service::new(state.clone(), config.policy()));
         let app_config = web::Data::new(config.clone());
-        match config.metrics_port {
+        match config.common.metrics_port {
             Some(port) => ferry_telemetry::serve("web", port).map_err(Error::Bind)?,
             None => {
                 ferry_telemetry::install_recorder("web");
@@ -88,9 +93,14 @@ impl Application {
         ));
         let test_endpoints = config.test_endpoints;
         let passwords = web::Data::new(password::Passwords::new(&config));
+        let sessions_store = RedisSessionStore::new(state.clone());
+        // Our handlers, not actix's: SIGINT drains like SIGTERM (actix's own would drop
+        // in-flight requests on SIGINT), the same as worker and clock.
+        let stop = ferry_process::shutdown_signal()
+            .map_err(|e| Error::Bind(format!("cannot install signal handlers: {e}")))?;
 
         let server = HttpServer::new(move || {
-            let sessions = SessionMiddleware::builder(app_state.session_store(), key.clone())
+            let sessions = SessionMiddleware::builder(sessions_store.clone(), key.clone())
                 .cookie_name("ferry_session".to_owned())
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
@@ -121,7 +131,8 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, test_endpoints))
         })
         .workers(usize::from(config.web_concurrency))
-        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        .shutdown_timeout(config.common.shutdown_timeout.as_secs())
+        .shutdown_signal(stop)
         .listen(listener)
         .map_err(|e| Error::Bind(e.to_string()))?
         .run();
@@ -130,6 +141,7 @@ impl Application {
             port,
             server,
             state,
+            identity: Identity::new(Kind::Web),
         })
     }
 
@@ -142,21 +154,12 @@ impl Application {
     /// in-flight requests (up to `SHUTDOWN_TIMEOUT`) and closes the pools.
     pub async fn run_until_stopped(self) -> Result<()> {
         tracing::info!(port = self.port, "web listening");
-        let id = format!(
-            "web-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        );
         let port = self.port;
-        let heartbeat = ferry_state::process::spawn_heartbeat(
-            self.state.clone(),
-            ferry_state::process::ProcessInfo::current("web", &id),
-            std::time::Duration::from_secs(5),
-            move || serde_json::json!({ "port": port }),
-        );
+        let registration = self
+            .identity
+            .register(&self.state, move || serde_json::json!({ "port": port }));
         let result = self.server.await;
-        heartbeat.abort();
-        let _ = self.state.unregister_process("web", &id).await;
+        registration.end().await;
         tracing::info!("web stopped accepting requests; closing pools");
         self.state.close().await;
         result.map_err(|e| Error::Bind(e.to_string()))

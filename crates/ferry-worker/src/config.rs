@@ -2,15 +2,14 @@
 
 use std::time::Duration;
 
-use ferry_state::{
-    Settings, jobs::QueueSettings, parse_duration, parse_size, retention::RetentionPolicy,
-};
+use ferry_process::{CommonArgs, parse_duration, parse_size};
+use ferry_state::{jobs::QueueSettings, retention::RetentionPolicy};
 
 /// Everything `ferry worker` reads from its environment.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     #[command(flatten)]
-    pub state: Settings,
+    pub common: CommonArgs,
     /// Jobs run at once per queue in this process.
     #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -22,10 +21,6 @@ pub struct Config {
     #[arg(long, env = "MISSED_HEARTBEATS", default_value_t = 3,
           value_parser = clap::value_parser!(u16).range(2..=100))]
     pub missed_heartbeats: u16,
-    /// Attempts per job (first run included) before it is dead.
-    #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 5,
-          value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub job_max_attempts: u16,
     /// First retry delay; doubles per attempt (with jitter) up to RETRY_BACKOFF_MAX.
     #[arg(long, env = "RETRY_BACKOFF_MIN", default_value = "1s", value_parser = parse_duration)]
     pub retry_backoff_min: Duration,
@@ -39,9 +34,6 @@ pub struct Config {
     /// Images up to this size get a thumbnail (they are decoded in memory).
     #[arg(long, env = "THUMBNAIL_MAX_BYTES", default_value = "20MiB", value_parser = parse_size)]
     pub thumbnail_max_bytes: u64,
-    /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set.
-    #[arg(long, env = "METRICS_PORT")]
-    pub metrics_port: Option<u16>,
     /// The retention sweep deletes jobs done longer ago than this.
     #[arg(long, env = "RETAIN_DONE_JOBS", default_value = "7d", value_parser = parse_duration)]
     pub retain_done_jobs: Duration,
@@ -72,9 +64,6 @@ pub struct Config {
     /// resume is still allowed, whatever this is.)
     #[arg(long, env = "PURGE_GRACE", default_value = "1h", value_parser = parse_duration)]
     pub purge_grace: Duration,
-    /// Grace period for running jobs after SIGTERM.
-    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
-    pub shutdown_timeout: Duration,
 }
 
 impl Config {

@@ -1,8 +1,9 @@
 //! The `worker` process type: runs queued jobs, at-least-once.
 //!
 //! Guarantees:
-//! - every start of a worker process gets a fresh identity (`{host}-{pid}-{ulid}`),
-//!   so a restarted worker is never mistaken for, or refused as, its dead predecessor;
+//! - every start of a worker process gets a fresh identity
+//!   (`worker-{pid}-{host}-{ulid}`, see `ferry_process::Identity`), so a restarted
+//!   worker is never mistaken for, or refused as, its dead predecessor;
 //! - a job held by a worker that dies without a word (SIGKILL, OOM, power loss) is
 //!   re-queued by any live worker once the dead one has missed `MISSED_HEARTBEATS`
 //!   heartbeats (defaults: 3 × 5 s, so well within 30 s);
@@ -19,6 +20,7 @@ use apalis::layers::retry::{
     HasherRng, RetryPolicy, backoff::ExponentialBackoffMaker, backoff::MakeBackoff,
 };
 use apalis::prelude::*;
+use ferry_process::{Identity, Kind};
 use ferry_state::{
     State,
     jobs::{
@@ -62,7 +64,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Application {
     config: Config,
     state: State,
-    identity: String,
+    identity: Identity,
 }
 
 impl Application {
@@ -76,9 +78,9 @@ impl Application {
                 "RETAIN_WORKERS must be at least WORKER_HEARTBEAT × MISSED_HEARTBEATS ({dead_after:?})"
             ))));
         }
-        let state = State::connect_lazy(&config.state)?;
+        let state = State::connect_lazy(&config.common.settings())?;
         Ok(Application {
-            identity: new_identity(),
+            identity: Identity::new(Kind::Worker),
             config,
             state,
         })
@@ -86,14 +88,20 @@ impl Application {
 
     /// This process's worker identity (unique per process start).
     pub fn identity(&self) -> &str {
-        &self.identity
+        self.identity.id()
     }
 
     /// Runs jobs until SIGTERM/SIGINT, then shuts down gracefully.
     pub async fn run_until_stopped(self) -> Result<()> {
         // Listen for SIGTERM before doing anything else, so a stop request that arrives
         // during start-up is honoured rather than lost.
-        let stop = shutdown_signal();
+        let stop = ferry_process::shutdown_signal()
+            .map_err(|e| Error::Worker(format!("cannot install signal handlers: {e}")))?;
+        let stop = async {
+            stop.await;
+            tracing::info!("finishing running jobs");
+            Ok::<(), std::io::Error>(())
+        };
         let Application {
             config,
             state,
@@ -103,10 +111,10 @@ impl Application {
         tracing::info!(worker = %identity, concurrency = config.worker_concurrency, "worker starting");
 
         let concurrency = usize::from(config.worker_concurrency);
-        let retries = usize::from(config.job_max_attempts.saturating_sub(1));
+        let retries = usize::from(config.common.job_max_attempts.saturating_sub(1));
         let backoff = (config.retry_backoff_min, config.retry_backoff_max);
         let limits = Limits {
-            max_attempts: usize::from(config.job_max_attempts),
+            max_attempts: usize::from(config.common.job_max_attempts),
             purge_batch: config.purge_batch,
             thumbnail_max_bytes: config.thumbnail_max_bytes,
             retention: config.retention_policy(),
@@ -115,7 +123,7 @@ impl Application {
         let service = ferry_core::Service::with_housekeeping(
             state.clone(),
             ferry_core::Policy {
-                job_max_attempts: usize::from(config.job_max_attempts),
+                job_max_attempts: usize::from(config.common.job_max_attempts),
                 ..ferry_core::Policy::default()
             },
             ferry_core::Housekeeping {
@@ -167,31 +175,28 @@ impl Application {
                 tokio::task::block_in_place(|| std::thread::sleep(pause));
                 true
             })
-            .shutdown_timeout(config.shutdown_timeout);
+            .shutdown_timeout(config.common.shutdown_timeout);
 
-        if let Some(port) = config.metrics_port {
+        if let Some(port) = config.common.metrics_port {
             ferry_telemetry::serve("worker", port).map_err(Error::Worker)?;
         }
         let queues: Vec<&str> = ferry_state::jobs::QUEUES.to_vec();
-        let registry = ferry_state::process::spawn_heartbeat(
-            state.clone(),
-            ferry_state::process::ProcessInfo::current("worker", &identity),
-            std::time::Duration::from_secs(5),
+        let registration = identity.register(
+            &state,
             move || serde_json::json!({ "concurrency": concurrency, "queues": queues }),
         );
         let sweeper = spawn_sweeper(
             state.clone(),
             settings.clone(),
-            config.metrics_port.is_some(),
+            config.common.metrics_port.is_some(),
         );
 
         let result = monitor.run_with_signal(stop).await;
-        registry.abort();
         sweeper.abort();
-        let _ = state.unregister_process("worker", &identity).await;
+        registration.end().await;
         // Whatever is still claimed by this process will not finish here: hand it back
         // now rather than make it wait for the orphan timeout.
-        match state.release_jobs_of(&identity).await {
+        match state.release_jobs_of(identity.id()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "handed unfinished jobs back to the queue"),
             Err(e) => {
@@ -255,35 +260,4 @@ fn retry_policy(
 /// 0.5 s doubling per restart, at most 10 s.
 fn restart_pause(restarts: usize) -> Duration {
     Duration::from_millis(500u64.saturating_mul(1 << restarts.min(5)).min(10_000))
-}
-
-/// `{host}-{pid}-{ulid}`: readable in `ps`-like listings, never reused.
-fn new_identity() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-        })
-        .unwrap_or_else(|| "worker".to_owned());
-    format!("{host}-{}-{}", std::process::id(), ulid::Ulid::generate()).to_lowercase()
-}
-
-/// Installs the SIGTERM/SIGINT handlers now; the returned future resolves on either.
-fn shutdown_signal() -> impl Future<Output = std::io::Result<()>> + Send {
-    use tokio::signal::unix::{SignalKind, signal};
-    let handlers = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    );
-    async move {
-        let (mut term, mut int) = (handlers.0?, handlers.1?);
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM received; finishing running jobs"),
-            _ = int.recv() => tracing::info!("SIGINT received; finishing running jobs"),
-        }
-        Ok(())
-    }
 }

@@ -1,15 +1,16 @@
 //! `ferry admin …`: one-off admin processes against the same configuration.
 
 use clap::Subcommand;
-use ferry_state::{Settings, State};
+use ferry_process::ConnectionArgs;
+use ferry_state::State;
 
 /// Admin tasks.
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Live processes of every type (the platform's `ps`), from their heartbeats.
-    Ps(Settings),
+    Ps(ConnectionArgs),
     /// Job counts per queue and status.
-    Queues(Settings),
+    Queues(ConnectionArgs),
     /// Job queue inspection and repair.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -24,7 +25,7 @@ pub enum UsersCommand {
     /// Let a user see the operations view at /admin.
     MakeAdmin {
         #[command(flatten)]
-        settings: Settings,
+        connection: ConnectionArgs,
         /// The user's e-mail address.
         email: String,
     },
@@ -34,13 +35,13 @@ pub enum UsersCommand {
 #[derive(Subcommand, Debug)]
 pub enum JobsCommand {
     /// Job counts per queue and status, as JSON lines.
-    Queues(Settings),
+    Queues(ConnectionArgs),
     /// Jobs that used all their attempts, as JSON lines.
-    Dead(Settings),
+    Dead(ConnectionArgs),
     /// Queue one no-op `ferry.demo` job (for benchmarks and drills); prints its id.
     Demo {
         #[command(flatten)]
-        settings: Settings,
+        connection: ConnectionArgs,
         /// Key its effect is recorded under (`job_effects.job_key`).
         #[arg(long)]
         key: String,
@@ -57,25 +58,42 @@ pub enum JobsCommand {
     /// Give a dead job a fresh set of attempts.
     Retry {
         #[command(flatten)]
-        settings: Settings,
+        connection: ConnectionArgs,
         /// Task id (from `ferry admin jobs dead`).
         id: String,
     },
 }
 
+impl AdminCommand {
+    /// Where the task connects to: every admin task takes the same settings.
+    fn connection(&self) -> &ConnectionArgs {
+        match self {
+            AdminCommand::Ps(connection)
+            | AdminCommand::Queues(connection)
+            | AdminCommand::Users(UsersCommand::MakeAdmin { connection, .. })
+            | AdminCommand::Jobs(
+                JobsCommand::Queues(connection)
+                | JobsCommand::Dead(connection)
+                | JobsCommand::Demo { connection, .. }
+                | JobsCommand::Retry { connection, .. },
+            ) => connection,
+        }
+    }
+}
+
 /// Runs one admin task; prints results on stdout.
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
+    let state = State::connect_lazy(&command.connection().settings())?;
     match command {
-        AdminCommand::Ps(settings) => {
-            let state = State::connect_lazy(&settings)?;
+        AdminCommand::Ps(_) => {
             let processes = state.live_processes().await?;
             println!(
-                "{:<8} {:<48} {:<10} {:>8}  {:<20} LAST SEEN",
+                "{:<8} {:<56} {:<10} {:>8}  {:<20} LAST SEEN",
                 "TYPE", "ID", "VERSION", "PID", "STARTED"
             );
             for p in &processes {
                 println!(
-                    "{:<8} {:<48} {:<10} {:>8}  {:<20} {}s ago",
+                    "{:<8} {:<56} {:<10} {:>8}  {:<20} {}s ago",
                     p.kind,
                     p.id,
                     p.version,
@@ -92,39 +110,29 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 count("clock")
             );
         }
-        AdminCommand::Queues(settings) => {
-            let state = State::connect_lazy(&settings)?;
+        AdminCommand::Queues(_) | AdminCommand::Jobs(JobsCommand::Queues(_)) => {
             for depth in state.queue_depths().await? {
                 println!("{}", serde_json::to_string(&depth)?);
             }
         }
-        AdminCommand::Users(UsersCommand::MakeAdmin { settings, email }) => {
-            let state = State::connect_lazy(&settings)?;
+        AdminCommand::Users(UsersCommand::MakeAdmin { email, .. }) => {
             if !state.set_admin(&email, true).await? {
                 anyhow::bail!("no user with e-mail {email}");
             }
             println!("{email} can now open /admin");
         }
-        AdminCommand::Jobs(JobsCommand::Queues(settings)) => {
-            let state = State::connect_lazy(&settings)?;
-            for depth in state.queue_depths().await? {
-                println!("{}", serde_json::to_string(&depth)?);
-            }
-        }
-        AdminCommand::Jobs(JobsCommand::Dead(settings)) => {
-            let state = State::connect_lazy(&settings)?;
+        AdminCommand::Jobs(JobsCommand::Dead(_)) => {
             for job in state.dead_jobs().await? {
                 println!("{}", serde_json::to_string(&job)?);
             }
         }
         AdminCommand::Jobs(JobsCommand::Demo {
-            settings,
             key,
             work_ms,
             fail_attempts,
             max_attempts,
+            ..
         }) => {
-            let state = State::connect_lazy(&settings)?;
             let job = ferry_state::jobs::DemoJob {
                 key,
                 work_ms,
@@ -133,8 +141,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             let id = state.enqueue_demo(job, max_attempts).await?;
             println!("{{\"id\":{id:?}}}");
         }
-        AdminCommand::Jobs(JobsCommand::Retry { settings, id }) => {
-            let state = State::connect_lazy(&settings)?;
+        AdminCommand::Jobs(JobsCommand::Retry { id, .. }) => {
             if state.retry_dead_job(&id).await? {
                 println!("{{\"retried\":{id:?}}}");
             } else {

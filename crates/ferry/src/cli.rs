@@ -33,7 +33,7 @@ pub enum Command {
     /// Enqueue scheduled jobs (run any number; each slot is enqueued once).
     Clock(ferry_clock::Config),
     /// Apply database migrations and exit (the release phase).
-    Migrate(ferry_state::Settings),
+    Migrate(ferry_process::ConnectionArgs),
     /// Run web, worker and clock locally, starting Postgres and Redis if needed.
     Dev(ferry_dev::Config),
     /// One-off admin tasks.
@@ -63,13 +63,13 @@ pub fn exit_for(error: clap::Error) -> ExitCode {
 /// One line naming the environment variable behind the failing argument.
 fn describe(error: &clap::Error) -> String {
     let arg = error.get(ContextKind::InvalidArg).map(|v| v.to_string());
-    let variable = arg.as_deref().and_then(env_name_of);
+    let variable = arg.as_deref().and_then(variable_of);
     let value = error.get(ContextKind::InvalidValue).map(|v| v.to_string());
     match (error.kind(), variable, arg) {
-        (ErrorKind::MissingRequiredArgument, Some(var), _) => {
+        (ErrorKind::MissingRequiredArgument, Some(Variable { name: var, .. }), _) => {
             format!("{var} is not set (required)")
         }
-        (_, Some(var), _) => {
+        (_, Some(Variable { name: var, secret }), _) => {
             // clap renders "invalid value 'V' for '--arg <ARG>': REASON"; keep REASON
             // only, so a secret's value never reaches the logs.
             let rendered = error.render().to_string();
@@ -77,7 +77,7 @@ fn describe(error: &clap::Error) -> String {
             let reason = first
                 .rsplit_once(">': ")
                 .map_or(first.trim_start_matches("error: "), |(_, reason)| reason);
-            let shown = if is_secret(&var) {
+            let shown = if secret {
                 "…".to_owned()
             } else {
                 value.unwrap_or_default()
@@ -95,12 +95,18 @@ fn describe(error: &clap::Error) -> String {
     }
 }
 
-fn is_secret(var: &str) -> bool {
-    matches!(var, "DATABASE_URL" | "REDIS_URL" | "SESSION_SECRET")
+/// The environment variable behind an argument.
+struct Variable {
+    /// `DATABASE_URL`.
+    name: String,
+    /// Declared with `hide_env_values` (URLs with credentials, `SESSION_SECRET`): its
+    /// value is never printed.
+    secret: bool,
 }
 
-/// Maps a rendered argument (`--database-url <DATABASE_URL>`) to its env var name.
-fn env_name_of(rendered: &str) -> Option<String> {
+/// Maps a rendered argument (`--database-url <DATABASE_URL>`) to its env var, wherever
+/// the argument is declared (flattened `CommonArgs`/`ConnectionArgs` included).
+fn variable_of(rendered: &str) -> Option<Variable> {
     let long = rendered.trim_start_matches("--").split([' ', '=']).next()?;
     let root = Cli::command();
     let mut commands = vec![&root];
@@ -109,7 +115,10 @@ fn env_name_of(rendered: &str) -> Option<String> {
             if arg.get_long() == Some(long)
                 && let Some(env) = arg.get_env()
             {
-                return Some(env.to_string_lossy().into_owned());
+                return Some(Variable {
+                    name: env.to_string_lossy().into_owned(),
+                    secret: arg.is_hide_env_values_set(),
+                });
             }
         }
         commands.extend(command.get_subcommands());

@@ -70,8 +70,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let app = ferry_clock::Application::build(config)?;
             app.run_until_stopped().await?;
         }
-        Command::Migrate(settings) => {
-            let state = ferry_state::State::connect_lazy(&settings)?;
+        Command::Migrate(connection) => {
+            let state = ferry_state::State::connect_lazy(&connection.settings())?;
             state.migrate().await?;
             tracing::info!("migrations applied");
             state.close().await;

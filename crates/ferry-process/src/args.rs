@@ -1,0 +1,157 @@
+//! The settings every process type reads from its environment (clap, so `--help`
+//! lists them with their env names and defaults).
+
+use std::time::Duration;
+
+use ferry_state::Settings;
+use secrecy::SecretString;
+
+use crate::value::{parse_duration, postgres_url, redis_url};
+
+/// How to reach Postgres and Redis: everything `ferry migrate` and `ferry admin …`
+/// need, and part of every long-running process's configuration.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ConnectionArgs {
+    /// Postgres URL of the database holding files, jobs and schedules.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = postgres_url)]
+    pub database_url: SecretString,
+    /// Redis URL of the Redis holding sessions and short-lived coordination.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_parser = redis_url)]
+    pub redis_url: SecretString,
+    /// Upper bound on open Postgres connections from this process.
+    #[arg(long, env = "PG_POOL_SIZE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pg_pool_size: u32,
+    /// Upper bound on open Redis connections from this process.
+    #[arg(long, env = "REDIS_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub redis_pool_size: u16,
+    /// Prefix of every Redis key Ferry writes; lets deployments share one Redis.
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "ferry:")]
+    pub redis_key_prefix: String,
+}
+
+impl ConnectionArgs {
+    /// The state crate's settings, field for field.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database_url: self.database_url.clone(),
+            redis_url: self.redis_url.clone(),
+            pg_pool_size: self.pg_pool_size,
+            redis_pool_size: self.redis_pool_size,
+            redis_key_prefix: self.redis_key_prefix.clone(),
+        }
+    }
+}
+
+/// What web, worker and clock all take, with one meaning in each.
+#[derive(clap::Args, Clone, Debug)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Attempts a job gets, first run included, before it is dead: given to every job
+    /// this process enqueues, and (in a worker) the most a job it runs is tried.
+    #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 5,
+          value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub job_max_attempts: u16,
+    /// Grace period after SIGTERM or SIGINT: in-flight requests (web), running jobs
+    /// (worker) or an enqueue in progress (clock) get this long to finish.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+    /// Serve Prometheus metrics at `http://0.0.0.0:METRICS_PORT/metrics` when set. A web
+    /// process's app port never serves them: route counts, byte totals and queue state
+    /// are for operators, not for the public.
+    #[arg(long, env = "METRICS_PORT")]
+    pub metrics_port: Option<u16>,
+}
+
+impl CommonArgs {
+    /// The state crate's settings (see [`ConnectionArgs::settings`]).
+    pub fn settings(&self) -> Settings {
+        self.connection.settings()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(
+            [
+                "ferry",
+                "--database-url",
+                "postgres://db/ferry",
+                "--redis-url",
+                "redis://r",
+            ]
+            .iter()
+            .chain(args),
+        )
+    }
+
+    #[test]
+    fn every_common_setting_is_an_env_var() {
+        let command = Cli::command();
+        let mut envs: Vec<String> = command
+            .get_arguments()
+            .filter_map(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
+            .collect();
+        envs.sort();
+        assert_eq!(
+            envs,
+            [
+                "DATABASE_URL",
+                "JOB_MAX_ATTEMPTS",
+                "METRICS_PORT",
+                "PG_POOL_SIZE",
+                "REDIS_KEY_PREFIX",
+                "REDIS_POOL_SIZE",
+                "REDIS_URL",
+                "SHUTDOWN_TIMEOUT"
+            ]
+        );
+    }
+
+    #[test]
+    fn defaults_are_those_documented() {
+        let cli = parse(&[]).unwrap();
+        let settings = cli.common.settings();
+        assert_eq!(settings.database_url.expose_secret(), "postgres://db/ferry");
+        assert_eq!(settings.redis_url.expose_secret(), "redis://r");
+        assert_eq!(settings.pg_pool_size, 10);
+        assert_eq!(settings.redis_pool_size, 16);
+        assert_eq!(settings.redis_key_prefix, "ferry:");
+        assert_eq!(cli.common.job_max_attempts, 5);
+        assert_eq!(cli.common.shutdown_timeout, Duration::from_secs(25));
+        assert_eq!(cli.common.metrics_port, None);
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        assert!(parse(&["--pg-pool-size", "0"]).is_err());
+        assert!(parse(&["--redis-pool-size", "1001"]).is_err());
+        assert!(parse(&["--job-max-attempts", "0"]).is_err());
+        assert!(parse(&["--job-max-attempts", "101"]).is_err());
+        assert!(parse(&["--shutdown-timeout", "soon"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "ferry",
+                "--database-url",
+                "mysql://x",
+                "--redis-url",
+                "redis://r"
+            ])
+            .is_err()
+        );
+    }
+}
