@@ -23,13 +23,15 @@ pub mod blob;
 mod domain;
 mod error;
 mod name;
+mod operations;
 mod schedule;
 mod service;
 mod upload;
 
 pub use domain::{Lifetimes, Limits, MAX_DOWNLOADS_LIMIT, MaxDays, MaxDownloads};
 pub use error::{Error, Result};
-pub use name::{FileName, MAX_NAME_BYTES, UniqueNames};
+use name::UniqueNames;
+pub use name::{FileName, MAX_NAME_BYTES};
 pub use schedule::Schedule;
 pub use service::{DRAFT_TOKEN_KEY, Housekeeping, Policy, SendDraft, Service};
 pub use upload::{NewUploadRequest, metadata_value};

@@ -183,11 +183,12 @@ impl Service {
     }
 
     /// Makes a transfer of `files` (written under `guard`, which it disarms once the
-    /// transfer holds them) and enqueues their finishing.
+    /// transfer holds them) and enqueues their finishing. Names are made unique within
+    /// the transfer, in order (`a.txt`, `a (2).txt`, …).
     pub async fn create_transfer(
         &self,
         guard: BlobGuard,
-        files: &[NewFile],
+        mut files: Vec<NewFile>,
         limits: Limits,
     ) -> Result<Transfer> {
         if files.is_empty() {
@@ -195,11 +196,16 @@ impl Service {
                 "no file parts in the form (use -F filedata=@file)",
             ));
         }
+        self.check_file_count(files.len())?;
+        let mut names = UniqueNames::default();
+        for file in &mut files {
+            file.name = names.claim(std::mem::take(&mut file.name));
+        }
         let options = TransferOptions::new(
             limits.max_days.expires_at(Utc::now()),
             limits.max_downloads.map(MaxDownloads::get),
         );
-        let transfer = self.state.create_transfer(files, &options).await?;
+        let transfer = self.state.create_transfer(&files, &options).await?;
         guard.disarm();
         self.enqueue_finishing(&transfer).await;
         Ok(transfer)

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::Utc;
+use ferry_core::Service;
 use ferry_state::State;
 use maud::html;
 
@@ -169,13 +170,13 @@ async fn retry(
     request: HttpRequest,
     session: Session,
     id: web::Path<String>,
-    state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    admin(&request, &session, &state, &config).await?;
-    state.retry_dead_job(&id).await?;
+    admin(&request, &session, service.state(), &config).await?;
+    service.retry_dead_job(&id).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))
         .finish())

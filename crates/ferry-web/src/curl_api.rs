@@ -11,7 +11,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use ferry_core::{FileName, Limits, Service, UniqueNames};
+use ferry_core::{FileName, Limits, Service};
 use ferry_state::transfer::{NewFile, Transfer};
 use futures::StreamExt;
 
@@ -68,15 +68,15 @@ pub async fn put_file(
             config.max_upload_size,
         )
         .await?;
-    let transfer = service.create_transfer(guard, &[file], limits).await?;
+    let transfer = service.create_transfer(guard, vec![file], limits).await?;
     Ok(created(&request, &config, &transfer))
 }
 
 /// `POST /` with `multipart/form-data`: every file part becomes a file of one transfer.
 ///
 /// The whole body is held to `MAX_UPLOAD_SIZE` as it is read, with or without a
-/// `Content-Length`; at most `MAX_FILES_PER_TRANSFER` file parts are accepted; and
-/// names are made unique in linear time. When the client goes away, the next read
+/// `Content-Length`; at most `MAX_FILES_PER_TRANSFER` file parts are accepted (checked
+/// before each part is stored); names are made unique by the service. When the client goes away, the next read
 /// fails (or actix drops this future) and every blob written so far is deleted.
 pub async fn post_multipart(
     request: HttpRequest,
@@ -93,7 +93,6 @@ pub async fn post_multipart(
     let mut multipart = Multipart::new(request.headers(), body);
     let mut guard = service.blob_guard();
     let mut files: Vec<NewFile> = Vec::new();
-    let mut names = UniqueNames::default();
     let mut stored: u64 = 0;
     let outcome: Result<()> = async {
         while let Some(field) = multipart.next().await {
@@ -115,7 +114,7 @@ pub async fn post_multipart(
                 continue;
             };
             service.check_file_count(files.len() + 1)?;
-            let name = names.claim_name(FileName::parse(&filename));
+            let name = FileName::parse(&filename);
             let room = config.max_upload_size.saturating_sub(stored);
             let field = field.inspect(|_| meter.progress());
             let file = service.store_file(&mut guard, name, field, room).await?;
@@ -134,7 +133,7 @@ pub async fn post_multipart(
         }
         None => e,
     })?;
-    let transfer = service.create_transfer(guard, &files, limits).await?;
+    let transfer = service.create_transfer(guard, files, limits).await?;
     Ok(created(&request, &config, &transfer))
 }
 

@@ -133,19 +133,20 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             max_attempts,
             ..
         }) => {
-            let job = ferry_state::jobs::DemoJob {
-                key,
-                work_ms,
-                fail_attempts,
+            let policy = ferry_core::Policy {
+                job_max_attempts: max_attempts,
+                ..ferry_core::Policy::default()
             };
-            let id = state.enqueue_demo(job, max_attempts).await?;
+            let service = ferry_core::Service::new(state, policy);
+            let id = service.enqueue_demo(key, work_ms, fail_attempts).await?;
             println!("{{\"id\":{id:?}}}");
         }
         AdminCommand::Jobs(JobsCommand::Retry { id, .. }) => {
-            if state.retry_dead_job(&id).await? {
-                println!("{{\"retried\":{id:?}}}");
-            } else {
-                anyhow::bail!("no dead job with id {id}");
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            match service.retry_dead_job(&id).await {
+                Ok(()) => println!("{{\"retried\":{id:?}}}"),
+                Err(ferry_core::Error::NotFound) => anyhow::bail!("no dead job with id {id}"),
+                Err(e) => return Err(e.into()),
             }
         }
     }

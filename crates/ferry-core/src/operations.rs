@@ -1,0 +1,49 @@
+//! The operator's use cases: the demonstration job (for drills and benchmarks) and
+//! giving a dead job another set of attempts. Shared by the admin CLI, the admin page
+//! and the test-only web endpoint.
+
+use ferry_state::jobs::DemoJob;
+
+use crate::{Error, Result, Service};
+
+/// Longest a demonstration job may "work".
+const MAX_DEMO_WORK_MS: u64 = 600_000;
+
+impl Service {
+    /// Queues one demonstration job that works `work_ms`, fails its first
+    /// `fail_attempts` attempts, then records its effect under `key`; returns its id
+    /// once it is durably queued.
+    pub async fn enqueue_demo(
+        &self,
+        key: String,
+        work_ms: u64,
+        fail_attempts: u32,
+    ) -> Result<String> {
+        if key.is_empty() || key.len() > 200 {
+            return Err(Error::invalid("key must be 1 to 200 bytes"));
+        }
+        if work_ms > MAX_DEMO_WORK_MS {
+            return Err(Error::invalid(format!(
+                "work_ms must be at most {MAX_DEMO_WORK_MS}"
+            )));
+        }
+        let job = DemoJob {
+            key,
+            work_ms,
+            fail_attempts,
+        };
+        Ok(self
+            .state
+            .enqueue_demo(job, self.policy.job_max_attempts)
+            .await?)
+    }
+
+    /// Gives the dead job `id` a fresh set of attempts; not found when it is not dead.
+    pub async fn retry_dead_job(&self, id: &str) -> Result<()> {
+        if self.state.retry_dead_job(id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+}
