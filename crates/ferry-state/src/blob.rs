@@ -12,6 +12,10 @@
 //! interleave, and a writer killed mid-chunk leaves at worst a chunk at or past `size`,
 //! which is never read and is discarded by the next write. The SHA-256 state over
 //! `[0, size)` is stored with it, so hashing survives a resume on another process.
+//!
+//! Every statement is a sqlx macro checked at compile time. Which blobs nothing refers
+//! to — the orphan sweep's rule — is the view `unreferenced_blobs`, defined once in the
+//! migration `*_repository_rules.sql`.
 
 use bytes::Bytes;
 use futures::Stream;

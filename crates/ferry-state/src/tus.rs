@@ -7,6 +7,11 @@
 //! PATCH runs), so a killed process cannot leave it stuck. The conditional size update
 //! of the blob store is the second line of defence: even a writer that lost its lock
 //! cannot commit bytes at the wrong offset.
+//!
+//! Every statement is a sqlx macro checked at compile time. How an upload is read (its
+//! columns, its blob's size as the offset, the tokens of the transfer it became) and
+//! which one a client may still see are written once, in `query_uploads!` and
+//! `query_one_upload!` below.
 
 use chrono::{DateTime, Utc};
 use deadpool_redis::redis;
