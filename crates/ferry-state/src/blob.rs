@@ -12,6 +12,10 @@
 //! interleave, and a writer killed mid-chunk leaves at worst a chunk at or past `size`,
 //! which is never read and is discarded by the next write. The SHA-256 state over
 //! `[0, size)` is stored with it, so hashing survives a resume on another process.
+//!
+//! Every statement is a sqlx macro checked at compile time. Which blobs nothing refers
+//! to — the orphan sweep's rule — is the view `unreferenced_blobs`, defined once in the
+//! migration `*_repository_rules.sql`.
 
 use bytes::Bytes;
 use futures::Stream;
@@ -81,8 +85,7 @@ impl State {
     /// Creates an empty blob.
     pub async fn create_blob(&self) -> Result<Uuid> {
         let id = Uuid::new_v4();
-        sqlx::query("INSERT INTO blobs (id) VALUES ($1)")
-            .bind(id)
+        sqlx::query!("INSERT INTO blobs (id) VALUES ($1)", id)
             .execute(self.pg())
             .await?;
         Ok(id)
@@ -90,21 +93,24 @@ impl State {
 
     /// The committed state of blob `id`.
     pub async fn blob_state(&self, id: Uuid) -> Result<Option<BlobState>> {
-        Ok(
-            sqlx::query_as("SELECT size, hash_state, sha256 FROM blobs WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.pg())
-                .await?,
+        Ok(sqlx::query_as!(
+            BlobState,
+            "SELECT size, hash_state, sha256 FROM blobs WHERE id = $1",
+            id
         )
+        .fetch_optional(self.pg())
+        .await?)
     }
 
     /// Removes chunks at or past `size` left by an interrupted or rejected write.
     pub async fn discard_uncommitted(&self, id: Uuid, size: i64) -> Result<u64> {
-        let done = sqlx::query(r#"DELETE FROM blob_chunks WHERE blob_id = $1 AND "offset" >= $2"#)
-            .bind(id)
-            .bind(size)
-            .execute(self.pg())
-            .await?;
+        let done = sqlx::query!(
+            r#"DELETE FROM blob_chunks WHERE blob_id = $1 AND "offset" >= $2"#,
+            id,
+            size
+        )
+        .execute(self.pg())
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -121,18 +127,18 @@ impl State {
         data: &[u8],
         hash_state: &[u8],
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query!(
             r#"WITH moved AS (
                    UPDATE blobs SET size = size + $3, hash_state = $4, touched_at = now()
                    WHERE id = $1 AND size = $2 RETURNING id)
                INSERT INTO blob_chunks (blob_id, "offset", len, data)
                SELECT id, $2, $3::int, $5 FROM moved"#,
+            id,
+            offset,
+            data.len() as i64,
+            hash_state,
+            data
         )
-        .bind(id)
-        .bind(offset)
-        .bind(data.len() as i64)
-        .bind(hash_state)
-        .bind(data)
         .execute(self.pg())
         .await?;
         Ok(done.rows_affected() == 1)
@@ -153,14 +159,14 @@ impl State {
         to: i64,
         hash_state: &[u8],
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query!(
             "UPDATE blobs SET size = $3, hash_state = $4, touched_at = now()
                  WHERE id = $1 AND size = $2",
+            id,
+            from,
+            to,
+            hash_state
         )
-        .bind(id)
-        .bind(from)
-        .bind(to)
-        .bind(hash_state)
         .execute(self.pg())
         .await?;
         Ok(done.rows_affected() == 1)
@@ -168,11 +174,11 @@ impl State {
 
     /// Seals a fully written blob with its SHA-256.
     pub async fn finish_blob(&self, id: Uuid, sha256: &[u8]) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE blobs SET sha256 = $2, hash_state = NULL, touched_at = now() WHERE id = $1",
+            id,
+            sha256
         )
-        .bind(id)
-        .bind(sha256)
         .execute(self.pg())
         .await?;
         Ok(())
@@ -180,8 +186,7 @@ impl State {
 
     /// Deletes a blob and its chunks.
     pub async fn delete_blob(&self, id: Uuid) -> Result<()> {
-        sqlx::query("DELETE FROM blobs WHERE id = $1")
-            .bind(id)
+        sqlx::query!("DELETE FROM blobs WHERE id = $1", id)
             .execute(self.pg())
             .await?;
         Ok(())
@@ -192,8 +197,7 @@ impl State {
     /// blobs, in one statement however many there are.
     pub async fn delete_blobs(&self, ids: &[Uuid]) -> Result<()> {
         self.delete_chunks_in_batches(ids, 1000).await?;
-        sqlx::query("DELETE FROM blobs WHERE id = ANY($1)")
-            .bind(ids)
+        sqlx::query!("DELETE FROM blobs WHERE id = ANY($1)", ids)
             .execute(self.pg())
             .await?;
         Ok(())
@@ -216,18 +220,18 @@ impl State {
                     return Ok(None);
                 }
                 let want = (end - pos).min(READ_PIECE) as i32;
-                let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
-                    r#"SELECT "offset", substring(data FROM ($2 - "offset" + 1)::int FOR $3)
+                let data = sqlx::query_scalar!(
+                    r#"SELECT substring(data FROM ($2 - "offset" + 1)::int FOR $3) AS "data!"
                        FROM blob_chunks WHERE blob_id = $1 AND "offset" <= $2
                        ORDER BY "offset" DESC LIMIT 1"#,
+                    id,
+                    pos,
+                    want
                 )
-                .bind(id)
-                .bind(pos)
-                .bind(want)
                 .fetch_optional(state.pg())
                 .await?;
-                match row {
-                    Some((_, data)) if !data.is_empty() => {
+                match data {
+                    Some(data) if !data.is_empty() => {
                         let next = pos + data.len() as i64;
                         Ok(Some((Bytes::from(data), next)))
                     }
@@ -322,26 +326,23 @@ async fn insert_chunk(
     offset: i64,
     data: &[u8],
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         r#"INSERT INTO blob_chunks (blob_id, "offset", len, data) VALUES ($1, $2, $3, $4)"#,
+        id,
+        offset,
+        data.len() as i32,
+        data
     )
-    .bind(id)
-    .bind(offset)
-    .bind(data.len() as i32)
-    .bind(data)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Every place a row may point at a blob. The orphan sweep frees a blob only when none
-/// does; a column added elsewhere that references `blobs` must be added here (the
-/// adversarial test `retention` compares this list with the schema's foreign keys).
-const UNREFERENCED: &str = "
-    NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)
-    AND NOT EXISTS (SELECT 1 FROM files f WHERE f.thumbnail_blob_id = b.id)
-    AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.bundle_blob_id = b.id)
-    AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_id = b.id)";
+// Every place a row may point at a blob is listed once, in the view
+// `unreferenced_blobs` (migration `*_repository_rules.sql`). The orphan sweep frees a
+// blob only when none does; a column added elsewhere that references `blobs` must be
+// added there (the adversarial test `retention` compares it with the schema's foreign
+// keys).
 
 /// Marks a condemned blob: its row exists only to hold chunks until they are deleted.
 /// No writer can commit to it (`size` never equals an offset) and nothing refers to it.
@@ -351,13 +352,14 @@ impl State {
     /// Blobs no row refers to whose bytes have not moved for `age` — left by a process
     /// killed mid-upload or mid-bundle — oldest first, at most `limit`.
     pub async fn orphan_blobs(&self, age: std::time::Duration, limit: i64) -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT b.id FROM blobs b
-             WHERE b.size >= 0 AND b.touched_at < now() - $1 AND {UNREFERENCED}
-             ORDER BY b.touched_at LIMIT $2"
-        )))
-        .bind(age)
-        .bind(limit)
+        Ok(sqlx::query_scalar!(
+            r#"SELECT id AS "id!" FROM unreferenced_blobs
+               WHERE size >= 0 AND touched_at < now() - $1::interval
+               ORDER BY touched_at LIMIT $2"#,
+            // An interval: encoded as `std::time::Duration` is, exactly as before.
+            age as _,
+            limit
+        )
         .fetch_all(self.pg())
         .await?)
     }
@@ -380,31 +382,34 @@ impl State {
         batch: i64,
     ) -> Result<Option<u64>> {
         let mut tx = self.pg().begin().await?;
-        let orphan: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT b.id FROM blobs b
-             WHERE b.id = $1 AND b.size >= 0 AND b.touched_at < now() - $2 AND {UNREFERENCED}
-             FOR UPDATE OF b SKIP LOCKED"
-        )))
-        .bind(id)
-        .bind(age)
+        let orphan = sqlx::query_scalar!(
+            r#"SELECT id AS "id!" FROM unreferenced_blobs
+               WHERE id = $1 AND size >= 0 AND touched_at < now() - $2::interval
+               FOR UPDATE SKIP LOCKED"#,
+            id,
+            age as _
+        )
         .fetch_optional(&mut *tx)
         .await?;
         if orphan.is_none() {
             return Ok(None);
         }
         let tombstone = Uuid::new_v4();
-        sqlx::query("INSERT INTO blobs (id, size) VALUES ($1, $2)")
-            .bind(tombstone)
-            .bind(CONDEMNED_SIZE)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE blob_chunks SET blob_id = $2 WHERE blob_id = $1")
-            .bind(id)
-            .bind(tombstone)
-            .execute(&mut *tx)
-            .await?;
-        let removed = sqlx::query("DELETE FROM blobs WHERE id = $1")
-            .bind(id)
+        sqlx::query!(
+            "INSERT INTO blobs (id, size) VALUES ($1, $2)",
+            tombstone,
+            CONDEMNED_SIZE
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE blob_chunks SET blob_id = $2 WHERE blob_id = $1",
+            id,
+            tombstone
+        )
+        .execute(&mut *tx)
+        .await?;
+        let removed = sqlx::query!("DELETE FROM blobs WHERE id = $1", id)
             .execute(&mut *tx)
             .await;
         match removed {
@@ -420,11 +425,12 @@ impl State {
     /// Finishes freeing condemned blobs (left by a sweep that was interrupted);
     /// returns the chunks freed.
     pub async fn empty_tombstones(&self, batch: i64) -> Result<u64> {
-        let tombstones: Vec<Uuid> =
-            sqlx::query_scalar("SELECT id FROM blobs WHERE size = $1 LIMIT 1000")
-                .bind(CONDEMNED_SIZE)
-                .fetch_all(self.pg())
-                .await?;
+        let tombstones = sqlx::query_scalar!(
+            "SELECT id FROM blobs WHERE size = $1 LIMIT 1000",
+            CONDEMNED_SIZE
+        )
+        .fetch_all(self.pg())
+        .await?;
         let mut freed = 0;
         for tombstone in tombstones {
             freed += self.empty_tombstone(tombstone, batch).await?;
@@ -434,11 +440,13 @@ impl State {
 
     async fn empty_tombstone(&self, tombstone: Uuid, batch: i64) -> Result<u64> {
         let freed = self.delete_chunks_in_batches(&[tombstone], batch).await?;
-        sqlx::query("DELETE FROM blobs WHERE id = $1 AND size = $2")
-            .bind(tombstone)
-            .bind(CONDEMNED_SIZE)
-            .execute(self.pg())
-            .await?;
+        sqlx::query!(
+            "DELETE FROM blobs WHERE id = $1 AND size = $2",
+            tombstone,
+            CONDEMNED_SIZE
+        )
+        .execute(self.pg())
+        .await?;
         Ok(freed)
     }
 }

@@ -69,17 +69,17 @@ impl State {
         // Bookkeeping: also written by a clock that lost the race (without a job id),
         // so the slot is recorded even if the winner dies before recording it; the
         // winner's row, carrying the job id, takes precedence whichever lands first.
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO cron_slots (schedule, slot_at, job_id, enqueued_by)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (schedule, slot_at) DO UPDATE
                SET job_id = EXCLUDED.job_id, enqueued_by = EXCLUDED.enqueued_by
                WHERE cron_slots.job_id IS NULL AND EXCLUDED.job_id IS NOT NULL",
+            schedule,
+            slot,
+            job_id,
+            clock_id
         )
-        .bind(schedule)
-        .bind(slot)
-        .bind(job_id)
-        .bind(clock_id)
         .execute(self.pg())
         .await?;
         Ok(outcome)
@@ -87,21 +87,23 @@ impl State {
 
     /// The latest slot recorded for `schedule`, if any.
     pub async fn last_slot(&self, schedule: &str) -> Result<Option<DateTime<Utc>>> {
-        Ok(
-            sqlx::query_scalar("SELECT max(slot_at) FROM cron_slots WHERE schedule = $1")
-                .bind(schedule)
-                .fetch_one(self.pg())
-                .await?,
+        Ok(sqlx::query_scalar!(
+            "SELECT max(slot_at) FROM cron_slots WHERE schedule = $1",
+            schedule
         )
+        .fetch_one(self.pg())
+        .await?)
     }
 
     /// The last slot recorded for every schedule that ever ran.
     pub async fn last_slots(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
-        Ok(sqlx::query_as(
-            "SELECT schedule, max(slot_at) FROM cron_slots GROUP BY schedule ORDER BY schedule",
+        let rows = sqlx::query!(
+            r#"SELECT schedule, max(slot_at) AS "last!" FROM cron_slots
+               GROUP BY schedule ORDER BY schedule"#
         )
         .fetch_all(self.pg())
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.schedule, r.last)).collect())
     }
 
     /// Slots of `schedule` recorded at or after `since`, oldest first.
@@ -110,22 +112,14 @@ impl State {
         schedule: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<SlotRecord>> {
-        let rows: Vec<(String, DateTime<Utc>, Option<String>, String)> = sqlx::query_as(
+        Ok(sqlx::query_as!(
+            SlotRecord,
             "SELECT schedule, slot_at, job_id, enqueued_by FROM cron_slots
              WHERE schedule = $1 AND slot_at >= $2 ORDER BY slot_at",
+            schedule,
+            since
         )
-        .bind(schedule)
-        .bind(since)
         .fetch_all(self.pg())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(schedule, slot_at, job_id, enqueued_by)| SlotRecord {
-                schedule,
-                slot_at,
-                job_id,
-                enqueued_by,
-            })
-            .collect())
+        .await?)
     }
 }

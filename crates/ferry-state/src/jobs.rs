@@ -229,15 +229,15 @@ impl State {
     /// Records that a handler completed the job `key`; returns how many times it has
     /// been completed so far (1 unless the job was delivered more than once).
     pub async fn record_job_effect(&self, queue: &str, key: &str, worker: &str) -> Result<i32> {
-        let runs: i32 = sqlx::query_scalar(
+        let runs = sqlx::query_scalar!(
             "INSERT INTO job_effects (job_key, queue, last_worker) VALUES ($1, $2, $3)
              ON CONFLICT (job_key) DO UPDATE
                SET runs = job_effects.runs + 1, last_worker = $3, last_done = now()
              RETURNING runs",
+            key,
+            queue,
+            worker
         )
-        .bind(key)
-        .bind(queue)
-        .bind(worker)
         .fetch_one(self.pg())
         .await?;
         Ok(runs)
@@ -246,29 +246,22 @@ impl State {
     /// Number of dead jobs per queue (queues with none are absent): one grouped count,
     /// cheap enough for every metrics refresh.
     pub async fn dead_job_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT job_type, count(*) FROM apalis.jobs
-             WHERE (status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed'
-             GROUP BY job_type",
+        let rows = sqlx::query!(
+            r#"SELECT job_type, count(*) AS "count!" FROM apalis.jobs
+               WHERE (status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed'
+               GROUP BY job_type"#
         )
         .fetch_all(self.pg())
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.job_type, r.count)).collect())
     }
 
     /// Jobs that used all their attempts, newest first.
     pub async fn dead_jobs(&self) -> Result<Vec<DeadJob>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: String,
-            job_type: String,
-            attempts: i32,
-            last_result: Option<serde_json::Value>,
-            done_at: Option<DateTime<Utc>>,
-        }
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows = sqlx::query!(
             "SELECT id, job_type, attempts, last_result, done_at FROM apalis.jobs
              WHERE (status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed'
-             ORDER BY done_at DESC NULLS LAST LIMIT 500",
+             ORDER BY done_at DESC NULLS LAST LIMIT 500"
         )
         .fetch_all(self.pg())
         .await?;
@@ -289,13 +282,13 @@ impl State {
 
     /// Gives a dead job a fresh set of attempts. Returns `false` if `id` is not dead.
     pub async fn retry_dead_job(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query!(
             "UPDATE apalis.jobs
                SET status = 'Pending', attempts = 0, run_at = now(), lock_by = NULL,
                    lock_at = NULL, done_at = NULL
              WHERE id = $1 AND ((status = 'Failed' AND attempts >= max_attempts) OR status = 'Killed')",
+            id
         )
-        .bind(id)
         .execute(self.pg())
         .await?;
         Ok(done.rows_affected() == 1)
@@ -306,11 +299,11 @@ impl State {
     /// Call after the process's workers have stopped; returns how many were handed back.
     pub async fn release_jobs_of(&self, identity: &str) -> Result<u64> {
         let pattern = format!("{}/%", identity.replace('%', "\\%").replace('_', "\\_"));
-        let done = sqlx::query(
+        let done = sqlx::query!(
             "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
              WHERE lock_by LIKE $1 AND status IN ('Queued', 'Running')",
+            pattern
         )
-        .bind(pattern)
         .execute(self.pg())
         .await?;
         Ok(done.rows_affected())
@@ -320,17 +313,18 @@ impl State {
     /// same rule apalis applies on every heartbeat; whichever sweep gets there first
     /// recovers a job). Returns how many this call recovered, for the metrics.
     pub async fn recover_orphans(&self, dead_after: Duration) -> Result<u64> {
-        let done = sqlx::query(
-            "WITH stale AS (
-                 SELECT jobs.id FROM apalis.jobs jobs JOIN apalis.workers w ON jobs.lock_by = w.id
-                 WHERE jobs.status IN ('Running', 'Queued') AND now() - w.last_seen >= $1
-                 FOR UPDATE OF jobs SKIP LOCKED)
-             UPDATE apalis.jobs SET status = 'Pending', done_at = NULL, lock_by = NULL, lock_at = NULL,
-                    attempts = attempts + 1,
-                    last_result = '{\"Err\": \"Re-enqueued due to worker heartbeat timeout.\"}'
-             FROM stale WHERE apalis.jobs.id = stale.id",
+        let done = sqlx::query!(
+            r#"WITH stale AS (
+                   SELECT jobs.id FROM apalis.jobs jobs JOIN apalis.workers w ON jobs.lock_by = w.id
+                   WHERE jobs.status IN ('Running', 'Queued') AND now() - w.last_seen >= $1::interval
+                   FOR UPDATE OF jobs SKIP LOCKED)
+               UPDATE apalis.jobs SET status = 'Pending', done_at = NULL, lock_by = NULL, lock_at = NULL,
+                      attempts = attempts + 1,
+                      last_result = '{"Err": "Re-enqueued due to worker heartbeat timeout."}'
+               FROM stale WHERE apalis.jobs.id = stale.id"#,
+            // An interval: encoded as `std::time::Duration` is, exactly as before.
+            dead_after as _
         )
-        .bind(dead_after)
         .execute(self.pg())
         .await?;
         Ok(done.rows_affected())
@@ -338,20 +332,13 @@ impl State {
 
     /// Job counts per queue and status.
     pub async fn queue_depths(&self) -> Result<Vec<QueueDepth>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT job_type, status, count(*) FROM apalis.jobs
-             GROUP BY job_type, status ORDER BY job_type, status",
+        Ok(sqlx::query_as!(
+            QueueDepth,
+            r#"SELECT job_type AS queue, status, count(*) AS "count!" FROM apalis.jobs
+               GROUP BY job_type, status ORDER BY job_type, status"#
         )
         .fetch_all(self.pg())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(queue, status, count)| QueueDepth {
-                queue,
-                status,
-                count,
-            })
-            .collect())
+        .await?)
     }
 }
 

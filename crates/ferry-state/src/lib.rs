@@ -99,7 +99,7 @@ impl State {
 
     /// `Ok` when Postgres answers a trivial query within two seconds.
     pub async fn ping_postgres(&self) -> Result<()> {
-        let probe = sqlx::query("SELECT 1").execute(&self.pg);
+        let probe = sqlx::query_scalar!("SELECT 1 AS one").fetch_one(&self.pg);
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
             Ok(result) => result.map(|_| ()).map_err(Error::from),
             Err(_) => Err(Error::Timeout("postgres ping")),

@@ -121,14 +121,14 @@ impl State {
         let mut after = String::new();
         let mut total = 0;
         loop {
-            let (last, deleted): (Option<String>, i64) = sqlx::query_as(
-                "WITH page AS (
+            let page = sqlx::query!(
+                r#"WITH page AS (
                      SELECT id FROM apalis.jobs WHERE id > $1 ORDER BY id LIMIT $5),
                  doomed AS (
                      SELECT j.id FROM apalis.jobs j JOIN page ON page.id = j.id
-                     WHERE ((j.status = 'Done' AND j.done_at < now() - $2)
+                     WHERE ((j.status = 'Done' AND j.done_at < now() - $2::interval)
                          OR (((j.status = 'Failed' AND j.attempts >= j.max_attempts) OR j.status = 'Killed')
-                             AND j.done_at < now() - $3))
+                             AND j.done_at < now() - $3::interval))
                        AND (j.job_type <> $4 OR EXISTS (
                              SELECT 1 FROM cron_slots s
                              WHERE s.schedule = substring(j.idempotency_key FROM '^cron:([^:]+):')
@@ -136,17 +136,19 @@ impl State {
                      FOR UPDATE OF j SKIP LOCKED),
                  gone AS (
                      DELETE FROM apalis.jobs j USING doomed WHERE j.id = doomed.id RETURNING 1)
-                 SELECT (SELECT max(id) FROM page), (SELECT count(*) FROM gone)",
+                 SELECT (SELECT max(id) FROM page) AS last,
+                        (SELECT count(*) FROM gone) AS "deleted!""#,
+                after,
+                // Intervals: encoded as `std::time::Duration` is, exactly as before.
+                done as _,
+                dead as _,
+                CRON_QUEUE,
+                batch
             )
-            .bind(&after)
-            .bind(done)
-            .bind(dead)
-            .bind(CRON_QUEUE)
-            .bind(batch)
             .fetch_one(self.pg())
             .await?;
-            total += deleted as u64;
-            match last {
+            total += page.deleted as u64;
+            match page.last {
                 Some(last) => after = last,
                 None => return Ok(total),
             }
@@ -157,16 +159,16 @@ impl State {
     async fn trim_workers(&self, age: Duration, batch: i64) -> Result<u64> {
         let mut total = 0;
         loop {
-            let done = sqlx::query(
+            let done = sqlx::query!(
                 "DELETE FROM apalis.workers w WHERE w.id IN (
                      SELECT w.id FROM apalis.workers w
-                     WHERE w.last_seen < now() - $1
+                     WHERE w.last_seen < now() - $1::interval
                        AND NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.lock_by = w.id)
                      ORDER BY w.last_seen LIMIT $2
                      FOR UPDATE SKIP LOCKED)",
+                age as _,
+                batch
             )
-            .bind(age)
-            .bind(batch)
             .execute(self.pg())
             .await?;
             total += done.rows_affected();
@@ -183,27 +185,27 @@ impl State {
         for (schedule, newest) in self.last_slots().await? {
             let mut after = DateTime::<Utc>::UNIX_EPOCH;
             loop {
-                let (last, deleted): (Option<DateTime<Utc>>, i64) = sqlx::query_as(
-                    "WITH gone AS (
+                let page = sqlx::query!(
+                    r#"WITH gone AS (
                          DELETE FROM cron_slots WHERE (schedule, slot_at) IN (
                              SELECT schedule, slot_at FROM cron_slots
                              WHERE schedule = $1 AND slot_at > $2 AND slot_at < $3
-                               AND slot_at < now() - $4
+                               AND slot_at < now() - $4::interval
                              ORDER BY slot_at LIMIT $5
                              FOR UPDATE SKIP LOCKED)
                          RETURNING slot_at)
-                     SELECT max(slot_at), count(*) FROM gone",
+                     SELECT max(slot_at) AS last, count(*) AS "deleted!" FROM gone"#,
+                    schedule,
+                    after,
+                    newest,
+                    age as _,
+                    batch
                 )
-                .bind(&schedule)
-                .bind(after)
-                .bind(newest)
-                .bind(age)
-                .bind(batch)
                 .fetch_one(self.pg())
                 .await?;
-                total += deleted as u64;
-                match last {
-                    Some(last) if deleted >= batch => after = last,
+                total += page.deleted as u64;
+                match page.last {
+                    Some(last) if page.deleted >= batch => after = last,
                     _ => break,
                 }
             }
@@ -217,24 +219,24 @@ impl State {
         let mut after = DateTime::<Utc>::UNIX_EPOCH;
         let mut total = 0;
         loop {
-            let (last, deleted): (Option<DateTime<Utc>>, i64) = sqlx::query_as(
-                "WITH gone AS (
+            let page = sqlx::query!(
+                r#"WITH gone AS (
                      DELETE FROM job_effects WHERE job_key IN (
                          SELECT job_key FROM job_effects
-                         WHERE last_done >= $1 AND last_done < now() - $2
+                         WHERE last_done >= $1 AND last_done < now() - $2::interval
                          ORDER BY last_done LIMIT $3
                          FOR UPDATE SKIP LOCKED)
                      RETURNING last_done)
-                 SELECT max(last_done), count(*) FROM gone",
+                 SELECT max(last_done) AS last, count(*) AS "deleted!" FROM gone"#,
+                after,
+                age as _,
+                batch
             )
-            .bind(after)
-            .bind(age)
-            .bind(batch)
             .fetch_one(self.pg())
             .await?;
-            total += deleted as u64;
-            match last {
-                Some(last) if deleted >= batch => after = last,
+            total += page.deleted as u64;
+            match page.last {
+                Some(last) if page.deleted >= batch => after = last,
                 _ => return Ok(total),
             }
         }

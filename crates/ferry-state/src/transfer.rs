@@ -15,6 +15,18 @@
 //!   used-up one for as long as a resume is allowed;
 //! - deleting is immediate for readers (a flag); the bytes are freed by the purge job
 //!   in bounded batches, so deleting a 10 GiB transfer is not a 10 GiB transaction.
+//!
+//! Where the rules live: every statement here is a sqlx macro, checked at compile time
+//! against the schema (offline data in `crates/ferry-state/.sqlx`). The rules they
+//! share are SQL functions defined once in the migration `*_repository_rules.sql`:
+//! `transfer_is_live` (served to anyone with the token), `transfer_is_open` (neither
+//! deleted nor expired: may be downloaded or resumed even when used up),
+//! `transfer_is_used_up`, `resume_granted` (a live grant lets this client resume) and
+//! `transfer_is_purgeable` (its bytes may go). The column lists of a transfer and a
+//! file are written once, in the macros `query_transfer_rows!` and
+//! `query_file_rows!` below.
+
+use std::collections::HashMap;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -162,7 +174,6 @@ impl Transfer {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct TransferRow {
     id: Uuid,
     token: String,
@@ -176,28 +187,49 @@ struct TransferRow {
     bundle_blob_id: Option<Uuid>,
 }
 
-const TRANSFER_COLUMNS: &str = "id, token, deletion_token, created_at, expires_at, max_downloads, \
-     downloads, password_hash, owner_id, bundle_blob_id";
-const FILE_COLUMNS: &str =
-    "id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id";
-const LIVE: &str = "deleted_at IS NULL AND expires_at > now() \
-     AND (max_downloads IS NULL OR downloads < max_downloads)";
+/// `sqlx::query_as!` into [`TransferRow`]s: the statement is `$head`, the columns of a
+/// transfer, then `$tail`. sqlx joins the literals at compile time, so the column list
+/// is written once and every statement is still checked against the schema.
+macro_rules! query_transfer_rows {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            TransferRow,
+            $head
+                + " id, token, deletion_token, created_at, expires_at, max_downloads, downloads, \
+                   password_hash, owner_id, bundle_blob_id "
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
 
-/// A live grant that lets the client resume (`$1` transfer, `$2` file name, `$3` client
-/// address, `$4` resume secret): one definition for admitting a resume and for HEAD.
-const RESUME_GRANT: &str = "SELECT 1 FROM download_grants
-     WHERE transfer_id = $1 AND file_name = $2
-       AND (client = $3 OR secret = $4) AND expires_at > now()";
+/// `sqlx::query_as!` into `$record`: `$head`, the columns of a [`StoredFile`], `$tail`
+/// (see `query_transfer_rows!`).
+macro_rules! query_file_rows {
+    ($record:path, $head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            $record,
+            $head
+                + " id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id "
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
 
-/// Transfers whose bytes may go (`$2`: the grace in seconds): deleted ones at once;
-/// expired or used-up ones once `$2` has passed since a download last started and —
-/// unless expired — no client may still resume one (a resume promised is kept).
-const PURGEABLE: &str = "(deleted_at IS NOT NULL
-     OR ((expires_at <= now() OR (max_downloads IS NOT NULL AND downloads >= max_downloads))
-         AND (last_download_at IS NULL OR last_download_at <= now() - $2 * interval '1 second')
-         AND (expires_at <= now() OR NOT EXISTS (
-             SELECT 1 FROM download_grants g
-             WHERE g.transfer_id = transfers.id AND g.expires_at > now()))))";
+/// A [`StoredFile`] with the transfer it belongs to (to attach files to several
+/// transfers with one query).
+struct FileRow {
+    transfer_id: Uuid,
+    id: Uuid,
+    name: String,
+    content_type: String,
+    blob_id: Uuid,
+    size: i64,
+    sha256: Vec<u8>,
+    ready: bool,
+    thumbnail_blob_id: Option<Uuid>,
+}
 
 /// A fresh 128-bit URL-safe token.
 pub fn new_token() -> String {
@@ -221,57 +253,83 @@ impl State {
 
     /// The live transfer with share token `token`, with its files.
     pub async fn find_transfer(&self, token: &str) -> Result<Option<Transfer>> {
-        let row: Option<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE token = $1 AND {LIVE}"
-        )))
-        .bind(token)
+        let row = query_transfer_rows!(
+            "SELECT",
+            "FROM transfers WHERE token = $1 AND transfer_is_live(transfers)",
+            token
+        )
         .fetch_optional(self.pg())
         .await?;
-        match row {
-            Some(row) => Ok(Some(self.with_files(row).await?)),
-            None => Ok(None),
-        }
+        Ok(self.with_files(row.into_iter().collect()).await?.pop())
     }
 
     /// Live transfers owned by `owner`, newest first (at most 200).
+    /// Two queries however many there are: the transfers, then all their files.
     pub async fn transfers_of(&self, owner: Uuid) -> Result<Vec<Transfer>> {
-        let rows: Vec<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE owner_id = $1 AND {LIVE}
-             ORDER BY created_at DESC LIMIT 200"
-        )))
-        .bind(owner)
+        let rows = query_transfer_rows!(
+            "SELECT",
+            "FROM transfers WHERE owner_id = $1 AND transfer_is_live(transfers)
+             ORDER BY created_at DESC LIMIT 200",
+            owner
+        )
         .fetch_all(self.pg())
         .await?;
-        let mut transfers = Vec::with_capacity(rows.len());
-        for row in rows {
-            transfers.push(self.with_files(row).await?);
-        }
-        Ok(transfers)
+        self.with_files(rows).await
     }
 
-    async fn with_files(&self, row: TransferRow) -> Result<Transfer> {
-        let files = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE transfer_id = $1 ORDER BY position"
-        )))
-        .bind(row.id)
+    /// The transfers of `rows` (in that order) with their files (in upload order):
+    /// one query for all of them.
+    async fn with_files(&self, rows: Vec<TransferRow>) -> Result<Vec<Transfer>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+        let files = query_file_rows!(
+            FileRow,
+            "SELECT transfer_id,",
+            "FROM files WHERE transfer_id = ANY($1) ORDER BY position",
+            &ids
+        )
         .fetch_all(self.pg())
         .await?;
-        Ok(transfer_from(row, files))
+        let mut by_transfer: HashMap<Uuid, Vec<StoredFile>> = HashMap::with_capacity(rows.len());
+        for file in files {
+            by_transfer
+                .entry(file.transfer_id)
+                .or_default()
+                .push(StoredFile {
+                    id: file.id,
+                    name: file.name,
+                    content_type: file.content_type,
+                    blob_id: file.blob_id,
+                    size: file.size,
+                    sha256: file.sha256,
+                    ready: file.ready,
+                    thumbnail_blob_id: file.thumbnail_blob_id,
+                });
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let files = by_transfer.remove(&row.id).unwrap_or_default();
+                transfer_from(row, files)
+            })
+            .collect())
     }
 
     /// Counts one download of transfer `id` if it is still live. Returns the downloads
     /// left afterwards (`Some(None)` when unlimited), or `None` when it may not be
     /// downloaded any more. One conditional UPDATE: safe under any concurrency.
     pub async fn claim_download(&self, id: Uuid) -> Result<Option<Option<i32>>> {
-        let row: Option<(Option<i32>, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query!(
             "UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
-             WHERE id = $1 AND {LIVE}
-             RETURNING max_downloads, downloads"
-        )))
-        .bind(id)
+             WHERE id = $1 AND transfer_is_live(transfers)
+             RETURNING max_downloads, downloads",
+            id
+        )
         .fetch_optional(self.pg())
         .await?;
-        Ok(row.map(|(max, used)| max.map(|m| m - used)))
+        Ok(row.map(|row| row.max_downloads.map(|m| m - row.downloads)))
     }
 
     /// Admits one GET of file `file_name` of transfer `id` by `who`.
@@ -295,53 +353,55 @@ impl State {
     ) -> Result<Option<Admission>> {
         let seconds = window.as_secs_f64();
         if resume && seconds > 0.0 {
-            let resumed: Option<(Option<i32>, i32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let resumed = sqlx::query!(
                 "UPDATE transfers SET last_download_at = now()
-                 WHERE id = $1 AND deleted_at IS NULL AND expires_at > now()
-                   AND EXISTS ({RESUME_GRANT})
-                 RETURNING max_downloads, downloads"
-            )))
-            .bind(id)
-            .bind(file_name)
-            .bind(who.address)
-            .bind(who.resume_secret)
+                 WHERE id = $1 AND transfer_is_open(transfers)
+                   AND resume_granted($1, $2, $3, $4)
+                 RETURNING max_downloads, downloads",
+                id,
+                file_name,
+                who.address,
+                who.resume_secret
+            )
             .fetch_optional(self.pg())
             .await?;
-            if let Some((max, used)) = resumed {
-                return Ok(Some(Admission::Resumed(max.map(|m| (m - used).max(0)))));
+            if let Some(row) = resumed {
+                let remaining = row.max_downloads.map(|m| (m - row.downloads).max(0));
+                return Ok(Some(Admission::Resumed(remaining)));
             }
         }
         let secret = new_token();
-        let claimed: Option<(Option<i32>, i32, bool)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "WITH claimed AS (
-                     UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
-                     WHERE id = $1 AND {LIVE}
-                     RETURNING id, max_downloads, downloads
-                 ), pruned AS (
-                     DELETE FROM download_grants
-                     WHERE transfer_id = $1 AND expires_at <= now()
-                       AND NOT (file_name = $2 AND client = $3)
-                 ), granted AS (
-                     INSERT INTO download_grants (transfer_id, file_name, client, expires_at, secret)
-                     SELECT id, $2, $3, now() + $4 * interval '1 second', $5 FROM claimed
-                     WHERE max_downloads IS NOT NULL AND $4 > 0
-                     ON CONFLICT (transfer_id, file_name, client)
-                     DO UPDATE SET expires_at = EXCLUDED.expires_at, secret = EXCLUDED.secret
-                     RETURNING 1
-                 )
-                 SELECT max_downloads, downloads, EXISTS (SELECT 1 FROM granted) FROM claimed"
-            )))
-            .bind(id)
-            .bind(file_name)
-            .bind(who.address)
-            .bind(seconds)
-            .bind(&secret)
-            .fetch_optional(self.pg())
-            .await?;
-        Ok(claimed.map(|(max, used, granted)| Admission::Counted {
-            remaining: max.map(|m| m - used),
-            resume_secret: granted.then_some(secret),
+        let claimed = sqlx::query!(
+            r#"WITH claimed AS (
+                   UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
+                   WHERE id = $1 AND transfer_is_live(transfers)
+                   RETURNING id, max_downloads, downloads
+               ), pruned AS (
+                   DELETE FROM download_grants
+                   WHERE transfer_id = $1 AND expires_at <= now()
+                     AND NOT (file_name = $2 AND client = $3)
+               ), granted AS (
+                   INSERT INTO download_grants (transfer_id, file_name, client, expires_at, secret)
+                   SELECT id, $2, $3, now() + $4::float8 * interval '1 second', $5 FROM claimed
+                   WHERE max_downloads IS NOT NULL AND $4::float8 > 0
+                   ON CONFLICT (transfer_id, file_name, client)
+                   DO UPDATE SET expires_at = EXCLUDED.expires_at, secret = EXCLUDED.secret
+                   RETURNING 1
+               )
+               SELECT max_downloads, downloads AS "downloads!",
+                      EXISTS (SELECT 1 FROM granted) AS "granted!"
+               FROM claimed"#,
+            id,
+            file_name,
+            who.address,
+            seconds,
+            secret
+        )
+        .fetch_optional(self.pg())
+        .await?;
+        Ok(claimed.map(|row| Admission::Counted {
+            remaining: row.max_downloads.map(|m| m - row.downloads),
+            resume_secret: row.granted.then_some(secret),
         }))
     }
 
@@ -357,13 +417,13 @@ impl State {
         if window.is_zero() {
             return Ok(false);
         }
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT EXISTS ({RESUME_GRANT})"
-        )))
-        .bind(id)
-        .bind(file_name)
-        .bind(who.address)
-        .bind(who.resume_secret)
+        Ok(sqlx::query_scalar!(
+            r#"SELECT resume_granted($1, $2, $3, $4) AS "granted!""#,
+            id,
+            file_name,
+            who.address,
+            who.resume_secret
+        )
         .fetch_one(self.pg())
         .await?)
     }
@@ -372,40 +432,37 @@ impl State {
     /// when its downloads are used up (a resume may still be admitted; see
     /// [`State::admit_download`]).
     pub async fn find_transfer_to_download(&self, token: &str) -> Result<Option<Transfer>> {
-        let row: Option<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers
-             WHERE token = $1 AND deleted_at IS NULL AND expires_at > now()"
-        )))
-        .bind(token)
+        let row = query_transfer_rows!(
+            "SELECT",
+            "FROM transfers WHERE token = $1 AND transfer_is_open(transfers)",
+            token
+        )
         .fetch_optional(self.pg())
         .await?;
-        match row {
-            Some(row) => Ok(Some(self.with_files(row).await?)),
-            None => Ok(None),
-        }
+        Ok(self.with_files(row.into_iter().collect()).await?.pop())
     }
 
     /// Marks the transfer `token` deleted if `deletion_token` matches. Readers see it
     /// gone at once; returns its id, for the purge job to free the bytes.
     pub async fn delete_transfer(&self, token: &str, deletion_token: &str) -> Result<Option<Uuid>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "UPDATE transfers SET deleted_at = now()
              WHERE token = $1 AND deletion_token = $2 AND deleted_at IS NULL RETURNING id",
+            token,
+            deletion_token
         )
-        .bind(token)
-        .bind(deletion_token)
         .fetch_optional(self.pg())
         .await?)
     }
 
     /// Marks the transfer `token` deleted if `owner` owns it; returns its id.
     pub async fn delete_owned_transfer(&self, token: &str, owner: Uuid) -> Result<Option<Uuid>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "UPDATE transfers SET deleted_at = now()
              WHERE token = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING id",
+            token,
+            owner
         )
-        .bind(token)
-        .bind(owner)
         .fetch_optional(self.pg())
         .await?)
     }
@@ -420,11 +477,12 @@ impl State {
         limit: i64,
         grace: std::time::Duration,
     ) -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM transfers WHERE {PURGEABLE} ORDER BY expires_at LIMIT $1"
-        )))
-        .bind(limit)
-        .bind(grace.as_secs_f64())
+        Ok(sqlx::query_scalar!(
+            "SELECT id FROM transfers WHERE transfer_is_purgeable(transfers, $2)
+             ORDER BY expires_at LIMIT $1",
+            limit,
+            grace.as_secs_f64()
+        )
         .fetch_all(self.pg())
         .await?)
     }
@@ -443,45 +501,47 @@ impl State {
         batch: i64,
         grace: std::time::Duration,
     ) -> Result<bool> {
-        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM transfers WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pg())
-            .await?;
-        if exists.is_none() {
+        let exists = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM transfers WHERE id = $1) AS "exists!""#,
+            id
+        )
+        .fetch_one(self.pg())
+        .await?;
+        if !exists {
             return Ok(true);
         }
-        let doomed: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        let doomed = sqlx::query_scalar!(
             "UPDATE transfers SET deleted_at = coalesce(deleted_at, now())
-             WHERE id = $1 AND {PURGEABLE} RETURNING id"
-        )))
-        .bind(id)
-        .bind(grace.as_secs_f64())
+             WHERE id = $1 AND transfer_is_purgeable(transfers, $2) RETURNING id",
+            id,
+            grace.as_secs_f64()
+        )
         .fetch_optional(self.pg())
         .await?;
         if doomed.is_none() {
             return Ok(false);
         }
-        let blobs: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT blob_id FROM files WHERE transfer_id = $1
-             UNION SELECT thumbnail_blob_id FROM files WHERE transfer_id = $1 AND thumbnail_blob_id IS NOT NULL
-             UNION SELECT bundle_blob_id FROM transfers WHERE id = $1 AND bundle_blob_id IS NOT NULL",
+        let blobs: Vec<Uuid> = sqlx::query_scalar!(
+            r#"SELECT blob_id AS "blob_id!" FROM files WHERE transfer_id = $1
+               UNION SELECT thumbnail_blob_id FROM files WHERE transfer_id = $1 AND thumbnail_blob_id IS NOT NULL
+               UNION SELECT bundle_blob_id FROM transfers WHERE id = $1 AND bundle_blob_id IS NOT NULL"#,
+            id
         )
-        .bind(id)
         .fetch_all(self.pg())
         .await?;
         self.delete_chunks_in_batches(&blobs, batch).await?;
         let mut tx = self.pg().begin().await?;
-        sqlx::query("DELETE FROM uploads WHERE transfer_id = $1 OR blob_id = ANY($2)")
-            .bind(id)
-            .bind(&blobs)
+        sqlx::query!(
+            "DELETE FROM uploads WHERE transfer_id = $1 OR blob_id = ANY($2)",
+            id,
+            &blobs
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!("DELETE FROM transfers WHERE id = $1", id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM transfers WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM blobs WHERE id = ANY($1)")
-            .bind(&blobs)
+        sqlx::query!("DELETE FROM blobs WHERE id = ANY($1)", &blobs)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -492,12 +552,12 @@ impl State {
     pub(crate) async fn delete_chunks_in_batches(&self, blobs: &[Uuid], batch: i64) -> Result<u64> {
         let mut total = 0;
         loop {
-            let done = sqlx::query(
+            let done = sqlx::query!(
                 r#"DELETE FROM blob_chunks WHERE (blob_id, "offset") IN (
                        SELECT blob_id, "offset" FROM blob_chunks WHERE blob_id = ANY($1) LIMIT $2)"#,
+                blobs,
+                batch
             )
-            .bind(blobs)
-            .bind(batch)
             .execute(self.pg())
             .await?;
             total += done.rows_affected();
@@ -513,25 +573,25 @@ impl State {
         older_than: chrono::Duration,
         limit: i64,
     ) -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "SELECT f.id FROM files f JOIN transfers t ON t.id = f.transfer_id
-             WHERE NOT f.ready AND f.created_at < now() - $1 AND t.deleted_at IS NULL
+             WHERE NOT f.ready AND f.created_at < now() - $1::interval AND t.deleted_at IS NULL
              ORDER BY f.created_at LIMIT $2",
+            // An interval: encoded as `chrono::Duration` is, exactly as before.
+            older_than as _,
+            limit
         )
-        .bind(older_than)
-        .bind(limit)
         .fetch_all(self.pg())
         .await?)
     }
 
     /// The file `id` (whatever its transfer's state), for the worker.
     pub async fn file_by_id(&self, id: Uuid) -> Result<Option<StoredFile>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(self.pg())
-        .await?)
+        Ok(
+            query_file_rows!(StoredFile, "SELECT", "FROM files WHERE id = $1", id)
+                .fetch_optional(self.pg())
+                .await?,
+        )
     }
 
     /// Records the worker's results for file `id` and marks it ready. A thumbnail made
@@ -542,14 +602,14 @@ impl State {
         content_type: &str,
         thumbnail: Option<Uuid>,
     ) -> Result<bool> {
-        let updated = sqlx::query(
+        let updated = sqlx::query!(
             "UPDATE files SET ready = true, verified_at = now(), content_type = $2,
                     thumbnail_blob_id = coalesce(thumbnail_blob_id, $3)
              WHERE id = $1 AND (thumbnail_blob_id IS NULL OR $3::uuid IS NULL)",
+            id,
+            content_type,
+            thumbnail
         )
-        .bind(id)
-        .bind(content_type)
-        .bind(thumbnail)
         .execute(self.pg())
         .await?;
         Ok(updated.rows_affected() == 1)
@@ -557,26 +617,24 @@ impl State {
 
     /// The transfer `id` if live (for the worker).
     pub async fn live_transfer_by_id(&self, id: Uuid) -> Result<Option<Transfer>> {
-        let row: Option<TransferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1 AND {LIVE}"
-        )))
-        .bind(id)
+        let row = query_transfer_rows!(
+            "SELECT",
+            "FROM transfers WHERE id = $1 AND transfer_is_live(transfers)",
+            id
+        )
         .fetch_optional(self.pg())
         .await?;
-        match row {
-            Some(row) => Ok(Some(self.with_files(row).await?)),
-            None => Ok(None),
-        }
+        Ok(self.with_files(row.into_iter().collect()).await?.pop())
     }
 
     /// Attaches a built zip to transfer `id`, unless one is attached already (then the
     /// caller's blob is deleted and `false` returned).
     pub async fn attach_bundle(&self, id: Uuid, blob: Uuid) -> Result<bool> {
-        let updated = sqlx::query(
+        let updated = sqlx::query!(
             "UPDATE transfers SET bundle_blob_id = $2 WHERE id = $1 AND bundle_blob_id IS NULL",
+            id,
+            blob
         )
-        .bind(id)
-        .bind(blob)
         .execute(self.pg())
         .await?;
         if updated.rows_affected() == 1 {
@@ -589,15 +647,15 @@ impl State {
 
     /// Recomputes the usage row of the hour starting at `hour` (idempotent).
     pub async fn roll_up_usage(&self, hour: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO usage_hourly (hour, transfers, files, bytes)
              SELECT $1, count(DISTINCT t.id), count(f.id), coalesce(sum(f.size), 0)
              FROM transfers t LEFT JOIN files f ON f.transfer_id = t.id
              WHERE t.created_at >= $1 AND t.created_at < $1 + interval '1 hour'
              ON CONFLICT (hour) DO UPDATE SET transfers = EXCLUDED.transfers,
                  files = EXCLUDED.files, bytes = EXCLUDED.bytes, computed_at = now()",
+            hour
         )
-        .bind(hour)
         .execute(self.pg())
         .await?;
         Ok(())
@@ -609,38 +667,25 @@ pub(crate) async fn insert_transfer(
     files: &[NewFile],
     options: &TransferOptions,
 ) -> Result<Transfer> {
-    let row: TransferRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row = query_transfer_rows!(
         "INSERT INTO transfers (id, token, deletion_token, expires_at, max_downloads, password_hash, owner_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TRANSFER_COLUMNS}"
-    )))
-    .bind(Uuid::new_v4())
-    .bind(new_token())
-    .bind(new_token())
-    .bind(options.expires_at)
-    .bind(options.max_downloads)
-    .bind(&options.password_hash)
-    .bind(options.owner_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING",
+        "",
+        Uuid::new_v4(),
+        new_token(),
+        new_token(),
+        options.expires_at,
+        options.max_downloads,
+        options.password_hash.as_deref(),
+        options.owner_id
+    )
     .fetch_one(&mut *tx)
     .await?;
-    let mut stored = Vec::with_capacity(files.len());
-    for (position, file) in files.iter().enumerate() {
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO files (id, transfer_id, name, content_type, blob_id, size, sha256, position)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(row.id)
-        .bind(&file.name)
-        .bind(&file.content_type)
-        .bind(file.blob_id)
-        .bind(file.size)
-        .bind(&file.sha256)
-        .bind(position as i32)
-        .execute(&mut *tx)
-        .await?;
-        stored.push(StoredFile {
-            id,
+    // All files in one statement (their position is their index in `files`).
+    let stored: Vec<StoredFile> = files
+        .iter()
+        .map(|file| StoredFile {
+            id: Uuid::new_v4(),
             name: file.name.clone(),
             content_type: file.content_type.clone(),
             blob_id: file.blob_id,
@@ -648,8 +693,33 @@ pub(crate) async fn insert_transfer(
             sha256: file.sha256.clone(),
             ready: false,
             thumbnail_blob_id: None,
-        });
+        })
+        .collect();
+    if stored.is_empty() {
+        return Ok(transfer_from(row, stored));
     }
+    let ids: Vec<Uuid> = stored.iter().map(|f| f.id).collect();
+    let names: Vec<String> = stored.iter().map(|f| f.name.clone()).collect();
+    let content_types: Vec<String> = stored.iter().map(|f| f.content_type.clone()).collect();
+    let blob_ids: Vec<Uuid> = stored.iter().map(|f| f.blob_id).collect();
+    let sizes: Vec<i64> = stored.iter().map(|f| f.size).collect();
+    let hashes: Vec<Vec<u8>> = stored.iter().map(|f| f.sha256.clone()).collect();
+    sqlx::query!(
+        "INSERT INTO files (id, transfer_id, name, content_type, blob_id, size, sha256, position)
+         SELECT f.id, $1, f.name, f.content_type, f.blob_id, f.size, f.sha256,
+                (f.position - 1)::int
+         FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::int8[], $7::bytea[])
+              WITH ORDINALITY AS f (id, name, content_type, blob_id, size, sha256, position)",
+        row.id,
+        &ids,
+        &names,
+        &content_types,
+        &blob_ids,
+        &sizes,
+        &hashes
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(transfer_from(row, stored))
 }
 

@@ -7,6 +7,11 @@
 //! PATCH runs), so a killed process cannot leave it stuck. The conditional size update
 //! of the blob store is the second line of defence: even a writer that lost its lock
 //! cannot commit bytes at the wrong offset.
+//!
+//! Every statement is a sqlx macro checked at compile time. How an upload is read (its
+//! columns, its blob's size as the offset, the tokens of the transfer it became) and
+//! which one a client may still see are written once, in `query_uploads!` and
+//! `query_one_upload!` below.
 
 use chrono::{DateTime, Utc};
 use deadpool_redis::redis;
@@ -73,14 +78,36 @@ pub struct Upload {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-const UPLOAD_FROM: &str = "
-    SELECT u.id, u.blob_id, u.length, b.size AS offset, b.hash_state, u.metadata, u.filename,
-           u.content_type, u.max_downloads, u.max_days, u.expires_at,
-           t.token AS transfer_token, t.deletion_token, u.draft, u.completed_at
-    FROM uploads u JOIN blobs b ON b.id = u.blob_id
-    LEFT JOIN transfers t ON t.id = u.transfer_id";
-/// Selects one upload by id, unless it expired unfinished.
-const ONE_UPLOAD: &str = "WHERE u.id = $1 AND (u.completed_at IS NOT NULL OR u.expires_at > now())";
+/// `sqlx::query_as!` into [`Upload`]s: an upload with its blob's committed size and
+/// hash state and the tokens of the transfer it became; the literals `$sql` follow the
+/// FROM clause. sqlx joins the literals at compile time, so this is written once and
+/// every statement is still checked against the schema.
+macro_rules! query_uploads {
+    ([$($sql:literal),+] $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Upload,
+            "SELECT u.id, u.blob_id, u.length, b.size AS offset, b.hash_state, u.metadata,
+                    u.filename, u.content_type, u.max_downloads, u.max_days, u.expires_at,
+                    t.token AS \"transfer_token?\", t.deletion_token AS \"deletion_token?\",
+                    u.draft, u.completed_at
+             FROM uploads u JOIN blobs b ON b.id = u.blob_id
+             LEFT JOIN transfers t ON t.id = u.transfer_id "
+            $(+ $sql)+
+            $(, $arg)*
+        )
+    };
+}
+
+/// `query_uploads!` for the upload with id `$id`, unless it expired unfinished;
+/// `$suffix` (a literal) ends the statement.
+macro_rules! query_one_upload {
+    ($id:expr $(, $suffix:literal)?) => {
+        query_uploads!(
+            ["WHERE u.id = $1 AND (u.completed_at IS NOT NULL OR u.expires_at > now()) " $(, $suffix)?],
+            $id
+        )
+    };
+}
 
 /// Lua: extend the lock's TTL only if we still hold it.
 const REFRESH: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -95,25 +122,24 @@ impl State {
         let id = new_token();
         let blob_id = Uuid::new_v4();
         let mut tx = self.pg().begin().await?;
-        sqlx::query("INSERT INTO blobs (id) VALUES ($1)")
-            .bind(blob_id)
+        sqlx::query!("INSERT INTO blobs (id) VALUES ($1)", blob_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO uploads (id, blob_id, length, metadata, filename, content_type,
                                   max_downloads, max_days, expires_at, draft)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            id,
+            blob_id,
+            new.length,
+            new.metadata.as_deref(),
+            new.filename,
+            new.content_type,
+            new.max_downloads,
+            new.max_days,
+            new.expires_at,
+            new.draft
         )
-        .bind(&id)
-        .bind(blob_id)
-        .bind(new.length)
-        .bind(&new.metadata)
-        .bind(&new.filename)
-        .bind(&new.content_type)
-        .bind(new.max_downloads)
-        .bind(new.max_days)
-        .bind(new.expires_at)
-        .bind(new.draft)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -124,12 +150,7 @@ impl State {
 
     /// The upload `id`, unless it expired unfinished or was terminated.
     pub async fn find_upload(&self, id: &str) -> Result<Option<Upload>> {
-        Ok(
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{UPLOAD_FROM} {ONE_UPLOAD}")))
-                .bind(id)
-                .fetch_optional(self.pg())
-                .await?,
-        )
+        Ok(query_one_upload!(id).fetch_optional(self.pg()).await?)
     }
 
     /// Seals a fully written upload. A normal upload becomes a transfer with one file
@@ -137,13 +158,10 @@ impl State {
     /// call returns the transfer the first one made.
     pub async fn complete_upload(&self, id: &str, sha256: &[u8]) -> Result<Option<Transfer>> {
         let mut tx = self.pg().begin().await?;
-        let upload: Upload = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{UPLOAD_FROM} {ONE_UPLOAD} FOR UPDATE OF u"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::Corrupt(format!("upload {id} is gone")))?;
+        let upload = query_one_upload!(id, "FOR UPDATE OF u")
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::Corrupt(format!("upload {id} is gone")))?;
         if let Some(token) = &upload.transfer_token {
             tx.commit().await?;
             return self.find_transfer(token).await;
@@ -154,14 +172,15 @@ impl State {
         if upload.offset != upload.length {
             return Err(Error::Corrupt(format!("upload {id} is not complete")));
         }
-        sqlx::query("UPDATE blobs SET sha256 = $2, hash_state = NULL WHERE id = $1")
-            .bind(upload.blob_id)
-            .bind(sha256)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE blobs SET sha256 = $2, hash_state = NULL WHERE id = $1",
+            upload.blob_id,
+            sha256
+        )
+        .execute(&mut *tx)
+        .await?;
         if upload.draft {
-            sqlx::query("UPDATE uploads SET completed_at = now() WHERE id = $1")
-                .bind(id)
+            sqlx::query!("UPDATE uploads SET completed_at = now() WHERE id = $1", id)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -177,11 +196,13 @@ impl State {
         let expires_at = Utc::now() + chrono::Duration::days(i64::from(upload.max_days));
         let options = TransferOptions::new(expires_at, upload.max_downloads);
         let transfer = insert_transfer(&mut tx, &[file], &options).await?;
-        sqlx::query("UPDATE uploads SET transfer_id = $2, completed_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(transfer.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE uploads SET transfer_id = $2, completed_at = now() WHERE id = $1",
+            id,
+            transfer.id
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Some(transfer))
     }
@@ -197,7 +218,6 @@ impl State {
         mut unique_name: impl FnMut(String) -> String,
     ) -> Result<Option<Transfer>> {
         let mut tx = self.pg().begin().await?;
-        #[derive(sqlx::FromRow)]
         struct Sendable {
             id: String,
             blob_id: Uuid,
@@ -206,13 +226,14 @@ impl State {
             content_type: String,
             sha256: Option<Vec<u8>>,
         }
-        let uploads: Vec<Sendable> = sqlx::query_as(
+        let uploads = sqlx::query_as!(
+            Sendable,
             "SELECT u.id, u.blob_id, u.length, u.filename, u.content_type, b.sha256
              FROM uploads u JOIN blobs b ON b.id = u.blob_id
              WHERE u.id = ANY($1) AND u.draft AND u.completed_at IS NOT NULL AND u.transfer_id IS NULL
              ORDER BY array_position($1, u.id) FOR UPDATE OF u",
+            ids
         )
-        .bind(ids)
         .fetch_all(&mut *tx)
         .await?;
         if uploads.is_empty() {
@@ -230,22 +251,24 @@ impl State {
         }
         let transfer = insert_transfer(&mut tx, &files, options).await?;
         let sent: Vec<String> = uploads.iter().map(|u| u.id.clone()).collect();
-        sqlx::query("UPDATE uploads SET transfer_id = $2 WHERE id = ANY($1)")
-            .bind(&sent)
-            .bind(transfer.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE uploads SET transfer_id = $2 WHERE id = ANY($1)",
+            &sent,
+            transfer.id
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Some(transfer))
     }
 
     /// Completed draft uploads among `ids` not sent yet, in the given order.
     pub async fn draft_uploads(&self, ids: &[String]) -> Result<Vec<Upload>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{UPLOAD_FROM} WHERE u.id = ANY($1) AND u.draft AND u.transfer_id IS NULL
-               AND u.completed_at IS NOT NULL ORDER BY array_position($1, u.id)"
-        )))
-        .bind(ids)
+        Ok(query_uploads!(
+            ["WHERE u.id = ANY($1) AND u.draft AND u.transfer_id IS NULL
+                   AND u.completed_at IS NOT NULL ORDER BY array_position($1, u.id)"],
+            ids
+        )
         .fetch_all(self.pg())
         .await?)
     }
@@ -253,24 +276,30 @@ impl State {
     /// Frees unfinished uploads past their expiry, and draft uploads never sent by then
     /// (`batch` chunks per statement). Returns how many were removed.
     pub async fn abort_idle_uploads(&self, batch: i64) -> Result<u64> {
-        let idle: Vec<(String, Uuid)> = sqlx::query_as(
+        let idle = sqlx::query!(
             "SELECT id, blob_id FROM uploads
              WHERE expires_at < now() AND transfer_id IS NULL AND (completed_at IS NULL OR draft)
-             ORDER BY expires_at LIMIT 1000",
+             ORDER BY expires_at LIMIT 1000"
         )
         .fetch_all(self.pg())
         .await?;
-        for (id, blob) in &idle {
-            self.delete_chunks_in_batches(&[*blob], batch).await?;
+        for upload in &idle {
+            self.delete_chunks_in_batches(&[upload.blob_id], batch)
+                .await?;
             let mut tx = self.pg().begin().await?;
-            sqlx::query("DELETE FROM uploads WHERE id = $1 AND transfer_id IS NULL")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM blobs b WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)")
-                .bind(blob)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "DELETE FROM uploads WHERE id = $1 AND transfer_id IS NULL",
+                upload.id
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM blobs b WHERE id = $1
+                 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)",
+                upload.blob_id
+            )
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         }
         Ok(idle.len() as u64)
@@ -281,15 +310,17 @@ impl State {
     /// Returns whether it existed.
     pub async fn terminate_upload(&self, id: &str) -> Result<bool> {
         let mut tx = self.pg().begin().await?;
-        let row: Option<(Uuid, Option<DateTime<Utc>>)> =
-            sqlx::query_as("DELETE FROM uploads WHERE id = $1 RETURNING blob_id, completed_at")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let row = sqlx::query!(
+            "DELETE FROM uploads WHERE id = $1 RETURNING blob_id, completed_at",
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         let existed = row.is_some();
-        if let Some((blob_id, None)) = row {
-            sqlx::query("DELETE FROM blobs WHERE id = $1")
-                .bind(blob_id)
+        if let Some(row) = row
+            && row.completed_at.is_none()
+        {
+            sqlx::query!("DELETE FROM blobs WHERE id = $1", row.blob_id)
                 .execute(&mut *tx)
                 .await?;
         }

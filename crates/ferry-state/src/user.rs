@@ -24,44 +24,49 @@ pub struct User {
 impl State {
     /// Registers a user; `None` when the address is taken.
     pub async fn create_user(&self, email: &str, password_hash: &str) -> Result<Option<User>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as!(
+            User,
             "INSERT INTO users (id, email, password_hash) VALUES ($1, lower($2), $3)
              ON CONFLICT (email) DO NOTHING
              RETURNING id, email, password_hash, is_admin, created_at",
+            Uuid::new_v4(),
+            email,
+            password_hash
         )
-        .bind(Uuid::new_v4())
-        .bind(email)
-        .bind(password_hash)
         .fetch_optional(self.pg())
         .await?)
     }
 
     /// The user with this e-mail address.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as!(
+            User,
             "SELECT id, email, password_hash, is_admin, created_at FROM users WHERE email = lower($1)",
+            email
         )
-        .bind(email)
         .fetch_optional(self.pg())
         .await?)
     }
 
     /// Grants or revokes the operations view. Returns `false` if there is no such user.
     pub async fn set_admin(&self, email: &str, admin: bool) -> Result<bool> {
-        let done = sqlx::query("UPDATE users SET is_admin = $2 WHERE email = lower($1)")
-            .bind(email)
-            .bind(admin)
-            .execute(self.pg())
-            .await?;
+        let done = sqlx::query!(
+            "UPDATE users SET is_admin = $2 WHERE email = lower($1)",
+            email,
+            admin
+        )
+        .execute(self.pg())
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// The user with this id.
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as!(
+            User,
             "SELECT id, email, password_hash, is_admin, created_at FROM users WHERE id = $1",
+            id
         )
-        .bind(id)
         .fetch_optional(self.pg())
         .await?)
     }
