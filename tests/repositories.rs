@@ -37,15 +37,18 @@ fn state(app: &TestApp) -> State {
 
 /// A sealed blob holding `bytes`, as a file of a transfer would have.
 async fn file(state: &State, name: &str, bytes: &[u8]) -> NewFile {
-    let mut writer = state.blob_writer().await.unwrap();
-    writer.write(bytes).await.unwrap();
-    let (blob_id, size, sha256) = writer.finish().await.unwrap();
+    use sha2::Digest;
+    let store = state.blob_store();
+    let blob_id = store.create().await.unwrap();
+    let sha256 = sha2::Sha256::digest(bytes).to_vec();
+    assert!(store.append(blob_id, 0, bytes, b"-").await.unwrap());
+    store.seal(blob_id, &sha256).await.unwrap();
     NewFile {
         name: name.to_owned(),
         content_type: "application/octet-stream".to_owned(),
         blob_id,
-        size,
-        sha256: sha256.to_vec(),
+        size: bytes.len() as i64,
+        sha256,
     }
 }
 
@@ -444,7 +447,10 @@ async fn the_orphan_sweep_frees_only_blobs_no_row_refers_to() {
         .await
         .unwrap();
 
-    assert_eq!(state.orphan_blobs(age, 100).await.unwrap(), [orphan]);
+    assert_eq!(
+        state.blob_store().orphans(age, 100).await.unwrap(),
+        [orphan]
+    );
     let referenced = [
         files[0].blob_id,
         files[1].blob_id,
@@ -472,20 +478,27 @@ async fn the_orphan_sweep_frees_only_blobs_no_row_refers_to() {
     .unwrap();
     // Six blobs stay (the upload's is empty): two files, thumbnail, bundle, young.
     assert_eq!(left, 6 * 1000 + 5);
-    assert!(state.orphan_blobs(age, 100).await.unwrap().is_empty());
+    assert!(
+        state
+            .blob_store()
+            .orphans(age, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chunk_is_committed_only_at_the_blobs_committed_size() {
     let app = TestApp::new("repo_append").await;
-    let state = state(&app);
-    let blob = state.create_blob().await.unwrap();
-    assert!(state.append_chunk(blob, 0, b"hello ", b"h1").await.unwrap());
+    let store = state(&app).blob_store();
+    let blob = store.create().await.unwrap();
+    assert!(store.append(blob, 0, b"hello ", b"h1").await.unwrap());
     // A second writer at the same offset, or one that skipped ahead, commits nothing.
-    assert!(!state.append_chunk(blob, 0, b"HELLO ", b"h1").await.unwrap());
-    assert!(!state.append_chunk(blob, 10, b"gap", b"h9").await.unwrap());
-    assert!(state.append_chunk(blob, 6, b"world", b"h2").await.unwrap());
-    let committed = state.blob_state(blob).await.unwrap().unwrap();
+    assert!(!store.append(blob, 0, b"HELLO ", b"h1").await.unwrap());
+    assert!(!store.append(blob, 10, b"gap", b"h9").await.unwrap());
+    assert!(store.append(blob, 6, b"world", b"h2").await.unwrap());
+    let committed = store.state(blob).await.unwrap().unwrap();
     assert_eq!(committed.size, 11);
     assert_eq!(committed.hash_state.as_deref(), Some(&b"h2"[..]));
     let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM blob_chunks WHERE blob_id = $1")
@@ -495,7 +508,7 @@ async fn a_chunk_is_committed_only_at_the_blobs_committed_size() {
         .unwrap();
     assert_eq!(chunks, 2);
     use futures::TryStreamExt;
-    let read: Vec<bytes::Bytes> = state.read_blob(blob, 3, 11).try_collect().await.unwrap();
+    let read: Vec<bytes::Bytes> = store.read(blob, 3, 11).try_collect().await.unwrap();
     assert_eq!(read.concat(), b"lo world");
 }
 
@@ -520,7 +533,8 @@ async fn completing_an_upload_twice_returns_the_transfer_the_first_call_made() {
     assert!(upload.transfer_token.is_none());
     assert!(
         state
-            .append_chunk(upload.blob_id, 0, b"hello", b"s")
+            .blob_store()
+            .append(upload.blob_id, 0, b"hello", b"s")
             .await
             .unwrap()
     );

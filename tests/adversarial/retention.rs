@@ -555,9 +555,9 @@ async fn every_column_that_references_a_blob_is_known_to_the_orphan_sweep() {
         .iter()
         .map(|(t, c)| (t.as_str(), c.as_str()))
         .collect();
-    // If this fails, a new column points at blobs: teach the orphan sweep
-    // (`UNREFERENCED` in crates/ferry-state/src/blob.rs) about it, or it will free
-    // blobs that column still needs.
+    // If this fails, a new column points at blobs: teach the orphan sweep (the view
+    // `unreferenced_blobs`, crates/ferry-state/migrations/*_repository_rules.sql) about
+    // it, or it will free blobs that column still needs.
     assert_eq!(
         references,
         [

@@ -10,8 +10,8 @@ pub struct Config {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Schedules as `name=cron` separated by `;` (cron with optional seconds field).
-    /// The worker knows `purge-expired`, `abort-idle-uploads`, `stats-rollup` and
-    /// `retention-sweep`.
+    /// Names are the work the worker knows (`purge-expired`, `abort-idle-uploads`,
+    /// `stats-rollup`, `retention-sweep`); any other name is refused at start-up.
     #[arg(long, env = "CLOCK_SCHEDULES",
           default_value = "purge-expired=0 * * * * *;abort-idle-uploads=0 */10 * * * *;stats-rollup=0 5 * * * *;retention-sweep=0 35 * * * *",
           value_parser = CronSchedule::parse, value_delimiter = ';')]

@@ -1,4 +1,6 @@
-//! The blob store: file bytes in Postgres, as chunks, streamed in and out.
+//! The Postgres blob store: file bytes in Postgres, as chunks, streamed in and out.
+//! Everything outside this crate reaches these functions through the `BlobStore` port
+//! (`blob_store.rs`), whose first adapter they are.
 //!
 //! Why Postgres and chunks: every web process must be able to serve every byte, with no
 //! local disk, and a file must never be half-visible. Fixed-size chunks (1 MiB — the
@@ -83,7 +85,7 @@ impl StreamHash {
 
 impl State {
     /// Creates an empty blob.
-    pub async fn create_blob(&self) -> Result<Uuid> {
+    pub(crate) async fn create_blob(&self) -> Result<Uuid> {
         let id = Uuid::new_v4();
         sqlx::query!("INSERT INTO blobs (id) VALUES ($1)", id)
             .execute(self.pg())
@@ -92,7 +94,7 @@ impl State {
     }
 
     /// The committed state of blob `id`.
-    pub async fn blob_state(&self, id: Uuid) -> Result<Option<BlobState>> {
+    pub(crate) async fn blob_state(&self, id: Uuid) -> Result<Option<BlobState>> {
         Ok(sqlx::query_as!(
             BlobState,
             "SELECT size, hash_state, sha256 FROM blobs WHERE id = $1",
@@ -103,7 +105,7 @@ impl State {
     }
 
     /// Removes chunks at or past `size` left by an interrupted or rejected write.
-    pub async fn discard_uncommitted(&self, id: Uuid, size: i64) -> Result<u64> {
+    pub(crate) async fn discard_uncommitted(&self, id: Uuid, size: i64) -> Result<u64> {
         let done = sqlx::query!(
             r#"DELETE FROM blob_chunks WHERE blob_id = $1 AND "offset" >= $2"#,
             id,
@@ -120,7 +122,7 @@ impl State {
     /// One statement (one round trip): the size moves and the chunk lands together or
     /// not at all, which is what the transaction around two statements gave, at a
     /// quarter of the round trips per chunk.
-    pub async fn append_chunk(
+    pub(crate) async fn append_chunk(
         &self,
         id: Uuid,
         offset: i64,
@@ -146,13 +148,13 @@ impl State {
 
     /// Writes `data` at `offset` without committing it (see [`State::commit_staged`]);
     /// used when a request's bytes must be verified before they count.
-    pub async fn stage_chunk(&self, id: Uuid, offset: i64, data: &[u8]) -> Result<()> {
+    pub(crate) async fn stage_chunk(&self, id: Uuid, offset: i64, data: &[u8]) -> Result<()> {
         let mut conn = self.pg().acquire().await?;
         insert_chunk(&mut conn, id, offset, data).await
     }
 
     /// Commits staged bytes `[from, to)` iff the committed size is still `from`.
-    pub async fn commit_staged(
+    pub(crate) async fn commit_staged(
         &self,
         id: Uuid,
         from: i64,
@@ -173,7 +175,7 @@ impl State {
     }
 
     /// Seals a fully written blob with its SHA-256.
-    pub async fn finish_blob(&self, id: Uuid, sha256: &[u8]) -> Result<()> {
+    pub(crate) async fn finish_blob(&self, id: Uuid, sha256: &[u8]) -> Result<()> {
         sqlx::query!(
             "UPDATE blobs SET sha256 = $2, hash_state = NULL, touched_at = now() WHERE id = $1",
             id,
@@ -185,7 +187,7 @@ impl State {
     }
 
     /// Deletes a blob and its chunks.
-    pub async fn delete_blob(&self, id: Uuid) -> Result<()> {
+    pub(crate) async fn delete_blob(&self, id: Uuid) -> Result<()> {
         sqlx::query!("DELETE FROM blobs WHERE id = $1", id)
             .execute(self.pg())
             .await?;
@@ -195,7 +197,7 @@ impl State {
     /// Deletes the blobs `ids` of a failed or abandoned upload, whatever they hold:
     /// chunks first, in batches (a 10 GiB blob is not one long statement), then the
     /// blobs, in one statement however many there are.
-    pub async fn delete_blobs(&self, ids: &[Uuid]) -> Result<()> {
+    pub(crate) async fn delete_blobs(&self, ids: &[Uuid]) -> Result<()> {
         self.delete_chunks_in_batches(ids, 1000).await?;
         sqlx::query!("DELETE FROM blobs WHERE id = ANY($1)", ids)
             .execute(self.pg())
@@ -206,7 +208,7 @@ impl State {
     /// Streams bytes `[start, end)` of blob `id`, one chunk (at most) per item, one
     /// query per chunk. Memory held: one chunk. The range must lie within the blob's
     /// committed size.
-    pub fn read_blob(
+    pub(crate) fn read_blob(
         &self,
         id: Uuid,
         start: i64,
@@ -244,82 +246,6 @@ impl State {
     }
 }
 
-/// Writes a new blob from bytes handed over piece by piece (the worker's archives and
-/// thumbnails): buffered into chunks, hashed, committed chunk by chunk.
-pub struct BlobWriter {
-    state: State,
-    blob: Uuid,
-    committed: i64,
-    buffer: Vec<u8>,
-    hash: StreamHash,
-}
-
-impl BlobWriter {
-    /// Appends bytes.
-    pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
-        while !data.is_empty() {
-            let take = (CHUNK_SIZE - self.buffer.len()).min(data.len());
-            self.buffer.extend_from_slice(&data[..take]);
-            data = &data[take..];
-            if self.buffer.len() == CHUNK_SIZE {
-                self.flush().await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        self.hash.update(&self.buffer);
-        let chunk = std::mem::take(&mut self.buffer);
-        if !self
-            .state
-            .append_chunk(self.blob, self.committed, &chunk, &self.hash.snapshot())
-            .await?
-        {
-            return Err(Error::Corrupt(format!(
-                "blob {} moved under its writer",
-                self.blob
-            )));
-        }
-        self.committed += chunk.len() as i64;
-        self.buffer = chunk;
-        self.buffer.clear();
-        Ok(())
-    }
-
-    /// Commits the rest and seals the blob; returns its id, size and SHA-256.
-    pub async fn finish(mut self) -> Result<(Uuid, i64, [u8; 32])> {
-        self.flush().await?;
-        let sha256 = self.hash.clone().finish();
-        self.state.finish_blob(self.blob, &sha256).await?;
-        Ok((self.blob, self.committed, sha256))
-    }
-
-    /// Deletes the blob written so far (after a failure).
-    pub async fn abandon(self) -> Result<()> {
-        self.state
-            .delete_chunks_in_batches(&[self.blob], 1000)
-            .await?;
-        self.state.delete_blob(self.blob).await
-    }
-}
-
-impl State {
-    /// Starts writing a new blob.
-    pub async fn blob_writer(&self) -> Result<BlobWriter> {
-        Ok(BlobWriter {
-            state: self.clone(),
-            blob: self.create_blob().await?,
-            committed: 0,
-            buffer: Vec::with_capacity(CHUNK_SIZE),
-            hash: StreamHash::default(),
-        })
-    }
-}
-
 async fn insert_chunk(
     conn: &mut sqlx::PgConnection,
     id: Uuid,
@@ -351,7 +277,11 @@ const CONDEMNED_SIZE: i64 = -1;
 impl State {
     /// Blobs no row refers to whose bytes have not moved for `age` — left by a process
     /// killed mid-upload or mid-bundle — oldest first, at most `limit`.
-    pub async fn orphan_blobs(&self, age: std::time::Duration, limit: i64) -> Result<Vec<Uuid>> {
+    pub(crate) async fn orphan_blobs(
+        &self,
+        age: std::time::Duration,
+        limit: i64,
+    ) -> Result<Vec<Uuid>> {
         Ok(sqlx::query_scalar!(
             r#"SELECT id AS "id!" FROM unreferenced_blobs
                WHERE size >= 0 AND touched_at < now() - $1::interval
