@@ -31,19 +31,14 @@ use ferry_state::{
 
 pub use config::Config;
 
-/// Limits handed to job handlers.
+/// What job handlers need beyond the service: the attempts a job gets (to count
+/// deaths) and the largest image that gets a thumbnail.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Attempts for jobs a handler enqueues.
+    /// Attempts per job.
     pub max_attempts: usize,
-    /// Chunks per DELETE when purging.
-    pub purge_batch: i64,
     /// Largest image that gets a thumbnail.
     pub thumbnail_max_bytes: u64,
-    /// What the retention sweep keeps.
-    pub retention: ferry_state::retention::RetentionPolicy,
-    /// How long after a download last started its transfer's bytes are kept.
-    pub purge_grace: std::time::Duration,
 }
 
 /// Errors that stop a worker process.
@@ -115,10 +110,7 @@ impl Application {
         let backoff = (config.retry_backoff_min, config.retry_backoff_max);
         let limits = Limits {
             max_attempts: usize::from(config.common.job_max_attempts),
-            purge_batch: config.purge_batch,
             thumbnail_max_bytes: config.thumbnail_max_bytes,
-            retention: config.retention_policy(),
-            purge_grace: config.purge_grace,
         };
         let service = ferry_core::Service::with_housekeeping(
             state.clone(),
