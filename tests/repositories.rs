@@ -191,6 +191,22 @@ async fn of_many_concurrent_claims_on_a_limited_transfer_exactly_the_limit_succe
     assert_eq!(counted, 2);
 }
 
+/// Whether `who` may resume file `name` of transfer `id` (the HEAD check), and what a
+/// Range request by it is then admitted as.
+async fn resume(
+    state: &State,
+    id: Uuid,
+    name: &str,
+    who: Downloader<'_>,
+) -> (bool, Option<Admission>) {
+    let may = state.may_resume(id, name, who, WINDOW).await.unwrap();
+    let admitted = state
+        .admit_download(id, name, who, true, WINDOW)
+        .await
+        .unwrap();
+    (may, admitted)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_counted_download_is_resumed_by_its_client_or_secret_without_using_another() {
     let app = TestApp::new("repo_resume").await;
@@ -210,49 +226,22 @@ async fn a_counted_download_is_resumed_by_its_client_or_secret_without_using_ano
     };
 
     // The same address resumes; nothing is counted.
-    assert!(
-        state
-            .may_resume(once.id, "a.bin", HERE, WINDOW)
-            .await
-            .unwrap()
-    );
     assert_eq!(
-        state
-            .admit_download(once.id, "a.bin", HERE, true, WINDOW)
-            .await
-            .unwrap(),
-        Some(Admission::Resumed(Some(0)))
+        resume(&state, once.id, "a.bin", HERE).await,
+        (true, Some(Admission::Resumed(Some(0))))
     );
     // Another address only with the secret.
-    assert!(
-        !state
-            .may_resume(once.id, "a.bin", ELSEWHERE, WINDOW)
-            .await
-            .unwrap()
-    );
     assert_eq!(
-        state
-            .admit_download(once.id, "a.bin", ELSEWHERE, true, WINDOW)
-            .await
-            .unwrap(),
-        None
+        resume(&state, once.id, "a.bin", ELSEWHERE).await,
+        (false, None)
     );
     let with_secret = Downloader {
         address: ELSEWHERE.address,
         resume_secret: Some(&secret),
     };
-    assert!(
-        state
-            .may_resume(once.id, "a.bin", with_secret, WINDOW)
-            .await
-            .unwrap()
-    );
     assert_eq!(
-        state
-            .admit_download(once.id, "a.bin", with_secret, true, WINDOW)
-            .await
-            .unwrap(),
-        Some(Admission::Resumed(Some(0)))
+        resume(&state, once.id, "a.bin", with_secret).await,
+        (true, Some(Admission::Resumed(Some(0))))
     );
     // The grant is for that file, and a request that is not a resume counts.
     assert!(
@@ -282,19 +271,7 @@ async fn a_counted_download_is_resumed_by_its_client_or_secret_without_using_ano
         once.id,
     )
     .await;
-    assert!(
-        !state
-            .may_resume(once.id, "a.bin", HERE, WINDOW)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        state
-            .admit_download(once.id, "a.bin", HERE, true, WINDOW)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(resume(&state, once.id, "a.bin", HERE).await, (false, None));
 
     // Without a resume window nothing is granted.
     let no_window = transfer(&state, Some(1)).await;

@@ -89,6 +89,34 @@ async fn read_all(service: &Service, blob: uuid::Uuid, size: i64) -> Vec<u8> {
         .unwrap()
 }
 
+/// A transfer of one file called `name` holding `bytes`, with the default limits.
+async fn one_file_transfer(
+    service: &Service,
+    name: &str,
+    bytes: &[u8],
+) -> ferry_state::transfer::Transfer {
+    let mut guard = service.blob_guard();
+    let file = service
+        .store_file(
+            &mut guard,
+            FileName::parse(name),
+            body(bytes, 4096),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+    let limits = service.limits(None, None).unwrap();
+    service
+        .create_transfer(guard, vec![file], limits)
+        .await
+        .unwrap()
+}
+
+/// The upload `id` as stored now.
+async fn reload(service: &Service, id: &str) -> ferry_state::tus::Upload {
+    service.state().find_upload(id).await.unwrap().unwrap()
+}
+
 async fn jobs_in(app: &TestApp, queue: &str) -> i64 {
     count(
         app,
@@ -248,12 +276,7 @@ async fn a_resumable_upload_written_in_parts_becomes_a_transfer_once() {
     ]);
     let err = service.write_upload(&upload, 0, None, broken).await;
     assert!(matches!(err, Err(Error::BrokenBody(_))), "{err:?}");
-    let upload = service
-        .state()
-        .find_upload(&upload.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let upload = reload(&service, &upload.id).await;
     assert_eq!(upload.offset, 6000);
 
     // A write at a stale offset changes nothing.
@@ -275,12 +298,7 @@ async fn a_resumable_upload_written_in_parts_becomes_a_transfer_once() {
         matches!(mismatch, Err(Error::ChecksumMismatch)),
         "{mismatch:?}"
     );
-    let upload = service
-        .state()
-        .find_upload(&upload.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let upload = reload(&service, &upload.id).await;
     assert_eq!(upload.offset, 6000);
 
     // The rest, with the right checksum: complete, a transfer, finishing enqueued.
@@ -302,12 +320,7 @@ async fn a_resumable_upload_written_in_parts_becomes_a_transfer_once() {
     );
 
     // A retried final write finds the same transfer, and enqueues nothing new.
-    let upload = service
-        .state()
-        .find_upload(&upload.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let upload = reload(&service, &upload.id).await;
     let (_, again) = service
         .write_upload(&upload, 10_000, None, body(&[], 1))
         .await
@@ -422,20 +435,7 @@ async fn a_draft_takes_only_its_own_uploads_and_is_sent_as_one_transfer_with_uni
 async fn deleting_needs_the_deletion_token_and_the_purge_frees_every_byte() {
     let app = TestApp::new("svc_delete").await;
     let service = service(&app);
-    let mut guard = service.blob_guard();
-    let file = service
-        .store_file(
-            &mut guard,
-            FileName::parse("x.bin"),
-            body(&random_bytes(20_000, 5), 4096),
-            1 << 20,
-        )
-        .await
-        .unwrap();
-    let transfer = service
-        .create_transfer(guard, vec![file], service.limits(None, None).unwrap())
-        .await
-        .unwrap();
+    let transfer = one_file_transfer(&service, "x.bin", &random_bytes(20_000, 5)).await;
 
     assert!(matches!(
         service
@@ -476,15 +476,7 @@ async fn deleting_needs_the_deletion_token_and_the_purge_frees_every_byte() {
 async fn the_purge_sweep_enqueues_expired_transfers_and_a_web_service_refuses_housekeeping() {
     let app = TestApp::new("svc_sweep").await;
     let service = service(&app);
-    let mut guard = service.blob_guard();
-    let file = service
-        .store_file(&mut guard, FileName::parse("x"), body(b"hello", 5), 100)
-        .await
-        .unwrap();
-    let transfer = service
-        .create_transfer(guard, vec![file], service.limits(None, None).unwrap())
-        .await
-        .unwrap();
+    let transfer = one_file_transfer(&service, "x", b"hello").await;
     sqlx::query("UPDATE transfers SET expires_at = now() - interval '1 minute' WHERE id = $1")
         .bind(transfer.id)
         .execute(&app.pg)
