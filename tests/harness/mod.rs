@@ -364,15 +364,19 @@ impl TestApp {
         }
     }
 
+    /// URLs of the Redis servers this app's keys live on: the single Redis, or every
+    /// node of the cluster.
+    pub fn redis_nodes(&self) -> Vec<String> {
+        self.redis_cluster_urls
+            .clone()
+            .unwrap_or_else(|| vec![self.redis_url.clone()])
+    }
+
     /// Every Redis key under this app's prefix, on the single Redis or on every node
     /// of the cluster.
     pub fn redis_keys(&self) -> Vec<String> {
-        let nodes = self
-            .redis_cluster_urls
-            .clone()
-            .unwrap_or_else(|| vec![self.redis_url.clone()]);
         let mut keys = Vec::new();
-        for node in nodes {
+        for node in self.redis_nodes() {
             let out = Command::new("redis-cli")
                 .args(["-u", &node, "--scan", "--pattern"])
                 .arg(format!("{}*", self.redis_prefix))
