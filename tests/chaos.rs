@@ -532,6 +532,10 @@ async fn clocks_killed_repeatedly_still_enqueue_every_slot_exactly_once() {
     assert_eq!(jobs as usize, slots.len(), "no slot enqueued twice");
 }
 
+// Single-node Redis in both modes (FERRY_TEST_REDIS=cluster too): the test stops and
+// restarts "the" Redis, a private one it starts itself. Losing one master of a
+// cluster is a different failure (its slots fail over or the cluster stops), which
+// this suite does not stage.
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferry() {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -649,6 +653,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     let _ = std::fs::remove_dir_all(dir);
 }
 
+// Single-node Redis in both modes, for the same reason as the test above: it restarts
+// a private Redis of its own.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
     let _turn = ONE_AT_A_TIME.lock().await;

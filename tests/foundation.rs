@@ -425,6 +425,19 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
             "SHUTDOWN_TIMEOUT",
         ),
         (&["web"], &[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+        (
+            &["web"],
+            &[("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000,http://x")],
+            "REDIS_CLUSTER_URLS",
+        ),
+        (
+            &["worker"],
+            &[
+                ("REDIS_URL", "redis://127.0.0.1:6379"),
+                ("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000"),
+            ],
+            "REDIS_CLUSTER_URLS",
+        ),
     ];
     for (args, env, variable) in cases {
         let out = app.command(args, env).output().unwrap();
@@ -434,7 +447,9 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
         assert!(stderr.contains(variable), "names {variable}: {stderr}");
     }
     let mut missing = app.command(&["web"], &[]);
-    missing.env_remove("REDIS_URL");
+    missing
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_CLUSTER_URLS");
     let out = missing.output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -3,8 +3,13 @@
 
 mod harness;
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
 
+use ferry_state::{Settings, State};
 use harness::{Kind, TestApp, eventually};
 use reqwest::{Client, StatusCode, redirect::Policy};
 
@@ -181,6 +186,144 @@ async fn admin_ps_lists_live_processes_and_forgets_stopped_and_killed_ones() {
         || async { ps(&app).contains("web=1 worker=0 clock=0").then_some(()) },
     )
     .await;
+}
+
+/// `redis-cli MONITOR` on every Redis server of `app` (each node, on a cluster),
+/// writing what it sees to a file.
+struct Monitor {
+    watchers: Vec<(Child, std::path::PathBuf)>,
+}
+
+impl Monitor {
+    async fn start(app: &TestApp) -> Monitor {
+        let mut watchers = Vec::new();
+        for node in app.redis_nodes() {
+            let path = std::env::temp_dir().join(format!(
+                "ferry-monitor-{}.log",
+                uuid::Uuid::new_v4().simple()
+            ));
+            let file = std::fs::File::create(&path).unwrap();
+            let child = Command::new("redis-cli")
+                .args(["-u", &node, "monitor"])
+                .stdin(Stdio::null())
+                .stdout(file)
+                .spawn()
+                .expect("redis-cli monitor");
+            watchers.push((child, path));
+        }
+        let monitor = Monitor { watchers };
+        eventually("MONITOR to start", Duration::from_secs(10), || async {
+            monitor
+                .lines()
+                .len()
+                .ge(&monitor.watchers.len())
+                .then_some(())
+        })
+        .await;
+        monitor
+    }
+
+    /// Every line seen so far (the first of each server is its `OK`).
+    fn lines(&self) -> Vec<String> {
+        self.watchers
+            .iter()
+            .flat_map(|(_, path)| {
+                std::fs::read_to_string(path)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        for (child, path) in &mut self.watchers {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The quoted arguments of a MONITOR line that are keys of this app (they start
+/// with its prefix).
+fn keys_in(line: &str, prefix: &str) -> Vec<String> {
+    line.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|arg| arg.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
+    let mut app = TestApp::new("admin_ps_no_scan").await;
+    let _web = app.start(Kind::Web, &[]).await;
+    let _clock = app.start(Kind::Clock, &[]).await;
+    // Arrange: many other keys under the app's prefix, as a busy site has sessions.
+    let state = State::connect_lazy(&Settings {
+        database_url: app.database_url.clone().into(),
+        redis: app.redis_target(),
+        pg_pool_size: 1,
+        redis_pool_size: 8,
+        redis_key_prefix: app.redis_prefix.clone(),
+    })
+    .unwrap();
+    let visitor = HashMap::from([("user".to_owned(), "\"someone\"".to_owned())]);
+    let saves = (0..500).map(|_| state.save_session(&visitor, Duration::from_secs(600)));
+    futures::future::try_join_all(saves).await.unwrap();
+    eventually("both to heartbeat", Duration::from_secs(20), || async {
+        ps(&app).contains("web=1 worker=0 clock=1").then_some(())
+    })
+    .await;
+
+    // Act: list the processes while watching every command Redis runs.
+    let monitor = Monitor::start(&app).await;
+    let listed = ps(&app);
+    eventually(
+        "MONITOR to show the registry read",
+        Duration::from_secs(10),
+        || async {
+            monitor
+                .lines()
+                .iter()
+                .any(|l| l.contains("ZRANGEBYSCORE") && l.contains(&app.redis_prefix))
+                .then_some(())
+        },
+    )
+    .await;
+    let lines = monitor.lines();
+    drop(monitor);
+
+    // Assert: it found both, without walking the keyspace: every command that names
+    // a key of this app names a registry key, and nothing scans.
+    assert!(listed.contains("web=1 worker=0 clock=1"), "{listed}");
+    let ours: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains(&app.redis_prefix))
+        .collect();
+    assert!(!ours.is_empty(), "MONITOR saw the registry read");
+    for line in &ours {
+        let upper = line.to_uppercase();
+        assert!(
+            !upper.contains("\"SCAN\"") && !upper.contains("\"KEYS\""),
+            "listing processes walks the keyspace: {line}"
+        );
+        for key in keys_in(line, &app.redis_prefix) {
+            assert!(
+                key.contains("{processes}"),
+                "listing processes touched {key}: {line}"
+            );
+        }
+    }
+    println!(
+        "admin ps with 500 sessions in Redis: {} commands on this app's keys, all on the registry",
+        ours.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -27,7 +27,7 @@ use uuid::Uuid;
 fn state(app: &TestApp) -> State {
     State::connect_lazy(&Settings {
         database_url: app.database_url.clone().into(),
-        redis_url: app.redis_url.clone().into(),
+        redis: app.redis_target(),
         pg_pool_size: 16,
         redis_pool_size: 4,
         redis_key_prefix: app.redis_prefix.clone(),

@@ -26,7 +26,7 @@ const SECOND: Duration = Duration::from_secs(1);
 fn state_of(app: &TestApp) -> State {
     State::connect_lazy(&Settings {
         database_url: SecretString::from(app.database_url.clone()),
-        redis_url: SecretString::from(app.redis_url.clone()),
+        redis: app.redis_target(),
         pg_pool_size: 5,
         redis_pool_size: 4,
         redis_key_prefix: app.redis_prefix.clone(),

@@ -248,6 +248,52 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Sessions live only in Redis (a single node, or the cluster in
+/// `FERRY_TEST_REDIS=cluster` mode): any web process reads, renews and ends a session
+/// that another one wrote.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
+    let mut app = TestApp::new("session_two_webs").await;
+    let a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    // One cookie jar for both: cookies are per host, not per port.
+    let client = browser();
+    let (_, form) = page(&client, a.url("/signup")).await;
+    let signup = client
+        .post(a.url("/signup"))
+        .form(&[
+            ("_csrf", csrf_of(&form).as_str()),
+            ("email", "grace@example.org"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), StatusCode::SEE_OTHER);
+    assert!(session_cookie(&signup).is_some(), "web A wrote a session");
+
+    let (status, me) = page(&client, b.url("/me")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "web B reads the session web A wrote"
+    );
+    assert!(me.contains("Signed in as grace@example.org"), "{me}");
+
+    let signout = client
+        .post(b.url("/signout"))
+        .form(&[("_csrf", csrf_of(&me).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signout.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        client.get(a.url("/me")).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER,
+        "signing out through web B ends the session for web A"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_post_without_the_csrf_token_is_rejected() {
     let mut app = TestApp::new("csrf").await;

@@ -12,15 +12,9 @@ use crate::harness::{
     browser::{browser, csrf_of, draft_token_of, page},
 };
 
-/// Keys under this app's Redis prefix.
+/// Keys under this app's Redis prefix (on every node, in cluster mode).
 fn redis_keys(app: &TestApp) -> usize {
-    let out = std::process::Command::new("redis-cli")
-        .args(["-u", &app.redis_url, "--scan", "--pattern"])
-        .arg(format!("{}*", app.redis_prefix))
-        .output()
-        .expect("redis-cli");
-    assert!(out.status.success(), "redis-cli failed");
-    String::from_utf8_lossy(&out.stdout).lines().count()
+    app.redis_keys().len()
 }
 
 /// Shares `body` as `name` with the curl API; returns the share token.

@@ -6,12 +6,20 @@
 //! binaries. Isolation: every [`TestApp`] gets its own database (created from the
 //! admin URL, dropped afterwards) and its own Redis key prefix.
 //!
+//! Redis mode: `FERRY_TEST_REDIS=cluster` runs every [`TestApp`] on a Redis Cluster —
+//! its processes get `REDIS_CLUSTER_URLS` instead of `REDIS_URL`. The cluster is the
+//! one named by `REDIS_CLUSTER_URLS` when that is set, otherwise three throwaway
+//! masters started once per test binary (`cluster.rs`). Unset (or `node`): one Redis,
+//! as above. Tests that bring a Redis of their own ([`TestApp::with_services`]), to
+//! stop and restart it, stay on that single node in both modes.
+//!
 //! Logs of the child processes go to `target/test-logs/<test>/<process>.log`, and also
 //! to the terminal when `TEST_LOG=1`.
 
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod cluster;
 pub mod data;
 pub mod rig;
 
@@ -38,8 +46,21 @@ pub const SESSION_SECRET: &str = "test-secret-test-secret-test-secret-test-secre
 
 struct Backing {
     admin_url: String,
+    /// The single Redis; in cluster mode, the cluster's first node.
     redis_url: String,
+    /// Cluster mode: the cluster's node URLs.
+    redis_cluster: Option<Vec<String>>,
     _servers: Vec<services::Server>,
+    _cluster: Option<cluster::Cluster>,
+}
+
+/// Whether the suites run on a Redis Cluster (`FERRY_TEST_REDIS=cluster`).
+pub fn cluster_mode() -> bool {
+    match std::env::var("FERRY_TEST_REDIS").as_deref() {
+        Ok("cluster") => true,
+        Ok("node") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("FERRY_TEST_REDIS={other:?}: expected `node` or `cluster`"),
+    }
 }
 
 static BACKING: OnceLock<Backing> = OnceLock::new();
@@ -57,23 +78,43 @@ fn backing() -> &'static Backing {
             servers.push(pg);
             url
         });
-        let redis_url = redis_url.unwrap_or_else(|| {
-            let redis = services::start_redis(&dir.join("redis"), services::free_port())
-                .expect("no REDIS_URL, and a throwaway Redis could not be started");
-            let url = redis.url.clone();
-            servers.push(redis);
-            url
-        });
+        let mut cluster = None;
+        let (redis_url, redis_cluster) = if cluster_mode() {
+            let urls: Vec<String> = match std::env::var("REDIS_CLUSTER_URLS") {
+                Ok(urls) if !urls.trim().is_empty() => {
+                    urls.split(',').map(|u| u.trim().to_owned()).collect()
+                }
+                _ => {
+                    let started = cluster::Cluster::start(&dir.join("redis-cluster"));
+                    let urls = started.urls.clone();
+                    cluster = Some(started);
+                    urls
+                }
+            };
+            (urls[0].clone(), Some(urls))
+        } else {
+            let url = redis_url.unwrap_or_else(|| {
+                let redis = services::start_redis(&dir.join("redis"), services::free_port())
+                    .expect("no REDIS_URL, and a throwaway Redis could not be started");
+                let url = redis.url.clone();
+                servers.push(redis);
+                url
+            });
+            (url, None)
+        };
         // Statics are never dropped: a watchdog stops our servers when this test
         // process exits, however it exits.
-        if !servers.is_empty() {
-            let pids: Vec<u32> = servers.iter().filter_map(services::Server::pid).collect();
+        let mut pids: Vec<u32> = servers.iter().filter_map(services::Server::pid).collect();
+        pids.extend(cluster.iter().flat_map(cluster::Cluster::pids));
+        if !pids.is_empty() {
             reap_on_exit(&pids, &dir);
         }
         Backing {
             admin_url,
             redis_url,
+            redis_cluster,
             _servers: servers,
+            _cluster: cluster,
         }
     })
 }
@@ -235,7 +276,11 @@ pub struct TestApp {
     admin_url: String,
     pub database: String,
     pub database_url: String,
+    /// The app's single Redis; in cluster mode, the cluster's first node (so
+    /// `redis-cli -c -u` works), while its processes get `REDIS_CLUSTER_URLS`.
     pub redis_url: String,
+    /// Cluster mode: every node of the cluster the app's processes use.
+    pub redis_cluster_urls: Option<Vec<String>>,
     pub redis_prefix: String,
     pub pg: PgPool,
     pub http: reqwest::Client,
@@ -280,6 +325,10 @@ impl TestApp {
             admin_url,
             database,
             database_url: database_url.clone(),
+            redis_cluster_urls: match &redis_url {
+                Some(_) => None,
+                None => backing.redis_cluster.clone(),
+            },
             redis_url: redis_url.unwrap_or_else(|| backing.redis_url.clone()),
             redis_prefix: format!("test:{}:", &id[..16]),
             pg: PgPool::connect(&database_url)
@@ -305,11 +354,54 @@ impl TestApp {
         app
     }
 
+    /// The Redis this app's processes use, as the state crate takes it.
+    pub fn redis_target(&self) -> ferry_state::RedisTarget {
+        match &self.redis_cluster_urls {
+            Some(urls) => {
+                ferry_state::RedisTarget::Cluster(urls.iter().map(|u| u.clone().into()).collect())
+            }
+            None => ferry_state::RedisTarget::Node(self.redis_url.clone().into()),
+        }
+    }
+
+    /// URLs of the Redis servers this app's keys live on: the single Redis, or every
+    /// node of the cluster.
+    pub fn redis_nodes(&self) -> Vec<String> {
+        self.redis_cluster_urls
+            .clone()
+            .unwrap_or_else(|| vec![self.redis_url.clone()])
+    }
+
+    /// Every Redis key under this app's prefix, on the single Redis or on every node
+    /// of the cluster.
+    pub fn redis_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        for node in self.redis_nodes() {
+            let out = Command::new("redis-cli")
+                .args(["-u", &node, "--scan", "--pattern"])
+                .arg(format!("{}*", self.redis_prefix))
+                .output()
+                .expect("redis-cli");
+            assert!(out.status.success(), "redis-cli --scan failed on {node}");
+            keys.extend(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        keys
+    }
+
     /// The environment every process of this app gets.
     pub fn env(&self) -> Vec<(&'static str, String)> {
+        let redis = match &self.redis_cluster_urls {
+            Some(urls) => ("REDIS_CLUSTER_URLS", urls.join(",")),
+            None => ("REDIS_URL", self.redis_url.clone()),
+        };
         vec![
             ("DATABASE_URL", self.database_url.clone()),
-            ("REDIS_URL", self.redis_url.clone()),
+            redis,
             ("REDIS_KEY_PREFIX", self.redis_prefix.clone()),
             ("SESSION_SECRET", SESSION_SECRET.to_owned()),
             ("PORT", "0".to_owned()),

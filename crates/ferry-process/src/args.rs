@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ferry_state::Settings;
+use ferry_state::{RedisTarget, Settings};
 use secrecy::SecretString;
 
 use crate::value::{parse_duration, postgres_url, redis_url};
@@ -16,8 +16,16 @@ pub struct ConnectionArgs {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = postgres_url)]
     pub database_url: SecretString,
     /// Redis URL of the Redis holding sessions and short-lived coordination.
-    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_parser = redis_url)]
-    pub redis_url: SecretString,
+    /// Required, unless REDIS_CLUSTER_URLS is set instead.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, value_parser = redis_url,
+          required_unless_present = "redis_cluster_urls")]
+    pub redis_url: Option<SecretString>,
+    /// Comma-separated URLs of Redis Cluster nodes (some or all masters; the rest of
+    /// the cluster is discovered from them): use the cluster instead of one Redis.
+    /// Set this or REDIS_URL, not both.
+    #[arg(long, env = "REDIS_CLUSTER_URLS", hide_env_values = true,
+          value_parser = redis_cluster_urls, conflicts_with = "redis_url")]
+    pub redis_cluster_urls: Option<RedisClusterUrls>,
     /// Upper bound on open Postgres connections from this process.
     #[arg(long, env = "PG_POOL_SIZE", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -34,14 +42,43 @@ pub struct ConnectionArgs {
 impl ConnectionArgs {
     /// The state crate's settings, field for field.
     pub fn settings(&self) -> Settings {
+        let redis = match (&self.redis_cluster_urls, &self.redis_url) {
+            (Some(nodes), _) => RedisTarget::Cluster(nodes.0.clone()),
+            (None, Some(url)) => RedisTarget::Node(url.clone()),
+            // clap requires one of the two (`required_unless_present`).
+            (None, None) => unreachable!("REDIS_URL or REDIS_CLUSTER_URLS is required"),
+        };
         Settings {
             database_url: self.database_url.clone(),
-            redis_url: self.redis_url.clone(),
+            redis,
             pg_pool_size: self.pg_pool_size,
             redis_pool_size: self.redis_pool_size,
             redis_key_prefix: self.redis_key_prefix.clone(),
         }
     }
+}
+
+/// The nodes of a Redis Cluster to connect through, kept secret.
+#[derive(Clone, Debug)]
+pub struct RedisClusterUrls(pub Vec<SecretString>);
+
+/// A comma-separated list of `redis://…` or `rediss://…` URLs (cluster nodes are
+/// reached over TCP). One value for clap, so that a refusal never echoes a URL
+/// (they may hold a password).
+fn redis_cluster_urls(value: &str) -> Result<RedisClusterUrls, String> {
+    let nodes: Vec<&str> = value.split(',').map(str::trim).collect();
+    for (n, node) in nodes.iter().enumerate() {
+        if !(node.starts_with("redis://") || node.starts_with("rediss://")) {
+            return Err(format!(
+                "node {} of {} is not a redis:// or rediss:// URL",
+                n + 1,
+                nodes.len()
+            ));
+        }
+    }
+    Ok(RedisClusterUrls(
+        nodes.into_iter().map(SecretString::from).collect(),
+    ))
 }
 
 /// What web, worker and clock all take, with one meaning in each.
@@ -114,6 +151,7 @@ mod tests {
                 "JOB_MAX_ATTEMPTS",
                 "METRICS_PORT",
                 "PG_POOL_SIZE",
+                "REDIS_CLUSTER_URLS",
                 "REDIS_KEY_PREFIX",
                 "REDIS_POOL_SIZE",
                 "REDIS_URL",
@@ -127,7 +165,9 @@ mod tests {
         let cli = parse(&[]).unwrap();
         let settings = cli.common.settings();
         assert_eq!(settings.database_url.expose_secret(), "postgres://db/ferry");
-        assert_eq!(settings.redis_url.expose_secret(), "redis://r");
+        assert!(
+            matches!(&settings.redis, RedisTarget::Node(url) if url.expose_secret() == "redis://r")
+        );
         assert_eq!(settings.pg_pool_size, 10);
         assert_eq!(settings.redis_pool_size, 16);
         assert_eq!(settings.redis_key_prefix, "ferry:");
@@ -153,5 +193,49 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    fn parse_redis(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(
+            ["ferry", "--database-url", "postgres://db/ferry"]
+                .iter()
+                .chain(args),
+        )
+    }
+
+    #[test]
+    fn cluster_urls_instead_of_a_redis_url_select_the_cluster() {
+        let cli = parse_redis(&[
+            "--redis-cluster-urls",
+            "redis://a:7000, redis://b:7001,rediss://c:7002",
+        ])
+        .unwrap();
+        let RedisTarget::Cluster(nodes) = cli.common.settings().redis else {
+            panic!("a cluster was configured");
+        };
+        let nodes: Vec<&str> = nodes.iter().map(|n| n.expose_secret()).collect();
+        assert_eq!(
+            nodes,
+            ["redis://a:7000", "redis://b:7001", "rediss://c:7002"]
+        );
+    }
+
+    #[test]
+    fn exactly_one_of_redis_url_and_cluster_urls_is_accepted() {
+        let both = parse_redis(&[
+            "--redis-url",
+            "redis://r",
+            "--redis-cluster-urls",
+            "redis://a:7000",
+        ])
+        .unwrap_err();
+        assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let neither = parse_redis(&[]).unwrap_err();
+        assert_eq!(
+            neither.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert!(parse_redis(&["--redis-cluster-urls", "redis://a:7000,unix:///s"]).is_err());
+        assert!(parse_redis(&["--redis-cluster-urls", "redis://a:7000,"]).is_err());
     }
 }

@@ -7,6 +7,8 @@
 //! Here the session holds only a random draft id; the items are a sorted set in Redis
 //! (`{prefix}draft:{id}`, ordered by time added), changed by single atomic commands,
 //! so concurrent additions through any number of web processes all count.
+//! Each command and the script touch that one key only, so a draft lives wholly on
+//! one master of a Redis Cluster.
 
 use deadpool_redis::redis::{self, AsyncCommands};
 

@@ -11,7 +11,9 @@
 //!   starts (and reports not-ready) while Postgres or Redis is down, and recovers by
 //!   itself when they return;
 //! - every Redis key it writes starts with the configured prefix, so several
-//!   deployments (or tests) can share one Redis without seeing each other.
+//!   deployments (or tests) can share one Redis without seeing each other;
+//! - the same functions work on a single Redis and on a Redis Cluster
+//!   ([`RedisTarget`]; how keys are laid out for a cluster: `redis_pool.rs`).
 
 pub mod blob;
 pub mod blob_store;
@@ -21,6 +23,7 @@ mod error;
 pub mod jobs;
 pub mod process;
 pub mod rate_limit;
+mod redis_pool;
 pub mod retention;
 pub mod session;
 mod settings;
@@ -30,7 +33,6 @@ pub mod user;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
-use deadpool_redis::{Runtime, redis};
 use secrecy::ExposeSecret;
 use sqlx::{
     PgPool,
@@ -39,6 +41,7 @@ use sqlx::{
 
 pub use blob_store::BlobStore;
 pub use error::{Error, Result};
+pub use redis_pool::RedisTarget;
 pub use settings::Settings;
 
 /// How long any single health probe may take before the service counts as down.
@@ -48,7 +51,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct State {
     pg: PgPool,
-    redis: deadpool_redis::Pool,
+    redis: redis_pool::RedisPool,
     prefix: Arc<str>,
 }
 
@@ -63,19 +66,7 @@ impl State {
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with(pg_options);
 
-        let mut redis_config = deadpool_redis::Config::from_url(settings.redis_url.expose_secret());
-        redis_config.pool = Some(deadpool_redis::PoolConfig {
-            max_size: settings.redis_pool_size as usize,
-            timeouts: deadpool_redis::Timeouts {
-                wait: Some(Duration::from_secs(2)),
-                create: Some(Duration::from_secs(2)),
-                recycle: Some(Duration::from_secs(2)),
-            },
-            ..Default::default()
-        });
-        let redis = redis_config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| Error::Config(format!("REDIS_URL is not a valid Redis URL: {e}")))?;
+        let redis = redis_pool::RedisPool::connect_lazy(&settings.redis, settings.redis_pool_size)?;
         Ok(State {
             pg,
             redis,
@@ -106,13 +97,10 @@ impl State {
         }
     }
 
-    /// `Ok` when Redis answers `PING` within two seconds.
+    /// `Ok` when Redis answers `PING` within two seconds; on a cluster, when every
+    /// master does.
     pub async fn ping_redis(&self) -> Result<()> {
-        let probe = async {
-            let mut conn = self.redis.get().await?;
-            let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-            Ok::<(), Error>(())
-        };
+        let probe = async { redis_pool::ping(&mut self.redis.get().await?).await };
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout("redis ping")),
@@ -129,8 +117,8 @@ impl State {
         &self.pg
     }
 
-    pub(crate) async fn redis(&self) -> Result<deadpool_redis::Connection> {
-        Ok(self.redis.get().await?)
+    pub(crate) async fn redis(&self) -> Result<redis_pool::RedisConnection> {
+        self.redis.get().await
     }
 
     /// The full Redis key for `name` under this deployment's prefix.

@@ -1,14 +1,29 @@
 //! The process registry: every running process heartbeats a short description of
 //! itself into Redis (type, id, version, start time, host, pid, extra details) with a
-//! TTL, so "which processes are alive" is the set of unexpired keys — the platform's
-//! `ps`, readable from any process. A process that dies without a word drops out
-//! when its TTL runs out; one that stops gracefully removes itself.
+//! TTL, so "which processes are alive" is the set of unexpired entries — the
+//! platform's `ps`, readable from any process. A process that dies without a word
+//! drops out when its TTL runs out; one that stops gracefully removes itself.
+//!
+//! Layout: two keys that share the hash tag `{processes}`, so one Lua script may
+//! touch both, on a single Redis and on a cluster alike:
+//! - `{prefix}{processes}:info`, a hash: process id → JSON [`ProcessInfo`];
+//! - `{prefix}{processes}:expiry`, a sorted set: process id → the time (ms since the
+//!   epoch, by the Redis server's clock — hosts' clocks may disagree) after which it
+//!   counts as dead.
+//!
+//! Listing reads those two keys and nothing else — it costs as much as there are
+//! processes, not as much as there are keys in Redis (an earlier layout, one key per
+//! process, had to `SCAN` every session and draft to find them, and on a cluster
+//! every master). Entries whose time has passed are pruned by the read itself, in
+//! the same script, so a heartbeat can never be lost to a prune racing it. Both keys
+//! also expire (pushed forward by every heartbeat, never pulled in), so a deployment
+//! whose processes are all gone leaves nothing behind.
 //!
 //! Who a process is (its id, host, pid) is decided by `ferry_process::Identity`,
 //! the one identity format of web, worker and clock; this module only stores it.
 
 use chrono::{DateTime, Utc};
-use deadpool_redis::redis::{self, AsyncCommands};
+use deadpool_redis::redis;
 use serde::{Deserialize, Serialize};
 
 use crate::{Result, State};
@@ -35,55 +50,95 @@ pub struct ProcessInfo {
     pub details: serde_json::Value,
 }
 
+/// Lua: Redis' own clock in ms. Expiry times come from the clock of the one server
+/// holding the registry, never from the hosts' clocks, which may disagree.
+macro_rules! now_ms {
+    () => {
+        "local t = redis.call('TIME') \
+         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    };
+}
+
+/// Lua (KEYS: info, expiry; ARGV: id, JSON, TTL in ms): records one heartbeat and
+/// pushes the keys' own expiry forward.
+const HEARTBEAT: &str = concat!(
+    now_ms!(),
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) \
+     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1]) \
+     for _, key in ipairs(KEYS) do \
+       if redis.call('PTTL', key) < tonumber(ARGV[3]) then \
+         redis.call('PEXPIRE', key, ARGV[3]) end end \
+     return 1"
+);
+
+/// Lua (KEYS: info, expiry; ARGV: id): forgets one process.
+const UNREGISTER: &str = "redis.call('ZREM', KEYS[2], ARGV[1]) \
+    return redis.call('HDEL', KEYS[1], ARGV[1])";
+
+/// Lua (KEYS: info, expiry): prunes the entries whose time has passed, then returns
+/// the JSON of every remaining one.
+const LIVE: &str = concat!(
+    now_ms!(),
+    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now) \
+     for _, id in ipairs(dead) do \
+       redis.call('ZREM', KEYS[2], id) redis.call('HDEL', KEYS[1], id) end \
+     local live = redis.call('ZRANGE', KEYS[2], 0, -1) \
+     local infos = {} \
+     for i, id in ipairs(live) do infos[i] = redis.call('HGET', KEYS[1], id) end \
+     return infos"
+);
+
 impl State {
+    /// The registry's two keys (see the module doc): the hash, then the sorted set.
+    fn registry_keys(&self) -> [String; 2] {
+        [self.key("{processes}:info"), self.key("{processes}:expiry")]
+    }
+
     /// Records that `info` is alive for the next `ttl_secs` seconds.
     pub async fn heartbeat_process(&self, info: &ProcessInfo, ttl_secs: u64) -> Result<()> {
+        let ttl_ms = ttl_secs.max(1) * 1000;
         let mut conn = self.redis().await?;
-        let key = self.key(&format!("proc:{}:{}", info.kind, info.id));
-        let _: () = conn
-            .set_ex(key, serde_json::to_string(info)?, ttl_secs)
+        let _: i64 = redis::cmd("EVAL")
+            .arg(HEARTBEAT)
+            .arg(2)
+            .arg(&self.registry_keys())
+            .arg(&info.id)
+            .arg(serde_json::to_string(info)?)
+            .arg(ttl_ms)
+            .query_async(&mut conn)
             .await?;
         Ok(())
     }
 
-    /// Removes a stopping process from the registry.
-    pub async fn unregister_process(&self, kind: &str, id: &str) -> Result<()> {
+    /// Removes a stopping process from the registry. (`kind` is part of the id
+    /// already; it stays in the signature for the callers.)
+    pub async fn unregister_process(&self, _kind: &str, id: &str) -> Result<()> {
         let mut conn = self.redis().await?;
-        let _: i64 = conn.del(self.key(&format!("proc:{kind}:{id}"))).await?;
+        let _: i64 = redis::cmd("EVAL")
+            .arg(UNREGISTER)
+            .arg(2)
+            .arg(&self.registry_keys())
+            .arg(id)
+            .query_async(&mut conn)
+            .await?;
         Ok(())
     }
 
-    /// Every live process, by type then start time.
+    /// Every live process, by type then start time. Reads the registry's two keys
+    /// only, whatever else Redis holds.
     pub async fn live_processes(&self) -> Result<Vec<ProcessInfo>> {
         let mut conn = self.redis().await?;
-        let pattern = self.key("proc:*");
-        let mut keys: Vec<String> = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut conn)
-                .await?;
-            keys.extend(batch);
-            cursor = next;
-            if cursor == 0 {
-                break;
-            }
-        }
-        let mut processes: Vec<ProcessInfo> = Vec::with_capacity(keys.len());
-        if !keys.is_empty() {
-            let values: Vec<Option<String>> = conn.mget(&keys).await?;
-            processes.extend(
-                values
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| serde_json::from_str(&v).ok()),
-            );
-        }
+        let values: Vec<Option<String>> = redis::cmd("EVAL")
+            .arg(LIVE)
+            .arg(2)
+            .arg(&self.registry_keys())
+            .query_async(&mut conn)
+            .await?;
+        let mut processes: Vec<ProcessInfo> = values
+            .into_iter()
+            .flatten()
+            .filter_map(|v| serde_json::from_str(&v).ok())
+            .collect();
         processes
             .sort_by(|a, b| (a.kind.as_str(), a.started_at).cmp(&(b.kind.as_str(), b.started_at)));
         Ok(processes)

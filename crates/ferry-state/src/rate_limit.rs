@@ -3,7 +3,8 @@
 //! A limit kept in one process's memory is divided by the number of replicas (and
 //! reset by every deploy); a counter in Redis holds for the whole deployment. The
 //! counter is created with its expiry in one atomic script, so a crash can never leave
-//! a counter that does not expire.
+//! a counter that does not expire. The script touches its one counter key, so it
+//! runs on a Redis Cluster unchanged.
 
 use deadpool_redis::redis;
 

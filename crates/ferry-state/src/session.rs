@@ -17,7 +17,9 @@
 //!   visitor must not be shown signed-out pages, nor have a new session written over
 //!   theirs once Redis is back;
 //! - an update never resurrects a key that expired (or that Redis lost) in the
-//!   meantime: the state is stored under a fresh key instead.
+//!   meantime: the state is stored under a fresh key instead;
+//! - every command names one session key, so sessions spread over the masters of a
+//!   Redis Cluster and work the same there (`redis_pool.rs`).
 
 use std::{collections::HashMap, time::Duration};
 

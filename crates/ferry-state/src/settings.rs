@@ -5,13 +5,16 @@
 
 use secrecy::SecretString;
 
+use crate::RedisTarget;
+
 /// Connection settings for the backing services, shared by every process type.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Postgres URL of the database holding files, jobs and schedules.
     pub database_url: SecretString,
-    /// Redis URL of the Redis holding sessions and short-lived coordination.
-    pub redis_url: SecretString,
+    /// The Redis (one server or a cluster) holding sessions and short-lived
+    /// coordination.
+    pub redis: RedisTarget,
     /// Upper bound on open Postgres connections from this process.
     pub pg_pool_size: u32,
     /// Upper bound on open Redis connections from this process.

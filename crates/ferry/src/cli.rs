@@ -69,6 +69,14 @@ fn describe(error: &clap::Error) -> String {
         (ErrorKind::MissingRequiredArgument, Some(Variable { name: var, .. }), _) => {
             format!("{var} is not set (required)")
         }
+        (ErrorKind::ArgumentConflict, Some(Variable { name: var, .. }), _) => {
+            let prior = error
+                .get(ContextKind::PriorArg)
+                .map(|v| v.to_string())
+                .and_then(|arg| variable_of(&arg))
+                .map_or_else(|| "another setting".to_owned(), |v| v.name);
+            format!("{var} and {prior} are both set; set only one of them")
+        }
         (_, Some(Variable { name: var, secret }), _) => {
             // clap renders "invalid value 'V' for '--arg <ARG>': REASON"; keep REASON
             // only, so a secret's value never reaches the logs.

@@ -1,0 +1,122 @@
+//! A throwaway Redis Cluster of three masters (no replicas) on loopback, for the
+//! suites' cluster mode (`FERRY_TEST_REDIS=cluster`, see `mod.rs`): three
+//! `redis-server --cluster-enabled yes` in temp dirs, joined by
+//! `redis-cli --cluster create`, ready once every node reports `cluster_state:ok`.
+
+use std::{
+    fs,
+    os::unix::process::CommandExt,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// Masters in the test cluster: the smallest a `redis-cli --cluster create` accepts.
+const MASTERS: usize = 3;
+
+/// A running cluster; its servers are killed when dropped.
+pub struct Cluster {
+    /// `redis://127.0.0.1:P` of every master.
+    pub urls: Vec<String>,
+    servers: Vec<Child>,
+}
+
+impl Cluster {
+    /// Starts the three masters in `dir` and forms the cluster. Panics with the
+    /// reason when the installed Redis cannot do it.
+    pub fn start(dir: &Path) -> Cluster {
+        let ports: Vec<u16> = (0..MASTERS)
+            .map(|_| ferry_dev::services::free_port())
+            .collect();
+        let mut cluster = Cluster {
+            urls: ports
+                .iter()
+                .map(|p| format!("redis://127.0.0.1:{p}"))
+                .collect(),
+            servers: Vec::new(),
+        };
+        for port in &ports {
+            let node_dir = dir.join(format!("node-{port}"));
+            fs::create_dir_all(&node_dir).expect("create a cluster node's dir");
+            let log = fs::File::create(node_dir.join("redis.log")).expect("create a node log");
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--cluster-enabled", "yes"])
+                .args(["--cluster-config-file", "nodes.conf"])
+                .args(["--cluster-node-timeout", "5000"])
+                .args(["--save", "", "--appendonly", "no"])
+                .arg("--dir")
+                .arg(&node_dir)
+                .stdin(Stdio::null())
+                .stdout(log)
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .expect("start redis-server (apt-get install redis-server)");
+            cluster.servers.push(child);
+        }
+        for port in &ports {
+            wait_until(&format!("node {port} to answer PING"), || {
+                cli(*port, &["PING"]).is_some_and(|out| out.trim() == "PONG")
+            });
+        }
+        let nodes: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let out = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&nodes)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run redis-cli --cluster create");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for port in &ports {
+            wait_until(&format!("node {port} to report cluster_state:ok"), || {
+                cli(*port, &["CLUSTER", "INFO"]).is_some_and(|out| out.contains("cluster_state:ok"))
+            });
+        }
+        cluster
+    }
+
+    /// Process ids of the servers (for the harness's exit watchdog).
+    pub fn pids(&self) -> Vec<u32> {
+        self.servers.iter().map(Child::id).collect()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for server in &mut self.servers {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+}
+
+/// `redis-cli -p port args…`'s output, if it ran.
+fn cli(port: u16, args: &[&str]) -> Option<String> {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(
+            Instant::now() < deadline,
+            "Redis Cluster start-up: timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
