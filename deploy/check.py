@@ -7,13 +7,15 @@ Checks that every process a platform is told to run is a real `ferry` subcommand
 that compose can `--scale` web/worker/clock (no fixed host port, no container_name),
 that every release dependency is in place, that Kubernetes grace periods exceed
 SHUTDOWN_TIMEOUT and probes point at /readyz and /healthz, that every file a
-kustomization lists exists, and that app.json generates the session secret.
+kustomization lists exists, that the optional Garage stays optional and keeps its
+metadata and data on volumes, and that app.json generates the session secret.
 Prints one line per failed check and exits 1 if any failed.
 """
 import json
 import os
 import subprocess
 import sys
+import tomllib
 
 import yaml
 
@@ -73,6 +75,29 @@ trusted = [ipaddress.ip_network(n.strip()) for n in str(env.get("TRUSTED_PROXIES
 check(trusted and all(n.num_addresses <= 256 for n in trusted), f"compose: TRUSTED_PROXIES {env.get('TRUSTED_PROXIES')} trusts more than the proxy network")
 proxy_ip = services["proxy"].get("networks", {}).get("edge", {}).get("ipv4_address")
 check(proxy_ip and any(ipaddress.ip_address(proxy_ip) in n for n in trusted), "compose: the proxy's address is not in TRUSTED_PROXIES")
+
+# The optional Garage (S3 store): behind a profile, so a plain `up` does not start it;
+# its config mounted from deploy/, with metadata and data on named volumes (not in the
+# container's own layer) and no secret in the committed file.
+garage = services.get("garage")
+check(garage is not None, "compose: the optional garage service is missing")
+if garage:
+    check(garage.get("profiles") == ["s3"], "compose: garage is not behind `profiles: [s3]`")
+    check(str(garage.get("image", "")).startswith("dxflrs/garage:v2."), f"compose: garage image {garage.get('image')} is not Garage 2.x")
+    # Short syntax `source:target[:mode]`, keyed by target.
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in garage.get("volumes", [])}
+    config_source = mounts.get("/etc/garage.toml", "")
+    config_path = os.path.join(ROOT, "deploy", config_source)
+    check(config_source and os.path.exists(config_path), "compose: garage does not mount an existing config at /etc/garage.toml")
+    if config_source and os.path.exists(config_path):
+        with open(config_path, "rb") as f:
+            garage_config = tomllib.load(f)
+        named_volumes = compose.get("volumes") or {}
+        for key in ("metadata_dir", "data_dir"):
+            source = mounts.get(garage_config.get(key, ""))
+            check(source in named_volumes, f"compose: garage's {key} is not on a named volume")
+        check("rpc_secret" not in garage_config, "garage.toml: rpc_secret belongs in GARAGE_RPC_SECRET, not in the committed file")
+        check(garage_config.get("s3_api", {}).get("s3_region"), "garage.toml: no s3_api.s3_region (what S3_REGION must match)")
 
 # Kubernetes
 base = os.path.join(ROOT, "deploy", "kubernetes", "base")

@@ -1017,3 +1017,107 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
         "{log}"
     );
 }
+
+/// The S3 store going away (SIGKILL of its only node) is an outage like Postgres or
+/// Redis going away: `/readyz` says which service is down, uploads get 503 (not 500)
+/// and keep nothing, and when the store returns Ferry serves every file it had —
+/// without restarting — and the bytes of the refused upload are freed. A Garage of the
+/// test's own, so no other test sees the outage.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = std::env::temp_dir().join(format!(
+        "ferry-chaos-garage-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut garage = harness::garage::Garage::start(&dir);
+    garage.create_bucket("outage");
+    let settings = [
+        ("BLOB_STORE", "s3".to_owned()),
+        ("S3_ENDPOINT", garage.endpoint.clone()),
+        ("S3_BUCKET", "outage".to_owned()),
+        ("S3_REGION", harness::garage::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", garage.access_key_id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", garage.secret_access_key.clone()),
+    ];
+    let env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut app = TestApp::new("chaos_s3_outage").await;
+    let web = app.start(Kind::Web, &env).await;
+    let http = Client::new();
+    let upload =
+        |name: &str, body: Vec<u8>| http.put(web.url(&format!("/{name}"))).body(body).send();
+    let kept = random_body(6 * 1024 * 1024 + 5);
+    let response = upload("kept.bin", kept.clone()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let path = format!(
+        "/{}",
+        response
+            .text()
+            .await
+            .unwrap()
+            .trim()
+            .splitn(4, '/')
+            .nth(3)
+            .unwrap()
+    );
+
+    garage.kill();
+    let ready = http.get(web.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let report: Value = ready.json().await.unwrap();
+    assert_eq!(report["object_store"], "unavailable", "{report}");
+    assert_eq!(report["postgres"], "ok", "{report}");
+    let refused = upload("refused.bin", random_body(9 * 1024 * 1024))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    garage.restart();
+    eventually("readiness to return", Duration::from_secs(30), || async {
+        let r = http.get(web.url("/readyz")).send().await.ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    let back = http.get(web.url(&path)).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::OK);
+    assert_eq!(
+        Sha256::digest(back.bytes().await.unwrap()),
+        Sha256::digest(&kept)
+    );
+    let after = random_body(7 * 1024 * 1024);
+    let response = upload("after.bin", after.clone()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // What the refused upload wrote is condemned; the sweep frees it once S3 answers.
+    let state = ferry_state::State::connect_lazy(&ferry_state::Settings {
+        database_url: app.database_url.clone().into(),
+        redis: ferry_state::RedisTarget::Node(app.redis_url.clone().into()),
+        pg_pool_size: 2,
+        redis_pool_size: 2,
+        redis_key_prefix: app.redis_prefix.clone(),
+        blobs: ferry_state::BlobSettings {
+            new_blobs: ferry_state::StoreKind::S3,
+            s3: Some(ferry_state::S3Settings {
+                endpoint: Some(garage.endpoint.clone()),
+                bucket: "outage".to_owned(),
+                region: harness::garage::REGION.to_owned(),
+                access_key_id: garage.access_key_id.clone(),
+                secret_access_key: garage.secret_access_key.clone().into(),
+                part_size: 8 * 1024 * 1024,
+            }),
+        },
+    })
+    .unwrap();
+    state.empty_tombstones(1000).await.unwrap();
+    let blobs: i64 = sqlx::query_scalar("SELECT count(*) FROM blobs")
+        .fetch_one(&app.pg)
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs, 2,
+        "the two stored files, no tombstone, no half-written blob"
+    );
+    let objects = garage.list_objects("outage").await;
+    assert_eq!(objects.len(), 2, "one object per stored file: {objects:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

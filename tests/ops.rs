@@ -271,6 +271,7 @@ async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
         pg_pool_size: 1,
         redis_pool_size: 8,
         redis_key_prefix: app.redis_prefix.clone(),
+        blobs: Default::default(),
     })
     .unwrap();
     let visitor = HashMap::from([("user".to_owned(), "\"someone\"".to_owned())]);

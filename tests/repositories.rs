@@ -31,6 +31,7 @@ fn state(app: &TestApp) -> State {
         pg_pool_size: 16,
         redis_pool_size: 4,
         redis_key_prefix: app.redis_prefix.clone(),
+        blobs: Default::default(),
     })
     .expect("valid settings")
 }
@@ -41,7 +42,12 @@ async fn file(state: &State, name: &str, bytes: &[u8]) -> NewFile {
     let store = state.blob_store();
     let blob_id = store.create().await.unwrap();
     let sha256 = sha2::Sha256::digest(bytes).to_vec();
-    assert!(store.append(blob_id, 0, bytes, b"-").await.unwrap());
+    assert!(
+        store
+            .append(blob_id, 0, bytes::Bytes::copy_from_slice(bytes), b"-")
+            .await
+            .unwrap()
+    );
     store.seal(blob_id, &sha256).await.unwrap();
     NewFile {
         name: name.to_owned(),
@@ -470,11 +476,31 @@ async fn a_chunk_is_committed_only_at_the_blobs_committed_size() {
     let app = TestApp::new("repo_append").await;
     let store = state(&app).blob_store();
     let blob = store.create().await.unwrap();
-    assert!(store.append(blob, 0, b"hello ", b"h1").await.unwrap());
+    assert!(
+        store
+            .append(blob, 0, bytes::Bytes::from_static(b"hello "), b"h1")
+            .await
+            .unwrap()
+    );
     // A second writer at the same offset, or one that skipped ahead, commits nothing.
-    assert!(!store.append(blob, 0, b"HELLO ", b"h1").await.unwrap());
-    assert!(!store.append(blob, 10, b"gap", b"h9").await.unwrap());
-    assert!(store.append(blob, 6, b"world", b"h2").await.unwrap());
+    assert!(
+        !store
+            .append(blob, 0, bytes::Bytes::from_static(b"HELLO "), b"h1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .append(blob, 10, bytes::Bytes::from_static(b"gap"), b"h9")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .append(blob, 6, bytes::Bytes::from_static(b"world"), b"h2")
+            .await
+            .unwrap()
+    );
     let committed = store.state(blob).await.unwrap().unwrap();
     assert_eq!(committed.size, 11);
     assert_eq!(committed.hash_state.as_deref(), Some(&b"h2"[..]));
@@ -511,7 +537,7 @@ async fn completing_an_upload_twice_returns_the_transfer_the_first_call_made() {
     assert!(
         state
             .blob_store()
-            .append(upload.blob_id, 0, b"hello", b"s")
+            .append(upload.blob_id, 0, bytes::Bytes::from_static(b"hello"), b"s")
             .await
             .unwrap()
     );

@@ -30,6 +30,7 @@ fn state_of(app: &TestApp) -> State {
         pg_pool_size: 5,
         redis_pool_size: 4,
         redis_key_prefix: app.redis_prefix.clone(),
+        blobs: Default::default(),
     })
     .expect("valid settings")
 }

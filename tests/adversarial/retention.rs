@@ -557,11 +557,13 @@ async fn every_column_that_references_a_blob_is_known_to_the_orphan_sweep() {
         .collect();
     // If this fails, a new column points at blobs: teach the orphan sweep (the view
     // `unreferenced_blobs`, crates/ferry-state/migrations/*_repository_rules.sql) about
-    // it, or it will free blobs that column still needs.
+    // it, or it will free blobs that column still needs. `blob_chunks` and
+    // `blob_parts` are a blob's own bytes (Postgres chunks, S3 parts), not references.
     assert_eq!(
         references,
         [
             ("blob_chunks", "blob_id"),
+            ("blob_parts", "blob_id"),
             ("files", "blob_id"),
             ("files", "thumbnail_blob_id"),
             ("transfers", "bundle_blob_id"),

@@ -13,6 +13,16 @@
 //! as above. Tests that bring a Redis of their own ([`TestApp::with_services`]), to
 //! stop and restart it, stay on that single node in both modes.
 //!
+//! Blob store mode: `FERRY_TEST_BLOB_STORE=s3` runs every [`TestApp`] on S3 — a
+//! single-node Garage started once per test binary (`garage.rs`; the `garage` binary
+//! must be installed: `cargo install garage --locked`). Every app gets a bucket of its
+//! own, named after its database, and its processes get `BLOB_STORE=s3` and the
+//! `S3_*`/`AWS_*` settings; [`TestApp::with_services`] apps too, since the store is not
+//! one of the services a test stops. [`TestApp::s3_objects`] lists what is in the
+//! app's bucket. Unset (or `postgres`): the default store, blob chunks in Postgres.
+//! Buckets are not emptied or removed after a test: the whole Garage, data and all, is
+//! removed when the test binary exits.
+//!
 //! Logs of the child processes go to `target/test-logs/<test>/<process>.log`, and also
 //! to the terminal when `TEST_LOG=1`.
 
@@ -21,6 +31,7 @@
 pub mod browser;
 pub mod cluster;
 pub mod data;
+pub mod garage;
 pub mod rig;
 
 use std::{
@@ -63,7 +74,35 @@ pub fn cluster_mode() -> bool {
     }
 }
 
+/// The blob store the suites run on: `postgres` (the default) or `s3`
+/// (`FERRY_TEST_BLOB_STORE`), as `BLOB_STORE` names it.
+pub fn blob_store_mode() -> &'static str {
+    match std::env::var("FERRY_TEST_BLOB_STORE").as_deref() {
+        Ok("s3") => "s3",
+        Ok("postgres") | Ok("") | Err(_) => "postgres",
+        Ok(other) => panic!("FERRY_TEST_BLOB_STORE={other:?}: expected `postgres` or `s3`"),
+    }
+}
+
+/// Whether the suites run on S3 (a Garage started by the harness).
+pub fn s3_mode() -> bool {
+    blob_store_mode() == "s3"
+}
+
 static BACKING: OnceLock<Backing> = OnceLock::new();
+
+static GARAGE: OnceLock<garage::Garage> = OnceLock::new();
+
+/// The test binary's Garage, started on first use: in S3 mode by every app, otherwise
+/// by the tests that need a bucket besides Postgres ([`TestApp::attach_s3_bucket`]).
+fn shared_garage() -> &'static garage::Garage {
+    GARAGE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ferry-test-garage-{}", std::process::id()));
+        let garage = garage::Garage::start(&dir);
+        reap_on_exit(&[garage.pid()], &dir);
+        garage
+    })
+}
 
 fn backing() -> &'static Backing {
     BACKING.get_or_init(|| {
@@ -286,6 +325,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     log_dir: PathBuf,
     counter: usize,
+    /// S3 mode: the app's own bucket, which its processes keep blobs in.
+    pub s3_bucket: Option<String>,
     /// Variables of [`TestApp::env`] this app's processes do not get (to test defaults).
     pub unset_env: Vec<&'static str>,
 }
@@ -315,6 +356,11 @@ impl TestApp {
             .await
             .expect("create the test database");
         let database_url = with_database(&admin_url, &database);
+        let s3_bucket = s3_mode().then(|| {
+            let bucket = garage::bucket_name(&database);
+            shared_garage().create_bucket(&bucket);
+            bucket
+        });
         let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("test-logs")
             .join(test);
@@ -340,6 +386,7 @@ impl TestApp {
                 .unwrap(),
             log_dir,
             counter: 0,
+            s3_bucket,
             unset_env: Vec::new(),
         };
         let out = app
@@ -393,12 +440,56 @@ impl TestApp {
         keys
     }
 
+    /// Gives this app a bucket even when the suites run on Postgres (in S3 mode it has
+    /// one already): its processes get the bucket's settings but keep the mode's
+    /// `BLOB_STORE`, as a deployment that can read and move blobs in both stores.
+    pub fn attach_s3_bucket(&mut self) {
+        if self.s3_bucket.is_none() {
+            let bucket = garage::bucket_name(&format!("attached-{}", self.database));
+            shared_garage().create_bucket(&bucket);
+            self.s3_bucket = Some(bucket);
+        }
+    }
+
+    /// Keys of every object in the app's bucket (S3 mode, or after
+    /// [`TestApp::attach_s3_bucket`]), read from the store itself with a ListObjectsV2
+    /// request, so an object is listed as soon as its upload completed and not after
+    /// it was deleted.
+    pub async fn s3_objects(&self) -> Vec<String> {
+        let bucket = self.s3_bucket.as_deref().expect(
+            "s3_objects: the app has no bucket (FERRY_TEST_BLOB_STORE=s3, or attach_s3_bucket)",
+        );
+        shared_garage().list_objects(bucket).await
+    }
+
+    /// The blob store settings of this app's processes: the bucket's endpoint, region
+    /// and key when it has one, and `BLOB_STORE=s3` in S3 mode; none otherwise.
+    fn blob_store_env(&self) -> Vec<(&'static str, String)> {
+        let Some(bucket) = &self.s3_bucket else {
+            return Vec::new();
+        };
+        let garage = shared_garage();
+        let mut env = Vec::new();
+        if s3_mode() {
+            env.push(("BLOB_STORE", "s3".to_owned()));
+        }
+        env.extend([
+            ("S3_ENDPOINT", garage.endpoint.clone()),
+            ("S3_BUCKET", bucket.clone()),
+            ("S3_REGION", garage::REGION.to_owned()),
+            ("AWS_ACCESS_KEY_ID", garage.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", garage.secret_access_key.clone()),
+        ]);
+        env
+    }
+
     /// The environment every process of this app gets.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let redis = match &self.redis_cluster_urls {
             Some(urls) => ("REDIS_CLUSTER_URLS", urls.join(",")),
             None => ("REDIS_URL", self.redis_url.clone()),
         };
+        let blob_store = self.blob_store_env();
         vec![
             ("DATABASE_URL", self.database_url.clone()),
             redis,
@@ -421,6 +512,7 @@ impl TestApp {
             ("MAX_UPLOADS_PER_CLIENT", "100000".to_owned()),
         ]
         .into_iter()
+        .chain(blob_store)
         .filter(|(key, _)| !self.unset_env.contains(key))
         .collect()
     }

@@ -1,8 +1,8 @@
 //! Streaming bytes into a blob, whatever the store: chunk by chunk, hashed on the way,
 //! bounded — and never leaving half-written blobs behind.
 //!
-//! Memory per write is at most one chunk (`BLOB_CHUNK_SIZE`, 1 MiB), grown only as
-//! bytes arrive. While a chunk is written the body is not read, so a fast client is
+//! Memory per write is at most one chunk (`BLOB_CHUNK_SIZE`, 1 MiB; on S3 one part,
+//! two `S3_PART_SIZE` parts, 10 MiB), grown only as bytes arrive. While a chunk is written the body is not read, so a fast client is
 //! slowed to the store's pace instead of filling memory. Every chunk is appended at the
 //! committed size by the store's conditional append ([`BlobStore::append`]), so the
 //! committed size is the durable, resumable offset.
@@ -180,6 +180,8 @@ where
         keep_partial,
         idle,
     } = target;
+    // A store that wants bigger writes (S3: whole parts) gets them.
+    let chunk_size = blobs.append_size().unwrap_or(chunk_size);
     futures::pin_mut!(body);
     let mut buffer: Vec<u8> = Vec::new();
     let mut progress = Progress {
@@ -204,10 +206,13 @@ where
                     buffer.extend_from_slice(&data[..take]);
                     data = &data[take..];
                     if buffer.len() == chunk_size {
+                        // Handed to the store without a copy; the next chunk gets a
+                        // buffer of its own (this client has proven it fills one).
+                        let chunk = Bytes::from(std::mem::take(&mut buffer));
                         progress
-                            .write(blobs, blob, &buffer, &mut hash, checksum.as_mut())
+                            .write(blobs, blob, chunk, &mut hash, checksum.as_mut())
                             .await?;
-                        buffer.clear();
+                        buffer = Vec::with_capacity(chunk_size);
                     }
                 }
             }
@@ -224,7 +229,13 @@ where
     };
     if flush && !buffer.is_empty() {
         progress
-            .write(blobs, blob, &buffer, &mut hash, checksum.as_mut())
+            .write(
+                blobs,
+                blob,
+                Bytes::from(buffer),
+                &mut hash,
+                checksum.as_mut(),
+            )
             .await?;
     }
     if let Some(error) = failure {
@@ -295,14 +306,15 @@ impl Progress {
         &mut self,
         blobs: &dyn BlobStore,
         blob: Uuid,
-        chunk: &[u8],
+        chunk: Bytes,
         hash: &mut StreamHash,
         checksum: Option<&mut Checksum>,
     ) -> Result<()> {
-        hash.update(chunk);
+        hash.update(&chunk);
+        let len = chunk.len();
         match checksum {
             Some(checksum) => {
-                checksum.update(chunk);
+                checksum.update(&chunk);
                 blobs.stage(blob, self.received, chunk).await?;
             }
             None => {
@@ -312,11 +324,11 @@ impl Progress {
                 {
                     return Err(Error::Conflict);
                 }
-                self.committed += chunk.len() as i64;
+                self.committed += len as i64;
             }
         }
-        self.received += chunk.len() as i64;
-        metrics::counter!(ferry_telemetry::UPLOAD_BYTES).increment(chunk.len() as u64);
+        self.received += len as i64;
+        metrics::counter!(ferry_telemetry::UPLOAD_BYTES).increment(len as u64);
         Ok(())
     }
 }

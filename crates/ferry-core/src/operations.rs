@@ -47,3 +47,50 @@ impl Service {
         }
     }
 }
+
+/// Progress of moving blobs between stores.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct BlobMigration {
+    /// Blobs moved by this run.
+    pub moved: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Blobs that changed under the move and were left for the next run.
+    pub skipped: u64,
+    /// Sealed blobs still outside the target store.
+    pub left: i64,
+}
+
+impl Service {
+    /// Moves every sealed blob into store `to`, `batch` at a time, calling `progress`
+    /// after each batch; the old copies are kept for `grace` (downloads reading them
+    /// finish) and then freed by the retention sweep. Resumable and idempotent: a
+    /// blob already in `to` is skipped, a copy interrupted by a kill is redone.
+    pub async fn migrate_blobs(
+        &self,
+        to: ferry_state::StoreKind,
+        batch: i64,
+        grace: std::time::Duration,
+        mut progress: impl FnMut(&BlobMigration),
+    ) -> Result<BlobMigration> {
+        let mut total = BlobMigration::default();
+        let mut after = uuid::Uuid::nil();
+        loop {
+            let (moved, last) = self
+                .state
+                .move_blobs(to, after, batch.max(1), grace)
+                .await?;
+            total.moved += moved.blobs;
+            total.bytes += moved.bytes;
+            total.skipped += moved.skipped;
+            let Some(last) = last else { break };
+            after = last;
+            total.left = self.state.blobs_outside(to).await?.0;
+            progress(&total);
+        }
+        total.left = self.state.blobs_outside(to).await?.0;
+        // Old copies whose grace period is over (from earlier runs).
+        self.state.empty_tombstones(1000).await?;
+        Ok(total)
+    }
+}

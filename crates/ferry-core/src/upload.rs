@@ -203,13 +203,27 @@ impl Service {
                 return Ok((written.size, None));
             }
             let sha256 = written.hash.finish();
+            self.blobs.seal(current.blob_id, &sha256).await?;
             let transfer = self.state.complete_upload(&current.id, &sha256).await?;
             return Ok((written.size, transfer));
         }
         // All bytes are in but the upload was not finished yet (its writer died in
-        // between), or it already was (a retried final write): completing is
-        // idempotent and returns the same transfer either way.
-        let sha256 = StreamHash::resume(current.hash_state.as_deref())?.finish();
+        // between), or it already was (a retried final write): sealing and completing
+        // are idempotent and return the same transfer either way. A blob sealed
+        // before the writer died has its digest already (and no hash state).
+        let sealed = self
+            .blobs
+            .state(current.blob_id)
+            .await?
+            .and_then(|blob| blob.sha256);
+        let sha256 = match sealed {
+            Some(sha256) => sha256,
+            None => {
+                let sha256 = StreamHash::resume(current.hash_state.as_deref())?.finish();
+                self.blobs.seal(current.blob_id, &sha256).await?;
+                sha256.to_vec()
+            }
+        };
         let transfer = self.state.complete_upload(&current.id, &sha256).await?;
         Ok((current.length, transfer))
     }

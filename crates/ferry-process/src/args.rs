@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use ferry_state::{RedisTarget, Settings};
+use ferry_state::{BlobSettings, RedisTarget, S3Settings, Settings, StoreKind};
 use secrecy::SecretString;
 
-use crate::value::{parse_duration, postgres_url, redis_url};
+use crate::value::{parse_duration, parse_size, postgres_url, redis_url};
 
 /// How to reach Postgres and Redis: everything `ferry migrate` and `ferry admin …`
 /// need, and part of every long-running process's configuration.
@@ -37,6 +37,92 @@ pub struct ConnectionArgs {
     /// Prefix of every Redis key Ferry writes; lets deployments share one Redis.
     #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "ferry:")]
     pub redis_key_prefix: String,
+    #[command(flatten)]
+    pub blobs: BlobArgs,
+}
+
+/// Where blob bytes are kept (docs/deploy.md, "Object storage").
+#[derive(clap::Args, Clone, Debug)]
+pub struct BlobArgs {
+    /// Where new files' bytes go: `postgres` (chunks in DATABASE_URL's database) or
+    /// `s3` (an S3-compatible bucket: S3_BUCKET and the AWS_* keys). Files already
+    /// stored stay readable from where they are; `ferry admin blobs migrate` moves them.
+    #[arg(long, env = "BLOB_STORE", default_value = "postgres", value_parser = store_kind)]
+    pub blob_store: StoreKind,
+    /// S3 endpoint URL, e.g. http://127.0.0.1:3900 (Garage), http://minio:9000,
+    /// https://<account>.r2.cloudflarestorage.com; unset for AWS S3. Path-style
+    /// requests.
+    #[arg(long, env = "S3_ENDPOINT", value_parser = http_url)]
+    pub s3_endpoint: Option<String>,
+    /// The bucket (required when BLOB_STORE=s3, and to read or move blobs kept in S3).
+    #[arg(
+        long,
+        env = "S3_BUCKET",
+        required_if_eq("blob_store", "s3"),
+        requires = "aws_access_key_id",
+        requires = "aws_secret_access_key"
+    )]
+    pub s3_bucket: Option<String>,
+    /// The bucket's region (Garage: its s3_region, usually `garage`; R2: `auto`).
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// Access key id for the bucket.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub aws_access_key_id: Option<String>,
+    /// Secret access key for the bucket.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub aws_secret_access_key: Option<SecretString>,
+    /// Bytes per multipart-upload part (at least 5MiB, S3's smallest part; at most
+    /// 10,000 parts a file). An upload sends two parts at once, so it buffers twice
+    /// this in memory.
+    #[arg(long, env = "S3_PART_SIZE", default_value = "5MiB", value_parser = part_size)]
+    pub s3_part_size: u64,
+}
+
+impl BlobArgs {
+    /// The state crate's blob settings.
+    pub fn settings(&self) -> BlobSettings {
+        let s3 = match (
+            &self.s3_bucket,
+            &self.aws_access_key_id,
+            &self.aws_secret_access_key,
+        ) {
+            (Some(bucket), Some(key), Some(secret)) => Some(S3Settings {
+                endpoint: self.s3_endpoint.clone(),
+                bucket: bucket.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: key.clone(),
+                secret_access_key: secret.clone(),
+                part_size: self.s3_part_size as usize,
+            }),
+            _ => None,
+        };
+        BlobSettings {
+            new_blobs: self.blob_store,
+            s3,
+        }
+    }
+}
+
+fn store_kind(value: &str) -> Result<StoreKind, String> {
+    StoreKind::parse(value.trim()).ok_or_else(|| "must be `postgres` or `s3`".into())
+}
+
+fn http_url(value: &str) -> Result<String, String> {
+    match url::Url::parse(value.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(value.trim().trim_end_matches('/').to_owned())
+        }
+        _ => Err("must be an http:// or https:// URL".into()),
+    }
+}
+
+fn part_size(value: &str) -> Result<u64, String> {
+    let size = parse_size(value)?;
+    if size < ferry_state::s3::MIN_PART as u64 || size > 5 * 1024 * 1024 * 1024 {
+        return Err("must be between 5MiB and 5GiB (S3's part sizes)".into());
+    }
+    Ok(size)
 }
 
 impl ConnectionArgs {
@@ -54,6 +140,7 @@ impl ConnectionArgs {
             pg_pool_size: self.pg_pool_size,
             redis_pool_size: self.redis_pool_size,
             redis_key_prefix: self.redis_key_prefix.clone(),
+            blobs: self.blobs.settings(),
         }
     }
 }
@@ -147,6 +234,9 @@ mod tests {
         assert_eq!(
             envs,
             [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "BLOB_STORE",
                 "DATABASE_URL",
                 "JOB_MAX_ATTEMPTS",
                 "METRICS_PORT",
@@ -155,6 +245,10 @@ mod tests {
                 "REDIS_KEY_PREFIX",
                 "REDIS_POOL_SIZE",
                 "REDIS_URL",
+                "S3_BUCKET",
+                "S3_ENDPOINT",
+                "S3_PART_SIZE",
+                "S3_REGION",
                 "SHUTDOWN_TIMEOUT"
             ]
         );

@@ -27,7 +27,7 @@ use sha2::{
 };
 use uuid::Uuid;
 
-use crate::{Error, Result, State};
+use crate::{Error, Result, State, StoreKind, blob_store::Location};
 
 /// Default size of a full chunk (`BLOB_CHUNK_SIZE`). The last chunk of a blob, and
 /// chunks written by small resumable-upload requests, may be shorter; readers do not
@@ -84,13 +84,29 @@ impl StreamHash {
 }
 
 impl State {
-    /// Creates an empty blob.
+    /// Creates an empty blob in the store new blobs go to.
     pub(crate) async fn create_blob(&self) -> Result<Uuid> {
         let id = Uuid::new_v4();
-        sqlx::query!("INSERT INTO blobs (id) VALUES ($1)", id)
-            .execute(self.pg())
-            .await?;
+        let mut conn = self.pg().acquire().await?;
+        self.insert_blob(&mut conn, id).await?;
         Ok(id)
+    }
+
+    /// Inserts the row of new, empty blob `id`, kept in the store new blobs go to.
+    pub(crate) async fn insert_blob(&self, conn: &mut sqlx::PgConnection, id: Uuid) -> Result<()> {
+        let prefix = match self.new_blobs {
+            StoreKind::Postgres => None,
+            StoreKind::S3 => Some(crate::s3::new_prefix(id)),
+        };
+        sqlx::query!(
+            "INSERT INTO blobs (id, store, s3_prefix) VALUES ($1, $2, $3)",
+            id,
+            self.new_blobs.as_str(),
+            prefix
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 
     /// The committed state of blob `id`.
@@ -132,7 +148,7 @@ impl State {
         let done = sqlx::query!(
             r#"WITH moved AS (
                    UPDATE blobs SET size = size + $3, hash_state = $4, touched_at = now()
-                   WHERE id = $1 AND size = $2 RETURNING id)
+                   WHERE id = $1 AND size = $2 AND store = 'postgres' RETURNING id)
                INSERT INTO blob_chunks (blob_id, "offset", len, data)
                SELECT id, $2, $3::int, $5 FROM moved"#,
             id,
@@ -163,7 +179,7 @@ impl State {
     ) -> Result<bool> {
         let done = sqlx::query!(
             "UPDATE blobs SET size = $3, hash_state = $4, touched_at = now()
-                 WHERE id = $1 AND size = $2",
+                 WHERE id = $1 AND size = $2 AND store = 'postgres'",
             id,
             from,
             to,
@@ -186,22 +202,45 @@ impl State {
         Ok(())
     }
 
-    /// Deletes a blob and its chunks.
-    pub(crate) async fn delete_blob(&self, id: Uuid) -> Result<()> {
-        sqlx::query!("DELETE FROM blobs WHERE id = $1", id)
-            .execute(self.pg())
+    /// Which store holds blob `id`, if it exists.
+    pub(crate) async fn blob_store_kind(&self, id: Uuid) -> Result<Option<StoreKind>> {
+        let store = sqlx::query_scalar!("SELECT store FROM blobs WHERE id = $1 AND size >= 0", id)
+            .fetch_optional(self.pg())
             .await?;
-        Ok(())
+        store
+            .map(|name| {
+                StoreKind::parse(&name)
+                    .ok_or_else(|| Error::Corrupt(format!("blob {id} is in unknown store {name}")))
+            })
+            .transpose()
     }
 
-    /// Deletes the blobs `ids` of a failed or abandoned upload, whatever they hold:
-    /// chunks first, in batches (a 10 GiB blob is not one long statement), then the
-    /// blobs, in one statement however many there are.
+    /// Where to read blob `id` from now.
+    pub(crate) async fn blob_location(&self, id: Uuid) -> Result<Location> {
+        let row = sqlx::query!(
+            "SELECT store, s3_object FROM blobs WHERE id = $1 AND size >= 0",
+            id
+        )
+        .fetch_optional(self.pg())
+        .await?
+        .ok_or_else(|| Error::Corrupt(format!("blob {id} does not exist")))?;
+        Ok(match (row.store.as_str(), row.s3_object) {
+            ("s3", Some(object)) => Location::S3(object),
+            ("s3", None) => Location::S3Unsealed,
+            _ => Location::Postgres,
+        })
+    }
+
+    /// Deletes blobs `ids` and their bytes, whatever they hold and wherever they are:
+    /// condemned in one transaction (see [`condemn`]), their bytes deleted after.
     pub(crate) async fn delete_blobs(&self, ids: &[Uuid]) -> Result<()> {
-        self.delete_chunks_in_batches(ids, 1000).await?;
-        sqlx::query!("DELETE FROM blobs WHERE id = ANY($1)", ids)
-            .execute(self.pg())
+        let mut tx = self.pg().begin().await?;
+        let tombstones = condemn(&mut tx, ids, None).await?;
+        sqlx::query!("DELETE FROM blobs WHERE id = ANY($1) AND size >= 0", ids)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        self.empty_tombstones_now(&tombstones).await;
         Ok(())
     }
 
@@ -246,7 +285,7 @@ impl State {
     }
 }
 
-async fn insert_chunk(
+pub(crate) async fn insert_chunk(
     conn: &mut sqlx::PgConnection,
     id: Uuid,
     offset: i64,
@@ -324,21 +363,7 @@ impl State {
         if orphan.is_none() {
             return Ok(None);
         }
-        let tombstone = Uuid::new_v4();
-        sqlx::query!(
-            "INSERT INTO blobs (id, size) VALUES ($1, $2)",
-            tombstone,
-            CONDEMNED_SIZE
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "UPDATE blob_chunks SET blob_id = $2 WHERE blob_id = $1",
-            id,
-            tombstone
-        )
-        .execute(&mut *tx)
-        .await?;
+        let tombstones = condemn(&mut tx, &[id], None).await?;
         let removed = sqlx::query!("DELETE FROM blobs WHERE id = $1", id)
             .execute(&mut *tx)
             .await;
@@ -349,27 +374,72 @@ impl State {
             Err(e) => return Err(e.into()),
         }
         tx.commit().await?;
-        self.empty_tombstone(tombstone, batch).await.map(Some)
+        let mut freed = 0;
+        for tombstone in tombstones {
+            freed += self.empty_tombstone(tombstone, batch).await?;
+        }
+        Ok(Some(freed))
     }
 
     /// Finishes freeing condemned blobs (left by a sweep that was interrupted);
     /// returns the chunks freed.
     pub async fn empty_tombstones(&self, batch: i64) -> Result<u64> {
         let tombstones = sqlx::query_scalar!(
-            "SELECT id FROM blobs WHERE size = $1 LIMIT 1000",
+            "SELECT id FROM blobs
+             WHERE size = $1 AND (condemned_after IS NULL OR condemned_after <= now())
+             ORDER BY condemned_after NULLS FIRST LIMIT 1000",
             CONDEMNED_SIZE
         )
         .fetch_all(self.pg())
         .await?;
         let mut freed = 0;
         for tombstone in tombstones {
-            freed += self.empty_tombstone(tombstone, batch).await?;
+            // One that cannot be emptied now (the bucket is down) must not stop the
+            // others; it stays for the next sweep.
+            match self.empty_tombstone(tombstone, batch).await {
+                Ok(n) => freed += n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not free deleted bytes; the next sweep retries")
+                }
+            }
         }
         Ok(freed)
     }
 
-    async fn empty_tombstone(&self, tombstone: Uuid, batch: i64) -> Result<u64> {
-        let freed = self.delete_chunks_in_batches(&[tombstone], batch).await?;
+    /// Empties tombstones just made, now, so deleted bytes do not wait for the sweep;
+    /// one that fails is left to the sweep, which retries it.
+    pub(crate) async fn empty_tombstones_now(&self, tombstones: &[Uuid]) {
+        for &tombstone in tombstones {
+            if let Err(e) = self.empty_tombstone(tombstone, 1000).await {
+                tracing::warn!(error = %e, "could not free deleted bytes yet; the retention sweep will");
+            }
+        }
+    }
+
+    /// Deletes a tombstone's bytes — chunks in Postgres in batches of `batch`, objects
+    /// under its S3 prefix — then the tombstone; returns the chunks and objects freed.
+    pub(crate) async fn empty_tombstone(&self, tombstone: Uuid, batch: i64) -> Result<u64> {
+        let row = sqlx::query!(
+            "SELECT s3_prefix, s3_upload_id FROM blobs WHERE id = $1 AND size = $2",
+            tombstone,
+            CONDEMNED_SIZE
+        )
+        .fetch_optional(self.pg())
+        .await?;
+        let Some(row) = row else {
+            return Ok(0);
+        };
+        let mut freed = self.delete_chunks_in_batches(&[tombstone], batch).await?;
+        if let Some(prefix) = &row.s3_prefix {
+            let bucket = self.s3.as_ref().ok_or_else(|| {
+                Error::Config(format!(
+                    "deleted blob bytes under {prefix} are kept in S3, but no S3 bucket is configured"
+                ))
+            })?;
+            freed += bucket
+                .delete_prefix(prefix, row.s3_upload_id.as_deref())
+                .await?;
+        }
         sqlx::query!(
             "DELETE FROM blobs WHERE id = $1 AND size = $2",
             tombstone,
@@ -379,4 +449,39 @@ impl State {
         .await?;
         Ok(freed)
     }
+}
+
+/// Condemns blobs `ids` inside the caller's transaction: each gets a tombstone row (a
+/// new id, size -1, nothing refers to it, no writer can commit to it) that takes over
+/// its bytes — its chunks are re-keyed (only their keys change: the bytes, stored out
+/// of line, are not copied), its S3 prefix and upload are copied — so the caller can
+/// delete the blob rows in the same transaction, and the bytes are deleted afterwards
+/// ([`State::empty_tombstone`]), in batches, by whoever gets there first. `grace`
+/// keeps the bytes for that long (an old copy some download may still be reading).
+/// Returns the tombstones.
+pub(crate) async fn condemn(
+    conn: &mut sqlx::PgConnection,
+    ids: &[Uuid],
+    grace: Option<std::time::Duration>,
+) -> Result<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let grace = grace.unwrap_or_default();
+    Ok(sqlx::query_scalar!(
+        r#"WITH doomed AS (
+               SELECT id, gen_random_uuid() AS tomb, store, s3_prefix, s3_upload_id
+               FROM blobs WHERE id = ANY($1) AND size >= 0 FOR UPDATE),
+           tombs AS (
+               INSERT INTO blobs (id, size, store, s3_prefix, s3_upload_id, condemned_after)
+               SELECT tomb, $2, store, s3_prefix, s3_upload_id, now() + $3::interval FROM doomed),
+           moved AS (
+               UPDATE blob_chunks c SET blob_id = d.tomb FROM doomed d WHERE c.blob_id = d.id)
+           SELECT tomb AS "tomb!" FROM doomed"#,
+        ids,
+        CONDEMNED_SIZE,
+        grace as _
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }

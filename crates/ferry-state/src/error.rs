@@ -33,6 +33,9 @@ pub enum Error {
     /// Another process holds the lock on this resource right now.
     #[error("locked by another request")]
     Locked,
+    /// The object store (S3) refused or failed a request, or could not be reached.
+    #[error("object store: {0}")]
+    ObjectStore(String),
     /// A backing service did not answer in time.
     #[error("timed out: {0}")]
     Timeout(&'static str),
@@ -47,7 +50,9 @@ impl Error {
                 e,
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
             ),
-            Error::Redis(_) | Error::RedisPool(_) | Error::Timeout(_) => true,
+            Error::Redis(_) | Error::RedisPool(_) | Error::Timeout(_) | Error::ObjectStore(_) => {
+                true
+            }
             _ => false,
         }
     }

@@ -24,7 +24,9 @@ pub mod jobs;
 pub mod process;
 pub mod rate_limit;
 mod redis_pool;
+pub mod relocation;
 pub mod retention;
+pub mod s3;
 pub mod session;
 mod settings;
 pub mod transfer;
@@ -42,7 +44,7 @@ use sqlx::{
 pub use blob_store::BlobStore;
 pub use error::{Error, Result};
 pub use redis_pool::RedisTarget;
-pub use settings::Settings;
+pub use settings::{BlobSettings, S3Settings, Settings, StoreKind};
 
 /// How long any single health probe may take before the service counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -53,6 +55,10 @@ pub struct State {
     pg: PgPool,
     redis: redis_pool::RedisPool,
     prefix: Arc<str>,
+    /// The S3 bucket, when one is configured.
+    s3: Option<s3::Bucket>,
+    /// The store new blobs are written to.
+    new_blobs: StoreKind,
 }
 
 impl State {
@@ -67,10 +73,23 @@ impl State {
             .connect_lazy_with(pg_options);
 
         let redis = redis_pool::RedisPool::connect_lazy(&settings.redis, settings.redis_pool_size)?;
+        let s3 = settings
+            .blobs
+            .s3
+            .as_ref()
+            .map(s3::Bucket::new)
+            .transpose()?;
+        if settings.blobs.new_blobs == StoreKind::S3 && s3.is_none() {
+            return Err(Error::Config(
+                "BLOB_STORE=s3 needs S3_BUCKET and the S3 credentials".into(),
+            ));
+        }
         Ok(State {
             pg,
             redis,
             prefix: Arc::from(settings.redis_key_prefix.as_str()),
+            s3,
+            new_blobs: settings.blobs.new_blobs,
         })
     }
 
@@ -104,6 +123,22 @@ impl State {
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout("redis ping")),
+        }
+    }
+
+    /// Whether an S3 bucket is configured.
+    pub fn has_object_store(&self) -> bool {
+        self.s3.is_some()
+    }
+
+    /// `Ok` when the S3 bucket (if one is configured) answers within two seconds.
+    pub async fn ping_object_store(&self) -> Result<()> {
+        let Some(bucket) = &self.s3 else {
+            return Ok(());
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, bucket.probe()).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout("object store probe")),
         }
     }
 

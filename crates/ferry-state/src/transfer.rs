@@ -33,7 +33,7 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use uuid::Uuid;
 
-use crate::{Result, State};
+use crate::{Result, State, blob::condemn};
 
 /// How a GET of a file was admitted (see [`State::admit_download`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -529,7 +529,6 @@ impl State {
         )
         .fetch_all(self.pg())
         .await?;
-        self.delete_chunks_in_batches(&blobs, batch).await?;
         let mut tx = self.pg().begin().await?;
         sqlx::query!(
             "DELETE FROM uploads WHERE transfer_id = $1 OR blob_id = ANY($2)",
@@ -541,10 +540,14 @@ impl State {
         sqlx::query!("DELETE FROM transfers WHERE id = $1", id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query!("DELETE FROM blobs WHERE id = ANY($1)", &blobs)
+        let tombstones = condemn(&mut tx, &blobs, None).await?;
+        sqlx::query!("DELETE FROM blobs WHERE id = ANY($1) AND size >= 0", &blobs)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        for tombstone in tombstones {
+            self.empty_tombstone(tombstone, batch).await?;
+        }
         Ok(true)
     }
 
@@ -641,7 +644,7 @@ impl State {
             return Ok(true);
         }
         self.delete_chunks_in_batches(&[blob], 1000).await?;
-        self.delete_blob(blob).await?;
+        self.delete_blobs(&[blob]).await?;
         Ok(false)
     }
 

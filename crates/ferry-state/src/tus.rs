@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     Error, Result, State,
+    blob::condemn,
     transfer::{NewFile, Transfer, TransferOptions, insert_transfer, new_token},
 };
 
@@ -122,9 +123,7 @@ impl State {
         let id = new_token();
         let blob_id = Uuid::new_v4();
         let mut tx = self.pg().begin().await?;
-        sqlx::query!("INSERT INTO blobs (id) VALUES ($1)", blob_id)
-            .execute(&mut *tx)
-            .await?;
+        self.insert_blob(&mut tx, blob_id).await?;
         sqlx::query!(
             "INSERT INTO uploads (id, blob_id, length, metadata, filename, content_type,
                                   max_downloads, max_days, expires_at, draft)
@@ -284,23 +283,33 @@ impl State {
         .fetch_all(self.pg())
         .await?;
         for upload in &idle {
-            self.delete_chunks_in_batches(&[upload.blob_id], batch)
-                .await?;
             let mut tx = self.pg().begin().await?;
-            sqlx::query!(
+            let removed = sqlx::query!(
                 "DELETE FROM uploads WHERE id = $1 AND transfer_id IS NULL",
                 upload.id
             )
             .execute(&mut *tx)
             .await?;
-            sqlx::query!(
-                "DELETE FROM blobs b WHERE id = $1
-                 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_id = b.id)",
+            if removed.rows_affected() == 0 {
+                continue; // it became a transfer meanwhile
+            }
+            let unused: Vec<Uuid> = sqlx::query_scalar!(
+                r#"SELECT id AS "id!" FROM unreferenced_blobs WHERE id = $1"#,
                 upload.blob_id
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let tombstones = condemn(&mut tx, &unused, None).await?;
+            sqlx::query!(
+                "DELETE FROM blobs WHERE id = ANY($1) AND size >= 0",
+                &unused
             )
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            for tombstone in tombstones {
+                self.empty_tombstone(tombstone, batch).await?;
+            }
         }
         Ok(idle.len() as u64)
     }
@@ -317,14 +326,17 @@ impl State {
         .fetch_optional(&mut *tx)
         .await?;
         let existed = row.is_some();
+        let mut tombstones = Vec::new();
         if let Some(row) = row
             && row.completed_at.is_none()
         {
+            tombstones = condemn(&mut tx, &[row.blob_id], None).await?;
             sqlx::query!("DELETE FROM blobs WHERE id = $1", row.blob_id)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
+        self.empty_tombstones_now(&tombstones).await;
         Ok(existed)
     }
 

@@ -11,11 +11,16 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: 200 when Postgres and Redis both answer, else 503 with `Retry-After`.
+/// Readiness: 200 when Postgres, Redis and (when one is configured) the S3 bucket all
+/// answer, else 503 with `Retry-After`.
 /// Checked on every call, so it turns back to 200 by itself when a service returns.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<State>) -> HttpResponse {
-    let (pg, redis) = tokio::join!(state.ping_postgres(), state.ping_redis());
+    let (pg, redis, objects) = tokio::join!(
+        state.ping_postgres(),
+        state.ping_redis(),
+        state.ping_object_store()
+    );
     let describe = |r: &ferry_state::Result<()>| match r {
         Ok(()) => "ok".to_owned(),
         Err(e) => {
@@ -23,8 +28,11 @@ pub async fn readyz(state: web::Data<State>) -> HttpResponse {
             "unavailable".to_owned()
         }
     };
-    let body = serde_json::json!({ "postgres": describe(&pg), "redis": describe(&redis) });
-    if pg.is_ok() && redis.is_ok() {
+    let mut body = serde_json::json!({ "postgres": describe(&pg), "redis": describe(&redis) });
+    if state.has_object_store() {
+        body["object_store"] = describe(&objects).into();
+    }
+    if pg.is_ok() && redis.is_ok() && objects.is_ok() {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable()

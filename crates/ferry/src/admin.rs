@@ -17,6 +17,32 @@ pub enum AdminCommand {
     /// Accounts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Stored bytes.
+    #[command(subcommand)]
+    Blobs(BlobsCommand),
+}
+
+/// `ferry admin blobs …`
+#[derive(Subcommand, Debug)]
+pub enum BlobsCommand {
+    /// Move every stored file's bytes into one store (after switching BLOB_STORE),
+    /// while Ferry keeps serving: reads use the old store until a blob has moved.
+    /// Resumable and idempotent: run it again after an interruption. Prints progress
+    /// as JSON lines.
+    Migrate {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The store to move blobs into.
+        #[arg(long, value_parser = ["s3", "postgres"])]
+        to: String,
+        /// Blobs per batch (one progress line each).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        batch: i64,
+        /// How long an old copy is kept after its blob moved, so downloads already
+        /// reading it finish; the retention sweep (or a later run) frees it.
+        #[arg(long, default_value = "1h", value_parser = ferry_process::parse_duration)]
+        grace: std::time::Duration,
+    },
 }
 
 /// `ferry admin users …`
@@ -71,6 +97,7 @@ impl AdminCommand {
             AdminCommand::Ps(connection)
             | AdminCommand::Queues(connection)
             | AdminCommand::Users(UsersCommand::MakeAdmin { connection, .. })
+            | AdminCommand::Blobs(BlobsCommand::Migrate { connection, .. })
             | AdminCommand::Jobs(
                 JobsCommand::Queues(connection)
                 | JobsCommand::Dead(connection)
@@ -120,6 +147,26 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 anyhow::bail!("no user with e-mail {email}");
             }
             println!("{email} can now open /admin");
+        }
+        AdminCommand::Blobs(BlobsCommand::Migrate {
+            to, batch, grace, ..
+        }) => {
+            let to = ferry_state::StoreKind::parse(&to).expect("clap allows only s3 or postgres");
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let done = service
+                .migrate_blobs(to, batch, grace, |progress| {
+                    if let Ok(line) = serde_json::to_string(progress) {
+                        println!("{line}");
+                    }
+                })
+                .await?;
+            if done.left > 0 {
+                anyhow::bail!(
+                    "{} blobs are still outside {to} (changed during the run); run it again",
+                    done.left
+                );
+            }
+            println!("{{\"done\":true,\"to\":\"{to}\",\"moved\":{}}}", done.moved);
         }
         AdminCommand::Jobs(JobsCommand::Dead(_)) => {
             for job in state.dead_jobs().await? {
