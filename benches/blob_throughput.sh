@@ -194,6 +194,13 @@ for size_mib in $SIZES_MIB; do
   size_bytes=$((size_mib * 1024 * 1024))
   head -c "$size_bytes" /dev/urandom >"$work/data.bin"
   if [[ " $STORES " == *" postgres "* ]]; then pg_copy_rows "$work/data.bin" "$work/data.copy"; fi
+  if [[ " $STORES " == *" s3 "* ]]; then
+    # One untimed upload first: the first write to a freshly started Garage cost it
+    # 8–9 CPU-s per GiB against 5.6–6.3 for every later one (2026-11-24), and it fell
+    # on whichever contestant came first — Ferry, in the order below.
+    aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "$work/data.bin" "s3://$S3_BUCKET/warm-up"
+    aws --endpoint-url "$S3_ENDPOINT" s3 rm --only-show-errors "s3://$S3_BUCKET/warm-up"
+  fi
   for run in $(seq "$RUNS"); do
     if [[ " $STORES " == *" postgres "* ]]; then
       ferry_transfer postgres "ferry (1 MiB chunks)"

@@ -1093,6 +1093,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
         database_url: app.database_url.clone().into(),
         redis: ferry_state::RedisTarget::Node(app.redis_url.clone().into()),
         pg_pool_size: 2,
+        redis_ca_cert: None,
         redis_pool_size: 2,
         redis_key_prefix: app.redis_prefix.clone(),
         blobs: ferry_state::BlobSettings {

@@ -438,6 +438,26 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
             ],
             "REDIS_CLUSTER_URLS",
         ),
+        // Settings clap accepts but no connection could use, found while the process
+        // is built: the same one line and exit 2.
+        (
+            &["web"],
+            &[("REDIS_CA_CERT", "/nonexistent/ca.pem")],
+            "REDIS_CA_CERT",
+        ),
+        (
+            &["worker"],
+            &[(
+                "REDIS_CA_CERT",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+            )],
+            "REDIS_CA_CERT",
+        ),
+        (
+            &["migrate"],
+            &[("REDIS_URL", "redis://127.0.0.1:99999")],
+            "REDIS_URL",
+        ),
     ];
     for (args, env, variable) in cases {
         let out = app.command(args, env).output().unwrap();
@@ -460,6 +480,127 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
         .output()
         .unwrap();
     assert!(!String::from_utf8(out.stderr).unwrap().contains("hunter2"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_insecure() {
+    let redis = harness::tls::TlsRedis::start();
+    let ca = redis.ca_cert.to_str().unwrap().to_owned();
+    let mut app = TestApp::with_services("rediss", None, Some(redis.url.clone())).await;
+    let ready = |app: &TestApp, web: &harness::Process| {
+        let (http, url) = (app.http.clone(), web.url("/readyz"));
+        async move { http.get(url).send().await.unwrap().status() }
+    };
+
+    // Verified against the private CA: ready, and sessions live on that server.
+    let verified = app.start(Kind::Web, &[("REDIS_CA_CERT", &ca)]).await;
+    assert_eq!(ready(&app, &verified).await, StatusCode::OK);
+    let written = app
+        .http
+        .post(verified.url("/api/session"))
+        .json(&json!({ "key": "colour", "value": "teal" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), StatusCode::NO_CONTENT);
+    let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let keys = redis.cli(&["--scan", "--pattern", &format!("{}*", app.redis_prefix)]);
+    assert!(!keys.trim().is_empty(), "no session key on the TLS Redis");
+
+    // `#insecure` (a self-signed server, as on Heroku): no CA needed; the session
+    // written above is read back through it.
+    let insecure_url = format!("{}#insecure", redis.url);
+    let insecure = app.start(Kind::Web, &[("REDIS_URL", &insecure_url)]).await;
+    assert_eq!(ready(&app, &insecure).await, StatusCode::OK);
+    let read = app
+        .http
+        .get(insecure.url("/api/session"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read.json::<Value>().await.unwrap()["values"]["colour"],
+        "teal"
+    );
+
+    // Neither: the certificate is checked against the built-in roots and refused, so
+    // the process is up but not ready.
+    let unverified = app.start(Kind::Web, &[]).await;
+    assert_eq!(
+        ready(&app, &unverified).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let log = unverified.log();
+    assert!(
+        log.contains("certificate") || log.contains("UnknownIssuer"),
+        "the refusal names the certificate: {log}"
+    );
+
+    // A CA for a plain-text URL is a configuration error, not a silent downgrade.
+    let out = app
+        .command(
+            &["web"],
+            &[
+                ("REDIS_URL", "redis://localhost:6379"),
+                ("REDIS_CA_CERT", &ca),
+            ],
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("rediss://"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
+    let dir = std::env::temp_dir().join(format!("ferry-test-tls-cluster-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    harness::tls::make_certificates(&dir);
+    let cluster = harness::cluster::Cluster::start_tls(&dir.join("nodes"), &dir);
+    let urls = cluster.urls.join(",");
+    let ca = dir.join("ca.pem").to_str().unwrap().to_owned();
+    let mut app = TestApp::new("rediss_cluster").await;
+    app.unset_env.push("REDIS_URL");
+    app.unset_env.push("REDIS_CLUSTER_URLS");
+    let tls = [
+        ("REDIS_CLUSTER_URLS", urls.as_str()),
+        ("REDIS_CA_CERT", &ca),
+    ];
+    let a = app.start(Kind::Web, &tls).await;
+    let b = app.start(Kind::Web, &tls).await;
+    let ready = app.http.get(a.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "{}", a.log());
+
+    // Enough sessions to land on every master (keys spread over the slots), each read
+    // back through the other web process.
+    for n in 0..12 {
+        let written = app
+            .http
+            .post(a.url("/api/session"))
+            .json(&json!({ "key": "n", "value": n.to_string() }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(written.status(), StatusCode::NO_CONTENT);
+        let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let read = app
+            .http
+            .get(b.url("/api/session"))
+            .header(header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            read.json::<Value>().await.unwrap()["values"]["n"],
+            n.to_string()
+        );
+    }
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -269,6 +269,7 @@ async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
         database_url: app.database_url.clone().into(),
         redis: app.redis_target(),
         pg_pool_size: 1,
+        redis_ca_cert: None,
         redis_pool_size: 8,
         redis_key_prefix: app.redis_prefix.clone(),
         blobs: Default::default(),

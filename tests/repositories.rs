@@ -29,6 +29,7 @@ fn state(app: &TestApp) -> State {
         database_url: app.database_url.clone().into(),
         redis: app.redis_target(),
         pg_pool_size: 16,
+        redis_ca_cert: None,
         redis_pool_size: 4,
         redis_key_prefix: app.redis_prefix.clone(),
         blobs: Default::default(),

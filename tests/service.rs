@@ -28,6 +28,7 @@ fn state_of(app: &TestApp) -> State {
         database_url: SecretString::from(app.database_url.clone()),
         redis: app.redis_target(),
         pg_pool_size: 5,
+        redis_ca_cert: None,
         redis_pool_size: 4,
         redis_key_prefix: app.redis_prefix.clone(),
         blobs: Default::default(),

@@ -2,6 +2,7 @@
 //! suites' cluster mode (`FERRY_TEST_REDIS=cluster`, see `mod.rs`): three
 //! `redis-server --cluster-enabled yes` in temp dirs, joined by
 //! `redis-cli --cluster create`, ready once every node reports `cluster_state:ok`.
+//! [`Cluster::start_tls`] starts one that speaks only TLS, between its nodes too.
 
 use std::{
     fs,
@@ -16,7 +17,7 @@ const MASTERS: usize = 3;
 
 /// A running cluster; its servers are killed when dropped.
 pub struct Cluster {
-    /// `redis://127.0.0.1:P` of every master.
+    /// `redis://127.0.0.1:P` (`rediss://` over TLS) of every master.
     pub urls: Vec<String>,
     servers: Vec<Child>,
 }
@@ -25,22 +26,47 @@ impl Cluster {
     /// Starts the three masters in `dir` and forms the cluster. Panics with the
     /// reason when the installed Redis cannot do it.
     pub fn start(dir: &Path) -> Cluster {
+        Self::start_with(dir, None)
+    }
+
+    /// Like [`Cluster::start`], TLS only: clients and the nodes' own bus, with the
+    /// certificates of [`crate::harness::tls::make_certificates`] in `certs`.
+    pub fn start_tls(dir: &Path, certs: &Path) -> Cluster {
+        Self::start_with(dir, Some(certs))
+    }
+
+    fn start_with(dir: &Path, tls: Option<&Path>) -> Cluster {
         let ports: Vec<u16> = (0..MASTERS)
             .map(|_| ferry_dev::services::free_port())
             .collect();
+        let scheme = if tls.is_some() { "rediss" } else { "redis" };
         let mut cluster = Cluster {
             urls: ports
                 .iter()
-                .map(|p| format!("redis://127.0.0.1:{p}"))
+                .map(|p| format!("{scheme}://127.0.0.1:{p}"))
                 .collect(),
             servers: Vec::new(),
         };
+        let cli = |port: u16, args: &[&str]| cli(tls, port, args);
         for port in &ports {
             let node_dir = dir.join(format!("node-{port}"));
             fs::create_dir_all(&node_dir).expect("create a cluster node's dir");
             let log = fs::File::create(node_dir.join("redis.log")).expect("create a node log");
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            let mut command = Command::new("redis-server");
+            match tls {
+                None => command.args(["--port", &port.to_string()]),
+                Some(certs) => command
+                    .args(["--port", "0", "--tls-port", &port.to_string()])
+                    .args(["--tls-cluster", "yes", "--tls-auth-clients", "no"])
+                    .arg("--tls-cert-file")
+                    .arg(certs.join("server.pem"))
+                    .arg("--tls-key-file")
+                    .arg(certs.join("server.key"))
+                    .arg("--tls-ca-cert-file")
+                    .arg(certs.join("ca.pem")),
+            };
+            let child = command
+                .args(["--bind", "127.0.0.1"])
                 .args(["--cluster-enabled", "yes"])
                 .args(["--cluster-config-file", "nodes.conf"])
                 .args(["--cluster-node-timeout", "5000"])
@@ -61,7 +87,10 @@ impl Cluster {
             });
         }
         let nodes: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-        let out = Command::new("redis-cli")
+        // Bounded: it waits forever for nodes that cannot reach each other's bus.
+        let out = Command::new("timeout")
+            .args(["60", "redis-cli"])
+            .args(tls_args(tls))
             .args(["--cluster", "create"])
             .args(&nodes)
             .args(["--cluster-replicas", "0", "--cluster-yes"])
@@ -97,9 +126,22 @@ impl Drop for Cluster {
     }
 }
 
+/// `redis-cli`'s TLS options for the certificates in `tls`, if any.
+fn tls_args(tls: Option<&Path>) -> Vec<String> {
+    match tls {
+        None => Vec::new(),
+        Some(certs) => vec![
+            "--tls".into(),
+            "--cacert".into(),
+            certs.join("ca.pem").display().to_string(),
+        ],
+    }
+}
+
 /// `redis-cli -p port args…`'s output, if it ran.
-fn cli(port: u16, args: &[&str]) -> Option<String> {
+fn cli(tls: Option<&Path>, port: u16, args: &[&str]) -> Option<String> {
     let out = Command::new("redis-cli")
+        .args(tls_args(tls))
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(args)
         .stdin(Stdio::null())

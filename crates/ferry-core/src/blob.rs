@@ -1,18 +1,25 @@
 //! Streaming bytes into a blob, whatever the store: chunk by chunk, hashed on the way,
 //! bounded — and never leaving half-written blobs behind.
 //!
-//! Memory per write is at most one chunk (`BLOB_CHUNK_SIZE`, 1 MiB; on S3 one part,
-//! two `S3_PART_SIZE` parts, 10 MiB), grown only as bytes arrive. While a chunk is written the body is not read, so a fast client is
-//! slowed to the store's pace instead of filling memory. Every chunk is appended at the
+//! A write is a two-stage pipeline: while the store writes chunk N, chunk N+1 is
+//! received and hashed. So memory per write is at most two chunks (`BLOB_CHUNK_SIZE`,
+//! 1 MiB; on S3 one `S3_PART_SIZE` part, 5 MiB), the second grown only as bytes
+//! arrive. Once the next chunk is full the body is not read until the store has taken
+//! the one before, so a fast client is slowed to the store's pace instead of filling
+//! memory. Chunks reach the store one at a time and in order, each appended at the
 //! committed size by the store's conditional append ([`BlobStore::append`]), so the
-//! committed size is the durable, resumable offset.
+//! committed size is the durable, resumable offset: a request that ends reports only
+//! what the store committed.
 
 use std::{sync::Arc, time::Duration};
 
 use base64::Engine;
 use bytes::Bytes;
 use ferry_state::{BlobStore, blob::StreamHash};
-use futures::{Stream, StreamExt};
+use futures::{
+    Stream, StreamExt,
+    future::{BoxFuture, Either},
+};
 use sha1::Digest as _;
 use uuid::Uuid;
 
@@ -182,15 +189,34 @@ where
     } = target;
     // A store that wants bigger writes (S3: whole parts) gets them.
     let chunk_size = blobs.append_size().unwrap_or(chunk_size);
-    futures::pin_mut!(body);
+    let mut body = Box::pin(body);
     let mut buffer: Vec<u8> = Vec::new();
     let mut progress = Progress {
-        received: start, // bytes [start, received) are written (staged or committed)
+        received: start, // bytes [start, received) are written or being written
         committed: start,
     };
+    // The chunk the store is writing while the next one is received (at most one).
+    let mut in_flight: Option<InFlight<'_>> = None;
 
     let failure = loop {
-        let next = match tokio::time::timeout(idle, body.next()).await {
+        let next = loop {
+            let read = tokio::time::timeout(idle, body.next());
+            let event = match in_flight.as_mut() {
+                None => Either::Right(read.await),
+                Some(write) => tokio::select! {
+                    done = write => Either::Left(done),
+                    next = read => Either::Right(next),
+                },
+            };
+            match event {
+                Either::Left(done) => {
+                    in_flight = None;
+                    progress.settle(done?);
+                }
+                Either::Right(next) => break next,
+            }
+        };
+        let next = match next {
             Ok(next) => next,
             Err(_) => break Some(Error::BodyTimeout),
         };
@@ -206,12 +232,16 @@ where
                     buffer.extend_from_slice(&data[..take]);
                     data = &data[take..];
                     if buffer.len() == chunk_size {
+                        // One write at a time, in order: the store appends at the
+                        // committed size, so chunk N+1 starts once chunk N is in.
+                        if let Some(write) = in_flight.take() {
+                            progress.settle(write.await?);
+                        }
                         // Handed to the store without a copy; the next chunk gets a
                         // buffer of its own (this client has proven it fills one).
                         let chunk = Bytes::from(std::mem::take(&mut buffer));
-                        progress
-                            .write(blobs, blob, chunk, &mut hash, checksum.as_mut())
-                            .await?;
+                        in_flight =
+                            Some(progress.start(blobs, blob, chunk, &mut hash, checksum.as_mut()));
                         buffer = Vec::with_capacity(chunk_size);
                     }
                 }
@@ -220,6 +250,15 @@ where
             None => break None,
         }
     };
+    // Let go of the body before waiting for the store. Found by the storage suite: a
+    // body dropped only after the in-flight write finished left actix's connection
+    // paused on its full request buffer, the unread rest of a refused body was never
+    // drained, and the next request on that keep-alive connection hung.
+    drop(body);
+    // What was handed to the store is finished whatever happened to the body.
+    if let Some(write) = in_flight.take() {
+        progress.settle(write.await?);
+    }
     let flush = match &failure {
         None => true,
         Some(Error::BrokenBody(_) | Error::TooLarge | Error::BodyTimeout) => {
@@ -228,15 +267,14 @@ where
         Some(_) => false,
     };
     if flush && !buffer.is_empty() {
-        progress
-            .write(
-                blobs,
-                blob,
-                Bytes::from(buffer),
-                &mut hash,
-                checksum.as_mut(),
-            )
-            .await?;
+        let write = progress.start(
+            blobs,
+            blob,
+            Bytes::from(buffer),
+            &mut hash,
+            checksum.as_mut(),
+        );
+        progress.settle(write.await?);
     }
     if let Some(error) = failure {
         if checksum.is_some() {
@@ -301,35 +339,52 @@ struct Progress {
     committed: i64,
 }
 
+/// A chunk's write to the store, started and not yet finished. It resolves to the new
+/// committed size for an append, `None` for a staged piece.
+type InFlight<'a> = BoxFuture<'a, Result<Option<i64>>>;
+
 impl Progress {
-    async fn write(
+    /// Hashes `chunk` and starts writing it after the bytes received so far. The
+    /// caller finishes the previous write first ([`Progress::settle`]), so appends
+    /// reach the store in order, each at the committed size.
+    fn start<'a>(
         &mut self,
-        blobs: &dyn BlobStore,
+        blobs: &'a dyn BlobStore,
         blob: Uuid,
         chunk: Bytes,
         hash: &mut StreamHash,
         checksum: Option<&mut Checksum>,
-    ) -> Result<()> {
+    ) -> InFlight<'a> {
         hash.update(&chunk);
-        let len = chunk.len();
+        let offset = self.received;
+        let end = offset + chunk.len() as i64;
+        self.received = end;
+        metrics::counter!(ferry_telemetry::UPLOAD_BYTES).increment(chunk.len() as u64);
         match checksum {
             Some(checksum) => {
                 checksum.update(&chunk);
-                blobs.stage(blob, self.received, chunk).await?;
+                Box::pin(async move {
+                    blobs.stage(blob, offset, chunk).await?;
+                    Ok(None)
+                })
             }
             None => {
-                if !blobs
-                    .append(blob, self.committed, chunk, &hash.snapshot())
-                    .await?
-                {
-                    return Err(Error::Conflict);
-                }
-                self.committed += len as i64;
+                let snapshot = hash.snapshot();
+                Box::pin(async move {
+                    if !blobs.append(blob, offset, chunk, &snapshot).await? {
+                        return Err(Error::Conflict);
+                    }
+                    Ok(Some(end))
+                })
             }
         }
-        self.received += len as i64;
-        metrics::counter!(ferry_telemetry::UPLOAD_BYTES).increment(len as u64);
-        Ok(())
+    }
+
+    /// Records a finished write.
+    fn settle(&mut self, committed: Option<i64>) {
+        if let Some(end) = committed {
+            self.committed = end;
+        }
     }
 }
 

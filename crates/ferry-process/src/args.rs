@@ -26,6 +26,12 @@ pub struct ConnectionArgs {
     #[arg(long, env = "REDIS_CLUSTER_URLS", hide_env_values = true,
           value_parser = redis_cluster_urls, conflicts_with = "redis_url")]
     pub redis_cluster_urls: Option<RedisClusterUrls>,
+    /// Path of a PEM file with the CA certificate(s) that signed the Redis servers'
+    /// certificates, for a private CA on rediss:// URLs. Replaces the default roots
+    /// (Mozilla's, built in). A URL ending in `#insecure` skips verification instead
+    /// (self-signed servers such as Heroku Redis).
+    #[arg(long, env = "REDIS_CA_CERT", value_parser = pem_file)]
+    pub redis_ca_cert: Option<PemFile>,
     /// Upper bound on open Postgres connections from this process.
     #[arg(long, env = "PG_POOL_SIZE", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -73,8 +79,8 @@ pub struct BlobArgs {
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub aws_secret_access_key: Option<SecretString>,
     /// Bytes per multipart-upload part (at least 5MiB, S3's smallest part; at most
-    /// 10,000 parts a file). An upload sends two parts at once, so it buffers twice
-    /// this in memory.
+    /// 10,000 parts a file). An upload buffers two parts: the one being sent and the
+    /// next, received meanwhile.
     #[arg(long, env = "S3_PART_SIZE", default_value = "5MiB", value_parser = part_size)]
     pub s3_part_size: u64,
 }
@@ -137,6 +143,7 @@ impl ConnectionArgs {
         Settings {
             database_url: self.database_url.clone(),
             redis,
+            redis_ca_cert: self.redis_ca_cert.as_ref().map(|pem| pem.0.clone()),
             pg_pool_size: self.pg_pool_size,
             redis_pool_size: self.redis_pool_size,
             redis_key_prefix: self.redis_key_prefix.clone(),
@@ -166,6 +173,18 @@ fn redis_cluster_urls(value: &str) -> Result<RedisClusterUrls, String> {
     Ok(RedisClusterUrls(
         nodes.into_iter().map(SecretString::from).collect(),
     ))
+}
+
+/// The contents of a PEM file, read once at start-up.
+#[derive(Clone, Debug)]
+pub struct PemFile(pub Vec<u8>);
+
+/// Reads the file now, so a missing or unreadable one stops start-up (exit 2) with its
+/// path; whether it holds certificates is checked where they are used.
+fn pem_file(path: &str) -> Result<PemFile, String> {
+    std::fs::read(path)
+        .map(PemFile)
+        .map_err(|e| format!("cannot read {path}: {e}"))
 }
 
 /// What web, worker and clock all take, with one meaning in each.
@@ -241,6 +260,7 @@ mod tests {
                 "JOB_MAX_ATTEMPTS",
                 "METRICS_PORT",
                 "PG_POOL_SIZE",
+                "REDIS_CA_CERT",
                 "REDIS_CLUSTER_URLS",
                 "REDIS_KEY_PREFIX",
                 "REDIS_POOL_SIZE",

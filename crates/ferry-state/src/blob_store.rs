@@ -263,7 +263,7 @@ impl BlobStore for Blobs {
 
     fn append_size(&self) -> Option<usize> {
         match (self.state.new_blobs, &self.s3) {
-            (StoreKind::S3, Some(s3)) => Some(s3.bucket.part_size * crate::s3::PARTS_IN_FLIGHT),
+            (StoreKind::S3, Some(s3)) => Some(s3.bucket.part_size * crate::s3::PARTS_PER_WRITE),
             _ => None,
         }
     }

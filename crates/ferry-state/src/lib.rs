@@ -72,7 +72,11 @@ impl State {
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with(pg_options);
 
-        let redis = redis_pool::RedisPool::connect_lazy(&settings.redis, settings.redis_pool_size)?;
+        let redis = redis_pool::RedisPool::connect_lazy(
+            &settings.redis,
+            settings.redis_ca_cert.as_deref(),
+            settings.redis_pool_size,
+        )?;
         let s3 = settings
             .blobs
             .s3

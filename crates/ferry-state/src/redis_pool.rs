@@ -23,12 +23,22 @@
 //! A prefix that itself contains a hash tag (`{ferry}:`) pins every key of the
 //! deployment to one slot: that works, but gives up spreading load over the masters.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
 
+use deadpool::managed;
 use deadpool_redis::{
     Runtime,
-    redis::{self, Cmd, Pipeline, RedisFuture, Value, aio::ConnectionLike},
+    redis::{
+        self, Cmd, IntoConnectionInfo, Pipeline, RedisError, RedisFuture, TlsCertificates, Value,
+        aio::ConnectionLike,
+        cluster::{ClusterClient, ClusterClientBuilder},
+        cluster_async::ClusterConnection,
+    },
 };
+use rustls::pki_types::{CertificateDer, pem::PemObject};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Error, Result};
@@ -47,20 +57,78 @@ pub enum RedisTarget {
 #[derive(Clone)]
 pub(crate) enum RedisPool {
     Node(deadpool_redis::Pool),
-    Cluster(deadpool_redis::cluster::Pool),
+    Cluster(managed::Pool<ClusterManager>),
 }
 
 /// A pooled connection to a single Redis or to a cluster; returns to its pool when
 /// dropped.
 pub(crate) enum RedisConnection {
     Node(deadpool_redis::Connection),
-    Cluster(deadpool_redis::cluster::Connection),
+    Cluster(managed::Object<ClusterManager>),
+}
+
+/// Creates and recycles cluster connections. deadpool-redis has one too, but it can
+/// only be built from URLs, and a private CA (`REDIS_CA_CERT`) must reach the client
+/// builder, which hands it to the connection of every node the cluster reports.
+pub(crate) struct ClusterManager {
+    client: ClusterClient,
+    pings: AtomicUsize,
+}
+
+impl managed::Manager for ClusterManager {
+    type Type = ClusterConnection;
+    type Error = RedisError;
+
+    async fn create(&self) -> std::result::Result<ClusterConnection, RedisError> {
+        self.client.get_async_connection().await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut ClusterConnection,
+        _: &managed::Metrics,
+    ) -> managed::RecycleResult<RedisError> {
+        let token = self.pings.fetch_add(1, Ordering::Relaxed).to_string();
+        let echoed: String = redis::cmd("PING").arg(&token).query_async(conn).await?;
+        if echoed == token {
+            Ok(())
+        } else {
+            Err(managed::RecycleError::message("unexpected PING answer"))
+        }
+    }
+}
+
+/// The CA certificates of `REDIS_CA_CERT` (PEM), checked: at least one certificate and
+/// nothing unreadable, since an empty trust store would fail every connection later.
+fn ca_certificates(pem: &[u8]) -> Result<TlsCertificates> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Config(format!("REDIS_CA_CERT is not a readable PEM file: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::Config(
+            "REDIS_CA_CERT holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        ));
+    }
+    Ok(TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem.to_vec()),
+    })
 }
 
 impl RedisPool {
-    /// Builds the pool without connecting. Fails only on a malformed URL.
-    pub(crate) fn connect_lazy(target: &RedisTarget, max_size: u16) -> Result<RedisPool> {
-        let pool = Some(deadpool_redis::PoolConfig {
+    /// Builds the pool without connecting. Fails only on settings no connection could
+    /// use: a malformed URL, or a CA certificate that is unreadable or given for a
+    /// plain-text URL. `ca_cert` (PEM) replaces the default roots (webpki's) for
+    /// `rediss://` servers; a URL ending in `#insecure` skips verification.
+    pub(crate) fn connect_lazy(
+        target: &RedisTarget,
+        ca_cert: Option<&[u8]>,
+        max_size: u16,
+    ) -> Result<RedisPool> {
+        // One process-wide TLS provider (ring, already in the build for Postgres and
+        // S3); installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let config = deadpool_redis::PoolConfig {
             max_size: max_size as usize,
             timeouts: deadpool_redis::Timeouts {
                 wait: Some(Duration::from_secs(2)),
@@ -68,15 +136,34 @@ impl RedisPool {
                 recycle: Some(Duration::from_secs(2)),
             },
             ..Default::default()
-        });
+        };
+        let certs = ca_cert.map(ca_certificates).transpose()?;
         match target {
             RedisTarget::Node(url) => {
-                let mut config = deadpool_redis::Config::from_url(url.expose_secret());
-                config.pool = pool;
-                config
-                    .create_pool(Some(Runtime::Tokio1))
+                let url = url.expose_secret();
+                let invalid = |e: RedisError| {
+                    Error::Config(format!("REDIS_URL is not a valid Redis URL: {e}"))
+                };
+                let client = match certs {
+                    None => redis::Client::open(url).map_err(invalid)?,
+                    Some(certs) => {
+                        if !url.starts_with("rediss://") {
+                            return Err(Error::Config(
+                                "REDIS_CA_CERT is set, so REDIS_URL must be a rediss:// URL".into(),
+                            ));
+                        }
+                        redis::Client::build_with_tls(url, certs).map_err(invalid)?
+                    }
+                };
+                // The manager takes the client's connection info, certificates included.
+                let manager = deadpool_redis::Manager::new(client.get_connection_info().clone())
+                    .map_err(invalid)?;
+                deadpool_redis::Pool::builder(manager)
+                    .config(config)
+                    .runtime(Runtime::Tokio1)
+                    .build()
                     .map(RedisPool::Node)
-                    .map_err(|e| Error::Config(format!("REDIS_URL is not a valid Redis URL: {e}")))
+                    .map_err(|e| Error::Config(format!("REDIS_URL: {e}")))
             }
             RedisTarget::Cluster(urls) => {
                 if urls.is_empty() {
@@ -84,17 +171,40 @@ impl RedisPool {
                         "REDIS_CLUSTER_URLS names no cluster node".into(),
                     ));
                 }
-                let urls: Vec<String> = urls.iter().map(|u| u.expose_secret().to_owned()).collect();
-                let mut config = deadpool_redis::cluster::Config::from_urls(urls);
-                config.pool = pool;
-                config
-                    .create_pool(Some(Runtime::Tokio1))
+                let invalid = |e: RedisError| {
+                    Error::Config(format!(
+                        "REDIS_CLUSTER_URLS is not a list of valid Redis URLs: {e}"
+                    ))
+                };
+                let nodes = urls
+                    .iter()
+                    .map(|u| u.expose_secret().into_connection_info())
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(invalid)?;
+                let mut builder = ClusterClientBuilder::new(nodes);
+                if let Some(certs) = certs {
+                    if !urls
+                        .iter()
+                        .all(|u| u.expose_secret().starts_with("rediss://"))
+                    {
+                        return Err(Error::Config(
+                            "REDIS_CA_CERT is set, so every REDIS_CLUSTER_URLS node must be a \
+                             rediss:// URL"
+                                .into(),
+                        ));
+                    }
+                    builder = builder.certs(certs);
+                }
+                let manager = ClusterManager {
+                    client: builder.build().map_err(invalid)?,
+                    pings: AtomicUsize::new(0),
+                };
+                managed::Pool::builder(manager)
+                    .config(config)
+                    .runtime(Runtime::Tokio1)
+                    .build()
                     .map(RedisPool::Cluster)
-                    .map_err(|e| {
-                        Error::Config(format!(
-                            "REDIS_CLUSTER_URLS is not a list of valid Redis URLs: {e}"
-                        ))
-                    })
+                    .map_err(|e| Error::Config(format!("REDIS_CLUSTER_URLS: {e}")))
             }
         }
     }

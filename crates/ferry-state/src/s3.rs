@@ -25,11 +25,13 @@
 //! write too small to be a part goes to the tail: the next write reads the tail back,
 //! appends its bytes and, once the two reach 5 MiB, sends them as the next part(s). A
 //! stream (a curl PUT, a body too big for one write) is cut into writes of
-//! [`PARTS_IN_FLIGHT`] × `S3_PART_SIZE` above the port ([`BlobStore::append_size`]),
-//! whose parts are sent at once — the store works on them in parallel, where one part
-//! at a time left it idle between requests (measured: docs/benchmarks.md) — so only
+//! [`PARTS_PER_WRITE`] × `S3_PART_SIZE` above the port ([`BlobStore::append_size`]),
+//! and the writer above receives the next write while the store sends this one
+//! (`ferry_core::blob::write_body`), so the store is not left idle between parts; only
 //! the last, short piece of a request becomes a tail: small requests cost at most one
-//! tail read and write each, large ones nothing extra.
+//! tail read and write each, large ones nothing extra. One part per write, pipelined,
+//! uploads as fast here as two or four parts sent at once (measured:
+//! docs/benchmarks.md) and buffers least.
 //!
 //! Sealing sends the tail as the last part and completes the upload into
 //! `<prefix>data`; a blob that never reached 5 MiB is sealed in place — its tail is
@@ -68,9 +70,9 @@ use crate::{Error, Result, State, blob::StreamHash, settings::S3Settings};
 /// S3's smallest part (but the last).
 pub const MIN_PART: usize = 5 * 1024 * 1024;
 
-/// Parts one streamed write sends at once: what a writer buffers is this many parts
-/// ([`crate::BlobStore::append_size`]).
-pub const PARTS_IN_FLIGHT: usize = 2;
+/// Parts per streamed write ([`crate::BlobStore::append_size`]). The writer holds two
+/// writes at most (one being sent, the next being received), so this many parts twice.
+pub const PARTS_PER_WRITE: usize = 1;
 
 /// A connection to the bucket, shared by the process.
 #[derive(Clone, Debug)]

@@ -15,6 +15,9 @@ pub struct Settings {
     /// The Redis (one server or a cluster) holding sessions and short-lived
     /// coordination.
     pub redis: RedisTarget,
+    /// PEM certificates of the CA that signed the Redis servers' certificates
+    /// (`rediss://` only); replaces the default roots. `None`: webpki's roots.
+    pub redis_ca_cert: Option<Vec<u8>>,
     /// Upper bound on open Postgres connections from this process.
     pub pg_pool_size: u32,
     /// Upper bound on open Redis connections from this process.

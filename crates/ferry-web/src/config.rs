@@ -104,7 +104,8 @@ pub struct Config {
     #[arg(long, env = "UPLOAD_IDLE_TIMEOUT", default_value = "30s", value_parser = parse_positive_duration)]
     pub upload_idle_timeout: Duration,
     /// Uploads one web process receives at once, across every upload API. Each holds up
-    /// to one `BLOB_CHUNK_SIZE` buffer; beyond the cap a new upload gets 503 with
+    /// to two chunks (`BLOB_CHUNK_SIZE`; on S3, `S3_PART_SIZE`): the one being stored
+    /// and the next, received meanwhile. Beyond the cap a new upload gets 503 with
     /// `Retry-After` before its body is read.
     #[arg(long, env = "MAX_CONCURRENT_UPLOADS", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]

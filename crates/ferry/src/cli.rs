@@ -44,6 +44,11 @@ pub enum Command {
 /// Exit code for bad configuration.
 const CONFIG_EXIT: u8 = 2;
 
+/// The exit of a configuration error found after parsing (see `main::config_error`).
+pub fn config_exit() -> ExitCode {
+    ExitCode::from(CONFIG_EXIT)
+}
+
 /// Turns a clap error into the process exit: help and version print as usual; a
 /// configuration error becomes one line on stderr naming the variable, exit code 2.
 pub fn exit_for(error: clap::Error) -> ExitCode {

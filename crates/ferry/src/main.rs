@@ -49,9 +49,37 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             tracing::error!(error.cause_chain = %format!("{error:#}"), "ferry failed");
+            if let Some(setting) = config_error(&error) {
+                eprintln!("ferry: configuration error: {setting}");
+                return cli::config_exit();
+            }
             eprintln!("ferry: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A setting no connection could ever use (a malformed Redis URL, an unreadable CA
+/// file), found while building a process: a configuration error like a missing
+/// variable, so the same one line and exit code 2.
+fn config_error(error: &anyhow::Error) -> Option<&str> {
+    let state = error
+        .downcast_ref::<ferry_state::Error>()
+        .or_else(|| match error.downcast_ref::<ferry_web::Error>()? {
+            ferry_web::Error::State(e) => Some(e),
+            _ => None,
+        })
+        .or_else(|| match error.downcast_ref::<ferry_worker::Error>()? {
+            ferry_worker::Error::State(e) => Some(e),
+            _ => None,
+        })
+        .or_else(|| match error.downcast_ref::<ferry_clock::Error>()? {
+            ferry_clock::Error::State(e) => Some(e),
+            _ => None,
+        });
+    match state? {
+        ferry_state::Error::Config(setting) => Some(setting),
+        _ => None,
     }
 }
 
