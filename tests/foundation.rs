@@ -458,6 +458,11 @@ async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
             &[("REDIS_URL", "redis://127.0.0.1:99999")],
             "REDIS_URL",
         ),
+        (
+            &["web"],
+            &[("CORS_ALLOWED_ORIGINS", "https://app.example.com/upload")],
+            "CORS_ALLOWED_ORIGINS",
+        ),
     ];
     for (args, env, variable) in cases {
         let out = app.command(args, env).output().unwrap();

@@ -466,8 +466,8 @@ async fn sign_in_guessing_is_rate_limited_per_account() {
     assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_ui_works_end_to_end_in_chromium() {
+/// The browser tests' directory, after checking that what they run is installed.
+fn browser_tests_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
     assert!(
         std::path::Path::new("/usr/bin/chromium").exists(),
@@ -477,10 +477,129 @@ async fn the_ui_works_end_to_end_in_chromium() {
         Command::new("node").arg("--version").output().is_ok(),
         "node is not installed; install it: apt-get install nodejs npm"
     );
-    assert!(
-        dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is not installed; install it: (cd tests/browser && npm ci)"
+    for package in ["playwright-core", "tus-js-client"] {
+        assert!(
+            dir.join("node_modules").join(package).exists(),
+            "{package} is not installed; install it: (cd tests/browser && npm ci)"
+        );
+    }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_file_back() {
+    let dir = browser_tests_dir();
+    let (allowed_port, other_port) = (
+        ferry_dev::services::free_port(),
+        ferry_dev::services::free_port(),
     );
+    let allowed = format!("http://localhost:{allowed_port}");
+    let mut app = TestApp::new("cors").await;
+    let web = app
+        .start(
+            Kind::Web,
+            &[(
+                "CORS_ALLOWED_ORIGINS",
+                &format!("https://app.example.com, {allowed}"),
+            )],
+        )
+        .await;
+    let plain = app.start(Kind::Web, &[]).await;
+    let client = Client::new();
+    let preflight = |web: &Process, origin: &str| {
+        client
+            .request(reqwest::Method::OPTIONS, web.url("/files/"))
+            .header(header::ORIGIN, origin)
+            .header("Access-Control-Request-Method", "PATCH")
+            .header(
+                "Access-Control-Request-Headers",
+                "tus-resumable,upload-offset,content-type",
+            )
+            .send()
+    };
+
+    // A preflight from the allowed origin is answered for tus's methods and headers.
+    let answer = preflight(&web, &allowed).await.unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let headers = answer.headers();
+    assert_eq!(headers["access-control-allow-origin"], allowed.as_str());
+    let methods = headers["access-control-allow-methods"].to_str().unwrap();
+    assert!(
+        methods.contains("PATCH") && methods.contains("DELETE"),
+        "{methods}"
+    );
+    let allowed_headers = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed_headers.contains("upload-offset"),
+        "{allowed_headers}"
+    );
+    assert!(!headers.contains_key("access-control-allow-credentials"));
+    // Another origin, or a deployment without CORS_ALLOWED_ORIGINS: no CORS headers.
+    let refused = preflight(&web, "https://evil.example").await.unwrap();
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    let none = preflight(&plain, &allowed).await.unwrap();
+    assert!(!none.headers().contains_key("access-control-allow-origin"));
+    // A request with an Origin that is not on the list is still served (browsers send
+    // Origin on same-origin POSTs too); only the CORS headers are withheld.
+    let put = client
+        .put(web.url("/hello.txt"))
+        .header(header::ORIGIN, "https://evil.example")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    assert!(!put.headers().contains_key("access-control-allow-origin"));
+    let exposed = client
+        .put(web.url("/hello.txt"))
+        .header(header::ORIGIN, &allowed)
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    let exposed = exposed.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(exposed.contains("x-url-delete"), "{exposed}");
+
+    // The real client in a real browser, from a page on the allowed origin and from
+    // one that is not.
+    let out = Command::new("node")
+        .arg(dir.join("cors.mjs"))
+        .arg(web.url(""))
+        .arg(allowed_port.to_string())
+        .arg(other_port.to_string())
+        .output()
+        .unwrap();
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        harness::count(
+            &app,
+            "SELECT count(*) FROM files WHERE name = 'from-another-origin.bin'"
+        )
+        .await,
+        1,
+        "one upload (the allowed page's) became a file"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_works_end_to_end_in_chromium() {
+    let dir = browser_tests_dir();
     let mut app = TestApp::new("browser_e2e").await;
     let web = app.start(Kind::Web, &[]).await;
     let _worker = app.start(Kind::Worker, &[]).await;

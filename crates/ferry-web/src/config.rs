@@ -120,6 +120,12 @@ pub struct Config {
     #[arg(long, env = "MAX_FILES_PER_TRANSFER", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_files_per_transfer: u32,
+    /// Web pages on other origins allowed to use the upload APIs from a browser (tus
+    /// with Uppy or tus-js-client, the curl API, downloads): comma-separated origins
+    /// (`https://app.example.com,http://localhost:3000`), or `*` for any. Unset: none,
+    /// and no CORS headers at all. Cookies are never allowed cross-origin.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = crate::cors::AllowedOrigins::parse)]
+    pub cors_allowed_origins: crate::cors::AllowedOrigins,
 }
 
 /// Where trusted proxies record the client's address.

@@ -11,6 +11,7 @@ mod access_log;
 mod accounts;
 mod admin;
 mod config;
+mod cors;
 mod csrf;
 mod curl_api;
 mod download;
@@ -53,6 +54,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use crate::session_store::RedisSessionStore;
 
 pub use config::Config;
+pub use cors::AllowedOrigins;
 pub use error::{Error, Result};
 
 /// Largest JSON body any API route accepts.
@@ -94,6 +96,7 @@ impl Application {
         let test_endpoints = config.test_endpoints;
         let passwords = web::Data::new(password::Passwords::new(&config));
         let sessions_store = RedisSessionStore::new(state.clone());
+        let cors = config.cors_allowed_origins.clone();
         // Our handlers, not actix's: SIGINT drains like SIGTERM (actix's own would drop
         // in-flight requests on SIGINT), the same as worker and clock.
         let stop = ferry_process::shutdown_signal()
@@ -127,6 +130,12 @@ impl Application {
                 .wrap(security_headers())
                 .wrap_fn(telemetry::observe)
                 .wrap_fn(echo_request_id)
+                // Outside the rest, so a preflight is answered before sessions, CSRF
+                // or routing see it (and logged like any request).
+                .wrap(actix_web::middleware::Condition::new(
+                    cors.enabled(),
+                    cors.middleware(),
+                ))
                 .wrap(TracingLogger::<access_log::RedactedSpan>::new())
                 .configure(|cfg| routes::configure(cfg, test_endpoints))
         })
