@@ -1,8 +1,18 @@
-//! The operator's use cases: the demonstration job (for drills and benchmarks) and
-//! giving a dead job another set of attempts. Shared by the admin CLI, the admin page
-//! and the test-only web endpoint.
+//! The operator's use cases: the demonstration job (for drills and benchmarks),
+//! giving a dead job another set of attempts, moving blobs between stores, abuse
+//! takedowns that purge at once, account removal and password resets, and freeing
+//! orphaned bytes on demand. Shared by the admin CLI, the admin page and the
+//! test-only web endpoint.
+//!
+//! Why a takedown purges at once when every other deletion leaves the bytes to the
+//! purge job: it is for content that must not stay stored, and the operator running
+//! it wants to know it is gone when the command returns. Downloads already streaming
+//! it are cut (the purge grace is zero); that is the point.
 
-use ferry_state::jobs::DemoJob;
+use std::time::Duration;
+
+use ferry_state::{jobs::DemoJob, transfer::TransferStatus, user::UserSummary};
+use uuid::Uuid;
 
 use crate::{Error, Result, Service};
 
@@ -92,5 +102,78 @@ impl Service {
         // Old copies whose grace period is over (from earlier runs).
         self.state.empty_tombstones(1000).await?;
         Ok(total)
+    }
+}
+
+/// Chunks deleted per statement while a takedown purges.
+const PURGE_BATCH: i64 = 1000;
+
+impl Service {
+    /// Transfer `token` in whatever state it is, for an operator to judge.
+    pub async fn transfer_status(&self, token: &str) -> Result<Option<TransferStatus>> {
+        Ok(self.state.transfer_status(token).await?)
+    }
+
+    /// Takes transfer `token` down: its links are 404 at once and its bytes are freed
+    /// before this returns. `false` if there is no such transfer.
+    pub async fn take_down(&self, token: &str) -> Result<bool> {
+        let Some(id) = self.state.take_down_transfer(token).await? else {
+            return Ok(false);
+        };
+        self.purge_now(id).await?;
+        Ok(true)
+    }
+
+    /// Every user (at most `limit`), oldest first.
+    pub async fn users(&self, limit: i64) -> Result<Vec<UserSummary>> {
+        Ok(self.state.users(limit).await?)
+    }
+
+    /// Deletes the user with this e-mail address and takes down every transfer they
+    /// own. Returns how many transfers went, or `None` if there is no such user.
+    pub async fn delete_user(&self, email: &str) -> Result<Option<usize>> {
+        let Some(transfers) = self.state.delete_user(email).await? else {
+            return Ok(None);
+        };
+        for &id in &transfers {
+            self.purge_now(id).await?;
+        }
+        Ok(Some(transfers.len()))
+    }
+
+    /// Replaces a user's password hash (argon2id, made by the caller). `false` if
+    /// there is no such user.
+    pub async fn reset_password(&self, email: &str, password_hash: &str) -> Result<bool> {
+        Ok(self.state.set_password_hash(email, password_hash).await?)
+    }
+
+    /// Frees every blob nothing refers to whose bytes have not changed for `age` (the
+    /// retention sweep's orphan pass, now), `batch` at a time. Returns how many.
+    pub async fn sweep_orphan_blobs(&self, age: Duration, batch: i64) -> Result<u64> {
+        let mut freed = 0;
+        loop {
+            let orphans = self.blobs.orphans(age, batch).await?;
+            if orphans.is_empty() {
+                return Ok(freed);
+            }
+            self.blobs.delete(&orphans).await?;
+            freed += orphans.len() as u64;
+        }
+    }
+
+    /// Frees a deleted transfer's bytes and rows now; if that fails midway, the purge
+    /// job (enqueued) finishes it.
+    async fn purge_now(&self, id: Uuid) -> Result<()> {
+        match self
+            .state
+            .purge_transfer(id, PURGE_BATCH, Duration::ZERO)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.enqueue_purge(id).await;
+                Err(e.into())
+            }
+        }
     }
 }

@@ -340,7 +340,7 @@ impl Service {
     }
 
     /// Enqueues the purge of a deleted transfer; a failure is logged (the sweep will).
-    async fn enqueue_purge(&self, id: Uuid) {
+    pub(crate) async fn enqueue_purge(&self, id: Uuid) {
         if let Err(e) = self
             .state
             .enqueue_purge(id, self.policy.job_max_attempts)

@@ -217,6 +217,19 @@ macro_rules! query_file_rows {
     };
 }
 
+/// A transfer as an operator sees it (see [`State::transfer_status`]).
+#[derive(Clone, Debug)]
+pub struct TransferStatus {
+    /// The transfer and its files.
+    pub transfer: Transfer,
+    /// Served to anyone with the link right now.
+    pub live: bool,
+    /// When it was deleted (by its uploader, its owner or an operator), if it was.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The signed-in uploader's e-mail address, if any.
+    pub owner_email: Option<String>,
+}
+
 /// A [`StoredFile`] with the transfer it belongs to (to attach files to several
 /// transfers with one query).
 struct FileRow {
@@ -450,6 +463,42 @@ impl State {
              WHERE token = $1 AND deletion_token = $2 AND deleted_at IS NULL RETURNING id",
             token,
             deletion_token
+        )
+        .fetch_optional(self.pg())
+        .await?)
+    }
+
+    /// Transfer `token` whatever its state (live, expired, used up or deleted but not
+    /// yet purged), with what an operator needs to judge it.
+    pub async fn transfer_status(&self, token: &str) -> Result<Option<TransferStatus>> {
+        let row = query_transfer_rows!("SELECT", "FROM transfers WHERE token = $1", token)
+            .fetch_optional(self.pg())
+            .await?;
+        let Some(transfer) = self.with_files(row.into_iter().collect()).await?.pop() else {
+            return Ok(None);
+        };
+        let status = sqlx::query!(
+            r#"SELECT t.deleted_at, transfer_is_live(t) AS "live!", u.email AS "owner_email?"
+               FROM transfers t LEFT JOIN users u ON u.id = t.owner_id WHERE t.id = $1"#,
+            transfer.id
+        )
+        .fetch_one(self.pg())
+        .await?;
+        Ok(Some(TransferStatus {
+            transfer,
+            live: status.live,
+            deleted_at: status.deleted_at,
+            owner_email: status.owner_email,
+        }))
+    }
+
+    /// Marks the transfer `token` deleted whatever its state: an operator's takedown.
+    /// Readers see it gone at once; returns its id, to purge.
+    pub async fn take_down_transfer(&self, token: &str) -> Result<Option<Uuid>> {
+        Ok(sqlx::query_scalar!(
+            "UPDATE transfers SET deleted_at = coalesce(deleted_at, now())
+             WHERE token = $1 RETURNING id",
+            token
         )
         .fetch_optional(self.pg())
         .await?)

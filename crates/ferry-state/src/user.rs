@@ -70,4 +70,73 @@ impl State {
         .fetch_optional(self.pg())
         .await?)
     }
+
+    /// Every user, oldest first, with how many live transfers each owns (at most
+    /// `limit`).
+    pub async fn users(&self, limit: i64) -> Result<Vec<UserSummary>> {
+        Ok(sqlx::query_as!(
+            UserSummary,
+            r#"SELECT u.email, u.is_admin, u.created_at,
+                      (SELECT count(*) FROM transfers t
+                       WHERE t.owner_id = u.id AND transfer_is_live(t)) AS "live_transfers!"
+               FROM users u ORDER BY u.created_at, u.email LIMIT $1"#,
+            limit
+        )
+        .fetch_all(self.pg())
+        .await?)
+    }
+
+    /// Replaces the password hash of the user with this e-mail address. Returns
+    /// `false` if there is no such user.
+    pub async fn set_password_hash(&self, email: &str, password_hash: &str) -> Result<bool> {
+        let done = sqlx::query!(
+            "UPDATE users SET password_hash = $2 WHERE email = lower($1)",
+            email,
+            password_hash
+        )
+        .execute(self.pg())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes the user with this e-mail address and marks every transfer they own
+    /// deleted, in one transaction. Returns the transfers' ids (to purge), or `None`
+    /// if there is no such user.
+    pub async fn delete_user(&self, email: &str) -> Result<Option<Vec<Uuid>>> {
+        let mut tx = self.pg().begin().await?;
+        let Some(id) = sqlx::query_scalar!(
+            "SELECT id FROM users WHERE email = lower($1) FOR UPDATE",
+            email
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let transfers = sqlx::query_scalar!(
+            "UPDATE transfers SET deleted_at = coalesce(deleted_at, now())
+             WHERE owner_id = $1 RETURNING id",
+            id
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query!("DELETE FROM users WHERE id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(transfers))
+    }
+}
+
+/// One line of `ferry admin users list`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct UserSummary {
+    /// E-mail address (lower-cased).
+    pub email: String,
+    /// May see the operations view.
+    pub is_admin: bool,
+    /// Sign-up time.
+    pub created_at: DateTime<Utc>,
+    /// Live transfers the user owns.
+    pub live_transfers: i64,
 }

@@ -20,6 +20,30 @@ pub enum AdminCommand {
     /// Stored bytes.
     #[command(subcommand)]
     Blobs(BlobsCommand),
+    /// Transfers (abuse handling).
+    #[command(subcommand)]
+    Transfers(TransfersCommand),
+}
+
+/// `ferry admin transfers …`
+#[derive(Subcommand, Debug)]
+pub enum TransfersCommand {
+    /// One transfer, whatever its state, as JSON: files, sizes, SHA-256, limits,
+    /// uploader, whether it is live.
+    Show {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The share token (the first path segment of its links).
+        token: String,
+    },
+    /// Take a transfer down: its links are 404 at once and its bytes are freed before
+    /// the command returns (downloads in progress are cut).
+    Delete {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The share token.
+        token: String,
+    },
 }
 
 /// `ferry admin blobs …`
@@ -43,6 +67,17 @@ pub enum BlobsCommand {
         #[arg(long, default_value = "1h", value_parser = ferry_process::parse_duration)]
         grace: std::time::Duration,
     },
+    /// Free, now, every stored blob that nothing refers to and whose bytes have not
+    /// changed for `--older-than` (what the worker's retention sweep does on its
+    /// schedule): bytes left by interrupted uploads or failed jobs.
+    Sweep {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Leave blobs changed more recently than this alone (an upload may still be
+        /// writing them).
+        #[arg(long, default_value = "1h", value_parser = ferry_process::parse_duration)]
+        older_than: std::time::Duration,
+    },
 }
 
 /// `ferry admin users …`
@@ -50,6 +85,30 @@ pub enum BlobsCommand {
 pub enum UsersCommand {
     /// Let a user see the operations view at /admin.
     MakeAdmin {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The user's e-mail address.
+        email: String,
+    },
+    /// Every account, oldest first, as JSON lines.
+    List {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// At most this many.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
+        limit: i64,
+    },
+    /// Delete an account and take down every transfer it owns (links 404 at once,
+    /// bytes freed before the command returns).
+    Delete {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The user's e-mail address.
+        email: String,
+    },
+    /// Give an account a new random password, printed once. Sign-ins already open
+    /// stay open until they end (SESSION_TTL, SESSION_ABSOLUTE_TTL).
+    ResetPassword {
         #[command(flatten)]
         connection: ConnectionArgs,
         /// The user's e-mail address.
@@ -96,8 +155,19 @@ impl AdminCommand {
         match self {
             AdminCommand::Ps(connection)
             | AdminCommand::Queues(connection)
-            | AdminCommand::Users(UsersCommand::MakeAdmin { connection, .. })
-            | AdminCommand::Blobs(BlobsCommand::Migrate { connection, .. })
+            | AdminCommand::Users(
+                UsersCommand::MakeAdmin { connection, .. }
+                | UsersCommand::List { connection, .. }
+                | UsersCommand::Delete { connection, .. }
+                | UsersCommand::ResetPassword { connection, .. },
+            )
+            | AdminCommand::Blobs(
+                BlobsCommand::Migrate { connection, .. } | BlobsCommand::Sweep { connection, .. },
+            )
+            | AdminCommand::Transfers(
+                TransfersCommand::Show { connection, .. }
+                | TransfersCommand::Delete { connection, .. },
+            )
             | AdminCommand::Jobs(
                 JobsCommand::Queues(connection)
                 | JobsCommand::Dead(connection)
@@ -168,6 +238,58 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             }
             println!("{{\"done\":true,\"to\":\"{to}\",\"moved\":{}}}", done.moved);
         }
+        AdminCommand::Transfers(TransfersCommand::Show { token, .. }) => {
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let Some(status) = service.transfer_status(&token).await? else {
+                anyhow::bail!("no transfer with token {token}");
+            };
+            println!("{}", serde_json::to_string(&transfer_json(&status))?);
+        }
+        AdminCommand::Transfers(TransfersCommand::Delete { token, .. }) => {
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            if !service.take_down(&token).await? {
+                anyhow::bail!("no transfer with token {token}");
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "deleted": token, "purged": true })
+            );
+        }
+        AdminCommand::Users(UsersCommand::List { limit, .. }) => {
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            for user in service.users(limit).await? {
+                println!("{}", serde_json::to_string(&user)?);
+            }
+        }
+        AdminCommand::Users(UsersCommand::Delete { email, .. }) => {
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let Some(transfers) = service.delete_user(&email).await? else {
+                anyhow::bail!("no user with e-mail {email}");
+            };
+            println!(
+                "{}",
+                serde_json::json!({ "deleted": email, "transfers_taken_down": transfers })
+            );
+        }
+        AdminCommand::Users(UsersCommand::ResetPassword { email, .. }) => {
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let password = new_password();
+            if !service
+                .reset_password(&email, &hash_password(&password)?)
+                .await?
+            {
+                anyhow::bail!("no user with e-mail {email}");
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "email": email, "password": password })
+            );
+        }
+        AdminCommand::Blobs(BlobsCommand::Sweep { older_than, .. }) => {
+            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let freed = service.sweep_orphan_blobs(older_than, 500).await?;
+            println!("{}", serde_json::json!({ "orphan_blobs_freed": freed }));
+        }
         AdminCommand::Jobs(JobsCommand::Dead(_)) => {
             for job in state.dead_jobs().await? {
                 println!("{}", serde_json::to_string(&job)?);
@@ -198,4 +320,49 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What `ferry admin transfers show` prints.
+fn transfer_json(status: &ferry_state::transfer::TransferStatus) -> serde_json::Value {
+    let t = &status.transfer;
+    serde_json::json!({
+        "token": t.token,
+        "live": status.live,
+        "deleted_at": status.deleted_at,
+        "created_at": t.created_at,
+        "expires_at": t.expires_at,
+        "downloads": t.downloads,
+        "max_downloads": t.max_downloads,
+        "password": t.password_hash.is_some(),
+        "owner": status.owner_email,
+        "files": t.files.iter().map(|f| serde_json::json!({
+            "name": f.name,
+            "size": f.size,
+            "content_type": f.content_type,
+            "sha256": hex::encode(&f.sha256),
+            "ready": f.ready,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A new random password: 128 bits from the OS, URL-safe base64 (22 characters).
+fn new_password() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// argon2id with the argon2 crate's default parameters, the ones the web process
+/// uses, so the web verifies it like a hash it made itself.
+fn hash_password(password: &str) -> anyhow::Result<String> {
+    use argon2::{
+        Argon2, PasswordHasher,
+        password_hash::{SaltString, rand_core::OsRng},
+    };
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the new password: {e}"))
 }
