@@ -39,6 +39,24 @@ async fn every_process_type_exposes_prometheus_metrics() {
     let _worker = app
         .start(Kind::Worker, &[("METRICS_PORT", &worker_port)])
         .await;
+    // Before any job: every queue's gauges exist, at 0.
+    eventually(
+        "the worker to export queue gauges at 0",
+        Duration::from_secs(20),
+        || async {
+            let url = format!("http://127.0.0.1:{worker_port}/metrics");
+            let text = app.http.get(url).send().await.ok()?.text().await.ok()?;
+            [
+                r#"ferry_queue_jobs{queue="ferry.finish",status="Pending"} 0"#,
+                r#"ferry_queue_jobs{queue="ferry.bundle",status="Running"} 0"#,
+                r#"ferry_queue_jobs{queue="ferry.purge",status="Failed"} 0"#,
+            ]
+            .iter()
+            .all(|line| text.contains(line))
+            .then_some(())
+        },
+    )
+    .await;
     let _clock = app
         .start(
             Kind::Clock,
@@ -327,6 +345,59 @@ async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
         "admin ps with 500 sessions in Redis: {} commands on this app's keys, all on the registry",
         ours.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_logs_one_line_with_numbers_and_an_ordinary_404_is_info() {
+    let mut app = TestApp::new("access_log").await;
+    let web = app.start(Kind::Web, &[("RUST_LOG", "info")]).await;
+    let missing = app
+        .http
+        .get(web.url("/AAAAAAAAAAAAAAAAAAAAAA/secret-name.txt"))
+        .header("user-agent", "access-log-probe")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let favicon = app.http.get(web.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(favicon.status(), StatusCode::OK);
+    assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
+
+    let line = eventually("the 404's access line", Duration::from_secs(10), || async {
+        web.log()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|v| {
+                v["message"] == "request" && v["span"]["http.user_agent"] == "access-log-probe"
+            })
+    })
+    .await;
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert_eq!(line["http.status_code"], 404, "a number: {line}");
+    assert_eq!(line["http.method"], "GET");
+    assert_eq!(
+        line["http.route"], "/{first}/{second}",
+        "the route, never the path"
+    );
+    assert!(line["duration_ms"].is_f64(), "a number: {line}");
+    let log = web.log();
+    assert!(
+        !log.contains("secret-name"),
+        "the path never reaches the log"
+    );
+    assert!(!log.contains(r#""level":"WARN""#), "nothing at warn: {log}");
+    assert!(!log.contains(r#""message":"close""#), "no span-close lines");
+
+    // RUST_LOG is part of the documented configuration, and checked like the rest.
+    let help = app.command(&["web", "--help"], &[]).output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("RUST_LOG"));
+    let bad = app
+        .command(&["web"], &[("RUST_LOG", "info,ferry_state=loud")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("RUST_LOG"), "{stderr}");
 }
 
 /// Fills in the sign-up or sign-in form (`path`) as a browser would; the status of

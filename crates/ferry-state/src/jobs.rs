@@ -46,6 +46,9 @@ pub const QUEUES: &[&str] = &[
     PURGE_QUEUE,
 ];
 
+/// Every status apalis gives a job, for gauges that must exist at zero.
+pub const JOB_STATUSES: &[&str] = &["Pending", "Queued", "Running", "Done", "Failed", "Killed"];
+
 /// Verify a file's SHA-256, sniff its real type, make a thumbnail, mark it ready.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FinishFile {

@@ -95,6 +95,7 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
                 meta name="csrf-token" content=(viewer.csrf);
                 title { (title) " · Ferry" }
                 link rel="stylesheet" href="/assets/app.css";
+                link rel="icon" type="image/svg+xml" href="/assets/favicon.svg";
                 @if let Some(script) = script {
                     script src={ "/assets/" (script) } defer {}
                 }

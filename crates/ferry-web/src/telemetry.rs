@@ -8,8 +8,13 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use ferry_telemetry::{HTTP_DURATION, HTTP_REQUESTS};
 use metrics::{counter, histogram};
 
-/// Records one line per request into the request counter and latency histogram, by
-/// route pattern (never the raw path: tokens must not become label values).
+/// Records every request: one access-log line (`"request"`: method, route pattern,
+/// status and duration in milliseconds, as numbers, inside the request span that
+/// carries the client address and request id) and the request counter and latency
+/// histogram. Both use the route pattern, never the raw path: tokens in paths must
+/// not reach logs or label values. Any status logs at info, 404s included: errors
+/// worth a human's attention (5xx) also log their cause chain where they happen
+/// (`error.rs`).
 pub fn observe<S, B>(
     request: ServiceRequest,
     service: &S,
@@ -24,12 +29,23 @@ where
     let method = request.method().as_str().to_owned();
     let response = service.call(request);
     async move {
-        let response = response.await?;
-        let status = response.status().as_u16().to_string();
-        counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status)
+        let response = response.await;
+        let status = match &response {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        let elapsed = started.elapsed();
+        tracing::info!(
+            http.method = %method,
+            http.route = %route,
+            http.status_code = status.as_u16(),
+            duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3,
+            "request"
+        );
+        counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status.as_u16().to_string())
             .increment(1);
         histogram!(HTTP_DURATION, "route" => route, "method" => method)
-            .record(started.elapsed().as_secs_f64());
-        Ok(response)
+            .record(elapsed.as_secs_f64());
+        response
     }
 }

@@ -23,6 +23,11 @@ use crate::{
 /// Registers the UI routes (before the curl API's catch-alls).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/{name}", web::get().to(asset))
+        // Browsers ask for it on every site; without it each page view logged a 404.
+        .route(
+            "/favicon.ico",
+            web::get().to(|| async { asset_named("favicon.svg") }),
+        )
         .route("/draft", web::post().to(add_to_draft))
         .route("/draft/remove", web::post().to(remove_from_draft))
         .route("/send", web::post().to(send))
@@ -47,7 +52,11 @@ pub fn wants_html(request: &HttpRequest) -> bool {
 
 /// Static assets, compiled into the binary (no CDN, no disk).
 async fn asset(name: web::Path<String>) -> HttpResponse {
-    let (body, kind): (&'static str, &str) = match name.as_str() {
+    asset_named(&name)
+}
+
+fn asset_named(name: &str) -> HttpResponse {
+    let (body, kind): (&'static str, &str) = match name {
         "app.css" => (include_str!("../assets/app.css"), "text/css; charset=utf-8"),
         "upload.js" => (
             include_str!("../assets/upload.js"),
@@ -57,6 +66,7 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
             include_str!("../assets/share.js"),
             "text/javascript; charset=utf-8",
         ),
+        "favicon.svg" => (include_str!("../assets/favicon.svg"), "image/svg+xml"),
         _ => return HttpResponse::NotFound().finish(),
     };
     HttpResponse::Ok()

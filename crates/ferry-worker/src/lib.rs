@@ -223,8 +223,22 @@ fn spawn_sweeper(
                 Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
             }
             if gauges && let Ok(depths) = state.queue_depths().await {
-                for depth in depths {
-                    ferry_telemetry::set_queue_depth(depth.queue, depth.status, depth.count);
+                // Every queue and status, at 0 when it has no job: a fresh deployment
+                // exports the series an autoscaler reads (KEDA, an HPA on external
+                // metrics), and a count that drops to nothing goes back to 0 instead
+                // of keeping its last value.
+                for queue in ferry_state::jobs::QUEUES {
+                    for status in ferry_state::jobs::JOB_STATUSES {
+                        let count = depths
+                            .iter()
+                            .find(|d| d.queue == *queue && d.status == *status)
+                            .map_or(0, |d| d.count);
+                        ferry_telemetry::set_queue_depth(
+                            (*queue).to_owned(),
+                            (*status).to_owned(),
+                            count,
+                        );
+                    }
                 }
             }
             if gauges && let Ok(dead) = state.dead_job_counts().await {

@@ -19,6 +19,11 @@ pub struct Cli {
         global = true
     )]
     pub log_format: LogFormat,
+    /// Which log lines to print: a level (`info`, the default; `debug`, `warn`) or
+    /// per target (`info,ferry_state=debug,sqlx=warn`), in tracing-subscriber's
+    /// EnvFilter syntax.
+    #[arg(long, env = "RUST_LOG", global = true, value_parser = crate::logging::parse_filter)]
+    pub rust_log: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return cli::exit_for(error),
     };
-    logging::init(cli.log_format);
+    logging::init(cli.log_format, cli.rust_log.as_deref());
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
