@@ -428,6 +428,8 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
         ("Max-Downloads", "many"),
         ("Max-Days", "9999"),
         ("Max-Days", "-1"),
+        // transfer.sh's server-side encryption: refused, never silently ignored.
+        ("X-Encrypt-Password", "hunter2"),
     ] {
         let bad = put(&app, &web, "x.txt", b"x".to_vec(), &[(header, value)]).await;
         assert_eq!(bad.status(), StatusCode::BAD_REQUEST, "{header}: {value}");
@@ -436,6 +438,23 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
             "the message names {header}"
         );
     }
+    let encrypted = app
+        .http
+        .post(web.url("/"))
+        .header("X-Encrypt-Password", "hunter2")
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"secret".to_vec()).file_name("a.txt"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encrypted.status(), StatusCode::BAD_REQUEST);
+    let message = encrypted.text().await.unwrap();
+    assert!(
+        message.contains("X-Encrypt-Password") && !message.contains("hunter2"),
+        "{message}"
+    );
     let no_files = app
         .http
         .post(web.url("/"))

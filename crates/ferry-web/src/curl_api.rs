@@ -24,6 +24,16 @@ use crate::{
 
 /// `Max-Downloads` and `Max-Days` of an upload request, checked by the service.
 fn limits(request: &HttpRequest, service: &Service) -> Result<Limits> {
+    // transfer.sh encrypts on the server when asked; Ferry does not. Ignoring the
+    // header would let the uploader believe a plaintext file is encrypted, so the
+    // upload is refused before a byte is read.
+    if request.headers().contains_key("X-Encrypt-Password") {
+        return Err(Error::bad_request(
+            "X-Encrypt-Password is not supported: Ferry stores files as they are sent and \
+             does not encrypt them on the server, so nothing was stored. Encrypt before \
+             uploading (e.g. gpg -c, age -p) and send the result.",
+        ));
+    }
     let header = |name: &str| {
         request
             .headers()
