@@ -851,34 +851,154 @@ async fn scaling_workers_up_and_down_while_jobs_flow_drains_the_queue() {
     assert_eq!(pending, 0, "nothing stuck");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
-    let _turn = ONE_AT_A_TIME.lock().await;
+/// `program` (honcho or foreman) run from the repository root with `app`'s
+/// environment, the `ferry` under test first on PATH, and only what the runner adds
+/// (`PORT`) on top: the platform-style invocation docs/deploy.md documents. A missing
+/// runner fails the test with the command that installs it.
+fn procfile_runner(app: &TestApp, program: &str) -> std::process::Command {
+    let (version, install) = match program {
+        "honcho" => ("--version", "pip install honcho"),
+        _ => ("version", "apt-get install ruby-foreman"),
+    };
     assert!(
-        std::process::Command::new("honcho")
-            .arg("--version")
+        std::process::Command::new(program)
+            .arg(version)
             .output()
-            .is_ok(),
-        "honcho is not installed; install it: pip install honcho"
+            .is_ok_and(|out| out.status.success()),
+        "{program} is not installed; install it: {install}"
     );
-    let app = TestApp::new("chaos_honcho").await;
-    let base_port = ferry_dev::services::free_port()
-        .saturating_sub(300)
-        .max(20_000);
     let bin_dir = std::path::Path::new(harness::FERRY)
         .parent()
         .unwrap()
         .to_owned();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let path = format!(
         "{}:{}",
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let template = app.command(&["--help"], &[]);
-    let mut honcho = std::process::Command::new("honcho");
+    let mut command = std::process::Command::new(program);
+    command
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env_clear()
+        .envs(
+            template
+                .get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        )
+        .env("PATH", path);
+    command
+}
+
+/// What README and docs/deploy.md tell Procfile users to run, as written: the release
+/// process alone first (honcho and foreman would otherwise run it beside the others
+/// and stop everything when it exits), then the long-running types with a formation.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let app = TestApp::new("procfile_runners").await;
+    for (runner, args) in [
+        (
+            "honcho",
+            &["start", "--no-colour", "-f", "Procfile", "release"][..],
+        ),
+        ("foreman", &["start", "-f", "Procfile", "release"][..]),
+    ] {
+        let out = procfile_runner(&app, runner)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{runner} start release failed:\n{text}"
+        );
+        assert!(text.contains("migrations applied"), "{runner}: {text}");
+    }
+
+    // foreman gives each process type a block of 100 ports by its place in the
+    // Procfile: web (second) gets PORT+100, PORT+101.
+    let base = ferry_dev::services::free_port()
+        .saturating_sub(400)
+        .max(20_000);
+    let mut foreman = procfile_runner(&app, "foreman")
+        .args([
+            "start",
+            "-f",
+            "Procfile",
+            "-m",
+            "web=2,worker=2,clock=1",
+            "-p",
+        ])
+        .arg(base.to_string())
+        .env("BIND_ADDRESS", "127.0.0.1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = Client::new();
+    for port in [base + 100, base + 101] {
+        eventually(
+            "foreman's web processes to be ready",
+            Duration::from_secs(30),
+            || {
+                let http = http.clone();
+                async move {
+                    http.get(format!("http://127.0.0.1:{port}/readyz"))
+                        .send()
+                        .await
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                }
+            },
+        )
+        .await;
+    }
+    eventually(
+        "the formation in the registry",
+        Duration::from_secs(20),
+        || async {
+            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .contains("web=2 worker=2 clock=1")
+                .then_some(())
+        },
+    )
+    .await;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(foreman.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while foreman.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "foreman did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eventually(
+        "every process to leave the registry",
+        Duration::from_secs(20),
+        || async {
+            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .contains("web=0 worker=0 clock=0")
+                .then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let app = TestApp::new("chaos_honcho").await;
+    let base_port = ferry_dev::services::free_port()
+        .saturating_sub(300)
+        .max(20_000);
+    let mut honcho = procfile_runner(&app, "honcho");
     honcho
-        .current_dir(&root)
         .args([
             "start",
             "--no-colour",
@@ -890,13 +1010,6 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
             "worker",
             "clock",
         ])
-        .env_clear()
-        .envs(
-            template
-                .get_envs()
-                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
-        )
-        .env("PATH", &path)
         .env("PORT", base_port.to_string())
         .env("BIND_ADDRESS", "127.0.0.1")
         .env("PYTHONUNBUFFERED", "1")
