@@ -890,6 +890,24 @@ fn procfile_runner(app: &TestApp, program: &str) -> std::process::Command {
     command
 }
 
+/// Waits until every web process on `ports` (of a Procfile runner) is ready.
+async fn wait_ready(http: &Client, ports: &[u16]) {
+    for port in ports {
+        eventually(
+            "the runner's web processes to be ready",
+            Duration::from_secs(30),
+            || async {
+                http.get(format!("http://127.0.0.1:{port}/readyz"))
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+            },
+        )
+        .await;
+    }
+}
+
 /// What README and docs/deploy.md tell Procfile users to run, as written: the release
 /// process alone first (honcho and foreman would otherwise run it beside the others
 /// and stop everything when it exits), then the long-running types with a formation.
@@ -939,23 +957,7 @@ async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
         .spawn()
         .unwrap();
     let http = Client::new();
-    for port in [base + 100, base + 101] {
-        eventually(
-            "foreman's web processes to be ready",
-            Duration::from_secs(30),
-            || {
-                let http = http.clone();
-                async move {
-                    http.get(format!("http://127.0.0.1:{port}/readyz"))
-                        .send()
-                        .await
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                }
-            },
-        )
-        .await;
-    }
+    wait_ready(&http, &[base + 100, base + 101]).await;
     eventually(
         "the formation in the registry",
         Duration::from_secs(20),
@@ -1023,23 +1025,7 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
         text
     });
     let http = Client::new();
-    for port in [base_port, base_port + 1] {
-        eventually(
-            "honcho's web processes to serve",
-            Duration::from_secs(30),
-            || {
-                let http = http.clone();
-                async move {
-                    http.get(format!("http://127.0.0.1:{port}/readyz"))
-                        .send()
-                        .await
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                }
-            },
-        )
-        .await;
-    }
+    wait_ready(&http, &[base_port, base_port + 1]).await;
     let dir = std::env::temp_dir().join(format!("ferry-honcho-{}", child.id()));
     let (mut haproxy, lb) =
         harness::rig::start_haproxy(&dir, &[base_port, base_port + 1], &http).await;
