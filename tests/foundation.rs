@@ -608,6 +608,123 @@ async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// The processes `pid` started (direct children), by `pgrep -P`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", &pid.to_string()])
+        .output()
+        .expect("pgrep (apt-get install procps)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.split(' ').nth(2) == Some("Z"))
+}
+
+/// `ferry dev` on `port` with its data in `dir` and nothing else in its environment
+/// (so it starts its own Postgres and Redis); waits until it says where Ferry runs.
+async fn start_dev(dir: &std::path::Path, port: u16) -> (std::process::Child, std::path::PathBuf) {
+    let log = dir.join(format!("dev-{}.log", uuid::Uuid::new_v4()));
+    let file = std::fs::File::create(&log).unwrap();
+    let child = std::process::Command::new(harness::FERRY)
+        .arg("dev")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FERRY_DATA_DIR", dir)
+        .env("PORT", port.to_string())
+        .env("SHUTDOWN_TIMEOUT", "5")
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    let said = eventually(
+        "ferry dev to say where Ferry runs",
+        120 * SECOND,
+        || async {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            text.contains(&format!("Ferry is running on http://127.0.0.1:{port}"))
+                .then_some(())
+        },
+    )
+    .await;
+    let () = said;
+    (child, log)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ferry_dev_takes_what_it_started_down_with_it_even_when_sigkilled_and_starts_again() {
+    let dir = std::env::temp_dir().join(format!("ferry-test-dev-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = ferry_dev::services::free_port();
+    let (mut dev, log) = start_dev(&dir, port).await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let secret = std::fs::metadata(dir.join("session_secret")).unwrap();
+    assert_eq!(
+        secret.permissions().mode() & 0o777,
+        0o600,
+        "the dev secret is owner-only"
+    );
+    assert!(
+        dir.join("redis/appendonlydir").exists(),
+        "dev Redis keeps drafts in an append-only file under the data dir"
+    );
+
+    // SIGKILL: nothing can run in ferry dev, and still nothing it started survives.
+    let started = children_of(dev.id());
+    assert!(
+        started.len() >= 5,
+        "web, worker, clock, Postgres, Redis: {started:?}"
+    );
+    dev.kill().unwrap();
+    dev.wait().unwrap();
+    eventually(
+        "every process ferry dev started to be gone",
+        30 * SECOND,
+        || async { started.iter().all(|&pid| !alive(pid)).then_some(()) },
+    )
+    .await;
+
+    // The same data directory starts again (no stale Postgres in the way), and SIGHUP
+    // (the terminal closed) stops it all gracefully.
+    let (mut dev, log) = start_dev(&dir, port).await;
+    let started = children_of(dev.id());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(dev.id() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
+    let status = eventually("ferry dev to stop on SIGHUP", 60 * SECOND, || {
+        let status = dev.try_wait().unwrap();
+        async move { status }
+    })
+    .await;
+    assert!(
+        status.success(),
+        "{status}: {}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    assert!(
+        started.iter().all(|&pid| !alive(pid)),
+        "all stopped with it"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn readyz_turns_503_when_redis_stops_and_200_when_it_returns_without_a_restart() {
     let dir = std::env::temp_dir().join(format!("ferry-test-redis-{}", uuid::Uuid::new_v4()));

@@ -39,6 +39,8 @@ pub struct Server {
     name: &'static str,
     child: Option<Child>,
     command: Command,
+    /// Where the server writes its log (named in start-up errors).
+    log: PathBuf,
     /// The port it listens on (127.0.0.1).
     pub port: u16,
     /// Connection URL.
@@ -90,18 +92,32 @@ impl Server {
                 && let Ok(Some(status)) = child.try_wait()
             {
                 return Err(Error::Start(format!(
-                    "{} exited during start-up: {status}",
-                    self.name
+                    "{} exited during start-up ({status}); {}",
+                    self.name,
+                    self.log_tail()
                 )));
             }
             if Instant::now() > deadline {
                 return Err(Error::Start(format!(
-                    "{} did not accept connections within 60 s",
-                    self.name
+                    "{} did not accept connections within 60 s; {}",
+                    self.name,
+                    self.log_tail()
                 )));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// "its log (PATH) ends: …" — the last lines, which say why it stopped.
+    fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().rev().take(3).collect();
+        let tail: Vec<&str> = lines.into_iter().rev().collect();
+        format!(
+            "its log ({}) ends: {}",
+            self.log.display(),
+            tail.join(" / ")
+        )
     }
 
     fn answers(&self) -> bool {
@@ -253,6 +269,23 @@ pub fn start_postgres(dir: &Path, port: u16) -> Result<Server> {
             )));
         }
     }
+    // A postmaster still running on this data directory (from a `ferry dev` that was
+    // killed before it could stop it, or one running now): say so instead of failing
+    // later with "exited during start-up". A stale file of a dead one Postgres
+    // replaces by itself.
+    if let Some(pid) = fs::read_to_string(dir.join("postmaster.pid"))
+        .ok()
+        .and_then(|text| text.lines().next()?.trim().parse::<i32>().ok())
+        && kill(Pid::from_raw(pid), None).is_ok()
+        && fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+    {
+        return Err(Error::Start(format!(
+            "a Postgres (pid {pid}) is still running on {}: another `ferry dev` is using \
+             this data directory, or an earlier one was killed before it could stop it. \
+             Stop it (`kill {pid}`) or use another FERRY_DATA_DIR",
+            dir.display()
+        )));
+    }
     let mut command = Command::new(bindir.join("postgres"));
     command
         .arg("-D")
@@ -276,6 +309,7 @@ pub fn start_postgres(dir: &Path, port: u16) -> Result<Server> {
         name: "postgres",
         child: None,
         command,
+        log: dir.join("postgres.log"),
         port,
         url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
     };
@@ -326,6 +360,7 @@ fn start_redis_with(dir: &Path, port: u16, persistent: bool) -> Result<Server> {
         name: "redis",
         child: None,
         command,
+        log: dir.join("redis.log"),
         port,
         url: format!("redis://127.0.0.1:{port}"),
     };

@@ -3,11 +3,26 @@
 //! If `DATABASE_URL`/`REDIS_URL` are unset it starts Postgres and Redis with their data
 //! under `.ferry/`, runs `ferry migrate`, then runs `ferry web`, `ferry worker` and
 //! `ferry clock` as separate child processes — exactly the process model of the
-//! Procfile — with each output line prefixed by the process name. Ctrl-C or SIGTERM
-//! sends SIGTERM to every child and waits for them to drain; a child that dies on its
-//! own stops the rest, and `ferry dev` exits non-zero.
+//! Procfile — with each output line prefixed by the process name. Ctrl-C, SIGTERM or
+//! SIGHUP (the terminal closed) sends SIGTERM to every child and waits for them to
+//! drain; a child that dies on its own stops the rest, and `ferry dev` exits non-zero.
+//!
+//! Nothing it started outlives it. Its children run in process groups of their own (so
+//! a Ctrl-C reaches the app processes through `ferry dev`, in order, and the databases
+//! last), which also means a SIGKILL of `ferry dev` would orphan them: a watchdog
+//! (`sh`, in a group of its own) polls `ferry dev` every second and, once it is gone,
+//! sends SIGTERM to every process group it started, then SIGKILL 10 s later. Linux's
+//! `PR_SET_PDEATHSIG` would need `pre_exec`, which is unsafe code, and the workspace
+//! forbids it.
+//!
+//! Local defaults: web binds 127.0.0.1 (`BIND_ADDRESS` to change it), logs are pretty
+//! when stdout is a terminal (`LOG_FORMAT` to change it), Redis keeps its data in an
+//! append-only file under the data directory (drafts survive a restart, as the upload
+//! page promises), and the generated session secret is readable by its owner only.
 
 use std::{
+    io::{IsTerminal, Write},
+    os::unix::{fs::OpenOptionsExt, fs::PermissionsExt, process::CommandExt},
     path::PathBuf,
     process::{ExitCode, Stdio},
     time::Duration,
@@ -77,8 +92,10 @@ pub async fn run(config: Config) -> Result<ExitCode> {
     let redis_url = match &config.redis_url {
         Some(url) => url.expose_secret().to_owned(),
         None => {
-            let redis =
-                services::start_redis(&config.data_dir.join("redis"), services::free_port())?;
+            let redis = services::start_persistent_redis(
+                &config.data_dir.join("redis"),
+                services::free_port(),
+            )?;
             let url = redis.url.clone();
             eprintln!("dev    | Redis started: {url}");
             servers.push(redis);
@@ -92,12 +109,23 @@ pub async fn run(config: Config) -> Result<ExitCode> {
     let ferry = std::env::current_exe().map_err(io("locating the ferry binary"))?;
     // In a form every child parses back to the same duration.
     let shutdown_timeout = format!("{}ms", config.shutdown_timeout.as_millis());
+    let bind_address = std::env::var("BIND_ADDRESS").unwrap_or_else(|_| "127.0.0.1".into());
+    let log_format = std::env::var("LOG_FORMAT").unwrap_or_else(|_| {
+        if std::io::stdout().is_terminal() {
+            "pretty"
+        } else {
+            "json"
+        }
+        .into()
+    });
     let env = |command: &mut Command| {
         command
             .env("DATABASE_URL", &database_url)
             .env("REDIS_URL", &redis_url)
             .env("SESSION_SECRET", &session_secret)
             .env("PORT", config.port.to_string())
+            .env("BIND_ADDRESS", &bind_address)
+            .env("LOG_FORMAT", &log_format)
             .env("SHUTDOWN_TIMEOUT", &shutdown_timeout);
     };
 
@@ -130,15 +158,20 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         prefix_lines(process_type, child.stderr.take());
         children.push((process_type, child));
     }
-    eprintln!(
-        "dev    | Ferry is running on http://127.0.0.1:{} — Ctrl-C stops everything",
-        config.port
-    );
+    let mut groups: Vec<u32> = servers.iter().filter_map(services::Server::pid).collect();
+    groups.extend(children.iter().filter_map(|(_, child)| child.id()));
+    let mut watchdog = reap_when_gone(&groups)?;
 
-    // Wait for a signal, or for any child to exit on its own.
+    // Wait for a signal, or for any child to exit on its own; say where Ferry is once
+    // the web process answers there.
+    let port = config.port;
     let failed = tokio::select! {
         () = stop => None,
         exited = first_exit(&mut children) => Some(exited),
+        () = async move {
+            announce_when_listening(port).await;
+            std::future::pending::<()>().await
+        } => unreachable!("announcing never finishes"),
     };
     if let Some((name, status)) = &failed {
         eprintln!("dev    | ferry {name} exited ({status}); stopping the others");
@@ -159,11 +192,53 @@ pub async fn run(config: Config) -> Result<ExitCode> {
         }
     }
     drop(servers);
+    // Everything it watched has stopped; it must not outlive us and kill reused pids.
+    let _ = watchdog.kill();
+    let _ = watchdog.wait();
     Ok(if failed.is_some() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints where Ferry is once something accepts connections on the web port (not
+/// before: the port may be taken, and then web says so and exits).
+async fn announce_when_listening(port: u16) {
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            eprintln!(
+                "dev    | Ferry is running on http://127.0.0.1:{port} — Ctrl-C stops everything"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts the watchdog of the module docs for the process groups `groups`.
+fn reap_when_gone(groups: &[u32]) -> Result<std::process::Child> {
+    // `-PGID` names a process group (dash's kill takes no `--`). `ferry dev` counts as
+    // gone once it is a zombie too: its parent may never reap it.
+    let targets: Vec<String> = groups.iter().map(|g| format!("-{g}")).collect();
+    let targets = targets.join(" ");
+    let script = format!(
+        "state() {{ cut -d' ' -f3 /proc/{dev}/stat 2>/dev/null; }}; \
+         while s=$(state) && [ -n \"$s\" ] && [ \"$s\" != Z ]; do sleep 1; done; \
+         kill -TERM {targets} 2>/dev/null; sleep 10; kill -KILL {targets} 2>/dev/null",
+        dev = std::process::id()
+    );
+    std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(io("starting the watchdog (sh)"))
 }
 
 async fn first_exit(children: &mut [(&'static str, Child)]) -> (&'static str, String) {
@@ -196,6 +271,8 @@ fn dev_session_secret(config: &Config) -> Result<String> {
     if let Ok(secret) = std::fs::read_to_string(&path)
         && secret.trim().len() >= 32
     {
+        // One written by an older version may be world-readable.
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
         return Ok(secret.trim().to_owned());
     }
     let secret: String = rand::rng()
@@ -203,6 +280,17 @@ fn dev_session_secret(config: &Config) -> Result<String> {
         .take(64)
         .map(char::from)
         .collect();
-    std::fs::write(&path, &secret).map_err(io(format!("writing {}", path.display())))?;
+    // Owner-only: it signs every session cookie of this checkout's Ferry.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io(format!("writing {}", path.display())))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(io(format!("chmod 600 {}", path.display())))?;
+    file.write_all(secret.as_bytes())
+        .map_err(io(format!("writing {}", path.display())))?;
     Ok(secret)
 }

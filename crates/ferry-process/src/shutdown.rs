@@ -1,12 +1,13 @@
-//! How a process learns it must stop: SIGTERM (the platform's stop) or SIGINT
-//! (Ctrl-C), both meaning "finish what you are doing, then exit 0".
+//! How a process learns it must stop: SIGTERM (the platform's stop), SIGINT (Ctrl-C)
+//! or SIGHUP (its terminal closed), all meaning "finish what you are doing, then exit
+//! 0".
 
 use std::future::Future;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-/// Installs the SIGTERM and SIGINT handlers now, and returns a future that resolves
-/// when either arrives (logging which).
+/// Installs the SIGTERM, SIGINT and SIGHUP handlers now, and returns a future that
+/// resolves when one arrives (logging which).
 ///
 /// The handlers are in place when this returns, so a stop request that arrives during
 /// start-up (before the future is first polled) is kept, not lost, and does not kill
@@ -16,10 +17,12 @@ use tokio::signal::unix::{SignalKind, signal};
 pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
     Ok(async move {
         tokio::select! {
             _ = term.recv() => tracing::info!(signal = "SIGTERM", "stop requested; shutting down gracefully"),
             _ = int.recv() => tracing::info!(signal = "SIGINT", "stop requested; shutting down gracefully"),
+            _ = hup.recv() => tracing::info!(signal = "SIGHUP", "terminal closed; shutting down gracefully"),
         }
     })
 }

@@ -72,8 +72,12 @@ impl Application {
     /// Binds the listener and builds the server. Does not touch Postgres or Redis.
     pub fn build(config: Config) -> Result<Application> {
         let state = State::connect_lazy(&config.common.settings())?;
-        let listener = TcpListener::bind((config.bind_address, config.port))
-            .map_err(|e| Error::Bind(format!("{}:{}: {e}", config.bind_address, config.port)))?;
+        let listener = TcpListener::bind((config.bind_address, config.port)).map_err(|e| {
+            Error::Bind(format!(
+                "cannot listen on {}:{} (BIND_ADDRESS, PORT): {e}",
+                config.bind_address, config.port
+            ))
+        })?;
         let port = listener
             .local_addr()
             .map_err(|e| Error::Bind(e.to_string()))?
