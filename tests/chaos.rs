@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use harness::{Kind, TestApp, data::b64, eventually, rig::Rig};
+use harness::{Kind, TestApp, eventually, rig::Rig};
 use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -742,34 +742,15 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
         .next()?
         .to_owned();
     let name = format!("draft-{}.txt", rand::rng().random::<u32>());
-    let created = client
-        .post(format!("{base}/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", "5")
-        .header(
-            "Upload-Metadata",
-            format!(
-                "filename {},ferry_draft {},ferry_draft_token {}",
-                b64(name.as_bytes()),
-                b64(b"1"),
-                b64(draft_token.as_bytes())
-            ),
-        )
-        .body("draft")
-        .send()
-        .await
-        .ok()
-        .filter(|r| {
-            r.status() == StatusCode::CREATED
-                && r.headers().get("upload-offset").is_some_and(|v| v == "5")
-        })?;
-    let id = created.headers()["location"]
-        .to_str()
-        .ok()?
-        .rsplit('/')
-        .next()?
-        .to_owned();
+    let created =
+        harness::tus::create_draft_upload(client, base, &name, b"draft".to_vec(), &draft_token)
+            .await
+            .ok()
+            .filter(|r| {
+                r.status() == StatusCode::CREATED
+                    && r.headers().get("upload-offset").is_some_and(|v| v == "5")
+            })?;
+    let id = harness::tus::upload_id(&created)?;
     let added = client
         .post(format!("{base}/draft"))
         .header("X-CSRF-Token", csrf)

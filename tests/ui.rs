@@ -8,7 +8,6 @@ use std::{process::Command, time::Duration};
 use harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_token_of, page},
-    data::b64,
     eventually,
 };
 use reqwest::{Client, StatusCode, header, redirect::Policy};
@@ -28,36 +27,16 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], html: &str) {
     let csrf = csrf_of(html);
     let draft_token = draft_token_of(html);
-    let created = client
-        .post(web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", bytes.len().to_string())
-        .header(
-            "Upload-Metadata",
-            format!(
-                "filename {},ferry_draft {},ferry_draft_token {}",
-                b64(name.as_bytes()),
-                b64(b"1"),
-                b64(draft_token.as_bytes())
-            ),
-        )
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
+    let created =
+        harness::tus::create_draft_upload(client, &web.url(""), name, bytes.to_vec(), &draft_token)
+            .await
+            .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
     assert!(
         created.headers().get("x-share-url").is_none(),
         "a draft upload is not shared on its own"
     );
-    let id = created.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = harness::tus::upload_id(&created).unwrap();
     let added = client
         .post(web.url("/draft"))
         .header("X-CSRF-Token", &csrf)

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
-use crate::harness::data::b64;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_token_of, page},
@@ -34,32 +33,17 @@ async fn share(app: &TestApp, web: &Process, name: &str, body: &'static str) -> 
 
 /// Creates a finished tus draft upload carrying `draft_token`; returns its id.
 async fn tus_draft_upload(client: &Client, web: &Process, name: &str, draft_token: &str) -> String {
-    let created = client
-        .post(web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", "5")
-        .header(
-            "Upload-Metadata",
-            format!(
-                "filename {},ferry_draft {},ferry_draft_token {}",
-                b64(name.as_bytes()),
-                b64(b"1"),
-                b64(draft_token.as_bytes())
-            ),
-        )
-        .body("bytes")
-        .send()
-        .await
-        .unwrap();
+    let created = crate::harness::tus::create_draft_upload(
+        client,
+        &web.url(""),
+        name,
+        b"bytes".to_vec(),
+        draft_token,
+    )
+    .await
+    .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
-    created.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned()
+    crate::harness::tus::upload_id(&created).unwrap()
 }
 
 async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) -> StatusCode {

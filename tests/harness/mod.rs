@@ -34,6 +34,7 @@ pub mod data;
 pub mod garage;
 pub mod rig;
 pub mod tls;
+pub mod tus;
 
 use std::{
     fs,

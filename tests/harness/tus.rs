@@ -1,0 +1,48 @@
+//! tus requests as Ferry's own upload page (upload.js) sends them.
+
+use reqwest::{Client, Response};
+
+use super::data::b64;
+
+/// `POST {base}/files/` creating a draft upload of `name` with all of `bytes` in the
+/// same request (creation-with-upload), carrying the upload page's `draft_token` as
+/// upload.js does. The response as it came (201 with `Location` when accepted).
+pub async fn create_draft_upload(
+    client: &Client,
+    base: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    draft_token: &str,
+) -> reqwest::Result<Response> {
+    client
+        .post(format!("{base}/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Length", bytes.len().to_string())
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},ferry_draft {},ferry_draft_token {}",
+                b64(name.as_bytes()),
+                b64(b"1"),
+                b64(draft_token.as_bytes())
+            ),
+        )
+        .body(bytes)
+        .send()
+        .await
+}
+
+/// The upload id at the end of a creation response's `Location`, if it has one.
+pub fn upload_id(created: &Response) -> Option<String> {
+    Some(
+        created
+            .headers()
+            .get("location")?
+            .to_str()
+            .ok()?
+            .rsplit('/')
+            .next()?
+            .to_owned(),
+    )
+}
