@@ -530,6 +530,12 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
         "teal"
     );
 
+    // The same without touching the URL (a platform sets and rotates it).
+    let flagged = app
+        .start(Kind::Web, &[("REDIS_TLS_INSECURE", "true")])
+        .await;
+    assert_eq!(ready(&app, &flagged).await, StatusCode::OK);
+
     // Neither: the certificate is checked against the built-in roots and refused, so
     // the process is up but not ready.
     let unverified = app.start(Kind::Web, &[]).await;

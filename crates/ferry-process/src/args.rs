@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ferry_state::{BlobSettings, RedisTarget, S3Settings, Settings, StoreKind};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::value::{parse_duration, parse_size, postgres_url, redis_url};
 
@@ -32,6 +32,12 @@ pub struct ConnectionArgs {
     /// (self-signed servers such as Heroku Redis).
     #[arg(long, env = "REDIS_CA_CERT", value_parser = pem_file)]
     pub redis_ca_cert: Option<PemFile>,
+    /// Skip certificate verification for every rediss:// URL, as if each ended in
+    /// `#insecure`: for a managed Redis with a self-signed certificate whose URL the
+    /// platform sets and rotates (Heroku Redis). The connection is still encrypted.
+    #[arg(long, env = "REDIS_TLS_INSECURE", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub redis_tls_insecure: bool,
     /// Upper bound on open Postgres connections from this process.
     #[arg(long, env = "PG_POOL_SIZE", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -132,11 +138,23 @@ fn part_size(value: &str) -> Result<u64, String> {
 }
 
 impl ConnectionArgs {
+    /// `url` with `#insecure` appended when REDIS_TLS_INSECURE asks for it (a rediss://
+    /// URL without a fragment of its own).
+    fn tls_url(&self, url: &SecretString) -> SecretString {
+        let raw = url.expose_secret();
+        if self.redis_tls_insecure && raw.starts_with("rediss://") && !raw.contains('#') {
+            SecretString::from(format!("{raw}#insecure"))
+        } else {
+            url.clone()
+        }
+    }
+
     /// The state crate's settings, field for field.
     pub fn settings(&self) -> Settings {
+        let tls = |url: &SecretString| self.tls_url(url);
         let redis = match (&self.redis_cluster_urls, &self.redis_url) {
-            (Some(nodes), _) => RedisTarget::Cluster(nodes.0.clone()),
-            (None, Some(url)) => RedisTarget::Node(url.clone()),
+            (Some(nodes), _) => RedisTarget::Cluster(nodes.0.iter().map(tls).collect()),
+            (None, Some(url)) => RedisTarget::Node(tls(url)),
             // clap requires one of the two (`required_unless_present`).
             (None, None) => unreachable!("REDIS_URL or REDIS_CLUSTER_URLS is required"),
         };
@@ -264,6 +282,7 @@ mod tests {
                 "REDIS_CLUSTER_URLS",
                 "REDIS_KEY_PREFIX",
                 "REDIS_POOL_SIZE",
+                "REDIS_TLS_INSECURE",
                 "REDIS_URL",
                 "S3_BUCKET",
                 "S3_ENDPOINT",
@@ -336,6 +355,33 @@ mod tests {
         assert_eq!(
             nodes,
             ["redis://a:7000", "redis://b:7001", "rediss://c:7002"]
+        );
+    }
+
+    #[test]
+    fn redis_tls_insecure_marks_every_rediss_url_without_a_fragment_insecure() {
+        let cli = parse_redis(&[
+            "--redis-tls-insecure",
+            "true",
+            "--redis-cluster-urls",
+            "rediss://a:7000,redis://b:7001,rediss://c:7002#insecure",
+        ])
+        .unwrap();
+        let RedisTarget::Cluster(nodes) = cli.common.settings().redis else {
+            panic!("a cluster was configured");
+        };
+        let nodes: Vec<&str> = nodes.iter().map(|n| n.expose_secret()).collect();
+        assert_eq!(
+            nodes,
+            [
+                "rediss://a:7000#insecure",
+                "redis://b:7001",
+                "rediss://c:7002#insecure"
+            ]
+        );
+        let off = parse_redis(&["--redis-url", "rediss://r:6380"]).unwrap();
+        assert!(
+            matches!(off.common.settings().redis, RedisTarget::Node(url) if url.expose_secret() == "rediss://r:6380")
         );
     }
 
