@@ -148,17 +148,12 @@ impl Service {
     }
 
     /// Frees every blob nothing refers to whose bytes have not changed for `age` (the
-    /// retention sweep's orphan pass, now), `batch` at a time. Returns how many.
+    /// retention sweep's orphan pass, now), `batch` at a time. A blob that gains a
+    /// reference meanwhile stays (see `State::reclaim_orphan_blob`). Returns how many
+    /// were freed.
     pub async fn sweep_orphan_blobs(&self, age: Duration, batch: i64) -> Result<u64> {
-        let mut freed = 0;
-        loop {
-            let orphans = self.blobs.orphans(age, batch).await?;
-            if orphans.is_empty() {
-                return Ok(freed);
-            }
-            self.blobs.delete(&orphans).await?;
-            freed += orphans.len() as u64;
-        }
+        let (blobs, _chunks) = self.state.reclaim_orphan_blobs(age, batch).await?;
+        Ok(blobs)
     }
 
     /// Frees a deleted transfer's bytes and rows now; if that fails midway, the purge

@@ -93,24 +93,38 @@ impl State {
         swept.cron_slots = self.trim_cron_slots(policy.cron_slots, batch).await?;
         swept.job_effects = self.trim_job_effects(policy.job_effects, batch).await?;
         swept.orphan_chunks = self.empty_tombstones(batch).await?;
+        let (blobs, chunks) = self
+            .reclaim_orphan_blobs(policy.orphan_blob_age, batch)
+            .await?;
+        swept.orphan_blobs = blobs;
+        swept.orphan_chunks += chunks;
+        Ok(swept)
+    }
+
+    /// Frees every orphan blob (unreferenced, bytes unchanged for `age`), each with the
+    /// guarantee of [`State::reclaim_orphan_blob`]; `batch` ids per listing. Returns the
+    /// blobs and chunks freed. The retention sweep's orphan pass, and `ferry admin
+    /// blobs sweep`.
+    pub async fn reclaim_orphan_blobs(
+        &self,
+        age: std::time::Duration,
+        batch: i64,
+    ) -> Result<(u64, u64)> {
+        let (mut blobs, mut chunks) = (0, 0);
         loop {
-            let orphans = self.orphan_blobs(policy.orphan_blob_age, batch).await?;
+            let orphans = self.orphan_blobs(age, batch).await?;
             let mut freed_any = false;
             for &id in &orphans {
-                if let Some(chunks) = self
-                    .reclaim_orphan_blob(id, policy.orphan_blob_age, batch)
-                    .await?
-                {
-                    swept.orphan_blobs += 1;
-                    swept.orphan_chunks += chunks;
+                if let Some(freed) = self.reclaim_orphan_blob(id, age, batch).await? {
+                    blobs += 1;
+                    chunks += freed;
                     freed_any = true;
                 }
             }
             if !freed_any || (orphans.len() as i64) < batch {
-                break;
+                return Ok((blobs, chunks));
             }
         }
-        Ok(swept)
     }
 
     /// Deletes done jobs older than `done`, dead ones older than `dead` — tick jobs only
