@@ -164,15 +164,12 @@ pub async fn run(config: Config) -> Result<ExitCode> {
 
     // Wait for a signal, or for any child to exit on its own; say where Ferry is once
     // the web process answers there.
-    let port = config.port;
+    let announce = tokio::spawn(announce_when_listening(config.port));
     let failed = tokio::select! {
         () = stop => None,
         exited = first_exit(&mut children) => Some(exited),
-        () = async move {
-            announce_when_listening(port).await;
-            std::future::pending::<()>().await
-        } => unreachable!("announcing never finishes"),
     };
+    announce.abort();
     if let Some((name, status)) = &failed {
         eprintln!("dev    | ferry {name} exited ({status}); stopping the others");
     } else {

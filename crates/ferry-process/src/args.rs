@@ -341,6 +341,14 @@ mod tests {
         Cli::from_arg_matches(&matches)
     }
 
+    /// The cluster node URLs the settings carry (panics unless a cluster was set).
+    fn cluster_nodes(cli: &Cli) -> Vec<String> {
+        let RedisTarget::Cluster(nodes) = cli.common.settings().redis else {
+            panic!("a cluster was configured");
+        };
+        nodes.iter().map(|n| n.expose_secret().to_owned()).collect()
+    }
+
     #[test]
     fn cluster_urls_instead_of_a_redis_url_select_the_cluster() {
         let cli = parse_redis(&[
@@ -348,10 +356,7 @@ mod tests {
             "redis://a:7000, redis://b:7001,rediss://c:7002",
         ])
         .unwrap();
-        let RedisTarget::Cluster(nodes) = cli.common.settings().redis else {
-            panic!("a cluster was configured");
-        };
-        let nodes: Vec<&str> = nodes.iter().map(|n| n.expose_secret()).collect();
+        let nodes = cluster_nodes(&cli);
         assert_eq!(
             nodes,
             ["redis://a:7000", "redis://b:7001", "rediss://c:7002"]
@@ -367,10 +372,7 @@ mod tests {
             "rediss://a:7000,redis://b:7001,rediss://c:7002#insecure",
         ])
         .unwrap();
-        let RedisTarget::Cluster(nodes) = cli.common.settings().redis else {
-            panic!("a cluster was configured");
-        };
-        let nodes: Vec<&str> = nodes.iter().map(|n| n.expose_secret()).collect();
+        let nodes = cluster_nodes(&cli);
         assert_eq!(
             nodes,
             [

@@ -181,6 +181,8 @@ impl AdminCommand {
 /// Runs one admin task; prints results on stdout.
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     let state = State::connect_lazy(&command.connection().settings())?;
+    // The use cases, for the tasks that need no policy of their own.
+    let service = || ferry_core::Service::new(state.clone(), ferry_core::Policy::default());
     match command {
         AdminCommand::Ps(_) => {
             let processes = state.live_processes().await?;
@@ -222,7 +224,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             to, batch, grace, ..
         }) => {
             let to = ferry_state::StoreKind::parse(&to).expect("clap allows only s3 or postgres");
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             let done = service
                 .migrate_blobs(to, batch, grace, |progress| {
                     if let Ok(line) = serde_json::to_string(progress) {
@@ -239,14 +241,14 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             println!("{{\"done\":true,\"to\":\"{to}\",\"moved\":{}}}", done.moved);
         }
         AdminCommand::Transfers(TransfersCommand::Show { token, .. }) => {
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             let Some(status) = service.transfer_status(&token).await? else {
                 anyhow::bail!("no transfer with token {token}");
             };
             println!("{}", serde_json::to_string(&transfer_json(&status))?);
         }
         AdminCommand::Transfers(TransfersCommand::Delete { token, .. }) => {
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             if !service.take_down(&token).await? {
                 anyhow::bail!("no transfer with token {token}");
             }
@@ -256,13 +258,13 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Users(UsersCommand::List { limit, .. }) => {
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             for user in service.users(limit).await? {
                 println!("{}", serde_json::to_string(&user)?);
             }
         }
         AdminCommand::Users(UsersCommand::Delete { email, .. }) => {
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             let Some(transfers) = service.delete_user(&email).await? else {
                 anyhow::bail!("no user with e-mail {email}");
             };
@@ -272,7 +274,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Users(UsersCommand::ResetPassword { email, .. }) => {
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             let password = new_password();
             if !service
                 .reset_password(&email, &hash_password(&password)?)
@@ -286,7 +288,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Blobs(BlobsCommand::Sweep { older_than, .. }) => {
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             let freed = service.sweep_orphan_blobs(older_than, 500).await?;
             println!("{}", serde_json::json!({ "orphan_blobs_freed": freed }));
         }
@@ -306,12 +308,12 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 job_max_attempts: max_attempts,
                 ..ferry_core::Policy::default()
             };
-            let service = ferry_core::Service::new(state, policy);
+            let service = ferry_core::Service::new(state.clone(), policy);
             let id = service.enqueue_demo(key, work_ms, fail_attempts).await?;
             println!("{{\"id\":{id:?}}}");
         }
         AdminCommand::Jobs(JobsCommand::Retry { id, .. }) => {
-            let service = ferry_core::Service::new(state, ferry_core::Policy::default());
+            let service = service();
             match service.retry_dead_job(&id).await {
                 Ok(()) => println!("{{\"retried\":{id:?}}}"),
                 Err(ferry_core::Error::NotFound) => anyhow::bail!("no dead job with id {id}"),
