@@ -412,7 +412,7 @@ async fn the_orphan_sweep_frees_only_blobs_no_row_refers_to() {
     assert!(state.attach_bundle(sent.id, bundle).await.unwrap());
     let upload = state
         .create_upload(&NewUpload {
-            length: 10,
+            length: Some(10),
             metadata: None,
             filename: "u.bin".into(),
             content_type: "application/octet-stream".into(),
@@ -420,6 +420,7 @@ async fn the_orphan_sweep_frees_only_blobs_no_row_refers_to() {
             max_days: 1,
             expires_at: in_days(1),
             draft: false,
+            concat: None,
         })
         .await
         .unwrap();
@@ -522,7 +523,7 @@ async fn completing_an_upload_twice_returns_the_transfer_the_first_call_made() {
     let state = state(&app);
     let upload = state
         .create_upload(&NewUpload {
-            length: 5,
+            length: Some(5),
             metadata: Some("filename aGk=".into()),
             filename: "hi.txt".into(),
             content_type: "text/plain".into(),
@@ -530,6 +531,7 @@ async fn completing_an_upload_twice_returns_the_transfer_the_first_call_made() {
             max_days: 2,
             expires_at: in_days(1),
             draft: false,
+            concat: None,
         })
         .await
         .unwrap();

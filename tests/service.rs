@@ -249,13 +249,14 @@ async fn a_failed_or_abandoned_write_leaves_no_blob_behind() {
 
 fn new_upload(length: u64, draft: bool, metadata: Option<String>) -> NewUploadRequest {
     NewUploadRequest {
-        length,
+        length: Some(length),
         metadata,
         filename: FileName::parse("movie.mp4"),
         filetype: None,
         max_downloads: None,
         max_days: Some("2".into()),
         draft,
+        partial: false,
     }
 }
 
@@ -276,14 +277,14 @@ async fn a_resumable_upload_written_in_parts_becomes_a_transfer_once() {
         Ok(Bytes::copy_from_slice(&bytes[..6000])),
         Err(std::io::Error::other("reset")),
     ]);
-    let err = service.write_upload(&upload, 0, None, broken).await;
+    let err = service.write_upload(&upload, 0, None, None, broken).await;
     assert!(matches!(err, Err(Error::BrokenBody(_))), "{err:?}");
     let upload = reload(&service, &upload.id).await;
     assert_eq!(upload.offset, 6000);
 
     // A write at a stale offset changes nothing.
     let stale = service
-        .write_upload(&upload, 0, None, body(&bytes, 100))
+        .write_upload(&upload, 0, None, None, body(&bytes, 100))
         .await;
     assert!(matches!(stale, Err(Error::Conflict)), "{stale:?}");
 
@@ -294,7 +295,7 @@ async fn a_resumable_upload_written_in_parts_becomes_a_transfer_once() {
     ))
     .unwrap();
     let mismatch = service
-        .write_upload(&upload, 6000, Some(wrong), body(&bytes[6000..], 999))
+        .write_upload(&upload, 6000, Some(wrong), None, body(&bytes[6000..], 999))
         .await;
     assert!(
         matches!(mismatch, Err(Error::ChecksumMismatch)),
@@ -310,7 +311,7 @@ async fn a_resumable_upload_written_in_parts_becomes_a_transfer_once() {
     ))
     .unwrap();
     let (offset, transfer) = service
-        .write_upload(&upload, 6000, Some(right), body(&bytes[6000..], 999))
+        .write_upload(&upload, 6000, Some(right), None, body(&bytes[6000..], 999))
         .await
         .unwrap();
     assert_eq!(offset, 10_000);
@@ -324,7 +325,7 @@ async fn a_resumable_upload_written_in_parts_becomes_a_transfer_once() {
     // A retried final write finds the same transfer, and enqueues nothing new.
     let upload = reload(&service, &upload.id).await;
     let (_, again) = service
-        .write_upload(&upload, 10_000, None, body(&[], 1))
+        .write_upload(&upload, 10_000, None, None, body(&[], 1))
         .await
         .unwrap();
     assert_eq!(again.unwrap().token, transfer.token);
@@ -382,7 +383,7 @@ async fn a_draft_takes_only_its_own_uploads_and_is_sent_as_one_transfer_with_uni
             .await
             .unwrap();
         let (_, transfer) = service
-            .write_upload(&upload, 0, None, body(&random_bytes(100, i), 30))
+            .write_upload(&upload, 0, None, None, body(&random_bytes(100, i), 30))
             .await
             .unwrap();
         assert!(transfer.is_none(), "a draft upload waits to be sent");

@@ -1039,6 +1039,386 @@ async fn the_tuspy_client_uploads_resumably_through_ferry() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn tus_js_client_uploads_in_parallel_and_streams_of_unknown_size_through_ferry() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    assert!(
+        Command::new("node").arg("--version").output().is_ok(),
+        "node is not installed; install it: apt-get install nodejs npm"
+    );
+    assert!(
+        dir.join("node_modules/tus-js-client").exists(),
+        "tus-js-client is not installed; install it: (cd tests/browser && npm ci)"
+    );
+    let mut app = TestApp::new("tus_js_node").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let out = Command::new("node")
+        .arg(dir.join("tus-node.mjs"))
+        .arg(web.url(""))
+        .output()
+        .unwrap();
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "tus-js-client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cases: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    assert_eq!(cases[0]["size"], 7 * MIB + 123);
+    assert!(
+        cases[0]["finalConcat"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("final;/files/") && c.split(' ').count() == 3),
+        "{cases:?}"
+    );
+    // One transfer per upload: the pieces of the parallel one never became transfers,
+    // and none of them is left.
+    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 2);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM files WHERE name IN ('parallel.bin', 'stream.bin')"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM uploads WHERE concat = 'partial'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM uploads").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lose_nothing() {
+    let mut app = TestApp::new("tus_concat_rules").await;
+    let a = app
+        .start(Kind::Web, &[("MAX_UPLOAD_SIZE", "4000000")])
+        .await;
+    let b = app
+        .start(Kind::Web, &[("MAX_UPLOAD_SIZE", "4000000")])
+        .await;
+    let options = app
+        .http
+        .request(reqwest::Method::OPTIONS, a.url("/files/"))
+        .send()
+        .await
+        .unwrap();
+    let extensions = header_of(&options, "tus-extension");
+    assert!(extensions.contains("concatenation"), "{extensions}");
+    assert!(extensions.contains("creation-defer-length"), "{extensions}");
+
+    let create = |web: &Process, headers: Vec<(&'static str, String)>| {
+        let mut request = app.http.post(web.url("/files/")).header(TUS.0, TUS.1);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        request.send()
+    };
+    let location = |response: &Response| {
+        let url = header_of(response, "location");
+        format!("/{}", url.splitn(4, '/').nth(3).unwrap())
+    };
+
+    // Two partial uploads, written through different processes; the first one in two
+    // PATCHes. Complete, neither becomes a transfer.
+    let (one, two) = (random_bytes(MIB + 17, 31), random_bytes(700_001, 32));
+    let partial = |len: usize| {
+        vec![
+            ("Upload-Length", len.to_string()),
+            ("Upload-Concat", "partial".to_owned()),
+        ]
+    };
+    let p1 = create(&a, partial(one.len())).await.unwrap();
+    assert_eq!(p1.status(), StatusCode::CREATED);
+    let p1 = location(&p1);
+    let p2 = location(&create(&b, partial(two.len())).await.unwrap());
+    let half = one.len() / 2;
+    let patched = tus_patch(&app, &a, &p1, 0, one[..half].to_vec(), &[]).await;
+    assert_eq!(patched.status(), StatusCode::NO_CONTENT);
+
+    // A final upload of pieces that are unknown, unfinished, or not partial: 400, and
+    // nothing is made.
+    let ordinary = tus_create(&app, &a, 5, "").await;
+    for parts in [
+        format!("final;{p1} {p2}"),
+        format!("final;{p2} /files/nosuchupload"),
+        format!("final;{p2} {ordinary}"),
+        "final;".to_owned(),
+        format!("final;{p2} https://elsewhere.example/uploads/1"),
+        "whole".to_owned(),
+    ] {
+        let refused = create(&b, vec![("Upload-Concat", parts.clone())])
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{parts}");
+        assert!(refused.headers().get("location").is_none(), "{parts}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM uploads").await, 3);
+
+    let rest = tus_patch(&app, &b, &p1, half, one[half..].to_vec(), &[]).await;
+    assert_eq!(rest.status(), StatusCode::NO_CONTENT);
+    assert!(rest.headers().get("x-share-url").is_none());
+    let done = tus_patch(&app, &a, &p2, 0, two.clone(), &[]).await;
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    let status: Value = get(&app, &a, &p1).await.json().await.unwrap();
+    assert_eq!(status["complete"], true);
+    assert_eq!(status["partial"], true);
+    assert_eq!(status["transfer"], Value::Null);
+    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
+
+    let twice = create(&a, vec![("Upload-Concat", format!("final;{p1} {p1}"))])
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+
+    // The final upload, through the other process, with absolute URLs as tus-js-client
+    // sends them: one file, the pieces in order, and the pieces are gone. The same
+    // final request sent at the same time through the first process makes nothing:
+    // the pieces are concatenated once.
+    let metadata = format!("filename {}", b64(b"joined.bin"));
+    let concat = format!("final;{} {}", a.url(&p2), a.url(&p1));
+    let (final_upload, rival) = tokio::join!(
+        create(
+            &b,
+            vec![
+                ("Upload-Concat", concat.clone()),
+                ("Upload-Metadata", metadata.clone()),
+            ],
+        ),
+        create(
+            &a,
+            vec![("Upload-Concat", concat), ("Upload-Metadata", metadata)],
+        )
+    );
+    let (final_upload, rival) = match (final_upload.unwrap(), rival.unwrap()) {
+        (x, y) if x.status() == StatusCode::CREATED => (x, y),
+        (x, y) => (y, x),
+    };
+    assert_eq!(final_upload.status(), StatusCode::CREATED);
+    assert_eq!(rival.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 1);
+    let share_url = header_of(&final_upload, "x-share-url");
+    assert!(!share_url.is_empty());
+    assert_eq!(
+        header_of(&final_upload, "upload-offset"),
+        (one.len() + two.len()).to_string()
+    );
+    let joined = [two.clone(), one.clone()].concat();
+    let back = app.http.get(&share_url).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::OK);
+    assert_eq!(sha(&back.bytes().await.unwrap()), sha(&joined));
+    let final_path = location(&final_upload);
+    let head = app
+        .http
+        .head(a.url(&final_path))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header_of(&head, "upload-concat"),
+        format!("final;{p2} {p1}")
+    );
+    assert_eq!(header_of(&head, "upload-length"), joined.len().to_string());
+    for piece in [&p1, &p2] {
+        let gone = app
+            .http
+            .head(a.url(piece))
+            .header(TUS.0, TUS.1)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    }
+    // A final upload takes no PATCH, and its pieces cannot be used twice.
+    let forbidden = tus_patch(&app, &a, &final_path, joined.len(), b"x".to_vec(), &[]).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    let again = create(&a, vec![("Upload-Concat", format!("final;{p1} {p2}"))])
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+
+    // Deferred length: the header rules first.
+    for (headers, expected) in [
+        (
+            vec![
+                ("Upload-Defer-Length", "1".to_owned()),
+                ("Upload-Length", "5".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            vec![("Upload-Defer-Length", "2".to_owned())],
+            StatusCode::BAD_REQUEST,
+        ),
+        (vec![], StatusCode::BAD_REQUEST),
+    ] {
+        let response = create(&a, headers.clone()).await.unwrap();
+        assert_eq!(response.status(), expected, "{headers:?}");
+    }
+    let deferred = || vec![("Upload-Defer-Length", "1".to_owned())];
+    let d = location(&create(&a, deferred()).await.unwrap());
+    let head = app
+        .http
+        .head(b.url(&d))
+        .header(TUS.0, TUS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header_of(&head, "upload-defer-length"), "1");
+    assert!(head.headers().get("upload-length").is_none());
+    let data = random_bytes(2 * MIB + 5, 33);
+    let first = tus_patch(&app, &a, &d, 0, data[..MIB].to_vec(), &[]).await;
+    assert_eq!(first.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header_of(&first, "upload-offset"), MIB.to_string());
+    // A length below what arrived, or past MAX_UPLOAD_SIZE: refused, nothing lost.
+    for length in [MIB - 1, 4_000_001] {
+        let refused = tus_patch(
+            &app,
+            &b,
+            &d,
+            MIB,
+            data[MIB..].to_vec(),
+            &[("Upload-Length", length.to_string())],
+        )
+        .await;
+        assert!(
+            refused.status().is_client_error(),
+            "{length}: {}",
+            refused.status()
+        );
+        assert_eq!(tus_offset(&app, &b, &d).await, MIB as i64);
+    }
+    // The last PATCH tells the length, through the other process.
+    let last = tus_patch(
+        &app,
+        &b,
+        &d,
+        MIB,
+        data[MIB..].to_vec(),
+        &[("Upload-Length", data.len().to_string())],
+    )
+    .await;
+    assert_eq!(last.status(), StatusCode::NO_CONTENT);
+    let share_url = header_of(&last, "x-share-url");
+    let back = app.http.get(&share_url).send().await.unwrap();
+    assert_eq!(sha(&back.bytes().await.unwrap()), sha(&data));
+    // Told once, the length cannot change.
+    let changed = tus_patch(
+        &app,
+        &a,
+        &d,
+        data.len(),
+        Vec::new(),
+        &[("Upload-Length", (data.len() + 1).to_string())],
+    )
+    .await;
+    assert_eq!(changed.status(), StatusCode::BAD_REQUEST);
+
+    // A stream of unknown size is still bounded by MAX_UPLOAD_SIZE.
+    let big = location(&create(&a, deferred()).await.unwrap());
+    let over = tus_patch(&app, &a, &big, 0, random_bytes(4_000_001, 34), &[]).await;
+    assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sent_again() {
+    let mut app = TestApp::new("tus_concat_sigkill").await;
+    let mut a = app.start(Kind::Web, &[]).await;
+    let b = app.start(Kind::Web, &[]).await;
+    let pieces = [
+        random_bytes(24 * MIB + 3, 41),
+        random_bytes(20 * MIB + 5, 42),
+    ];
+    let mut paths = Vec::new();
+    for piece in &pieces {
+        let created = app
+            .http
+            .post(b.url("/files/"))
+            .header(TUS.0, TUS.1)
+            .header("Upload-Concat", "partial")
+            .header("Upload-Length", piece.len().to_string())
+            .send()
+            .await
+            .unwrap();
+        let path = format!(
+            "/{}",
+            header_of(&created, "location")
+                .splitn(4, '/')
+                .nth(3)
+                .unwrap()
+        );
+        let done = tus_patch(&app, &b, &path, 0, piece.clone(), &[]).await;
+        assert_eq!(done.status(), StatusCode::NO_CONTENT);
+        paths.push(path);
+    }
+    let concat = format!("final;{} {}", paths[0], paths[1]);
+    let final_request = |web: &Process| {
+        app.http
+            .post(web.url("/files/"))
+            .header(TUS.0, TUS.1)
+            .header("Upload-Concat", concat.clone())
+            .header("Upload-Metadata", format!("filename {}", b64(b"whole.bin")))
+            .send()
+    };
+    // A dies while it copies the pieces into the final upload.
+    let in_flight = tokio::spawn(final_request(&a));
+    eventually("A to start copying", Duration::from_secs(30), || async {
+        (count(
+            &app,
+            "SELECT count(*) FROM uploads u JOIN blobs b ON b.id = u.blob_id
+             WHERE u.concat LIKE 'final;%' AND b.size > 0",
+        )
+        .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    a.kill();
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the connection died with A"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
+    for (path, piece) in paths.iter().zip(&pieces) {
+        assert_eq!(tus_offset(&app, &b, path).await, piece.len() as i64);
+    }
+
+    // Sent again (it waits for A's locks on the pieces to expire): one whole file.
+    let again = final_request(&b).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let back = app
+        .http
+        .get(header_of(&again, "x-share-url"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sha(&back.bytes().await.unwrap()),
+        sha(&pieces.concat()),
+        "the pieces, in order"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM uploads WHERE concat = 'partial'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxies() {
     let mut app = TestApp::new("public_url").await;
     let trusting = app.start(Kind::Web, &[]).await; // loopback is a trusted proxy by default

@@ -16,9 +16,9 @@ use chrono::Utc;
 use ferry_state::{
     blob::StreamHash,
     transfer::Transfer,
-    tus::{NewUpload, Upload},
+    tus::{NewUpload, PARTIAL, Upload},
 };
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
 use crate::{
     Error, FileName, MaxDownloads, Result, Service,
@@ -33,8 +33,9 @@ const LOCK_WAIT: Duration = Duration::from_secs(15);
 /// What a client asks for when it creates a resumable upload.
 #[derive(Clone, Debug)]
 pub struct NewUploadRequest {
-    /// Total length in bytes.
-    pub length: u64,
+    /// Total length in bytes; `None` to declare it on a later write (tus
+    /// `creation-defer-length`).
+    pub length: Option<u64>,
     /// `Upload-Metadata` as sent (echoed back on HEAD).
     pub metadata: Option<String>,
     /// File name.
@@ -48,7 +49,13 @@ pub struct NewUploadRequest {
     pub max_days: Option<String>,
     /// For a draft: once complete it waits to be sent with the draft's other files.
     pub draft: bool,
+    /// A piece of a parallel upload (tus `Upload-Concat: partial`): once complete it
+    /// waits to be concatenated, and never becomes a transfer of its own.
+    pub partial: bool,
 }
+
+/// Most partial uploads one final upload may concatenate.
+pub const MAX_CONCAT_PARTS: usize = 64;
 
 /// The decoded value of `key` in a tus `Upload-Metadata` header (`key base64,…`).
 pub fn metadata_value(raw: &str, key: &str) -> Option<String> {
@@ -80,7 +87,18 @@ impl Service {
     /// Creates a resumable upload (and its empty blob). Everything it says is checked
     /// before anything is stored.
     pub async fn create_upload(&self, request: NewUploadRequest) -> Result<Upload> {
-        self.check_upload_length(request.length)?;
+        let concat = request.partial.then(|| PARTIAL.to_owned());
+        self.create_upload_as(request, concat).await
+    }
+
+    async fn create_upload_as(
+        &self,
+        request: NewUploadRequest,
+        concat: Option<String>,
+    ) -> Result<Upload> {
+        if let Some(length) = request.length {
+            self.check_upload_length(length)?;
+        }
         let max_days = self
             .policy
             .lifetimes
@@ -95,7 +113,7 @@ impl Service {
         Ok(self
             .state
             .create_upload(&NewUpload {
-                length: request.length as i64,
+                length: request.length.map(|l| l as i64),
                 metadata: request.metadata,
                 filename: request.filename.into(),
                 content_type,
@@ -103,8 +121,89 @@ impl Service {
                 max_days: i32::from(max_days.get()),
                 expires_at,
                 draft: request.draft,
+                concat,
             })
             .await?)
+    }
+
+    /// tus concatenation: a final upload made of the complete partial uploads `parts`
+    /// (ids, in order), described by `request` (its length is theirs summed). The bytes
+    /// are copied into a blob of its own through the blob store — hashing them is a
+    /// read of every byte anyway — one chunk in memory at a time; the partial uploads
+    /// are removed once it is complete. `concat` is the `Upload-Concat` value to echo.
+    /// Until it is complete nothing is removed, so a failed or interrupted
+    /// concatenation can simply be retried (the half-built final upload expires).
+    pub async fn concatenate_uploads(
+        &self,
+        request: NewUploadRequest,
+        parts: &[String],
+        concat: String,
+    ) -> Result<(Upload, Option<Transfer>)> {
+        if parts.is_empty() || parts.len() > MAX_CONCAT_PARTS {
+            return Err(Error::invalid(format!(
+                "Upload-Concat: final needs 1 to {MAX_CONCAT_PARTS} partial uploads"
+            )));
+        }
+        if let Some(twice) = parts
+            .iter()
+            .enumerate()
+            .find_map(|(i, id)| parts[..i].contains(id).then_some(id))
+        {
+            return Err(Error::invalid(format!(
+                "Upload-Concat lists /files/{twice} twice"
+            )));
+        }
+        // Held until the pieces are gone: no write or termination changes them
+        // meanwhile, and a second final upload of the same pieces waits, then finds
+        // them gone, instead of copying them again.
+        let held = self.lock_uploads(parts).await?;
+        let result = self.concatenate_under_lock(request, parts, concat).await;
+        held.release().await;
+        result
+    }
+
+    async fn concatenate_under_lock(
+        &self,
+        mut request: NewUploadRequest,
+        parts: &[String],
+        concat: String,
+    ) -> Result<(Upload, Option<Transfer>)> {
+        let found = self.state.complete_partial_uploads(parts).await?;
+        if let Some(missing) = parts.iter().find(|id| !found.iter().any(|u| &u.id == *id)) {
+            return Err(Error::invalid(format!(
+                "/files/{missing} is not a complete partial upload (Upload-Concat: partial)"
+            )));
+        }
+        let mut length: i64 = 0;
+        for part in &found {
+            length = length.saturating_add(part.offset);
+        }
+        request.length = Some(length as u64);
+        let upload = self.create_upload_as(request, Some(concat)).await?;
+        let store = self.blobs.clone();
+        let pieces: Vec<_> = found.iter().map(|p| (p.blob_id, p.offset)).collect();
+        let bytes = futures::stream::iter(pieces)
+            .map(move |(blob, size)| store.read(blob, 0, size))
+            .flatten();
+        let written = self.write_upload(&upload, 0, None, None, bytes).await;
+        let (_, transfer) = match written {
+            Ok(written) => written,
+            Err(e) => {
+                self.abandon_upload(&upload.id).await;
+                return Err(e);
+            }
+        };
+        for part in &found {
+            if let Err(e) = self.state.terminate_upload(&part.id).await {
+                tracing::warn!(error = %e, "could not remove a concatenated partial upload; it expires");
+            }
+        }
+        let upload = self
+            .state
+            .find_upload(&upload.id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok((upload, transfer))
     }
 
     /// Removes an upload whose first bytes failed at creation: its client never learnt
@@ -115,8 +214,8 @@ impl Service {
         }
     }
 
-    /// Writes `body` to `upload` at `offset`, under the upload's lock; when its last
-    /// byte is in, finishes it — into a transfer with one file (returned, its finishing
+    /// Writes `body` to `upload` at `offset`, under the upload's lock, first declaring
+    /// its `length` if it was created without one; when its last byte is in, finishes it — into a transfer with one file (returned, its finishing
     /// enqueued) or, for a draft upload, into the waiting draft. Returns the new offset.
     /// A retried final write finds the same transfer.
     pub async fn write_upload<S, E>(
@@ -124,38 +223,18 @@ impl Service {
         upload: &Upload,
         offset: i64,
         checksum: Option<Checksum>,
+        length: Option<i64>,
         body: S,
     ) -> Result<(i64, Option<Transfer>)>
     where
         S: Stream<Item = std::result::Result<Bytes, E>>,
         E: std::fmt::Display,
     {
-        let holder = lock_holder();
-        self.lock(&upload.id, &holder).await?;
-        let refresher = {
-            let (state, id, holder) = (self.state.clone(), upload.id.clone(), holder.clone());
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_millis(LOCK_TTL_MS / 3));
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    if !matches!(
-                        state.refresh_upload_lock(&id, &holder, LOCK_TTL_MS).await,
-                        Ok(true)
-                    ) {
-                        tracing::warn!("lost the upload lock during a write");
-                    }
-                }
-            })
-        };
-        // Aborted on drop too: when the client goes away the web drops this future,
-        // and a refresher left running would hold the upload's lock forever.
-        let refresher = AbortOnDrop(refresher);
-        let result = self.write_under_lock(upload, offset, checksum, body).await;
-        drop(refresher);
-        if let Err(e) = self.state.unlock_upload(&upload.id, &holder).await {
-            tracing::warn!(error = %e, "could not release the upload lock; it will expire");
-        }
+        let held = self.lock_uploads(std::slice::from_ref(&upload.id)).await?;
+        let result = self
+            .write_under_lock(upload, offset, checksum, length, body)
+            .await;
+        held.release().await;
         let (offset, transfer) = result?;
         if let Some(transfer) = &transfer {
             self.enqueue_finishing(transfer).await;
@@ -168,6 +247,7 @@ impl Service {
         upload: &Upload,
         offset: i64,
         checksum: Option<Checksum>,
+        length: Option<i64>,
         body: S,
     ) -> Result<(i64, Option<Transfer>)>
     where
@@ -183,7 +263,29 @@ impl Service {
         if current.offset != offset {
             return Err(Error::Conflict);
         }
-        if current.offset < current.length {
+        let mut current = current;
+        match (current.length, length) {
+            (None, Some(declared)) => {
+                if declared < current.offset {
+                    return Err(Error::invalid(format!(
+                        "Upload-Length {declared} is less than the {} bytes already received",
+                        current.offset
+                    )));
+                }
+                self.check_upload_length(declared as u64)?;
+                self.state.set_upload_length(&current.id, declared).await?;
+                current.length = Some(declared);
+            }
+            (Some(known), Some(declared)) if known != declared => {
+                return Err(Error::invalid(format!(
+                    "Upload-Length is already {known} and cannot change"
+                )));
+            }
+            _ => {}
+        }
+        // A deferred length: anything up to the largest upload allowed, for now.
+        let limit = current.length.unwrap_or(self.policy.max_upload_size as i64);
+        if current.length.is_none_or(|length| current.offset < length) {
             self.blobs
                 .discard_uncommitted(current.blob_id, current.offset)
                 .await?;
@@ -192,14 +294,14 @@ impl Service {
                 blob: current.blob_id,
                 start: current.offset,
                 hash: StreamHash::resume(current.hash_state.as_deref())?,
-                limit: current.length,
+                limit,
                 chunk_size: self.policy.chunk_size,
                 checksum,
                 keep_partial: true,
                 idle: self.policy.idle_timeout,
             };
             let written = write_body(target, body).await?;
-            if written.size < current.length {
+            if current.length.is_none_or(|length| written.size < length) {
                 return Ok((written.size, None));
             }
             let sha256 = written.hash.finish();
@@ -225,18 +327,15 @@ impl Service {
             }
         };
         let transfer = self.state.complete_upload(&current.id, &sha256).await?;
-        Ok((current.length, transfer))
+        Ok((current.offset, transfer))
     }
 
     /// Terminates upload `id`: an unfinished one loses its bytes; a finished one only
     /// its upload record (its transfer has a deletion token of its own).
     pub async fn terminate_upload(&self, id: &str) -> Result<()> {
-        let holder = lock_holder();
-        self.lock(id, &holder).await?;
+        let held = self.lock_uploads(&[id.to_owned()]).await?;
         let existed = self.state.terminate_upload(id).await;
-        if let Err(e) = self.state.unlock_upload(id, &holder).await {
-            tracing::warn!(error = %e, "could not release the upload lock; it will expire");
-        }
+        held.release().await;
         if existed? {
             Ok(())
         } else {
@@ -244,15 +343,83 @@ impl Service {
         }
     }
 
-    async fn lock(&self, id: &str, holder: &str) -> Result<()> {
-        match self
-            .state
-            .lock_upload(id, holder, LOCK_TTL_MS, LOCK_WAIT)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(ferry_state::Error::Locked) => Err(Error::Locked),
-            Err(e) => Err(e.into()),
+    /// Takes the locks of uploads `ids` (in sorted order, so two callers never wait
+    /// for each other), waiting up to [`LOCK_WAIT`] for each, and keeps them alive
+    /// until released; on failure releases those it took.
+    async fn lock_uploads(&self, ids: &[String]) -> Result<Held> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let holder = lock_holder();
+        let mut taken = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self
+                .state
+                .lock_upload(&id, &holder, LOCK_TTL_MS, LOCK_WAIT)
+                .await
+            {
+                Ok(()) => taken.push(id),
+                Err(e) => {
+                    let partly = Held {
+                        state: self.state.clone(),
+                        ids: taken,
+                        holder,
+                        _refresher: None,
+                    };
+                    partly.release().await;
+                    return Err(match e {
+                        ferry_state::Error::Locked => Error::Locked,
+                        e => e.into(),
+                    });
+                }
+            }
+        }
+        let refresher = {
+            let (state, ids, holder) = (self.state.clone(), taken.clone(), holder.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(LOCK_TTL_MS / 3));
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    for id in &ids {
+                        if !matches!(
+                            state.refresh_upload_lock(id, &holder, LOCK_TTL_MS).await,
+                            Ok(true)
+                        ) {
+                            tracing::warn!("lost an upload lock during a write");
+                        }
+                    }
+                }
+            })
+        };
+        Ok(Held {
+            state: self.state.clone(),
+            ids: taken,
+            holder,
+            // Aborted on drop too: when the client goes away the web drops the
+            // future holding this, and a refresher left running would hold the
+            // locks forever. Without a release they expire after LOCK_TTL_MS.
+            _refresher: Some(AbortOnDrop(refresher)),
+        })
+    }
+}
+
+/// Upload locks held by one caller (see [`Service::lock_uploads`]).
+struct Held {
+    state: ferry_state::State,
+    ids: Vec<String>,
+    holder: String,
+    _refresher: Option<AbortOnDrop>,
+}
+
+impl Held {
+    /// Stops refreshing and releases every lock (a failure is logged: it expires).
+    async fn release(mut self) {
+        self._refresher.take();
+        for id in &self.ids {
+            if let Err(e) = self.state.unlock_upload(id, &self.holder).await {
+                tracing::warn!(error = %e, "could not release an upload lock; it will expire");
+            }
         }
     }
 }

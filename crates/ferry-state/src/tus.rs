@@ -26,8 +26,9 @@ use crate::{
 /// What a client asked for when it created an upload.
 #[derive(Clone, Debug)]
 pub struct NewUpload {
-    /// Total length in bytes.
-    pub length: i64,
+    /// Total length in bytes; `None` until a later write declares it (tus
+    /// `creation-defer-length`).
+    pub length: Option<i64>,
     /// `Upload-Metadata` as sent (echoed back on HEAD).
     pub metadata: Option<String>,
     /// Sanitised file name.
@@ -42,7 +43,12 @@ pub struct NewUpload {
     pub expires_at: DateTime<Utc>,
     /// For a draft (the web UI's cart): complete uploads wait to be sent together.
     pub draft: bool,
+    /// tus concatenation: `partial`, or the `Upload-Concat` value of a final upload.
+    pub concat: Option<String>,
 }
+
+/// The `concat` of a partial upload (one piece of a parallel upload).
+pub const PARTIAL: &str = "partial";
 
 /// An upload as stored.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -51,8 +57,8 @@ pub struct Upload {
     pub id: String,
     /// Blob receiving the bytes.
     pub blob_id: Uuid,
-    /// Total length.
-    pub length: i64,
+    /// Total length; `None` while deferred.
+    pub length: Option<i64>,
     /// Bytes committed so far (the tus `Upload-Offset`).
     pub offset: i64,
     /// Saved SHA-256 state over `[0, offset)`.
@@ -77,6 +83,22 @@ pub struct Upload {
     pub draft: bool,
     /// When the last byte arrived.
     pub completed_at: Option<DateTime<Utc>>,
+    /// tus concatenation: `partial`, or `final;…` (see [`NewUpload::concat`]).
+    pub concat: Option<String>,
+}
+
+impl Upload {
+    /// A piece of a parallel upload: complete, it waits to be concatenated.
+    pub fn is_partial(&self) -> bool {
+        self.concat.as_deref() == Some(PARTIAL)
+    }
+
+    /// The result of a concatenation: it takes no writes of its own.
+    pub fn is_final(&self) -> bool {
+        self.concat
+            .as_deref()
+            .is_some_and(|c| c.starts_with("final;"))
+    }
 }
 
 /// `sqlx::query_as!` into [`Upload`]s: an upload with its blob's committed size and
@@ -90,7 +112,7 @@ macro_rules! query_uploads {
             "SELECT u.id, u.blob_id, u.length, b.size AS offset, b.hash_state, u.metadata,
                     u.filename, u.content_type, u.max_downloads, u.max_days, u.expires_at,
                     t.token AS \"transfer_token?\", t.deletion_token AS \"deletion_token?\",
-                    u.draft, u.completed_at
+                    u.draft, u.completed_at, u.concat
              FROM uploads u JOIN blobs b ON b.id = u.blob_id
              LEFT JOIN transfers t ON t.id = u.transfer_id "
             $(+ $sql)+
@@ -126,8 +148,8 @@ impl State {
         self.insert_blob(&mut tx, blob_id).await?;
         sqlx::query!(
             "INSERT INTO uploads (id, blob_id, length, metadata, filename, content_type,
-                                  max_downloads, max_days, expires_at, draft)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                  max_downloads, max_days, expires_at, draft, concat)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             id,
             blob_id,
             new.length,
@@ -137,7 +159,8 @@ impl State {
             new.max_downloads,
             new.max_days,
             new.expires_at,
-            new.draft
+            new.draft,
+            new.concat.as_deref()
         )
         .execute(&mut *tx)
         .await?;
@@ -152,9 +175,36 @@ impl State {
         Ok(query_one_upload!(id).fetch_optional(self.pg()).await?)
     }
 
+    /// Declares the length of an upload created without one (tus
+    /// `creation-defer-length`). Returns `false` if it already had one.
+    pub async fn set_upload_length(&self, id: &str, length: i64) -> Result<bool> {
+        let set = sqlx::query!(
+            "UPDATE uploads SET length = $2 WHERE id = $1 AND length IS NULL",
+            id,
+            length
+        )
+        .execute(self.pg())
+        .await?;
+        Ok(set.rows_affected() == 1)
+    }
+
+    /// The complete partial uploads among `ids`, in the given order (tus
+    /// concatenation); the unknown, unfinished and non-partial ones are left out.
+    pub async fn complete_partial_uploads(&self, ids: &[String]) -> Result<Vec<Upload>> {
+        Ok(query_uploads!(
+            [
+                "WHERE u.id = ANY($1) AND u.concat = 'partial' AND u.completed_at IS NOT NULL
+               ORDER BY array_position($1, u.id)"
+            ],
+            ids
+        )
+        .fetch_all(self.pg())
+        .await?)
+    }
+
     /// Seals a fully written upload. A normal upload becomes a transfer with one file
-    /// (returned); a draft upload just waits to be sent (`None`). Idempotent: a second
-    /// call returns the transfer the first one made.
+    /// (returned); a draft or partial upload just waits to be sent or concatenated
+    /// (`None`). Idempotent: a second call returns the transfer the first one made.
     pub async fn complete_upload(&self, id: &str, sha256: &[u8]) -> Result<Option<Transfer>> {
         let mut tx = self.pg().begin().await?;
         let upload = query_one_upload!(id, "FOR UPDATE OF u")
@@ -165,10 +215,11 @@ impl State {
             tx.commit().await?;
             return self.find_transfer(token).await;
         }
-        if upload.draft && upload.completed_at.is_some() {
+        let waits = upload.draft || upload.is_partial();
+        if waits && upload.completed_at.is_some() {
             return Ok(None);
         }
-        if upload.offset != upload.length {
+        if Some(upload.offset) != upload.length {
             return Err(Error::Corrupt(format!("upload {id} is not complete")));
         }
         sqlx::query!(
@@ -178,7 +229,7 @@ impl State {
         )
         .execute(&mut *tx)
         .await?;
-        if upload.draft {
+        if waits {
             sqlx::query!("UPDATE uploads SET completed_at = now() WHERE id = $1", id)
                 .execute(&mut *tx)
                 .await?;
@@ -189,7 +240,7 @@ impl State {
             name: upload.filename.clone(),
             content_type: upload.content_type.clone(),
             blob_id: upload.blob_id,
-            size: upload.length,
+            size: upload.offset,
             sha256: sha256.to_vec(),
         };
         let expires_at = Utc::now() + chrono::Duration::days(i64::from(upload.max_days));
@@ -227,10 +278,10 @@ impl State {
         }
         let uploads = sqlx::query_as!(
             Sendable,
-            "SELECT u.id, u.blob_id, u.length, u.filename, u.content_type, b.sha256
+            r#"SELECT u.id, u.blob_id, u.length AS "length!", u.filename, u.content_type, b.sha256
              FROM uploads u JOIN blobs b ON b.id = u.blob_id
              WHERE u.id = ANY($1) AND u.draft AND u.completed_at IS NOT NULL AND u.transfer_id IS NULL
-             ORDER BY array_position($1, u.id) FOR UPDATE OF u",
+             ORDER BY array_position($1, u.id) FOR UPDATE OF u"#,
             ids
         )
         .fetch_all(&mut *tx)
@@ -272,40 +323,24 @@ impl State {
         .await?)
     }
 
-    /// Frees unfinished uploads past their expiry, and draft uploads never sent by then
-    /// (`batch` chunks per statement). Returns how many were removed.
+    /// Frees unfinished uploads past their expiry, and draft and partial uploads never
+    /// sent or concatenated by then (`batch` chunks per statement). Returns how many
+    /// were removed.
     pub async fn abort_idle_uploads(&self, batch: i64) -> Result<u64> {
         let idle = sqlx::query!(
             "SELECT id, blob_id FROM uploads
-             WHERE expires_at < now() AND transfer_id IS NULL AND (completed_at IS NULL OR draft)
+             WHERE expires_at < now() AND transfer_id IS NULL
+               AND (completed_at IS NULL OR draft OR concat = 'partial')
              ORDER BY expires_at LIMIT 1000"
         )
         .fetch_all(self.pg())
         .await?;
         for upload in &idle {
             let mut tx = self.pg().begin().await?;
-            let removed = sqlx::query!(
-                "DELETE FROM uploads WHERE id = $1 AND transfer_id IS NULL",
-                upload.id
-            )
-            .execute(&mut *tx)
-            .await?;
-            if removed.rows_affected() == 0 {
-                continue; // it became a transfer meanwhile
-            }
-            let unused: Vec<Uuid> = sqlx::query_scalar!(
-                r#"SELECT id AS "id!" FROM unreferenced_blobs WHERE id = $1"#,
-                upload.blob_id
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let tombstones = condemn(&mut tx, &unused, None).await?;
-            sqlx::query!(
-                "DELETE FROM blobs WHERE id = ANY($1) AND size >= 0",
-                &unused
-            )
-            .execute(&mut *tx)
-            .await?;
+            // Unless it became a transfer meanwhile.
+            let Some(tombstones) = remove_upload(&mut tx, &upload.id, true).await? else {
+                continue;
+            };
             tx.commit().await?;
             for tombstone in tombstones {
                 self.empty_tombstone(tombstone, batch).await?;
@@ -314,29 +349,16 @@ impl State {
         Ok(idle.len() as u64)
     }
 
-    /// Terminates an unfinished upload and frees its bytes. A finished upload only
-    /// loses its upload record (its transfer has a deletion token of its own).
-    /// Returns whether it existed.
+    /// Terminates an upload and frees its bytes unless a transfer holds them (a
+    /// finished upload's transfer has a deletion token of its own). Returns whether it
+    /// existed.
     pub async fn terminate_upload(&self, id: &str) -> Result<bool> {
         let mut tx = self.pg().begin().await?;
-        let row = sqlx::query!(
-            "DELETE FROM uploads WHERE id = $1 RETURNING blob_id, completed_at",
-            id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let existed = row.is_some();
-        let mut tombstones = Vec::new();
-        if let Some(row) = row
-            && row.completed_at.is_none()
-        {
-            tombstones = condemn(&mut tx, &[row.blob_id], None).await?;
-            sqlx::query!("DELETE FROM blobs WHERE id = $1", row.blob_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let removed = remove_upload(&mut tx, id, false).await?;
         tx.commit().await?;
-        self.empty_tombstones_now(&tombstones).await;
+        let existed = removed.is_some();
+        self.empty_tombstones_now(&removed.unwrap_or_default())
+            .await;
         Ok(existed)
     }
 
@@ -398,4 +420,40 @@ impl State {
             .await?;
         Ok(())
     }
+}
+
+/// Deletes upload `id` (only if no transfer was made of it, when `unsent_only`) and
+/// condemns its blob if nothing else refers to it, the guarded way: the blob is freed
+/// only if `unreferenced_blobs` says so in this transaction. Returns the tombstones to
+/// empty once committed, or `None` if no such upload was deleted.
+async fn remove_upload(
+    tx: &mut sqlx::PgConnection,
+    id: &str,
+    unsent_only: bool,
+) -> Result<Option<Vec<Uuid>>> {
+    let Some(blob_id) = sqlx::query_scalar!(
+        "DELETE FROM uploads WHERE id = $1 AND (transfer_id IS NULL OR NOT $2)
+         RETURNING blob_id",
+        id,
+        unsent_only
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let unused: Vec<Uuid> = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM unreferenced_blobs WHERE id = $1"#,
+        blob_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let tombstones = condemn(&mut *tx, &unused, None).await?;
+    sqlx::query!(
+        "DELETE FROM blobs WHERE id = ANY($1) AND size >= 0",
+        &unused
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(Some(tombstones))
 }

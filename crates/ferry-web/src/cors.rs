@@ -41,10 +41,12 @@ const REQUEST_HEADERS: [&str; 11] = [
 
 /// Response headers a page may read: where the upload went, its offsets and the
 /// server's tus capabilities, and the share and deletion links.
-const EXPOSED_HEADERS: [&str; 14] = [
+const EXPOSED_HEADERS: [&str; 16] = [
     "location",
     "upload-offset",
     "upload-length",
+    "upload-defer-length",
+    "upload-concat",
     "upload-expires",
     "upload-metadata",
     "tus-version",

@@ -1,5 +1,6 @@
 //! tus 1.0 resumable uploads at `/files/`: core protocol plus creation,
-//! creation-with-upload, expiration, checksum (`sha1`, `sha256`) and termination.
+//! creation-with-upload, creation-defer-length, expiration, checksum (`sha1`,
+//! `sha256`), termination and concatenation.
 //!
 //! No state lives in the process: an upload's offset is its blob's committed size in
 //! Postgres, and PATCHes on one upload are serialised by a Redis lock every web process
@@ -9,6 +10,13 @@
 //! When the last byte arrives the upload becomes a transfer with one file; the share
 //! URL comes back in `X-Share-Url` (and `X-Url-Delete`) on that PATCH, on HEAD, and in
 //! `GET /files/{id}` as JSON.
+//!
+//! Parallel uploads (concatenation): pieces created with `Upload-Concat: partial`
+//! never become transfers; `Upload-Concat: final;/files/a /files/b` makes one upload
+//! of their bytes, in that order, which becomes the transfer (its 201 carries the
+//! share URL) and removes the pieces. A stream of unknown size is created with
+//! `Upload-Defer-Length: 1` and declares `Upload-Length` on a later PATCH, at the
+//! latest on the one with its last bytes; until then it may grow to `Tus-Max-Size`.
 
 use actix_web::{
     HttpRequest, HttpResponse, HttpResponseBuilder,
@@ -29,7 +37,8 @@ use crate::{
 
 /// The tus protocol version spoken here.
 pub const VERSION: &str = "1.0.0";
-const EXTENSIONS: &str = "creation,creation-with-upload,expiration,checksum,termination";
+const EXTENSIONS: &str = "creation,creation-with-upload,creation-defer-length,expiration,\
+                          checksum,termination,concatenation";
 const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
 /// Registers the tus routes.
@@ -176,6 +185,75 @@ fn parse_filetype(value: &str) -> Result<Option<String>, Tus> {
     Ok(Some(value.to_owned()))
 }
 
+/// An `Upload-Length` value.
+fn parse_length(value: &str) -> Result<u64, Tus> {
+    value
+        .parse()
+        .map_err(|_| bad_request("Upload-Length must be a non-negative integer"))
+}
+
+/// What `Upload-Concat` asks for.
+#[derive(Debug, PartialEq)]
+enum Concat {
+    /// An ordinary upload.
+    None,
+    /// A piece of a parallel upload.
+    Partial,
+    /// The concatenation of these uploads (ids), in order; `value` is the header to
+    /// echo on HEAD.
+    Final { parts: Vec<String>, value: String },
+}
+
+/// Parses `Upload-Concat`: `partial`, or `final;` and the space-separated URLs (or
+/// paths) of the partial uploads, each ending in `/files/{id}`.
+fn parse_concat(raw: Option<&str>) -> Result<Concat, Tus> {
+    let Some(raw) = raw else {
+        return Ok(Concat::None);
+    };
+    if raw == "partial" {
+        return Ok(Concat::Partial);
+    }
+    let Some(urls) = raw.strip_prefix("final;") else {
+        return Err(bad_request(
+            "Upload-Concat must be `partial` or `final;` followed by the partial uploads' URLs",
+        ));
+    };
+    if raw.len() > 16 * 1024 {
+        return Err(bad_request("Upload-Concat is too long"));
+    }
+    let parts = urls
+        .split_ascii_whitespace()
+        .map(|url| {
+            let path = url.split(['?', '#']).next().unwrap_or_default();
+            match path.rsplit_once("/files/") {
+                Some((_, id))
+                    if !id.is_empty()
+                        && id.len() <= 64
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                {
+                    Ok(id.to_owned())
+                }
+                _ => Err(bad_request(format!(
+                    "Upload-Concat: `{}` is not the URL of an upload here (…/files/ID)",
+                    url.chars().take(100).collect::<String>()
+                ))),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Echoed on HEAD as paths, whatever form the client sent.
+    let value = format!(
+        "final;{}",
+        parts
+            .iter()
+            .map(|id| format!("/files/{id}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(Concat::Final { parts, value })
+}
+
 fn parse_checksum(request: &HttpRequest) -> Result<Option<Checksum>, Tus> {
     Ok(header(request, "Upload-Checksum")
         .map(Checksum::parse)
@@ -205,42 +283,76 @@ async fn create(
     config: web::Data<Config>,
 ) -> TusResult {
     require_version(&request)?;
-    if header(&request, "Upload-Defer-Length").is_some() {
-        return Err(bad_request(
-            "Upload-Defer-Length is not supported; send Upload-Length",
-        ));
-    }
-    let length: u64 = header(&request, "Upload-Length")
-        .ok_or_else(|| bad_request("Upload-Length is required"))?
-        .parse()
-        .map_err(|_| bad_request("Upload-Length must be a non-negative integer"))?;
-    service.check_upload_length(length)?;
+    let concat = parse_concat(header(&request, "Upload-Concat"))?;
     let metadata = parse_metadata(header(&request, "Upload-Metadata"))?;
     let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
+    let new = |length| NewUploadRequest {
+        length,
+        metadata: metadata.raw.clone(),
+        filename: metadata.filename.clone(),
+        filetype: metadata.filetype.clone(),
+        max_downloads: metadata.max_downloads,
+        max_days: metadata.max_days.clone(),
+        draft: metadata.draft,
+        partial: matches!(concat, Concat::Partial),
+    };
+    if let Concat::Final { parts, value } = &concat {
+        if with_body {
+            return Err(bad_request(
+                "a final upload (Upload-Concat: final) takes no body of its own",
+            ));
+        }
+        // It writes a whole file's bytes: it takes an upload slot like any upload.
+        let _slot = take_slot(&request)?;
+        let (upload, transfer) = service
+            .concatenate_uploads(new(None), parts, value.clone())
+            .await?;
+        let base = public_url::base_url(&request, &config);
+        let mut response = tus_response(StatusCode::CREATED);
+        response
+            .insert_header((header::LOCATION, format!("{base}/files/{}", upload.id)))
+            .insert_header(("Upload-Offset", upload.offset.to_string()));
+        if let Some(transfer) = transfer {
+            share_headers(&mut response, &base, &transfer);
+        }
+        return Ok(response.finish());
+    }
+    let length = match (
+        header(&request, "Upload-Length"),
+        header(&request, "Upload-Defer-Length"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(bad_request(
+                "send either Upload-Length or Upload-Defer-Length, not both",
+            ));
+        }
+        (Some(length), None) => Some(parse_length(length)?),
+        (None, Some("1")) => None,
+        (None, Some(_)) => return Err(bad_request("Upload-Defer-Length must be 1")),
+        (None, None) => {
+            return Err(bad_request(
+                "Upload-Length is required (or Upload-Defer-Length: 1 for a stream of unknown size)",
+            ));
+        }
+    };
+    if let Some(length) = length {
+        service.check_upload_length(length)?;
+    }
+    let limit = length.unwrap_or(config.max_upload_size);
     let (checksum, slot) = if with_body {
-        if content_length(&request).is_some_and(|n| n > length) {
+        if content_length(&request).is_some_and(|n| n > limit) {
             return Err(Tus(Error::TooLarge));
         }
         (parse_checksum(&request)?, Some(take_slot(&request)?))
     } else {
         (None, None)
     };
-    let upload = service
-        .create_upload(NewUploadRequest {
-            length,
-            metadata: metadata.raw,
-            filename: metadata.filename,
-            filetype: metadata.filetype,
-            max_downloads: metadata.max_downloads,
-            max_days: metadata.max_days,
-            draft: metadata.draft,
-        })
-        .await?;
+    let upload = service.create_upload(new(length)).await?;
     let base = public_url::base_url(&request, &config);
     let location = format!("{base}/files/{}", upload.id);
 
     let (offset, transfer) = if with_body {
-        let written = service.write_upload(&upload, 0, checksum, body).await;
+        let written = service.write_upload(&upload, 0, checksum, None, body).await;
         drop(slot);
         match written {
             Ok(written) => written,
@@ -274,9 +386,14 @@ async fn head(
     let state = service.state();
     let upload = state.find_upload(&id).await?.ok_or(Error::NotFound)?;
     let mut response = tus_response(StatusCode::OK);
-    response
-        .insert_header(("Upload-Offset", upload.offset.to_string()))
-        .insert_header(("Upload-Length", upload.length.to_string()));
+    response.insert_header(("Upload-Offset", upload.offset.to_string()));
+    match upload.length {
+        Some(length) => response.insert_header(("Upload-Length", length.to_string())),
+        None => response.insert_header(("Upload-Defer-Length", "1")),
+    };
+    if let Some(concat) = &upload.concat {
+        response.insert_header(("Upload-Concat", concat.as_str()));
+    }
     if let Some(raw) = &upload.metadata {
         response.insert_header(("Upload-Metadata", raw.as_str()));
     }
@@ -315,6 +432,7 @@ async fn status(
         "length": upload.length,
         "complete": upload.completed_at.is_some() || upload.transfer_token.is_some(),
         "draft": upload.draft,
+        "partial": upload.is_partial(),
         "filename": upload.filename,
         "expires_at": upload.expires_at,
         "transfer": transfer.map(|t| share::transfer_json(&base, &t)),
@@ -340,6 +458,9 @@ async fn patch(
         .filter(|n: &i64| *n >= 0)
         .ok_or_else(|| bad_request("Upload-Offset must be a non-negative integer"))?;
     let checksum = parse_checksum(&request)?;
+    let length = header(&request, "Upload-Length")
+        .map(parse_length)
+        .transpose()?;
     let declared = content_length(&request);
     // Compared as u64: a declared length near u64::MAX must not wrap around.
     if declared.is_some_and(|n| n > config.max_upload_size) {
@@ -351,15 +472,22 @@ async fn patch(
         .find_upload(&id)
         .await?
         .ok_or(Error::NotFound)?;
+    if upload.is_final() {
+        return Err(Tus(Error::Forbidden("final_upload")));
+    }
     if offset != upload.offset {
         return Err(Tus(Error::Conflict));
     }
-    let remaining = upload.length.saturating_sub(offset).max(0) as u64;
-    if declared.is_some_and(|n| n > remaining) {
+    let total = upload
+        .length
+        .map(|l| l as u64)
+        .or(length)
+        .unwrap_or(config.max_upload_size);
+    if declared.is_some_and(|n| n > total.saturating_sub(offset as u64)) {
         return Err(Tus(Error::TooLarge));
     }
     let (new_offset, transfer) = service
-        .write_upload(&upload, offset, checksum, body)
+        .write_upload(&upload, offset, checksum, length.map(|l| l as i64), body)
         .await?;
     let mut response = tus_response(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", new_offset.to_string()));

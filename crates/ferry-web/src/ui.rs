@@ -115,7 +115,7 @@ pub async fn upload_page(
                 @for upload in &drafted {
                     li data-done="1" {
                         span.name { (upload.filename) }
-                        span.size { (human_size(upload.length)) }
+                        span.size { (human_size(upload.offset)) }
                         form method="post" action="/draft/remove" {
                             (csrf_field(csrf))
                             input type="hidden" name="upload_id" value=(upload.id);
