@@ -107,7 +107,7 @@ async fn a_transfer_is_served_while_live_and_never_once_expired_deleted_or_used_
     );
     let used_up = transfer(&state, Some(1)).await;
     assert_eq!(
-        state.claim_download(used_up.id).await.unwrap(),
+        state.claim_archive_download(used_up.id).await.unwrap(),
         Some(Some(0))
     );
 
@@ -137,7 +137,7 @@ async fn a_transfer_is_served_while_live_and_never_once_expired_deleted_or_used_
     }
     // Neither is a used-up, expired or deleted transfer counted again.
     for gone in [&expired, &deleted, &used_up] {
-        assert_eq!(state.claim_download(gone.id).await.unwrap(), None);
+        assert_eq!(state.claim_archive_download(gone.id).await.unwrap(), None);
     }
     // A wrong deletion token deletes nothing.
     assert_eq!(
@@ -154,7 +154,7 @@ async fn of_many_concurrent_claims_on_a_limited_transfer_exactly_the_limit_succe
     let limited = transfer(&state, Some(3)).await;
     let claims = (0..24).map(|_| {
         let state = state.clone();
-        tokio::spawn(async move { state.claim_download(limited.id).await.unwrap() })
+        tokio::spawn(async move { state.claim_archive_download(limited.id).await.unwrap() })
     });
     let mut remaining: Vec<i32> = Vec::new();
     for claim in claims {
@@ -196,6 +196,100 @@ async fn of_many_concurrent_claims_on_a_limited_transfer_exactly_the_limit_succe
         }
     }
     assert_eq!(counted, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_limit_counts_per_file_and_an_archive_takes_one_of_each_all_or_nothing_under_races() {
+    let app = TestApp::new("repo_per_file").await;
+    let state = state(&app);
+    let files = [
+        file(&state, "a.bin", b"a").await,
+        file(&state, "b.bin", b"b").await,
+        file(&state, "c.bin", b"c").await,
+    ];
+    let limited = state
+        .create_transfer(&files, &TransferOptions::new(in_days(1), Some(2)))
+        .await
+        .unwrap();
+    // Archives and single files of a.bin and b.bin, all at once.
+    let claims = (0..36).map(|i| {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let address = format!("203.0.113.{i}");
+            let who = Downloader {
+                address: &address,
+                resume_secret: None,
+            };
+            match i % 3 {
+                0 => state
+                    .claim_archive_download(limited.id)
+                    .await
+                    .unwrap()
+                    .map(|_| "archive"),
+                1 => state
+                    .admit_download(limited.id, "a.bin", who, false, WINDOW)
+                    .await
+                    .unwrap()
+                    .map(|_| "a.bin"),
+                _ => state
+                    .admit_download(limited.id, "b.bin", who, false, WINDOW)
+                    .await
+                    .unwrap()
+                    .map(|_| "b.bin"),
+            }
+        })
+    });
+    let mut admitted = Vec::new();
+    for claim in claims {
+        admitted.extend(claim.await.unwrap());
+    }
+    let archives = admitted.iter().filter(|a| **a == "archive").count();
+    let singles = |name| admitted.iter().filter(|a| **a == name).count();
+    // Each file was served at most twice in all, counting archives, and never more.
+    assert!(archives + singles("a.bin") <= 2, "{admitted:?}");
+    assert!(archives + singles("b.bin") <= 2, "{admitted:?}");
+    let per_file: Vec<(String, i32)> =
+        sqlx::query_as("SELECT name, downloads FROM files WHERE transfer_id = $1 ORDER BY name")
+            .bind(limited.id)
+            .fetch_all(&app.pg)
+            .await
+            .unwrap();
+    assert_eq!(
+        per_file,
+        [
+            ("a.bin".to_owned(), (archives + singles("a.bin")) as i32),
+            ("b.bin".to_owned(), (archives + singles("b.bin")) as i32),
+            ("c.bin".to_owned(), archives as i32),
+        ]
+    );
+    // Both used up a.bin and b.bin between them (36 tries for 2 each).
+    assert_eq!(per_file[0].1, 2);
+    assert_eq!(per_file[1].1, 2);
+    // c.bin still has what the archives left it: the transfer is live while it has,
+    // and c.bin downloads alone while a.bin is 404 and no archive is possible.
+    let left = 2 - archives as i32;
+    assert_eq!(
+        state.find_transfer(&limited.token).await.unwrap().is_some(),
+        left > 0
+    );
+    if left > 0 {
+        assert_eq!(
+            state.claim_archive_download(limited.id).await.unwrap(),
+            None
+        );
+        let who = Downloader {
+            address: "192.0.2.9",
+            resume_secret: None,
+        };
+        let c = state
+            .admit_download(limited.id, "c.bin", who, false, WINDOW)
+            .await
+            .unwrap();
+        assert!(
+            matches!(c, Some(Admission::Counted { remaining: Some(r), .. }) if r == left - 1),
+            "{c:?}"
+        );
+    }
 }
 
 /// Whether `who` may resume file `name` of transfer `id` (the HEAD check), and what a

@@ -341,6 +341,116 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does() {
+    let mut app = TestApp::new("download_limit_per_file").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let files = [
+        random_bytes(10_000, 51),
+        random_bytes(20_000, 52),
+        random_bytes(5, 53),
+    ];
+    let mut form = reqwest::multipart::Form::new();
+    for (i, bytes) in files.iter().enumerate() {
+        form = form.part(
+            "filedata",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name(format!("f{i}.bin")),
+        );
+    }
+    let response = app
+        .http
+        .post(web.url("/"))
+        .header("Max-Downloads", "1")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    let paths: Vec<String> = body
+        .lines()
+        .map(|url| format!("/{}", url.splitn(4, '/').nth(3).unwrap()))
+        .collect();
+    let token = paths[0].split('/').nth(1).unwrap().to_owned();
+
+    // The first file once: its own limit is used, the others are untouched.
+    let first = get(&app, &web, &paths[0]).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(header_of(&first, "x-remaining-downloads"), "0");
+    assert_eq!(sha(&first.bytes().await.unwrap()), sha(&files[0]));
+    assert_eq!(
+        get(&app, &web, &paths[0]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // An archive needs a download of every file: not any more.
+    let zip = get(&app, &web, &format!("/{token}.zip")).await;
+    assert_eq!(zip.status(), StatusCode::NOT_FOUND);
+    // The second file still downloads (before, it was 404 here).
+    let second = get(&app, &web, &paths[1]).await;
+    assert_eq!(second.status(), StatusCode::OK);
+    assert_eq!(sha(&second.bytes().await.unwrap()), sha(&files[1]));
+    // The transfer lives while a file has a download left; HEAD (which counts
+    // nothing) says what each file has left.
+    let mut left = Vec::new();
+    for path in &paths {
+        let head = app.http.head(web.url(path)).send().await.unwrap();
+        left.push(header_of(&head, "x-remaining-downloads"));
+    }
+    assert_eq!(left, ["0", "0", "1"]);
+    let share_page = get(&app, &web, &format!("/s/{token}")).await;
+    assert_eq!(share_page.status(), StatusCode::OK);
+    assert!(
+        share_page
+            .text()
+            .await
+            .unwrap()
+            .contains("up to 1 download left per file")
+    );
+    let third = get(&app, &web, &paths[2]).await;
+    assert_eq!(third.status(), StatusCode::OK);
+    assert_eq!(third.bytes().await.unwrap().as_ref(), files[2].as_slice());
+    // Every file used: the transfer is gone.
+    let share_page = get(&app, &web, &format!("/s/{token}")).await;
+    assert_eq!(share_page.status(), StatusCode::NOT_FOUND);
+
+    // Without a limit archives and files download freely; with one, an archive is one
+    // download of each file.
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x"),
+        )
+        .part(
+            "filedata",
+            reqwest::multipart::Part::bytes(b"y".to_vec()).file_name("y"),
+        );
+    let body = app
+        .http
+        .post(web.url("/"))
+        .header("Max-Downloads", "2")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let x = format!(
+        "/{}",
+        body.lines().next().unwrap().splitn(4, '/').nth(3).unwrap()
+    );
+    let token = x.split('/').nth(1).unwrap().to_owned();
+    let zip = get(&app, &web, &format!("/{token}.zip")).await;
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert_eq!(header_of(&zip, "x-remaining-downloads"), "1");
+    assert_eq!(get(&app, &web, &x).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, &web, &format!("/{token}.tar.gz")).await.status(),
+        StatusCode::NOT_FOUND,
+        "x has no download left for an archive"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_transfers_vanish() {
     let mut app = TestApp::new("delete_and_expire").await;
     let web = app.start(Kind::Web, &[]).await;

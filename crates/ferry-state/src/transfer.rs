@@ -128,6 +128,8 @@ pub struct StoredFile {
     pub ready: bool,
     /// Preview image, for images, once the worker made it.
     pub thumbnail_blob_id: Option<Uuid>,
+    /// Counted downloads of this file (an archive counts one for each file in it).
+    pub downloads: i32,
 }
 
 /// A live transfer.
@@ -143,9 +145,9 @@ pub struct Transfer {
     pub created_at: DateTime<Utc>,
     /// When it stops being served.
     pub expires_at: DateTime<Utc>,
-    /// Download limit, if any.
+    /// Download limit of each of its files, if any.
     pub max_downloads: Option<i32>,
-    /// Downloads so far.
+    /// Counted downloads so far, of all its files and archives.
     pub downloads: i32,
     /// argon2id hash of the share password, if protected.
     pub password_hash: Option<String>,
@@ -158,9 +160,36 @@ pub struct Transfer {
 }
 
 impl Transfer {
-    /// Downloads left, if limited.
+    /// Downloads left of the file with the most left, if limited: the transfer is
+    /// served while this is above 0. (A limit counts per file; see
+    /// [`Transfer::file_remaining_downloads`].)
     pub fn remaining_downloads(&self) -> Option<i32> {
-        self.max_downloads.map(|m| (m - self.downloads).max(0))
+        let max = self.max_downloads?;
+        Some(
+            self.files
+                .iter()
+                .map(|f| (max - f.downloads).max(0))
+                .max()
+                .unwrap_or(0),
+        )
+    }
+
+    /// Downloads left of `file`, if limited.
+    pub fn file_remaining_downloads(&self, file: &StoredFile) -> Option<i32> {
+        self.max_downloads.map(|m| (m - file.downloads).max(0))
+    }
+
+    /// Downloads left of an archive of every file (the fewest any file has left), if
+    /// limited.
+    pub fn archive_remaining_downloads(&self) -> Option<i32> {
+        let max = self.max_downloads?;
+        Some(
+            self.files
+                .iter()
+                .map(|f| (max - f.downloads).max(0))
+                .min()
+                .unwrap_or(0),
+        )
     }
 
     /// The file called `name`.
@@ -210,7 +239,7 @@ macro_rules! query_file_rows {
         sqlx::query_as!(
             $record,
             $head
-                + " id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id "
+                + " id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id, downloads "
                 + $tail
             $(, $arg)*
         )
@@ -242,6 +271,7 @@ struct FileRow {
     sha256: Vec<u8>,
     ready: bool,
     thumbnail_blob_id: Option<Uuid>,
+    downloads: i32,
 }
 
 /// A fresh 128-bit URL-safe token.
@@ -319,6 +349,7 @@ impl State {
                     sha256: file.sha256,
                     ready: file.ready,
                     thumbnail_blob_id: file.thumbnail_blob_id,
+                    downloads: file.downloads,
                 });
         }
         Ok(rows
@@ -330,32 +361,63 @@ impl State {
             .collect())
     }
 
-    /// Counts one download of transfer `id` if it is still live. Returns the downloads
-    /// left afterwards (`Some(None)` when unlimited), or `None` when it may not be
-    /// downloaded any more. One conditional UPDATE: safe under any concurrency.
-    pub async fn claim_download(&self, id: Uuid) -> Result<Option<Option<i32>>> {
-        let row = sqlx::query!(
-            "UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
-             WHERE id = $1 AND transfer_is_live(transfers)
-             RETURNING max_downloads, downloads",
+    /// Counts one download of every file of transfer `id` (an archive of it) if the
+    /// transfer is open and each file has a download left — all or none. Returns the
+    /// downloads the archive has left afterwards (the fewest any file has; `Some(None)`
+    /// when unlimited), or `None` when it may not be downloaded any more. The
+    /// transfer's row is locked first, as [`State::admit_download`] does, so a limit
+    /// holds against concurrent archives and single files alike, on any process.
+    pub async fn claim_archive_download(&self, id: Uuid) -> Result<Option<Option<i32>>> {
+        let mut tx = self.pg().begin().await?;
+        let Some(max_downloads) = sqlx::query_scalar!(
+            "SELECT max_downloads FROM transfers
+             WHERE id = $1 AND transfer_is_open(transfers) FOR UPDATE",
             id
         )
-        .fetch_optional(self.pg())
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let most = sqlx::query_scalar!(
+            r#"WITH counted AS (
+                   UPDATE files SET downloads = downloads + 1
+                   WHERE transfer_id = $1
+                     AND NOT EXISTS (SELECT 1 FROM files g WHERE g.transfer_id = $1
+                                       AND $2::int IS NOT NULL AND g.downloads >= $2::int)
+                   RETURNING downloads)
+               SELECT max(downloads) AS "most" FROM counted"#,
+            id,
+            max_downloads
+        )
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.map(|row| row.max_downloads.map(|m| m - row.downloads)))
+        let Some(most) = most else {
+            return Ok(None);
+        };
+        sqlx::query!(
+            "UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
+             WHERE id = $1",
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(max_downloads.map(|m| m - most)))
     }
 
     /// Admits one GET of file `file_name` of transfer `id` by `who`.
     ///
-    /// A `resume` (a Range request) by a client that made a counted download of the
-    /// same file less than `window` ago — recognised by its address or by the resume
-    /// secret it was given — is served without counting, as long as the transfer is
-    /// neither deleted nor expired, even when that download used it up. Anything else
-    /// counts one download, exactly like [`State::claim_download`], and (for a limited
-    /// transfer) records a grant for `window` with a fresh resume secret. Both paths
-    /// stamp `last_download_at`, which holds off the purge (see
-    /// [`State::purgeable_transfers`]). Each path is one conditional statement, so the
-    /// limit holds across any number of web processes.
+    /// A limit counts per file: each file of a `max_downloads` transfer may be
+    /// downloaded that many times. A `resume` (a Range request) by a client that made
+    /// a counted download of the same file less than `window` ago — recognised by its
+    /// address or by the resume secret it was given — is served without counting, as
+    /// long as the transfer is neither deleted nor expired, even when that download
+    /// used the file up. Anything else counts one download of the file if it has one
+    /// left, and (for a limited transfer) records a grant for `window` with a fresh
+    /// resume secret. Both paths stamp `last_download_at`, which holds off the purge
+    /// (see [`State::purgeable_transfers`]). Each path is one conditional statement,
+    /// so the limit holds across any number of web processes.
     pub async fn admit_download(
         &self,
         id: Uuid,
@@ -367,10 +429,12 @@ impl State {
         let seconds = window.as_secs_f64();
         if resume && seconds > 0.0 {
             let resumed = sqlx::query!(
-                "UPDATE transfers SET last_download_at = now()
-                 WHERE id = $1 AND transfer_is_open(transfers)
-                   AND resume_granted($1, $2, $3, $4)
-                 RETURNING max_downloads, downloads",
+                r#"UPDATE transfers SET last_download_at = now()
+                   WHERE id = $1 AND transfer_is_open(transfers)
+                     AND resume_granted($1, $2, $3, $4)
+                   RETURNING max_downloads,
+                             (SELECT f.downloads FROM files f
+                              WHERE f.transfer_id = $1 AND f.name = $2) AS "downloads!""#,
                 id,
                 file_name,
                 who.address,
@@ -384,11 +448,20 @@ impl State {
             }
         }
         let secret = new_token();
+        // The transfer's row is locked (FOR UPDATE) before the file's is counted, as
+        // in an archive's claim: one order of locks, and a limit that holds against
+        // both.
         let claimed = sqlx::query!(
             r#"WITH claimed AS (
+                   UPDATE files f SET downloads = f.downloads + 1
+                   FROM (SELECT id, max_downloads FROM transfers
+                         WHERE id = $1 AND transfer_is_open(transfers) FOR UPDATE) t
+                   WHERE f.transfer_id = t.id AND f.name = $2
+                     AND (t.max_downloads IS NULL OR f.downloads < t.max_downloads)
+                   RETURNING t.id, t.max_downloads, f.downloads
+               ), stamped AS (
                    UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
-                   WHERE id = $1 AND transfer_is_live(transfers)
-                   RETURNING id, max_downloads, downloads
+                   WHERE id IN (SELECT id FROM claimed)
                ), pruned AS (
                    DELETE FROM download_grants
                    WHERE transfer_id = $1 AND expires_at <= now()
@@ -745,6 +818,7 @@ pub(crate) async fn insert_transfer(
             sha256: file.sha256.clone(),
             ready: false,
             thumbnail_blob_id: None,
+            downloads: 0,
         })
         .collect();
     if stored.is_empty() {

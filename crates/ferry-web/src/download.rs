@@ -57,15 +57,16 @@ pub async fn file(
         .find_transfer_to_download(token)
         .await?
         .ok_or(Error::NotFound)?;
-    // A used-up transfer is gone for everything but a resume (or the HEAD before one).
-    if transfer.remaining_downloads() == Some(0)
+    let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
+    // A used-up file is gone for everything but a resume (or the HEAD before one).
+    // Limits count per file: another file of the transfer may still have downloads.
+    if transfer.file_remaining_downloads(&file) == Some(0)
         && request.method() != Method::HEAD
         && !request.headers().contains_key(header::RANGE)
     {
         return Err(Error::NotFound);
     }
     check_access(&session, &transfer)?;
-    let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
     // Parsed before anything is counted: a bad range (416) costs no download.
     let range = match request
         .headers()
@@ -157,11 +158,12 @@ pub async fn archive(
     let state = service.state();
     let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
     check_access(&session, &transfer)?;
+    // An archive is one download of every file in it, and only while each has one.
     let remaining = if request.method() == Method::HEAD {
-        transfer.remaining_downloads()
+        transfer.archive_remaining_downloads()
     } else {
         state
-            .claim_download(transfer.id)
+            .claim_archive_download(transfer.id)
             .await?
             .ok_or(Error::NotFound)?
     };
@@ -256,14 +258,14 @@ async fn admit(
     };
     let window = config.download_resume_window;
     if request.method() == Method::HEAD {
-        if transfer.remaining_downloads() == Some(0)
+        if transfer.file_remaining_downloads(file) == Some(0)
             && !state
                 .may_resume(transfer.id, &file.name, who, window)
                 .await?
         {
             return Err(Error::NotFound);
         }
-        return Ok((transfer.remaining_downloads(), None));
+        return Ok((transfer.file_remaining_downloads(file), None));
     }
     let admission = state
         .admit_download(transfer.id, &file.name, who, range.is_some(), window)

@@ -79,6 +79,7 @@ pub fn transfer_json(base: &str, transfer: &Transfer) -> Value {
             "content_type": f.content_type,
             "sha256": hex::encode(&f.sha256),
             "url": file_url(base, &transfer.token, &f.name),
+            "remaining_downloads": transfer.file_remaining_downloads(f),
         })).collect::<Vec<_>>(),
     })
 }

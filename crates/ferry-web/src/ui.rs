@@ -292,13 +292,20 @@ async fn sent(
     Ok(ok(page("Sent", &visitor.viewer(), body, Some("share.js"))))
 }
 
-/// "Expires in 3 days · 5 downloads left · password protected".
+/// "Expires in 3 days · 5 downloads left · password protected". A limit counts per
+/// file: with several files it says so ("per file"; "up to" once they differ).
 pub fn limits_line(transfer: &Transfer) -> Markup {
     let days = share::remaining_days(transfer);
+    let several = transfer.files.len() > 1;
+    let differ = transfer.archive_remaining_downloads() != transfer.remaining_downloads();
     html! {
         span { "Expires in " (days) " day" (plural(days)) }
         @if let Some(left) = transfer.remaining_downloads() {
-            span { (left) " download" (plural(left)) " left" }
+            span {
+                @if differ { "up to " }
+                (left) " download" (plural(left)) " left"
+                @if several { " per file" }
+            }
         }
         @if transfer.password_hash.is_some() {
             span { "password protected" }
