@@ -664,3 +664,107 @@ async fn the_operations_view_is_for_admins_only() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// `/openapi.json` describes the API truthfully: schemathesis (PyPI) generates
+/// requests for every operation in it — valid and invalid, against a real transfer
+/// and a real tus upload as well as unknown ones — and finds no 5xx, no status code,
+/// content type or header the description does not list, and no body that breaks its
+/// schema. Bounded: 30 examples per operation.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_description_holds_against_schemathesis() {
+    let version = Command::new("schemathesis").arg("--version").output();
+    assert!(
+        version.as_ref().is_ok_and(|o| o.status.success()),
+        "schemathesis is not installed; install it: pip install schemathesis==4.32.5"
+    );
+    let mut app = TestApp::new("openapi").await;
+    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
+    let doc: serde_json::Value = app
+        .http
+        .get(web.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // Something real to reach: a transfer with a file, and an unfinished tus upload.
+    let put = app
+        .http
+        .put(web.url("/hello.txt"))
+        .header("Max-Downloads", "1000000")
+        .body("hello from schemathesis\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    let url = put.text().await.unwrap();
+    let token = url.trim().split('/').nth(3).unwrap().to_owned();
+    let created = app
+        .http
+        .post(web.url("/files/"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "100000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let upload = harness::tus::upload_id(&created).unwrap();
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/openapi");
+    let report = std::env::temp_dir().join(format!("ferry-schemathesis-{}", web.port));
+    let out = Command::new("schemathesis")
+        .arg("--config-file")
+        .arg(dir.join("schemathesis.toml"))
+        .args(["--no-color", "run"])
+        .arg(web.url("/openapi.json"))
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,\
+             response_headers_conformance,response_schema_conformance",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "30",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "20",
+            "--report-dir",
+        ])
+        .arg(&report)
+        .env("SCHEMATHESIS_HOOKS", dir.join("hooks.py"))
+        .env("FERRY_ST_TOKEN", &token)
+        .env("FERRY_ST_NAME", "hello.txt")
+        .env("FERRY_ST_UPLOAD", &upload)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&report);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "schemathesis found responses the description does not allow:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every operation but GET /openapi.json itself, which schemathesis leaves out.
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| *path != "/openapi.json")
+        .map(|(_, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "parameters")
+                .count()
+        })
+        .sum();
+    assert!(
+        stdout.contains(&format!("Tested: {operations}")),
+        "every one of the {operations} operations was tested:\n{stdout}"
+    );
+}

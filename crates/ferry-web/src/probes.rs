@@ -40,3 +40,29 @@ pub async fn readyz(state: web::Data<State>) -> HttpResponse {
             .json(body)
     }
 }
+
+/// The OpenAPI 3.1 description of the HTTP API (curl API, downloads, tus, probes),
+/// kept true by schemathesis running against a real web process in the test suite
+/// (`ops::the_openapi_description_holds_against_schemathesis`). Written by hand:
+/// the routes dispatch on path shapes (`/{name}` is an upload for PUT and an archive
+/// for GET) that derive macros would describe worse than a document does.
+#[get("/openapi.json")]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .body(OPENAPI)
+}
+
+const OPENAPI: &str = include_str!("openapi.json");
+
+#[cfg(test)]
+mod tests {
+    /// The description is valid JSON and says OpenAPI 3.1.
+    #[test]
+    fn openapi_description_parses() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert!(doc["paths"]["/files/{id}"]["patch"].is_object());
+    }
+}

@@ -20,7 +20,9 @@ use crate::{
 /// exists only when `FERRY_TEST_ENDPOINTS` is on: anonymous clients must not be able
 /// to queue jobs or store session data in a real deployment.
 pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
-    cfg.service(probes::healthz).service(probes::readyz);
+    cfg.service(probes::healthz)
+        .service(probes::readyz)
+        .service(probes::openapi);
     if test_endpoints {
         cfg.service(session_api::get_session)
             .service(session_api::set_session_value)
