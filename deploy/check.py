@@ -139,6 +139,24 @@ check(app["env"]["SESSION_SECRET"].get("generator") == "secret", "app.json: SESS
 check(set(app["formation"]) == {"web", "worker", "clock"}, "app.json: formation is not web/worker/clock")
 plans = {a["plan"] for a in app["addons"]}
 check({"heroku-postgresql", "heroku-redis"} <= plans, "app.json: Postgres and Redis add-ons missing")
+# Against the schema Heroku publishes (deploy/heroku/README.md says where it comes from).
+try:
+    import jsonschema
+except ImportError:
+    sys.exit("the jsonschema module is missing; install it: pip install jsonschema")
+with open(os.path.join(ROOT, "deploy/heroku/app-json.schema.json")) as f:
+    app_schema = json.load(f)
+for error in jsonschema.Draft7Validator(app_schema).iter_errors(app):
+    check(False, f"app.json{error.json_path[1:]}: {error.message}")
+# The buildpack path: a stack that runs the Procfile's release phase, the Rust
+# buildpack building the one binary, and that binary on every dyno's PATH.
+check(app.get("stack", "").startswith("heroku-"), "app.json: not a buildpack stack (the container stack ignores the Procfile's release phase)")
+check(any("heroku-buildpack-rust" in b["url"] for b in app.get("buildpacks", [])), "app.json: no Rust buildpack")
+with open(os.path.join(ROOT, "RustConfig")) as f:
+    rust_config = f.read()
+check("-p ferry" in rust_config and "--locked" in rust_config, "RustConfig: does not build the ferry binary (--locked -p ferry)")
+with open(os.path.join(ROOT, ".profile.d/ferry.sh")) as f:
+    check("$HOME/target/release" in f.read(), ".profile.d/ferry.sh: target/release is not put on PATH")
 
 for failure in failures:
     print("FAIL:", failure)

@@ -98,32 +98,65 @@ fn procfile_compose_kubernetes_and_app_json_follow_the_process_model() {
     );
 }
 
-#[test]
-fn the_structural_checks_catch_a_broken_procfile() {
-    // The checker must be able to fail: point it at a copy of the tree whose
-    // Procfile names a subcommand that does not exist.
-    let copy = std::env::temp_dir().join(format!("ferry-deploy-check-{}", std::process::id()));
+/// Runs deploy/check.py on a copy of the tree with `file` replaced by `content`;
+/// returns what it printed, having checked that it failed.
+fn check_fails_with(file: &str, content: &str) -> String {
+    let copy = std::env::temp_dir().join(format!(
+        "ferry-deploy-check-{}-{}",
+        std::process::id(),
+        file.replace('/', "_")
+    ));
     let _ = std::fs::remove_dir_all(&copy);
-    std::fs::create_dir_all(copy.join("deploy")).unwrap();
-    let options = std::process::Command::new("cp")
+    std::fs::create_dir_all(&copy).unwrap();
+    let copied = std::process::Command::new("cp")
         .args(["-r"])
         .arg(root().join("deploy"))
         .arg(root().join("app.json"))
+        .arg(root().join("Procfile"))
+        .arg(root().join("RustConfig"))
+        .arg(root().join(".profile.d"))
         .arg(&copy)
         .status()
         .unwrap();
-    assert!(options.success());
-    std::fs::write(
-        copy.join("Procfile"),
-        "release: exec ferry migrate\nweb: exec ferry serve\nworker: exec ferry worker\nclock: exec ferry clock\n",
-    )
-    .unwrap();
+    assert!(copied.success());
+    std::fs::write(copy.join(file), content).unwrap();
     let out = Command::new("python3")
         .arg(copy.join("deploy/check.py"))
         .arg(FERRY)
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&copy);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Procfile web: `ferry serve`"));
+    assert!(!out.status.success(), "the checker passed a broken {file}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_structural_checks_catch_a_broken_procfile() {
+    // The checker must be able to fail: a Procfile naming a subcommand that does not
+    // exist.
+    let printed = check_fails_with(
+        "Procfile",
+        "release: exec ferry migrate\nweb: exec ferry serve\nworker: exec ferry worker\nclock: exec ferry clock\n",
+    );
+    assert!(printed.contains("Procfile web: `ferry serve`"), "{printed}");
+}
+
+#[test]
+fn app_json_is_checked_against_herokus_published_schema() {
+    // The container stack (what app.json said before) is not a value Heroku's schema
+    // allows, and on it the Procfile's release phase would not run.
+    let app = std::fs::read_to_string(root().join("app.json"))
+        .unwrap()
+        .replace("\"stack\": \"heroku-24\"", "\"stack\": \"container\"");
+    let printed = check_fails_with("app.json", &app);
+    assert!(
+        printed.contains("app.json.stack: 'container' is not one of"),
+        "{printed}"
+    );
+    // A formation entry without its quantity breaks the schema too.
+    let app = std::fs::read_to_string(root().join("app.json"))
+        .unwrap()
+        .replace("\"quantity\": 1, \"size\": \"basic\"", "\"size\": \"basic\"");
+    let printed = check_fails_with("app.json", &app);
+    assert!(printed.contains("'quantity' is a required property"), "{printed}");
 }
