@@ -156,7 +156,13 @@ fn app_json_is_checked_against_herokus_published_schema() {
     // A formation entry without its quantity breaks the schema too.
     let app = std::fs::read_to_string(root().join("app.json"))
         .unwrap()
-        .replace("\"quantity\": 1, \"size\": \"basic\"", "\"size\": \"basic\"");
+        .replace(
+            "\"quantity\": 1, \"size\": \"basic\"",
+            "\"size\": \"basic\"",
+        );
     let printed = check_fails_with("app.json", &app);
-    assert!(printed.contains("'quantity' is a required property"), "{printed}");
+    assert!(
+        printed.contains("'quantity' is a required property"),
+        "{printed}"
+    );
 }

@@ -663,6 +663,62 @@ async fn start_dev(dir: &std::path::Path, port: u16) -> (std::process::Child, st
     (child, log)
 }
 
+/// A checkout under a directory closed to other users (`/root` is 0700): run as root,
+/// ferry dev runs Postgres as `postgres`, which cannot get there — it says so, names
+/// the directory and what to do, and exits non-zero, instead of Postgres' own
+/// "permission denied" in a log. Run as anyone else, Postgres runs as that user and
+/// the same layout just works.
+#[tokio::test(flavor = "multi_thread")]
+async fn ferry_dev_as_root_says_when_postgres_cannot_reach_the_data_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let closed = std::env::temp_dir().join(format!("ferry-test-closed-{}", uuid::Uuid::new_v4()));
+    let dir = closed.join("checkout/.ferry");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+    if nix::unistd::geteuid().is_root() {
+        let out = std::process::Command::new(harness::FERRY)
+            .arg("dev")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("FERRY_DATA_DIR", &dir)
+            .env("PORT", ferry_dev::services::free_port().to_string())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{said}");
+        assert!(
+            said.contains(&format!("cannot enter {}", closed.display()))
+                && said.contains("FERRY_DATA_DIR")
+                && said.contains(&format!("chmod o+x {}", closed.display())),
+            "{said}"
+        );
+        assert!(
+            !dir.join("postgres/PG_VERSION").exists(),
+            "nothing was initialised"
+        );
+    } else {
+        let port = ferry_dev::services::free_port();
+        let (mut dev, log) = start_dev(&dir, port).await;
+        let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+            .await
+            .unwrap();
+        assert_eq!(
+            ready.status(),
+            StatusCode::OK,
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(dev.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        dev.wait().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&closed);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn ferry_dev_takes_what_it_started_down_with_it_even_when_sigkilled_and_starts_again() {
     let dir = std::env::temp_dir().join(format!("ferry-test-dev-{}", uuid::Uuid::new_v4()));

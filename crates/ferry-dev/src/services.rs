@@ -233,6 +233,39 @@ fn postgres_identity() -> Result<Option<(u32, u32)>> {
         })
 }
 
+/// Running as root, Postgres runs as the `postgres` user (`uid`, `gid`), which must be
+/// able to enter every directory above its data directory `dir` — a checkout under
+/// `/root` (mode 0700) is not. Asked of the system itself: a shell running as that
+/// user tries to enter each one, so ACLs and modes count exactly as they will for
+/// Postgres. Fails with what to do instead of Postgres' own "permission denied".
+fn check_reachable_by(dir: &Path, uid: u32, gid: u32) -> Result<()> {
+    let ancestors: Vec<&Path> = dir.ancestors().skip(1).collect();
+    let out = Command::new("/bin/sh")
+        .args([
+            "-c",
+            r#"for d in "$@"; do cd "$d" 2>/dev/null || { printf %s "$d"; exit 1; }; done"#,
+            "sh",
+        ])
+        .args(ancestors.iter().rev())
+        .uid(uid)
+        .gid(gid)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(io("checking that the postgres user can reach the data dir"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let closed = String::from_utf8_lossy(&out.stdout);
+    Err(Error::Start(format!(
+        "running as root, ferry dev runs Postgres as the `postgres` user, which cannot \
+         enter {closed} (on the way to {}). Run ferry dev as an ordinary user, set \
+         FERRY_DATA_DIR to a directory postgres can reach (e.g. /var/tmp/ferry), or open \
+         the way: chmod o+x {closed}",
+        dir.display()
+    )))
+}
+
 /// Starts Postgres with its cluster in `dir` (created with `initdb` if missing) on `port`.
 pub fn start_postgres(dir: &Path, port: u16) -> Result<Server> {
     let bindir = postgres_bindir()?;
@@ -242,6 +275,7 @@ pub fn start_postgres(dir: &Path, port: u16) -> Result<Server> {
         .canonicalize()
         .map_err(io(format!("resolving {}", dir.display())))?;
     if let Some((uid, gid)) = identity {
+        check_reachable_by(&dir, uid, gid)?;
         std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
             .map_err(io("chown of the Postgres data dir"))?;
     }
