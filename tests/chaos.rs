@@ -12,6 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use harness::data::sha_hex;
 use harness::{Kind, TestApp, eventually, rig::Rig};
 use rand::Rng;
 use reqwest::{Client, StatusCode};
@@ -73,10 +74,6 @@ fn random_body(len: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; len];
     rand::rng().fill(&mut bytes[..]);
     bytes
-}
-
-fn hex_sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// Drives traffic through `base` until `deadline`: sessions, curl uploads, jobs and
@@ -146,7 +143,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
             while Instant::now() < deadline {
                 n += 1;
                 let body = random_body(upload_size / 2 + rand::rng().random_range(0..upload_size));
-                let sha = hex_sha(&body);
+                let sha = sha_hex(&body);
                 let started = Instant::now();
                 let response = client
                     .put(format!("{base}/f{n}.bin"))
@@ -205,7 +202,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
                 if let Some(share) =
                     tus_upload(&client, &base, &body, deadline + Duration::from_secs(60)).await
                 {
-                    ledger.lock().unwrap().tus.push((share, hex_sha(&body)));
+                    ledger.lock().unwrap().tus.push((share, sha_hex(&body)));
                 }
             }
         }));
@@ -295,7 +292,7 @@ async fn audit(app: &TestApp, base: &str, ledger: &Ledger) -> (usize, usize, usi
     let mut bad_files = 0;
     for (path, sha) in ledger.files.iter().chain(&ledger.tus) {
         let response = client.get(format!("{base}{path}")).send().await.unwrap();
-        if response.status() != StatusCode::OK || hex_sha(&response.bytes().await.unwrap()) != *sha
+        if response.status() != StatusCode::OK || sha_hex(&response.bytes().await.unwrap()) != *sha
         {
             bad_files += 1;
         }
@@ -376,7 +373,7 @@ async fn any_web_process_serves_any_request() {
             .bytes()
             .await
             .unwrap();
-        assert_eq!(hex_sha(&got), hex_sha(&body));
+        assert_eq!(sha_hex(&got), sha_hex(&body));
         checked += 2;
     }
     println!("any-process: {checked} writes read back through a different web process");
@@ -636,8 +633,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         .await
         .unwrap();
     assert_eq!(
-        hex_sha(&got),
-        hex_sha(&body),
+        sha_hex(&got),
+        sha_hex(&body),
         "acknowledged bytes survived the restart"
     );
     for web in &rig.webs {
@@ -1031,8 +1028,8 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
             .await
             .unwrap();
         assert_eq!(
-            hex_sha(&got),
-            hex_sha(&body),
+            sha_hex(&got),
+            sha_hex(&body),
             "served by either web process"
         );
     }

@@ -12,12 +12,8 @@ use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
-const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use harness::data::sha_hex as sha;
+use harness::tus::{OCTETS, TUS};
 
 async fn put(
     app: &TestApp,
@@ -679,20 +675,11 @@ fn tokio_stream(
 use futures::StreamExt;
 
 async fn tus_create(app: &TestApp, web: &Process, length: usize, metadata: &str) -> String {
-    let response = app
-        .http
-        .post(web.url("/files/"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", length.to_string())
-        .header("Upload-Metadata", metadata)
-        .send()
-        .await
-        .unwrap();
+    let response = harness::tus::create(&app.http, &web.url(""), length, metadata).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(header_of(&response, "tus-resumable"), "1.0.0");
     assert!(!header_of(&response, "upload-expires").is_empty());
-    let location = header_of(&response, "location");
-    format!("/{}", location.splitn(4, '/').nth(3).unwrap())
+    harness::tus::path_of(&response)
 }
 
 async fn tus_offset(app: &TestApp, web: &Process, path: &str) -> i64 {

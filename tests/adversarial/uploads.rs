@@ -11,9 +11,9 @@ use tokio::{
 };
 
 use crate::harness::data::{MIB, b64};
+use crate::harness::tus::{self, TUS};
 use crate::harness::{Kind, Process, TestApp, count, eventually};
 
-const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
 const BOUNDARY: &str = "ferry-adversarial-boundary";
 
 /// CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat.
@@ -587,19 +587,7 @@ async fn tus_create(
     length: usize,
     metadata: &str,
 ) -> reqwest::Response {
-    app.http
-        .post(web.url("/files/"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", length.to_string())
-        .header("Upload-Metadata", metadata)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn path_of(response: &reqwest::Response) -> String {
-    let location = response.headers()["location"].to_str().unwrap();
-    format!("/{}", location.splitn(4, '/').nth(3).unwrap())
+    tus::create(&app.http, &web.url(""), length, metadata).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -608,7 +596,7 @@ async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
     let web = app.start(Kind::Web, &[]).await;
     let created = tus_create(&app, &web, 10, "").await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let path = path_of(&created);
+    let path = tus::path_of(&created);
 
     for length in [
         "18446744073709551615",

@@ -23,3 +23,9 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+/// The SHA-256 of `bytes` in lower-case hex, as Ferry reports digests.
+pub fn sha_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,6 +1,31 @@
-//! tus requests as Ferry's own upload page (upload.js) sends them.
+//! tus requests: the plain protocol, and as Ferry's own upload page (upload.js)
+//! sends them.
 
 use reqwest::{Client, Response};
+
+/// The `Tus-Resumable` header every tus request carries.
+pub const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
+/// The `Content-Type` of a PATCH (and of a creation with bytes).
+pub const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
+
+/// `POST {base}/files/` creating an upload of `length` bytes with `metadata` (the raw
+/// `Upload-Metadata`): the response as it came.
+pub async fn create(client: &Client, base: &str, length: usize, metadata: &str) -> Response {
+    client
+        .post(format!("{base}/files/"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", length.to_string())
+        .header("Upload-Metadata", metadata)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The path (`/files/ID`) of the `Location` a creation answered with.
+pub fn path_of(created: &Response) -> String {
+    let location = created.headers()["location"].to_str().unwrap();
+    format!("/{}", location.splitn(4, '/').nth(3).unwrap())
+}
 
 use super::data::b64;
 
