@@ -37,6 +37,10 @@ pub const CHUNK_SIZE: usize = 1024 * 1024;
 /// Most bytes one read query returns (and one item of a download stream holds).
 const READ_PIECE: i64 = 1024 * 1024;
 
+/// Read queries one download keeps in flight: the piece being fetched next while the
+/// one before is written to the socket.
+const READ_AHEAD: usize = 2;
+
 /// Committed state of a blob.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct BlobState {
@@ -244,44 +248,108 @@ impl State {
         Ok(())
     }
 
-    /// Streams bytes `[start, end)` of blob `id`, one chunk (at most) per item, one
-    /// query per chunk. Memory held: one chunk. The range must lie within the blob's
-    /// committed size.
+    /// Streams bytes `[start, end)` of blob `id`, at most [`READ_PIECE`] per item. One
+    /// query finds the chunks that hold the range; then each piece is fetched by its
+    /// chunk's key (a whole chunk as stored, part of one with `substring()`), with the
+    /// next [`READ_AHEAD`] − 1 fetches in flight while the current piece is being
+    /// sent, so the socket and Postgres work at the same time. Memory held: at most
+    /// `READ_AHEAD` pieces plus the one being sent. The range must lie within the
+    /// blob's committed size.
     pub(crate) fn read_blob(
         &self,
         id: Uuid,
         start: i64,
         end: i64,
     ) -> impl Stream<Item = Result<Bytes>> + use<> {
+        use futures::{StreamExt, TryStreamExt};
         let state = self.clone();
-        futures::stream::try_unfold(start, move |pos| {
-            let state = state.clone();
-            async move {
-                if pos >= end {
-                    return Ok(None);
+        let pieces = async move {
+            if start >= end {
+                return Ok((state, Vec::new()));
+            }
+            let chunks = sqlx::query!(
+                r#"SELECT "offset", len FROM blob_chunks
+                   WHERE blob_id = $1 AND "offset" < $3 AND "offset" + len > $2
+                   ORDER BY "offset""#,
+                id,
+                start,
+                end
+            )
+            .fetch_all(state.pg())
+            .await?;
+            let mut pieces = Vec::new();
+            let mut pos = start;
+            for chunk in chunks {
+                let chunk_end = chunk.offset + i64::from(chunk.len);
+                if chunk.offset > pos {
+                    break; // a gap: reported below
                 }
-                let want = (end - pos).min(READ_PIECE) as i32;
-                let data = sqlx::query_scalar!(
-                    r#"SELECT substring(data FROM ($2 - "offset" + 1)::int FOR $3) AS "data!"
-                       FROM blob_chunks WHERE blob_id = $1 AND "offset" <= $2
-                       ORDER BY "offset" DESC LIMIT 1"#,
-                    id,
-                    pos,
-                    want
-                )
-                .fetch_optional(state.pg())
-                .await?;
-                match data {
-                    Some(data) if !data.is_empty() => {
-                        let next = pos + data.len() as i64;
-                        Ok(Some((Bytes::from(data), next)))
-                    }
-                    _ => Err(Error::Corrupt(format!(
-                        "blob {id} has no bytes at offset {pos}"
-                    ))),
+                while pos < chunk_end.min(end) {
+                    let to = chunk_end.min(end).min(pos + READ_PIECE);
+                    pieces.push(Piece {
+                        chunk: chunk.offset,
+                        from: pos,
+                        to,
+                        whole: pos == chunk.offset && to == chunk_end,
+                    });
+                    pos = to;
                 }
             }
-        })
+            if pos < end {
+                return Err(Error::Corrupt(format!(
+                    "blob {id} has no bytes at offset {pos}"
+                )));
+            }
+            Ok((state, pieces))
+        };
+        futures::stream::once(pieces)
+            .map_ok(move |(state, pieces)| {
+                futures::stream::iter(pieces)
+                    .map(move |piece| fetch_piece(state.clone(), id, piece))
+                    .buffered(READ_AHEAD)
+            })
+            .try_flatten()
+    }
+}
+
+/// Part of one chunk of a blob, to fetch by the chunk's key.
+struct Piece {
+    /// The chunk's offset in the blob.
+    chunk: i64,
+    /// Blob offsets `[from, to)` wanted from it.
+    from: i64,
+    to: i64,
+    /// The whole chunk: no `substring()` needed.
+    whole: bool,
+}
+
+async fn fetch_piece(state: State, id: Uuid, piece: Piece) -> Result<Bytes> {
+    let data = if piece.whole {
+        sqlx::query_scalar!(
+            r#"SELECT data FROM blob_chunks WHERE blob_id = $1 AND "offset" = $2"#,
+            id,
+            piece.chunk
+        )
+        .fetch_optional(state.pg())
+        .await?
+    } else {
+        sqlx::query_scalar!(
+            r#"SELECT substring(data FROM ($3 - "offset" + 1)::int FOR $4) AS "data!"
+               FROM blob_chunks WHERE blob_id = $1 AND "offset" = $2"#,
+            id,
+            piece.chunk,
+            piece.from,
+            (piece.to - piece.from) as i32
+        )
+        .fetch_optional(state.pg())
+        .await?
+    };
+    match data {
+        Some(data) if data.len() as i64 == piece.to - piece.from => Ok(Bytes::from(data)),
+        _ => Err(Error::Corrupt(format!(
+            "blob {id} has no bytes at offset {}",
+            piece.from
+        ))),
     }
 }
 
