@@ -81,6 +81,87 @@ async fn two_hundred_cookieless_page_views_write_almost_nothing_to_redis() {
     );
 }
 
+/// The session keys of this app, and the remaining TTL (ms) of each.
+fn sessions_with_ttl(app: &TestApp) -> Vec<(String, i64)> {
+    app.redis_keys()
+        .into_iter()
+        .filter(|k| k.contains("session:"))
+        .map(|key| {
+            let out = std::process::Command::new("redis-cli")
+                .args(["-c", "-u", &app.redis_nodes()[0], "PTTL", &key])
+                .output()
+                .expect("redis-cli");
+            let ttl = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+            (key, ttl)
+        })
+        .collect()
+}
+
+/// No write on a read: page views of a visitor with a session leave the session as
+/// it is in Redis (same key, its TTL running down, no cookie sent) until half its
+/// `SESSION_TTL` has passed; the next view then renews it once (a fresh key, a full
+/// TTL, the cookie again) and its data stays; idle for a whole TTL it is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_once() {
+    let mut app = TestApp::new("adv_session_renewal").await;
+    let web = app.start(Kind::Web, &[("SESSION_TTL", "6s")]).await;
+    let client = browser();
+    let wrote = client
+        .post(web.url("/api/session"))
+        .json(&serde_json::json!({ "key": "k", "value": "kept" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
+    let written = std::time::Instant::now();
+    let first = sessions_with_ttl(&app);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let read = |client: &Client| {
+        let request = client.get(web.url("/api/session")).send();
+        async move {
+            let response = request.await.unwrap();
+            let set_cookie = response
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .any(|v| v.to_str().unwrap().starts_with("ferry_session="));
+            let body: serde_json::Value = response.json().await.unwrap();
+            (set_cookie, body["values"]["k"].clone())
+        }
+    };
+    // Well within the first half: twenty reads, no write.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..20 {
+        let (set_cookie, value) = read(&client).await;
+        assert!(!set_cookie, "a read sent the session cookie again");
+        assert_eq!(value, "kept");
+    }
+    let still = sessions_with_ttl(&app);
+    assert_eq!(still.len(), 1);
+    assert_eq!(still[0].0, first[0].0, "the same key");
+    assert!(
+        still[0].1 <= first[0].1 - 1000,
+        "its TTL ran down: {} ms then {} ms",
+        first[0].1,
+        still[0].1
+    );
+    // Past half the TTL: the next view renews it, once.
+    tokio::time::sleep(Duration::from_millis(3200).saturating_sub(written.elapsed())).await;
+    let (set_cookie, value) = read(&client).await;
+    assert!(set_cookie, "the renewal sends the cookie again");
+    assert_eq!(value, "kept");
+    let renewed = sessions_with_ttl(&app);
+    assert_eq!(renewed.len(), 1, "the old key is gone: {renewed:?}");
+    assert_ne!(renewed[0].0, first[0].0, "a fresh key");
+    assert!(renewed[0].1 > 5000, "a full TTL again: {renewed:?}");
+    let (set_cookie, _) = read(&client).await;
+    assert!(!set_cookie, "renewed once, not on every view after");
+    // Idle for a whole TTL: gone.
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    let (_, value) = read(&client).await;
+    assert_eq!(value, serde_json::Value::Null, "an idle session expires");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_client_that_learns_an_upload_id_cannot_put_it_in_its_draft() {
     let mut app = TestApp::new("adv_draft_owner").await;

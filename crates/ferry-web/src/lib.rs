@@ -117,7 +117,7 @@ impl Application {
                 .session_lifecycle(
                     PersistentSession::default()
                         .session_ttl(session_ttl)
-                        .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                        .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
                 )
                 .build();
             App::new()
@@ -127,6 +127,7 @@ impl Application {
                 .app_data(passwords.clone())
                 .app_data(upload_slots.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
+                .wrap_fn(session_store::renew_past_half_life)
                 .wrap(sessions)
                 .wrap_fn(error::unavailable_page)
                 .wrap_fn(csrf::issue_cookie)
