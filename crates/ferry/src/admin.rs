@@ -343,6 +343,7 @@ fn transfer_json(status: &ferry_state::transfer::TransferStatus) -> serde_json::
             "content_type": f.content_type,
             "sha256": hex::encode(&f.sha256),
             "ready": f.ready,
+            "downloads": f.downloads,
         })).collect::<Vec<_>>(),
     })
 }
