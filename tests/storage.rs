@@ -6,7 +6,7 @@ mod harness;
 use std::{process::Command, time::Duration, time::Instant};
 
 use bytes::Bytes;
-use harness::data::{MIB, b64, random_bytes};
+use harness::data::{MIB, b64, files_form, random_bytes};
 use harness::{Kind, Process, TestApp, count, eventually};
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
@@ -161,19 +161,11 @@ async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() 
     let a = app.start(Kind::Web, &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let big = random_bytes(2 * MIB + 77, 2);
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"alpha".to_vec()).file_name("a.txt"),
-        )
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(big.clone()).file_name("big.bin"),
-        )
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"again".to_vec()).file_name("a.txt"),
-        );
+    let form = files_form([
+        ("a.txt", b"alpha".to_vec()),
+        ("big.bin", big.clone()),
+        ("a.txt", b"again".to_vec()),
+    ]);
     let response = app
         .http
         .post(a.url("/"))
@@ -345,13 +337,12 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
         random_bytes(20_000, 52),
         random_bytes(5, 53),
     ];
-    let mut form = reqwest::multipart::Form::new();
-    for (i, bytes) in files.iter().enumerate() {
-        form = form.part(
-            "filedata",
-            reqwest::multipart::Part::bytes(bytes.clone()).file_name(format!("f{i}.bin")),
-        );
-    }
+    let form = files_form(
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| (format!("f{i}.bin"), bytes.clone())),
+    );
     let response = app
         .http
         .post(web.url("/"))
@@ -410,15 +401,7 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
 
     // Without a limit archives and files download freely; with one, an archive is one
     // download of each file.
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x"),
-        )
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"y".to_vec()).file_name("y"),
-        );
+    let form = files_form([("x", b"x".to_vec()), ("y", b"y".to_vec())]);
     let body = app
         .http
         .post(web.url("/"))
@@ -585,24 +568,12 @@ async fn hostile_file_names_are_sanitised_and_never_rendered_by_the_browser() {
     let mut app = TestApp::new("hostile_names").await;
     let web = app.start(Kind::Web, &[]).await;
     let long = format!("{}.txt", "n".repeat(400));
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"1".to_vec()).file_name("../../etc/passwd"),
-        )
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"2".to_vec()).file_name("..\\..\\windows.ini"),
-        )
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"3".to_vec()).file_name(long),
-        )
-        .part(
-            "filedata",
-            reqwest::multipart::Part::bytes(b"<script>alert(1)</script>".to_vec())
-                .file_name("x.html"),
-        );
+    let form = files_form([
+        ("../../etc/passwd".to_owned(), b"1".to_vec()),
+        ("..\\..\\windows.ini".to_owned(), b"2".to_vec()),
+        (long, b"3".to_vec()),
+        ("x.html".to_owned(), b"<script>alert(1)</script>".to_vec()),
+    ]);
     let response = app
         .http
         .post(web.url("/"))

@@ -29,3 +29,18 @@ pub fn sha_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// A multipart form as `curl -F filedata=@name` builds it: one `filedata` part per
+/// `(name, bytes)`, in order.
+pub fn files_form<N: Into<String>>(
+    files: impl IntoIterator<Item = (N, Vec<u8>)>,
+) -> reqwest::multipart::Form {
+    files
+        .into_iter()
+        .fold(reqwest::multipart::Form::new(), |form, (name, bytes)| {
+            form.part(
+                "filedata",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.into()),
+            )
+        })
+}
