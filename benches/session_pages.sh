@@ -37,7 +37,7 @@ base="http://127.0.0.1:$PORT"
 curl -s -c "$work/jar" -o /dev/null -H 'Accept: text/html' "$base/"
 curl -s -b "$work/jar" -c "$work/jar" -o /dev/null -H 'Content-Type: application/json' \
   -d '{"key":"bench","value":"a visitor with a session"}' "$base/api/session"
-cookies=$(awk '!/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$work/jar")
+cookies=$(sed 's/^#HttpOnly_//' "$work/jar" | awk '!/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}')
 case "$cookies" in *ferry_session=*) ;; *) echo "no session cookie: $cookies" >&2; exit 1 ;; esac
 sessions_before=$(redis-cli -u "$REDIS_URL" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_(set|expire|setex|pexpire):/ {n += $3} END {print n+0}')
 
@@ -48,7 +48,7 @@ for run in $(seq "$RUNS"); do
     | awk '/Requests\/sec/ {print $2}')
   printf 'run %d  ferry GET / with a session (wrk -c %d)      %9.0f req/s\n' "$run" "$CONNECTIONS" "$rate"
   ferry_runs+=("$rate")
-  peer=$(redis-benchmark -u "$REDIS_URL" -t get -c "$CONNECTIONS" -n 200000 -q | tr -d '\r' | awk '/^GET:/ {print $2}')
+  peer=$(redis-benchmark -u "$REDIS_URL" -t get -c "$CONNECTIONS" -n 200000 -q | tr '\r' '\n' | awk '/^GET: .* requests per second/ {print $2}')
   printf 'run %d  redis-benchmark -t get -c %d                %9.0f req/s\n' "$run" "$CONNECTIONS" "$peer"
   redis_runs+=("$peer")
 done
