@@ -368,6 +368,14 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
         StatusCode::FORBIDDEN,
         "locked without the password"
     );
+    // Nor can a name be probed: a file that does not exist answers the same.
+    let probe = app
+        .http
+        .get(b.url(&format!("/{token}/no-such-file.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), StatusCode::FORBIDDEN, "no name probing");
 
     let guesser = browser();
     let mut statuses = Vec::new();

@@ -98,9 +98,9 @@ fn sessions_with_ttl(app: &TestApp) -> Vec<(String, i64)> {
 }
 
 /// No write on a read: page views of a visitor with a session leave the session as
-/// it is in Redis (same key, its TTL running down, no cookie sent) until half its
-/// `SESSION_TTL` has passed; the next view then renews it once (a fresh key, a full
-/// TTL, the cookie again) and its data stays; idle for a whole TTL it is gone.
+/// it is in Redis (its TTL running down, no cookie sent) until half its `SESSION_TTL`
+/// has passed; the next view restarts its TTL once — same key, same data, the same
+/// cookie sent back with a fresh `Max-Age` — and idle for a whole TTL it is gone.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_once() {
     let mut app = TestApp::new("adv_session_renewal").await;
@@ -116,15 +116,20 @@ async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_on
     let written = std::time::Instant::now();
     let first = sessions_with_ttl(&app);
     assert_eq!(first.len(), 1, "{first:?}");
+    let session_cookie = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with("ferry_session="))
+    };
+    let first_cookie = session_cookie(&wrote).expect("the session cookie");
     let read = |client: &Client| {
         let request = client.get(web.url("/api/session")).send();
         async move {
             let response = request.await.unwrap();
-            let set_cookie = response
-                .headers()
-                .get_all(header::SET_COOKIE)
-                .iter()
-                .any(|v| v.to_str().unwrap().starts_with("ferry_session="));
+            let set_cookie = session_cookie(&response);
             let body: serde_json::Value = response.json().await.unwrap();
             (set_cookie, body["values"]["k"].clone())
         }
@@ -133,7 +138,7 @@ async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_on
     tokio::time::sleep(Duration::from_millis(1100)).await;
     for _ in 0..20 {
         let (set_cookie, value) = read(&client).await;
-        assert!(!set_cookie, "a read sent the session cookie again");
+        assert_eq!(set_cookie, None, "a read sent the session cookie again");
         assert_eq!(value, "kept");
     }
     let still = sessions_with_ttl(&app);
@@ -148,14 +153,20 @@ async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_on
     // Past half the TTL: the next view renews it, once.
     tokio::time::sleep(Duration::from_millis(3200).saturating_sub(written.elapsed())).await;
     let (set_cookie, value) = read(&client).await;
-    assert!(set_cookie, "the renewal sends the cookie again");
+    let set_cookie = set_cookie.expect("the renewal sends the cookie again");
+    assert_eq!(
+        set_cookie.split(';').next(),
+        first_cookie.split(';').next(),
+        "the same session, so requests in flight with it lose nothing"
+    );
+    assert!(set_cookie.contains("Max-Age=6"), "{set_cookie}");
     assert_eq!(value, "kept");
     let renewed = sessions_with_ttl(&app);
-    assert_eq!(renewed.len(), 1, "the old key is gone: {renewed:?}");
-    assert_ne!(renewed[0].0, first[0].0, "a fresh key");
+    assert_eq!(renewed.len(), 1, "{renewed:?}");
+    assert_eq!(renewed[0].0, first[0].0, "the same key");
     assert!(renewed[0].1 > 5000, "a full TTL again: {renewed:?}");
     let (set_cookie, _) = read(&client).await;
-    assert!(!set_cookie, "renewed once, not on every view after");
+    assert_eq!(set_cookie, None, "renewed once, not on every view after");
     // Idle for a whole TTL: gone.
     tokio::time::sleep(Duration::from_millis(6500)).await;
     let (_, value) = read(&client).await;

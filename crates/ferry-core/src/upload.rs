@@ -157,7 +157,9 @@ impl Service {
         // meanwhile, and a second final upload of the same pieces waits, then finds
         // them gone, instead of copying them again.
         let held = self.lock_uploads(parts).await?;
-        let result = self.concatenate_under_lock(request, parts, concat).await;
+        let result = self
+            .concatenate_under_lock(request, parts, concat, &held)
+            .await;
         held.release().await;
         result
     }
@@ -167,6 +169,7 @@ impl Service {
         mut request: NewUploadRequest,
         parts: &[String],
         concat: String,
+        held: &Held,
     ) -> Result<(Upload, Option<Transfer>)> {
         let found = self.state.complete_partial_uploads(parts).await?;
         if let Some(missing) = parts.iter().find(|id| !found.iter().any(|u| &u.id == *id)) {
@@ -182,17 +185,57 @@ impl Service {
         let upload = self.create_upload_as(request, Some(concat)).await?;
         let store = self.blobs.clone();
         let pieces: Vec<_> = found.iter().map(|p| (p.blob_id, p.offset)).collect();
-        let bytes = futures::stream::iter(pieces)
-            .map(move |(blob, size)| store.read(blob, 0, size))
-            .flatten();
+        // A failed read is the store's fault, not a broken request body: the first
+        // one is kept and reported as itself.
+        let failure = std::sync::Arc::new(std::sync::Mutex::new(None::<ferry_state::Error>));
+        let bytes = {
+            let failure = failure.clone();
+            futures::stream::iter(pieces)
+                .map(move |(blob, size)| store.read(blob, 0, size))
+                .flatten()
+                .map(move |item| {
+                    item.map_err(|e| {
+                        let said = e.to_string();
+                        if let Ok(mut slot) = failure.lock() {
+                            slot.get_or_insert(e);
+                        }
+                        said
+                    })
+                })
+        };
         let written = self.write_upload(&upload, 0, None, None, bytes).await;
-        let (_, transfer) = match written {
-            Ok(written) => written,
-            Err(e) => {
+        let read_failure = failure.lock().ok().and_then(|mut slot| slot.take());
+        let transfer = match (written, read_failure) {
+            (Ok((size, transfer)), _) if size == length => transfer,
+            (Ok((size, _)), _) => {
+                self.abandon_upload(&upload.id).await;
+                return Err(ferry_state::Error::Corrupt(format!(
+                    "concatenation wrote {size} of {length} bytes"
+                ))
+                .into());
+            }
+            (Err(_), Some(e)) => {
+                self.abandon_upload(&upload.id).await;
+                return Err(e.into());
+            }
+            (Err(e), None) => {
                 self.abandon_upload(&upload.id).await;
                 return Err(e);
             }
         };
+        // The pieces go only while this request still holds them; if a lock was lost
+        // (it expired under a stall), the pieces are left to expire instead.
+        if !held.still_held().await? {
+            tracing::warn!(
+                "lost a partial upload's lock during a concatenation; its pieces expire"
+            );
+            let upload = self
+                .state
+                .find_upload(&upload.id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            return Ok((upload, transfer));
+        }
         for part in &found {
             if let Err(e) = self.state.terminate_upload(&part.id).await {
                 tracing::warn!(error = %e, "could not remove a concatenated partial upload; it expires");
@@ -351,36 +394,17 @@ impl Service {
         ids.sort();
         ids.dedup();
         let holder = lock_holder();
-        let mut taken = Vec::with_capacity(ids.len());
-        for id in ids {
-            match self
-                .state
-                .lock_upload(&id, &holder, LOCK_TTL_MS, LOCK_WAIT)
-                .await
-            {
-                Ok(()) => taken.push(id),
-                Err(e) => {
-                    let partly = Held {
-                        state: self.state.clone(),
-                        ids: taken,
-                        holder,
-                        _refresher: None,
-                    };
-                    partly.release().await;
-                    return Err(match e {
-                        ferry_state::Error::Locked => Error::Locked,
-                        e => e.into(),
-                    });
-                }
-            }
-        }
+        // Refreshed from the first lock taken: waiting for a later one (up to
+        // LOCK_WAIT) must not let an earlier one expire.
+        let taken = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(ids.len())));
         let refresher = {
-            let (state, ids, holder) = (self.state.clone(), taken.clone(), holder.clone());
+            let (state, taken, holder) = (self.state.clone(), taken.clone(), holder.clone());
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(LOCK_TTL_MS / 3));
                 tick.tick().await;
                 loop {
                     tick.tick().await;
+                    let ids: Vec<String> = taken.lock().map(|t| t.clone()).unwrap_or_default();
                     for id in &ids {
                         if !matches!(
                             state.refresh_upload_lock(id, &holder, LOCK_TTL_MS).await,
@@ -392,32 +416,73 @@ impl Service {
                 }
             })
         };
-        Ok(Held {
+        let mut held = Held {
             state: self.state.clone(),
-            ids: taken,
+            taken,
             holder,
             // Aborted on drop too: when the client goes away the web drops the
             // future holding this, and a refresher left running would hold the
             // locks forever. Without a release they expire after LOCK_TTL_MS.
             _refresher: Some(AbortOnDrop(refresher)),
-        })
+        };
+        for id in ids {
+            match self
+                .state
+                .lock_upload(&id, &held.holder, LOCK_TTL_MS, LOCK_WAIT)
+                .await
+            {
+                Ok(()) => held.push(id),
+                Err(e) => {
+                    held.release().await;
+                    return Err(match e {
+                        ferry_state::Error::Locked => Error::Locked,
+                        e => e.into(),
+                    });
+                }
+            }
+        }
+        Ok(held)
     }
 }
 
 /// Upload locks held by one caller (see [`Service::lock_uploads`]).
 struct Held {
     state: ferry_state::State,
-    ids: Vec<String>,
+    taken: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     holder: String,
     _refresher: Option<AbortOnDrop>,
 }
 
 impl Held {
+    fn push(&mut self, id: String) {
+        if let Ok(mut taken) = self.taken.lock() {
+            taken.push(id);
+        }
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.taken.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    /// Whether every lock is still this holder's (each one's TTL restarted on the way).
+    async fn still_held(&self) -> Result<bool> {
+        for id in self.ids() {
+            if !self
+                .state
+                .refresh_upload_lock(&id, &self.holder, LOCK_TTL_MS)
+                .await?
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Stops refreshing and releases every lock (a failure is logged: it expires).
     async fn release(mut self) {
         self._refresher.take();
-        for id in &self.ids {
-            if let Err(e) = self.state.unlock_upload(id, &self.holder).await {
+        for id in self.ids() {
+            if let Err(e) = self.state.unlock_upload(&id, &self.holder).await {
                 tracing::warn!(error = %e, "could not release an upload lock; it will expire");
             }
         }

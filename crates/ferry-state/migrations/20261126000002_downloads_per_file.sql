@@ -11,7 +11,10 @@ ALTER TABLE files ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0;
 UPDATE files f SET downloads = t.downloads
 FROM transfers t WHERE t.id = f.transfer_id AND t.downloads > 0;
 
--- All its downloads are used: no file has one left.
+-- All its downloads are used: no file has one left. With its subquery the planner no
+-- longer inlines this function (the notes in 20261124100000_repository_rules.sql say
+-- the rules are inlined; this one is evaluated per row, an index probe of
+-- files (transfer_id, name) each time).
 CREATE OR REPLACE FUNCTION transfer_is_used_up(t transfers) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT t.max_downloads IS NOT NULL

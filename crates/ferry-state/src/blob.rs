@@ -267,9 +267,13 @@ impl State {
             if start >= end {
                 return Ok((state, Vec::new()));
             }
+            // From the chunk holding `start` (one index probe), not from the blob's
+            // first chunk: a Range near the end of a large blob reads few rows.
             let chunks = sqlx::query!(
                 r#"SELECT "offset", len FROM blob_chunks
                    WHERE blob_id = $1 AND "offset" < $3 AND "offset" + len > $2
+                     AND "offset" >= COALESCE((SELECT max("offset") FROM blob_chunks
+                                               WHERE blob_id = $1 AND "offset" <= $2), 0)
                    ORDER BY "offset""#,
                 id,
                 start,

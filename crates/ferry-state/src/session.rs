@@ -40,13 +40,30 @@ impl State {
     pub async fn load_session(&self, key: &str) -> Result<Option<SessionState>> {
         let mut conn = self.redis().await?;
         let value: Option<String> = conn.get(self.session_key(key)).await?;
-        Ok(value.and_then(|v| match serde_json::from_str(&v) {
-            Ok(state) => Some(state),
-            Err(e) => {
-                tracing::warn!(error = %e, "unreadable session state; starting a fresh session");
-                None
-            }
-        }))
+        Ok(value.and_then(parse_session))
+    }
+
+    /// [`State::load_session`], and if less than half of `ttl` is left on the session,
+    /// its TTL restarted — in one atomic step that rewrites nothing, so a concurrent
+    /// update is never overwritten. Returns the state and whether the TTL was
+    /// restarted. One round trip either way.
+    pub async fn load_session_renewing(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<(Option<SessionState>, bool)> {
+        let ttl_ms = ttl.as_millis().max(1000) as u64;
+        let mut conn = self.redis().await?;
+        let (value, renewed): (Option<String>, i64) = redis::cmd("EVAL")
+            .arg(LOAD_RENEWING)
+            .arg(1)
+            .arg(self.session_key(key))
+            .arg(ttl_ms)
+            .query_async(&mut conn)
+            .await?;
+        let state = value.and_then(parse_session);
+        let renewed = renewed == 1 && state.is_some();
+        Ok((state, renewed))
     }
 
     /// Stores `state` under a new random key for `ttl` (at least one second) and
@@ -130,4 +147,23 @@ fn new_session_key() -> String {
 /// Redis rejects `EX 0`; a session lives at least a second.
 fn ttl_seconds(ttl: Duration) -> u64 {
     ttl.as_secs().max(1)
+}
+
+/// Lua: the session's value, and 1 if its TTL was restarted because less than half of
+/// `ARGV[1]` ms was left (0 otherwise). Nothing is written when the key is missing.
+const LOAD_RENEWING: &str = "local v = redis.call('GET', KEYS[1]) \
+    if not v then return {false, 0} end \
+    local left = redis.call('PTTL', KEYS[1]) \
+    if left >= 0 and left < tonumber(ARGV[1]) / 2 then \
+        redis.call('PEXPIRE', KEYS[1], ARGV[1]) return {v, 1} end \
+    return {v, 0}";
+
+fn parse_session(value: String) -> Option<SessionState> {
+    match serde_json::from_str(&value) {
+        Ok(state) => Some(state),
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable session state; starting a fresh session");
+            None
+        }
+    }
 }

@@ -189,12 +189,14 @@ impl State {
     }
 
     /// The complete partial uploads among `ids`, in the given order (tus
-    /// concatenation); the unknown, unfinished and non-partial ones are left out.
+    /// concatenation); the unknown, unfinished, expired (the idle sweep may be
+    /// removing them) and non-partial ones are left out.
     pub async fn complete_partial_uploads(&self, ids: &[String]) -> Result<Vec<Upload>> {
         Ok(query_uploads!(
             [
                 "WHERE u.id = ANY($1) AND u.concat = 'partial' AND u.completed_at IS NOT NULL
-               ORDER BY array_position($1, u.id)"
+                   AND u.expires_at > now()
+                 ORDER BY array_position($1, u.id)"
             ],
             ids
         )

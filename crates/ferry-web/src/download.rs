@@ -57,6 +57,9 @@ pub async fn file(
         .find_transfer_to_download(token)
         .await?
         .ok_or(Error::NotFound)?;
+    // The password first: without it nothing about the files (which exist, which
+    // are used up) may be learnt.
+    check_access(&session, &transfer)?;
     let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
     // A used-up file is gone for everything but a resume (or the HEAD before one).
     // Limits count per file: another file of the transfer may still have downloads.
@@ -66,7 +69,6 @@ pub async fn file(
     {
         return Err(Error::NotFound);
     }
-    check_access(&session, &transfer)?;
     // Parsed before anything is counted: a bad range (416) costs no download.
     let range = match request
         .headers()

@@ -99,7 +99,7 @@ impl Application {
         ));
         let test_endpoints = config.test_endpoints;
         let passwords = web::Data::new(password::Passwords::new(&config));
-        let sessions_store = RedisSessionStore::new(state.clone());
+        let sessions_store = RedisSessionStore::new(state.clone(), config.session_ttl);
         let cors = config.cors_allowed_origins.clone();
         // Our handlers, not actix's: SIGINT drains like SIGTERM (actix's own would drop
         // in-flight requests on SIGINT), the same as worker and clock.
@@ -108,7 +108,7 @@ impl Application {
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(sessions_store.clone(), key.clone())
-                .cookie_name("ferry_session".to_owned())
+                .cookie_name(session_store::COOKIE.to_owned())
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
                 // `Secure` comes from `mark_cookies_secure`, for this and every cookie.
@@ -127,8 +127,8 @@ impl Application {
                 .app_data(passwords.clone())
                 .app_data(upload_slots.clone())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT))
-                .wrap_fn(session_store::renew_past_half_life)
                 .wrap(sessions)
+                .wrap_fn(session_store::resend_renewed_cookie)
                 .wrap_fn(error::unavailable_page)
                 .wrap_fn(csrf::issue_cookie)
                 .wrap_fn(mark_cookies_secure)

@@ -3,84 +3,88 @@
 //! guarantees: sessions readable from every web process, 256-bit keys, lost or
 //! unreadable data loads as a fresh session, an unreachable Redis fails the load
 //! (503 with `Retry-After`, never a signed-out page), an expired key is never
-//! resurrected by an update. This adapter converts types and errors, and stamps each
-//! written session with when it was written ([`RENEWED`]).
+//! resurrected by an update. This adapter converts types and errors.
 //!
 //! No write on a read: sessions are saved only when a handler changed them
-//! (`TtlExtensionPolicy::OnStateChanges`), and [`renew_past_half_life`] renews one —
-//! a fresh key, its TTL and cookie restarted — once more than half its `SESSION_TTL`
-//! has passed since it was written. A session used at least every half-TTL never
-//! expires; one idle for a whole TTL does; a page view in between costs one Redis
-//! read and no write.
+//! (`TtlExtensionPolicy::OnStateChanges`). Loading one restarts its TTL — atomically,
+//! rewriting nothing, so a concurrent update is never lost and the key never changes
+//! under requests in flight — only once less than half of `SESSION_TTL` is left
+//! ([`State::load_session_renewing`]); [`resend_renewed_cookie`] then sends the
+//! client's own session cookie back with a fresh `Max-Age`. A session used at least
+//! every half-TTL never expires; one idle for a whole TTL does; any other page view
+//! costs one Redis read.
 
-use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
+use std::{cell::Cell, time::Duration as StdDuration};
 
-use actix_session::{
-    SessionExt,
-    storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError},
-};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::{
-    cookie::time::Duration,
+    cookie::{Cookie, SameSite, time::Duration},
     dev::{Service, ServiceRequest, ServiceResponse},
-    web,
+    http::header::{self, HeaderValue},
 };
 use ferry_state::{State, session::SessionState};
 
-use crate::Config;
+/// The session cookie's name.
+pub const COOKIE: &str = "ferry_session";
 
-/// The session entry holding when the session was last written (Unix milliseconds).
-pub const RENEWED: &str = "_renewed";
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
-}
-
-/// `state` stamped with the time it is written.
-fn stamped(session_state: &SessionState) -> SessionState {
-    let mut state = session_state.clone();
-    state.insert(RENEWED.to_owned(), now_ms().to_string());
-    state
-}
-
-/// Middleware inside the session layer: a session (one with any data) written more
-/// than half its `SESSION_TTL` ago — or never stamped — is renewed, so the response
-/// stores it under a fresh key with a full TTL and sends the cookie again. Every other
-/// request leaves the session as it was loaded, and nothing is written.
-pub fn renew_past_half_life<S, B>(
-    request: ServiceRequest,
-    service: &S,
-) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    if let Some(config) = request.app_data::<web::Data<Config>>() {
-        let session = request.get_session();
-        let has_data = session.entries().keys().any(|k| k != RENEWED);
-        if has_data {
-            let half = config.session_ttl.as_millis() as u64 / 2;
-            let written = session.get::<u64>(RENEWED).ok().flatten();
-            if written.is_none_or(|at| now_ms().saturating_sub(at) > half) {
-                session.renew();
-            }
-        }
-    }
-    service.call(request)
+tokio::task_local! {
+    /// Set by a load that restarted the session's TTL, for [`resend_renewed_cookie`]
+    /// around the same request.
+    static RENEWED: Cell<bool>;
 }
 
 /// Redis-backed session storage sharing the state crate's connection pool.
 #[derive(Clone)]
 pub struct RedisSessionStore {
     state: State,
+    ttl: StdDuration,
 }
 
 impl RedisSessionStore {
-    /// Sessions of `state`'s Redis, under its key prefix.
-    pub fn new(state: State) -> RedisSessionStore {
-        RedisSessionStore { state }
+    /// Sessions of `state`'s Redis, under its key prefix, living `ttl` when idle.
+    pub fn new(state: State, ttl: StdDuration) -> RedisSessionStore {
+        RedisSessionStore { state, ttl }
     }
+}
+
+/// Middleware around the session layer: when loading this request's session restarted
+/// its TTL, the response carries the session cookie the client sent, unchanged, with
+/// a fresh `Max-Age` — unless the session layer already set one (the session changed).
+pub fn resend_renewed_cookie<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let sent = request.cookie(COOKIE).map(|c| c.value().to_owned());
+    let max_age = request
+        .app_data::<actix_web::web::Data<crate::Config>>()
+        .map(|config| config.session_ttl.as_secs() as i64);
+    let response = service.call(request);
+    RENEWED.scope(Cell::new(false), async move {
+        let mut response = response.await?;
+        let (Some(value), Some(max_age)) = (sent, max_age) else {
+            return Ok(response);
+        };
+        let already = response.response().cookies().any(|c| c.name() == COOKIE);
+        if RENEWED.with(Cell::get) && !already {
+            // `Secure` is added, with every other cookie's, by `mark_cookies_secure`.
+            let cookie = Cookie::build(COOKIE, value)
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .max_age(Duration::seconds(max_age))
+                .finish();
+            if let Ok(value) = HeaderValue::from_str(&cookie.encoded().to_string()) {
+                response
+                    .response_mut()
+                    .headers_mut()
+                    .append(header::SET_COOKIE, value);
+            }
+        }
+        Ok(response)
+    })
 }
 
 /// actix's TTLs are signed; the state layer rounds anything below a second up to one.
@@ -95,13 +99,18 @@ fn session_key(key: String) -> Result<SessionKey, ferry_state::Error> {
 
 impl SessionStore for RedisSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
-        self.state
-            .load_session(session_key.as_ref())
+        let (state, renewed) = self
+            .state
+            .load_session_renewing(session_key.as_ref(), self.ttl)
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, "session load failed: Redis unreachable");
                 LoadError::Other(e.into())
-            })
+            })?;
+        if renewed {
+            let _ = RENEWED.try_with(|flag| flag.set(true));
+        }
+        Ok(state)
     }
 
     async fn save(
@@ -111,7 +120,7 @@ impl SessionStore for RedisSessionStore {
     ) -> Result<SessionKey, SaveError> {
         let key = self
             .state
-            .save_session(&stamped(&session_state), std_ttl(ttl))
+            .save_session(&session_state, std_ttl(ttl))
             .await
             .map_err(|e| match e {
                 ferry_state::Error::Json(e) => SaveError::Serialization(e.into()),
@@ -128,7 +137,7 @@ impl SessionStore for RedisSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let key = self
             .state
-            .update_session(session_key.as_ref(), &stamped(&session_state), std_ttl(ttl))
+            .update_session(session_key.as_ref(), &session_state, std_ttl(ttl))
             .await
             .map_err(|e| match e {
                 ferry_state::Error::Json(e) => UpdateError::Serialization(e.into()),

@@ -478,6 +478,10 @@ async fn patch(
     if offset != upload.offset {
         return Err(Tus(Error::Conflict));
     }
+    // A declared length past the limit is refused here, before it could wrap as i64.
+    if length.is_some_and(|l| l > config.max_upload_size) {
+        return Err(Tus(Error::TooLarge));
+    }
     let total = upload
         .length
         .map(|l| l as u64)
