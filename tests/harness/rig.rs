@@ -37,15 +37,23 @@ impl Rig {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let web_ports: Vec<u16> = (0..webs)
-            .map(|_| ferry_dev::services::free_port())
-            .collect();
+        // Fixed ports (HAProxy's configuration names them), all distinct: a port
+        // released by one `free_port` call can come straight back from the next.
+        let mut ports: Vec<u16> = Vec::with_capacity(webs + 1);
+        while ports.len() < webs + 1 {
+            let port = ferry_dev::services::free_port();
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        let lb_port = ports.pop().unwrap();
+        let web_ports = ports;
         let mut rig = Rig {
             webs: Vec::new(),
             web_ports: web_ports.clone(),
             workers: Vec::new(),
             clocks: Vec::new(),
-            lb_port: ferry_dev::services::free_port(),
+            lb_port,
             haproxy: Command::new("true").spawn().unwrap(),
             dir: std::env::temp_dir().join(format!("ferry-rig-{}", uuid::Uuid::new_v4().simple())),
             extra,
