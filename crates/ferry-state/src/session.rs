@@ -35,16 +35,9 @@ pub type SessionState = HashMap<String, String>;
 const KEY_LENGTH: usize = 43;
 
 impl State {
-    /// The state stored under `key`; `Ok(None)` when there is none, or it is
-    /// unreadable. `Err` only when Redis cannot be asked.
-    pub async fn load_session(&self, key: &str) -> Result<Option<SessionState>> {
-        let mut conn = self.redis().await?;
-        let value: Option<String> = conn.get(self.session_key(key)).await?;
-        Ok(value.and_then(parse_session))
-    }
-
-    /// [`State::load_session`], and if less than half of `ttl` is left on the session,
-    /// its TTL restarted — in one atomic step that rewrites nothing, so a concurrent
+    /// The state stored under `key` (`None` when there is none, or it is unreadable;
+    /// `Err` only when Redis cannot be asked), and if less than half of `ttl` is left
+    /// on the session, its TTL restarted — in one atomic step that rewrites nothing, so a concurrent
     /// update is never overwritten. Returns the state and whether the TTL was
     /// restarted. One round trip either way.
     pub async fn load_session_renewing(

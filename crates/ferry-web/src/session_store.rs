@@ -1,5 +1,5 @@
 //! actix-session's [`SessionStore`] over the session functions of `ferry-state`
-//! (`State::load_session` and friends), which hold the Redis commands and the
+//! (`State::load_session_renewing` and friends), which hold the Redis commands and the
 //! guarantees: sessions readable from every web process, 256-bit keys, lost or
 //! unreadable data loads as a fresh session, an unreachable Redis fails the load
 //! (503 with `Retry-After`, never a signed-out page), an expired key is never
