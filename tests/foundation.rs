@@ -397,6 +397,123 @@ async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
     .await;
 }
 
+/// An idle worker is woken by Postgres's NOTIFY when a job is inserted, not by its
+/// next heartbeat (a minute here), and its listener comes back after Postgres restarts.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgres_restart() {
+    let dir = std::env::temp_dir().join(format!("ferry-test-pg-{}", uuid::Uuid::new_v4()));
+    let mut pg = ferry_dev::services::start_postgres(&dir, ferry_dev::services::free_port())
+        .expect("start a private postgres");
+    let mut app = TestApp::with_services("notify_wakes", Some(pg.url.clone()), None).await;
+    let web = app.start(Kind::Web, &[]).await;
+    let slow_heartbeat = [("WORKER_HEARTBEAT", "60s")];
+    let mut worker = app.start(Kind::Worker, &slow_heartbeat).await;
+    eventually("the worker to register", 30 * SECOND, || async {
+        (harness::count(&app, "SELECT count(*) FROM apalis.workers").await > 0).then_some(())
+    })
+    .await;
+    // Idle for a while: nothing but a notification can make it look again.
+    tokio::time::sleep(2 * SECOND).await;
+    enqueue_demo(&app, &web, json!({ "key": "woken" })).await;
+    eventually("the idle worker to run it", 15 * SECOND, || async {
+        effect_runs(&app, "woken").await
+    })
+    .await;
+
+    pg.stop();
+    tokio::time::sleep(2 * SECOND).await;
+    pg.start().expect("restart postgres");
+    eventually("readyz to turn 200", 30 * SECOND, || async {
+        let r = app.http.get(web.url("/readyz")).send().await.ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    // Give the listener time to find out and reconnect (it backs off up to 5 s).
+    tokio::time::sleep(7 * SECOND).await;
+    enqueue_demo(&app, &web, json!({ "key": "woken-again" })).await;
+    eventually(
+        "the worker to run a job enqueued after the restart, long before its heartbeat",
+        20 * SECOND,
+        || async { effect_runs(&app, "woken-again").await },
+    )
+    .await;
+    assert!(
+        worker.wait_exit(Duration::ZERO).await.is_none(),
+        "the same worker process did it"
+    );
+    drop(app);
+    drop(pg);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A worker claims only as many jobs as it has free slots, so a second worker gets
+/// its share of slow jobs instead of watching the first sit on them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_claims_no_more_jobs_than_it_has_free_slots() {
+    let mut app = TestApp::new("free_slots").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let two = [("WORKER_CONCURRENCY", "2")];
+    let _first = app.start(Kind::Worker, &two).await;
+    let _second = app.start(Kind::Worker, &two).await;
+    eventually("both workers to register", 30 * SECOND, || async {
+        (harness::count(
+            &app,
+            "SELECT count(DISTINCT split_part(id, '/', 1)) FROM apalis.workers",
+        )
+        .await
+            >= 2)
+            .then_some(())
+    })
+    .await;
+    for n in 0..8 {
+        enqueue_demo(
+            &app,
+            &web,
+            json!({ "key": format!("slow-{n}"), "work_ms": 1500 }),
+        )
+        .await;
+    }
+    let mut most_held = 0;
+    let deadline = std::time::Instant::now() + 60 * SECOND;
+    loop {
+        let held: Option<i64> = sqlx::query_scalar(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM apalis.jobs
+             WHERE status IN ('Queued', 'Running') GROUP BY split_part(lock_by, '/', 1)) AS t",
+        )
+        .fetch_one(&app.pg)
+        .await
+        .unwrap();
+        most_held = most_held.max(held.unwrap_or(0));
+        if harness::count(
+            &app,
+            "SELECT count(*) FROM job_effects WHERE job_key LIKE 'slow-%'",
+        )
+        .await
+            == 8
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "8 jobs of 1.5 s not done in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        most_held <= 2,
+        "a worker with 2 slots held {most_held} jobs at once"
+    );
+    assert_eq!(
+        harness::count(
+            &app,
+            "SELECT count(DISTINCT split_part(last_worker, '/', 1)) FROM job_effects"
+        )
+        .await,
+        2,
+        "both workers ran some of the jobs"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     let app = TestApp::new("bad_config").await;

@@ -41,6 +41,7 @@ impl Service {
             key,
             work_ms,
             fail_attempts,
+            noop: false,
         };
         Ok(self
             .state

@@ -82,6 +82,10 @@ pub struct DemoJob {
     /// How many attempts fail before one succeeds (to exercise retries).
     #[serde(default)]
     pub fail_attempts: u32,
+    /// Does nothing at all, not even record its effect: a job that measures the queue
+    /// itself (`benches/jobs.sh` enqueues these next to Sidekiq's no-op jobs).
+    #[serde(default)]
+    pub noop: bool,
 }
 
 /// A job enqueued by the clock for one slot of one schedule.
@@ -131,18 +135,25 @@ pub struct QueueDepth {
 }
 
 impl State {
-    /// The apalis backend for `queue`, for a worker to consume (or a producer to push).
+    /// The backend a worker consumes `queue` through (`crate::queue`): batched
+    /// rounds, woken by `wakeups` (one per process: `JobWakeups::listen`).
     pub fn queue_backend<Args>(
         &self,
         queue: &str,
         settings: &QueueSettings,
-    ) -> PostgresStorage<Args> {
+        wakeups: &crate::queue::JobWakeups,
+    ) -> crate::queue::JobQueue<Args> {
         let config = QueueConfig::default()
             .queue(queue)
             .heartbeat_interval(settings.heartbeat)
             .missed_heartbeats(settings.missed_heartbeats)
             .batch_size(settings.batch_size);
-        PostgresStorage::new(self.pg()).with_config(config)
+        crate::queue::JobQueue::new(self.pg(), config, wakeups)
+    }
+
+    /// Starts this process's listener for new jobs (see `crate::queue::JobWakeups`).
+    pub fn job_wakeups(&self) -> crate::queue::JobWakeups {
+        crate::queue::JobWakeups::listen(self.pg())
     }
 
     /// Enqueues a demo job; returns its task id. It is attempted at most `max_attempts` times.

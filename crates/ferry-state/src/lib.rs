@@ -22,6 +22,7 @@ pub mod draft;
 mod error;
 pub mod jobs;
 pub mod process;
+pub mod queue;
 pub mod rate_limit;
 mod redis_pool;
 pub mod relocation;
@@ -108,6 +109,17 @@ impl State {
         apalis_postgres::PostgresStorage::setup(&self.pg)
             .await
             .map_err(|e| Error::Migrate(e.to_string()))?;
+        // apalis' migrations leave two indexes that duplicate newer ones (`lidx` is
+        // `idx_apalis_jobs_lock_by`, `unique_job_id` is the primary key). Every claim
+        // and acknowledgement rewrites a job row into every index, so they cost each
+        // job two index insertions for nothing. Dropping them is idempotent, and
+        // apalis never creates them again (its migration that did is recorded).
+        sqlx::raw_sql(
+            "DROP INDEX IF EXISTS apalis.lidx; DROP INDEX IF EXISTS apalis.unique_job_id;",
+        )
+        .execute(&self.pg)
+        .await
+        .map_err(|e| Error::Migrate(e.to_string()))?;
         Ok(())
     }
 

@@ -73,6 +73,9 @@ async fn demo_work(
     worker: &WorkerContext,
     state: &State,
 ) -> Result<(), BoxDynError> {
+    if job.noop {
+        return Ok(());
+    }
     tracing::info!(key = %job.key, attempt = attempt.current(), "demo job started");
     if job.work_ms > 0 {
         tokio::time::sleep(Duration::from_millis(job.work_ms)).await;

@@ -125,15 +125,18 @@ impl Application {
             },
         );
 
-        // One apalis worker per queue, each under a name never used before.
+        // One apalis worker per queue, each under a name never used before, all woken
+        // by one LISTEN connection.
+        let wakeups = state.job_wakeups();
         macro_rules! queue_worker {
             ($monitor:expr, $queue:expr, $job:ty, $handler:expr) => {{
                 let (state, settings, limits) = (state.clone(), settings.clone(), limits.clone());
+                let wakeups = wakeups.clone();
                 let service = service.clone();
                 let name = format!("{identity}/{}", $queue);
                 $monitor.register(move |restarts| {
                     WorkerBuilder::new(format!("{name}#{restarts}"))
-                        .backend(state.queue_backend::<$job>($queue, &settings))
+                        .backend(state.queue_backend::<$job>($queue, &settings, &wakeups))
                         .concurrency(concurrency)
                         .retry(retry_policy(retries, backoff))
                         .catch_panic()
