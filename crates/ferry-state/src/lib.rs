@@ -114,12 +114,17 @@ impl State {
         // and acknowledgement rewrites a job row into every index, so they cost each
         // job two index insertions for nothing. Dropping them is idempotent, and
         // apalis never creates them again (its migration that did is recorded).
-        sqlx::raw_sql(
-            "DROP INDEX IF EXISTS apalis.lidx; DROP INDEX IF EXISTS apalis.unique_job_id;",
-        )
-        .execute(&self.pg)
-        .await
-        .map_err(|e| Error::Migrate(e.to_string()))?;
+        // `CONCURRENTLY`, one statement each (it cannot run in a transaction): a
+        // migrate on a live deployment does not stop the queue meanwhile.
+        for drop in [
+            "DROP INDEX CONCURRENTLY IF EXISTS apalis.lidx",
+            "DROP INDEX CONCURRENTLY IF EXISTS apalis.unique_job_id",
+        ] {
+            sqlx::raw_sql(drop)
+                .execute(&self.pg)
+                .await
+                .map_err(|e| Error::Migrate(e.to_string()))?;
+        }
         Ok(())
     }
 

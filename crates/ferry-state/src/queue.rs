@@ -14,27 +14,30 @@
 //!   it acknowledges the finished jobs, marks the started ones `Running`, and claims
 //!   the next jobs for the free slots, `FOR UPDATE SKIP LOCKED`. The claimed jobs wait
 //!   in this process until the worker asks for them, as a fetched batch does.
-//! - **Claims only what can start**: never more than the worker's free slots, so a
+//! - **Claims only what can start**: never more than the worker's free slots (its
+//!   concurrency minus the jobs handed out whose completion has not come back), so a
 //!   busy worker does not sit on jobs an idle one could run.
 //! - **Wakes on `NOTIFY`**: apalis' insert trigger sends `apalis::job::insert` with the
 //!   job's queue. One listener connection per process ([`JobWakeups`]) wakes the
 //!   queue's backend; a notification that lands while a claim is in flight makes it
 //!   claim again rather than sleep. After a lost connection every queue is woken, so
-//!   nothing inserted meanwhile waits for a heartbeat.
+//!   nothing inserted meanwhile waits for a heartbeat. Jobs made runnable again by an
+//!   update (handed back, re-queued from a dead worker) are announced on the same
+//!   channel by the statements that do it.
 //!
 //! Delivery is unchanged: at-least-once. A claimed or running job belongs to the
 //! worker named in `lock_by`; an acknowledgement only lands while it still does; jobs
 //! of a worker that stops heartbeating are re-queued (apalis' rule, run on every
 //! heartbeat, and `State::recover_orphans`); jobs claimed but not started when the
-//! worker stops are handed back.
+//! worker stops (or fails and is restarted under a new name) are handed back.
 
 use std::{
     collections::HashMap,
     marker::PhantomData,
     str::FromStr,
     sync::{
-        Arc, Mutex, Weak,
-        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, OnceLock, Weak,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     task::{Context, Poll},
     time::Duration,
@@ -56,8 +59,14 @@ use serde_json::Value;
 use sqlx::{PgPool, postgres::PgListener};
 use ulid::Ulid;
 
-/// The channel apalis' insert trigger notifies (`apalis.notify_new_jobs`).
-const INSERT_CHANNEL: &str = "apalis::job::insert";
+/// The channel apalis' insert trigger notifies (`apalis.notify_new_jobs`); Ferry's
+/// statements that make jobs runnable again notify it too.
+pub(crate) const INSERT_CHANNEL: &str = "apalis::job::insert";
+
+/// A listener quiet this long checks that its connection still answers …
+const LISTENER_CHECK: Duration = Duration::from_secs(30);
+/// … within this long, or it reconnects.
+const LISTENER_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One process's wake-ups for its queue backends: a single `LISTEN` connection (its
 /// own, outside the pool) whose notifications wake the backends of the named queue.
@@ -169,7 +178,23 @@ async fn listen(pool: PgPool, wakeups: Weak<Wakeups>) {
             None => return,
         }
         loop {
-            let received = listener.try_recv().await;
+            let received = match tokio::time::timeout(LISTENER_CHECK, listener.try_recv()).await {
+                Ok(received) => received,
+                Err(_) => {
+                    // Quiet for a while. A connection that died without a word (a
+                    // failover, a NAT timeout) would stay quiet for ever: ask it.
+                    // (`try_recv` is cancel-safe.)
+                    let ping = sqlx::query("SELECT 1").execute(&mut listener);
+                    if let Ok(Ok(_)) = tokio::time::timeout(LISTENER_CHECK_TIMEOUT, ping).await {
+                        continue;
+                    }
+                    tracing::warn!("job listener's connection does not answer; reconnecting");
+                    if let Some(w) = wakeups.upgrade() {
+                        w.wake(None);
+                    }
+                    break;
+                }
+            };
             let Some(w) = wakeups.upgrade() else { return };
             match received {
                 Ok(Some(notification)) => {
@@ -178,8 +203,8 @@ async fn listen(pool: PgPool, wakeups: Weak<Wakeups>) {
                         Err(_) => w.wake(None),
                     }
                 }
-                // The connection was lost; the next `try_recv` reconnects (and
-                // re-listens). Anything inserted meanwhile was not announced.
+                // The connection was lost, and `try_recv` has already connected and
+                // listened again. Anything inserted in between was not announced.
                 Ok(None) => {
                     tracing::debug!("job listener lost its connection; reconnecting");
                     w.wake(None);
@@ -202,6 +227,8 @@ pub struct JobQueue<Args> {
     signal: Arc<Signal>,
     /// `signal.generation` when the claim now in flight (or last made) started.
     claimed_at: u64,
+    /// At close: handing back the jobs claimed but never asked for.
+    closing: Option<futures::future::BoxFuture<'static, ()>>,
     codec: JsonCodec,
     _marker: PhantomData<Args>,
 }
@@ -216,9 +243,12 @@ impl<Args> JobQueue<Args> {
                 pool: pool.clone(),
                 config,
                 claimed: Arc::new(Mutex::new(Vec::new())),
+                running: Arc::new(AtomicUsize::new(0)),
+                worker: Arc::new(OnceLock::new()),
             }),
             signal,
             claimed_at: 0,
+            closing: None,
             codec: JsonCodec::default(),
             _marker: PhantomData,
         }
@@ -268,24 +298,47 @@ impl<Args> Backend for JobQueue<Args> {
         cx: &mut Context<'_>,
         worker: &WorkerContext,
     ) -> Poll<Result<(), Self::Error>> {
-        let closed = self.persistence.poll_close(cx, worker);
-        if closed.is_ready() {
-            // Claimed in the last round but never asked for: apalis never saw them,
-            // so they are handed back here (else the process's release at exit, or the
-            // orphan sweep, would get them back later).
-            let unstarted =
-                std::mem::take(&mut *self.persistence.claimed.lock().expect("not poisoned"));
-            if !unstarted.is_empty() {
-                let rounds: Rounds = (*self.persistence).clone();
-                let worker = worker.name().to_owned();
-                tokio::spawn(async move {
-                    if let Err(e) = rounds.hand_back(&unstarted, &worker).await {
-                        tracing::warn!(error = %e, "could not hand back claimed jobs; the orphan sweep will");
-                    }
+        use futures::FutureExt;
+        loop {
+            if let Some(closing) = self.closing.as_mut() {
+                return closing.poll_unpin(cx).map(|()| {
+                    self.closing = None;
+                    Ok(())
                 });
             }
+            match self.persistence.poll_close(cx, worker) {
+                Poll::Ready(Ok(())) => {}
+                other => return other,
+            }
+            // Claimed in the last round but never asked for: apalis never saw them,
+            // so they are handed back here, before the worker reports it has stopped
+            // (and before the process's own release at exit, which could otherwise
+            // race this statement for the same rows).
+            let unstarted =
+                std::mem::take(&mut *self.persistence.claimed.lock().expect("not poisoned"));
+            if unstarted.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            let rounds: Rounds = (*self.persistence).clone();
+            self.closing = Some(Box::pin(async move { rounds.hand_back(&unstarted).await }));
         }
-        closed
+    }
+}
+
+impl<Args> Drop for JobQueue<Args> {
+    /// A worker that stops with an error is dropped without a close, and apalis
+    /// starts a new one under a new name: what this one claimed and never handed
+    /// out goes back now, not when the orphan sweep gets to it (charging an attempt).
+    fn drop(&mut self) {
+        let unstarted =
+            std::mem::take(&mut *self.persistence.claimed.lock().expect("not poisoned"));
+        if unstarted.is_empty() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let rounds: Rounds = (*self.persistence).clone();
+            runtime.spawn(async move { rounds.hand_back(&unstarted).await });
+        }
     }
 }
 
@@ -325,13 +378,31 @@ struct Rounds {
     pool: PgPool,
     config: QueueConfig,
     claimed: Arc<Mutex<Vec<PgTask>>>,
+    /// Jobs handed to the worker whose completion has not come back yet. (Not the
+    /// worker's task count: a job waiting to be retried holds its slot but has no
+    /// task running.)
+    running: Arc<AtomicUsize>,
+    /// The worker's name, once it has registered.
+    worker: Arc<OnceLock<String>>,
 }
 
 impl Rounds {
     /// Jobs the worker can start now: its free slots, at most a batch.
-    fn free_slots(&self, worker: &WorkerContext) -> i32 {
-        let free = self.config.batch_size.saturating_sub(worker.task_count());
+    fn free_slots(&self) -> i32 {
+        let free = self
+            .config
+            .batch_size
+            .saturating_sub(self.running.load(Ordering::Acquire));
         i32::try_from(free).unwrap_or(i32::MAX)
+    }
+
+    /// `n` jobs came back (acknowledged, or handed back unstarted).
+    fn finished(&self, n: usize) {
+        let _ = self
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                Some(r.saturating_sub(n))
+            });
     }
 
     /// One round, one statement (one round trip, one WAL flush): acknowledge
@@ -440,22 +511,36 @@ impl Rounds {
 }
 
 impl Rounds {
-    /// Hands back jobs claimed by `worker` that never started: `Pending` again, with
-    /// no attempt charged (apalis' own re-enqueue charges one).
-    async fn hand_back(&self, tasks: &[PgTask], worker: &str) -> Result<u64, QueueError> {
+    /// Hands back jobs this worker claimed that never started: `Pending` again,
+    /// with no attempt charged (apalis' own re-enqueue charges one), and announced
+    /// so that an idle worker takes them now. A failure is logged: the orphan sweep
+    /// gets them back later.
+    async fn hand_back(&self, tasks: &[PgTask]) {
+        self.finished(tasks.len());
+        let Some(worker) = self.worker.get() else {
+            return;
+        };
         let ids: Vec<String> = tasks
             .iter()
             .filter_map(|t| t.task_id().map(ToString::to_string))
             .collect();
         let done = sqlx::query!(
-            "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
-             WHERE id = ANY($1) AND lock_by = $2 AND status = 'Queued'",
+            "WITH back AS (
+                 UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
+                 WHERE id = ANY($1) AND lock_by = $2 AND status = 'Queued'
+                 RETURNING job_type
+             )
+             SELECT pg_notify($3, json_build_object('job_type', job_type)::text)
+             FROM (SELECT DISTINCT job_type FROM back) AS queues",
             &ids,
-            worker
+            worker,
+            INSERT_CHANNEL,
         )
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        .fetch_all(&self.pool)
+        .await;
+        if let Err(e) = done {
+            tracing::warn!(error = %e, jobs = ids.len(), "could not hand back claimed jobs; the orphan sweep will");
+        }
     }
 }
 
@@ -501,6 +586,7 @@ impl Persistence for Rounds {
             return Err(QueueError::WorkerAlreadyExists(worker.name().to_owned()));
         }
         tx.commit().await?;
+        let _ = self.worker.set(worker.name().to_owned());
         Ok(())
     }
 
@@ -515,14 +601,15 @@ impl Persistence for Rounds {
     }
 
     async fn fetch_next(&mut self, worker: &WorkerContext) -> Result<Vec<PgTask>, QueueError> {
-        let claimed = std::mem::take(&mut *self.claimed.lock().expect("not poisoned"));
-        if !claimed.is_empty() {
-            return Ok(claimed);
+        let mut claimed = std::mem::take(&mut *self.claimed.lock().expect("not poisoned"));
+        if claimed.is_empty() {
+            // The worker asks, so it has a slot, whatever the count says (a
+            // completion may not have come back yet).
+            let claim = self.free_slots().max(1);
+            claimed = self.round(worker, &[], Vec::new(), claim).await?;
         }
-        // The worker asks, so it has a slot; the count may lag behind by a job that
-        // is just finishing.
-        let claim = self.free_slots(worker).max(1);
-        self.round(worker, &[], Vec::new(), claim).await
+        self.running.fetch_add(claimed.len(), Ordering::AcqRel);
+        Ok(claimed)
     }
 
     async fn handle_events(
@@ -542,13 +629,14 @@ impl Persistence for Rounds {
         if acks.is_empty() && started.is_empty() {
             return Ok(());
         }
+        self.finished(acks.len());
         // Claim the next jobs in the same statement when the worker has free slots,
         // is running, and holds none it has not asked for yet.
         let claim = if worker.is_running()
             && !worker.is_shutting_down()
             && self.claimed.lock().expect("not poisoned").is_empty()
         {
-            self.free_slots(worker)
+            self.free_slots()
         } else {
             0
         };
@@ -562,9 +650,10 @@ impl Persistence for Rounds {
     async fn reenqueue_abandoned(
         &mut self,
         tasks: Vec<Task<Vec<u8>>>,
-        worker: &WorkerContext,
+        _: &WorkerContext,
     ) -> Result<u64, QueueError> {
-        self.hand_back(&tasks, worker.name()).await
+        self.hand_back(&tasks).await;
+        Ok(tasks.len() as u64)
     }
 
     async fn push_tasks(&mut self, tasks: Vec<Task<Vec<u8>>>) -> Result<(), QueueError> {
