@@ -45,6 +45,26 @@ async fn job_row(app: &TestApp, id: &str) -> (String, i32, Option<String>) {
         .unwrap()
 }
 
+/// An app on a Postgres of its own (so that a test can stop and start it), and the
+/// directory to remove afterwards.
+async fn with_private_postgres(
+    name: &str,
+) -> (std::path::PathBuf, ferry_dev::services::Server, TestApp) {
+    let dir = std::env::temp_dir().join(format!("ferry-test-pg-{}", uuid::Uuid::new_v4()));
+    let pg = ferry_dev::services::start_postgres(&dir, ferry_dev::services::free_port())
+        .expect("start a private postgres");
+    let app = TestApp::with_services(name, Some(pg.url.clone()), None).await;
+    (dir, pg, app)
+}
+
+async fn readyz_turns_200(app: &TestApp, web: &harness::Process) {
+    eventually("readyz to turn 200", 30 * SECOND, || async {
+        let r = app.http.get(web.url("/readyz")).send().await.ok()?;
+        (r.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_written_through_one_web_process_is_read_through_another_and_survives_a_sigkill()
 {
@@ -401,10 +421,7 @@ async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
 /// next heartbeat (a minute here), and its listener comes back after Postgres restarts.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgres_restart() {
-    let dir = std::env::temp_dir().join(format!("ferry-test-pg-{}", uuid::Uuid::new_v4()));
-    let mut pg = ferry_dev::services::start_postgres(&dir, ferry_dev::services::free_port())
-        .expect("start a private postgres");
-    let mut app = TestApp::with_services("notify_wakes", Some(pg.url.clone()), None).await;
+    let (dir, mut pg, mut app) = with_private_postgres("notify_wakes").await;
     let web = app.start(Kind::Web, &[]).await;
     let slow_heartbeat = [("WORKER_HEARTBEAT", "60s")];
     let mut worker = app.start(Kind::Worker, &slow_heartbeat).await;
@@ -423,11 +440,7 @@ async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgr
     pg.stop();
     tokio::time::sleep(2 * SECOND).await;
     pg.start().expect("restart postgres");
-    eventually("readyz to turn 200", 30 * SECOND, || async {
-        let r = app.http.get(web.url("/readyz")).send().await.ok()?;
-        (r.status() == StatusCode::OK).then_some(())
-    })
-    .await;
+    readyz_turns_200(&app, &web).await;
     // Give the listener time to find out and reconnect (it backs off up to 5 s).
     tokio::time::sleep(7 * SECOND).await;
     enqueue_demo(&app, &web, json!({ "key": "woken-again" })).await;
@@ -942,10 +955,7 @@ async fn readyz_turns_503_when_redis_stops_and_200_when_it_returns_without_a_res
 
 #[tokio::test(flavor = "multi_thread")]
 async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarted() {
-    let dir = std::env::temp_dir().join(format!("ferry-test-pg-{}", uuid::Uuid::new_v4()));
-    let mut pg = ferry_dev::services::start_postgres(&dir, ferry_dev::services::free_port())
-        .expect("start a private postgres");
-    let mut app = TestApp::with_services("postgres_restart", Some(pg.url.clone()), None).await;
+    let (dir, mut pg, mut app) = with_private_postgres("postgres_restart").await;
     let web = app.start(Kind::Web, &[]).await;
     let mut worker = app.start(Kind::Worker, &[]).await;
     let mut clock = app
@@ -984,11 +994,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
     pg.start().expect("restart postgres");
     let restarted_at = chrono::Utc::now();
 
-    eventually("readyz to turn 200", 30 * SECOND, || async {
-        let r = app.http.get(web.url("/readyz")).send().await.ok()?;
-        (r.status() == StatusCode::OK).then_some(())
-    })
-    .await;
+    readyz_turns_200(&app, &web).await;
     enqueue_demo(&app, &web, json!({ "key": "after" })).await;
     eventually(
         "a job enqueued after the restart to run",
