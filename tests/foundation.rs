@@ -422,8 +422,9 @@ async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgres_restart() {
     let (dir, mut pg, mut app) = with_private_postgres("notify_wakes").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let slow_heartbeat = [("WORKER_HEARTBEAT", "60s")];
+    let one_attempt = [("JOB_MAX_ATTEMPTS", "1")];
+    let web = app.start(Kind::Web, &one_attempt).await;
+    let slow_heartbeat = [("WORKER_HEARTBEAT", "60s"), ("JOB_MAX_ATTEMPTS", "1")];
     let mut worker = app.start(Kind::Worker, &slow_heartbeat).await;
     eventually("the worker to register", 30 * SECOND, || async {
         (harness::count(&app, "SELECT count(*) FROM apalis.workers").await > 0).then_some(())
@@ -435,6 +436,35 @@ async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgr
     eventually("the idle worker to run it", 15 * SECOND, || async {
         effect_runs(&app, "woken").await
     })
+    .await;
+
+    // A job made runnable again by an UPDATE (here an admin's retry of a dead job)
+    // is announced too (the trigger `ferry migrate` adds).
+    let doomed = enqueue_demo(
+        &app,
+        &web,
+        json!({ "key": "doomed", "fail_attempts": 1000 }),
+    )
+    .await;
+    eventually("the job to die", 15 * SECOND, || async {
+        (job_row(&app, &doomed).await.0 == "Failed").then_some(())
+    })
+    .await;
+    tokio::time::sleep(2 * SECOND).await;
+    let retry = app
+        .command(&["admin", "jobs", "retry", &doomed], &[])
+        .output()
+        .unwrap();
+    assert!(
+        retry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retry.stderr)
+    );
+    eventually(
+        "the idle worker to take the retried job",
+        15 * SECOND,
+        || async { (job_row(&app, &doomed).await.0 != "Pending").then_some(()) },
+    )
     .await;
 
     pg.stop();

@@ -313,55 +313,35 @@ impl State {
     /// Call after the process's workers have stopped; returns how many were handed back.
     pub async fn release_jobs_of(&self, identity: &str) -> Result<u64> {
         let pattern = format!("{}/%", identity.replace('%', "\\%").replace('_', "\\_"));
-        // Announced on the insert channel, so that an idle worker takes them now.
-        let released = sqlx::query!(
-            r#"WITH back AS (
-                   UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
-                   WHERE lock_by LIKE $1 AND status IN ('Queued', 'Running')
-                   RETURNING job_type
-               ),
-               announced AS (
-                   SELECT pg_notify($2, json_build_object('job_type', job_type)::text)
-                   FROM (SELECT DISTINCT job_type FROM back) AS queues
-               )
-               SELECT (SELECT count(*) FROM back) AS "released!",
-                      (SELECT count(*) FROM announced) AS "announced!""#,
-            pattern,
-            crate::queue::INSERT_CHANNEL,
+        let done = sqlx::query!(
+            "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
+             WHERE lock_by LIKE $1 AND status IN ('Queued', 'Running')",
+            pattern
         )
-        .fetch_one(self.pg())
+        .execute(self.pg())
         .await?;
-        Ok(u64::try_from(released.released).unwrap_or(0))
+        Ok(done.rows_affected())
     }
 
     /// Re-queues jobs held by workers whose heartbeat is older than `dead_after` (the
     /// same rule apalis applies on every heartbeat; whichever sweep gets there first
-    /// recovers a job), and announces them so that an idle worker takes them now.
-    /// Returns how many this call recovered, for the metrics.
+    /// recovers a job). Returns how many this call recovered, for the metrics.
     pub async fn recover_orphans(&self, dead_after: Duration) -> Result<u64> {
-        let recovered = sqlx::query!(
+        let done = sqlx::query!(
             r#"WITH stale AS (
                    SELECT jobs.id FROM apalis.jobs jobs JOIN apalis.workers w ON jobs.lock_by = w.id
                    WHERE jobs.status IN ('Running', 'Queued') AND now() - w.last_seen >= $1::interval
-                   FOR UPDATE OF jobs SKIP LOCKED),
-               back AS (
-                   UPDATE apalis.jobs SET status = 'Pending', done_at = NULL, lock_by = NULL, lock_at = NULL,
-                          attempts = attempts + 1,
-                          last_result = '{"Err": "Re-enqueued due to worker heartbeat timeout."}'
-                   FROM stale WHERE apalis.jobs.id = stale.id
-                   RETURNING apalis.jobs.job_type),
-               announced AS (
-                   SELECT pg_notify($2, json_build_object('job_type', job_type)::text)
-                   FROM (SELECT DISTINCT job_type FROM back) AS queues)
-               SELECT (SELECT count(*) FROM back) AS "recovered!",
-                      (SELECT count(*) FROM announced) AS "announced!""#,
+                   FOR UPDATE OF jobs SKIP LOCKED)
+               UPDATE apalis.jobs SET status = 'Pending', done_at = NULL, lock_by = NULL, lock_at = NULL,
+                      attempts = attempts + 1,
+                      last_result = '{"Err": "Re-enqueued due to worker heartbeat timeout."}'
+               FROM stale WHERE apalis.jobs.id = stale.id"#,
             // An interval: encoded as `std::time::Duration` is, exactly as before.
-            dead_after as _,
-            crate::queue::INSERT_CHANNEL,
+            dead_after as _
         )
-        .fetch_one(self.pg())
+        .execute(self.pg())
         .await?;
-        Ok(u64::try_from(recovered.recovered).unwrap_or(0))
+        Ok(done.rows_affected())
     }
 
     /// Job counts per queue and status.

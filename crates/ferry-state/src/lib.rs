@@ -125,6 +125,10 @@ impl State {
                 .await
                 .map_err(|e| Error::Migrate(e.to_string()))?;
         }
+        sqlx::raw_sql(include_str!("../sql/announce_requeued.sql"))
+            .execute(&self.pg)
+            .await
+            .map_err(|e| Error::Migrate(e.to_string()))?;
         Ok(())
     }
 

@@ -22,8 +22,9 @@
 //!   queue's backend; a notification that lands while a claim is in flight makes it
 //!   claim again rather than sleep. After a lost connection every queue is woken, so
 //!   nothing inserted meanwhile waits for a heartbeat. Jobs made runnable again by an
-//!   update (handed back, re-queued from a dead worker) are announced on the same
-//!   channel by the statements that do it.
+//!   update (handed back, re-queued from a dead worker, retried by an admin) are
+//!   announced on the same channel by a trigger `ferry migrate` adds
+//!   (`sql/announce_requeued.sql`).
 //!
 //! Delivery is unchanged: at-least-once. A claimed or running job belongs to the
 //! worker named in `lock_by`; an acknowledgement only lands while it still does; jobs
@@ -59,9 +60,9 @@ use serde_json::Value;
 use sqlx::{PgPool, postgres::PgListener};
 use ulid::Ulid;
 
-/// The channel apalis' insert trigger notifies (`apalis.notify_new_jobs`); Ferry's
-/// statements that make jobs runnable again notify it too.
-pub(crate) const INSERT_CHANNEL: &str = "apalis::job::insert";
+/// The channel apalis' insert trigger notifies (`apalis.notify_new_jobs`), and
+/// Ferry's trigger for jobs runnable again (`sql/announce_requeued.sql`).
+const INSERT_CHANNEL: &str = "apalis::job::insert";
 
 /// A listener quiet this long checks that its connection still answers …
 const LISTENER_CHECK: Duration = Duration::from_secs(30);
@@ -150,21 +151,19 @@ struct Inserted {
     job_type: String,
 }
 
+async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(INSERT_CHANNEL).await?;
+    Ok(listener)
+}
+
 async fn listen(pool: PgPool, wakeups: Weak<Wakeups>) {
     let mut pause = Duration::from_millis(100);
     loop {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(INSERT_CHANNEL).await {
-                Ok(()) => listener,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot LISTEN for new jobs; retrying");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
-                    continue;
-                }
-            },
+        let mut listener = match subscribe(&pool).await {
+            Ok(listener) => listener,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot connect to LISTEN for new jobs; retrying");
+                tracing::warn!(error = %e, "cannot LISTEN for new jobs; retrying");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
                 continue;
@@ -314,13 +313,10 @@ impl<Args> Backend for JobQueue<Args> {
             // so they are handed back here, before the worker reports it has stopped
             // (and before the process's own release at exit, which could otherwise
             // race this statement for the same rows).
-            let unstarted =
-                std::mem::take(&mut *self.persistence.claimed.lock().expect("not poisoned"));
-            if unstarted.is_empty() {
-                return Poll::Ready(Ok(()));
+            match self.persistence.hand_back_unstarted() {
+                Some(hand_back) => self.closing = Some(Box::pin(hand_back)),
+                None => return Poll::Ready(Ok(())),
             }
-            let rounds: Rounds = (*self.persistence).clone();
-            self.closing = Some(Box::pin(async move { rounds.hand_back(&unstarted).await }));
         }
     }
 }
@@ -330,14 +326,10 @@ impl<Args> Drop for JobQueue<Args> {
     /// starts a new one under a new name: what this one claimed and never handed
     /// out goes back now, not when the orphan sweep gets to it (charging an attempt).
     fn drop(&mut self) {
-        let unstarted =
-            std::mem::take(&mut *self.persistence.claimed.lock().expect("not poisoned"));
-        if unstarted.is_empty() {
-            return;
-        }
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let rounds: Rounds = (*self.persistence).clone();
-            runtime.spawn(async move { rounds.hand_back(&unstarted).await });
+        if let Some(hand_back) = self.persistence.hand_back_unstarted()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(hand_back);
         }
     }
 }
@@ -512,9 +504,20 @@ impl Rounds {
 
 impl Rounds {
     /// Hands back jobs this worker claimed that never started: `Pending` again,
-    /// with no attempt charged (apalis' own re-enqueue charges one), and announced
-    /// so that an idle worker takes them now. A failure is logged: the orphan sweep
-    /// gets them back later.
+    /// with no attempt charged (apalis' own re-enqueue charges one; the trigger
+    /// `ferry_announce_requeued` tells idle workers). A failure is logged: the
+    /// orphan sweep gets them back later.
+    /// Takes the jobs claimed but never handed to the worker; the future hands them
+    /// back. `None` when there are none.
+    fn hand_back_unstarted(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let unstarted = std::mem::take(&mut *self.claimed.lock().expect("not poisoned"));
+        if unstarted.is_empty() {
+            return None;
+        }
+        let rounds = self.clone();
+        Some(async move { rounds.hand_back(&unstarted).await })
+    }
+
     async fn hand_back(&self, tasks: &[PgTask]) {
         self.finished(tasks.len());
         let Some(worker) = self.worker.get() else {
@@ -525,18 +528,12 @@ impl Rounds {
             .filter_map(|t| t.task_id().map(ToString::to_string))
             .collect();
         let done = sqlx::query!(
-            "WITH back AS (
-                 UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
-                 WHERE id = ANY($1) AND lock_by = $2 AND status = 'Queued'
-                 RETURNING job_type
-             )
-             SELECT pg_notify($3, json_build_object('job_type', job_type)::text)
-             FROM (SELECT DISTINCT job_type FROM back) AS queues",
+            "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
+             WHERE id = ANY($1) AND lock_by = $2 AND status = 'Queued'",
             &ids,
             worker,
-            INSERT_CHANNEL,
         )
-        .fetch_all(&self.pool)
+        .execute(&self.pool)
         .await;
         if let Err(e) = done {
             tracing::warn!(error = %e, jobs = ids.len(), "could not hand back claimed jobs; the orphan sweep will");
