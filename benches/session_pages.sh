@@ -39,13 +39,20 @@ curl -s -b "$work/jar" -c "$work/jar" -o /dev/null -H 'Content-Type: application
   -d '{"key":"bench","value":"a visitor with a session"}' "$base/api/session"
 cookies=$(sed 's/^#HttpOnly_//' "$work/jar" | awk '!/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}')
 case "$cookies" in *ferry_session=*) ;; *) echo "no session cookie: $cookies" >&2; exit 1 ;; esac
+# The page wrk fetches must be the upload page of this visitor, not an error page.
+curl -sf -H "Cookie: $cookies" -H 'Accept: text/html' "$base/" | grep -q 'id="draft-title"' ||
+  { echo "GET / with the session did not return the upload page" >&2; exit 1; }
 sessions_before=$(redis-cli -u "$REDIS_URL" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '/^cmdstat_(set|expire|setex|pexpire):/ {n += $3} END {print n+0}')
 
 ferry_runs=()
 redis_runs=()
 for run in $(seq "$RUNS"); do
-  rate=$(wrk -t 2 -c "$CONNECTIONS" -d "$DURATION" -H "Cookie: $cookies" -H 'Accept: text/html' "$base/" \
-    | awk '/Requests\/sec/ {print $2}')
+  wrk -t 2 -c "$CONNECTIONS" -d "$DURATION" -H "Cookie: $cookies" -H 'Accept: text/html' "$base/" >"$work/wrk.out"
+  # Only answered pages count: a 503 (Redis unreachable) or an error is not a page view.
+  if grep -Eq 'Non-2xx|Socket errors' "$work/wrk.out"; then
+    echo "wrk saw failed requests:" >&2; cat "$work/wrk.out" >&2; exit 1
+  fi
+  rate=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
   printf 'run %d  ferry GET / with a session (wrk -c %d)      %9.0f req/s\n' "$run" "$CONNECTIONS" "$rate"
   ferry_runs+=("$rate")
   peer=$(redis-benchmark -u "$REDIS_URL" -t get -c "$CONNECTIONS" -n 200000 -q | tr '\r' '\n' | awk '/^GET: .* requests per second/ {print $2}')

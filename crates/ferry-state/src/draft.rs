@@ -10,18 +10,24 @@
 //! Each command and the script touch that one key only, so a draft lives wholly on
 //! one master of a Redis Cluster.
 
+use std::sync::LazyLock;
+
 use deadpool_redis::redis::{self, AsyncCommands};
 
 use crate::{Result, State};
 
 /// Lua: add an upload unless present; refuse past `max` items; refresh the TTL.
 /// Returns the item count, or -1 when the draft is full.
-const ADD: &str = "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then \
-      redis.call('EXPIRE', KEYS[1], ARGV[4]) return redis.call('ZCARD', KEYS[1]) end \
-    if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end \
-    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) \
-    redis.call('EXPIRE', KEYS[1], ARGV[4]) \
-    return redis.call('ZCARD', KEYS[1])";
+static ADD: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then \
+           redis.call('EXPIRE', KEYS[1], ARGV[4]) return redis.call('ZCARD', KEYS[1]) end \
+         if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end \
+         redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) \
+         redis.call('EXPIRE', KEYS[1], ARGV[4]) \
+         return redis.call('ZCARD', KEYS[1])",
+    )
+});
 
 impl State {
     fn draft_key(&self, draft: &str) -> String {
@@ -39,15 +45,13 @@ impl State {
     ) -> Result<Option<usize>> {
         let mut conn = self.redis().await?;
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let count: i64 = redis::cmd("EVAL")
-            .arg(ADD)
-            .arg(1)
-            .arg(self.draft_key(draft))
+        let count: i64 = ADD
+            .key(self.draft_key(draft))
             .arg(upload)
             .arg(now_ms)
             .arg(max)
             .arg(ttl_secs)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await?;
         Ok((count >= 0).then_some(count as usize))
     }

@@ -22,6 +22,8 @@
 //! Who a process is (its id, host, pid) is decided by `ferry_process::Identity`,
 //! the one identity format of web, worker and clock; this module only stores it.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use deadpool_redis::redis;
 use serde::{Deserialize, Serialize};
@@ -61,32 +63,40 @@ macro_rules! now_ms {
 
 /// Lua (KEYS: info, expiry; ARGV: id, JSON, TTL in ms): records one heartbeat and
 /// pushes the keys' own expiry forward.
-const HEARTBEAT: &str = concat!(
-    now_ms!(),
-    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) \
-     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1]) \
-     for _, key in ipairs(KEYS) do \
-       if redis.call('PTTL', key) < tonumber(ARGV[3]) then \
-         redis.call('PEXPIRE', key, ARGV[3]) end end \
-     return 1"
-);
+static HEARTBEAT: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(concat!(
+        now_ms!(),
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) \
+         redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1]) \
+         for _, key in ipairs(KEYS) do \
+           if redis.call('PTTL', key) < tonumber(ARGV[3]) then \
+             redis.call('PEXPIRE', key, ARGV[3]) end end \
+         return 1"
+    ))
+});
 
 /// Lua (KEYS: info, expiry; ARGV: id): forgets one process.
-const UNREGISTER: &str = "redis.call('ZREM', KEYS[2], ARGV[1]) \
-    return redis.call('HDEL', KEYS[1], ARGV[1])";
+static UNREGISTER: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "redis.call('ZREM', KEYS[2], ARGV[1]) \
+         return redis.call('HDEL', KEYS[1], ARGV[1])",
+    )
+});
 
 /// Lua (KEYS: info, expiry): prunes the entries whose time has passed, then returns
 /// the JSON of every remaining one.
-const LIVE: &str = concat!(
-    now_ms!(),
-    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now) \
-     for _, id in ipairs(dead) do \
-       redis.call('ZREM', KEYS[2], id) redis.call('HDEL', KEYS[1], id) end \
-     local live = redis.call('ZRANGE', KEYS[2], 0, -1) \
-     local infos = {} \
-     for i, id in ipairs(live) do infos[i] = redis.call('HGET', KEYS[1], id) end \
-     return infos"
-);
+static LIVE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(concat!(
+        now_ms!(),
+        "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now) \
+         for _, id in ipairs(dead) do \
+           redis.call('ZREM', KEYS[2], id) redis.call('HDEL', KEYS[1], id) end \
+         local live = redis.call('ZRANGE', KEYS[2], 0, -1) \
+         local infos = {} \
+         for i, id in ipairs(live) do infos[i] = redis.call('HGET', KEYS[1], id) end \
+         return infos"
+    ))
+});
 
 impl State {
     /// The registry's two keys (see the module doc): the hash, then the sorted set.
@@ -98,14 +108,12 @@ impl State {
     pub async fn heartbeat_process(&self, info: &ProcessInfo, ttl_secs: u64) -> Result<()> {
         let ttl_ms = ttl_secs.max(1) * 1000;
         let mut conn = self.redis().await?;
-        let _: i64 = redis::cmd("EVAL")
-            .arg(HEARTBEAT)
-            .arg(2)
-            .arg(&self.registry_keys())
+        let _: i64 = HEARTBEAT
+            .key(&self.registry_keys())
             .arg(&info.id)
             .arg(serde_json::to_string(info)?)
             .arg(ttl_ms)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await?;
         Ok(())
     }
@@ -114,12 +122,10 @@ impl State {
     /// already; it stays in the signature for the callers.)
     pub async fn unregister_process(&self, _kind: &str, id: &str) -> Result<()> {
         let mut conn = self.redis().await?;
-        let _: i64 = redis::cmd("EVAL")
-            .arg(UNREGISTER)
-            .arg(2)
-            .arg(&self.registry_keys())
+        let _: i64 = UNREGISTER
+            .key(&self.registry_keys())
             .arg(id)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await?;
         Ok(())
     }
@@ -128,11 +134,9 @@ impl State {
     /// only, whatever else Redis holds.
     pub async fn live_processes(&self) -> Result<Vec<ProcessInfo>> {
         let mut conn = self.redis().await?;
-        let values: Vec<Option<String>> = redis::cmd("EVAL")
-            .arg(LIVE)
-            .arg(2)
-            .arg(&self.registry_keys())
-            .query_async(&mut conn)
+        let values: Vec<Option<String>> = LIVE
+            .key(&self.registry_keys())
+            .invoke_async(&mut conn)
             .await?;
         let mut processes: Vec<ProcessInfo> = values
             .into_iter()

@@ -6,14 +6,20 @@
 //! a counter that does not expire. The script touches its one counter key, so it
 //! runs on a Redis Cluster unchanged.
 
+use std::sync::LazyLock;
+
 use deadpool_redis::redis;
 
 use crate::{Result, State};
 
 /// Lua: count one hit; set the window's expiry on the first hit; return count and TTL.
-const HIT: &str = "local n = redis.call('INCR', KEYS[1]) \
-    if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end \
-    return {n, redis.call('TTL', KEYS[1])}";
+static HIT: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "local n = redis.call('INCR', KEYS[1]) \
+         if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end \
+         return {n, redis.call('TTL', KEYS[1])}",
+    )
+});
 
 /// The verdict on one attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,12 +35,10 @@ impl State {
     /// `window_secs`) holds at most `max` attempts.
     pub async fn rate_limit(&self, bucket: &str, max: u32, window_secs: u64) -> Result<Verdict> {
         let mut conn = self.redis().await?;
-        let (count, ttl): (i64, i64) = redis::cmd("EVAL")
-            .arg(HIT)
-            .arg(1)
-            .arg(self.key(&format!("rate:{bucket}")))
+        let (count, ttl): (i64, i64) = HIT
+            .key(self.key(&format!("rate:{bucket}")))
             .arg(window_secs)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await?;
         Ok(Verdict {
             allowed: count <= i64::from(max),

@@ -1,11 +1,12 @@
 //! One Redis connection type for both deployments Ferry supports: a single Redis
-//! (`REDIS_URL`) or a Redis Cluster (`REDIS_CLUSTER_URLS`), both pooled by
-//! deadpool-redis over the one `redis` crate in the build.
+//! (`REDIS_URL`) or a Redis Cluster (`REDIS_CLUSTER_URLS`), over the one `redis`
+//! crate in the build. A single Redis gets shared multiplexed connections, one per
+//! thread ([`SharedNode`]); a cluster gets a deadpool pool of cluster clients.
 //!
 //! The rest of the state crate never asks which one it has: [`RedisConnection`]
 //! implements `redis`'s `ConnectionLike`, so `AsyncCommands` and `cmd(…).query_async`
 //! work on it unchanged. On a cluster the client routes each command to the master of
-//! its key's slot (`EVAL` by its first key; `PING` to every master, so the readiness
+//! its key's slot (a script — `EVALSHA` — by its first key; `PING` to every master, so the readiness
 //! probe fails while any master is unreachable).
 //!
 //! What this asks of the callers (and what `session.rs`, `draft.rs`, `rate_limit.rs`,
@@ -24,7 +25,10 @@
 //! deployment to one slot: that works, but gives up spreading load over the masters.
 
 use std::{
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -33,13 +37,14 @@ use deadpool_redis::{
     Runtime,
     redis::{
         self, Cmd, IntoConnectionInfo, Pipeline, RedisError, RedisFuture, TlsCertificates, Value,
-        aio::ConnectionLike,
+        aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
         cluster::{ClusterClient, ClusterClientBuilder},
         cluster_async::ClusterConnection,
     },
 };
 use rustls::pki_types::{CertificateDer, pem::PemObject};
 use secrecy::{ExposeSecret, SecretString};
+use thread_local::ThreadLocal;
 
 use crate::{Error, Result};
 
@@ -53,19 +58,106 @@ pub enum RedisTarget {
     Cluster(Vec<SecretString>),
 }
 
-/// A pool of connections to a single Redis or to a cluster.
+/// The connections to a single Redis or to a cluster.
 #[derive(Clone)]
 pub(crate) enum RedisPool {
-    Node(deadpool_redis::Pool),
+    Node(SharedNode),
     Cluster(managed::Pool<ClusterManager>),
 }
 
-/// A pooled connection to a single Redis or to a cluster; returns to its pool when
-/// dropped.
+/// A connection to a single Redis or to a cluster. For a single Redis it is a handle
+/// on the process's one multiplexed connection; for a cluster it returns to its pool
+/// when dropped.
 pub(crate) enum RedisConnection {
-    Node(deadpool_redis::Connection),
+    Node(ConnectionManager),
     Cluster(managed::Object<ClusterManager>),
 }
+
+/// The connections to a single Redis: one multiplexed connection per thread that
+/// talks to Redis, shared by every request that thread serves, up to
+/// `REDIS_POOL_SIZE`; threads past that share one more.
+///
+/// Why shared: commands from concurrent requests are pipelined on the socket, so a
+/// page view costs one round trip, and Redis reads and answers many commands per
+/// system call. The pool of exclusive connections this replaces paid a second round
+/// trip on every checkout (deadpool-redis' recycle check, `UNWATCH` + `PING`) and one
+/// write and one read per command. Why per thread: a connection's I/O task runs on the
+/// runtime of the thread that opened it, so a request on another thread costs two
+/// cross-thread wake-ups per command. With one connection per thread the web's
+/// page rate went from 5,500 (pool) to 15,000 (one connection) to 19,000 req/s
+/// (docs/benchmarks.md, "Session pages"). Nothing in Ferry blocks a connection
+/// (`BLPOP`) or keeps state on it (`WATCH`, `MULTI`, `SUBSCRIBE`), which sharing
+/// requires.
+///
+/// Each is the redis crate's `ConnectionManager`, built on first use inside the
+/// runtime (building one spawns a task). After a connection error it reconnects:
+/// the command that met the error fails, the ones after it wait for the new
+/// connection (at most [`CONNECT_RETRIES`] more attempts, then they fail and the
+/// next command starts over).
+#[derive(Clone)]
+pub(crate) struct SharedNode {
+    client: Arc<redis::Client>,
+    per_thread: Arc<ThreadLocal<ConnectionManager>>,
+    /// Connections opened for threads so far, against `max`.
+    opened: Arc<AtomicUsize>,
+    max: usize,
+    /// The one the threads past `max` share.
+    overflow: Arc<OnceLock<ConnectionManager>>,
+    closed: Arc<AtomicBool>,
+}
+
+impl SharedNode {
+    fn new(client: redis::Client, max: usize) -> SharedNode {
+        SharedNode {
+            client: Arc::new(client),
+            per_thread: Arc::default(),
+            opened: Arc::default(),
+            max: max.max(1),
+            overflow: Arc::default(),
+            closed: Arc::default(),
+        }
+    }
+
+    fn get(&self) -> std::result::Result<ConnectionManager, RedisError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(RedisError::from((
+                redis::ErrorKind::Client,
+                "the Redis connections are closed (the process is shutting down)",
+            )));
+        }
+        if let Some(conn) = self.per_thread.get() {
+            return Ok(conn.clone());
+        }
+        let conn = if self.opened.fetch_add(1, Ordering::Relaxed) < self.max - 1 {
+            self.connect()?
+        } else {
+            match self.overflow.get() {
+                Some(conn) => conn.clone(),
+                None => {
+                    let conn = self.connect()?;
+                    self.overflow.get_or_init(|| conn).clone()
+                }
+            }
+        };
+        Ok(self.per_thread.get_or(|| conn).clone())
+    }
+
+    fn connect(&self) -> std::result::Result<ConnectionManager, RedisError> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(CONNECT_RETRIES);
+        ConnectionManager::new_lazy_with_config((*self.client).clone(), config)
+    }
+}
+
+/// How long one connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a command may wait for its answer.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts after the first when (re)connecting, 100 ms apart and doubling, before
+/// the waiting commands fail; the next command starts a new attempt.
+const CONNECT_RETRIES: usize = 2;
 
 /// Creates and recycles cluster connections. deadpool-redis has one too, but it can
 /// only be built from URLs, and a private CA (`REDIS_CA_CERT`) must reach the client
@@ -155,15 +247,7 @@ impl RedisPool {
                         redis::Client::build_with_tls(url, certs).map_err(invalid)?
                     }
                 };
-                // The manager takes the client's connection info, certificates included.
-                let manager = deadpool_redis::Manager::new(client.get_connection_info().clone())
-                    .map_err(invalid)?;
-                deadpool_redis::Pool::builder(manager)
-                    .config(config)
-                    .runtime(Runtime::Tokio1)
-                    .build()
-                    .map(RedisPool::Node)
-                    .map_err(|e| Error::Config(format!("REDIS_URL: {e}")))
+                Ok(RedisPool::Node(SharedNode::new(client, max_size.into())))
             }
             RedisTarget::Cluster(urls) => {
                 if urls.is_empty() {
@@ -212,7 +296,7 @@ impl RedisPool {
     /// A connection from the pool, waiting at most the pool's timeouts.
     pub(crate) async fn get(&self) -> Result<RedisConnection> {
         Ok(match self {
-            RedisPool::Node(pool) => RedisConnection::Node(pool.get().await?),
+            RedisPool::Node(node) => RedisConnection::Node(node.get()?),
             RedisPool::Cluster(pool) => RedisConnection::Cluster(pool.get().await?),
         })
     }
@@ -220,7 +304,7 @@ impl RedisPool {
     /// Closes the pool: idle connections are dropped, new `get`s fail.
     pub(crate) fn close(&self) {
         match self {
-            RedisPool::Node(pool) => pool.close(),
+            RedisPool::Node(node) => node.closed.store(true, Ordering::Release),
             RedisPool::Cluster(pool) => pool.close(),
         }
     }

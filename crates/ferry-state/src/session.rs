@@ -21,7 +21,7 @@
 //! - every command names one session key, so sessions spread over the masters of a
 //!   Redis Cluster and work the same there (`redis_pool.rs`).
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::LazyLock, time::Duration};
 
 use deadpool_redis::redis::{self, AsyncCommands};
 use rand::{Rng, distr::Alphanumeric};
@@ -47,12 +47,10 @@ impl State {
     ) -> Result<(Option<SessionState>, bool)> {
         let ttl_ms = ttl.as_millis().max(1000) as u64;
         let mut conn = self.redis().await?;
-        let (value, renewed): (Option<String>, i64) = redis::cmd("EVAL")
-            .arg(LOAD_RENEWING)
-            .arg(1)
-            .arg(self.session_key(key))
+        let (value, renewed): (Option<String>, i64) = LOAD_RENEWING
+            .key(self.session_key(key))
             .arg(ttl_ms)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await?;
         let state = value.and_then(parse_session);
         let renewed = renewed == 1 && state.is_some();
@@ -144,12 +142,16 @@ fn ttl_seconds(ttl: Duration) -> u64 {
 
 /// Lua: the session's value, and 1 if its TTL was restarted because less than half of
 /// `ARGV[1]` ms was left (0 otherwise). Nothing is written when the key is missing.
-const LOAD_RENEWING: &str = "local v = redis.call('GET', KEYS[1]) \
-    if not v then return {false, 0} end \
-    local left = redis.call('PTTL', KEYS[1]) \
-    if left >= 0 and left < tonumber(ARGV[1]) / 2 then \
-        redis.call('PEXPIRE', KEYS[1], ARGV[1]) return {v, 1} end \
-    return {v, 0}";
+static LOAD_RENEWING: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "local v = redis.call('GET', KEYS[1]) \
+         if not v then return {false, 0} end \
+         local left = redis.call('PTTL', KEYS[1]) \
+         if left >= 0 and left < tonumber(ARGV[1]) / 2 then \
+             redis.call('PEXPIRE', KEYS[1], ARGV[1]) return {v, 1} end \
+         return {v, 0}",
+    )
+});
 
 fn parse_session(value: String) -> Option<SessionState> {
     match serde_json::from_str(&value) {

@@ -13,6 +13,8 @@
 //! which one a client may still see are written once, in `query_uploads!` and
 //! `query_one_upload!` below.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use deadpool_redis::redis;
 use uuid::Uuid;
@@ -133,11 +135,19 @@ macro_rules! query_one_upload {
 }
 
 /// Lua: extend the lock's TTL only if we still hold it.
-const REFRESH: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
-    return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+static REFRESH: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+         return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end",
+    )
+});
 /// Lua: delete the lock only if we still hold it.
-const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
-    return redis.call('DEL', KEYS[1]) else return 0 end";
+static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+         return redis.call('DEL', KEYS[1]) else return 0 end",
+    )
+});
 
 impl State {
     /// Creates an upload (and its empty blob).
@@ -399,13 +409,11 @@ impl State {
     /// Extends `holder`'s lock on upload `id`. Returns `false` if it no longer holds it.
     pub async fn refresh_upload_lock(&self, id: &str, holder: &str, ttl_ms: u64) -> Result<bool> {
         let mut conn = self.redis().await?;
-        let refreshed: i64 = redis::cmd("EVAL")
-            .arg(REFRESH)
-            .arg(1)
-            .arg(self.key(&format!("tus-lock:{id}")))
+        let refreshed: i64 = REFRESH
+            .key(self.key(&format!("tus-lock:{id}")))
             .arg(holder)
             .arg(ttl_ms)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await?;
         Ok(refreshed == 1)
     }
@@ -413,12 +421,10 @@ impl State {
     /// Releases `holder`'s lock on upload `id` (a no-op if it expired meanwhile).
     pub async fn unlock_upload(&self, id: &str, holder: &str) -> Result<()> {
         let mut conn = self.redis().await?;
-        let _: i64 = redis::cmd("EVAL")
-            .arg(RELEASE)
-            .arg(1)
-            .arg(self.key(&format!("tus-lock:{id}")))
+        let _: i64 = RELEASE
+            .key(self.key(&format!("tus-lock:{id}")))
             .arg(holder)
-            .query_async(&mut conn)
+            .invoke_async(&mut conn)
             .await?;
         Ok(())
     }

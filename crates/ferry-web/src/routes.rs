@@ -20,6 +20,13 @@ use crate::{
 /// exists only when `FERRY_TEST_ENDPOINTS` is on: anonymous clients must not be able
 /// to queue jobs or store session data in a real deployment.
 pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
+    // The upload page first: the router tries resources in order, and every one with
+    // a path parameter is a regex match, which showed up in the page's profile.
+    cfg.service(
+        web::resource("/")
+            .route(web::post().to(post_root))
+            .route(web::get().to(index)),
+    );
     cfg.service(probes::healthz)
         .service(probes::readyz)
         .service(probes::openapi);
@@ -33,11 +40,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
     accounts::configure(cfg);
     admin::configure(cfg);
     cfg.service(
-        web::resource("/")
-            .route(web::post().to(post_root))
-            .route(web::get().to(index)),
-    )
-    .service(
         web::resource("/{name}")
             .route(web::put().to(put_one))
             .route(web::get().to(get_one))
