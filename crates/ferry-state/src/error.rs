@@ -46,15 +46,31 @@ impl Error {
     /// (worth a 503 and a retry), rather than a bug or bad data.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::Postgres(e) | Error::Queue(apalis_postgres::Error::Database(e)) => matches!(
-                e,
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-            ),
+            Error::Postgres(e) | Error::Queue(apalis_postgres::Error::Database(e)) => {
+                postgres_unavailable(e)
+            }
             Error::Redis(_) | Error::RedisPool(_) | Error::Timeout(_) | Error::ObjectStore(_) => {
                 true
             }
             _ => false,
         }
+    }
+}
+
+/// Whether a Postgres error means the server is unreachable, restarting or shutting
+/// down, rather than that the statement was wrong. Besides a failed connection, a
+/// server that is stopped tells each open connection why before it closes it
+/// (SQLSTATE class 57, "operator intervention": `57P01` admin shutdown, `57P02`
+/// crash shutdown, `57P03` cannot connect now), and class 08 is the connection
+/// exceptions. A pooled connection is not pinged before every use (`lib.rs`), so the
+/// first query on a connection whose server went away meets one of these.
+fn postgres_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
     }
 }
 

@@ -50,6 +50,9 @@ pub use settings::{BlobSettings, S3Settings, Settings, StoreKind};
 /// How long any single health probe may take before the service counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a pooled Postgres connection may sit idle before it is pinged at checkout.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Handle to Postgres and Redis. Cheap to clone; clones share the pools.
 #[derive(Clone)]
 pub struct State {
@@ -68,9 +71,25 @@ impl State {
         let pg_options = PgConnectOptions::from_str(settings.database_url.expose_secret())
             .map_err(|e| Error::Config(format!("DATABASE_URL is not a valid Postgres URL: {e}")))?
             .application_name("ferry");
+        // A connection is pinged before it is handed out only when it sat idle for
+        // more than a second (sqlx's documented recipe). sqlx's default pings every
+        // checkout, which put a round trip before every query: a download fetches
+        // one chunk per query, and half of each fetch was the ping. A connection
+        // that died while idle (Postgres restarted) is still caught here and
+        // replaced; one that dies in use fails its query, which sqlx then drops
+        // (it also tests each connection as it comes back to the pool).
         let pg = PgPoolOptions::new()
             .max_connections(settings.pg_pool_size)
             .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(pg_options);
 
         let redis = redis_pool::RedisPool::connect_lazy(

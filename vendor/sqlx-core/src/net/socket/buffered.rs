@@ -301,8 +301,18 @@ impl ReadBuffer {
     }
 
     fn reserve(&mut self, amt: usize) {
-        if let Some(additional) = amt.checked_sub(self.available.capacity()) {
-            self.available.reserve(additional);
+        // Ferry's patch (vendor/README.md): give what has been read and the rest of the
+        // message one allocation, `read` in front and `available` right behind it, so
+        // every `advance` below is an O(1) `unsplit` of neighbours. Upstream reserves
+        // on `available` alone: for a message larger than the spare capacity that is
+        // a new allocation apart from `read`, and every `advance` then copied the
+        // bytes just read onto the end of `read`, growing it by reallocation — two to
+        // three extra copies of every byte of a large row (a 1 MiB blob chunk).
+        if amt > self.available.capacity() {
+            let mut buf = BytesMut::with_capacity(self.read.len() + amt);
+            buf.extend_from_slice(&self.read);
+            self.available = buf.split_off(self.read.len());
+            self.read = buf;
         }
     }
 
