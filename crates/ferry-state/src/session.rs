@@ -3,7 +3,8 @@
 //! this crate knows nothing of HTTP or cookies.
 //!
 //! Why our own store: actix-session's bundled Redis store pulls a second version of the
-//! `redis` crate; this one runs over the same deadpool-redis pool as everything else.
+//! `redis` crate; this one runs over the same Redis connections as everything else
+//! (`redis_pool.rs`).
 //!
 //! Guarantees:
 //! - a session written through any web process is readable through every other one

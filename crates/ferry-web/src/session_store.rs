@@ -33,7 +33,7 @@ tokio::task_local! {
     static RENEWED: Cell<bool>;
 }
 
-/// Redis-backed session storage sharing the state crate's connection pool.
+/// Redis-backed session storage sharing the state crate's Redis connections.
 #[derive(Clone)]
 pub struct RedisSessionStore {
     state: State,
