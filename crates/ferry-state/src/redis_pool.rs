@@ -84,8 +84,8 @@ pub(crate) enum RedisConnection {
 /// write and one read per command. Why per thread: a connection's I/O task runs on the
 /// runtime of the thread that opened it, so a request on another thread costs two
 /// cross-thread wake-ups per command. With one connection per thread the web's
-/// page rate went from 5,500 (pool) to 15,000 (one connection) to 19,000 req/s
-/// (docs/benchmarks.md, "Session pages"). Nothing in Ferry blocks a connection
+/// session page rate went from 11,156 (the pool) to 28,466 req/s in the same hour
+/// (docs/benchmarks.md, "2026-12-06: shared Redis connections"). Nothing in Ferry blocks a connection
 /// (`BLPOP`) or keeps state on it (`WATCH`, `MULTI`, `SUBSCRIBE`), which sharing
 /// requires.
 ///
