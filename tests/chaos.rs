@@ -18,6 +18,7 @@ use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use sqlx::Connection as _;
 
 /// The scenarios load the whole machine; they take turns (cargo runs the tests of
 /// one binary in parallel otherwise).
@@ -603,7 +604,61 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         .unwrap();
     assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
 
-    // Postgres restarts: 503 with Retry-After meanwhile, then everything is back.
+    // Postgres restarts: 503 with Retry-After meanwhile, then everything is back. The
+    // webs' pools are busy just before, and the restart takes well under a second, so
+    // they hold connections to the old server that were in use moments ago: a pool
+    // that trusts such a connection without a look fails the first requests after
+    // the restart (each web's burst below).
+    let burst = |label: &'static str| {
+        let (webs, path, want) = (&rig.webs, &path, sha_hex(&body));
+        async move {
+            let gets = webs.iter().flat_map(|web| {
+                (0..6).map(move |_| async move {
+                    let r = reqwest::Client::new()
+                        .get(web.url(path))
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status();
+                    let got = r.bytes().await.unwrap();
+                    (
+                        status,
+                        sha_hex(&got),
+                        String::from_utf8_lossy(&got[..got.len().min(200)]).into_owned(),
+                    )
+                })
+            });
+            for (status, sha, head) in futures::future::join_all(gets).await {
+                assert_eq!(status, StatusCode::OK, "{label}: GET {path}: {head}");
+                assert_eq!(
+                    sha, want,
+                    "{label}: acknowledged bytes survived the restart"
+                );
+            }
+        }
+    };
+    burst("before the restart").await;
+    let stopping = std::time::Instant::now();
+    pg.stop();
+    pg.start().unwrap();
+    // Ready for queries (not only accepting connections), on a connection of our own.
+    eventually(
+        "Postgres to answer a query",
+        Duration::from_secs(30),
+        || async {
+            let mut conn = sqlx::PgConnection::connect(&app.database_url).await.ok()?;
+            sqlx::query("SELECT 1").execute(&mut conn).await.ok()
+        },
+    )
+    .await;
+    eprintln!(
+        "Postgres restarted in {:?} (the pools' connections to the old server were \
+         used less than a second before)",
+        stopping.elapsed()
+    );
+    burst("right after a quick restart").await;
+
+    // A longer outage: requests meanwhile get 503 with Retry-After.
     pg.stop();
     let refused = reqwest::Client::new()
         .put(rig.webs[1].url("/during.bin"))
@@ -628,12 +683,10 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         .get(format!("{base}{path}"))
         .send()
         .await
-        .unwrap()
-        .bytes()
-        .await
         .unwrap();
+    assert_eq!(got.status(), StatusCode::OK, "GET {path} through HAProxy");
     assert_eq!(
-        sha_hex(&got),
+        sha_hex(&got.bytes().await.unwrap()),
         sha_hex(&body),
         "acknowledged bytes survived the restart"
     );
@@ -1208,4 +1261,70 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
     let objects = garage.list_objects("outage").await;
     assert_eq!(objects.len(), 2, "one object per stored file: {objects:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// An administrator (or a pooler, or a failover) ends Ferry's Postgres sessions while
+// Postgres stays up: each connection gets its FATAL error and is closed at once. The
+// next requests, moments later, must not be the ones to find out. On whatever
+// Postgres the suite uses, with TLS when it offers it (`sslmode=prefer`).
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_sessions_ended_by_the_server_fail_no_request_after() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut app = TestApp::new("chaos_terminated").await;
+    let rig = Rig::start(&mut app, 1, 0, 0, &[]).await;
+    let web = &rig.webs[0];
+    let body = random_body(3_000_000);
+    let url = reqwest::Client::new()
+        .put(web.url("/ended.bin"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    let burst = || async {
+        let gets = (0..8).map(|_| async {
+            let r = reqwest::Client::new()
+                .get(web.url(&path))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let got = r.bytes().await.unwrap();
+            (
+                status,
+                sha_hex(&got),
+                String::from_utf8_lossy(&got[..got.len().min(200)]).into_owned(),
+            )
+        });
+        futures::future::join_all(gets).await
+    };
+    for (status, sha, head) in burst().await {
+        assert_eq!(status, StatusCode::OK, "{head}");
+        assert_eq!(sha, sha_hex(&body));
+    }
+    let ended: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'ferry' AND datname = current_database()",
+    )
+    .fetch_all(&app.pg)
+    .await
+    .unwrap();
+    assert!(
+        ended.len() >= 2,
+        "the burst left the web's pool connections to end"
+    );
+    // Time for the FATAL and the close to reach the web's sockets, far less than the
+    // second after which the pool pings an idle connection anyway.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for (status, sha, head) in burst().await {
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "right after the sessions ended: {head}"
+        );
+        assert_eq!(sha, sha_hex(&body), "the bytes, whole");
+    }
 }

@@ -53,10 +53,19 @@ impl Server {
         self.child.as_ref().map(Child::id)
     }
 
-    /// Stops the server gracefully (SIGTERM, waiting up to 30 s, then SIGKILL).
+    /// Stops the server gracefully (waiting up to 30 s, then SIGKILL): Redis on
+    /// SIGTERM, Postgres on SIGINT, its "fast" shutdown — what `pg_ctl stop` and the
+    /// distributions' service units send. (SIGTERM is Postgres' "smart" shutdown, which
+    /// waits for every client to disconnect; a Ferry holding pooled connections never
+    /// does, so it would always end in the SIGKILL.)
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+            let signal = if self.name == "postgres" {
+                Signal::SIGINT
+            } else {
+                Signal::SIGTERM
+            };
+            let _ = kill(Pid::from_raw(child.id() as i32), signal);
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = child.try_wait() {

@@ -72,19 +72,23 @@ impl State {
             .map_err(|e| Error::Config(format!("DATABASE_URL is not a valid Postgres URL: {e}")))?
             .application_name("ferry");
         // A connection is pinged before it is handed out only when it sat idle for
-        // more than a second (sqlx's documented recipe). sqlx's default pings every
-        // checkout, which put a round trip before every query: a download fetches
-        // one chunk per query, and half of each fetch was the ping. A connection
-        // that died while idle (Postgres restarted) is still caught here and
-        // replaced; one that dies in use fails its query, which sqlx then drops
-        // (it also tests each connection as it comes back to the pool).
+        // more than a second, or when its socket holds something unasked for or has
+        // been closed (a non-blocking read, no round trip: `vendor/README.md`) — what
+        // a Postgres that shut down or crashed leaves on every connection it had. The
+        // ping then reads the error and the pool replaces the connection, so even a
+        // restart quicker than a second fails no query after it (the chaos suite
+        // restarts Postgres in ~0.3 s with the pools busy). sqlx's default pings every
+        // checkout, a round trip before every query: a download fetches one chunk per
+        // query, and half of each fetch was the ping. A connection that dies while in
+        // use fails its query, which sqlx then drops (it also tests each connection
+        // as it comes back to the pool).
         let pg = PgPoolOptions::new()
             .max_connections(settings.pg_pool_size)
             .acquire_timeout(Duration::from_secs(5))
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    if meta.idle_for > PING_AFTER_IDLE {
+                    if meta.idle_for > PING_AFTER_IDLE || conn.has_unread_input() {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)

@@ -80,6 +80,40 @@ impl<S: Socket> BufferedSocket<S> {
         }
     }
 
+    /// Ferry's patch (vendor/README.md): whether the peer has sent something that no
+    /// one has read yet, or closed the connection, found without waiting. On an idle
+    /// connection the answer is normally "no"; a Postgres that shut down sends an
+    /// `ErrorResponse` (57P01) and closes, and one that crashed just closes. Whatever
+    /// is found stays in the read buffer for the next read to handle.
+    pub fn has_unread_input(&mut self) -> bool {
+        if !self.read_buf.read.is_empty() {
+            return true;
+        }
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        // Twice at most: a socket's first `try_read` can say "would block" only
+        // because its readiness was not polled yet (under TLS, because the records
+        // are still in the socket rather than decrypted).
+        for _ in 0..2 {
+            self.read_buf.reserve(1);
+            match self.socket.try_read(&mut self.read_buf.available) {
+                Ok(0) => return true,
+                Ok(read) => {
+                    self.read_buf.advance(read);
+                    return true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    match self.socket.poll_read_ready(&mut cx) {
+                        std::task::Poll::Pending => return false,
+                        std::task::Poll::Ready(Ok(())) => continue,
+                        std::task::Poll::Ready(Err(_)) => return true,
+                    }
+                }
+                Err(_) => return true,
+            }
+        }
+        false
+    }
+
     pub fn write_buffer(&self) -> &WriteBuffer {
         &self.write_buf
     }
