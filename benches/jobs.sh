@@ -35,12 +35,14 @@ source benches/lib/ferry_web.sh
 worker_pid=""
 redis_pid=""
 sidekiq_pid=""
+watch_pid=""
 stop_pid() {
   [ -n "$1" ] || return 0
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
 cleanup() {
+  stop_pid "$watch_pid"
   stop_pid "$worker_pid"
   stop_pid "$sidekiq_pid"
   stop_pid "$redis_pid"
@@ -52,6 +54,19 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1
 
 ferry_db_create "ferry_bench_$$"
 q() { psql "$bench_url" -v ON_ERROR_STOP=1 -XAtqc "$1"; }
+# The drain is watched over one psql session held open for the whole run (a
+# coprocess), not a new psql every 100 ms: each of those is a fork, a connection (a
+# TLS handshake when the server offers it) and a new Postgres backend, CPU taken from
+# the two cores Ferry and its Postgres share, which the Sidekiq side (polling Redis
+# from its own Ruby process) does not pay.
+coproc WATCH { psql "$bench_url" -v ON_ERROR_STOP=1 -XAtq 2>&1; }
+watch_pid=$WATCH_PID
+watch_q() {
+  local out
+  echo "$1;" >&"${WATCH[1]}"
+  read -r -t 30 out <&"${WATCH[0]}" || { echo "the watching psql session did not answer" >&2; exit 1; }
+  echo "$out"
+}
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $JOBS no-op jobs per run, concurrency $CONCURRENCY, $(sidekiq --version 2>/dev/null | head -1 || echo sidekiq)"
 
 # --- Ferry -------------------------------------------------------------------------
@@ -75,7 +90,7 @@ ferry_drain() {
             'Pending', 0, 3, now(), 0
      FROM generate_series(1, $JOBS) AS i" >/dev/null
   local deadline=$((SECONDS + 300))
-  while [ "$(q "SELECT count(*) FROM apalis.jobs WHERE status = 'Done'")" -lt "$JOBS" ]; do
+  while [ "$(watch_q "SELECT count(*) FROM apalis.jobs WHERE status = 'Done'")" -lt "$JOBS" ]; do
     [ $SECONDS -lt $deadline ] || { echo "ferry did not drain $JOBS jobs in 300 s" >&2; q "SELECT status, count(*) FROM apalis.jobs GROUP BY 1" >&2; exit 1; }
     kill -0 "$worker_pid" 2>/dev/null || { cat "$work/worker.log" >&2; exit 1; }
     sleep 0.1
