@@ -609,34 +609,12 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     // they hold connections to the old server that were in use moments ago: a pool
     // that trusts such a connection without a look fails the first requests after
     // the restart (each web's burst below).
-    let burst = |label: &'static str| {
-        let (webs, path, want) = (&rig.webs, &path, sha_hex(&body));
-        async move {
-            let gets = webs.iter().flat_map(|web| {
-                (0..6).map(move |_| async move {
-                    let r = reqwest::Client::new()
-                        .get(web.url(path))
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = r.status();
-                    let got = r.bytes().await.unwrap();
-                    (
-                        status,
-                        sha_hex(&got),
-                        String::from_utf8_lossy(&got[..got.len().min(200)]).into_owned(),
-                    )
-                })
-            });
-            for (status, sha, head) in futures::future::join_all(gets).await {
-                assert_eq!(status, StatusCode::OK, "{label}: GET {path}: {head}");
-                assert_eq!(
-                    sha, want,
-                    "{label}: acknowledged bytes survived the restart"
-                );
-            }
-        }
-    };
+    let urls: Vec<String> = rig
+        .webs
+        .iter()
+        .flat_map(|web| std::iter::repeat_n(web.url(&path), 6))
+        .collect();
+    let burst = |label: &'static str| whole_downloads(urls.clone(), sha_hex(&body), label);
     burst("before the restart").await;
     let stopping = std::time::Instant::now();
     pg.stop();
@@ -1284,27 +1262,8 @@ async fn postgres_sessions_ended_by_the_server_fail_no_request_after() {
         .await
         .unwrap();
     let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
-    let burst = || async {
-        let gets = (0..8).map(|_| async {
-            let r = reqwest::Client::new()
-                .get(web.url(&path))
-                .send()
-                .await
-                .unwrap();
-            let status = r.status();
-            let got = r.bytes().await.unwrap();
-            (
-                status,
-                sha_hex(&got),
-                String::from_utf8_lossy(&got[..got.len().min(200)]).into_owned(),
-            )
-        });
-        futures::future::join_all(gets).await
-    };
-    for (status, sha, head) in burst().await {
-        assert_eq!(status, StatusCode::OK, "{head}");
-        assert_eq!(sha, sha_hex(&body));
-    }
+    let urls = vec![web.url(&path); 8];
+    whole_downloads(urls.clone(), sha_hex(&body), "before").await;
     let ended: Vec<(bool,)> = sqlx::query_as(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE application_name = 'ferry' AND datname = current_database()",
@@ -1319,12 +1278,23 @@ async fn postgres_sessions_ended_by_the_server_fail_no_request_after() {
     // Time for the FATAL and the close to reach the web's sockets, far less than the
     // second after which the pool pings an idle connection anyway.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    for (status, sha, head) in burst().await {
+    whole_downloads(urls, sha_hex(&body), "right after the sessions ended").await;
+}
+
+/// GETs every URL at once and asserts each answered 200 with the bytes whose SHA-256
+/// is `want`.
+async fn whole_downloads(urls: Vec<String>, want: String, label: &str) {
+    let gets = urls.iter().map(|url| async move {
+        let r = reqwest::Client::new().get(url).send().await.unwrap();
+        (r.status(), r.bytes().await.unwrap())
+    });
+    for ((status, got), url) in futures::future::join_all(gets).await.into_iter().zip(&urls) {
+        let head = String::from_utf8_lossy(&got[..got.len().min(200)]).into_owned();
+        assert_eq!(status, StatusCode::OK, "{label}: GET {url}: {head}");
         assert_eq!(
-            status,
-            StatusCode::OK,
-            "right after the sessions ended: {head}"
+            sha_hex(&got),
+            want,
+            "{label}: GET {url}: the acknowledged bytes, whole"
         );
-        assert_eq!(sha, sha_hex(&body), "the bytes, whole");
     }
 }
