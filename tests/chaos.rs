@@ -13,7 +13,7 @@ use std::{
 };
 
 use harness::data::sha_hex;
-use harness::{Kind, TestApp, eventually, rig::Rig};
+use harness::{Kind, TestApp, eventually, put_file, rig::Rig};
 use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -562,16 +562,7 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         .await
         .unwrap();
     let body = random_body(1_500_000);
-    let url = reqwest::Client::new()
-        .put(format!("{base}/kept.bin"))
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    let path = put_file(&format!("{base}/kept.bin"), body.clone()).await;
 
     // Redis restarts and loses everything: visitors get fresh sessions, not errors.
     redis.stop();
@@ -1252,16 +1243,7 @@ async fn postgres_sessions_ended_by_the_server_fail_no_request_after() {
     let rig = Rig::start(&mut app, 1, 0, 0, &[]).await;
     let web = &rig.webs[0];
     let body = random_body(3_000_000);
-    let url = reqwest::Client::new()
-        .put(web.url("/ended.bin"))
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    let path = put_file(&web.url("/ended.bin"), body.clone()).await;
     let urls = vec![web.url(&path); 8];
     whole_downloads(urls.clone(), sha_hex(&body), "before").await;
     let ended: Vec<(bool,)> = sqlx::query_as(

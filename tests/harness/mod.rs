@@ -191,6 +191,20 @@ fn with_database(url: &str, database: &str) -> String {
     parsed.to_string()
 }
 
+/// Uploads `body` with `curl -T`'s request (`PUT url`) and returns the path of the
+/// download URL Ferry answers with (`/<id>/<name>`).
+pub async fn put_file(url: &str, body: Vec<u8>) -> String {
+    let answer = reqwest::Client::new()
+        .put(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::OK, "PUT {url}");
+    let download = answer.text().await.unwrap();
+    format!("/{}", download.trim().splitn(4, '/').nth(3).unwrap())
+}
+
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
