@@ -10,6 +10,10 @@
 #   TransferConfig: 8 MiB parts, 10 threads; the same with one request at a time;
 #   one streamed GET) and the AWS CLI (`aws s3 cp`), all putting and getting the same
 #   file on the same Garage. The ratio's denominator is the fastest stock figure.
+#   Two more downloads show what a relay costs on the same cores, with a ratio line of
+#   their own: curl fetching a presigned URL straight from Garage (no relay), and the
+#   same URL through nginx (`proxy_pass`, `proxy_buffering off`) — a stock relay
+#   doing what Ferry does between Garage and the client.
 #
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379 \
 #     bash benches/blob_throughput.sh     # SIZES_MIB="256 1024" RUNS=3 S3_PART_SIZES="8MiB"
@@ -39,11 +43,13 @@ if [[ " $STORES " == *" s3 "* ]]; then
   [ -x "$garage" ] || { echo "garage is missing: cargo install garage --locked (~8 min)" >&2; exit 1; }
   python3 -c 'import boto3' 2>/dev/null || { echo "boto3 is missing: pip install boto3" >&2; exit 1; }
   command -v aws >/dev/null || { echo "the AWS CLI is missing: pip install awscli" >&2; exit 1; }
+  command -v nginx >/dev/null || { echo "nginx is missing: apt-get install -y nginx-light" >&2; exit 1; }
 fi
 
 garage_pid=""
 cleanup() {
   web_stop
+  if [ -s "$work/nginx.pid" ]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
   if [ -n "$garage_pid" ]; then kill "$garage_pid" 2>/dev/null || true; wait "$garage_pid" 2>/dev/null || true; fi
   ferry_db_drop
   rm -rf "$work"
@@ -61,6 +67,60 @@ garage_start() {
   garage_pid=$(cat "$work/garage/garage.pid")
   export AWS_DEFAULT_REGION=garage AWS_CONFIG_FILE=$work/aws.config AWS_SHARED_CREDENTIALS_FILE=/dev/null
   printf '[default]\ns3 =\n  addressing_style = path\n' >"$AWS_CONFIG_FILE"
+  relay_start
+}
+
+# nginx on a free port relaying every request to Garage as it came (the Host header
+# kept as Garage's, so a presigned URL's signature holds): a stock streaming relay on
+# the same cores, for the "what does a relay cost" line.
+relay_port=""
+relay_start() {
+  local garage_host=${S3_ENDPOINT#http://}
+  relay_port=$(free_port)
+  cat >"$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx.log warn;
+events {}
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-body;
+  proxy_temp_path $work/nginx-proxy;
+  server {
+    listen 127.0.0.1:$relay_port;
+    location / {
+      proxy_pass http://$garage_host;
+      proxy_http_version 1.1;
+      proxy_set_header Host $garage_host;
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+  nginx -q -c "$work/nginx.conf" -p "$work" -e "$work/nginx.log"
+}
+
+# relay_transfer KEY: a presigned GET of KEY with curl, straight from Garage and then
+# through nginx.
+relay_transfer() {
+  local url who g0 out code got secs
+  url=$(python3 - "$1" <<'PY'
+import os, sys
+import boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name=os.environ["S3_REGION"],
+                  config=Config(s3={"addressing_style": "path"}))
+print(s3.generate_presigned_url("get_object", Params={"Bucket": os.environ["S3_BUCKET"], "Key": sys.argv[1]}, ExpiresIn=3600))
+PY
+)
+  for who in "${relays_down[@]}"; do
+    [ "$who" = "${relays_down[1]}" ] && url="http://127.0.0.1:$relay_port/${url#http://*/}"
+    g0=$(garage_cpu)
+    out=$(curl -sS -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "$url")
+    read -r code got secs <<<"$out"
+    [ "$code" = 200 ] && [ "$got" = "$size_bytes" ] || { echo "$who failed: $out" >&2; cat "$work/nginx.log" >&2; return 1; }
+    record s3 download "$who" "$secs" "garage CPU $(delta "$g0" "$(garage_cpu)") s"
+  done
 }
 
 # The stock Python client: `s3peer.py up|down VARIANT FILE KEY` prints
@@ -189,6 +249,8 @@ s3_who=()
 for part in $S3_PART_SIZES; do s3_who+=("ferry (S3_PART_SIZE=$part)"); done
 peers_up=("boto3 upload_file (8 MiB parts, 10 threads)" "boto3 upload_file (8 MiB parts, 1 thread)" "aws s3 cp (8 MiB parts, 10 threads)")
 peers_down=("boto3 download_fileobj (8 MiB, 10 threads)" "boto3 download_fileobj (8 MiB, 1 thread)" "boto3 get_object (one streamed GET)" "aws s3 cp (8 MiB parts, 10 threads)")
+# Not stock clients of the store, so not in the target's ratio: a line of their own.
+relays_down=("curl, presigned GET (no relay)" "nginx relaying that GET")
 
 for size_mib in $SIZES_MIB; do
   size_bytes=$((size_mib * 1024 * 1024))
@@ -224,11 +286,13 @@ for size_mib in $SIZES_MIB; do
       boto3_transfer down default "$key-default" "${peers_down[0]}"
       boto3_transfer down serial "$key-default" "${peers_down[1]}"
       boto3_transfer down stream "$key-default" "${peers_down[2]}"
+      relay_transfer "$key-default"
       aws_transfer down "$key-cli"
       aws --endpoint-url "$S3_ENDPOINT" s3 rm --only-show-errors --recursive "s3://$S3_BUCKET/" --exclude '*' --include 'bench-*'
       for who in "${s3_who[@]}"; do
         ratio upload s3 "$who" "${peers_up[@]}"
         ratio download s3 "$who" "${peers_down[@]}"
+        ratio download s3 "$who" "${relays_down[1]}"
       done
     fi
   done
@@ -255,6 +319,7 @@ PY
     for who in "${s3_who[@]}"; do
       ratio upload s3 "$who" "${peers_up[@]}"
       ratio download s3 "$who" "${peers_down[@]}"
+      ratio download s3 "$who" "${relays_down[1]}"
     done
   fi
   rm -f "$work/data.copy"
