@@ -95,7 +95,10 @@ ferry_drain() {
     kill -0 "$worker_pid" 2>/dev/null || { cat "$work/worker.log" >&2; exit 1; }
     sleep 0.1
   done
-  q "SELECT $JOBS / extract(epoch FROM max(done_at) - to_timestamp($t0)) FROM apalis.jobs"
+  # Jobs acknowledged by one round share its `done_at` (the statement's now()): the
+  # number of rounds, and so the jobs each acknowledged on average.
+  q "SELECT $JOBS / extract(epoch FROM max(done_at) - to_timestamp($t0)), count(DISTINCT done_at) FROM apalis.jobs" |
+    tr '|' ' '
 }
 
 # --- Sidekiq -----------------------------------------------------------------------
@@ -141,8 +144,9 @@ sidekiq_drain() {
 ferry_runs=()
 sidekiq_runs=()
 for run in $(seq "$RUNS"); do
-  f=$(ferry_drain)
-  printf 'run %d  ferry worker -c %d, no-op jobs      %9.0f jobs/s\n' "$run" "$CONCURRENCY" "$f"
+  read -r f rounds <<<"$(ferry_drain)"
+  printf 'run %d  ferry worker -c %d, no-op jobs      %9.0f jobs/s  (%d rounds, %.1f jobs acknowledged per round)\n' \
+    "$run" "$CONCURRENCY" "$f" "$rounds" "$(awk -v j="$JOBS" -v r="$rounds" 'BEGIN { print j / r }')"
   ferry_runs+=("$f")
   s=$(sidekiq_drain)
   printf 'run %d  sidekiq -c %d, no-op jobs           %9.0f jobs/s\n' "$run" "$CONCURRENCY" "$s"
