@@ -80,6 +80,16 @@ for _ in $(seq 100); do
 done
 sleep 1
 
+# CPU seconds of every Postgres process (backends of all databases, and the server's
+# own), so the drain's share shows next to the worker's.
+postgres_cpu() {
+  local total=0 pid
+  for pid in $(pgrep -x postgres); do
+    total=$(awk -v t="$total" -v c="$(cpu_seconds "$pid" 2>/dev/null || echo 0)" 'BEGIN { print t + c }')
+  done
+  echo "$total"
+}
+
 ferry_drain() {
   q "TRUNCATE apalis.jobs" >/dev/null
   local t0
@@ -144,9 +154,12 @@ sidekiq_drain() {
 ferry_runs=()
 sidekiq_runs=()
 for run in $(seq "$RUNS"); do
+  w0=$(cpu_seconds "$worker_pid") p0=$(postgres_cpu)
   read -r f rounds <<<"$(ferry_drain)"
-  printf 'run %d  ferry worker -c %d, no-op jobs      %9.0f jobs/s  (%d rounds, %.1f jobs acknowledged per round)\n' \
-    "$run" "$CONCURRENCY" "$f" "$rounds" "$(awk -v j="$JOBS" -v r="$rounds" 'BEGIN { print j / r }')"
+  w1=$(cpu_seconds "$worker_pid") p1=$(postgres_cpu)
+  printf 'run %d  ferry worker -c %d, no-op jobs      %9.0f jobs/s  (%d rounds, %.1f jobs a round; CPU-s: worker %.2f, Postgres %.2f)\n' \
+    "$run" "$CONCURRENCY" "$f" "$rounds" "$(awk -v j="$JOBS" -v r="$rounds" 'BEGIN { print j / r }')" \
+    "$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" "$(awk -v a="$p0" -v b="$p1" 'BEGIN { print b - a }')"
   ferry_runs+=("$f")
   s=$(sidekiq_drain)
   printf 'run %d  sidekiq -c %d, no-op jobs           %9.0f jobs/s\n' "$run" "$CONCURRENCY" "$s"
