@@ -1040,16 +1040,7 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
     let (mut haproxy, lb) =
         harness::rig::start_haproxy(&dir, &[base_port, base_port + 1], &http).await;
     let body = random_body(200_000);
-    let url = http
-        .put(format!("http://127.0.0.1:{lb}/h.bin"))
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    let path = put_file(&format!("http://127.0.0.1:{lb}/h.bin"), body.clone()).await;
     for _ in 0..2 {
         let got = http
             .get(format!("http://127.0.0.1:{lb}{path}"))

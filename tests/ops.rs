@@ -66,17 +66,7 @@ async fn every_process_type_exposes_prometheus_metrics() {
             ],
         )
         .await;
-    let url = app
-        .http
-        .put(web.url("/m.bin"))
-        .body(vec![9u8; 200_000])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    let path = harness::put_file(&web.url("/m.bin"), vec![9u8; 200_000]).await;
     assert_eq!(
         app.http
             .get(web.url(&path))
