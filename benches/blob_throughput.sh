@@ -104,15 +104,7 @@ NGINX
 # through nginx.
 relay_transfer() {
   local url who g0 out code got secs
-  url=$(python3 - "$1" <<'PY'
-import os, sys
-import boto3
-from botocore.config import Config
-s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name=os.environ["S3_REGION"],
-                  config=Config(s3={"addressing_style": "path"}))
-print(s3.generate_presigned_url("get_object", Params={"Bucket": os.environ["S3_BUCKET"], "Key": sys.argv[1]}, ExpiresIn=3600))
-PY
-)
+  url=$(python3 "$work/s3peer.py" presign - - "$1")
   for who in "${relays_down[@]}"; do
     [ "$who" = "${relays_down[1]}" ] && url="http://127.0.0.1:$relay_port/${url#http://*/}"
     g0=$(garage_cpu)
@@ -125,7 +117,8 @@ PY
 
 # The stock Python client: `s3peer.py up|down VARIANT FILE KEY` prints
 # `<seconds> <bytes> <client CPU seconds>` of the transfer alone (the client is built
-# and connected before the clock starts).
+# and connected before the clock starts); `s3peer.py presign - - KEY` prints a
+# presigned GET URL of KEY.
 cat >"$work/s3peer.py" <<'PY'
 import os, sys, time
 import boto3
@@ -137,6 +130,9 @@ bucket = os.environ["S3_BUCKET"]
 s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name=os.environ["S3_REGION"],
                   config=Config(s3={"addressing_style": "path"}))
 s3.head_bucket(Bucket=bucket)
+if direction == "presign":
+    print(s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600))
+    sys.exit()
 config = {"default": TransferConfig(), "serial": TransferConfig(max_concurrency=1)}.get(variant)
 
 class Null:
