@@ -489,6 +489,61 @@ async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgr
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A bulk insert is announced once per queue, not once per job: the notifications
+/// name only the queue, so Postgres folds a transaction's into one per queue (every
+/// listening worker process would otherwise read and wake on each of thousands).
+/// A job due later is not announced at all (it is found when it is due).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bulk_insert_is_announced_once_per_queue() {
+    let app = TestApp::new("bulk_notify").await;
+    let mut listener = sqlx::postgres::PgListener::connect(&app.database_url)
+        .await
+        .unwrap();
+    listener.listen("apalis::job::insert").await.unwrap();
+    let insert = |queue: &'static str, jobs: i32, due_in_secs: f64| {
+        let pg = app.pg.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority)
+                 SELECT left(apalis.generate_ulid(), 10) || upper(lpad(to_hex(i), 16, '0')), $1,
+                        convert_to(json_build_object('key', 'k' || i, 'noop', true)::text, 'UTF8'),
+                        'Pending', 0, 1, now() + make_interval(secs => $3), 0
+                 FROM generate_series(1, $2) AS i",
+            )
+            .bind(queue)
+            .bind(jobs)
+            .bind(due_in_secs)
+            .execute(&pg)
+            .await
+            .unwrap();
+        }
+    };
+    insert("bulk.a", 500, 0.0).await;
+    insert("bulk.b", 300, 0.0).await;
+    insert("bulk.later", 100, 3600.0).await;
+    insert("bulk.a", 1, 0.0).await;
+
+    let mut announced: Vec<Value> = Vec::new();
+    while let Ok(received) = tokio::time::timeout(2 * SECOND, listener.recv()).await {
+        announced.push(serde_json::from_str(received.unwrap().payload()).unwrap());
+    }
+    assert!(
+        announced.len() <= 3,
+        "{} notifications for 4 inserts, the first {:?}",
+        announced.len(),
+        &announced[..2]
+    );
+    assert_eq!(
+        announced,
+        vec![
+            json!({ "job_type": "bulk.a" }),
+            json!({ "job_type": "bulk.b" }),
+            json!({ "job_type": "bulk.a" }),
+        ],
+        "one notification per queue and transaction, none for jobs due later"
+    );
+}
+
 /// A worker claims only as many jobs as it has free slots, so a second worker gets
 /// its share of slow jobs instead of watching the first sit on them.
 #[tokio::test(flavor = "multi_thread")]

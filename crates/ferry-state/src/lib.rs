@@ -148,10 +148,15 @@ impl State {
                 .await
                 .map_err(|e| Error::Migrate(e.to_string()))?;
         }
-        sqlx::raw_sql(include_str!("../sql/announce_requeued.sql"))
-            .execute(&self.pg)
-            .await
-            .map_err(|e| Error::Migrate(e.to_string()))?;
+        for announce in [
+            include_str!("../sql/announce_inserted.sql"),
+            include_str!("../sql/announce_requeued.sql"),
+        ] {
+            sqlx::raw_sql(announce)
+                .execute(&self.pg)
+                .await
+                .map_err(|e| Error::Migrate(e.to_string()))?;
+        }
         Ok(())
     }
 

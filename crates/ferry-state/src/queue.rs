@@ -18,7 +18,9 @@
 //!   concurrency minus the jobs handed out whose completion has not come back), so a
 //!   busy worker does not sit on jobs an idle one could run.
 //! - **Wakes on `NOTIFY`**: apalis' insert trigger sends `apalis::job::insert` with the
-//!   job's queue. One listener connection per process ([`JobWakeups`]) wakes the
+//!   job's queue, and only that (`ferry migrate` replaces its function,
+//!   `sql/announce_inserted.sql`), so a bulk insert is one notification per queue, not
+//!   one per job. One listener connection per process ([`JobWakeups`]) wakes the
 //!   queue's backend; a notification that lands while a claim is in flight makes it
 //!   claim again rather than sleep. After a lost connection every queue is woken, so
 //!   nothing inserted meanwhile waits for a heartbeat. Jobs made runnable again by an
@@ -60,7 +62,8 @@ use serde_json::Value;
 use sqlx::{PgPool, postgres::PgListener};
 use ulid::Ulid;
 
-/// The channel apalis' insert trigger notifies (`apalis.notify_new_jobs`), and
+/// The channel apalis' insert trigger notifies (`apalis.notify_new_jobs`, as
+/// `sql/announce_inserted.sql` redefines it), and
 /// Ferry's trigger for jobs runnable again (`sql/announce_requeued.sql`).
 const INSERT_CHANNEL: &str = "apalis::job::insert";
 
