@@ -139,20 +139,15 @@ impl State {
         // apalis never creates them again (its migration that did is recorded).
         // `CONCURRENTLY`, one statement each (it cannot run in a transaction): a
         // migrate on a live deployment does not stop the queue meanwhile.
-        for drop in [
+        // Then the triggers' functions that announce runnable jobs (each file one
+        // batch, so one implicit transaction).
+        for batch in [
             "DROP INDEX CONCURRENTLY IF EXISTS apalis.lidx",
             "DROP INDEX CONCURRENTLY IF EXISTS apalis.unique_job_id",
-        ] {
-            sqlx::raw_sql(drop)
-                .execute(&self.pg)
-                .await
-                .map_err(|e| Error::Migrate(e.to_string()))?;
-        }
-        for announce in [
             include_str!("../sql/announce_inserted.sql"),
             include_str!("../sql/announce_requeued.sql"),
         ] {
-            sqlx::raw_sql(announce)
+            sqlx::raw_sql(batch)
                 .execute(&self.pg)
                 .await
                 .map_err(|e| Error::Migrate(e.to_string()))?;
