@@ -23,7 +23,7 @@ ferry_db_create "ferry_bench_$$"
 echo "machine: $(nproc) cores; Postgres ssl=$(psql "$DATABASE_URL" -Atc 'SHOW ssl'); $RUNS runs"
 DATABASE_URL=$bench_url REDIS_URL=$REDIS_URL PORT=$PORT FERRY=$ferry RUNS=$RUNS python3 - <<'PY'
 import os, subprocess, time, urllib.request
-env = dict(os.environ, SESSION_SECRET="bench-secret-bench-secret-bench-secret-0",
+env = dict(os.environ, SESSION_SECRET="bench-secret-bench-secret-bench-secret-0", PUBLIC_URL_FROM_REQUEST="true",
            BIND_ADDRESS="127.0.0.1", RUST_LOG="warn")
 url = f"http://127.0.0.1:{os.environ['PORT']}/readyz"
 times = []

@@ -524,8 +524,15 @@ impl TestApp {
             // The suites drive jobs and sessions through the test-only endpoints; the
             // adversarial suite removes it to prove a default deployment has none.
             ("FERRY_TEST_ENDPOINTS", "true".to_owned()),
-            // Every test client is 127.0.0.1: one "client address" for the whole suite.
+            // Every test client is 127.0.0.1: one "client address" for the whole suite,
+            // so the per-client limits on storage are raised out of the way (the
+            // adversarial suite sets its own).
             ("MAX_UPLOADS_PER_CLIENT", "100000".to_owned()),
+            ("UPLOADS_PER_CLIENT_PER_HOUR", "1000000".to_owned()),
+            ("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "1000TiB".to_owned()),
+            ("MAX_DAYS_ANONYMOUS", "3650".to_owned()),
+            // Ports are picked at start (PORT=0), so links follow the request's Host.
+            ("PUBLIC_URL_FROM_REQUEST", "true".to_owned()),
         ]
         .into_iter()
         .chain(blob_store)

@@ -21,8 +21,11 @@ use crate::{
 /// The deployment's rules for uploads and transfers (from the web's configuration).
 #[derive(Clone, Debug)]
 pub struct Policy {
-    /// Default and longest lifetime of a transfer.
+    /// Default and longest lifetime of a transfer made by a signed-in user.
     pub lifetimes: Lifetimes,
+    /// Default and longest lifetime of a transfer made without an account (the curl
+    /// API, tus, the upload page when not signed in): `MAX_DAYS_ANONYMOUS`.
+    pub anonymous_lifetimes: Lifetimes,
     /// Attempts every job enqueued by a use case gets.
     pub job_max_attempts: usize,
     /// Largest file, in bytes.
@@ -43,6 +46,7 @@ impl Default for Policy {
     fn default() -> Policy {
         Policy {
             lifetimes: Lifetimes::new(14, 365),
+            anonymous_lifetimes: Lifetimes::new(7, 7),
             job_max_attempts: 5,
             max_upload_size: 10 << 30,
             chunk_size: ferry_state::blob::CHUNK_SIZE,
@@ -128,6 +132,16 @@ impl Service {
     /// Parses a client's `Max-Downloads` and `Max-Days` (absent: no limit, the default
     /// lifetime).
     pub fn limits(&self, max_downloads: Option<&str>, max_days: Option<&str>) -> Result<Limits> {
+        Limits::parse(&self.policy.anonymous_lifetimes, max_downloads, max_days)
+    }
+
+    /// [`Service::limits`] for a transfer a signed-in user makes: up to
+    /// `MAX_DAYS_LIMIT` days instead of `MAX_DAYS_ANONYMOUS`.
+    pub fn account_limits(
+        &self,
+        max_downloads: Option<&str>,
+        max_days: Option<&str>,
+    ) -> Result<Limits> {
         Limits::parse(&self.policy.lifetimes, max_downloads, max_days)
     }
 
@@ -295,7 +309,31 @@ impl Service {
             })
     }
 
-    /// Takes `upload_id` out of draft `draft`.
+    /// Moves the items of draft `from` into draft `to` (at sign-in: what the visitor
+    /// drafted before follows them into their account's draft, and the cookie-derived
+    /// draft, which whoever planted that cookie could read, is left empty).
+    pub async fn adopt_draft(&self, from: &str, to: &str) -> Result<()> {
+        if from == to {
+            return Ok(());
+        }
+        let ttl = self.policy.draft_ttl.as_secs().max(1);
+        for item in self.state.draft_items(from).await? {
+            // A full draft keeps what it has; the rest stays behind in `from`, which
+            // expires like any draft.
+            if self
+                .state
+                .draft_add(to, &item, self.policy.max_files, ttl)
+                .await?
+                .is_none()
+            {
+                return Ok(());
+            }
+            self.state.draft_remove(from, &item).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes upload `upload_id` out of draft `draft`.
     pub async fn remove_from_draft(&self, draft: &str, upload_id: &str) -> Result<()> {
         Ok(self.state.draft_remove(draft, upload_id).await?)
     }

@@ -101,7 +101,7 @@ impl Service {
         }
         let max_days = self
             .policy
-            .lifetimes
+            .anonymous_lifetimes
             .parse_or_default(request.max_days.as_deref())
             .map_err(|e| Error::invalid(format!("Upload-Metadata `max_days` {e}")))?;
         let content_type = request

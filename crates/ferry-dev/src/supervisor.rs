@@ -127,6 +127,11 @@ pub async fn run(config: Config) -> Result<ExitCode> {
             .env("BIND_ADDRESS", &bind_address)
             .env("LOG_FORMAT", &log_format)
             .env("SHUTDOWN_TIMEOUT", &shutdown_timeout);
+        // On a laptop the links follow the address in the browser (localhost, or the
+        // machine's name on the network with BIND_ADDRESS=0.0.0.0).
+        if std::env::var_os("PUBLIC_URL").is_none() {
+            command.env("PUBLIC_URL_FROM_REQUEST", "true");
+        }
     };
 
     let mut migrate = Command::new(&ferry);

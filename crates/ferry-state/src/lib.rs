@@ -17,6 +17,7 @@
 
 pub mod blob;
 pub mod blob_store;
+pub mod budget;
 pub mod cron;
 pub mod draft;
 mod error;

@@ -69,6 +69,32 @@ pub struct Downloader<'a> {
     pub resume_secret: Option<&'a str>,
 }
 
+/// What a resume is held to (see [`State::admit_download_at`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ResumeRules {
+    /// How long after a counted download its client may resume it (0: never).
+    pub window: std::time::Duration,
+    /// Resumes one counted download allows.
+    pub max_resumes: i32,
+    /// Bytes all resumes of one counted download may re-send from before its
+    /// high-water mark (what the network lost in flight when it broke off).
+    pub overlap: i64,
+}
+
+/// The right of one download stream to send a file's bytes: a grant's key and the
+/// generation the stream was admitted under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The transfer.
+    pub transfer_id: Uuid,
+    /// The file.
+    pub file_name: String,
+    /// The client the grant was made to.
+    pub client: String,
+    /// The generation this stream holds.
+    pub generation: i32,
+}
+
 /// A file to attach to a new transfer (its blob already written and sealed).
 #[derive(Clone, Debug)]
 pub struct NewFile {
@@ -406,18 +432,9 @@ impl State {
         Ok(Some(max_downloads.map(|m| m - most)))
     }
 
-    /// Admits one GET of file `file_name` of transfer `id` by `who`.
-    ///
-    /// A limit counts per file: each file of a `max_downloads` transfer may be
-    /// downloaded that many times. A `resume` (a Range request) by a client that made
-    /// a counted download of the same file less than `window` ago — recognised by its
-    /// address or by the resume secret it was given — is served without counting, as
-    /// long as the transfer is neither deleted nor expired, even when that download
-    /// used the file up. Anything else counts one download of the file if it has one
-    /// left, and (for a limited transfer) records a grant for `window` with a fresh
-    /// resume secret. Both paths stamp `last_download_at`, which holds off the purge
-    /// (see [`State::purgeable_transfers`]). Each path is one conditional statement,
-    /// so the limit holds across any number of web processes.
+    /// Admits one GET of file `file_name` of transfer `id` by `who` (see
+    /// [`State::admit_download_at`]; a `resume` here starts at byte 0 and is held to
+    /// no resume count or overlap).
     pub async fn admit_download(
         &self,
         id: Uuid,
@@ -426,31 +443,100 @@ impl State {
         resume: bool,
         window: std::time::Duration,
     ) -> Result<Option<Admission>> {
-        let seconds = window.as_secs_f64();
-        if resume && seconds > 0.0 {
+        let rules = ResumeRules {
+            window,
+            max_resumes: i32::MAX,
+            overlap: i64::MAX,
+        };
+        Ok(self
+            .admit_download_at(id, file_name, who, resume.then_some(0), rules)
+            .await?
+            .map(|(admission, _)| admission))
+    }
+
+    /// Admits one GET of file `file_name` of transfer `id` by `who`; `resume_from` is
+    /// the first byte of a Range request.
+    ///
+    /// A limit counts per file: each file of a `max_downloads` transfer may be
+    /// downloaded that many times. A resume (a Range request) by a client that made
+    /// a counted download of the same file less than `rules.window` ago — recognised
+    /// by its address or by the resume secret it was given — is served without
+    /// counting, as long as the transfer is neither deleted nor expired (even when that
+    /// download used the file up), the grant has resumes left (`rules.max_resumes`),
+    /// and the range starts at the grant's high-water mark or re-sends at most what is
+    /// left of `rules.overlap` for the grant. Anything else counts one download of the
+    /// file if it has one left, and (for a limited transfer) records a grant with a
+    /// fresh resume secret. Both paths stamp `last_download_at`, which holds off the
+    /// purge (see [`State::purgeable_transfers`]), and return the [`Grant`] the
+    /// stream must claim its bytes under ([`State::claim_download_bytes`]). Each path
+    /// is one conditional statement, so the limit holds across any number of web
+    /// processes.
+    pub async fn admit_download_at(
+        &self,
+        id: Uuid,
+        file_name: &str,
+        who: Downloader<'_>,
+        resume_from: Option<i64>,
+        rules: ResumeRules,
+    ) -> Result<Option<(Admission, Option<Grant>)>> {
+        let seconds = rules.window.as_secs_f64();
+        if let Some(start) = resume_from
+            && seconds > 0.0
+        {
+            // The grant recognised by address first, else by secret; the UPDATE
+            // re-checks every condition under the row's lock, so concurrent resumes
+            // of one grant are admitted one after another, each a new generation.
             let resumed = sqlx::query!(
-                r#"UPDATE transfers SET last_download_at = now()
-                   WHERE id = $1 AND transfer_is_open(transfers)
-                     AND resume_granted($1, $2, $3, $4)
-                   RETURNING max_downloads,
-                             (SELECT f.downloads FROM files f
-                              WHERE f.transfer_id = $1 AND f.name = $2) AS "downloads!""#,
+                r#"WITH target AS (
+                       SELECT g.client FROM download_grants g
+                       WHERE g.transfer_id = $1 AND g.file_name = $2
+                         AND (g.client = $3 OR g.secret = $4) AND g.expires_at > now()
+                       ORDER BY (g.client = $3) DESC LIMIT 1
+                   ), resumed AS (
+                       UPDATE download_grants g
+                       SET resumes = g.resumes + 1, generation = g.generation + 1,
+                           overlap = g.overlap + GREATEST(g.delivered - $5, 0)
+                       FROM target, transfers t
+                       WHERE g.transfer_id = $1 AND g.file_name = $2
+                         AND g.client = target.client AND g.expires_at > now()
+                         AND t.id = $1 AND transfer_is_open(t)
+                         AND g.resumes < $6
+                         AND g.overlap + GREATEST(g.delivered - $5, 0) <= $7
+                       RETURNING g.client, g.generation, t.max_downloads
+                   ), stamped AS (
+                       UPDATE transfers SET last_download_at = now()
+                       WHERE id = $1 AND EXISTS (SELECT 1 FROM resumed)
+                   )
+                   SELECT client AS "client!", generation AS "generation!", max_downloads,
+                          (SELECT f.downloads FROM files f
+                           WHERE f.transfer_id = $1 AND f.name = $2) AS "downloads!"
+                   FROM resumed"#,
                 id,
                 file_name,
                 who.address,
-                who.resume_secret
+                who.resume_secret,
+                start,
+                rules.max_resumes,
+                rules.overlap
             )
             .fetch_optional(self.pg())
             .await?;
             if let Some(row) = resumed {
                 let remaining = row.max_downloads.map(|m| (m - row.downloads).max(0));
-                return Ok(Some(Admission::Resumed(remaining)));
+                let grant = Grant {
+                    transfer_id: id,
+                    file_name: file_name.to_owned(),
+                    client: row.client,
+                    generation: row.generation,
+                };
+                return Ok(Some((Admission::Resumed(remaining), Some(grant))));
             }
         }
         let secret = new_token();
         // The transfer's row is locked (FOR UPDATE) before the file's is counted, as
         // in an archive's claim: one order of locks, and a limit that holds against
-        // both.
+        // both. A new counted download by the same client restarts its grant: a new
+        // generation (any older stream stops), nothing delivered, no resumes used.
         let claimed = sqlx::query!(
             r#"WITH claimed AS (
                    UPDATE files f SET downloads = f.downloads + 1
@@ -471,11 +557,13 @@ impl State {
                    SELECT id, $2, $3, now() + $4::float8 * interval '1 second', $5 FROM claimed
                    WHERE max_downloads IS NOT NULL AND $4::float8 > 0
                    ON CONFLICT (transfer_id, file_name, client)
-                   DO UPDATE SET expires_at = EXCLUDED.expires_at, secret = EXCLUDED.secret
-                   RETURNING 1
+                   DO UPDATE SET expires_at = EXCLUDED.expires_at, secret = EXCLUDED.secret,
+                                 delivered = 0, resumes = 0, overlap = 0,
+                                 generation = download_grants.generation + 1
+                   RETURNING generation
                )
                SELECT max_downloads, downloads AS "downloads!",
-                      EXISTS (SELECT 1 FROM granted) AS "granted!"
+                      (SELECT generation FROM granted) AS generation
                FROM claimed"#,
             id,
             file_name,
@@ -485,10 +573,37 @@ impl State {
         )
         .fetch_optional(self.pg())
         .await?;
-        Ok(claimed.map(|row| Admission::Counted {
-            remaining: row.max_downloads.map(|m| m - row.downloads),
-            resume_secret: row.granted.then_some(secret),
+        Ok(claimed.map(|row| {
+            let grant = row.generation.map(|generation| Grant {
+                transfer_id: id,
+                file_name: file_name.to_owned(),
+                client: who.address.to_owned(),
+                generation,
+            });
+            let admission = Admission::Counted {
+                remaining: row.max_downloads.map(|m| m - row.downloads),
+                resume_secret: grant.is_some().then_some(secret),
+            };
+            (admission, grant)
         }))
+    }
+
+    /// Clears the download under `grant` to send bytes up to `end` (exclusive),
+    /// raising the grant's high-water mark; `false` when a newer download or resume
+    /// of the grant has taken over (or the grant is gone), and the stream must stop.
+    pub async fn claim_download_bytes(&self, grant: &Grant, end: i64) -> Result<bool> {
+        let claimed = sqlx::query!(
+            "UPDATE download_grants SET delivered = GREATEST(delivered, $5)
+             WHERE transfer_id = $1 AND file_name = $2 AND client = $3 AND generation = $4",
+            grant.transfer_id,
+            grant.file_name,
+            grant.client,
+            grant.generation,
+            end
+        )
+        .execute(self.pg())
+        .await?;
+        Ok(claimed.rows_affected() == 1)
     }
 
     /// Whether `who` may resume a download of file `file_name` of transfer `id`

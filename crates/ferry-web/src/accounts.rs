@@ -125,6 +125,7 @@ async fn signup(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     passwords: web::Data<Passwords>,
     form: web::Form<Credentials>,
@@ -167,7 +168,7 @@ async fn signup(
             StatusCode::CONFLICT,
         ));
     };
-    visitor::sign_in(&session, &user)?;
+    visitor::sign_in(&request, &session, &service, &config, &user).await?;
     Ok(redirect("/me"))
 }
 
@@ -175,6 +176,7 @@ async fn signin(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
+    service: web::Data<Service>,
     config: web::Data<Config>,
     passwords: web::Data<Passwords>,
     form: web::Form<Credentials>,
@@ -206,7 +208,7 @@ async fn signin(
     let matches = passwords.verify(form.password.clone(), hash).await?;
     match user {
         Some(user) if matches => {
-            visitor::sign_in(&session, &user)?;
+            visitor::sign_in(&request, &session, &service, &config, &user).await?;
             Ok(redirect("/me"))
         }
         _ => Ok(form_page(

@@ -22,9 +22,19 @@ pub struct Config {
     /// deployment must share it.
     #[arg(long, env = "SESSION_SECRET", hide_env_values = true, value_parser = session_secret)]
     pub session_secret: SecretString,
-    /// Public base URL (e.g. https://files.example.com); cookies are `Secure` when https.
+    /// Public base URL (e.g. https://files.example.com): every share link is built
+    /// from it; cookies are `Secure` and `__Host-` prefixed, and HSTS is sent, when it
+    /// is https. Required, unless PUBLIC_URL_FROM_REQUEST=true.
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<Url>,
+    /// Build share links from each request's `Host` (and trusted proxies'
+    /// `X-Forwarded-Host`/`-Proto`) instead of PUBLIC_URL: only where every request
+    /// comes through a proxy that sets `Host` itself, or on a laptop (`ferry dev` sets
+    /// it when PUBLIC_URL is unset). Otherwise whoever sends a forged `Host` is handed
+    /// links to their own server.
+    #[arg(long, env = "PUBLIC_URL_FROM_REQUEST", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub public_url_from_request: bool,
     /// A sign-in ends after this long, however active the session (absolute timeout).
     #[arg(long, env = "SESSION_ABSOLUTE_TTL", default_value = "30d", value_parser = parse_duration)]
     pub session_absolute_ttl: Duration,
@@ -77,6 +87,34 @@ pub struct Config {
     /// (RFC 7239). The other one is ignored: only a client could have written it.
     #[arg(long, env = "CLIENT_IP_HEADER", value_enum, default_value_t = ClientIpHeader::XForwardedFor)]
     pub client_ip_header: ClientIpHeader,
+    /// How much of an IPv6 client address identifies one client for every per-client
+    /// limit (rate limits, byte budgets, upload slots): a provider gives one subscriber
+    /// a whole /64 (sometimes a /56 or /48), so the default keys on the /64. IPv4
+    /// addresses count whole.
+    #[arg(long, env = "CLIENT_IPV6_PREFIX", default_value_t = 64,
+          value_parser = clap::value_parser!(u8).range(32..=128))]
+    pub client_ipv6_prefix: u8,
+    /// New uploads one client may start per hour, across the curl API (each PUT or
+    /// multipart POST) and tus (each creation); 429 with `Retry-After` beyond.
+    #[arg(long, env = "UPLOADS_PER_CLIENT_PER_HOUR", default_value_t = 120,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub uploads_per_client_per_hour: u32,
+    /// Bytes one client may store per day, across every upload API; taken before a
+    /// body is accepted, given back when an upload fails. A transfer of several files
+    /// counts twice (its zip is a second copy). 429 with `Retry-After` beyond.
+    #[arg(long, env = "UPLOAD_BYTES_PER_CLIENT_PER_DAY", default_value = "20GiB", value_parser = parse_size)]
+    pub upload_bytes_per_client_per_day: u64,
+    /// Longest lifetime of a transfer made without an account (the curl API, tus, and
+    /// the upload page when not signed in); `Max-Days` above it gets 400. Signed-in
+    /// users may ask for up to `MAX_DAYS_LIMIT`.
+    #[arg(long, env = "MAX_DAYS_ANONYMOUS", default_value_t = 7,
+          value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub max_days_anonymous: u16,
+    /// `Strict-Transport-Security: max-age=…` on every response to a client on https
+    /// (`PUBLIC_URL` is https, or a trusted proxy says `X-Forwarded-Proto: https`);
+    /// never over plain http. `0s` turns it off.
+    #[arg(long, env = "HSTS_MAX_AGE", default_value = "365d", value_parser = parse_duration)]
+    pub hsts_max_age: Duration,
     /// TEST ONLY — never enable in a deployment. Serves the scaffolding the test suites
     /// use (`POST /api/jobs/demo`, `GET|POST /api/session`); off, they are 404.
     #[arg(long, env = "FERRY_TEST_ENDPOINTS", default_value_t = false,
@@ -98,6 +136,11 @@ pub struct Config {
     /// given) this long without using another download. 0s: every GET counts. See docs/api.md, "Download limits".
     #[arg(long, env = "DOWNLOAD_RESUME_WINDOW", default_value = "1h", value_parser = parse_duration)]
     pub download_resume_window: Duration,
+    /// Resumes one counted download of a limited file allows (each a Range request
+    /// that continues where the download left off; see `DOWNLOAD_RESUME_WINDOW`).
+    #[arg(long, env = "DOWNLOAD_RESUMES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub download_resumes: u32,
     /// A request body (curl PUT, multipart POST, tus PATCH or creation-with-upload)
     /// that sends nothing for this long is dropped: 408, the partial file discarded
     /// (tus keeps the bytes committed so far, so the client can resume).
@@ -170,10 +213,33 @@ fn parse_positive_duration(value: &str) -> Result<Duration, String> {
 }
 
 impl Config {
+    /// Whether `PUBLIC_URL` says clients reach Ferry over https.
+    pub fn public_https(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|url| url.scheme() == "https")
+    }
+
+    /// The name Ferry gives cookie `name`: `__Host-name` when `PUBLIC_URL` is https.
+    /// Browsers accept a `__Host-` cookie only from a secure origin, for the whole
+    /// host (`Path=/`, no `Domain`), so a sibling subdomain or a plain-http page on
+    /// the same host cannot plant one (cookie fixation).
+    pub fn cookie_name(&self, name: &str) -> String {
+        if self.public_https() {
+            format!("__Host-{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+
     /// The rules the service layer applies to uploads and transfers.
     pub fn policy(&self) -> ferry_core::Policy {
         ferry_core::Policy {
             lifetimes: ferry_core::Lifetimes::new(self.default_max_days, self.max_days_limit),
+            anonymous_lifetimes: ferry_core::Lifetimes::new(
+                self.default_max_days,
+                self.max_days_anonymous.min(self.max_days_limit),
+            ),
             job_max_attempts: usize::from(self.common.job_max_attempts),
             max_upload_size: self.max_upload_size,
             chunk_size: self.blob_chunk_size as usize,

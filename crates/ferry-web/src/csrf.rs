@@ -107,8 +107,9 @@ pub fn nonce(request: &HttpRequest) -> String {
     value
 }
 
-/// Gives the visitor a new nonce (at sign-out: nothing of the previous visitor,
-/// such as the draft, stays reachable from this browser).
+/// Gives the visitor a new nonce (at sign-in and sign-out): a visitor cookie that
+/// someone else planted, or that the previous visitor of this browser had, is worth
+/// nothing afterwards.
 pub fn rotate(request: &HttpRequest) {
     request.extensions_mut().insert(Nonce {
         value: random_b64(),
@@ -154,10 +155,17 @@ pub fn verify(
     }
 }
 
+/// The visitor cookie's name for this deployment (`__Host-` prefixed over https).
+fn cookie_name(request: &HttpRequest) -> String {
+    request
+        .app_data::<web::Data<Config>>()
+        .map_or_else(|| COOKIE.to_owned(), |config| config.cookie_name(COOKIE))
+}
+
 /// Only the cookie the client sent counts when verifying (not one made for this response).
 fn request_nonce(request: &HttpRequest) -> Option<String> {
     request
-        .cookie(COOKIE)
+        .cookie(&cookie_name(request))
         .map(|c| c.value().to_owned())
         .filter(|v| valid_nonce(v))
 }
@@ -181,7 +189,7 @@ where
             return Ok(response);
         };
         // `Secure` is added, with every other cookie's, by the outer `mark_cookies_secure`.
-        let cookie = Cookie::build(COOKIE, nonce.value)
+        let cookie = Cookie::build(config.cookie_name(COOKIE), nonce.value)
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)

@@ -17,6 +17,7 @@ use futures::StreamExt;
 
 use crate::{
     Config,
+    budget::{self, Hold},
     error::{Error, Result},
     public_url, share,
     upload::{self, BodyStop},
@@ -43,6 +44,16 @@ fn limits(request: &HttpRequest, service: &Service) -> Result<Limits> {
     Ok(service.limits(header("Max-Downloads"), header("Max-Days"))?)
 }
 
+/// The body's declared `Content-Length`, 0 when it has none (chunked).
+pub fn declared_length(request: &HttpRequest) -> u64 {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
 /// Refuses a body whose declared length is over the limit (or empty), before reading it.
 pub fn check_declared_length(request: &HttpRequest, max: u64, empty_is_error: bool) -> Result<()> {
     let declared = request
@@ -67,6 +78,14 @@ pub async fn put_file(
 ) -> Result<HttpResponse> {
     check_declared_length(&request, config.max_upload_size, true)?;
     let limits = limits(&request, &service)?;
+    budget::count_new_upload(&request, service.state(), &config).await?;
+    let hold = Hold::open(
+        &request,
+        service.state(),
+        &config,
+        declared_length(&request),
+    )
+    .await?;
     let _slot =
         upload::take_slot(&request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
     let mut guard = service.blob_guard();
@@ -74,11 +93,14 @@ pub async fn put_file(
         .store_file(
             &mut guard,
             FileName::parse(raw_name),
-            body,
+            hold.meter(body),
             config.max_upload_size,
         )
-        .await?;
+        .await
+        .map_err(|e| hold.refused().unwrap_or_else(|| e.into()))?;
+    let size = file.size as u64;
     let transfer = service.create_transfer(guard, vec![file], limits).await?;
+    hold.settle(size).await;
     Ok(created(&request, &config, &transfer))
 }
 
@@ -96,10 +118,19 @@ pub async fn post_multipart(
 ) -> Result<HttpResponse> {
     check_declared_length(&request, config.max_upload_size, true)?;
     let limits = limits(&request, &service)?;
+    budget::count_new_upload(&request, service.state(), &config).await?;
+    let hold = Hold::open(
+        &request,
+        service.state(),
+        &config,
+        declared_length(&request),
+    )
+    .await?;
     let _slot =
         upload::take_slot(&request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
     let (body, meter) =
         upload::guard_body(body, config.upload_idle_timeout, config.max_upload_size);
+    let body = hold.meter(body);
     let mut multipart = Multipart::new(request.headers(), body);
     let mut guard = service.blob_guard();
     let mut files: Vec<NewFile> = Vec::new();
@@ -134,16 +165,21 @@ pub async fn post_multipart(
         Ok(())
     }
     .await;
-    // The multipart parser reports a stalled or oversized body as a broken one.
+    // The multipart parser reports a stalled, oversized or over-budget body as a
+    // broken one.
     outcome.map_err(|e| match meter.stopped() {
         Some(BodyStop::Idle) => Error::BodyTimeout,
         Some(BodyStop::TooLarge) => Error::TooLarge,
         Some(BodyStop::Unparsed) => {
             Error::bad_request("a part's headers are too long or never end")
         }
-        None => e,
+        None => hold.refused().unwrap_or(e),
     })?;
+    // Several files get a zip beside them: a second copy, charged too.
+    hold.take_bundle(files.len(), stored).await?;
+    let kept = if files.len() > 1 { 2 * stored } else { stored };
     let transfer = service.create_transfer(guard, files, limits).await?;
+    hold.settle(kept).await;
     Ok(created(&request, &config, &transfer))
 }
 

@@ -12,6 +12,7 @@
 //! blob stream at the right chunk. Every response carries `nosniff`, a sandboxing CSP
 //! and a `Content-Disposition` built by `names`.
 
+use actix_web::cookie::Cookie;
 use actix_web::{
     HttpRequest, HttpResponse, HttpResponseBuilder,
     http::{Method, StatusCode, header},
@@ -20,9 +21,9 @@ use actix_web::{
 use ferry_core::{Service, archive};
 use ferry_state::{
     State,
-    transfer::{Admission, Downloader, StoredFile, Transfer},
+    transfer::{Admission, Downloader, Grant, ResumeRules, StoredFile, Transfer},
 };
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 use actix_session::Session;
 
@@ -78,7 +79,7 @@ pub async fn file(
         Some(value) => parse_range(value, file.size)?,
         None => None,
     };
-    let (remaining, cookie) = admit(&request, state, &transfer, &file, range).await?;
+    let (remaining, cookie, grant) = admit(&request, state, &transfer, &file, range).await?;
 
     let inline = presentation != Presentation::Attachment && names::may_inline(&file.content_type);
     let (status, start, end) = match range {
@@ -116,7 +117,61 @@ pub async fn file(
             .map_err(log_stream_error),
     );
     response.no_chunking(length);
-    Ok(response.streaming(body))
+    match grant {
+        Some(grant) => Ok(response.streaming(claimed(state.clone(), grant, start, body))),
+        None => Ok(response.streaming(body)),
+    }
+}
+
+/// Bytes a download under a grant claims at a time (one statement per claim).
+const CLAIM_STEP: i64 = 1024 * 1024;
+/// Most bytes the resumes of one counted download may re-send from before what it
+/// was cleared to send (what sockets and proxies held when the connection broke):
+/// 4 MiB, and never more than an eighth of the file, so a small file is not handed
+/// out again whole.
+const RESUME_OVERLAP: i64 = 4 * 1024 * 1024;
+
+/// `body` (the bytes from `start`), claiming each next step under `grant` before it is
+/// sent (see `State::claim_download_bytes`): the grant's high-water mark is never
+/// behind what went out, and a stream whose grant was taken over by a newer resume
+/// stops.
+fn claimed(
+    state: State,
+    grant: Grant,
+    start: i64,
+    body: impl futures::Stream<Item = Result<bytes::Bytes, actix_web::Error>> + 'static,
+) -> impl futures::Stream<Item = Result<bytes::Bytes, actix_web::Error>> + 'static {
+    async_stream::stream! {
+        let mut body = Box::pin(body);
+        let (mut position, mut cleared) = (start, start);
+        while let Some(item) = body.next().await {
+            let chunk = match item {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    yield Err(e);
+                    break;
+                }
+            };
+            let end = position + chunk.len() as i64;
+            if end > cleared {
+                let to = end.max(cleared + CLAIM_STEP);
+                match state.claim_download_bytes(&grant, to).await {
+                    Ok(true) => cleared = to,
+                    Ok(false) => {
+                        tracing::info!("download stopped: a newer resume took over its grant");
+                        yield Err(actix_web::error::ErrorConflict("superseded"));
+                        break;
+                    }
+                    Err(e) => {
+                        yield Err(log_stream_error(e));
+                        break;
+                    }
+                }
+            }
+            position = end;
+            yield Ok(chunk);
+        }
+    }
 }
 
 /// Serves the worker-made preview of an image file (`/thumb/{token}/{name}`): a small
@@ -239,21 +294,23 @@ impl ArchiveFormat {
 
 /// Decides whether this request may have the file, and counts it when it must: HEAD
 /// counts nothing (and, on a used-up transfer, answers only a client that may still
-/// resume); a Range request by a client that may resume counts nothing; anything else
-/// counts one download. Returns the downloads left and, for a counted download of a
-/// limited transfer, the resume cookie to set. `404` when nothing is left.
+/// resume); a Range request by a client that may resume counts nothing, if it starts
+/// where the counted download left off (see `State::admit_download_at`); anything else
+/// counts one download. Returns the downloads left, for a counted download of a
+/// limited transfer the resume cookie to set, and the grant the stream claims its
+/// bytes under. `404` when nothing is left.
 async fn admit(
     request: &HttpRequest,
     state: &State,
     transfer: &Transfer,
     file: &StoredFile,
     range: Option<(i64, i64)>,
-) -> Result<(Option<i32>, Option<actix_web::cookie::Cookie<'static>>)> {
+) -> Result<(Option<i32>, Option<Cookie<'static>>, Option<Grant>)> {
     let config = request
         .app_data::<web::Data<Config>>()
         .ok_or_else(|| Error::Internal("web config missing".into()))?;
     let address = public_url::client_ip(request, config);
-    let cookie = request.cookie(&resume_cookie_name(transfer, file));
+    let cookie = request.cookie(&config.cookie_name(&resume_cookie_name(transfer, file)));
     let who = Downloader {
         address: &address,
         resume_secret: cookie.as_ref().map(|c| c.value()),
@@ -267,10 +324,21 @@ async fn admit(
         {
             return Err(Error::NotFound);
         }
-        return Ok((transfer.file_remaining_downloads(file), None));
+        return Ok((transfer.file_remaining_downloads(file), None, None));
     }
-    let admission = state
-        .admit_download(transfer.id, &file.name, who, range.is_some(), window)
+    let rules = ResumeRules {
+        window,
+        max_resumes: i32::try_from(config.download_resumes).unwrap_or(i32::MAX),
+        overlap: RESUME_OVERLAP.min(file.size / 8),
+    };
+    let (admission, grant) = state
+        .admit_download_at(
+            transfer.id,
+            &file.name,
+            who,
+            range.map(|(start, _)| start),
+            rules,
+        )
         .await?
         .ok_or(Error::NotFound)?;
     Ok(match admission {
@@ -279,9 +347,10 @@ async fn admit(
             resume_secret,
         } => (
             remaining,
-            resume_secret.map(|secret| resume_cookie(transfer, file, secret, window)),
+            resume_secret.map(|secret| resume_cookie(config, transfer, file, secret, window)),
+            grant,
         ),
-        Admission::Resumed(remaining) => (remaining, None),
+        Admission::Resumed(remaining) => (remaining, None, grant),
     })
 }
 
@@ -300,19 +369,23 @@ fn resume_cookie_name(transfer: &Transfer, file: &StoredFile) -> String {
 /// any address, for `window`. `HttpOnly`, `SameSite=Lax`; `Secure` behind https (added
 /// to every cookie by `mark_cookies_secure`).
 fn resume_cookie(
+    config: &Config,
     transfer: &Transfer,
     file: &StoredFile,
     secret: String,
     window: std::time::Duration,
-) -> actix_web::cookie::Cookie<'static> {
-    actix_web::cookie::Cookie::build(resume_cookie_name(transfer, file), secret)
-        .path("/")
-        .http_only(true)
-        .same_site(actix_web::cookie::SameSite::Lax)
-        .max_age(actix_web::cookie::time::Duration::seconds(
-            i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
-        ))
-        .finish()
+) -> Cookie<'static> {
+    Cookie::build(
+        config.cookie_name(&resume_cookie_name(transfer, file)),
+        secret,
+    )
+    .path("/")
+    .http_only(true)
+    .same_site(actix_web::cookie::SameSite::Lax)
+    .max_age(actix_web::cookie::time::Duration::seconds(
+        i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
+    ))
+    .finish()
 }
 
 /// A HEAD answer that announces the `Content-Length` a GET would send (actix writes

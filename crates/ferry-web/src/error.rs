@@ -45,6 +45,10 @@ pub enum Error {
     /// Rate limited; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
+    /// The client's `UPLOAD_BYTES_PER_CLIENT_PER_DAY` would be passed; retry after
+    /// this many seconds (when the budget's window resets).
+    #[error("this client's daily upload budget is used up; it resets in {0} s")]
+    QuotaExceeded(u64),
     /// The process is receiving as many uploads as `MAX_CONCURRENT_UPLOADS` allows;
     /// retry after this many seconds.
     #[error("too many uploads in progress")]
@@ -115,7 +119,7 @@ impl Error {
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::TooManyRequests(_) | Error::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::UploadsBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::Conflict => StatusCode::CONFLICT,
@@ -143,6 +147,7 @@ impl Error {
             Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
             Error::Forbidden(code) => code,
             Error::TooManyRequests(_) => "too_many_requests",
+            Error::QuotaExceeded(_) => "upload_budget_exceeded",
             Error::UploadsBusy(_) => "busy",
             Error::BodyTimeout => "body_timeout",
             Error::Conflict => "offset_mismatch",
@@ -158,9 +163,9 @@ impl Error {
     /// Seconds the client should wait before retrying, for the errors that have one.
     fn retry_after(&self) -> Option<String> {
         match self {
-            Error::TooManyRequests(seconds) | Error::UploadsBusy(seconds) => {
-                Some(seconds.to_string())
-            }
+            Error::TooManyRequests(seconds)
+            | Error::UploadsBusy(seconds)
+            | Error::QuotaExceeded(seconds) => Some(seconds.to_string()),
             Error::Locked => Some("1".to_owned()),
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 Some(RETRY_AFTER_SECS.to_owned())
@@ -230,6 +235,10 @@ impl ResponseError for Error {
             Error::BadRequest(message) => body["message"] = message.clone().into(),
             Error::TooManyRequests(seconds) | Error::UploadsBusy(seconds) => {
                 body["retry_after"] = (*seconds).into()
+            }
+            Error::QuotaExceeded(seconds) => {
+                body["retry_after"] = (*seconds).into();
+                body["message"] = self.to_string().into();
             }
             _ => {}
         }

@@ -10,6 +10,7 @@
 mod access_log;
 mod accounts;
 mod admin;
+mod budget;
 mod config;
 mod cors;
 mod csrf;
@@ -71,6 +72,14 @@ pub struct Application {
 impl Application {
     /// Binds the listener and builds the server. Does not touch Postgres or Redis.
     pub fn build(config: Config) -> Result<Application> {
+        if config.public_url.is_none() && !config.public_url_from_request {
+            return Err(Error::State(ferry_state::Error::Config(
+                "PUBLIC_URL is required: the base of every share link (e.g. \
+                 https://files.example.com); or PUBLIC_URL_FROM_REQUEST=true to build \
+                 links from each request's Host header"
+                    .into(),
+            )));
+        }
         let state = State::connect_lazy(&config.common.settings())?;
         let listener = TcpListener::bind((config.bind_address, config.port)).map_err(|e| {
             Error::Bind(format!(
@@ -101,6 +110,7 @@ impl Application {
         let passwords = web::Data::new(password::Passwords::new(&config));
         let sessions_store = RedisSessionStore::new(state.clone(), config.session_ttl);
         let cors = config.cors_allowed_origins.clone();
+        let session_cookie = config.cookie_name(session_store::COOKIE);
         // Our handlers, not actix's: SIGINT drains like SIGTERM (actix's own would drop
         // in-flight requests on SIGINT), the same as worker and clock.
         let stop = ferry_process::shutdown_signal()
@@ -108,7 +118,7 @@ impl Application {
 
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(sessions_store.clone(), key.clone())
-                .cookie_name(session_store::COOKIE.to_owned())
+                .cookie_name(session_cookie.clone())
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
                 // `Secure` comes from `mark_cookies_secure`, for this and every cookie.
@@ -195,8 +205,10 @@ fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
 
-/// Marks every cookie `Secure` when the client is on https — `PUBLIC_URL` says so, or a
-/// trusted proxy's `X-Forwarded-Proto` does — whichever middleware or handler set it.
+/// When the client is on https — `PUBLIC_URL` says so, or a trusted proxy's
+/// `X-Forwarded-Proto` does — marks every cookie `Secure`, whichever middleware or
+/// handler set it, and sends `Strict-Transport-Security` (`HSTS_MAX_AGE`; never over
+/// plain http, where browsers ignore it and a dev setup must not be pinned to https).
 fn mark_cookies_secure<S, B>(
     request: ServiceRequest,
     service: &S,
@@ -204,18 +216,23 @@ fn mark_cookies_secure<S, B>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
-    let https = request
-        .app_data::<web::Data<Config>>()
-        .is_some_and(|config| {
-            config
-                .public_url
-                .as_ref()
-                .is_some_and(|url| url.scheme() == "https")
-                || public_url::is_https(request.request(), config)
-        });
+    let config = request.app_data::<web::Data<Config>>();
+    let https = config.is_some_and(|config| {
+        config.public_https() || public_url::is_https(request.request(), config)
+    });
+    let hsts = config
+        .map(|config| config.hsts_max_age.as_secs())
+        .filter(|seconds| https && *seconds > 0);
     let response = service.call(request);
     async move {
         let mut response = response.await?;
+        if let Some(seconds) = hsts
+            && let Ok(value) = HeaderValue::from_str(&format!("max-age={seconds}"))
+        {
+            response
+                .headers_mut()
+                .insert(header::STRICT_TRANSPORT_SECURITY, value);
+        }
         if https {
             let headers = response.headers_mut();
             let cookies: Vec<String> = headers

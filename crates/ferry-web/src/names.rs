@@ -5,37 +5,59 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// Types a browser could execute or render as an active document: never inline.
-fn is_active(content_type: &str) -> bool {
-    let essence = content_type
+/// Types served as they are, and shown inline when asked: an allow-list of inert
+/// media and plain text. Anything else — HTML, SVG, XML, PDF, every script type of the
+/// WHATWG list (`text/jscript`, `text/livescript`, …) and types nobody has thought of
+/// yet — is served as `application/octet-stream` and only as an attachment, so no
+/// upload can be loaded as a page, a stylesheet or a same-origin script, even if a
+/// future bug let someone inject markup that points at one.
+const INERT: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "image/bmp",
+    "video/mp4",
+    "video/webm",
+    "video/ogg",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/wav",
+    "audio/webm",
+    "audio/flac",
+    "audio/mp4",
+    "text/plain",
+    "text/csv",
+];
+
+/// The type's essence (`text/plain` of `Text/Plain; charset=utf-8`), lowercased.
+fn essence(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
-    essence.contains("html")
-        || essence.contains("xml")
-        || essence.contains("javascript")
-        || essence.contains("ecmascript")
-        || essence == "image/svg+xml"
-        || essence == "application/pdf"
-        || essence.is_empty()
+        .to_ascii_lowercase()
 }
 
-/// The `Content-Type` to serve a stored file with: active types (HTML, SVG, XML,
-/// scripts, PDF) always become `application/octet-stream`, so no browser renders them
-/// as a document of our origin, whatever the URL or disposition.
+fn is_inert(content_type: &str) -> bool {
+    INERT.contains(&essence(content_type).as_str())
+}
+
+/// The `Content-Type` to serve a stored file with: its own when it is on the inert
+/// allow-list, `application/octet-stream` otherwise.
 pub fn served_type(stored: &str) -> String {
-    if is_active(stored) {
-        "application/octet-stream".to_owned()
-    } else {
+    if is_inert(stored) {
         stored.to_owned()
+    } else {
+        "application/octet-stream".to_owned()
     }
 }
 
-/// Whether a file may be shown inline when asked (`/inline/…`).
+/// Whether a file may be shown inline when asked (`/inline/…`): only inert types.
 pub fn may_inline(stored: &str) -> bool {
-    !is_active(stored)
+    is_inert(stored)
 }
 
 const RFC5987: &AsciiSet = &NON_ALPHANUMERIC
@@ -94,5 +116,28 @@ mod tests {
         assert_eq!(served_type("image/svg+xml"), "application/octet-stream");
         assert_eq!(served_type("image/png"), "image/png");
         assert!(!may_inline("text/html; charset=utf-8"));
+    }
+
+    #[test]
+    fn only_allow_listed_inert_types_are_served_as_themselves() {
+        for script in [
+            "text/javascript",
+            "text/jscript",
+            "text/livescript",
+            "text/x-ecmascript",
+            "application/x-javascript",
+            "text/css",
+            "application/pdf",
+            "application/octet-stream; x=1",
+            "",
+        ] {
+            assert_eq!(served_type(script), "application/octet-stream", "{script}");
+            assert!(!may_inline(script), "{script}");
+        }
+        assert_eq!(
+            served_type("Text/Plain; charset=utf-8"),
+            "Text/Plain; charset=utf-8"
+        );
+        assert!(may_inline("video/mp4"));
     }
 }

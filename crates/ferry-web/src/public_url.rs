@@ -1,9 +1,10 @@
 //! The public base URL that share links are built from.
 //!
-//! `PUBLIC_URL` wins when set. Otherwise the request's own scheme and `Host` are used,
-//! and `X-Forwarded-Proto` / `X-Forwarded-Host` are believed only when the TCP peer is
-//! one of `TRUSTED_PROXIES` — anyone else could forge them to make Ferry hand out links
-//! to a host they control.
+//! `PUBLIC_URL`, which a deployment must set (the web refuses to start without it).
+//! Only with `PUBLIC_URL_FROM_REQUEST=true` (a laptop, or a proxy that sets `Host`
+//! itself) are the request's own scheme and `Host` used, and `X-Forwarded-Proto` /
+//! `X-Forwarded-Host` are believed only when the TCP peer is one of `TRUSTED_PROXIES`
+//! — anyone else could forge them to make Ferry hand out links to a host they control.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -80,12 +81,41 @@ fn is_trusted(config: &Config, ip: &IpAddr) -> bool {
     config.trusted_proxies.iter().any(|net| net.contains(ip))
 }
 
-/// The client's IP address (as text, for rate-limit buckets and logs).
-/// See [`client_addr`].
+/// The client as every per-client limit counts it (rate-limit buckets, byte budgets,
+/// upload slots, resume grants), as text: its IPv4 address, or its IPv6 address cut to
+/// `CLIENT_IPV6_PREFIX` bits (a /64 by default). One IPv6 subscriber is routinely
+/// given a whole /64 — 2^64 addresses to rotate through — so a limit keyed on the full
+/// address would bind nobody. See [`client_net`].
 pub fn client_ip(request: &HttpRequest, config: &Config) -> String {
-    client_addr(request, config)
+    client_net(request, config)
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The client address with an IPv6 address masked to `CLIENT_IPV6_PREFIX` bits (an
+/// IPv4-mapped IPv6 address counts as the IPv4 address it maps). See [`client_addr`].
+pub fn client_net(request: &HttpRequest, config: &Config) -> Option<IpAddr> {
+    client_addr(request, config).map(|ip| mask(ip, config.client_ipv6_prefix))
+}
+
+/// `ip` as a per-client limit keys it: IPv4 whole, IPv6 cut to `prefix` bits.
+pub fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6);
+                let keep = u32::from(prefix.min(128));
+                let masked = if keep == 0 {
+                    0
+                } else {
+                    bits & (u128::MAX << (128 - keep))
+                };
+                IpAddr::V6(masked.into())
+            }
+        },
+    }
 }
 
 /// The client's IP address: the TCP peer, or — when the peer is a trusted proxy — the
@@ -152,6 +182,22 @@ fn parse_node(node: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_prefix_and_ipv4_ones_whole() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(mask(a, 64), mask(b, 64));
+        assert_eq!(mask(a, 64).to_string(), "2001:db8:1:2::");
+        assert_ne!(mask(a, 64), mask(other, 64));
+        assert_eq!(mask(a, 56), mask(other, 56));
+        assert_eq!(mask(a, 128), a);
+        let v4: IpAddr = "203.0.113.7".parse().unwrap();
+        assert_eq!(mask(v4, 64), v4);
+        let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
+        assert_eq!(mask(mapped, 64), v4);
+    }
 
     #[test]
     fn nodes_parse_in_every_form_proxies_write() {

@@ -24,7 +24,8 @@ use actix_web::{
 };
 use ferry_state::{State, session::SessionState};
 
-/// The session cookie's name.
+/// The session cookie's name (with `__Host-` before it when served over https; see
+/// [`crate::Config::cookie_name`]).
 pub const COOKIE: &str = "ferry_session";
 
 tokio::task_local! {
@@ -57,20 +58,20 @@ pub fn resend_renewed_cookie<S, B>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
-    let sent = request.cookie(COOKIE).map(|c| c.value().to_owned());
-    let max_age = request
-        .app_data::<actix_web::web::Data<crate::Config>>()
-        .map(|config| config.session_ttl.as_secs() as i64);
+    let config = request.app_data::<actix_web::web::Data<crate::Config>>();
+    let name = config.map_or_else(|| COOKIE.to_owned(), |c| c.cookie_name(COOKIE));
+    let sent = request.cookie(&name).map(|c| c.value().to_owned());
+    let max_age = config.map(|config| config.session_ttl.as_secs() as i64);
     let response = service.call(request);
     RENEWED.scope(Cell::new(false), async move {
         let mut response = response.await?;
         let (Some(value), Some(max_age)) = (sent, max_age) else {
             return Ok(response);
         };
-        let already = response.response().cookies().any(|c| c.name() == COOKIE);
+        let already = response.response().cookies().any(|c| c.name() == name);
         if RENEWED.with(Cell::get) && !already {
             // `Secure` is added, with every other cookie's, by `mark_cookies_secure`.
-            let cookie = Cookie::build(COOKIE, value)
+            let cookie = Cookie::build(name, value)
                 .path("/")
                 .http_only(true)
                 .same_site(SameSite::Lax)

@@ -30,6 +30,7 @@ use ferry_state::transfer::Transfer;
 
 use crate::{
     Config,
+    budget::{self, Hold},
     error::{Error, Tus},
     public_url, share,
     upload::{self, UploadSlot},
@@ -296,7 +297,10 @@ async fn create(
         draft: metadata.draft,
         partial: matches!(concat, Concat::Partial),
     };
+    budget::count_new_upload(&request, service.state(), &config).await?;
     if let Concat::Final { parts, value } = &concat {
+        // Not charged to the byte budget: its pieces were, and they are removed once
+        // it is complete.
         if with_body {
             return Err(bad_request(
                 "a final upload (Upload-Concat: final) takes no body of its own",
@@ -339,10 +343,17 @@ async fn create(
         service.check_upload_length(length)?;
     }
     let limit = length.unwrap_or(config.max_upload_size);
+    // An upload that announces more than the client may still store today is refused
+    // before it starts (its bytes are taken from the budget as they arrive).
+    let hold = Hold::open(&request, service.state(), &config, 0).await?;
+    if let Some(length) = length {
+        hold.check_room(length).await?;
+    }
     let (checksum, slot) = if with_body {
         if content_length(&request).is_some_and(|n| n > limit) {
             return Err(Tus(Error::TooLarge));
         }
+        hold.take(content_length(&request).unwrap_or(0)).await?;
         (parse_checksum(&request)?, Some(take_slot(&request)?))
     } else {
         (None, None)
@@ -352,18 +363,21 @@ async fn create(
     let location = format!("{base}/files/{}", upload.id);
 
     let (offset, transfer) = if with_body {
-        let written = service.write_upload(&upload, 0, checksum, None, body).await;
+        let written = service
+            .write_upload(&upload, 0, checksum, None, hold.meter(body))
+            .await;
         drop(slot);
         match written {
             Ok(written) => written,
             Err(e) => {
                 service.abandon_upload(&upload.id).await;
-                return Err(e.into());
+                return Err(Tus(hold.refused().unwrap_or_else(|| e.into())));
             }
         }
     } else {
         (0, None)
     };
+    hold.settle(offset.max(0) as u64).await;
     let mut response = tus_response(StatusCode::CREATED);
     response
         .insert_header((header::LOCATION, location))
@@ -490,9 +504,35 @@ async fn patch(
     if declared.is_some_and(|n| n > total.saturating_sub(offset as u64)) {
         return Err(Tus(Error::TooLarge));
     }
-    let (new_offset, transfer) = service
-        .write_upload(&upload, offset, checksum, length.map(|l| l as i64), body)
-        .await?;
+    // The declared bytes are taken from the client's budget before any is read (a
+    // chunked body's as they arrive); what was not committed is given back.
+    let hold = Hold::open(&request, service.state(), &config, declared.unwrap_or(0)).await?;
+    let written = service
+        .write_upload(
+            &upload,
+            offset,
+            checksum,
+            length.map(|l| l as i64),
+            hold.meter(body),
+        )
+        .await;
+    let (new_offset, transfer) = match written {
+        Ok(written) => written,
+        Err(e) => {
+            // Bytes committed before the failure stay stored (and counted).
+            let committed = service
+                .state()
+                .find_upload(&id)
+                .await
+                .ok()
+                .flatten()
+                .map_or(0, |u| (u.offset - offset).max(0) as u64);
+            let refused = hold.refused();
+            hold.settle(committed).await;
+            return Err(Tus(refused.unwrap_or_else(|| e.into())));
+        }
+    };
+    hold.settle((new_offset - offset).max(0) as u64).await;
     let mut response = tus_response(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", new_offset.to_string()));
     match transfer {

@@ -11,7 +11,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::{
-    Config, csrf,
+    Config,
+    budget::Hold,
+    csrf,
     error::{Error, Result},
     html::{csrf_field, human_size, page, plural, redirect, respond},
     limits::{self, Bucket},
@@ -83,7 +85,7 @@ pub async fn upload_page(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
-    let draft = visitor::draft_id(&request, &config).ok_or(Error::NotFound)?;
+    let draft = visitor::draft_id(&request, &session, &config).ok_or(Error::NotFound)?;
     let draft_token = visitor::draft_token(&config, &draft);
     // Redis is read only for a returning visitor: a first page view has no draft yet.
     let drafted = if csrf::returning(&request) {
@@ -91,8 +93,12 @@ pub async fn upload_page(
     } else {
         Vec::new()
     };
-    let max_days = config.max_days_limit;
-    let default_days = config.default_max_days;
+    // Without an account a transfer lives at most MAX_DAYS_ANONYMOUS days.
+    let max_days = match visitor.user {
+        Some(_) => config.max_days_limit,
+        None => config.max_days_anonymous.min(config.max_days_limit),
+    };
+    let default_days = config.default_max_days.min(max_days);
     let day_choices = [1u16, 3, 7, 14, 30, 90, 365]
         .into_iter()
         .filter(|d| *d <= max_days);
@@ -178,8 +184,8 @@ async fn add_to_draft(
         .get("X-CSRF-Token")
         .and_then(|v| v.to_str().ok());
     csrf::verify(&request, &session, &config, presented)?;
-    let draft =
-        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    let draft = visitor::draft_id(&request, &session, &config)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let token = visitor::draft_token(&config, &draft);
     let files = service
         .add_to_draft(&draft, &body.upload_id, &token)
@@ -202,8 +208,8 @@ async fn remove_from_draft(
     form: web::Form<DraftRemove>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let draft =
-        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    let draft = visitor::draft_id(&request, &session, &config)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
     service.remove_from_draft(&draft, &form.upload_id).await?;
     Ok(redirect("/"))
 }
@@ -230,14 +236,24 @@ async fn send(
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     let max_downloads = Some(form.max_downloads.as_str()).filter(|v| !v.trim().is_empty());
-    let limits = service.limits(max_downloads, Some(&form.days))?;
+    let limits = match visitor.user {
+        Some(_) => service.account_limits(max_downloads, Some(&form.days))?,
+        None => service.limits(max_downloads, Some(&form.days))?,
+    };
     let password_hash = match form.password.as_str() {
         "" => None,
         p if p.len() > 1024 => return Err(Error::bad_request("that password is too long")),
         p => Some(passwords.hash(p.to_owned()).await?),
     };
-    let draft =
-        visitor::draft_id(&request, &config).ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    let draft = visitor::draft_id(&request, &session, &config)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    // Several files get a zip beside them, a second copy: charged to the sender's
+    // byte budget (the files themselves were, as they arrived over tus). Given back
+    // when the draft turns out empty or the send fails.
+    let drafted = service.draft(&draft).await?;
+    let bytes: u64 = drafted.iter().map(|u| u.offset.max(0) as u64).sum();
+    let hold = Hold::open(&request, service.state(), &config, 0).await?;
+    hold.take_bundle(drafted.len(), bytes).await?;
     let send = SendDraft {
         limits,
         password_hash,
@@ -246,8 +262,12 @@ async fn send(
     let Some(transfer) = service.send_draft(&draft, send).await? else {
         return Ok(redirect("/"));
     };
-    visitor::remember_sent(&session, &transfer.token, &transfer.deletion_token)?;
-    Ok(redirect(&format!("/sent/{}", transfer.token)))
+    hold.settle(if drafted.len() > 1 { bytes } else { 0 }).await;
+    let mut response = redirect(&format!("/sent/{}", transfer.token));
+    response
+        .add_cookie(&visitor::sent_cookie(&config, &transfer.token))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(response)
 }
 
 /// `GET /sent/{token}`: the link to share, for the session that sent it.
@@ -260,8 +280,11 @@ async fn sent(
 ) -> Result<HttpResponse> {
     let state = service.state();
     let visitor = visitor::load(&request, &session, state, &config).await?;
-    let deletion = visitor::sent(&session, &token).ok_or(Error::NotFound)?;
+    if !visitor::sent(&request, &config, &token) {
+        return Err(Error::NotFound);
+    }
     let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
+    let deletion = transfer.deletion_token.clone();
     let base = public_url::base_url(&request, &config);
     let link = format!("{base}/s/{}", transfer.token);
     let count = transfer.files.len();

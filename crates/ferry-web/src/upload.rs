@@ -116,7 +116,7 @@ pub fn take_slot(request: &HttpRequest) -> Option<UploadSlot> {
     let slots = request.app_data::<web::Data<UploadSlots>>()?;
     let client = request
         .app_data::<web::Data<Config>>()
-        .and_then(|config| public_url::client_addr(request, config));
+        .and_then(|config| public_url::client_net(request, config));
     let slot = slots.try_take(client);
     if slot.is_none() {
         tracing::warn!(

@@ -22,6 +22,8 @@ use crate::{
 const USER: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
 const UNLOCKED: &str = "unlocked";
+/// The cookie that remembers, in the sender's browser, what they just sent.
+const SENT: &str = "ferry_sent";
 
 /// The visitor of one request.
 pub struct Visitor {
@@ -72,14 +74,29 @@ pub async fn load(
 }
 
 /// Signs `user` in on a renewed session id (so a session id seen before sign-in is
-/// worthless after it), keeping the draft; CSRF tokens from now on are bound to it.
-pub fn sign_in(session: &Session, user: &User) -> Result<()> {
+/// worthless after it) with a new visitor nonce (so a visitor cookie seen or planted
+/// before sign-in is too); CSRF tokens from now on are bound to the session. What the
+/// visitor drafted before follows them into their account's draft.
+pub async fn sign_in(
+    request: &HttpRequest,
+    session: &Session,
+    service: &ferry_core::Service,
+    config: &Config,
+    user: &User,
+) -> Result<()> {
+    let before = draft_id(request, session, config);
     session.renew();
+    csrf::rotate(request);
     csrf::bind_to_session(session)?;
     session.insert(USER, user.id).map_err(session_error)?;
     session
         .insert(SIGNED_IN_AT, Utc::now().timestamp())
         .map_err(session_error)?;
+    if let Some(before) = before {
+        service
+            .adopt_draft(&before, &account_draft_id(config, user.id))
+            .await?;
+    }
     Ok(())
 }
 
@@ -90,12 +107,22 @@ pub fn sign_out(request: &HttpRequest, session: &Session) {
     csrf::rotate(request);
 }
 
-/// The id of this visitor's draft (the key of its items in Redis): a keyed hash of the
-/// visitor cookie, so it needs no storage, cannot be guessed from outside, and is the
-/// same for every request of one page. `None` for a visitor without a cookie.
-pub fn draft_id(request: &HttpRequest, config: &Config) -> Option<String> {
+/// The id of this visitor's draft (the key of its items in Redis). A signed-in
+/// visitor's draft belongs to the account: a keyed hash of the user id, the same in
+/// every browser they sign in from and reachable by no cookie. A visitor without an
+/// account has a keyed hash of the visitor cookie, so it needs no storage, cannot be
+/// guessed from outside, and is the same for every request of one page. `None` for a
+/// visitor without a cookie.
+pub fn draft_id(request: &HttpRequest, session: &Session, config: &Config) -> Option<String> {
+    if let Some(user) = session.get::<Uuid>(USER).ok().flatten() {
+        return Some(account_draft_id(config, user));
+    }
     csrf::presented(request)
         .map(|nonce| hex::encode(&csrf::mac(config, &[b"draft", nonce.as_bytes()])[..16]))
+}
+
+fn account_draft_id(config: &Config, user: Uuid) -> String {
+    hex::encode(&csrf::mac(config, &[b"draft-user", user.as_bytes()])[..16])
 }
 
 /// The token upload.js puts in the tus `Upload-Metadata` (`ferry_draft_token`) of an
@@ -104,19 +131,33 @@ pub fn draft_token(config: &Config, draft: &str) -> String {
     hex::encode(csrf::mac(config, &[b"draft-token", draft.as_bytes()]))
 }
 
-/// Remembers the deletion token of a transfer this session just sent.
-pub fn remember_sent(session: &Session, token: &str, deletion_token: &str) -> Result<()> {
-    session
-        .insert(format!("sent:{token}"), deletion_token)
-        .map_err(session_error)
+/// The cookie that shows the sender of transfer `token` its link and deletion button
+/// on `/sent/{token}`: no server-side state (a visitor without an account who sends a
+/// hundred transfers costs a hundred cookies in their own browser, each sent only to
+/// its own page, not a hundred session keys), and its value is a MAC under
+/// `SESSION_SECRET` of the share token, so only Ferry could have made it. (No
+/// `__Host-` prefix: that needs `Path=/`, and a planted one would only show its
+/// planter's own transfer.)
+pub fn sent_cookie(config: &Config, token: &str) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(SENT, sent_value(config, token))
+        .path(format!("/sent/{token}"))
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            config.session_ttl.as_secs() as i64,
+        ))
+        .finish()
 }
 
-/// The deletion token of a transfer this session sent, if it did.
-pub fn sent(session: &Session, token: &str) -> Option<String> {
-    session
-        .get::<String>(&format!("sent:{token}"))
-        .ok()
-        .flatten()
+fn sent_value(config: &Config, token: &str) -> String {
+    hex::encode(&csrf::mac(config, &[b"sent", token.as_bytes()])[..16])
+}
+
+/// Whether this request carries the cookie [`sent_cookie`] made for transfer `token`.
+pub fn sent(request: &HttpRequest, config: &Config, token: &str) -> bool {
+    request
+        .cookie(SENT)
+        .is_some_and(|c| csrf::same(&sent_value(config, token), c.value()))
 }
 
 /// Whether this session unlocked the password-protected transfer `token`.
