@@ -15,5 +15,7 @@ mod proxies;
 mod retention;
 #[path = "adversarial/scaffolding.rs"]
 mod scaffolding;
+#[path = "adversarial/thumbnails.rs"]
+mod thumbnails;
 #[path = "adversarial/uploads.rs"]
 mod uploads;

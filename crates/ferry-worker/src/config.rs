@@ -34,6 +34,16 @@ pub struct Config {
     /// Images up to this size get a thumbnail (they are decoded in memory).
     #[arg(long, env = "THUMBNAIL_MAX_BYTES", default_value = "20MiB", value_parser = parse_size)]
     pub thumbnail_max_bytes: u64,
+    /// Memory this process spends on thumbnails at once (whole MiB): each image's file,
+    /// its decoded picture and the decoder's own buffers, estimated from its header and
+    /// reserved before decoding. An image that needs more than all of it gets no
+    /// thumbnail; one that fits waits its turn. Under 1MiB: no thumbnails.
+    #[arg(long, env = "THUMBNAIL_MEMORY", default_value = "128MiB", value_parser = parse_size)]
+    pub thumbnail_memory: u64,
+    /// Images of more pixels than this get no thumbnail, whatever memory is free.
+    #[arg(long, env = "THUMBNAIL_MAX_PIXELS", default_value_t = 40_000_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub thumbnail_max_pixels: u64,
     /// The retention sweep deletes jobs done longer ago than this.
     #[arg(long, env = "RETAIN_DONE_JOBS", default_value = "7d", value_parser = parse_duration)]
     pub retain_done_jobs: Duration,

@@ -13,6 +13,7 @@
 mod config;
 mod finish;
 mod handlers;
+mod thumbnail;
 
 use std::time::Duration;
 
@@ -30,15 +31,17 @@ use ferry_state::{
 };
 
 pub use config::Config;
+pub use thumbnail::Thumbnails;
 
 /// What job handlers need beyond the service: the attempts a job gets (to count
-/// deaths) and the largest image that gets a thumbnail.
+/// deaths) and the thumbnail settings, with the process's memory budget for them
+/// (shared by every clone).
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Attempts per job.
     pub max_attempts: usize,
-    /// Largest image that gets a thumbnail.
-    pub thumbnail_max_bytes: u64,
+    /// Which images get a thumbnail, and the memory they may take at once.
+    pub thumbnails: Thumbnails,
 }
 
 /// Errors that stop a worker process.
@@ -110,7 +113,11 @@ impl Application {
         let backoff = (config.retry_backoff_min, config.retry_backoff_max);
         let limits = Limits {
             max_attempts: usize::from(config.common.job_max_attempts),
-            thumbnail_max_bytes: config.thumbnail_max_bytes,
+            thumbnails: Thumbnails::new(
+                config.thumbnail_memory,
+                config.thumbnail_max_pixels,
+                config.thumbnail_max_bytes,
+            ),
         };
         let service = ferry_core::Service::with_housekeeping(
             state.clone(),
