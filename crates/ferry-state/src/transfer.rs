@@ -486,8 +486,13 @@ impl State {
             // The grant recognised by address first, else by secret; the UPDATE
             // re-checks every condition under the row's lock, so concurrent resumes
             // of one grant are admitted one after another, each a new generation.
+            // The transfer's row is locked first, as a counted download locks it
+            // before its grant: one order of locks, no deadlock between the two.
             let resumed = sqlx::query!(
-                r#"WITH target AS (
+                r#"WITH t AS (
+                       SELECT id, max_downloads FROM transfers
+                       WHERE id = $1 AND transfer_is_open(transfers) FOR UPDATE
+                   ), target AS (
                        SELECT g.client FROM download_grants g
                        WHERE g.transfer_id = $1 AND g.file_name = $2
                          AND (g.client = $3 OR g.secret = $4) AND g.expires_at > now()
@@ -496,10 +501,9 @@ impl State {
                        UPDATE download_grants g
                        SET resumes = g.resumes + 1, generation = g.generation + 1,
                            overlap = g.overlap + GREATEST(g.delivered - $5, 0)
-                       FROM target, transfers t
-                       WHERE g.transfer_id = $1 AND g.file_name = $2
+                       FROM target, t
+                       WHERE g.transfer_id = t.id AND g.file_name = $2
                          AND g.client = target.client AND g.expires_at > now()
-                         AND t.id = $1 AND transfer_is_open(t)
                          AND g.resumes < $6
                          AND g.overlap + GREATEST(g.delivered - $5, 0) <= $7
                        RETURNING g.client, g.generation, t.max_downloads

@@ -123,18 +123,18 @@ pub async fn file(
     }
 }
 
-/// Bytes a download under a grant claims at a time (one statement per claim).
-const CLAIM_STEP: i64 = 1024 * 1024;
-/// Most bytes the resumes of one counted download may re-send from before what it
-/// was cleared to send (what sockets and proxies held when the connection broke):
-/// 4 MiB, and never more than an eighth of the file, so a small file is not handed
-/// out again whole.
-const RESUME_OVERLAP: i64 = 4 * 1024 * 1024;
+/// Most bytes the resumes of one counted download may re-send, in all, from before
+/// what it was cleared to send: what socket buffers and proxies held when the
+/// connection broke, which the client never received and Ferry cannot see. 8 MiB, and
+/// never more than half the file, so a small file is not handed out again whole. A
+/// client that lost more in flight (a very fast link with huge buffers) cannot resume
+/// and needs a new download.
+const RESUME_OVERLAP: i64 = 8 * 1024 * 1024;
 
-/// `body` (the bytes from `start`), claiming each next step under `grant` before it is
-/// sent (see `State::claim_download_bytes`): the grant's high-water mark is never
-/// behind what went out, and a stream whose grant was taken over by a newer resume
-/// stops.
+/// `body` (the bytes from `start`), claiming each piece under `grant` before it is
+/// handed on (see `State::claim_download_bytes`; one statement per piece, a
+/// `BLOB_CHUNK_SIZE` chunk at most): the grant's high-water mark is never behind what
+/// went out, and a stream whose grant was taken over by a newer resume stops.
 fn claimed(
     state: State,
     grant: Grant,
@@ -143,7 +143,7 @@ fn claimed(
 ) -> impl futures::Stream<Item = Result<bytes::Bytes, actix_web::Error>> + 'static {
     async_stream::stream! {
         let mut body = Box::pin(body);
-        let (mut position, mut cleared) = (start, start);
+        let mut position = start;
         while let Some(item) = body.next().await {
             let chunk = match item {
                 Ok(chunk) => chunk,
@@ -153,19 +153,16 @@ fn claimed(
                 }
             };
             let end = position + chunk.len() as i64;
-            if end > cleared {
-                let to = end.max(cleared + CLAIM_STEP);
-                match state.claim_download_bytes(&grant, to).await {
-                    Ok(true) => cleared = to,
-                    Ok(false) => {
-                        tracing::info!("download stopped: a newer resume took over its grant");
-                        yield Err(actix_web::error::ErrorConflict("superseded"));
-                        break;
-                    }
-                    Err(e) => {
-                        yield Err(log_stream_error(e));
-                        break;
-                    }
+            match state.claim_download_bytes(&grant, end).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!("download stopped: a newer resume took over its grant");
+                    yield Err(actix_web::error::ErrorConflict("superseded"));
+                    break;
+                }
+                Err(e) => {
+                    yield Err(log_stream_error(e));
+                    break;
                 }
             }
             position = end;
@@ -329,7 +326,7 @@ async fn admit(
     let rules = ResumeRules {
         window,
         max_resumes: i32::try_from(config.download_resumes).unwrap_or(i32::MAX),
-        overlap: RESUME_OVERLAP.min(file.size / 8),
+        overlap: RESUME_OVERLAP.min(file.size / 2),
     };
     let (admission, grant) = state
         .admit_download_at(
