@@ -405,9 +405,10 @@ async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind
     // The work done, not the time it took (speed is benches/' business): the web stored
     // the 1,000 parts MAX_FILES_PER_TRANSFER allows and stopped at the next one, rather
     // than storing (and naming) all 10,000. Postgres counts every row ever inserted into
-    // `blobs`; its statistics reach the view within a second or so of a commit.
+    // `blob_chunks` (one per one-byte part; deleting a blob moves its chunks, inserting
+    // none); its statistics reach the view within a second or so of a commit.
     let inserted = eventually(
-        "the blob inserts to reach the statistics view",
+        "the chunk inserts to reach the statistics view",
         Duration::from_secs(30),
         || async {
             let _ = sqlx::query("SELECT pg_stat_clear_snapshot()")
@@ -415,7 +416,7 @@ async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind
                 .await;
             let n = count(
                 &app,
-                "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'blobs'",
+                "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'blob_chunks'",
             )
             .await;
             (n >= 1000).then_some(n)
@@ -423,7 +424,7 @@ async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind
     )
     .await;
     let used = cpu_seconds(&web) - before;
-    eprintln!("10,000 parts: {status} {text}; {inserted} blobs written; web CPU {used:.2} s");
+    eprintln!("10,000 parts: {status} {text}; {inserted} chunks written; web CPU {used:.2} s");
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
     assert!(text.contains("too many files"), "{text}");
     assert_eq!(inserted, 1000, "parts stored before the refusal");
