@@ -9,6 +9,8 @@ mod harness;
 mod downloads;
 #[path = "adversarial/pages.rs"]
 mod pages;
+#[path = "adversarial/passwords.rs"]
+mod passwords;
 #[path = "adversarial/proxies.rs"]
 mod proxies;
 #[path = "adversarial/retention.rs"]

@@ -482,7 +482,14 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
     let client = harness::browser::browser();
     let email = "someone@example.org";
     assert_eq!(
-        account_form(&client, &web, "/signup", email, "first password").await,
+        account_form(
+            &client,
+            &web,
+            "/signup",
+            email,
+            harness::browser::STRONG_PASSWORD
+        )
+        .await,
         StatusCode::SEE_OTHER
     );
     let put = app
@@ -513,7 +520,14 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
     let password = reset["password"].as_str().unwrap().to_owned();
     let fresh = harness::browser::browser();
     assert_ne!(
-        account_form(&fresh, &web, "/signin", email, "first password").await,
+        account_form(
+            &fresh,
+            &web,
+            "/signin",
+            email,
+            harness::browser::STRONG_PASSWORD
+        )
+        .await,
         StatusCode::SEE_OTHER,
         "the old password no longer signs in"
     );
@@ -598,7 +612,7 @@ async fn the_operations_view_is_for_admins_only() {
             &web,
             "/signup",
             "ops@example.org",
-            "operations password"
+            harness::browser::STRONG_PASSWORD
         )
         .await,
         StatusCode::SEE_OTHER

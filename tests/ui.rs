@@ -7,7 +7,7 @@ use std::{process::Command, time::Duration};
 
 use harness::{
     Kind, Process, TestApp,
-    browser::{browser, csrf_of, draft_token_of, page},
+    browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
     eventually,
 };
 use reqwest::{Client, StatusCode, header, redirect::Policy};
@@ -151,7 +151,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
         .form(&[
             ("_csrf", csrf.as_str()),
             ("email", "Ada@Example.org"),
-            ("password", "correct horse battery"),
+            ("password", STRONG_PASSWORD),
         ])
         .send()
         .await
@@ -169,7 +169,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
         .form(&[
             ("_csrf", csrf.as_str()),
             ("email", "ada@example.org"),
-            ("password", "correct horse battery"),
+            ("password", STRONG_PASSWORD),
         ])
         .send()
         .await
@@ -243,7 +243,7 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
         .form(&[
             ("_csrf", csrf_of(&form).as_str()),
             ("email", "grace@example.org"),
-            ("password", "correct horse battery"),
+            ("password", STRONG_PASSWORD),
         ])
         .send()
         .await

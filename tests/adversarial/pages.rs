@@ -8,7 +8,7 @@ use reqwest::{Client, StatusCode, header, redirect::Policy};
 
 use crate::harness::{
     Kind, Process, TestApp,
-    browser::{browser, csrf_of, draft_token_of, page},
+    browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
 };
 
 /// Keys under this app's Redis prefix (on every node, in cluster mode).
@@ -238,7 +238,7 @@ async fn sign_up(
         .form(&[
             ("_csrf", csrf.as_str()),
             ("email", email),
-            ("password", "a long enough password"),
+            ("password", STRONG_PASSWORD),
         ])
         .send()
         .await
@@ -366,7 +366,7 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
         &[
             ("_csrf", &csrf_of(&signup_page)),
             ("email", "member@example.org"),
-            ("password", "member password"),
+            ("password", STRONG_PASSWORD),
         ],
     )
     .await;
@@ -500,7 +500,7 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
         &[
             ("_csrf", &csrf_of(&signin_page)),
             ("email", "member@example.org"),
-            ("password", "member password"),
+            ("password", STRONG_PASSWORD),
         ],
     )
     .await;
@@ -539,7 +539,7 @@ async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() 
         .form(&[
             ("_csrf", csrf_of(&signup_page).as_str()),
             ("email", hostile_email),
-            ("password", "a long enough password"),
+            ("password", STRONG_PASSWORD),
         ])
         .send()
         .await

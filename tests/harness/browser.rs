@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
+/// An account password every suite signs up with: one the strength check
+/// (`ferry_core::AccountPassword`) accepts — zxcvbn scores it 4, and no list holds it.
+pub const STRONG_PASSWORD: &str = "lantern quiver oatmeal";
+
 /// A cookie-keeping client that does not follow redirects.
 pub fn browser() -> Client {
     Client::builder()

@@ -14,9 +14,9 @@
 //! draft, creating, writing and finishing a resumable upload, deleting and purging,
 //! the periodic sweeps, building a transfer's stored zip; the domain types that
 //! validate client input once ([`MaxDays`], [`MaxDownloads`], [`FileName`],
-//! [`Schedule`]); and the one [`Error`] every use case returns. No HTTP, no SQL, no
-//! Redis commands: adapters translate requests into calls here, and this crate calls
-//! typed functions of `ferry-state`.
+//! [`Schedule`], [`AccountPassword`], [`SharePassword`]); and the one [`Error`] every
+//! use case returns. No HTTP, no SQL, no Redis commands: adapters translate requests
+//! into calls here, and this crate calls typed functions of `ferry-state`.
 
 pub mod archive;
 pub mod blob;
@@ -24,6 +24,7 @@ mod domain;
 mod error;
 mod name;
 mod operations;
+mod password;
 mod schedule;
 mod service;
 mod upload;
@@ -32,6 +33,10 @@ pub use domain::{Lifetimes, Limits, MAX_DOWNLOADS_LIMIT, MaxDays, MaxDownloads};
 pub use error::{Error, Result};
 use name::UniqueNames;
 pub use name::{FileName, MAX_NAME_BYTES};
+pub use password::{
+    AccountPassword, MAX_PASSWORD_BYTES, MIN_ACCOUNT_PASSWORD_CHARS, MIN_SHARE_PASSWORD_CHARS,
+    SharePassword, WeakPassword,
+};
 pub use schedule::Schedule;
 pub use service::{DRAFT_TOKEN_KEY, Housekeeping, Policy, SendDraft, Service};
 pub use upload::{NewUploadRequest, metadata_value};

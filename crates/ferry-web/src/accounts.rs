@@ -1,13 +1,15 @@
 //! Accounts: sign up, sign in, sign out, and "my transfers".
 //!
-//! Passwords are hashed with argon2id. Signing in renews the session id. Sign-in is
-//! rate limited per client IP and per account, sign-up per client IP, in Redis, so the
-//! limits hold across all web processes; a visitor over one gets 429 with
-//! `Retry-After`. Hashing is bounded in memory (see `password`).
+//! A new password must pass `ferry_core::AccountPassword` (length, a common-password
+//! list, zxcvbn's estimate; the form says why when it does not) before it is hashed
+//! with argon2id. Signing in renews the session id. Sign-in is rate limited per client
+//! IP and per account, sign-up per client IP, in Redis, so the limits hold across all
+//! web processes; a visitor over one gets 429 with `Retry-After`. Hashing is bounded
+//! in memory (see `password`).
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use ferry_core::Service;
+use ferry_core::{MIN_ACCOUNT_PASSWORD_CHARS, Service};
 use ferry_state::State;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -21,9 +23,6 @@ use crate::{
     public_url, ui,
     visitor::{self, Visitor},
 };
-
-/// Shortest accepted password.
-const MIN_PASSWORD: usize = 10;
 
 /// Registers the account routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -57,7 +56,8 @@ fn form_page(
             html! { "New here? " a href="/signup" { "Create an account" } },
         ),
     };
-    let autocomplete = if kind == "signup" {
+    let signup = kind == "signup";
+    let autocomplete = if signup {
         "new-password"
     } else {
         "current-password"
@@ -74,7 +74,16 @@ fn form_page(
                 label for="email" { "E-mail" }
                 input #email name="email" type="email" autocomplete="email" required value=(email);
                 label for="password" { "Password" }
-                input #password name="password" type="password" autocomplete=(autocomplete) required minlength=(MIN_PASSWORD);
+                @if signup {
+                    input #password name="password" type="password" autocomplete=(autocomplete) required
+                        minlength=(MIN_ACCOUNT_PASSWORD_CHARS) aria-describedby="password-hint";
+                    small #password-hint .hint {
+                        "At least " (MIN_ACCOUNT_PASSWORD_CHARS) " characters. A few uncommon words make a strong password; "
+                        "common passwords, and your e-mail address, are refused."
+                    }
+                } @else {
+                    input #password name="password" type="password" autocomplete=(autocomplete) required;
+                }
                 p { button type="submit" { (button) } }
             }
             p.muted { (other) }
@@ -140,25 +149,34 @@ async fn signup(
     limits::enforce(&state, &buckets).await?;
     let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
+    // A browser gets the form again, saying what to change; any other client a 400
+    // with the same sentence (`{"error":"bad_request","message":…}`).
+    let refuse = |message: &str| {
+        if ui::wants_html(&request) {
+            Ok(form_page(
+                &visitor,
+                "signup",
+                &email,
+                Some(message),
+                StatusCode::BAD_REQUEST,
+            ))
+        } else {
+            Err(Error::bad_request(message))
+        }
+    };
     if !plausible_email(&email) {
-        return Ok(form_page(
-            &visitor,
-            "signup",
-            &email,
-            Some("That does not look like an e-mail address."),
-            StatusCode::BAD_REQUEST,
-        ));
+        return refuse("That does not look like an e-mail address.");
     }
-    if form.password.chars().count() < MIN_PASSWORD || form.password.len() > 1024 {
-        return Ok(form_page(
-            &visitor,
-            "signup",
-            &email,
-            Some("Choose a password of at least 10 characters."),
-            StatusCode::BAD_REQUEST,
-        ));
-    }
-    let hash = passwords.hash(form.password.clone()).await?;
+    // Checked before hashing: argon2 is the expensive part, and a refused password
+    // never reaches it.
+    let password = match passwords
+        .check_new(form.password.clone(), email.clone())
+        .await?
+    {
+        Ok(password) => password,
+        Err(weak) => return refuse(&weak.to_string()),
+    };
+    let hash = passwords.hash(password.expose().to_owned()).await?;
     let Some(user) = state.create_user(&email, &hash).await? else {
         return Ok(form_page(
             &visitor,

@@ -38,12 +38,20 @@ pub struct Config {
     /// A sign-in ends after this long, however active the session (absolute timeout).
     #[arg(long, env = "SESSION_ABSOLUTE_TTL", default_value = "30d", value_parser = parse_duration)]
     pub session_absolute_ttl: Duration,
-    /// Share-password attempts per client IP per minute.
+    /// Share-password attempts per client IP per minute, right or wrong.
     #[arg(long, env = "UNLOCK_ATTEMPTS_PER_IP", default_value_t = 10)]
     pub unlock_attempts_per_ip: u32,
-    /// Share-password attempts per transfer per 10 minutes (all clients together).
+    /// Wrong share-password guesses per transfer per 10 minutes, all clients together.
+    /// Past it, only clients still within UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER may try,
+    /// so the recipient is never locked out by others' guesses.
     #[arg(long, env = "UNLOCK_ATTEMPTS_PER_TRANSFER", default_value_t = 50)]
     pub unlock_attempts_per_transfer: u32,
+    /// Wrong share-password guesses one client IP may make on one transfer per 10
+    /// minutes and still be let try once the transfer's UNLOCK_ATTEMPTS_PER_TRANSFER
+    /// are used up. A crowd of N addresses gets at most
+    /// UNLOCK_ATTEMPTS_PER_TRANSFER + N × this many guesses per 10 minutes.
+    #[arg(long, env = "UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", default_value_t = 5)]
+    pub unlock_attempts_per_ip_and_transfer: u32,
     /// Sign-in attempts per client IP per 5 minutes.
     #[arg(long, env = "SIGNIN_ATTEMPTS_PER_IP", default_value_t = 20)]
     pub signin_attempts_per_ip: u32,

@@ -3,6 +3,7 @@
 //! exhaustion attack (100 concurrent sign-ups took a web process from 0.8 to 2.4 GiB).
 //! At most `PASSWORD_HASH_MEMORY / 19 MiB` hashes (at least one) run at once; the
 //! rest wait up to `PASSWORD_HASH_WAIT`, then get [`Error::Busy`] (503, `Retry-After`).
+//! Checking a new password's strength (zxcvbn, milliseconds of CPU) takes a slot too.
 
 use std::{
     sync::{Arc, Mutex},
@@ -13,7 +14,8 @@ use argon2::{
     Algorithm, Argon2, Block, Params, PasswordHash, Version,
     password_hash::{Output, ParamsString, SaltString, rand_core::OsRng},
 };
-use tokio::sync::Semaphore;
+use ferry_core::{AccountPassword, WeakPassword};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{
     Config,
@@ -46,16 +48,37 @@ impl Passwords {
         }
     }
 
+    /// A free slot, after waiting (bounded) for one.
+    async fn slot(&self) -> Result<OwnedSemaphorePermit> {
+        tokio::time::timeout(self.wait, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| Error::Busy)?
+            .map_err(|_| Error::Busy)
+    }
+
+    /// Checks a new account password (`ferry_core::AccountPassword`: length, zxcvbn, the
+    /// common-password list) in a slot, on a blocking thread: zxcvbn takes up to ~25 ms
+    /// of CPU for a long password, so it runs off the HTTP threads and no more at once
+    /// than hashes do. The outer error is `Busy` (no slot in time); the inner one says
+    /// why the password was refused.
+    pub async fn check_new(
+        &self,
+        password: String,
+        email: String,
+    ) -> Result<Result<AccountPassword, WeakPassword>> {
+        let _permit = self.slot().await?;
+        tokio::task::spawn_blocking(move || AccountPassword::parse(&password, &email))
+            .await
+            .map_err(|e| Error::Internal(format!("password check task: {e}")))
+    }
+
     /// Runs `work` on a blocking thread with a slot's buffer, after waiting (bounded)
     /// for a free slot.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T> {
-        let _permit = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned())
-            .await
-            .map_err(|_| Error::Busy)?
-            .map_err(|_| Error::Busy)?;
+        let _permit = self.slot().await?;
         let buffers = self.buffers.clone();
         let mut buffer = buffers
             .lock()

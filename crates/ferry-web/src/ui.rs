@@ -5,7 +5,7 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use ferry_core::{SendDraft, Service};
+use ferry_core::{MIN_SHARE_PASSWORD_CHARS, SendDraft, Service, SharePassword};
 use ferry_state::transfer::Transfer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -149,7 +149,9 @@ pub async fn upload_page(
                     }
                     div {
                         label for="password" { "Password (optional)" }
-                        input #password name="password" type="password" autocomplete="new-password";
+                        input #password name="password" type="password" autocomplete="new-password"
+                            minlength=(MIN_SHARE_PASSWORD_CHARS) aria-describedby="password-hint";
+                        small #password-hint .hint { "At least " (MIN_SHARE_PASSWORD_CHARS) " characters. Send it apart from the link." }
                     }
                 }
                 p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send and get a link" } }
@@ -240,10 +242,11 @@ async fn send(
         Some(_) => service.account_limits(max_downloads, Some(&form.days))?,
         None => service.limits(max_downloads, Some(&form.days))?,
     };
-    let password_hash = match form.password.as_str() {
-        "" => None,
-        p if p.len() > 1024 => return Err(Error::bad_request("that password is too long")),
-        p => Some(passwords.hash(p.to_owned()).await?),
+    let password = SharePassword::parse_optional(&form.password)
+        .map_err(|weak| Error::bad_request(weak.to_string()))?;
+    let password_hash = match password {
+        None => None,
+        Some(password) => Some(passwords.hash(password.expose().to_owned()).await?),
     };
     let draft = visitor::draft_id(&request, &session, &config)
         .ok_or(Error::Forbidden("csrf_token_invalid"))?;
@@ -446,8 +449,11 @@ struct UnlockForm {
     password: String,
 }
 
-/// `POST /s/{token}/unlock`: checks the share password; rate limited per client IP and
-/// per transfer, in Redis, so the limit holds across every web process.
+/// `POST /s/{token}/unlock`: checks the share password. Rate limited in Redis, so the
+/// limits hold across every web process: per client IP (every attempt), and per
+/// transfer, where only wrong guesses count and a client that has not itself guessed
+/// wrong on this transfer gets in even when a crowd has used up the transfer's
+/// guesses (`limits::admit_guess`; docs/security.md says what an attacker gets).
 async fn unlock(
     request: HttpRequest,
     session: Session,
@@ -463,36 +469,47 @@ async fn unlock(
     let Some(transfer) = state.find_transfer(&token).await? else {
         return Ok(gone_page(&visitor));
     };
+    let Some(hash) = transfer.password_hash.clone() else {
+        return Ok(redirect(&format!("/s/{}", transfer.token)));
+    };
     let ip = public_url::client_ip(&request, &config);
-    let buckets = [
-        Bucket {
-            name: format!("unlock-ip:{ip}"),
-            max: config.unlock_attempts_per_ip,
-            window_secs: 60,
-        },
-        Bucket {
-            name: format!("unlock-transfer:{}", transfer.token),
-            max: config.unlock_attempts_per_transfer,
-            window_secs: 600,
-        },
-    ];
+    let per_ip = Bucket {
+        name: format!("unlock-ip:{ip}"),
+        max: config.unlock_attempts_per_ip,
+        window_secs: 60,
+    };
+    let per_transfer = Bucket {
+        name: format!("unlock-transfer:{}", transfer.token),
+        max: config.unlock_attempts_per_transfer,
+        window_secs: 600,
+    };
+    let per_ip_on_transfer = Bucket {
+        name: format!("unlock-ip-transfer:{}:{ip}", transfer.token),
+        max: config.unlock_attempts_per_ip_and_transfer,
+        window_secs: 600,
+    };
+    let admitted = async {
+        limits::enforce(state, &[per_ip]).await?;
+        limits::admit_guess(state, &per_transfer, &per_ip_on_transfer).await
+    };
     // Without Redis the attempt cannot be counted, so the password is not checked:
     // say so, rather than "password required" or a bare error.
-    match limits::enforce(state, &buckets).await {
+    let guess = match admitted.await {
         Err(Error::State(e)) if e.is_unavailable() => {
             tracing::warn!(error = %e, "share password not checked: Redis unreachable");
             return Ok(cannot_check_now(&visitor, &transfer));
         }
         other => other?,
-    }
-    let Some(hash) = transfer.password_hash.clone() else {
-        return Ok(redirect(&format!("/s/{}", transfer.token)));
     };
     let matches = match passwords.verify(form.password.clone(), hash).await {
-        Err(Error::Busy) => return Ok(cannot_check_now(&visitor, &transfer)),
+        Err(Error::Busy) => {
+            take_back(state, guess).await;
+            return Ok(cannot_check_now(&visitor, &transfer));
+        }
         other => other?,
     };
     if matches {
+        take_back(state, guess).await;
         visitor::unlock(&session, &transfer.token)?;
         Ok(redirect(&format!("/s/{}", transfer.token)))
     } else {
@@ -503,6 +520,14 @@ async fn unlock(
             Some("That password is not right."),
             actix_web::http::StatusCode::FORBIDDEN,
         ))
+    }
+}
+
+/// Takes back a guess that was right or never checked. If Redis fails here, the guess
+/// stays counted as wrong until its window ends: logged, not worth refusing for.
+async fn take_back(state: &ferry_state::State, guess: limits::Guess) {
+    if let Err(e) = guess.take_back(state).await {
+        tracing::warn!(error = %e, "share-password guess not taken back");
     }
 }
 

@@ -275,7 +275,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Users(UsersCommand::ResetPassword { email, .. }) => {
             let service = service();
-            let password = new_password();
+            let password = new_password(&email)?;
             if !service
                 .reset_password(&email, &hash_password(&password)?)
                 .await?
@@ -284,7 +284,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             }
             println!(
                 "{}",
-                serde_json::json!({ "email": email, "password": password })
+                serde_json::json!({ "email": email, "password": password.expose() })
             );
         }
         AdminCommand::Blobs(BlobsCommand::Sweep { older_than, .. }) => {
@@ -348,24 +348,28 @@ fn transfer_json(status: &ferry_state::transfer::TransferStatus) -> serde_json::
     })
 }
 
-/// A new random password: 128 bits from the OS, URL-safe base64 (22 characters).
-fn new_password() -> String {
+/// A new random password for `email`: 128 bits from the OS, URL-safe base64 (22
+/// characters), checked by the same rule as a sign-up (it always passes: zxcvbn scores
+/// such a string 4, and no list holds it).
+fn new_password(email: &str) -> anyhow::Result<ferry_core::AccountPassword> {
     use base64::Engine;
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    ferry_core::AccountPassword::parse(&password, email)
+        .map_err(|weak| anyhow::anyhow!("the generated password was refused: {weak}"))
 }
 
 /// argon2id with the argon2 crate's default parameters, the ones the web process
 /// uses, so the web verifies it like a hash it made itself.
-fn hash_password(password: &str) -> anyhow::Result<String> {
+fn hash_password(password: &ferry_core::AccountPassword) -> anyhow::Result<String> {
     use argon2::{
         Argon2, PasswordHasher,
         password_hash::{SaltString, rand_core::OsRng},
     };
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.expose().as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| anyhow::anyhow!("hashing the new password: {e}"))
 }
