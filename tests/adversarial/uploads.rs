@@ -180,10 +180,24 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
     );
     assert!(held.len() <= CAP, "{} uploads held at once", held.len());
     assert_eq!(held.len() + answered.len(), 300);
+    // Each refused upload is answered 503 + Retry-After before its body is read. On a
+    // busy machine the server's close can reach the client while it is still writing
+    // its megabyte: the reset then discards the answer in the client's kernel before
+    // it is read (status 0). Either way the upload was refused, not held.
+    let mut reset = 0;
     for (status, head) in &answered {
+        if *status == 0 {
+            reset += 1;
+            continue;
+        }
         assert_eq!(*status, 503, "{head}");
         assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
     }
+    eprintln!(
+        "refused: {} read as 503, {reset} reset before the answer was read",
+        answered.len() - reset
+    );
+    assert!(answered.len() > reset, "some refusals were read as 503");
     assert!(peak < 256 * 1024, "web peak RSS {} MiB", peak / 1024);
 
     // The clients go away: every slot and every partial blob is given back.
