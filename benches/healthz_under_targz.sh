@@ -36,7 +36,7 @@ fi
 psql "$admin_url" -qc "CREATE DATABASE $db" >/dev/null
 DATABASE_URL=$bench_url REDIS_URL=$REDIS_URL "$FERRY" migrate >/dev/null
 DATABASE_URL=$bench_url REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX="bench:$$:" \
-  SESSION_SECRET=bench-secret-bench-secret-bench-secret-0 PUBLIC_URL_FROM_REQUEST=true PORT=$PORT BIND_ADDRESS=127.0.0.1 \
+  SESSION_SECRET=bench-secret-bench-secret-bench-secret-0 PUBLIC_URL_FROM_REQUEST=true UPLOADS_PER_CLIENT_PER_HOUR=1000000 UPLOAD_BYTES_PER_CLIENT_PER_DAY=1000TiB PORT=$PORT BIND_ADDRESS=127.0.0.1 \
   WEB_CONCURRENCY=$WEB_CONCURRENCY RUST_LOG=warn "$FERRY" web >/dev/null 2>&1 &
 web_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

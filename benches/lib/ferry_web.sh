@@ -39,7 +39,7 @@ web_start() {
     return 1
   fi
   env DATABASE_URL="$bench_url" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="bench:$$:" \
-    SESSION_SECRET=bench-secret-bench-secret-bench-secret-0 PUBLIC_URL_FROM_REQUEST=true PORT="$port" \
+    SESSION_SECRET=bench-secret-bench-secret-bench-secret-0 PUBLIC_URL_FROM_REQUEST=true UPLOADS_PER_CLIENT_PER_HOUR=1000000 UPLOAD_BYTES_PER_CLIENT_PER_DAY=1000TiB PORT="$port" \
     BIND_ADDRESS=127.0.0.1 RUST_LOG="${RUST_LOG:-warn}" "$@" "$ferry" web >"$work/web.log" 2>&1 &
   web_pid=$!
   for _ in $(seq 100); do
