@@ -68,6 +68,23 @@ pub fn check_declared_length(request: &HttpRequest, max: u64, empty_is_error: bo
     }
 }
 
+/// Everything an upload must pass before its body is read, in order: its declared
+/// length, its `Max-Downloads`/`Max-Days`, the client's new-upload rate, the declared
+/// bytes taken from the client's byte budget, and an upload slot.
+async fn admit(
+    request: &HttpRequest,
+    service: &Service,
+    config: &Config,
+) -> Result<(Limits, Hold, upload::UploadSlot)> {
+    check_declared_length(request, config.max_upload_size, true)?;
+    let limits = limits(request, service)?;
+    budget::count_new_upload(request, service.state(), config).await?;
+    let hold = Hold::open(request, service.state(), config, declared_length(request)).await?;
+    let slot =
+        upload::take_slot(request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
+    Ok((limits, hold, slot))
+}
+
 /// `PUT /{name}` (and `/put/{name}`, `/upload/{name}`): one file, one transfer.
 pub async fn put_file(
     request: HttpRequest,
@@ -76,18 +93,7 @@ pub async fn put_file(
     config: web::Data<Config>,
     raw_name: &str,
 ) -> Result<HttpResponse> {
-    check_declared_length(&request, config.max_upload_size, true)?;
-    let limits = limits(&request, &service)?;
-    budget::count_new_upload(&request, service.state(), &config).await?;
-    let hold = Hold::open(
-        &request,
-        service.state(),
-        &config,
-        declared_length(&request),
-    )
-    .await?;
-    let _slot =
-        upload::take_slot(&request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
+    let (limits, hold, _slot) = admit(&request, &service, &config).await?;
     let mut guard = service.blob_guard();
     let file = service
         .store_file(
@@ -116,18 +122,7 @@ pub async fn post_multipart(
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    check_declared_length(&request, config.max_upload_size, true)?;
-    let limits = limits(&request, &service)?;
-    budget::count_new_upload(&request, service.state(), &config).await?;
-    let hold = Hold::open(
-        &request,
-        service.state(),
-        &config,
-        declared_length(&request),
-    )
-    .await?;
-    let _slot =
-        upload::take_slot(&request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
+    let (limits, hold, _slot) = admit(&request, &service, &config).await?;
     let (body, meter) =
         upload::guard_body(body, config.upload_idle_timeout, config.max_upload_size);
     let body = hold.meter(body);
