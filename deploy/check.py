@@ -8,11 +8,13 @@ that compose can `--scale` web/worker/clock (no fixed host port, no container_na
 that every release dependency is in place, that Kubernetes grace periods exceed
 SHUTDOWN_TIMEOUT and probes point at /readyz and /healthz, that every file a
 kustomization lists exists, that the optional Garage stays optional and keeps its
-metadata and data on volumes, and that app.json generates the session secret.
+metadata and data on volumes, that web gets a PUBLIC_URL everywhere (it refuses to
+start without one), and that app.json generates the session secret.
 Prints one line per failed check and exits 1 if any failed.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -31,6 +33,17 @@ def check(ok, message):
 
 def subcommand_exists(args):
     return subprocess.run([FERRY, *args, "--help"], capture_output=True).returncode == 0
+
+
+def public_url(value):
+    """Whether `value` is an http(s) base URL, or a compose `${VAR:-default}` or
+    `${VAR:?message}` whose default is one or that refuses to start without it."""
+    value = str(value or "").strip()
+    expression = re.fullmatch(r"\$\{[A-Z_]+(?::?([-?])(.*))?\}", value)
+    if expression:
+        kind, rest = expression.groups()
+        return kind == "?" or (kind == "-" and public_url(rest))
+    return re.fullmatch(r"https?://[^/\s]+(/\S*)?", value) is not None
 
 
 # Procfile: release/web/worker/clock, each a real subcommand.
@@ -70,6 +83,8 @@ check(services["proxy"].get("ports"), "compose: the proxy publishes no port")
 env = services["web"]["environment"]
 for var in ("DATABASE_URL", "REDIS_URL", "SESSION_SECRET"):
     check(var in env, f"compose: web lacks {var}")
+# `ferry web` refuses to start without PUBLIC_URL: share links never follow a Host.
+check(public_url(env.get("PUBLIC_URL")), f"compose: web's PUBLIC_URL {env.get('PUBLIC_URL')!r} is not an http(s) base URL (ferry web will not start without one)")
 import ipaddress
 trusted = [ipaddress.ip_network(n.strip()) for n in str(env.get("TRUSTED_PROXIES", "")).split(",") if n.strip()]
 check(trusted and all(n.num_addresses <= 256 for n in trusted), f"compose: TRUSTED_PROXIES {env.get('TRUSTED_PROXIES')} trusts more than the proxy network")
@@ -113,6 +128,7 @@ for name in os.listdir(base):
             documents.extend(d for d in yaml.safe_load_all(f) if d)
 config = next(d for d in documents if d["kind"] == "ConfigMap")
 shutdown = int(config["data"]["SHUTDOWN_TIMEOUT"])
+check(public_url(config["data"].get("PUBLIC_URL")), f"kubernetes: the ConfigMap's PUBLIC_URL {config['data'].get('PUBLIC_URL')!r} is not an http(s) base URL (ferry web will not start without one)")
 deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
 check(set(deployments) == {"ferry-web", "ferry-worker", "ferry-clock"}, f"kubernetes deployments: {sorted(deployments)}")
 for name, deployment in deployments.items():
@@ -136,6 +152,7 @@ for kind in ("Service", "Ingress", "PodDisruptionBudget", "HorizontalPodAutoscal
 with open(os.path.join(ROOT, "app.json")) as f:
     app = json.load(f)
 check(app["env"]["SESSION_SECRET"].get("generator") == "secret", "app.json: SESSION_SECRET is not generated")
+check(app["env"].get("PUBLIC_URL", {}).get("required") is True, "app.json: PUBLIC_URL is not required (ferry web will not start without it)")
 check(set(app["formation"]) == {"web", "worker", "clock"}, "app.json: formation is not web/worker/clock")
 plans = {a["plan"] for a in app["addons"]}
 check({"heroku-postgresql", "heroku-redis"} <= plans, "app.json: Postgres and Redis add-ons missing")

@@ -17,6 +17,8 @@ mod proxies;
 mod retention;
 #[path = "adversarial/scaffolding.rs"]
 mod scaffolding;
+#[path = "adversarial/sessions.rs"]
+mod sessions;
 #[path = "adversarial/thumbnails.rs"]
 mod thumbnails;
 #[path = "adversarial/uploads.rs"]

@@ -142,6 +142,34 @@ fn the_structural_checks_catch_a_broken_procfile() {
 }
 
 #[test]
+fn the_structural_checks_catch_a_deployment_whose_web_has_no_public_url() {
+    // `ferry web` refuses to start without PUBLIC_URL (issue 26, item 12): compose,
+    // the Kubernetes ConfigMap and app.json must each give it one.
+    let compose = std::fs::read_to_string(root().join("deploy/compose.yaml")).unwrap();
+    let without = compose.replace("PUBLIC_URL: ${PUBLIC_URL:-http://localhost:8080}\n", "");
+    assert_ne!(without, compose);
+    let printed = check_fails_with("deploy/compose.yaml", &without);
+    assert!(printed.contains("compose: web's PUBLIC_URL"), "{printed}");
+    let config =
+        std::fs::read_to_string(root().join("deploy/kubernetes/base/configmap.yaml")).unwrap();
+    let without = config.replace("PUBLIC_URL: https://ferry.example.com", "PUBLIC_URL: \"\"");
+    assert_ne!(without, config);
+    let printed = check_fails_with("deploy/kubernetes/base/configmap.yaml", &without);
+    assert!(
+        printed.contains("kubernetes: the ConfigMap's PUBLIC_URL"),
+        "{printed}"
+    );
+    let app = std::fs::read_to_string(root().join("app.json")).unwrap();
+    let optional = app.replace("\"required\": true", "\"required\": false");
+    assert_ne!(optional, app);
+    let printed = check_fails_with("app.json", &optional);
+    assert!(
+        printed.contains("app.json: PUBLIC_URL is not required"),
+        "{printed}"
+    );
+}
+
+#[test]
 fn app_json_is_checked_against_herokus_published_schema() {
     // The container stack (what app.json said before) is not a value Heroku's schema
     // allows, and on it the Procfile's release phase would not run.

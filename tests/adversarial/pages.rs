@@ -32,7 +32,12 @@ async fn share(app: &TestApp, web: &Process, name: &str, body: &'static str) -> 
 }
 
 /// Creates a finished tus draft upload carrying `draft_token`; returns its id.
-async fn tus_draft_upload(client: &Client, web: &Process, name: &str, draft_token: &str) -> String {
+pub(crate) async fn tus_draft_upload(
+    client: &Client,
+    web: &Process,
+    name: &str,
+    draft_token: &str,
+) -> String {
     let created = crate::harness::tus::create_draft_upload(
         client,
         &web.url(""),
@@ -46,7 +51,12 @@ async fn tus_draft_upload(client: &Client, web: &Process, name: &str, draft_toke
     crate::harness::tus::upload_id(&created).unwrap()
 }
 
-async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) -> StatusCode {
+pub(crate) async fn add_to_draft(
+    client: &Client,
+    web: &Process,
+    csrf: &str,
+    id: &str,
+) -> StatusCode {
     client
         .post(web.url("/draft"))
         .header("X-CSRF-Token", csrf)

@@ -1,12 +1,14 @@
 //! What the server knows about the visitor: who is signed in, their draft transfer
-//! (the cart; its items are in Redis — see `ferry_state::draft`), transfers they just
-//! sent, and password-protected transfers they unlocked. All of it lives in Redis: any
-//! web process sees it, and a restart of every web process loses none of it.
+//! (the cart; its items are in Redis — see `ferry_state::draft`), and
+//! password-protected transfers they unlocked. All of it lives in Redis: any web
+//! process sees it, and a restart of every web process loses none of it. What they
+//! just sent is remembered in their own browser (a signed cookie per transfer).
 //!
 //! Nothing is stored for a visitor who has changed nothing: the session is written on
-//! the first real state change (sign-up, sign-in, unlock, send), and the draft's id is
-//! derived from the visitor cookie (`csrf::COOKIE`) with `SESSION_SECRET`, so a page
-//! view writes nothing and every upload from one page lands in the same draft.
+//! the first real state change (sign-up, sign-in, unlock), and the draft's id is
+//! derived with `SESSION_SECRET` from the visitor cookie (`csrf::COOKIE`) — from the
+//! account once signed in — so a page view writes nothing and every upload from one
+//! page lands in the same draft.
 
 use actix_session::Session;
 use actix_web::HttpRequest;
@@ -76,7 +78,8 @@ pub async fn load(
 /// Signs `user` in on a renewed session id (so a session id seen before sign-in is
 /// worthless after it) with a new visitor nonce (so a visitor cookie seen or planted
 /// before sign-in is too); CSRF tokens from now on are bound to the session. What the
-/// visitor drafted before follows them into their account's draft.
+/// visitor drafted before signing in follows them into their account's draft (what
+/// another account signed in on this browser drafted stays with that account).
 pub async fn sign_in(
     request: &HttpRequest,
     session: &Session,
@@ -84,7 +87,9 @@ pub async fn sign_in(
     config: &Config,
     user: &User,
 ) -> Result<()> {
-    let before = draft_id(request, session, config);
+    // The cookie's draft, not `draft_id`: for a browser still signed in as someone
+    // else, that is the other account's draft, which is not this visitor's to take.
+    let before = cookie_draft_id(request, config);
     session.renew();
     csrf::rotate(request);
     csrf::bind_to_session(session)?;
@@ -117,6 +122,11 @@ pub fn draft_id(request: &HttpRequest, session: &Session, config: &Config) -> Op
     if let Some(user) = session.get::<Uuid>(USER).ok().flatten() {
         return Some(account_draft_id(config, user));
     }
+    cookie_draft_id(request, config)
+}
+
+/// The draft of this browser's visitor cookie (a visitor without an account's draft).
+fn cookie_draft_id(request: &HttpRequest, config: &Config) -> Option<String> {
     csrf::presented(request)
         .map(|nonce| hex::encode(&csrf::mac(config, &[b"draft", nonce.as_bytes()])[..16]))
 }
