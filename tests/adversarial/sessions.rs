@@ -20,7 +20,7 @@ use crate::harness::{
 };
 use crate::pages::{add_to_draft, tus_draft_upload};
 
-const PASSWORD: &str = "a long enough password";
+const PASSWORD: &str = crate::harness::browser::STRONG_PASSWORD;
 
 /// A browser (keeps cookies, follows no redirect) whose cookie jar the test can write
 /// into, as a sibling subdomain or a plain-http page on the same host could.
