@@ -5,6 +5,8 @@
 
 mod harness;
 
+#[path = "adversarial/budgets.rs"]
+mod budgets;
 #[path = "adversarial/downloads.rs"]
 mod downloads;
 #[path = "adversarial/pages.rs"]

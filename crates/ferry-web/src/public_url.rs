@@ -199,6 +199,31 @@ mod tests {
         assert_eq!(mask(mapped, 64), v4);
     }
 
+    proptest::proptest! {
+        /// For every prefix `CLIENT_IPV6_PREFIX` allows, two IPv6 addresses are one
+        /// client exactly when they agree on its bits (`b` is `a` with one bit flipped),
+        /// and the key is the address with every later bit zeroed; an IPv4 address is
+        /// always whole.
+        #[test]
+        fn ipv6_addresses_are_one_client_exactly_when_they_share_the_prefix(
+            a in proptest::prelude::any::<u128>(),
+            flipped in 0u32..128,
+            prefix in 32u8..=128,
+            v4 in proptest::prelude::any::<u32>(),
+        ) {
+            let b = a ^ (1u128 << (127 - flipped));
+            let (a6, b6) = (std::net::Ipv6Addr::from(a), std::net::Ipv6Addr::from(b));
+            // IPv4-mapped addresses count as the IPv4 address (tested above).
+            proptest::prop_assume!(a6.to_ipv4_mapped().is_none() && b6.to_ipv4_mapped().is_none());
+            let same = flipped >= u32::from(prefix);
+            proptest::prop_assert_eq!(mask(a6.into(), prefix) == mask(b6.into(), prefix), same);
+            let kept = !u128::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
+            proptest::prop_assert_eq!(mask(a6.into(), prefix), IpAddr::from(std::net::Ipv6Addr::from(a & kept)));
+            let v4 = IpAddr::from(std::net::Ipv4Addr::from(v4));
+            proptest::prop_assert_eq!(mask(v4, prefix), v4);
+        }
+    }
+
     #[test]
     fn nodes_parse_in_every_form_proxies_write() {
         let v4: IpAddr = "203.0.113.7".parse().unwrap();

@@ -519,14 +519,23 @@ async fn patch(
     let (new_offset, transfer) = match written {
         Ok(written) => written,
         Err(e) => {
-            // Bytes committed before the failure stay stored (and counted).
-            let committed = service
-                .state()
-                .find_upload(&id)
-                .await
-                .ok()
-                .flatten()
-                .map_or(0, |u| (u.offset - offset).max(0) as u64);
+            // Bytes this request committed before the failure stay stored (and
+            // counted). One refused before it wrote — another PATCH held the upload
+            // (423), or moved its offset while this one waited for it (409) — committed
+            // nothing: the offset moved by the other request's bytes, counted there.
+            let wrote_nothing =
+                matches!(e, ferry_core::Error::Locked | ferry_core::Error::Conflict);
+            let committed = if wrote_nothing {
+                0
+            } else {
+                service
+                    .state()
+                    .find_upload(&id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or(0, |u| (u.offset - offset).max(0) as u64)
+            };
             let refused = hold.refused();
             hold.settle(committed).await;
             return Err(Tus(refused.unwrap_or_else(|| e.into())));
