@@ -812,25 +812,7 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
 
 // ---------------------------------------------------------------- item 5: IPv6 /64
 
-/// A visitor cookie and its CSRF token, from one view of the sign-up page.
-async fn signup_tokens(web: &Process) -> (String, String) {
-    let response = client_from("127.0.0.1")
-        .get(web.url("/signup"))
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|c| c.split(';').next())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let csrf = csrf_of(&response.text().await.unwrap());
-    (cookie, csrf)
-}
+use crate::pages::signup_tokens;
 
 /// Signs up `email` as the client `forwarded_for` (through 127.0.0.1, a trusted proxy).
 async fn sign_up_as(

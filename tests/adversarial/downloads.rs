@@ -29,6 +29,18 @@ async fn share(
     format!("/{}", url.splitn(4, '/').nth(3).unwrap())
 }
 
+/// Shares `data` as `once.bin` with `Max-Downloads: 1`; returns the share path.
+async fn share_once(app: &TestApp, web: &Process, data: &[u8]) -> String {
+    share(
+        app,
+        web,
+        "once.bin",
+        data.to_vec(),
+        &[("Max-Downloads", "1")],
+    )
+    .await
+}
+
 async fn downloads(app: &TestApp) -> i64 {
     count(
         app,
@@ -134,14 +146,7 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     // Large enough that what loopback's socket buffers swallow when the client stops
     // reading (several MiB here) stays within the resume overlap (min(8 MiB, half)).
     let data = random_bytes(40 * MIB, 12);
-    let path = share(
-        &app,
-        &web,
-        "once.bin",
-        data.clone(),
-        &[("Max-Downloads", "1")],
-    )
-    .await;
+    let path = share_once(&app, &web, &data).await;
     let alice = client_from("127.0.0.1");
     let mallory = client_from("127.0.0.2");
 
@@ -251,14 +256,7 @@ async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_o
     // `Range: bytes=0-` from the same address and five from other addresses holding
     // the resume cookie. Before: eleven whole copies.
     let data = random_bytes(3 * MIB, 21);
-    let path = share(
-        &app,
-        &web,
-        "once.bin",
-        data.clone(),
-        &[("Max-Downloads", "1")],
-    )
-    .await;
+    let path = share_once(&app, &web, &data).await;
     let first = app.http.get(web.url(&path)).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     let cookie = first.headers()[header::SET_COOKIE]
@@ -305,14 +303,7 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
     let mut app = TestApp::new("adv_resume_count").await;
     let web = app.start(Kind::Web, &[("DOWNLOAD_RESUMES", "3")]).await;
     let data = random_bytes(40 * MIB, 22);
-    let path = share(
-        &app,
-        &web,
-        "once.bin",
-        data.clone(),
-        &[("Max-Downloads", "1")],
-    )
-    .await;
+    let path = share_once(&app, &web, &data).await;
     let alice = client_from("127.0.0.1");
     let first = alice.get(web.url(&path)).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
@@ -355,14 +346,7 @@ async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_o
     // queue long enough behind each other for a stream's next read to give up.
     let web = app.start(Kind::Web, &[("PG_POOL_SIZE", "20")]).await;
     let data = random_bytes(8 * MIB, 23);
-    let path = share(
-        &app,
-        &web,
-        "once.bin",
-        data.clone(),
-        &[("Max-Downloads", "1")],
-    )
-    .await;
+    let path = share_once(&app, &web, &data).await;
     // Half plain GETs, half `Range: bytes=0-`, all from one address (so every Range
     // request is a resume candidate of whichever GET is counted).
     let client = client_from("127.0.0.1");
@@ -733,14 +717,7 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
     let mut app = TestApp::new("adv_purge_resume_window").await;
     let web = app.start(Kind::Web, &[]).await;
     let data = random_bytes(3 * MIB, 15);
-    let path = share(
-        &app,
-        &web,
-        "once.bin",
-        data.clone(),
-        &[("Max-Downloads", "1")],
-    )
-    .await;
+    let path = share_once(&app, &web, &data).await;
     let first = app.http.get(web.url(&path)).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     let got = read_some(first, MIB / 2).await;

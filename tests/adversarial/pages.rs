@@ -212,7 +212,7 @@ async fn a_second_client_that_learns_an_upload_id_cannot_put_it_in_its_draft() {
 }
 
 /// A visitor cookie and its CSRF token, from one view of the sign-up page.
-async fn signup_tokens(web: &Process) -> (String, String) {
+pub(crate) async fn signup_tokens(web: &Process) -> (String, String) {
     let response = Client::new()
         .get(web.url("/signup"))
         .header(header::ACCEPT, "text/html")
