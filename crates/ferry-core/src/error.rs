@@ -32,6 +32,9 @@ pub enum Error {
     /// Another request holds this upload right now.
     #[error("busy with another request")]
     Locked,
+    /// Too many attempts ([`crate::rate_limit`]); retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     /// Postgres or Redis failed (or could not be reached: see
     /// [`ferry_state::Error::is_unavailable`]).
     #[error(transparent)]

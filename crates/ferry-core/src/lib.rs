@@ -25,6 +25,7 @@ mod error;
 mod name;
 mod operations;
 mod password;
+pub mod rate_limit;
 mod schedule;
 mod service;
 mod upload;

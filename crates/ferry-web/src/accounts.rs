@@ -14,11 +14,12 @@ use ferry_state::State;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use ferry_core::rate_limit::{self, Bucket};
+
 use crate::{
     Config, csrf,
     error::{Error, Result},
     html::{CsrfOnly, csrf_field, human_size, page, redirect, respond},
-    limits::{self, Bucket},
     password::Passwords,
     public_url, ui,
     visitor::{self, Visitor},
@@ -146,7 +147,7 @@ async fn signup(
         max: config.signup_attempts_per_ip,
         window_secs: 600,
     }];
-    limits::enforce(&state, &buckets).await?;
+    rate_limit::enforce(&state, &buckets).await?;
     let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     // A browser gets the form again, saying what to change; any other client a 400
@@ -215,7 +216,7 @@ async fn signin(
             window_secs: 300,
         },
     ];
-    limits::enforce(&state, &buckets).await?;
+    rate_limit::enforce(&state, &buckets).await?;
     let user = state.user_by_email(&email).await?;
     // Verify against a real hash even for unknown addresses, so timing does not tell
     // which addresses have accounts.

@@ -21,10 +21,11 @@ use bytes::Bytes;
 use ferry_state::State;
 use futures::{Stream, StreamExt};
 
+use ferry_core::rate_limit::{self, Bucket};
+
 use crate::{
     Config,
     error::{Error, Result},
-    limits::{self, Bucket},
     public_url,
 };
 
@@ -37,7 +38,7 @@ const DAY_SECS: u64 = 24 * 60 * 60;
 /// client's `UPLOADS_PER_CLIENT_PER_HOUR`; 429 with `Retry-After` beyond it.
 pub async fn count_new_upload(request: &HttpRequest, state: &State, config: &Config) -> Result<()> {
     let client = public_url::client_ip(request, config);
-    limits::enforce(
+    rate_limit::enforce(
         state,
         &[Bucket {
             name: format!("uploads-ip:{client}"),
@@ -45,7 +46,8 @@ pub async fn count_new_upload(request: &HttpRequest, state: &State, config: &Con
             window_secs: 60 * 60,
         }],
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Bytes taken from one client's budget for one request, given back on drop unless

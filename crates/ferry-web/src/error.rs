@@ -102,6 +102,7 @@ impl From<ferry_core::Error> for Error {
             Core::Conflict => Error::Conflict,
             Core::ChecksumMismatch => Error::ChecksumMismatch,
             Core::Locked => Error::Locked,
+            Core::TooManyRequests(seconds) => Error::TooManyRequests(seconds),
             Core::State(e) => Error::State(e),
         }
     }

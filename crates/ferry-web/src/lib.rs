@@ -19,7 +19,6 @@ mod download;
 mod error;
 mod html;
 mod jobs_api;
-mod limits;
 mod names;
 mod password;
 mod probes;

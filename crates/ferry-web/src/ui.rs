@@ -10,13 +10,14 @@ use ferry_state::transfer::Transfer;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use ferry_core::rate_limit::{self, Bucket};
+
 use crate::{
     Config,
     budget::Hold,
     csrf,
     error::{Error, Result},
     html::{csrf_field, human_size, page, plural, redirect, respond},
-    limits::{self, Bucket},
     password::Passwords,
     public_url, share,
     visitor::{self, Visitor},
@@ -453,7 +454,7 @@ struct UnlockForm {
 /// limits hold across every web process: per client IP (every attempt), and per
 /// transfer, where only wrong guesses count and a client that has not itself guessed
 /// wrong on this transfer gets in even when a crowd has used up the transfer's
-/// guesses (`limits::admit_guess`; docs/security.md says what an attacker gets).
+/// guesses (`rate_limit::admit_guess`; docs/security.md says what an attacker gets).
 async fn unlock(
     request: HttpRequest,
     session: Session,
@@ -489,13 +490,13 @@ async fn unlock(
         window_secs: 600,
     };
     let admitted = async {
-        limits::enforce(state, &[per_ip]).await?;
-        limits::admit_guess(state, &per_transfer, &per_ip_on_transfer).await
+        rate_limit::enforce(state, &[per_ip]).await?;
+        rate_limit::admit_guess(state, &per_transfer, &per_ip_on_transfer).await
     };
     // Without Redis the attempt cannot be counted, so the password is not checked:
     // say so, rather than "password required" or a bare error.
     let guess = match admitted.await {
-        Err(Error::State(e)) if e.is_unavailable() => {
+        Err(ferry_core::Error::State(e)) if e.is_unavailable() => {
             tracing::warn!(error = %e, "share password not checked: Redis unreachable");
             return Ok(cannot_check_now(&visitor, &transfer));
         }
@@ -525,7 +526,7 @@ async fn unlock(
 
 /// Takes back a guess that was right or never checked. If Redis fails here, the guess
 /// stays counted as wrong until its window ends: logged, not worth refusing for.
-async fn take_back(state: &ferry_state::State, guess: limits::Guess) {
+async fn take_back(state: &ferry_state::State, guess: rate_limit::Guess) {
     if let Err(e) = guess.take_back(state).await {
         tracing::warn!(error = %e, "share-password guess not taken back");
     }

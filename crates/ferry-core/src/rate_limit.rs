@@ -1,7 +1,7 @@
-//! Rate limits at the edge: a request counts against every bucket it belongs to (per
-//! client IP, per account, per transfer …) and is refused with 429 and `Retry-After`
-//! as soon as any bucket is over. The counters are in Redis (`ferry_state::rate_limit`),
-//! so a limit holds across every web process.
+//! Rate limits of the use cases: an attempt counts against every bucket it belongs to
+//! (per client IP, per account, per transfer …) and is refused with
+//! [`Error::TooManyRequests`] as soon as any bucket is over. The counters are in Redis
+//! (`ferry_state::rate_limit`), so a limit holds across every web process.
 //!
 //! Guesses at a secret that many clients may try (a share password) are counted
 //! differently ([`admit_guess`]): a bucket shared by every client would let anyone
@@ -10,10 +10,15 @@
 //! has room, and only wrong guesses stay counted. A crowd of N addresses gets at most
 //! `shared + N × own` guesses per window; a client with no wrong guesses of its own
 //! always gets its try.
+//!
+//! Why here and not in the web: the share-password unlock
+//! ([`Service::unlock_transfer`](crate::Service::unlock_transfer)) is a use case whose
+//! rules are these buckets; the web's other limits (sign-in, sign-up, uploads per
+//! client) use the same two functions.
 
 use ferry_state::State;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// One bucket: its name, the attempts allowed, and the window in seconds.
 pub struct Bucket {
