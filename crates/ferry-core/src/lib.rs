@@ -11,8 +11,9 @@
 //! ```
 //!
 //! What lives here: creating a transfer from uploaded files, adding to and sending a
-//! draft, creating, writing and finishing a resumable upload, deleting and purging,
-//! the periodic sweeps, building a transfer's stored zip; the domain types that
+//! draft, unlocking a password-protected transfer (counting the guess first),
+//! creating, writing and finishing a resumable upload, deleting and purging, the
+//! rate limits of all of these ([`rate_limit`]), the periodic sweeps, building a transfer's stored zip; the domain types that
 //! validate client input once ([`MaxDays`], [`MaxDownloads`], [`FileName`],
 //! [`Schedule`], [`AccountPassword`], [`SharePassword`]); and the one [`Error`] every
 //! use case returns. No HTTP, no SQL, no Redis commands: adapters translate requests
@@ -28,6 +29,7 @@ mod password;
 pub mod rate_limit;
 mod schedule;
 mod service;
+mod unlock;
 mod upload;
 
 pub use domain::{Lifetimes, Limits, MAX_DOWNLOADS_LIMIT, MaxDays, MaxDownloads};
@@ -40,4 +42,5 @@ pub use password::{
 };
 pub use schedule::Schedule;
 pub use service::{DRAFT_TOKEN_KEY, Housekeeping, Policy, SendDraft, Service};
+pub use unlock::{PasswordCheck, Unlock, UnlockLimits};
 pub use upload::{NewUploadRequest, metadata_value};

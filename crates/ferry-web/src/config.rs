@@ -240,6 +240,16 @@ impl Config {
         }
     }
 
+    /// How many share-password guesses the unlock use case allows
+    /// (`UNLOCK_ATTEMPTS_*`).
+    pub fn unlock_limits(&self) -> ferry_core::UnlockLimits {
+        ferry_core::UnlockLimits {
+            per_client: self.unlock_attempts_per_ip,
+            per_transfer: self.unlock_attempts_per_transfer,
+            per_client_and_transfer: self.unlock_attempts_per_ip_and_transfer,
+        }
+    }
+
     /// The rules the service layer applies to uploads and transfers.
     pub fn policy(&self) -> ferry_core::Policy {
         ferry_core::Policy {

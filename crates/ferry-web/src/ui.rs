@@ -5,12 +5,12 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use ferry_core::{MIN_SHARE_PASSWORD_CHARS, SendDraft, Service, SharePassword};
+use ferry_core::{
+    MIN_SHARE_PASSWORD_CHARS, PasswordCheck, SendDraft, Service, SharePassword, Unlock,
+};
 use ferry_state::transfer::Transfer;
 use maud::{Markup, html};
 use serde::Deserialize;
-
-use ferry_core::rate_limit::{self, Bucket};
 
 use crate::{
     Config,
@@ -450,11 +450,9 @@ struct UnlockForm {
     password: String,
 }
 
-/// `POST /s/{token}/unlock`: checks the share password. Rate limited in Redis, so the
-/// limits hold across every web process: per client IP (every attempt), and per
-/// transfer, where only wrong guesses count and a client that has not itself guessed
-/// wrong on this transfer gets in even when a crowd has used up the transfer's
-/// guesses (`rate_limit::admit_guess`; docs/security.md says what an attacker gets).
+/// `POST /s/{token}/unlock`: checks the share password. The counting (per client IP,
+/// per transfer, in Redis) is the use case's, `Service::unlock_transfer`; this handler
+/// brings the bounded hasher and renders the verdict.
 async fn unlock(
     request: HttpRequest,
     session: Session,
@@ -465,70 +463,39 @@ async fn unlock(
     form: web::Form<UnlockForm>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let state = service.state();
-    let visitor = visitor::load(&request, &session, state, &config).await?;
-    let Some(transfer) = state.find_transfer(&token).await? else {
-        return Ok(gone_page(&visitor));
-    };
-    let Some(hash) = transfer.password_hash.clone() else {
-        return Ok(redirect(&format!("/s/{}", transfer.token)));
-    };
-    let ip = public_url::client_ip(&request, &config);
-    let per_ip = Bucket {
-        name: format!("unlock-ip:{ip}"),
-        max: config.unlock_attempts_per_ip,
-        window_secs: 60,
-    };
-    let per_transfer = Bucket {
-        name: format!("unlock-transfer:{}", transfer.token),
-        max: config.unlock_attempts_per_transfer,
-        window_secs: 600,
-    };
-    let per_ip_on_transfer = Bucket {
-        name: format!("unlock-ip-transfer:{}:{ip}", transfer.token),
-        max: config.unlock_attempts_per_ip_and_transfer,
-        window_secs: 600,
-    };
-    let admitted = async {
-        rate_limit::enforce(state, &[per_ip]).await?;
-        rate_limit::admit_guess(state, &per_transfer, &per_ip_on_transfer).await
-    };
-    // Without Redis the attempt cannot be counted, so the password is not checked:
-    // say so, rather than "password required" or a bare error.
-    let guess = match admitted.await {
-        Err(ferry_core::Error::State(e)) if e.is_unavailable() => {
-            tracing::warn!(error = %e, "share password not checked: Redis unreachable");
-            return Ok(cannot_check_now(&visitor, &transfer));
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let client = public_url::client_ip(&request, &config);
+    let verdict = service
+        .unlock_transfer(
+            &token,
+            &client,
+            config.unlock_limits(),
+            async |hash| match passwords.verify(form.password.clone(), hash).await {
+                Ok(true) => Ok(PasswordCheck::Right),
+                Ok(false) => Ok(PasswordCheck::Wrong),
+                Err(Error::Busy) => Ok(PasswordCheck::Busy),
+                Err(e) => Err(e),
+            },
+        )
+        .await?;
+    match verdict {
+        Unlock::Gone => Ok(gone_page(&visitor)),
+        Unlock::Unprotected(transfer) => Ok(redirect(&format!("/s/{}", transfer.token))),
+        // Without Redis the attempt cannot be counted (or the hasher is full), so the
+        // password was not checked: say so, rather than "password required" or a bare
+        // error.
+        Unlock::CannotCheck(transfer) => Ok(cannot_check_now(&visitor, &transfer)),
+        Unlock::Unlocked(transfer) => {
+            visitor::unlock(&session, &transfer.token)?;
+            Ok(redirect(&format!("/s/{}", transfer.token)))
         }
-        other => other?,
-    };
-    let matches = match passwords.verify(form.password.clone(), hash).await {
-        Err(Error::Busy) => {
-            take_back(state, guess).await;
-            return Ok(cannot_check_now(&visitor, &transfer));
-        }
-        other => other?,
-    };
-    if matches {
-        take_back(state, guess).await;
-        visitor::unlock(&session, &transfer.token)?;
-        Ok(redirect(&format!("/s/{}", transfer.token)))
-    } else {
-        Ok(password_page(
+        Unlock::Wrong(transfer) => Ok(password_page(
             &visitor,
             &transfer,
             "Password required",
             Some("That password is not right."),
             actix_web::http::StatusCode::FORBIDDEN,
-        ))
-    }
-}
-
-/// Takes back a guess that was right or never checked. If Redis fails here, the guess
-/// stays counted as wrong until its window ends: logged, not worth refusing for.
-async fn take_back(state: &ferry_state::State, guess: rate_limit::Guess) {
-    if let Err(e) = guess.take_back(state).await {
-        tracing::warn!(error = %e, "share-password guess not taken back");
+        )),
     }
 }
 
