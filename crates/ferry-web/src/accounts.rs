@@ -153,7 +153,7 @@ async fn signup(
     // A browser gets the form again, saying what to change; any other client a 400
     // with the same sentence (`{"error":"bad_request","message":…}`).
     let refuse = |message: &str| {
-        if ui::wants_html(&request) {
+        if public_url::wants_html(&request) {
             Ok(form_page(
                 &visitor,
                 "signup",

@@ -203,7 +203,7 @@ fn created(request: &HttpRequest, config: &Config, transfer: &Transfer) -> HttpR
         .unwrap_or("file");
     let mut response = HttpResponse::Ok();
     response.insert_header(("X-Url-Delete", share::delete_url(&base, transfer, first)));
-    if share::wants_json(request) {
+    if public_url::wants_json(request) {
         return response.json(share::transfer_json(&base, transfer));
     }
     let body: String = transfer

@@ -1,7 +1,8 @@
 //! Errors of the web process and how they look at the HTTP edge. One mapping — each
 //! error has exactly one status code ([`Error::status`]) and one public code
 //! ([`Error::code`]) — and three renderings: JSON (`{"error":"not_found"}`, the
-//! default), tus (plain text with `Tus-Resumable`, see [`Tus`]) and HTML (browsers get
+//! default), tus (plain text with `Tus-Resumable`: `Tus` in the tus module, built on
+//! [`Error::start_response`]) and HTML (browsers get
 //! a page for a 503, see [`unavailable_page`]). The full cause chain is logged once,
 //! never sent. Errors of the use cases (`ferry_core::Error`) convert variant by variant.
 
@@ -177,7 +178,7 @@ impl Error {
 
     /// Whether the details of this error are for the log only (a failure, not a
     /// client mistake).
-    fn is_failure(&self) -> bool {
+    pub(crate) fn is_failure(&self) -> bool {
         matches!(
             self,
             Error::Bind(_) | Error::State(_) | Error::Session(_) | Error::Internal(_)
@@ -185,7 +186,7 @@ impl Error {
     }
 
     /// Headers every rendering of this error carries; logs a failure's cause chain.
-    fn start_response(&self) -> actix_web::HttpResponseBuilder {
+    pub(crate) fn start_response(&self) -> actix_web::HttpResponseBuilder {
         let status = self.status();
         if self.is_failure() {
             tracing::error!(error.cause_chain = ?self, status = status.as_u16(), "request failed");
@@ -196,27 +197,6 @@ impl Error {
         }
         if let Error::RangeNotSatisfiable(size) = self {
             response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
-        }
-        response
-    }
-
-    /// The tus rendering: the status, `Tus-Resumable`, and one line of plain text.
-    fn tus_response(&self) -> HttpResponse {
-        let mut response = self.start_response();
-        response.insert_header(("Tus-Resumable", crate::tus::VERSION));
-        if matches!(self, Error::TusVersion) {
-            response.insert_header(("Tus-Version", crate::tus::VERSION));
-        }
-        let text = match self {
-            _ if self.is_failure() => format!("{}\n", self.code().replace('_', " ")),
-            Error::BadRequest(message) => format!("{message}\n"),
-            _ => format!("{self}\n"),
-        };
-        let mut response = response
-            .content_type("text/plain; charset=utf-8")
-            .body(text);
-        if matches!(self, Error::ChecksumMismatch) {
-            response.head_mut().reason = Some("Checksum Mismatch");
         }
         response
     }
@@ -247,33 +227,6 @@ impl ResponseError for Error {
     }
 }
 
-/// An [`Error`] rendered the tus way (plain text, `Tus-Resumable`): what the tus routes
-/// return. Same status codes as everywhere else.
-#[derive(Debug)]
-pub struct Tus(pub Error);
-
-impl<E: Into<Error>> From<E> for Tus {
-    fn from(error: E) -> Tus {
-        Tus(error.into())
-    }
-}
-
-impl std::fmt::Display for Tus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl ResponseError for Tus {
-    fn status_code(&self) -> StatusCode {
-        self.0.status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.0.tus_response()
-    }
-}
-
 /// Middleware around the session layer: Redis being down never shows as a 500 with an
 /// empty body. A failure of the session store (load or save; actix-session answers
 /// those with an opaque 500) becomes 503 with `Retry-After`, and every 503 a browser
@@ -287,7 +240,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
     // Not a clone of the request: routing needs it unshared.
-    let html = crate::ui::wants_html(request.request());
+    let html = crate::public_url::wants_html(request.request());
     let unlock = request.path().ends_with("/unlock");
     let response = service.call(request);
     async move {

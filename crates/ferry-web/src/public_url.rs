@@ -8,9 +8,27 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, http::header};
 
 use crate::{Config, config::ClientIpHeader};
+
+/// True when a browser asks (it wants HTML); curl gets text.
+pub fn wants_html(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// True when the client prefers JSON (`Accept: application/json`).
+pub fn wants_json(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
 
 /// `scheme://host[:port]` without a trailing slash.
 pub fn base_url(request: &HttpRequest, config: &Config) -> String {

@@ -1,6 +1,5 @@
 //! How a transfer is described to its uploader: share URLs, deletion URLs, JSON.
 
-use actix_web::{HttpRequest, http::header};
 use chrono::Utc;
 use ferry_state::transfer::Transfer;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -46,15 +45,6 @@ pub fn delete_url(base: &str, transfer: &Transfer, name: &str) -> String {
 pub fn remaining_days(transfer: &Transfer) -> i64 {
     let seconds = (transfer.expires_at - Utc::now()).num_seconds().max(0);
     (seconds + 86_399) / 86_400
-}
-
-/// True when the client prefers JSON (`Accept: application/json`).
-pub fn wants_json(request: &HttpRequest) -> bool {
-    request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
 }
 
 /// The JSON description of a transfer for its uploader.

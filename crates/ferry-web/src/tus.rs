@@ -19,7 +19,7 @@
 //! latest on the one with its last bytes; until then it may grow to `Tus-Max-Size`.
 
 use actix_web::{
-    HttpRequest, HttpResponse, HttpResponseBuilder,
+    HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError,
     http::{StatusCode, header},
     web,
 };
@@ -31,7 +31,7 @@ use ferry_state::transfer::Transfer;
 use crate::{
     Config,
     budget::{self, Hold},
-    error::{Error, Tus},
+    error::Error,
     public_url, share,
     upload::{self, UploadSlot},
 };
@@ -671,5 +671,55 @@ mod tests {
             prop_assert_eq!(metadata.draft, draft);
             prop_assert_eq!(metadata.raw, Some(raw));
         }
+    }
+}
+
+/// An [`Error`] rendered the tus way (plain text, `Tus-Resumable`): what the tus routes
+/// return. Same status codes as everywhere else.
+#[derive(Debug)]
+pub struct Tus(pub Error);
+
+impl<E: Into<Error>> From<E> for Tus {
+    fn from(error: E) -> Tus {
+        Tus(error.into())
+    }
+}
+
+impl std::fmt::Display for Tus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for Tus {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.tus_response()
+    }
+}
+
+impl Tus {
+    /// The tus rendering: the status, `Tus-Resumable`, and one line of plain text.
+    fn tus_response(&self) -> HttpResponse {
+        let mut response = self.0.start_response();
+        response.insert_header(("Tus-Resumable", VERSION));
+        if matches!(self.0, Error::TusVersion) {
+            response.insert_header(("Tus-Version", VERSION));
+        }
+        let text = match &self.0 {
+            _ if self.0.is_failure() => format!("{}\n", self.0.code().replace('_', " ")),
+            Error::BadRequest(message) => format!("{message}\n"),
+            _ => format!("{}\n", self.0),
+        };
+        let mut response = response
+            .content_type("text/plain; charset=utf-8")
+            .body(text);
+        if matches!(self.0, Error::ChecksumMismatch) {
+            response.head_mut().reason = Some("Checksum Mismatch");
+        }
+        response
     }
 }

@@ -44,15 +44,6 @@ fn ok(body: Markup) -> HttpResponse {
     respond(actix_web::http::StatusCode::OK, body)
 }
 
-/// True when a browser asks (it wants HTML); curl gets text.
-pub fn wants_html(request: &HttpRequest) -> bool {
-    request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
-}
-
 /// Static assets, compiled into the binary (no CDN, no disk).
 async fn asset(name: web::Path<String>) -> HttpResponse {
     asset_named(&name)
