@@ -17,12 +17,16 @@ use serde::Deserialize;
 use ferry_core::rate_limit::{self, Bucket};
 
 use crate::{
-    Config, csrf,
-    error::{Error, Result},
-    html::{CsrfOnly, csrf_field, human_size, page, redirect, respond},
-    password::Passwords,
-    public_url, ui,
-    visitor::{self, Visitor},
+    Config,
+    http::{
+        csrf,
+        error::{Error, Result},
+        html::{CsrfOnly, csrf_field, human_size, page, redirect, respond},
+        password::Passwords,
+        request,
+        visitor::{self, Visitor},
+    },
+    ui,
 };
 
 /// Registers the account routes.
@@ -141,7 +145,7 @@ async fn signup(
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let ip = public_url::client_ip(&request, &config);
+    let ip = request::client_ip(&request, &config);
     let buckets = [Bucket {
         name: format!("signup-ip:{ip}"),
         max: config.signup_attempts_per_ip,
@@ -153,7 +157,7 @@ async fn signup(
     // A browser gets the form again, saying what to change; any other client a 400
     // with the same sentence (`{"error":"bad_request","message":…}`).
     let refuse = |message: &str| {
-        if public_url::wants_html(&request) {
+        if request::wants_html(&request) {
             Ok(form_page(
                 &visitor,
                 "signup",
@@ -203,7 +207,7 @@ async fn signin(
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
-    let ip = public_url::client_ip(&request, &config);
+    let ip = request::client_ip(&request, &config);
     let buckets = [
         Bucket {
             name: format!("signin-ip:{ip}"),
@@ -264,7 +268,7 @@ async fn my_transfers(
     let Some(user) = &visitor.user else {
         return Ok(redirect("/signin"));
     };
-    let base = public_url::base_url(&request, &config);
+    let base = request::base_url(&request, &config);
     let transfers = state.transfers_of(user.id).await?;
     let body = html! {
         section.card {

@@ -12,10 +12,13 @@ use ferry_state::State;
 use maud::html;
 
 use crate::{
-    Config, csrf,
-    error::{Error, Result},
-    html::{CsrfOnly, csrf_field, page},
-    visitor::{self, Visitor},
+    Config,
+    http::{
+        csrf,
+        error::{Error, Result},
+        html::{CsrfOnly, csrf_field, page},
+        visitor::{self, Visitor},
+    },
 };
 
 /// Registers the admin routes.

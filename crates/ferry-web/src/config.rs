@@ -175,8 +175,8 @@ pub struct Config {
     /// with Uppy or tus-js-client, the curl API, downloads): comma-separated origins
     /// (`https://app.example.com,http://localhost:3000`), or `*` for any. Unset: none,
     /// and no CORS headers at all. Cookies are never allowed cross-origin.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = crate::cors::AllowedOrigins::parse)]
-    pub cors_allowed_origins: crate::cors::AllowedOrigins,
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = crate::http::cors::AllowedOrigins::parse)]
+    pub cors_allowed_origins: crate::http::cors::AllowedOrigins,
 }
 
 /// Where trusted proxies record the client's address.

@@ -17,10 +17,12 @@ use futures::StreamExt;
 
 use crate::{
     Config,
-    budget::{self, Hold},
-    error::{Error, Result},
-    public_url, share,
-    upload::{self, BodyStop},
+    http::{
+        budget::{self, Hold},
+        error::{Error, Result},
+        links, request,
+        upload_limits::{self, BodyStop},
+    },
 };
 
 /// `Max-Downloads` and `Max-Days` of an upload request, checked by the service.
@@ -75,13 +77,13 @@ async fn admit(
     request: &HttpRequest,
     service: &Service,
     config: &Config,
-) -> Result<(Limits, Hold, upload::UploadSlot)> {
+) -> Result<(Limits, Hold, upload_limits::UploadSlot)> {
     check_declared_length(request, config.max_upload_size, true)?;
     let limits = limits(request, service)?;
     budget::count_new_upload(request, service.state(), config).await?;
     let hold = Hold::open(request, service.state(), config, declared_length(request)).await?;
-    let slot =
-        upload::take_slot(request).ok_or(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS))?;
+    let slot = upload_limits::take_slot(request)
+        .ok_or(Error::UploadsBusy(upload_limits::BUSY_RETRY_AFTER_SECS))?;
     Ok((limits, hold, slot))
 }
 
@@ -124,7 +126,7 @@ pub async fn post_multipart(
 ) -> Result<HttpResponse> {
     let (limits, hold, _slot) = admit(&request, &service, &config).await?;
     let (body, meter) =
-        upload::guard_body(body, config.upload_idle_timeout, config.max_upload_size);
+        upload_limits::guard_body(body, config.upload_idle_timeout, config.max_upload_size);
     let body = hold.meter(body);
     let mut multipart = Multipart::new(request.headers(), body);
     let mut guard = service.blob_guard();
@@ -195,21 +197,21 @@ pub async fn delete(
 
 /// The answer to a successful upload: URLs as text (one per line), or JSON.
 fn created(request: &HttpRequest, config: &Config, transfer: &Transfer) -> HttpResponse {
-    let base = public_url::base_url(request, config);
+    let base = request::base_url(request, config);
     let first = transfer
         .files
         .first()
         .map(|f| f.name.as_str())
         .unwrap_or("file");
     let mut response = HttpResponse::Ok();
-    response.insert_header(("X-Url-Delete", share::delete_url(&base, transfer, first)));
-    if public_url::wants_json(request) {
-        return response.json(share::transfer_json(&base, transfer));
+    response.insert_header(("X-Url-Delete", links::delete_url(&base, transfer, first)));
+    if request::wants_json(request) {
+        return response.json(links::transfer_json(&base, transfer));
     }
     let body: String = transfer
         .files
         .iter()
-        .map(|f| share::file_url(&base, &transfer.token, &f.name) + "\n")
+        .map(|f| links::file_url(&base, &transfer.token, &f.name) + "\n")
         .collect();
     response
         .content_type("text/plain; charset=utf-8")

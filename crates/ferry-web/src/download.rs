@@ -29,8 +29,10 @@ use actix_session::Session;
 
 use crate::{
     config::Config,
-    error::{Error, Result},
-    names, public_url, share, visitor,
+    http::{
+        error::{Error, Result},
+        links, names, request, visitor,
+    },
 };
 
 /// How a file should be presented.
@@ -306,7 +308,7 @@ async fn admit(
     let config = request
         .app_data::<web::Data<Config>>()
         .ok_or_else(|| Error::Internal("web config missing".into()))?;
-    let address = public_url::client_ip(request, config);
+    let address = request::client_ip(request, config);
     let cookie = request.cookie(&config.cookie_name(&resume_cookie_name(transfer, file)));
     let who = Downloader {
         address: &address,
@@ -410,7 +412,7 @@ fn common_headers(response: &mut HttpResponseBuilder, transfer: &Transfer, remai
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
             "X-Remaining-Days",
-            share::remaining_days(transfer).to_string(),
+            links::remaining_days(transfer).to_string(),
         ));
     if let Some(left) = remaining {
         response.insert_header(("X-Remaining-Downloads", left.max(0).to_string()));

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, post, web};
 use ferry_core::Service;
 use serde::Deserialize;
 
-use crate::error::Result;
+use crate::http::error::Result;
 
 #[derive(Deserialize)]
 struct DemoJobRequest {

@@ -7,31 +7,18 @@
 //! until SIGTERM/SIGINT, drains in-flight requests for up to `SHUTDOWN_TIMEOUT`, and
 //! returns.
 
-mod access_log;
 mod accounts;
 mod admin;
-mod budget;
 mod config;
-mod cors;
-mod csrf;
 mod curl_api;
 mod download;
-mod error;
-mod html;
+mod http;
 mod jobs_api;
-mod names;
-mod password;
 mod probes;
-mod public_url;
 mod routes;
 mod session_api;
-mod session_store;
-mod share;
-mod telemetry;
 mod tus;
 mod ui;
-mod upload;
-mod visitor;
 
 use std::net::TcpListener;
 
@@ -40,22 +27,25 @@ use actix_session::{
     config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy},
 };
 use actix_web::{
-    App, HttpMessage, HttpServer,
-    cookie::{Cookie, Key, SameSite, time::Duration as CookieDuration},
-    dev::{Server, Service, ServiceRequest, ServiceResponse},
-    http::header::{self, HeaderName, HeaderValue},
+    App, HttpServer,
+    cookie::{Key, SameSite, time::Duration as CookieDuration},
+    dev::Server,
     web,
 };
 use ferry_process::{Identity, Kind};
 use ferry_state::State;
 use secrecy::ExposeSecret;
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::TracingLogger;
 
-use crate::session_store::RedisSessionStore;
+use crate::http::{
+    access_log, csrf, error, password, security,
+    session_store::{self, RedisSessionStore},
+    telemetry, upload_limits,
+};
 
 pub use config::Config;
-pub use cors::AllowedOrigins;
-pub use error::{Error, Result};
+pub use http::cors::AllowedOrigins;
+pub use http::error::{Error, Result};
 
 /// Largest JSON body any API route accepts.
 const JSON_LIMIT: usize = 64 * 1024;
@@ -101,7 +91,7 @@ impl Application {
                 ferry_telemetry::install_recorder("web");
             }
         }
-        let upload_slots = web::Data::new(upload::UploadSlots::new(
+        let upload_slots = web::Data::new(upload_limits::UploadSlots::new(
             config.max_concurrent_uploads as usize,
             config.max_uploads_per_client as usize,
         ));
@@ -140,10 +130,10 @@ impl Application {
                 .wrap_fn(session_store::resend_renewed_cookie)
                 .wrap_fn(error::unavailable_page)
                 .wrap_fn(csrf::issue_cookie)
-                .wrap_fn(mark_cookies_secure)
-                .wrap(security_headers())
+                .wrap_fn(security::mark_cookies_secure)
+                .wrap(security::headers())
                 .wrap_fn(telemetry::observe)
-                .wrap_fn(echo_request_id)
+                .wrap_fn(access_log::echo_request_id)
                 // Outside the rest, so a preflight is answered before sessions, CSRF
                 // or routing see it (and logged like any request).
                 .wrap(actix_web::middleware::Condition::new(
@@ -186,96 +176,5 @@ impl Application {
         tracing::info!("web stopped accepting requests; closing pools");
         self.state.close().await;
         result.map_err(|e| Error::Bind(e.to_string()))
-    }
-}
-
-/// Headers every response gets unless it set its own (downloads set a stricter CSP).
-/// No inline script anywhere, no framing, no referrer leaking share tokens.
-fn security_headers() -> actix_web::middleware::DefaultHeaders {
-    actix_web::middleware::DefaultHeaders::new()
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("Cross-Origin-Opener-Policy", "same-origin"))
-}
-
-/// When the client is on https — `PUBLIC_URL` says so, or a trusted proxy's
-/// `X-Forwarded-Proto` does — marks every cookie `Secure`, whichever middleware or
-/// handler set it, and sends `Strict-Transport-Security` (`HSTS_MAX_AGE`; never over
-/// plain http, where browsers ignore it and a dev setup must not be pinned to https).
-fn mark_cookies_secure<S, B>(
-    request: ServiceRequest,
-    service: &S,
-) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    let config = request.app_data::<web::Data<Config>>();
-    let https = config.is_some_and(|config| {
-        config.public_https() || public_url::is_https(request.request(), config)
-    });
-    let hsts = config
-        .map(|config| config.hsts_max_age.as_secs())
-        .filter(|seconds| https && *seconds > 0);
-    let response = service.call(request);
-    async move {
-        let mut response = response.await?;
-        if let Some(seconds) = hsts
-            && let Ok(value) = HeaderValue::from_str(&format!("max-age={seconds}"))
-        {
-            response
-                .headers_mut()
-                .insert(header::STRICT_TRANSPORT_SECURITY, value);
-        }
-        if https {
-            let headers = response.headers_mut();
-            let cookies: Vec<String> = headers
-                .get_all(header::SET_COOKIE)
-                .filter_map(|v| v.to_str().ok())
-                .map(str::to_owned)
-                .collect();
-            if !cookies.is_empty() {
-                headers.remove(header::SET_COOKIE);
-                for raw in cookies {
-                    let value = match Cookie::parse(raw.clone()) {
-                        Ok(mut cookie) => {
-                            cookie.set_secure(true);
-                            cookie.to_string()
-                        }
-                        Err(_) => raw,
-                    };
-                    if let Ok(value) = HeaderValue::from_str(&value) {
-                        headers.append(header::SET_COOKIE, value);
-                    }
-                }
-            }
-        }
-        Ok(response)
-    }
-}
-
-/// Answers every response with `X-Request-Id`, the id its log lines carry.
-fn echo_request_id<S, B>(
-    request: ServiceRequest,
-    service: &S,
-) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-{
-    let id = request.extensions().get::<RequestId>().copied();
-    let response = service.call(request);
-    async move {
-        let mut response = response.await?;
-        if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static("x-request-id"), value);
-        }
-        Ok(response)
     }
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use ferry_state::State;
 
-use crate::error::RETRY_AFTER_SECS;
+use crate::http::error::RETRY_AFTER_SECS;
 
 /// Liveness: the process is up and serving. Never touches a backing service.
 #[get("/healthz")]

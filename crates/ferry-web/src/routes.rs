@@ -12,8 +12,11 @@ use actix_session::Session;
 use crate::{
     Config, accounts, admin, curl_api,
     download::{self, ArchiveFormat, Presentation},
-    error::{Error, Result},
-    jobs_api, probes, public_url, session_api, tus, ui,
+    http::{
+        error::{Error, Result},
+        request,
+    },
+    jobs_api, probes, session_api, tus, ui,
 };
 
 /// Registers every route. The test scaffolding (`/api/session`, `/api/jobs/demo`)
@@ -75,7 +78,7 @@ async fn index(
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    if public_url::wants_html(&request) {
+    if request::wants_html(&request) {
         return ui::upload_page(request, session, service, config).await;
     }
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(

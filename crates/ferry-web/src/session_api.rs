@@ -6,7 +6,7 @@ use actix_session::Session;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::http::error::{Error, Result};
 
 /// Session entries set through the API are stored under this prefix, apart from the
 /// entries Ferry itself keeps in the session.

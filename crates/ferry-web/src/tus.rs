@@ -30,10 +30,12 @@ use ferry_state::transfer::Transfer;
 
 use crate::{
     Config,
-    budget::{self, Hold},
-    error::Error,
-    public_url, share,
-    upload::{self, UploadSlot},
+    http::{
+        budget::{self, Hold},
+        error::Error,
+        links, request,
+        upload_limits::{self, UploadSlot},
+    },
 };
 
 /// The tus protocol version spoken here.
@@ -268,7 +270,9 @@ fn content_length(request: &HttpRequest) -> Option<u64> {
 }
 
 fn take_slot(request: &HttpRequest) -> Result<UploadSlot, Tus> {
-    upload::take_slot(request).ok_or(Tus(Error::UploadsBusy(upload::BUSY_RETRY_AFTER_SECS)))
+    upload_limits::take_slot(request).ok_or(Tus(Error::UploadsBusy(
+        upload_limits::BUSY_RETRY_AFTER_SECS,
+    )))
 }
 
 /// `POST /files/`: creates an upload, optionally with its first bytes.
@@ -311,7 +315,7 @@ async fn create(
         let (upload, transfer) = service
             .concatenate_uploads(new(None), parts, value.clone())
             .await?;
-        let base = public_url::base_url(&request, &config);
+        let base = request::base_url(&request, &config);
         let mut response = tus_response(StatusCode::CREATED);
         response
             .insert_header((header::LOCATION, format!("{base}/files/{}", upload.id)))
@@ -359,7 +363,7 @@ async fn create(
         (None, None)
     };
     let upload = service.create_upload(new(length)).await?;
-    let base = public_url::base_url(&request, &config);
+    let base = request::base_url(&request, &config);
     let location = format!("{base}/files/{}", upload.id);
 
     let (offset, transfer) = if with_body {
@@ -419,7 +423,7 @@ async fn head(
     {
         share_headers(
             &mut response,
-            &public_url::base_url(&request, &config),
+            &request::base_url(&request, &config),
             &transfer,
         );
     }
@@ -435,7 +439,7 @@ async fn status(
 ) -> TusResult {
     let state = service.state();
     let upload = state.find_upload(&id).await?.ok_or(Error::NotFound)?;
-    let base = public_url::base_url(&request, &config);
+    let base = request::base_url(&request, &config);
     let transfer = match &upload.transfer_token {
         Some(token) => state.find_transfer(token).await?,
         None => None,
@@ -449,7 +453,7 @@ async fn status(
         "partial": upload.is_partial(),
         "filename": upload.filename,
         "expires_at": upload.expires_at,
-        "transfer": transfer.map(|t| share::transfer_json(&base, &t)),
+        "transfer": transfer.map(|t| links::transfer_json(&base, &t)),
     })))
 }
 
@@ -547,7 +551,7 @@ async fn patch(
     match transfer {
         Some(transfer) => share_headers(
             &mut response,
-            &public_url::base_url(&request, &config),
+            &request::base_url(&request, &config),
             &transfer,
         ),
         None => {
@@ -573,11 +577,11 @@ fn share_headers(response: &mut HttpResponseBuilder, base: &str, transfer: &Tran
         response
             .insert_header((
                 "X-Share-Url",
-                share::file_url(base, &transfer.token, &file.name),
+                links::file_url(base, &transfer.token, &file.name),
             ))
             .insert_header((
                 "X-Url-Delete",
-                share::delete_url(base, transfer, &file.name),
+                links::delete_url(base, transfer, &file.name),
             ));
     }
 }

@@ -14,13 +14,16 @@ use serde::Deserialize;
 
 use crate::{
     Config,
-    budget::Hold,
-    csrf,
-    error::{Error, Result},
-    html::{csrf_field, human_size, page, plural, redirect, respond},
-    password::Passwords,
-    public_url, share,
-    visitor::{self, Visitor},
+    http::{
+        budget::Hold,
+        csrf,
+        error::{Error, Result},
+        html::{csrf_field, human_size, page, plural, redirect, respond},
+        links,
+        password::Passwords,
+        request,
+        visitor::{self, Visitor},
+    },
 };
 
 /// Registers the UI routes (before the curl API's catch-alls).
@@ -280,7 +283,7 @@ async fn sent(
     }
     let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
     let deletion = transfer.deletion_token.clone();
-    let base = public_url::base_url(&request, &config);
+    let base = request::base_url(&request, &config);
     let link = format!("{base}/s/{}", transfer.token);
     let count = transfer.files.len();
     let body = html! {
@@ -313,7 +316,7 @@ async fn sent(
 /// "Expires in 3 days · 5 downloads left · password protected". A limit counts per
 /// file: with several files it says so ("per file"; "up to" once they differ).
 pub fn limits_line(transfer: &Transfer) -> Markup {
-    let days = share::remaining_days(transfer);
+    let days = links::remaining_days(transfer);
     let several = transfer.files.len() > 1;
     let differ = transfer.archive_remaining_downloads() != transfer.remaining_downloads();
     html! {
@@ -361,7 +364,7 @@ async fn share_page(
             div.meta { span { (human_size(transfer.total_size())) } (limits_line(&transfer)) }
             ul.files {
                 @for file in &transfer.files {
-                    @let href = share::encode_segment(&file.name);
+                    @let href = links::encode_segment(&file.name);
                     li {
                         @if file.thumbnail_blob_id.is_some() {
                             img.thumb src={ "/thumb/" (token) "/" (href) } alt="" loading="lazy";
@@ -430,7 +433,7 @@ fn cannot_check_now(visitor: &Visitor, transfer: &Transfer) -> HttpResponse {
     );
     response.headers_mut().insert(
         header::RETRY_AFTER,
-        header::HeaderValue::from_static(crate::error::RETRY_AFTER_SECS),
+        header::HeaderValue::from_static(crate::http::error::RETRY_AFTER_SECS),
     );
     response
 }
@@ -455,7 +458,7 @@ async fn unlock(
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
-    let client = public_url::client_ip(&request, &config);
+    let client = request::client_ip(&request, &config);
     let verdict = service
         .unlock_transfer(
             &token,

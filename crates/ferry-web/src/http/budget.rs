@@ -2,7 +2,7 @@
 //! (`UPLOADS_PER_CLIENT_PER_HOUR`, a rate limit) and how many bytes it may store per
 //! day (`UPLOAD_BYTES_PER_CLIENT_PER_DAY`, a byte budget), both counted in Redis so
 //! they hold across every web process, and keyed on the client as
-//! [`public_url::client_ip`] names it (IPv6 by prefix).
+//! [`request::client_ip`] names it (IPv6 by prefix).
 //!
 //! Bytes are taken from the budget before they are accepted: a body's declared
 //! `Content-Length` up front (refused with 429 before a byte is read), a body of
@@ -25,8 +25,10 @@ use ferry_core::rate_limit::{self, Bucket};
 
 use crate::{
     Config,
-    error::{Error, Result},
-    public_url,
+    http::{
+        error::{Error, Result},
+        request,
+    },
 };
 
 /// Bytes taken at a time from the budget while a body of unknown length arrives.
@@ -37,7 +39,7 @@ const DAY_SECS: u64 = 24 * 60 * 60;
 /// Counts one new upload (a curl PUT or multipart POST, a tus creation) against the
 /// client's `UPLOADS_PER_CLIENT_PER_HOUR`; 429 with `Retry-After` beyond it.
 pub async fn count_new_upload(request: &HttpRequest, state: &State, config: &Config) -> Result<()> {
-    let client = public_url::client_ip(request, config);
+    let client = request::client_ip(request, config);
     rate_limit::enforce(
         state,
         &[Bucket {
@@ -93,7 +95,7 @@ impl Hold {
         config: &Config,
         upfront: u64,
     ) -> Result<Hold> {
-        let client = public_url::client_ip(request, config);
+        let client = request::client_ip(request, config);
         let hold = Hold {
             inner: Rc::new(Inner {
                 state: state.clone(),

@@ -240,7 +240,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
     // Not a clone of the request: routing needs it unshared.
-    let html = crate::public_url::wants_html(request.request());
+    let html = crate::http::request::wants_html(request.request());
     let unlock = request.path().ends_with("/unlock");
     let response = service.call(request);
     async move {
@@ -279,7 +279,7 @@ where
 /// saying the password can't be checked right now), `{"error":"unavailable"}` else.
 fn unavailable(html: bool, unlock: bool) -> HttpResponse {
     let mut response = if html {
-        crate::html::unavailable_page(if unlock {
+        crate::http::html::unavailable_page(if unlock {
             "The password can't be checked right now. Please try again in a minute."
         } else {
             "Ferry cannot reach part of its storage right now, so this page cannot be shown. Nothing you sent is lost. Please try again in a minute."

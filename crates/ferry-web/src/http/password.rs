@@ -19,7 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{
     Config,
-    error::{Error, Result},
+    http::error::{Error, Result},
 };
 
 /// Memory one argon2 hash uses with the default parameters (m = 19456 KiB).

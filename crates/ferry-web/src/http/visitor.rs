@@ -17,8 +17,12 @@ use ferry_state::{State, user::User};
 use uuid::Uuid;
 
 use crate::{
-    Config, csrf,
-    error::{Error, Result},
+    Config,
+    http::{
+        csrf,
+        error::{Error, Result},
+        html::Viewer,
+    },
 };
 
 const USER: &str = "user_id";
@@ -37,8 +41,8 @@ pub struct Visitor {
 
 impl Visitor {
     /// The page-header view of this visitor.
-    pub fn viewer(&self) -> crate::html::Viewer<'_> {
-        crate::html::Viewer {
+    pub fn viewer(&self) -> Viewer<'_> {
+        Viewer {
             email: self.user.as_ref().map(|u| u.email.as_str()),
             csrf: &self.csrf,
         }

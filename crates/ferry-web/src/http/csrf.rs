@@ -32,7 +32,7 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     Config,
-    error::{Error, Result},
+    http::error::{Error, Result},
 };
 
 /// The visitor cookie's name.

@@ -1,4 +1,6 @@
-//! How a transfer is described to its uploader: share URLs, deletion URLs, JSON.
+//! How a transfer is addressed and described: share URLs, deletion URLs, days left,
+//! and the JSON the curl API and tus give its uploader. Here, below the features,
+//! because the upload and share pages, the curl API, tus and downloads all build them.
 
 use chrono::Utc;
 use ferry_state::transfer::Transfer;

@@ -1,23 +1,25 @@
-//! The per-request log line, without secrets.
+//! The per-request log line, without secrets, and the `X-Request-Id` every response
+//! carries so a client's report can be found in it.
 //!
 //! Share tokens, deletion tokens and tus upload ids are capabilities: whoever reads one
 //! can download, delete or hijack an upload. They travel in paths, so an access log of
 //! raw paths hands them to everyone with log access (and to every log pipeline). The
 //! request span therefore records the *route pattern* (`/{first}/{second}`,
 //! `/files/{id}`), never the path or query, and the client address as the trusted-proxy
-//! logic of [`crate::public_url::client_addr`] sees it, never a forwarding header a
+//! logic of [`crate::http::request::client_addr`] sees it, never a forwarding header a
 //! client wrote.
 
 use actix_web::{
     Error, HttpMessage,
     body::MessageBody,
-    dev::{ServiceRequest, ServiceResponse},
+    dev::{Service, ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
     web,
 };
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
-use crate::{Config, public_url};
+use crate::{Config, http::request};
 
 /// Builds the request span (see the module docs for what it leaves out).
 pub struct RedactedSpan;
@@ -29,7 +31,7 @@ impl RootSpanBuilder for RedactedSpan {
             .unwrap_or_else(|| "unmatched".to_owned());
         let client_ip = request
             .app_data::<web::Data<Config>>()
-            .and_then(|config| public_url::client_addr(request.request(), config))
+            .and_then(|config| request::client_addr(request.request(), config))
             .map(|ip| ip.to_string())
             .unwrap_or_default();
         let request_id = request
@@ -60,5 +62,26 @@ impl RootSpanBuilder for RedactedSpan {
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// Answers every response with `X-Request-Id`, the id its log lines carry.
+pub fn echo_request_id<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let id = request.extensions().get::<RequestId>().copied();
+    let response = service.call(request);
+    async move {
+        let mut response = response.await?;
+        if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
+        }
+        Ok(response)
     }
 }

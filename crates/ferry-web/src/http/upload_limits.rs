@@ -23,7 +23,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{Config, public_url};
+use crate::{Config, http::request};
 
 /// Seconds a client is asked to wait (`Retry-After`) when every upload slot is taken.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
@@ -116,7 +116,7 @@ pub fn take_slot(request: &HttpRequest) -> Option<UploadSlot> {
     let slots = request.app_data::<web::Data<UploadSlots>>()?;
     let client = request
         .app_data::<web::Data<Config>>()
-        .and_then(|config| public_url::client_net(request, config));
+        .and_then(|config| request::client_net(request, config));
     let slot = slots.try_take(client);
     if slot.is_none() {
         tracing::warn!(

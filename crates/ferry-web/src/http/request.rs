@@ -1,4 +1,6 @@
-//! The public base URL that share links are built from.
+//! What a request says about its client: what it wants back (HTML for a browser, JSON
+//! when it asks), the public base URL that share links are built from, and the client
+//! address every per-client limit counts.
 //!
 //! `PUBLIC_URL`, which a deployment must set (the web refuses to start without it).
 //! Only with `PUBLIC_URL_FROM_REQUEST=true` (a laptop, or a proxy that sets `Host`

@@ -1,0 +1,46 @@
+//! The HTTP layer under every feature: what any handler may need to read a request or
+//! answer one, and nothing that belongs to a single page or API.
+//!
+//! What belongs here: the one error mapping and its renderings ([`error`]); facts read
+//! off a request — base URL, client address, "does it want HTML or JSON?"
+//! ([`request`]); the visitor (session, sign-in, draft id, unlocked transfers:
+//! [`visitor`], stored by [`session_store`]) and its CSRF token ([`csrf`]); what one
+//! client or process may spend ([`budget`], [`upload_limits`]); the bounded password
+//! hasher ([`password`]); the middleware (CORS, security headers, access log, metrics:
+//! [`cors`], [`security`], [`access_log`], [`telemetry`]); and what several features
+//! render the same way — the page layout and shared markup ([`html`]), the static
+//! assets ([`assets`]), share and deletion links ([`links`]), download header names
+//! ([`names`]).
+//!
+//! The rule: modules here import only each other and `crate::config`, never a feature
+//! (`upload`, `share`, `account`, `admin`, `api`). A feature may import anything here.
+//! So an error mapper that needs "does the client want HTML?" asks [`request`], not a
+//! page; and when a piece of one feature turns out to be needed by a second, it moves
+//! down here rather than one feature importing the other.
+//!
+//! Where new things go:
+//! - a new page or form: its feature's module (a new feature gets a new top-level
+//!   module beside `upload` and `share`), its route in `routes.rs`;
+//! - a new setting: a field of `Config` (`config.rs`, with its `env = "…"`), read by
+//!   the handler or the piece here that needs it;
+//! - a new job type: `ferry-state`'s `jobs` and the worker; the web only enqueues it
+//!   through a use case of `ferry_core::Service`;
+//! - a new user-facing string: beside the markup that shows it, in the feature's
+//!   module (or [`html`] when every page shows it), until the catalogue of
+//!   conventions.md exists; then it becomes a key there.
+
+pub mod access_log;
+pub mod budget;
+pub mod cors;
+pub mod csrf;
+pub mod error;
+pub mod html;
+pub mod links;
+pub mod names;
+pub mod password;
+pub mod request;
+pub mod security;
+pub mod session_store;
+pub mod telemetry;
+pub mod upload_limits;
+pub mod visitor;
