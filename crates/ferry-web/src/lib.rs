@@ -7,18 +7,14 @@
 //! until SIGTERM/SIGINT, drains in-flight requests for up to `SHUTDOWN_TIMEOUT`, and
 //! returns.
 
-mod accounts;
+mod account;
 mod admin;
+mod api;
 mod config;
-mod curl_api;
-mod download;
 mod http;
-mod jobs_api;
-mod probes;
 mod routes;
-mod session_api;
-mod tus;
-mod ui;
+mod share;
+mod upload;
 
 use std::net::TcpListener;
 

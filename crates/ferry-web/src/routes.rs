@@ -1,22 +1,33 @@
-//! Every route of the web process, in one place.
+//! Every route of the web process, in one table: a newcomer reads here which handler
+//! answers a path, and adds a route here — never in the feature module, which holds
+//! only the handlers (and their markup).
 //!
-//! The curl API's short paths (`/{name}`, `/{token}/{name}`, …) are catch-alls, so they
+//! Order matters: the router tries resources in order. Fixed paths come first; the
+//! curl API's short paths (`/{name}`, `/{token}/{name}`, …) are catch-alls, so they
 //! are registered last, and each path shape is one resource that dispatches on the
 //! method: `PUT /report.zip` is an upload, `GET /{token}.zip` an archive download.
-
-use actix_web::{HttpRequest, HttpResponse, web};
-use ferry_core::Service;
+//!
+//! A route that answers one method and lets the others fall through to the routes
+//! after it is `cfg.route(path, web::get().to(..))` or a resource with a method guard;
+//! a path that answers several methods and 405s the rest is one `web::resource`.
 
 use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, guard, web};
+use ferry_core::Service;
 
 use crate::{
-    Config, accounts, admin, curl_api,
-    download::{self, ArchiveFormat, Presentation},
+    Config, account, admin,
+    api::{curl, probes, scaffolding, tus},
     http::{
+        assets,
         error::{Error, Result},
         request,
     },
-    jobs_api, probes, session_api, tus, ui,
+    share::{
+        self,
+        download::{self, ArchiveFormat, Presentation},
+    },
+    upload,
 };
 
 /// Registers every route. The test scaffolding (`/api/session`, `/api/jobs/demo`)
@@ -30,18 +41,98 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
             .route(web::post().to(post_root))
             .route(web::get().to(index)),
     );
-    cfg.service(probes::healthz)
-        .service(probes::readyz)
-        .service(probes::openapi);
+
+    // Probes and the API's description (api::probes). GET only; other methods fall
+    // through to the catch-alls below.
+    cfg.service(
+        web::resource("/healthz")
+            .name("healthz")
+            .guard(guard::Get())
+            .to(probes::healthz),
+    )
+    .service(
+        web::resource("/readyz")
+            .name("readyz")
+            .guard(guard::Get())
+            .to(probes::readyz),
+    )
+    .service(
+        web::resource("/openapi.json")
+            .name("openapi")
+            .guard(guard::Get())
+            .to(probes::openapi),
+    );
+
+    // Test scaffolding (api::scaffolding).
     if test_endpoints {
-        cfg.service(session_api::get_session)
-            .service(session_api::set_session_value)
-            .service(jobs_api::enqueue_demo_job);
+        cfg.service(
+            web::resource("/api/session")
+                .name("get_session")
+                .guard(guard::Get())
+                .to(scaffolding::get_session),
+        )
+        .service(
+            web::resource("/api/session")
+                .name("set_session_value")
+                .guard(guard::Post())
+                .to(scaffolding::set_session_value),
+        )
+        .service(
+            web::resource("/api/jobs/demo")
+                .name("enqueue_demo_job")
+                .guard(guard::Post())
+                .to(scaffolding::enqueue_demo_job),
+        );
     }
-    tus::configure(cfg);
-    ui::configure(cfg);
-    accounts::configure(cfg);
-    admin::configure(cfg);
+
+    // tus 1.0 resumable uploads (api::tus).
+    cfg.service(
+        web::resource(["/files", "/files/"])
+            .route(web::method(actix_web::http::Method::OPTIONS).to(tus::options))
+            .route(web::post().to(tus::create)),
+    )
+    .service(
+        web::resource("/files/{id}")
+            .route(web::method(actix_web::http::Method::OPTIONS).to(tus::options))
+            .route(web::head().to(tus::head))
+            .route(web::get().to(tus::status))
+            .route(web::patch().to(tus::patch))
+            .route(web::delete().to(tus::terminate)),
+    );
+
+    // Static assets (http::assets).
+    cfg.route("/assets/{name}", web::get().to(assets::asset))
+        // Browsers ask for it on every site; without it each page view logged a 404.
+        .route(
+            "/favicon.ico",
+            web::get().to(|| async { assets::asset_named("favicon.svg") }),
+        );
+
+    // The sender's pages (upload); `GET /` is above.
+    cfg.route("/draft", web::post().to(upload::add_to_draft))
+        .route("/draft/remove", web::post().to(upload::remove_from_draft))
+        .route("/send", web::post().to(upload::send))
+        .route("/sent/{token}", web::get().to(upload::sent));
+
+    // The recipient's pages (share); the downloads are among the catch-alls below.
+    cfg.route("/s/{token}", web::get().to(share::share_page))
+        .route("/s/{token}/unlock", web::post().to(share::unlock))
+        .route("/s/{token}/delete", web::post().to(share::delete));
+
+    // Accounts (account).
+    cfg.route("/signup", web::get().to(account::signup_form))
+        .route("/signup", web::post().to(account::signup))
+        .route("/signin", web::get().to(account::signin_form))
+        .route("/signin", web::post().to(account::signin))
+        .route("/signout", web::post().to(account::signout))
+        .route("/me", web::get().to(account::my_transfers))
+        .route("/me/{token}/delete", web::post().to(account::delete_mine));
+
+    // The operator's page (admin).
+    cfg.route("/admin", web::get().to(admin::overview))
+        .route("/admin/jobs/{id}/retry", web::post().to(admin::retry));
+
+    // The curl API's short paths (api::curl) and the downloads (share::download).
     cfg.service(
         web::resource("/{name}")
             .route(web::put().to(put_one))
@@ -79,7 +170,7 @@ async fn index(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     if request::wants_html(&request) {
-        return ui::upload_page(request, session, service, config).await;
+        return upload::upload_page(request, session, service, config).await;
     }
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(
         "Ferry — share files.\n\n  curl -T file.pdf <this url>\n  curl -F filedata=@a.txt -F filedata=@b.txt <this url>\n\nResumable uploads: tus 1.0 at /files/\n",
@@ -92,7 +183,7 @@ async fn post_root(
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    curl_api::post_multipart(request, body, service, config).await
+    curl::post_multipart(request, body, service, config).await
 }
 
 /// `PUT /{name}`.
@@ -103,7 +194,7 @@ async fn put_one(
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    curl_api::put_file(request, body, service, config, &path).await
+    curl::put_file(request, body, service, config, &path).await
 }
 
 /// `PUT /put/{name}`, `PUT /upload/{name}`.
@@ -116,7 +207,7 @@ async fn put_two(
 ) -> Result<HttpResponse> {
     let (first, name) = path.into_inner();
     match first.as_str() {
-        "put" | "upload" => curl_api::put_file(request, body, service, config, &name).await,
+        "put" | "upload" => curl::put_file(request, body, service, config, &name).await,
         _ => Err(Error::NotFound),
     }
 }
@@ -166,5 +257,5 @@ async fn delete_three(
     service: web::Data<Service>,
 ) -> Result<HttpResponse> {
     let (token, name, deletion_token) = path.into_inner();
-    curl_api::delete(service, &token, &name, &deletion_token).await
+    curl::delete(service, &token, &name, &deletion_token).await
 }

@@ -2,12 +2,18 @@
 //! spliced into it is escaped unless it is itself `Markup`, so a forgotten escape
 //! cannot happen. (Why maud over askama: the pages are small and built from data in
 //! the handlers; maud keeps each page next to its handler, type-checked, without a
-//! template directory, and `Markup` is the "already escaped" type.) Pages load only
+//! template directory, and `Markup` is the "already escaped" type.) This module holds
+//! what several features render the same way: the page layout, the form and redirect
+//! helpers, sizes, and a transfer's limits line; a page's own markup stays with its
+//! feature. Pages load only
 //! same-origin assets and carry no inline script, so the CSP can forbid inline
 //! script entirely.
 
 use actix_web::{HttpResponse, http::StatusCode, http::header};
+use ferry_state::transfer::Transfer;
 use maud::{DOCTYPE, Markup, html};
+
+use crate::http::links::remaining_days;
 
 /// An HTML page response that is never cached (pages show per-session state).
 pub fn respond(status: StatusCode, body: Markup) -> HttpResponse {
@@ -34,6 +40,11 @@ pub fn unavailable_page(message: &str) -> HttpResponse {
         StatusCode::SERVICE_UNAVAILABLE,
         page("Back in a moment", &viewer, body, None),
     )
+}
+
+/// A `200 OK` page (see [`respond`]).
+pub fn ok(body: Markup) -> HttpResponse {
+    respond(StatusCode::OK, body)
 }
 
 /// `303 See Other` to `to` (after a form post).
@@ -123,6 +134,27 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
                 main { (body) }
                 footer { "Ferry — files that survive any server. Links expire; nothing is kept longer than you say." }
             }
+        }
+    }
+}
+
+/// "Expires in 3 days · 5 downloads left · password protected". A limit counts per
+/// file: with several files it says so ("per file"; "up to" once they differ).
+pub fn limits_line(transfer: &Transfer) -> Markup {
+    let days = remaining_days(transfer);
+    let several = transfer.files.len() > 1;
+    let differ = transfer.archive_remaining_downloads() != transfer.remaining_downloads();
+    html! {
+        span { "Expires in " (days) " day" (plural(days)) }
+        @if let Some(left) = transfer.remaining_downloads() {
+            span {
+                @if differ { "up to " }
+                (left) " download" (plural(left)) " left"
+                @if several { " per file" }
+            }
+        }
+        @if transfer.password_hash.is_some() {
+            span { "password protected" }
         }
     }
 }

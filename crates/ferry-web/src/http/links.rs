@@ -1,11 +1,10 @@
 //! How a transfer is addressed and described: share URLs, deletion URLs, days left,
-//! and the JSON the curl API and tus give its uploader. Here, below the features,
+//! Here, below the features,
 //! because the upload and share pages, the curl API, tus and downloads all build them.
 
 use chrono::Utc;
 use ferry_state::transfer::Transfer;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use serde_json::{Value, json};
 
 /// Characters escaped in a path segment.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -47,31 +46,4 @@ pub fn delete_url(base: &str, transfer: &Transfer, name: &str) -> String {
 pub fn remaining_days(transfer: &Transfer) -> i64 {
     let seconds = (transfer.expires_at - Utc::now()).num_seconds().max(0);
     (seconds + 86_399) / 86_400
-}
-
-/// The JSON description of a transfer for its uploader.
-pub fn transfer_json(base: &str, transfer: &Transfer) -> Value {
-    let first = transfer
-        .files
-        .first()
-        .map(|f| f.name.as_str())
-        .unwrap_or("file");
-    json!({
-        "token": transfer.token,
-        "url": file_url(base, &transfer.token, first),
-        "delete_url": delete_url(base, transfer, first),
-        "zip_url": format!("{base}/{}.zip", transfer.token),
-        "expires_at": transfer.expires_at,
-        "remaining_days": remaining_days(transfer),
-        "max_downloads": transfer.max_downloads,
-        "remaining_downloads": transfer.remaining_downloads(),
-        "files": transfer.files.iter().map(|f| json!({
-            "name": f.name,
-            "size": f.size,
-            "content_type": f.content_type,
-            "sha256": hex::encode(&f.sha256),
-            "url": file_url(base, &transfer.token, &f.name),
-            "remaining_downloads": transfer.file_remaining_downloads(f),
-        })).collect::<Vec<_>>(),
-    })
 }

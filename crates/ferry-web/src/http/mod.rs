@@ -30,6 +30,7 @@
 //!   conventions.md exists; then it becomes a key there.
 
 pub mod access_log;
+pub mod assets;
 pub mod budget;
 pub mod cors;
 pub mod csrf;

@@ -5,40 +5,33 @@
 //! with argon2id. Signing in renews the session id. Sign-in is rate limited per client
 //! IP and per account, sign-up per client IP, in Redis, so the limits hold across all
 //! web processes; a visitor over one gets 429 with `Retry-After`. Hashing is bounded
-//! in memory (see `password`).
+//! in memory (see `crate::http::password`).
+//!
+//! A new account page or form goes here, beside the handler its markup belongs to;
+//! its route goes in `routes.rs`; what every page shows about the visitor (the header's
+//! sign-in state) is `crate::http::visitor` and `crate::http::html`.
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use ferry_core::{MIN_ACCOUNT_PASSWORD_CHARS, Service};
+use ferry_core::{
+    MIN_ACCOUNT_PASSWORD_CHARS, Service,
+    rate_limit::{self, Bucket},
+};
 use ferry_state::State;
 use maud::{Markup, html};
 use serde::Deserialize;
-
-use ferry_core::rate_limit::{self, Bucket};
 
 use crate::{
     Config,
     http::{
         csrf,
         error::{Error, Result},
-        html::{CsrfOnly, csrf_field, human_size, page, redirect, respond},
+        html::{CsrfOnly, csrf_field, human_size, limits_line, page, redirect, respond},
         password::Passwords,
         request,
         visitor::{self, Visitor},
     },
-    ui,
 };
-
-/// Registers the account routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/signup", web::get().to(signup_form))
-        .route("/signup", web::post().to(signup))
-        .route("/signin", web::get().to(signin_form))
-        .route("/signin", web::post().to(signin))
-        .route("/signout", web::post().to(signout))
-        .route("/me", web::get().to(my_transfers))
-        .route("/me/{token}/delete", web::post().to(delete_mine));
-}
 
 fn form_page(
     visitor: &Visitor,
@@ -97,7 +90,8 @@ fn form_page(
     respond(status, page(title, &visitor.viewer(), body, None))
 }
 
-async fn signup_form(
+/// `GET /signup`: the sign-up form.
+pub async fn signup_form(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
@@ -107,7 +101,8 @@ async fn signup_form(
     Ok(form_page(&visitor, "signup", "", None, StatusCode::OK))
 }
 
-async fn signin_form(
+/// `GET /signin`: the sign-in form.
+pub async fn signin_form(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
@@ -117,8 +112,9 @@ async fn signin_form(
     Ok(form_page(&visitor, "signin", "", None, StatusCode::OK))
 }
 
+/// The sign-up and sign-in form.
 #[derive(Deserialize)]
-struct Credentials {
+pub struct Credentials {
     _csrf: String,
     email: String,
     password: String,
@@ -135,7 +131,7 @@ fn plausible_email(email: &str) -> bool {
 
 /// `POST /signup`: rate limited per client IP in Redis (every web process counts
 /// into one bucket), and hashing waits for a slot of the bounded hasher.
-async fn signup(
+pub async fn signup(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
@@ -195,7 +191,9 @@ async fn signup(
     Ok(redirect("/me"))
 }
 
-async fn signin(
+/// `POST /signin`: rate limited per client IP and per account; a wrong e-mail costs
+/// the same time as a wrong password.
+pub async fn signin(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
@@ -247,7 +245,8 @@ async fn signin(
 /// argon2id hash of a random string, verified against for unknown e-mail addresses.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Qk6cNWYbhXy4w0Z0u1pRZPNzEC5R2fDZ2oJ2cvnc4dE";
 
-async fn signout(
+/// `POST /signout`: ends the sign-in.
+pub async fn signout(
     request: HttpRequest,
     session: Session,
     config: web::Data<Config>,
@@ -258,7 +257,8 @@ async fn signout(
     Ok(redirect("/"))
 }
 
-async fn my_transfers(
+/// `GET /me`: the signed-in user's transfers.
+pub async fn my_transfers(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
@@ -283,7 +283,7 @@ async fn my_transfers(
                     li {
                         div.progress-row {
                             a.name href={ "/s/" (transfer.token) } { (names.join(", ")) }
-                            span.meta { (ui::limits_line(transfer)) }
+                            span.meta { (limits_line(transfer)) }
                             span.muted { (base) "/s/" (transfer.token) }
                         }
                         span.size { (human_size(transfer.total_size())) }
@@ -302,7 +302,8 @@ async fn my_transfers(
     ))
 }
 
-async fn delete_mine(
+/// `POST /me/{token}/delete`: deletes one of the signed-in user's transfers.
+pub async fn delete_mine(
     request: HttpRequest,
     session: Session,
     token: web::Path<String>,

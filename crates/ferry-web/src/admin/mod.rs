@@ -1,6 +1,9 @@
 //! The operations view at `/admin`, for signed-in admins: live processes per type (from
 //! their heartbeats), queue depths, dead jobs with retry, schedules with last and next
 //! slot. Grant access with `ferry admin users make-admin EMAIL`.
+//!
+//! A new operator page goes here, its route in `routes.rs`, and what it does in a use
+//! case of `ferry_core::Service` (shared with the admin CLI), never in the handler.
 
 use std::collections::BTreeMap;
 
@@ -21,12 +24,6 @@ use crate::{
     },
 };
 
-/// Registers the admin routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(overview))
-        .route("/admin/jobs/{id}/retry", web::post().to(retry));
-}
-
 async fn admin(
     request: &HttpRequest,
     session: &Session,
@@ -40,7 +37,8 @@ async fn admin(
     }
 }
 
-async fn overview(
+/// `GET /admin`: the operations view.
+pub async fn overview(
     request: HttpRequest,
     session: Session,
     state: web::Data<State>,
@@ -169,7 +167,8 @@ fn humanize(seconds: i64) -> String {
     }
 }
 
-async fn retry(
+/// `POST /admin/jobs/{id}/retry`: gives a dead job another set of attempts.
+pub async fn retry(
     request: HttpRequest,
     session: Session,
     id: web::Path<String>,

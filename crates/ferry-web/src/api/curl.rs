@@ -206,7 +206,7 @@ fn created(request: &HttpRequest, config: &Config, transfer: &Transfer) -> HttpR
     let mut response = HttpResponse::Ok();
     response.insert_header(("X-Url-Delete", links::delete_url(&base, transfer, first)));
     if request::wants_json(request) {
-        return response.json(links::transfer_json(&base, transfer));
+        return response.json(super::transfer_json(&base, transfer));
     }
     let body: String = transfer
         .files

@@ -1,9 +1,14 @@
-//! The visitor's session values: proof that any web process reads what another wrote.
+//! Test-only endpoints, registered only when `FERRY_TEST_ENDPOINTS` is on (anonymous
+//! clients must not be able to queue jobs or store session data in a real
+//! deployment): the visitor's session values (`/api/session`, proof that any web
+//! process reads what another wrote) and submitting the demonstration job
+//! (`/api/jobs/demo`, for drills and benchmarks).
 
 use std::collections::BTreeMap;
 
 use actix_session::Session;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
+use ferry_core::Service;
 use serde::Deserialize;
 
 use crate::http::error::{Error, Result};
@@ -16,7 +21,6 @@ const MAX_VALUE_LEN: usize = 4096;
 const MAX_ENTRIES: usize = 64;
 
 /// The visitor's session values (whatever any web process stored for them).
-#[get("/api/session")]
 pub async fn get_session(session: Session) -> Result<HttpResponse> {
     let entries = session
         .entries()
@@ -30,14 +34,14 @@ pub async fn get_session(session: Session) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "values": entries })))
 }
 
+/// One session value to store.
 #[derive(Deserialize)]
-struct SessionValue {
+pub struct SessionValue {
     key: String,
     value: String,
 }
 
 /// Stores one value in the visitor's session (creating the session if needed).
-#[post("/api/session")]
 pub async fn set_session_value(
     session: Session,
     body: web::Json<SessionValue>,
@@ -62,4 +66,28 @@ pub async fn set_session_value(
         .insert(full_key, value)
         .map_err(|e| Error::Session(e.to_string()))?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What the demonstration job should do.
+#[derive(Deserialize)]
+pub struct DemoJobRequest {
+    key: String,
+    #[serde(default)]
+    work_ms: u64,
+    #[serde(default)]
+    fail_attempts: u32,
+}
+
+/// Enqueues a demonstration job; answers `202` with its id once it is durably queued.
+pub async fn enqueue_demo_job(
+    service: web::Data<Service>,
+    body: web::Json<DemoJobRequest>,
+) -> Result<HttpResponse> {
+    let DemoJobRequest {
+        key,
+        work_ms,
+        fail_attempts,
+    } = body.into_inner();
+    let id = service.enqueue_demo(key, work_ms, fail_attempts).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "id": id })))
 }

@@ -44,23 +44,6 @@ const EXTENSIONS: &str = "creation,creation-with-upload,creation-defer-length,ex
                           checksum,termination,concatenation";
 const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
-/// Registers the tus routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(["/files", "/files/"])
-            .route(web::method(actix_web::http::Method::OPTIONS).to(options))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/files/{id}")
-            .route(web::method(actix_web::http::Method::OPTIONS).to(options))
-            .route(web::head().to(head))
-            .route(web::get().to(status))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(terminate)),
-    );
-}
-
 type TusResult = Result<HttpResponse, Tus>;
 
 fn require_version(request: &HttpRequest) -> Result<(), Tus> {
@@ -99,7 +82,7 @@ fn tus_response(status: StatusCode) -> HttpResponseBuilder {
 }
 
 /// `OPTIONS`: what this server supports.
-async fn options(config: web::Data<Config>) -> HttpResponse {
+pub async fn options(config: web::Data<Config>) -> HttpResponse {
     tus_response(StatusCode::NO_CONTENT)
         .insert_header(("Tus-Version", VERSION))
         .insert_header(("Tus-Extension", EXTENSIONS))
@@ -281,7 +264,7 @@ fn take_slot(request: &HttpRequest) -> Result<UploadSlot, Tus> {
 /// `Upload-Metadata`, `Upload-Checksum` or length creates nothing. When the first bytes
 /// fail (checksum mismatch, stalled or broken body) the upload is removed again: the
 /// client never learnt its `Location`, so it could not resume it anyway.
-async fn create(
+pub async fn create(
     request: HttpRequest,
     body: web::Payload,
     service: web::Data<Service>,
@@ -394,7 +377,7 @@ async fn create(
 }
 
 /// `HEAD /files/{id}`: the upload's offset (and share URL once complete).
-async fn head(
+pub async fn head(
     request: HttpRequest,
     id: web::Path<String>,
     service: web::Data<Service>,
@@ -431,7 +414,7 @@ async fn head(
 }
 
 /// `GET /files/{id}`: the upload as JSON (Ferry's own addition, not part of tus).
-async fn status(
+pub async fn status(
     request: HttpRequest,
     id: web::Path<String>,
     service: web::Data<Service>,
@@ -453,12 +436,12 @@ async fn status(
         "partial": upload.is_partial(),
         "filename": upload.filename,
         "expires_at": upload.expires_at,
-        "transfer": transfer.map(|t| links::transfer_json(&base, &t)),
+        "transfer": transfer.map(|t| super::transfer_json(&base, &t)),
     })))
 }
 
 /// `PATCH /files/{id}`: appends bytes at `Upload-Offset`.
-async fn patch(
+pub async fn patch(
     request: HttpRequest,
     id: web::Path<String>,
     body: web::Payload,
@@ -562,7 +545,7 @@ async fn patch(
 }
 
 /// `DELETE /files/{id}`: termination.
-async fn terminate(
+pub async fn terminate(
     request: HttpRequest,
     id: web::Path<String>,
     service: web::Data<Service>,

@@ -1,12 +1,11 @@
 //! Probes: liveness (`/healthz`) and readiness (`/readyz`).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use ferry_state::State;
 
 use crate::http::error::RETRY_AFTER_SECS;
 
 /// Liveness: the process is up and serving. Never touches a backing service.
-#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
@@ -14,7 +13,6 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: 200 when Postgres, Redis and (when one is configured) the S3 bucket all
 /// answer, else 503 with `Retry-After`.
 /// Checked on every call, so it turns back to 200 by itself when a service returns.
-#[get("/readyz")]
 pub async fn readyz(state: web::Data<State>) -> HttpResponse {
     let (pg, redis, objects) = tokio::join!(
         state.ping_postgres(),
@@ -46,7 +44,6 @@ pub async fn readyz(state: web::Data<State>) -> HttpResponse {
 /// (`ops::the_openapi_description_holds_against_schemathesis`). Written by hand:
 /// the routes dispatch on path shapes (`/{name}` is an upload for PUT and an archive
 /// for GET) that derive macros would describe worse than a document does.
-#[get("/openapi.json")]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")

@@ -1,0 +1,222 @@
+//! What a recipient sees: the share page of a transfer (`/s/{token}`), unlocking it
+//! with its password, the sender's deletion from it, and the downloads themselves —
+//! single files with Range, the archive of all of them, thumbnails ([`download`]).
+//! Server-rendered; the only script is `/assets/share.js` (copy buttons), and
+//! downloads work without JavaScript.
+//!
+//! A new page a recipient sees goes here, beside the handler its markup belongs to;
+//! its route goes in `routes.rs`. What the share page and another feature both render
+//! (the limits line, the page layout) is in `crate::http::html`.
+
+pub mod download;
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use ferry_core::{PasswordCheck, Service, Unlock};
+use ferry_state::transfer::Transfer;
+use maud::html;
+use serde::Deserialize;
+
+use crate::{
+    Config,
+    http::{
+        csrf,
+        error::{Error, RETRY_AFTER_SECS, Result},
+        html::{csrf_field, human_size, limits_line, ok, page, plural, redirect, respond},
+        links,
+        password::Passwords,
+        request,
+        visitor::{self, Visitor},
+    },
+};
+
+/// `GET /s/{token}`: what a recipient sees.
+pub async fn share_page(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let state = service.state();
+    let visitor = visitor::load(&request, &session, state, &config).await?;
+    let Some(transfer) = state.find_transfer(&token).await? else {
+        return Ok(gone_page(&visitor));
+    };
+    if transfer.password_hash.is_some() && !visitor::has_unlocked(&session, &transfer.token) {
+        return Ok(password_page(
+            &visitor,
+            &transfer,
+            "Password required",
+            None,
+            actix_web::http::StatusCode::OK,
+        ));
+    }
+    let count = transfer.files.len();
+    let token = transfer.token.as_str();
+    let body = html! {
+        section.card {
+            h1 { (count) " file" (plural(count as i64)) " for you" }
+            div.meta { span { (human_size(transfer.total_size())) } (limits_line(&transfer)) }
+            ul.files {
+                @for file in &transfer.files {
+                    @let href = links::encode_segment(&file.name);
+                    li {
+                        @if file.thumbnail_blob_id.is_some() {
+                            img.thumb src={ "/thumb/" (token) "/" (href) } alt="" loading="lazy";
+                        }
+                        span.name { (file.name) }
+                        span.size { (human_size(file.size)) }
+                        a.button.secondary href={ "/get/" (token) "/" (href) } download { "Download" }
+                    }
+                }
+            }
+            @if count > 1 {
+                p { a.button href={ "/" (token) ".zip" } { "Download all as .zip" } }
+            }
+        }
+    };
+    Ok(ok(page("Download", &visitor.viewer(), body, None)))
+}
+
+fn gone_page(visitor: &Visitor) -> HttpResponse {
+    let body = html! {
+        section.card {
+            h1 { "This link no longer works" }
+            p.lead { "The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link." }
+            p { a.button href="/" { "Send your own files" } }
+        }
+    };
+    respond(
+        actix_web::http::StatusCode::NOT_FOUND,
+        page("Link expired", &visitor.viewer(), body, None),
+    )
+}
+
+fn password_page(
+    visitor: &Visitor,
+    transfer: &Transfer,
+    title: &str,
+    error: Option<&str>,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { "The sender protected these files with a password." }
+            @if let Some(error) = error {
+                div.notice.error role="alert" { (error) }
+            }
+            form method="post" action={ "/s/" (transfer.token) "/unlock" } {
+                (csrf_field(&visitor.csrf))
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete="current-password" required autofocus;
+                p { button type="submit" { "Unlock" } }
+            }
+        }
+    };
+    respond(status, page(title, &visitor.viewer(), body, None))
+}
+
+/// The password page saying the password cannot be checked right now (503).
+fn cannot_check_now(visitor: &Visitor, transfer: &Transfer) -> HttpResponse {
+    let mut response = password_page(
+        visitor,
+        transfer,
+        "Try again in a minute",
+        Some("The password can't be checked right now. Please try again in a minute."),
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+    response
+}
+
+/// The share-password form.
+#[derive(Deserialize)]
+pub struct UnlockForm {
+    _csrf: String,
+    password: String,
+}
+
+/// `POST /s/{token}/unlock`: checks the share password. The counting (per client IP,
+/// per transfer, in Redis) is the use case's, `Service::unlock_transfer`; this handler
+/// brings the bounded hasher and renders the verdict.
+pub async fn unlock(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
+    form: web::Form<UnlockForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let client = request::client_ip(&request, &config);
+    let verdict = service
+        .unlock_transfer(
+            &token,
+            &client,
+            config.unlock_limits(),
+            async |hash| match passwords.verify(form.password.clone(), hash).await {
+                Ok(true) => Ok(PasswordCheck::Right),
+                Ok(false) => Ok(PasswordCheck::Wrong),
+                Err(Error::Busy) => Ok(PasswordCheck::Busy),
+                Err(e) => Err(e),
+            },
+        )
+        .await?;
+    match verdict {
+        Unlock::Gone => Ok(gone_page(&visitor)),
+        Unlock::Unprotected(transfer) => Ok(redirect(&format!("/s/{}", transfer.token))),
+        // Without Redis the attempt cannot be counted (or the hasher is full), so the
+        // password was not checked: say so, rather than "password required" or a bare
+        // error.
+        Unlock::CannotCheck(transfer) => Ok(cannot_check_now(&visitor, &transfer)),
+        Unlock::Unlocked(transfer) => {
+            visitor::unlock(&session, &transfer.token)?;
+            Ok(redirect(&format!("/s/{}", transfer.token)))
+        }
+        Unlock::Wrong(transfer) => Ok(password_page(
+            &visitor,
+            &transfer,
+            "Password required",
+            Some("That password is not right."),
+            actix_web::http::StatusCode::FORBIDDEN,
+        )),
+    }
+}
+
+/// The sender's deletion form (it carries the deletion token).
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    _csrf: String,
+    deletion: String,
+}
+
+/// `POST /s/{token}/delete`: deletion by the sender (who has the deletion token).
+pub async fn delete(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    service
+        .delete_transfer(&token, None, &form.deletion)
+        .await?;
+    let body = html! {
+        section.card {
+            h1 { "Deleted" }
+            p.lead { "The link no longer works, and the files are being erased." }
+            p { a.button href="/" { "Send more files" } }
+        }
+    };
+    Ok(ok(page("Deleted", &visitor.viewer(), body, None)))
+}

@@ -1,0 +1,273 @@
+//! What a sender sees in a browser: the upload page (`GET /` when the client wants
+//! HTML) with its draft — files land in it over tus, and the page's script adds them
+//! (`POST /draft`) or the sender removes one (`POST /draft/remove`) — sending the draft
+//! as one transfer (`POST /send`), and the page with the link to share (`/sent/…`).
+//! Server-rendered; the only script is `/assets/upload.js` (resumable uploads with
+//! progress).
+//!
+//! A new page or form of the sender goes here, beside the handler its markup belongs
+//! to; its route goes in `routes.rs`. The bytes themselves arrive through
+//! `crate::api::tus`; what the upload and share pages both render is in
+//! `crate::http::html`.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use ferry_core::{MIN_SHARE_PASSWORD_CHARS, SendDraft, Service, SharePassword};
+use maud::html;
+use serde::Deserialize;
+
+use crate::{
+    Config,
+    http::{
+        budget::Hold,
+        csrf,
+        error::{Error, Result},
+        html::{csrf_field, human_size, limits_line, ok, page, plural, redirect},
+        password::Passwords,
+        request, visitor,
+    },
+};
+
+/// `GET /` for browsers: drop files, watch them upload into the draft, send it.
+pub async fn upload_page(
+    request: HttpRequest,
+    session: Session,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let draft = visitor::draft_id(&request, &session, &config).ok_or(Error::NotFound)?;
+    let draft_token = visitor::draft_token(&config, &draft);
+    // Redis is read only for a returning visitor: a first page view has no draft yet.
+    let drafted = if csrf::returning(&request) {
+        service.draft(&draft).await?
+    } else {
+        Vec::new()
+    };
+    // Without an account a transfer lives at most MAX_DAYS_ANONYMOUS days.
+    let max_days = match visitor.user {
+        Some(_) => config.max_days_limit,
+        None => config.max_days_anonymous.min(config.max_days_limit),
+    };
+    let default_days = config.default_max_days.min(max_days);
+    let day_choices = [1u16, 3, 7, 14, 30, 90, 365]
+        .into_iter()
+        .filter(|d| *d <= max_days);
+    let csrf = visitor.csrf.as_str();
+    let body = html! {
+        section.card {
+            h1 { "Send files" }
+            p.lead { "Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart." }
+            div #drop .drop data-draft-token=(draft_token) {
+                strong { "Drag and drop files here" }
+                " " span.muted { "or" } " "
+                button #pick .secondary type="button" { "choose files" }
+                input #file-input .sr-only type="file" multiple aria-label="Choose files";
+            }
+        }
+        section.card aria-labelledby="draft-title" {
+            h2 #draft-title { "Your draft" }
+            p #draft-empty .muted hidden[!drafted.is_empty()] { "No files yet." }
+            ul #draft-files .files {
+                @for upload in &drafted {
+                    li data-done="1" {
+                        span.name { (upload.filename) }
+                        span.size { (human_size(upload.offset)) }
+                        form method="post" action="/draft/remove" {
+                            (csrf_field(csrf))
+                            input type="hidden" name="upload_id" value=(upload.id);
+                            button.link type="submit" aria-label={ "Remove " (upload.filename) } { "Remove" }
+                        }
+                    }
+                }
+            }
+            progress #overall max="100" value="0" aria-label="Overall upload progress" {}
+            p #overall-text .muted aria-live="polite" {}
+            form method="post" action="/send" {
+                (csrf_field(csrf))
+                div.row {
+                    div {
+                        label for="days" { "Expires after" }
+                        select #days name="days" {
+                            @for days in day_choices {
+                                option value=(days) selected[days == default_days] { (days) " day" (plural(days)) }
+                            }
+                        }
+                    }
+                    div {
+                        label for="max_downloads" { "Download limit" }
+                        input #max_downloads name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
+                    }
+                    div {
+                        label for="password" { "Password (optional)" }
+                        input #password name="password" type="password" autocomplete="new-password"
+                            minlength=(MIN_SHARE_PASSWORD_CHARS) aria-describedby="password-hint";
+                        small #password-hint .hint { "At least " (MIN_SHARE_PASSWORD_CHARS) " characters. Send it apart from the link." }
+                    }
+                }
+                p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send and get a link" } }
+            }
+        }
+    };
+    Ok(ok(page(
+        "Send files",
+        &visitor.viewer(),
+        body,
+        Some("upload.js"),
+    )))
+}
+
+/// The upload the page's script adds to the draft.
+#[derive(Deserialize)]
+pub struct DraftAdd {
+    upload_id: String,
+}
+
+/// `POST /draft` (script, JSON, `X-CSRF-Token`): adds a finished draft upload. Only
+/// the page that started the upload may add it: its draft token is in the upload's
+/// metadata.
+pub async fn add_to_draft(
+    request: HttpRequest,
+    session: Session,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    body: web::Json<DraftAdd>,
+) -> Result<HttpResponse> {
+    let presented = request
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|v| v.to_str().ok());
+    csrf::verify(&request, &session, &config, presented)?;
+    let draft = visitor::draft_id(&request, &session, &config)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    let token = visitor::draft_token(&config, &draft);
+    let files = service
+        .add_to_draft(&draft, &body.upload_id, &token)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
+}
+
+/// The form that takes a file out of the draft.
+#[derive(Deserialize)]
+pub struct DraftRemove {
+    _csrf: String,
+    upload_id: String,
+}
+
+/// `POST /draft/remove` (form): takes a file out of the draft.
+pub async fn remove_from_draft(
+    request: HttpRequest,
+    session: Session,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    form: web::Form<DraftRemove>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let draft = visitor::draft_id(&request, &session, &config)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    service.remove_from_draft(&draft, &form.upload_id).await?;
+    Ok(redirect("/"))
+}
+
+/// The send form: lifetime, download limit, optional password.
+#[derive(Deserialize)]
+pub struct SendForm {
+    _csrf: String,
+    days: String,
+    #[serde(default)]
+    max_downloads: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /send`: the draft becomes one transfer.
+pub async fn send(
+    request: HttpRequest,
+    session: Session,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
+    form: web::Form<SendForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let max_downloads = Some(form.max_downloads.as_str()).filter(|v| !v.trim().is_empty());
+    let limits = match visitor.user {
+        Some(_) => service.account_limits(max_downloads, Some(&form.days))?,
+        None => service.limits(max_downloads, Some(&form.days))?,
+    };
+    let password = SharePassword::parse_optional(&form.password)
+        .map_err(|weak| Error::bad_request(weak.to_string()))?;
+    let password_hash = match password {
+        None => None,
+        Some(password) => Some(passwords.hash(password.expose().to_owned()).await?),
+    };
+    let draft = visitor::draft_id(&request, &session, &config)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    // Several files get a zip beside them, a second copy: charged to the sender's
+    // byte budget (the files themselves were, as they arrived over tus). Given back
+    // when the draft turns out empty or the send fails.
+    let drafted = service.draft(&draft).await?;
+    let bytes: u64 = drafted.iter().map(|u| u.offset.max(0) as u64).sum();
+    let hold = Hold::open(&request, service.state(), &config, 0).await?;
+    hold.take_bundle(drafted.len(), bytes).await?;
+    let send = SendDraft {
+        limits,
+        password_hash,
+        owner_id: visitor.user.as_ref().map(|u| u.id),
+    };
+    let Some(transfer) = service.send_draft(&draft, send).await? else {
+        return Ok(redirect("/"));
+    };
+    hold.settle(if drafted.len() > 1 { bytes } else { 0 }).await;
+    let mut response = redirect(&format!("/sent/{}", transfer.token));
+    response
+        .add_cookie(&visitor::sent_cookie(&config, &transfer.token))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+/// `GET /sent/{token}`: the link to share, for the session that sent it.
+pub async fn sent(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let state = service.state();
+    let visitor = visitor::load(&request, &session, state, &config).await?;
+    if !visitor::sent(&request, &config, &token) {
+        return Err(Error::NotFound);
+    }
+    let transfer = state.find_transfer(&token).await?.ok_or(Error::NotFound)?;
+    let deletion = transfer.deletion_token.clone();
+    let base = request::base_url(&request, &config);
+    let link = format!("{base}/s/{}", transfer.token);
+    let count = transfer.files.len();
+    let body = html! {
+        section.card {
+            div.notice.ok {
+                "Sent. Share this link — anyone with it can download " (count) " file" (plural(count as i64))
+                " (" (human_size(transfer.total_size())) ")."
+            }
+            label for="share-link" { "Share link" }
+            div.share-link {
+                input #share-link type="text" readonly value=(link);
+                button type="button" data-copy="share-link" { "Copy" }
+            }
+            div.meta.spaced { (limits_line(&transfer)) }
+            p { a.button.secondary href={ "/s/" (transfer.token) } { "Open the share page" } }
+        }
+        section.card {
+            h2 { "Changed your mind?" }
+            form method="post" action={ "/s/" (transfer.token) "/delete" } {
+                (csrf_field(&visitor.csrf))
+                input type="hidden" name="deletion" value=(deletion);
+                p.muted { "Deleting makes the link stop working at once and frees the files." }
+                button.secondary type="submit" { "Delete this transfer" }
+            }
+        }
+    };
+    Ok(ok(page("Sent", &visitor.viewer(), body, Some("share.js"))))
+}
