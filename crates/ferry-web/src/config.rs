@@ -175,8 +175,56 @@ pub struct Config {
     /// with Uppy or tus-js-client, the curl API, downloads): comma-separated origins
     /// (`https://app.example.com,http://localhost:3000`), or `*` for any. Unset: none,
     /// and no CORS headers at all. Cookies are never allowed cross-origin.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = crate::http::cors::AllowedOrigins::parse)]
-    pub cors_allowed_origins: crate::http::cors::AllowedOrigins,
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = AllowedOrigins::parse)]
+    pub cors_allowed_origins: AllowedOrigins,
+}
+
+/// The origins of `CORS_ALLOWED_ORIGINS`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// None (the default): no CORS.
+    #[default]
+    None,
+    /// `*`: any origin.
+    Any,
+    /// These origins, each `scheme://host[:port]` as browsers send it.
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// Parses `CORS_ALLOWED_ORIGINS`: empty, `*`, or comma-separated origins. An entry
+    /// with a path, query or user info is refused (an origin has none), so a typo
+    /// cannot silently allow nothing.
+    pub fn parse(value: &str) -> Result<AllowedOrigins, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(AllowedOrigins::None);
+        }
+        if value == "*" {
+            return Ok(AllowedOrigins::Any);
+        }
+        let mut origins = Vec::new();
+        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if entry == "*" {
+                return Err("`*` allows every origin; it cannot be combined with others".into());
+            }
+            let url = Url::parse(entry)
+                .map_err(|_| format!("`{entry}` is not an origin like https://app.example.com"))?;
+            let bare = matches!(url.path(), "" | "/")
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && url.password().is_none();
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare {
+                return Err(format!(
+                    "`{entry}` is not an origin like https://app.example.com (scheme, host and \
+                     port only)"
+                ));
+            }
+            origins.push(url.origin().ascii_serialization());
+        }
+        Ok(AllowedOrigins::List(origins))
+    }
 }
 
 /// Where trusted proxies record the client's address.
@@ -265,6 +313,33 @@ impl Config {
             max_files: self.max_files_per_transfer as usize,
             draft_ttl: self.session_ttl,
             upload_expiry: self.tus_upload_expiry,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_parse_to_what_browsers_send_and_anything_else_is_refused() {
+        assert_eq!(AllowedOrigins::parse(""), Ok(AllowedOrigins::None));
+        assert_eq!(AllowedOrigins::parse(" * "), Ok(AllowedOrigins::Any));
+        assert_eq!(
+            AllowedOrigins::parse("https://App.Example.com/, http://localhost:3000"),
+            Ok(AllowedOrigins::List(vec![
+                "https://app.example.com".into(),
+                "http://localhost:3000".into()
+            ]))
+        );
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/upload",
+            "https://user@app.example.com",
+            "ftp://app.example.com",
+            "https://a.example.com,*",
+        ] {
+            assert!(AllowedOrigins::parse(bad).is_err(), "{bad}");
         }
     }
 }

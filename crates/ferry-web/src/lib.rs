@@ -39,8 +39,8 @@ use crate::http::{
     telemetry, upload_limits,
 };
 
+pub use config::AllowedOrigins;
 pub use config::Config;
-pub use http::cors::AllowedOrigins;
 pub use http::error::{Error, Result};
 
 /// Largest JSON body any API route accepts.

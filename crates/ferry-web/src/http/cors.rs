@@ -1,6 +1,7 @@
 //! CORS for the APIs a page on another origin embeds: tus at `/files/` (Uppy,
 //! tus-js-client), the curl API and downloads. `CORS_ALLOWED_ORIGINS` lists the
-//! origins (or `*`); with none configured no CORS header is ever sent.
+//! origins (or `*`; parsed in `crate::config`); with none configured no CORS header
+//! is ever sent.
 //!
 //! Credentials (cookies) are never allowed cross-origin, so a page elsewhere can do
 //! only what an anonymous client can: the session-backed pages stay same-origin, and
@@ -12,17 +13,7 @@
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
 
-/// The origins of `CORS_ALLOWED_ORIGINS`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum AllowedOrigins {
-    /// None (the default): no CORS.
-    #[default]
-    None,
-    /// `*`: any origin.
-    Any,
-    /// These origins, each `scheme://host[:port]` as browsers send it.
-    List(Vec<String>),
-}
+use crate::config::AllowedOrigins;
 
 /// Request headers the APIs read (tus, the curl API's limits, a checksum).
 const REQUEST_HEADERS: [&str; 11] = [
@@ -61,40 +52,6 @@ const EXPOSED_HEADERS: [&str; 16] = [
 ];
 
 impl AllowedOrigins {
-    /// Parses `CORS_ALLOWED_ORIGINS`: empty, `*`, or comma-separated origins. An entry
-    /// with a path, query or user info is refused (an origin has none), so a typo
-    /// cannot silently allow nothing.
-    pub fn parse(value: &str) -> Result<AllowedOrigins, String> {
-        let value = value.trim();
-        if value.is_empty() {
-            return Ok(AllowedOrigins::None);
-        }
-        if value == "*" {
-            return Ok(AllowedOrigins::Any);
-        }
-        let mut origins = Vec::new();
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            if entry == "*" {
-                return Err("`*` allows every origin; it cannot be combined with others".into());
-            }
-            let url = url::Url::parse(entry)
-                .map_err(|_| format!("`{entry}` is not an origin like https://app.example.com"))?;
-            let bare = matches!(url.path(), "" | "/")
-                && url.query().is_none()
-                && url.fragment().is_none()
-                && url.username().is_empty()
-                && url.password().is_none();
-            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare {
-                return Err(format!(
-                    "`{entry}` is not an origin like https://app.example.com (scheme, host and \
-                     port only)"
-                ));
-            }
-            origins.push(url.origin().ascii_serialization());
-        }
-        Ok(AllowedOrigins::List(origins))
-    }
-
     /// Whether any origin is allowed.
     pub fn enabled(&self) -> bool {
         *self != AllowedOrigins::None
@@ -127,32 +84,5 @@ impl AllowedOrigins {
             }
         }
         cors
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_parse_to_what_browsers_send_and_anything_else_is_refused() {
-        assert_eq!(AllowedOrigins::parse(""), Ok(AllowedOrigins::None));
-        assert_eq!(AllowedOrigins::parse(" * "), Ok(AllowedOrigins::Any));
-        assert_eq!(
-            AllowedOrigins::parse("https://App.Example.com/, http://localhost:3000"),
-            Ok(AllowedOrigins::List(vec![
-                "https://app.example.com".into(),
-                "http://localhost:3000".into()
-            ]))
-        );
-        for bad in [
-            "app.example.com",
-            "https://app.example.com/upload",
-            "https://user@app.example.com",
-            "ftp://app.example.com",
-            "https://a.example.com,*",
-        ] {
-            assert!(AllowedOrigins::parse(bad).is_err(), "{bad}");
-        }
     }
 }
