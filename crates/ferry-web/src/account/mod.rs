@@ -10,6 +10,10 @@
 //! A new account page or form goes here, beside the handler its markup belongs to;
 //! its route goes in `routes.rs`; what every page shows about the visitor (the header's
 //! sign-in state) is `crate::http::visitor` and `crate::http::html`.
+//!
+//! A new setting is a field of `Config`; a new job type is enqueued through a use case
+//! of `ferry_core::Service`, never built here; a new string stays beside the markup
+//! that shows it (the full list is in `crate::http`'s module docs).
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};

@@ -4,6 +4,10 @@
 //!
 //! A new operator page goes here, its route in `routes.rs`, and what it does in a use
 //! case of `ferry_core::Service` (shared with the admin CLI), never in the handler.
+//!
+//! A new setting is a field of `Config`; a new job type is enqueued through a use case
+//! of `ferry_core::Service`, never built here; a new string stays beside the markup
+//! that shows it (the full list is in `crate::http`'s module docs).
 
 use std::collections::BTreeMap;
 

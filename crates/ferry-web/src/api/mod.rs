@@ -9,6 +9,10 @@
 //! route in `routes.rs`, and its description in `openapi.json` (a test holds the two to
 //! each other). What it needs from a request (client address, base URL, limits) comes
 //! from `crate::http`; what it does, from a use case of `ferry_core::Service`.
+//!
+//! A new setting is a field of `Config`; a new job type is enqueued through a use case
+//! of `ferry_core::Service`, never built here; a new string stays beside the markup
+//! that shows it (the full list is in `crate::http`'s module docs).
 
 pub mod curl;
 pub mod probes;

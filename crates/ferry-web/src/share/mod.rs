@@ -7,6 +7,10 @@
 //! A new page a recipient sees goes here, beside the handler its markup belongs to;
 //! its route goes in `routes.rs`. What the share page and another feature both render
 //! (the limits line, the page layout) is in `crate::http::html`.
+//!
+//! A new setting is a field of `Config`; a new job type is enqueued through a use case
+//! of `ferry_core::Service`, never built here; a new string stays beside the markup
+//! that shows it (the full list is in `crate::http`'s module docs).
 
 pub mod download;
 

@@ -2,13 +2,17 @@
 //! HTML) with its draft — files land in it over tus, and the page's script adds them
 //! (`POST /draft`) or the sender removes one (`POST /draft/remove`) — sending the draft
 //! as one transfer (`POST /send`), and the page with the link to share (`/sent/…`).
-//! Server-rendered; the only script is `/assets/upload.js` (resumable uploads with
-//! progress).
+//! Server-rendered; the scripts are `/assets/upload.js` (resumable uploads with
+//! progress) and, on the sent page, `/assets/share.js` (the copy button).
 //!
 //! A new page or form of the sender goes here, beside the handler its markup belongs
 //! to; its route goes in `routes.rs`. The bytes themselves arrive through
 //! `crate::api::tus`; what the upload and share pages both render is in
 //! `crate::http::html`.
+//!
+//! A new setting is a field of `Config`; a new job type is enqueued through a use case
+//! of `ferry_core::Service`, never built here; a new string stays beside the markup
+//! that shows it (the full list is in `crate::http`'s module docs).
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
