@@ -95,6 +95,19 @@ pub struct Grant {
     pub generation: i32,
 }
 
+/// The answer to [`State::claim_download_bytes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The bytes may go.
+    Cleared,
+    /// A resume of the same counted download took the grant over (it continues from
+    /// where this stream got to): this stream must stop.
+    Resumed,
+    /// A newer counted download by the same client restarted the grant (or it is
+    /// gone); what this stream sends is no longer tracked under it.
+    Restarted,
+}
+
 /// A file to attach to a new transfer (its blob already written and sealed).
 #[derive(Clone, Debug)]
 pub struct NewFile {
@@ -449,13 +462,16 @@ impl State {
             overlap: i64::MAX,
         };
         Ok(self
-            .admit_download_at(id, file_name, who, resume.then_some(0), rules)
+            .admit_download_at(id, file_name, who, resume.then_some(0), 0, rules)
             .await?
             .map(|(admission, _)| admission))
     }
 
     /// Admits one GET of file `file_name` of transfer `id` by `who`; `resume_from` is
-    /// the first byte of a Range request.
+    /// the first byte of a Range request, and `first_end` the end of the first piece
+    /// the stream will send, which admission claims at once: a small file is wholly
+    /// claimed before its headers go out, so a concurrent resume can never take over
+    /// a stream that has not sent anything yet.
     ///
     /// A limit counts per file: each file of a `max_downloads` transfer may be
     /// downloaded that many times. A resume (a Range request) by a client that made
@@ -477,6 +493,7 @@ impl State {
         file_name: &str,
         who: Downloader<'_>,
         resume_from: Option<i64>,
+        first_end: i64,
         rules: ResumeRules,
     ) -> Result<Option<(Admission, Option<Grant>)>> {
         let seconds = rules.window.as_secs_f64();
@@ -500,7 +517,8 @@ impl State {
                    ), resumed AS (
                        UPDATE download_grants g
                        SET resumes = g.resumes + 1, generation = g.generation + 1,
-                           overlap = g.overlap + GREATEST(g.delivered - $5, 0)
+                           overlap = g.overlap + GREATEST(g.delivered - $5, 0),
+                           delivered = GREATEST(g.delivered, $8)
                        FROM target, t
                        WHERE g.transfer_id = t.id AND g.file_name = $2
                          AND g.client = target.client AND g.expires_at > now()
@@ -521,7 +539,8 @@ impl State {
                 who.resume_secret,
                 start,
                 rules.max_resumes,
-                rules.overlap
+                rules.overlap,
+                first_end
             )
             .fetch_optional(self.pg())
             .await?;
@@ -557,12 +576,14 @@ impl State {
                    WHERE transfer_id = $1 AND expires_at <= now()
                      AND NOT (file_name = $2 AND client = $3)
                ), granted AS (
-                   INSERT INTO download_grants (transfer_id, file_name, client, expires_at, secret)
-                   SELECT id, $2, $3, now() + $4::float8 * interval '1 second', $5 FROM claimed
+                   INSERT INTO download_grants (transfer_id, file_name, client, expires_at, secret,
+                                                delivered)
+                   SELECT id, $2, $3, now() + $4::float8 * interval '1 second', $5, $6
+                   FROM claimed
                    WHERE max_downloads IS NOT NULL AND $4::float8 > 0
                    ON CONFLICT (transfer_id, file_name, client)
                    DO UPDATE SET expires_at = EXCLUDED.expires_at, secret = EXCLUDED.secret,
-                                 delivered = 0, resumes = 0, overlap = 0,
+                                 delivered = EXCLUDED.delivered, resumes = 0, overlap = 0,
                                  generation = download_grants.generation + 1
                    RETURNING generation
                )
@@ -573,7 +594,8 @@ impl State {
             file_name,
             who.address,
             seconds,
-            secret
+            secret,
+            first_end
         )
         .fetch_optional(self.pg())
         .await?;
@@ -593,21 +615,39 @@ impl State {
     }
 
     /// Clears the download under `grant` to send bytes up to `end` (exclusive),
-    /// raising the grant's high-water mark; `false` when a newer download or resume
-    /// of the grant has taken over (or the grant is gone), and the stream must stop.
-    pub async fn claim_download_bytes(&self, grant: &Grant, end: i64) -> Result<bool> {
-        let claimed = sqlx::query!(
-            "UPDATE download_grants SET delivered = GREATEST(delivered, $5)
-             WHERE transfer_id = $1 AND file_name = $2 AND client = $3 AND generation = $4",
+    /// raising the grant's high-water mark, if `grant` is still the grant's newest
+    /// stream; otherwise says who took it over (and the stream sends nothing more under
+    /// it).
+    pub async fn claim_download_bytes(&self, grant: &Grant, end: i64) -> Result<Claim> {
+        // A counted download sets the generation and zeroes `resumes`; each resume adds
+        // one to both. So `generation - resumes` names the counted download the grant
+        // is on now, whatever resumes followed it.
+        let row = sqlx::query!(
+            r#"WITH claimed AS (
+                   UPDATE download_grants SET delivered = GREATEST(delivered, $5)
+                   WHERE transfer_id = $1 AND file_name = $2 AND client = $3
+                     AND generation = $4
+                   RETURNING 1
+               )
+               SELECT EXISTS (SELECT 1 FROM claimed) AS "claimed!",
+                      (SELECT generation - resumes FROM download_grants
+                       WHERE transfer_id = $1 AND file_name = $2 AND client = $3)
+                          AS counted_generation"#,
             grant.transfer_id,
             grant.file_name,
             grant.client,
             grant.generation,
             end
         )
-        .execute(self.pg())
+        .fetch_one(self.pg())
         .await?;
-        Ok(claimed.rows_affected() == 1)
+        Ok(if row.claimed {
+            Claim::Cleared
+        } else if row.counted_generation == Some(grant.generation) {
+            Claim::Resumed
+        } else {
+            Claim::Restarted
+        })
     }
 
     /// Whether `who` may resume a download of file `file_name` of transfer `id`

@@ -21,7 +21,7 @@ use actix_web::{
 use ferry_core::{Service, archive};
 use ferry_state::{
     State,
-    transfer::{Admission, Downloader, Grant, ResumeRules, StoredFile, Transfer},
+    transfer::{Admission, Claim, Downloader, Grant, ResumeRules, StoredFile, Transfer},
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -120,7 +120,9 @@ pub async fn file(
     );
     response.no_chunking(length);
     match grant {
-        Some(grant) => Ok(response.streaming(claimed(state.clone(), grant, start, body))),
+        Some((grant, paid, first_end)) => {
+            Ok(response.streaming(claimed(state.clone(), grant, paid, start, first_end, body)))
+        }
         None => Ok(response.streaming(body)),
     }
 }
@@ -132,20 +134,31 @@ pub async fn file(
 /// client that lost more in flight (a very fast link with huge buffers) cannot resume
 /// and needs a new download.
 const RESUME_OVERLAP: i64 = 8 * 1024 * 1024;
+/// Bytes admission claims for a stream before its headers are sent.
+const FIRST_CLAIM: i64 = 1024 * 1024;
 
 /// `body` (the bytes from `start`), claiming each piece under `grant` before it is
 /// handed on (see `State::claim_download_bytes`; one statement per piece, a
 /// `BLOB_CHUNK_SIZE` chunk at most): the grant's high-water mark is never behind what
-/// went out, and a stream whose grant was taken over by a newer resume stops.
+/// went out. A stream whose download a newer resume took over stops (the resume
+/// continues it). A counted download (`paid`) whose grant a second counted download by
+/// the same client restarted streams on, untracked: each used a download of its own,
+/// and the second must not cut the first.
 fn claimed(
     state: State,
     grant: Grant,
+    paid: bool,
     start: i64,
+    cleared: i64,
     body: impl futures::Stream<Item = Result<bytes::Bytes, actix_web::Error>> + 'static,
 ) -> impl futures::Stream<Item = Result<bytes::Bytes, actix_web::Error>> + 'static {
     async_stream::stream! {
         let mut body = Box::pin(body);
         let mut position = start;
+        // Admission claimed the first piece already: it goes out unchecked, so a
+        // stream is never cut before it has sent anything (a small file, never).
+        let mut cleared = cleared;
+        let mut tracked = true;
         while let Some(item) = body.next().await {
             let chunk = match item {
                 Ok(chunk) => chunk,
@@ -155,9 +168,16 @@ fn claimed(
                 }
             };
             let end = position + chunk.len() as i64;
-            match state.claim_download_bytes(&grant, end).await {
-                Ok(true) => {}
-                Ok(false) => {
+            let claim = if tracked && end > cleared {
+                state.claim_download_bytes(&grant, end).await
+            } else {
+                Ok(Claim::Cleared)
+            };
+            cleared = cleared.max(end);
+            match claim {
+                Ok(Claim::Cleared) => {}
+                Ok(Claim::Restarted) if paid => tracked = false,
+                Ok(_) => {
                     tracing::info!("download stopped: a newer resume took over its grant");
                     yield Err(actix_web::error::ErrorConflict("superseded"));
                     break;
@@ -297,14 +317,19 @@ impl ArchiveFormat {
 /// where the counted download left off (see `State::admit_download_at`); anything else
 /// counts one download. Returns the downloads left, for a counted download of a
 /// limited transfer the resume cookie to set, and the grant the stream claims its
-/// bytes under. `404` when nothing is left.
+/// bytes under (with whether the stream is a counted download). `404` when nothing is
+/// left.
 async fn admit(
     request: &HttpRequest,
     state: &State,
     transfer: &Transfer,
     file: &StoredFile,
     range: Option<(i64, i64)>,
-) -> Result<(Option<i32>, Option<Cookie<'static>>, Option<Grant>)> {
+) -> Result<(
+    Option<i32>,
+    Option<Cookie<'static>>,
+    Option<(Grant, bool, i64)>,
+)> {
     let config = request
         .app_data::<web::Data<Config>>()
         .ok_or_else(|| Error::Internal("web config missing".into()))?;
@@ -325,6 +350,9 @@ async fn admit(
         }
         return Ok((transfer.file_remaining_downloads(file), None, None));
     }
+    // The first piece the stream sends (a blob read hands out at most 1 MiB at a time).
+    let (start, end) = range.unwrap_or((0, file.size));
+    let first_end = end.min(start.saturating_add(FIRST_CLAIM));
     let rules = ResumeRules {
         window,
         max_resumes: i32::try_from(config.download_resumes).unwrap_or(i32::MAX),
@@ -336,6 +364,7 @@ async fn admit(
             &file.name,
             who,
             range.map(|(start, _)| start),
+            first_end,
             rules,
         )
         .await?
@@ -347,9 +376,13 @@ async fn admit(
         } => (
             remaining,
             resume_secret.map(|secret| resume_cookie(config, transfer, file, secret, window)),
-            grant,
+            grant.map(|grant| (grant, true, first_end)),
         ),
-        Admission::Resumed(remaining) => (remaining, None, grant),
+        Admission::Resumed(remaining) => (
+            remaining,
+            None,
+            grant.map(|grant| (grant, false, first_end)),
+        ),
     })
 }
 
