@@ -1,5 +1,5 @@
 //! Web sessions in Redis: the commands, as typed functions on [`State`]. The web
-//! crate adapts them to actix-session's `SessionStore` (`ferry-web/src/session_store.rs`);
+//! crate adapts them to actix-session's `SessionStore` (`ferry-web/src/http/session_store.rs`);
 //! this crate knows nothing of HTTP or cookies.
 //!
 //! Why our own store: actix-session's bundled Redis store pulls a second version of the
