@@ -54,18 +54,23 @@ impl Mailer {
         format!("<{id}@{}>", self.id_domain)
     }
 
-    /// Hands one message to the SMTP server; `Ok` once the server accepted it.
-    pub async fn send(&self, id: Uuid, recipient: &str, mail: Composed) -> Result<(), String> {
+    /// The message of outbox row `id`: typed headers, a plain-text and an HTML part.
+    fn message(&self, id: Uuid, recipient: &str, mail: Composed) -> Result<Message, String> {
         let to: Mailbox = recipient
             .parse()
             .map_err(|_| "the recipient is not an address".to_owned())?;
-        let message = Message::builder()
+        Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject)
             .message_id(Some(self.message_id(id)))
             .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
-            .map_err(|e| format!("cannot build the message: {e}"))?;
+            .map_err(|e| format!("cannot build the message: {e}"))
+    }
+
+    /// Hands one message to the SMTP server; `Ok` once the server accepted it.
+    pub async fn send(&self, id: Uuid, recipient: &str, mail: Composed) -> Result<(), String> {
+        let message = self.message(id, recipient, mail)?;
         self.transport
             .send(message)
             .await
@@ -96,4 +101,58 @@ fn describe(error: &lettre::transport::smtp::Error) -> String {
         "connection failed"
     };
     format!("SMTP: {kind}{code}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mailer() -> Mailer {
+        let args = MailArgs {
+            smtp_url: Some("smtp://127.0.0.1:1".into()),
+            mail_from: Some("Ferry <files@ferry.test>".into()),
+            password_reset_ttl: Duration::from_secs(60),
+            verification_link_ttl: Duration::from_secs(60),
+        };
+        Mailer::new(&args, Duration::from_secs(1)).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_subject_or_recipient_with_cr_lf_cannot_add_a_header() {
+        let mailer = mailer();
+        let mail = Composed {
+            subject: "report\r\nBcc: evil@example.com\r\n\r\nbody".into(),
+            text: "t".into(),
+            html: "<p>h</p>".into(),
+        };
+        let id = Uuid::new_v4();
+        let formatted = String::from_utf8(
+            mailer
+                .message(id, "a@example.org", mail)
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        let headers = formatted.split("\r\n\r\n").next().unwrap();
+        assert!(
+            !headers
+                .split("\r\n")
+                .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+            "{headers}"
+        );
+        assert!(
+            headers.contains(&format!("Message-ID: <{id}@ferry.test>")),
+            "{headers}"
+        );
+        let hostile = Composed {
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+        };
+        assert!(
+            mailer
+                .message(id, "a@example.org\r\nBcc: evil@example.com", hostile)
+                .is_err()
+        );
+    }
 }

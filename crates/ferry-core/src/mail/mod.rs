@@ -203,6 +203,12 @@ impl Service {
         Ok(())
     }
 
+    /// Asks for the first-download notice of transfer `id` (its owner is told, once,
+    /// when it is first downloaded: `State::claim_first_download_notice`).
+    pub async fn notify_first_download(&self, id: Uuid) -> Result<()> {
+        Ok(self.state.set_first_download_notice(id, true).await?)
+    }
+
     /// The upload-into-a-file-request notice, ready for file requests to call.
     pub async fn notify_file_request_upload(
         &self,
