@@ -427,6 +427,7 @@ async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_lim
             ("days", "7"),
             ("recipients", "a@example.org, B@example.org"),
             ("message", "Numbers attached.\r\nBcc: evil@example.com"),
+            ("notify", "1"),
         ])
         .send()
         .await
@@ -455,6 +456,32 @@ async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_lim
         smtp.messages()
             .iter()
             .all(|m| !m.envelope_to.iter().any(|t| t.contains("evil")))
+    );
+
+    // The first counted download tells the sender, once.
+    let (_, share) = page(&browser(), share_url.clone()).await;
+    let marker = format!("href=\"/get/{share_token}/");
+    let start = share.find(&marker).expect("a download link") + "href=\"".len();
+    let download = web.url(&share[start..start + share[start..].find('"').unwrap()]);
+    for _ in 0..2 {
+        let got = browser().get(&download).send().await.unwrap();
+        assert_eq!(got.status(), StatusCode::OK, "{download}");
+        got.bytes().await.unwrap();
+    }
+    let notices = smtp.wait_for("grace@example.org", 2, WAIT).await;
+    assert!(
+        notices[1]
+            .header("Subject")
+            .unwrap()
+            .contains("was downloaded")
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM mail_outbox WHERE kind = 'first_download'"
+        )
+        .await,
+        1
     );
 
     // Per account: the second send is the last this hour.
@@ -532,4 +559,26 @@ async fn a_malformed_mail_setting_stops_start_up_naming_the_variable() {
             assert!(stderr.contains(variable), "{kind} {extra:?}: {stderr}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_password_reset_ends_every_session_of_the_account() {
+    let mut app = TestApp::new("mail_admin_reset").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let client = browser();
+    sign_up(&client, &web, "kim@example.org").await;
+    assert_eq!(page(&client, web.url("/me")).await.0, StatusCode::OK);
+    let out = app
+        .command(
+            &["admin", "users", "reset-password", "kim@example.org"],
+            &[],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(page(&client, web.url("/me")).await.0, StatusCode::SEE_OTHER);
 }

@@ -18,6 +18,10 @@ use uuid::Uuid;
 
 use crate::{Result, State, jobs::MAIL_QUEUE};
 
+/// Attempts of a first-download notice's job (enqueued from a download, which has no
+/// job policy at hand).
+const FIRST_DOWNLOAD_ATTEMPTS: usize = 10;
+
 /// Send the message of one outbox row.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SendMail {
@@ -247,21 +251,39 @@ impl State {
         })
     }
 
-    /// Marks transfer `id`'s first-download notice as due, once: returns its owner's
-    /// address when the owner asked to be told, has a verified address, and no notice
-    /// was claimed before (one conditional UPDATE: concurrent first downloads on any
-    /// replica claim it once).
-    pub async fn claim_first_download_notice(&self, id: Uuid) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar!(
-            "UPDATE transfers t SET first_download_noticed = true
-             FROM users u
-             WHERE t.id = $1 AND u.id = t.owner_id AND t.notify_first_download
-               AND NOT t.first_download_noticed AND u.email_verified_at IS NOT NULL
-             RETURNING u.email",
-            id
-        )
-        .fetch_optional(self.pg())
-        .await?)
+    /// Enqueues the owner's notice of the first counted download of transfer `id`
+    /// (called once per transfer, by the download that claimed it: see
+    /// `admit_download_at` and `claim_archive_download`). Only to a confirmed
+    /// address. The row is what `ferry_core::mail::Mail::FirstDownload` reads. A
+    /// failure is logged, not returned: the download goes on either way.
+    pub(crate) async fn enqueue_first_download_notice(&self, id: Uuid) {
+        let notice = async {
+            let Some(row) = sqlx::query!(
+                r#"SELECT u.email,
+                          array(SELECT f.name FROM files f WHERE f.transfer_id = t.id
+                                ORDER BY f.name) AS "files!"
+                   FROM transfers t JOIN users u ON u.id = t.owner_id
+                   WHERE t.id = $1 AND u.email_verified_at IS NOT NULL"#,
+                id
+            )
+            .fetch_optional(self.pg())
+            .await?
+            else {
+                return Ok(());
+            };
+            let params = serde_json::json!({ "files": row.files });
+            self.enqueue_mail(
+                "first_download",
+                &row.email,
+                &params,
+                FIRST_DOWNLOAD_ATTEMPTS,
+            )
+            .await
+            .map(|_| ())
+        };
+        if let Err(e) = notice.await {
+            tracing::warn!(error = %e, transfer = %id, "could not enqueue the first-download notice");
+        }
     }
 
     /// Asks for (or stops) the first-download notice of transfer `id`.

@@ -53,10 +53,12 @@ pub enum Mail {
         /// The sender's short message.
         message: Option<String>,
     },
-    /// The owner's notice of a transfer's first download.
+    /// The owner's notice of a transfer's first download (enqueued by the state
+    /// layer where the download is counted).
     FirstDownload {
-        /// The share URL.
-        url: String,
+        /// The share URL, when known.
+        #[serde(default)]
+        url: Option<String>,
         /// The transfer's file names.
         files: Vec<String>,
     },
@@ -204,7 +206,7 @@ impl Service {
     }
 
     /// Asks for the first-download notice of transfer `id` (its owner is told, once,
-    /// when it is first downloaded: `State::claim_first_download_notice`).
+    /// when it is first downloaded, by the state layer where downloads are counted).
     pub async fn notify_first_download(&self, id: Uuid) -> Result<()> {
         Ok(self.state.set_first_download_notice(id, true).await?)
     }
@@ -281,7 +283,7 @@ impl Service {
                 files,
                 message,
             } => templates::share_link(&sender, &url, &files, message.as_deref()),
-            Mail::FirstDownload { url, files } => templates::first_download(&url, &files),
+            Mail::FirstDownload { url, files } => templates::first_download(url.as_deref(), &files),
             Mail::FileRequestUpload { title, files, url } => {
                 templates::file_request_upload(&title, &files, &url)
             }

@@ -95,17 +95,21 @@ pub fn share_link(sender: &str, url: &str, files: &[String], message: Option<&st
 }
 
 /// The owner's notice of the first download of their transfer.
-pub fn first_download(url: &str, files: &[String]) -> Composed {
+pub fn first_download(url: Option<&str>, files: &[String]) -> Composed {
     let what = match files {
         [one] => one.clone(),
         many => format!("{} files", many.len()),
     };
+    let mut text = format!("Your transfer {what} was downloaded for the first time.\n");
+    if let Some(url) = url {
+        text.push_str(&format!("\n{url}\n"));
+    }
     Composed {
         subject: format!("{what} was downloaded"),
-        text: format!("Your transfer {what} was downloaded for the first time.\n\n{url}\n"),
+        text,
         html: wrap(html! {
             p { "Your transfer " (what) " was downloaded for the first time." }
-            p { a href=(url) { (url) } }
+            @if let Some(url) = url { p { a href=(url) { (url) } } }
         }),
     }
 }
