@@ -455,6 +455,7 @@ impl Service {
                     workers = swept.workers,
                     cron_slots = swept.cron_slots,
                     job_effects = swept.job_effects,
+                    mail = swept.mail,
                     orphan_blobs = swept.orphan_blobs,
                     orphan_chunks = swept.orphan_chunks,
                     "retention sweep done"
