@@ -49,6 +49,8 @@ pub struct OutboxMail {
 /// What using a single-use token found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenUse {
+    /// It is live (only looked at, nothing changed). The account it belongs to.
+    Live(Uuid),
     /// It was live; it is used up now. The account it belonged to.
     Used(Uuid),
     /// It existed but had expired (it is gone now).
@@ -169,7 +171,7 @@ impl State {
         .fetch_optional(self.pg())
         .await?;
         Ok(match row {
-            Some(r) if r.live => TokenUse::Used(r.user_id),
+            Some(r) if r.live => TokenUse::Live(r.user_id),
             Some(_) => TokenUse::Expired,
             None => TokenUse::Unknown,
         })

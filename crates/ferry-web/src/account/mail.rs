@@ -159,7 +159,7 @@ pub async fn reset_page(
     mail_on(&config)?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     match service.reset_token_state(&token).await? {
-        TokenUse::Used(_) => Ok(reset_form(&visitor, &token, None, StatusCode::OK)),
+        TokenUse::Live(_) => Ok(reset_form(&visitor, &token, None, StatusCode::OK)),
         other => Ok(dead_link(&visitor, other)),
     }
 }
@@ -198,7 +198,7 @@ pub async fn reset(
     .await?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     let user = match service.reset_token_state(&token).await? {
-        TokenUse::Used(user) => user,
+        TokenUse::Live(user) => user,
         other => return Ok(dead_link(&visitor, other)),
     };
     let email = service
