@@ -582,3 +582,42 @@ async fn the_admin_password_reset_ends_every_session_of_the_account() {
     );
     assert_eq!(page(&client, web.url("/me")).await.0, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_requests_are_rate_limited_per_address_and_per_client() {
+    let mut app = TestApp::new("mail_reset_limits").await;
+    let env = [
+        ("SMTP_URL", "smtp://127.0.0.1:9"),
+        ("MAIL_FROM", FROM),
+        ("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", "1"),
+        ("PASSWORD_RESETS_PER_IP_PER_HOUR", "3"),
+    ];
+    let web = app.start(Kind::Web, &env).await;
+    let client = browser();
+    let ask = |email: &'static str| {
+        let (client, web) = (&client, &web);
+        async move {
+            submit(client, web, "/forgot", "/forgot", &[("email", email)])
+                .await
+                .0
+        }
+    };
+    assert_eq!(ask("one@example.org").await, StatusCode::OK);
+    assert_eq!(
+        ask("one@example.org").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "per address"
+    );
+    assert_eq!(ask("two@example.org").await, StatusCode::OK);
+    assert_eq!(
+        ask("three@example.org").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "per client"
+    );
+    assert_eq!(ask("not an address").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM mail_outbox").await,
+        2,
+        "a refused request stores nothing"
+    );
+}
