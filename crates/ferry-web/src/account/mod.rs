@@ -216,9 +216,13 @@ pub async fn signup(
         ));
     };
     visitor::sign_in(&request, &session, &service, &config, &user).await?;
+    // The account exists either way; a verification mail that could not be queued
+    // is asked for again from /me ("send it again").
     if config.mail.enabled() {
         let base = request::base_url(&request, &config);
-        service.request_verification(&user, &base).await?;
+        if let Err(e) = service.request_verification(&user, &base).await {
+            tracing::warn!(error = %e, "could not enqueue the verification mail");
+        }
     }
     Ok(redirect("/me"))
 }
