@@ -33,6 +33,7 @@ pub mod cluster;
 pub mod data;
 pub mod garage;
 pub mod rig;
+pub mod smtp;
 pub mod tls;
 pub mod tus;
 

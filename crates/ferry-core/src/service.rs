@@ -40,6 +40,10 @@ pub struct Policy {
     pub draft_ttl: Duration,
     /// How long an unfinished resumable upload is kept.
     pub upload_expiry: Duration,
+    /// How long a password-reset link works (`PASSWORD_RESET_TTL`).
+    pub password_reset_ttl: Duration,
+    /// How long an address-verification link works (`VERIFICATION_LINK_TTL`).
+    pub verification_ttl: Duration,
 }
 
 impl Default for Policy {
@@ -54,6 +58,8 @@ impl Default for Policy {
             max_files: 1000,
             draft_ttl: Duration::from_secs(7 * 86_400),
             upload_expiry: Duration::from_secs(86_400),
+            password_reset_ttl: Duration::from_secs(3600),
+            verification_ttl: Duration::from_secs(2 * 86_400),
         }
     }
 }
@@ -449,6 +455,7 @@ impl Service {
                     workers = swept.workers,
                     cron_slots = swept.cron_slots,
                     job_effects = swept.job_effects,
+                    mail = swept.mail,
                     orphan_blobs = swept.orphan_blobs,
                     orphan_chunks = swept.orphan_chunks,
                     "retention sweep done"

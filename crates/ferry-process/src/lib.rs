@@ -11,10 +11,12 @@
 
 mod args;
 mod identity;
+mod mail;
 mod shutdown;
 mod value;
 
 pub use args::{CommonArgs, ConnectionArgs};
 pub use identity::{Identity, Kind, Registration};
+pub use mail::{MailArgs, mail_from, smtp_url};
 pub use shutdown::shutdown_signal;
 pub use value::{parse_duration, parse_size, postgres_url, redis_url};

@@ -36,6 +36,8 @@ pub const FINISH_QUEUE: &str = "ferry.finish";
 pub const BUNDLE_QUEUE: &str = "ferry.bundle";
 /// Queue of [`PurgeTransfer`] jobs.
 pub const PURGE_QUEUE: &str = "ferry.purge";
+/// Queue of [`crate::mail::SendMail`] jobs (run only by workers with `SMTP_URL`).
+pub const MAIL_QUEUE: &str = "ferry.mail";
 
 /// All queues a worker consumes, for listings.
 pub const QUEUES: &[&str] = &[
@@ -44,6 +46,7 @@ pub const QUEUES: &[&str] = &[
     FINISH_QUEUE,
     BUNDLE_QUEUE,
     PURGE_QUEUE,
+    MAIL_QUEUE,
 ];
 
 /// Every status apalis gives a job, for gauges that must exist at zero.

@@ -22,6 +22,7 @@ pub mod cron;
 pub mod draft;
 mod error;
 pub mod jobs;
+pub mod mail;
 pub mod process;
 pub mod queue;
 pub mod rate_limit;

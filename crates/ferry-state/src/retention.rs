@@ -1,5 +1,8 @@
 //! Retention: how long Ferry keeps its own bookkeeping, and the sweep that trims it.
 //!
+//! (The mail outbox and the reset and verification tokens are trimmed here too:
+//! `trim_mail`.)
+//!
 //! Four tables grow with every tick, job and process start — `apalis.jobs` (one row
 //! per job, kept after it is done), `apalis.workers` (one row per queue per worker
 //! start), `cron_slots` (one row per schedule slot: ~590,000 a year with the default
@@ -70,6 +73,8 @@ pub struct Swept {
     pub cron_slots: u64,
     /// Rows of `job_effects`.
     pub job_effects: u64,
+    /// Rows of `mail_outbox`, and expired reset and verification tokens.
+    pub mail: u64,
     /// Orphaned blobs freed.
     pub orphan_blobs: u64,
     /// Chunks freed with them.
@@ -92,6 +97,9 @@ impl State {
         swept.workers = self.trim_workers(policy.workers, batch).await?;
         swept.cron_slots = self.trim_cron_slots(policy.cron_slots, batch).await?;
         swept.job_effects = self.trim_job_effects(policy.job_effects, batch).await?;
+        swept.mail = self
+            .trim_mail(policy.job_effects, policy.dead_jobs, batch)
+            .await?;
         swept.orphan_chunks = self.empty_tombstones(batch).await?;
         let (blobs, chunks) = self
             .reclaim_orphan_blobs(policy.orphan_blob_age, batch)
@@ -254,5 +262,41 @@ impl State {
                 _ => return Ok(total),
             }
         }
+    }
+
+    /// Deletes outbox rows sent or skipped more than `done` ago (like job effects, the
+    /// record that a message went out), rows never sent created more than `dead` ago
+    /// (their job is dead and gone by then), and expired reset and verification
+    /// tokens; `batch` rows per statement.
+    async fn trim_mail(&self, done: Duration, dead: Duration, batch: i64) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let deleted = sqlx::query!(
+                "DELETE FROM mail_outbox WHERE id IN (
+                     SELECT id FROM mail_outbox
+                     WHERE coalesce(sent_at, skipped_at) < now() - $1::interval
+                        OR created_at < now() - $2::interval
+                     LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                done as _,
+                dead as _,
+                batch
+            )
+            .execute(self.pg())
+            .await?
+            .rows_affected();
+            total += deleted;
+            if deleted < batch as u64 {
+                break;
+            }
+        }
+        total += sqlx::query!("DELETE FROM password_resets WHERE expires_at < now()")
+            .execute(self.pg())
+            .await?
+            .rows_affected();
+        total += sqlx::query!("DELETE FROM address_verifications WHERE expires_at < now()")
+            .execute(self.pg())
+            .await?
+            .rows_affected();
+        Ok(total)
     }
 }

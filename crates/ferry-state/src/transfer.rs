@@ -434,14 +434,21 @@ impl State {
         let Some(most) = most else {
             return Ok(None);
         };
-        sqlx::query!(
-            "UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
-             WHERE id = $1",
+        // The row is locked (FOR UPDATE above): the notice is claimed once.
+        let notice = sqlx::query_scalar!(
+            r#"UPDATE transfers tr SET downloads = tr.downloads + 1, last_download_at = now(),
+                      first_download_noticed = tr.first_download_noticed OR tr.notify_first_download
+               FROM (SELECT first_download_noticed AS was FROM transfers WHERE id = $1) prev
+               WHERE tr.id = $1
+               RETURNING tr.notify_first_download AND NOT prev.was AS "notice!""#,
             id
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        if notice {
+            self.enqueue_first_download_notice(id).await;
+        }
         Ok(Some(max_downloads.map(|m| m - most)))
     }
 
@@ -569,8 +576,14 @@ impl State {
                      AND (t.max_downloads IS NULL OR f.downloads < t.max_downloads)
                    RETURNING t.id, t.max_downloads, f.downloads
                ), stamped AS (
-                   UPDATE transfers SET downloads = downloads + 1, last_download_at = now()
-                   WHERE id IN (SELECT id FROM claimed)
+                   -- `prev` reads the row as it was (this statement holds its lock), so
+                   -- the first-download notice is claimed exactly once.
+                   UPDATE transfers tr SET downloads = tr.downloads + 1, last_download_at = now(),
+                          first_download_noticed = tr.first_download_noticed OR tr.notify_first_download
+                   FROM (SELECT id, first_download_noticed AS was FROM transfers
+                         WHERE id IN (SELECT id FROM claimed)) prev
+                   WHERE tr.id = prev.id
+                   RETURNING tr.notify_first_download AND NOT prev.was AS notice
                ), pruned AS (
                    DELETE FROM download_grants
                    WHERE transfer_id = $1 AND expires_at <= now()
@@ -588,7 +601,8 @@ impl State {
                    RETURNING generation
                )
                SELECT max_downloads, downloads AS "downloads!",
-                      (SELECT generation FROM granted) AS generation
+                      (SELECT generation FROM granted) AS generation,
+                      coalesce((SELECT notice FROM stamped), false) AS "notice!"
                FROM claimed"#,
             id,
             file_name,
@@ -599,6 +613,9 @@ impl State {
         )
         .fetch_optional(self.pg())
         .await?;
+        if claimed.as_ref().is_some_and(|row| row.notice) {
+            self.enqueue_first_download_notice(id).await;
+        }
         Ok(claimed.map(|row| {
             let grant = row.generation.map(|generation| Grant {
                 transfer_id: id,

@@ -19,6 +19,10 @@ pub struct User {
     pub is_admin: bool,
     /// Sign-up time.
     pub created_at: DateTime<Utc>,
+    /// When the owner confirmed the address through the link mailed to it.
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Sessions that began in an older epoch are over (a password reset bumps it).
+    pub session_epoch: i32,
 }
 
 impl State {
@@ -28,7 +32,7 @@ impl State {
             User,
             "INSERT INTO users (id, email, password_hash) VALUES ($1, lower($2), $3)
              ON CONFLICT (email) DO NOTHING
-             RETURNING id, email, password_hash, is_admin, created_at",
+             RETURNING id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch",
             Uuid::new_v4(),
             email,
             password_hash
@@ -41,7 +45,7 @@ impl State {
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         Ok(sqlx::query_as!(
             User,
-            "SELECT id, email, password_hash, is_admin, created_at FROM users WHERE email = lower($1)",
+            "SELECT id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch FROM users WHERE email = lower($1)",
             email
         )
         .fetch_optional(self.pg())
@@ -64,7 +68,7 @@ impl State {
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
         Ok(sqlx::query_as!(
             User,
-            "SELECT id, email, password_hash, is_admin, created_at FROM users WHERE id = $1",
+            "SELECT id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch FROM users WHERE id = $1",
             id
         )
         .fetch_optional(self.pg())
@@ -86,17 +90,22 @@ impl State {
         .await?)
     }
 
-    /// Replaces the password hash of the user with this e-mail address. Returns
-    /// `false` if there is no such user.
+    /// Replaces the password hash of the user with this e-mail address, ends every
+    /// session of the account (a new session epoch) and voids a pending reset link.
+    /// Returns `false` if there is no such user.
     pub async fn set_password_hash(&self, email: &str, password_hash: &str) -> Result<bool> {
         let done = sqlx::query!(
-            "UPDATE users SET password_hash = $2 WHERE email = lower($1)",
+            "WITH changed AS (
+                 UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
+                 WHERE email = lower($1) RETURNING id),
+             voided AS (DELETE FROM password_resets WHERE user_id IN (SELECT id FROM changed))
+             SELECT id FROM changed",
             email,
             password_hash
         )
-        .execute(self.pg())
+        .fetch_optional(self.pg())
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done.is_some())
     }
 
     /// Deletes the user with this e-mail address and marks every transfer they own

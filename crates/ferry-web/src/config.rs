@@ -2,7 +2,7 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use ferry_process::{CommonArgs, parse_duration, parse_size};
+use ferry_process::{CommonArgs, MailArgs, parse_duration, parse_size};
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -177,6 +177,34 @@ pub struct Config {
     /// and no CORS headers at all. Cookies are never allowed cross-origin.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "", value_parser = AllowedOrigins::parse)]
     pub cors_allowed_origins: AllowedOrigins,
+    /// The e-mail settings (SMTP_URL, MAIL_FROM, …): the web only enqueues mail, and
+    /// shows e-mail features only when SMTP_URL is set.
+    #[command(flatten)]
+    pub mail: MailArgs,
+    /// Most recipients one share-link mail may go to.
+    #[arg(long, env = "MAIL_RECIPIENTS_PER_SEND", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub mail_recipients_per_send: u32,
+    /// Sends with share-link mails one account may make per hour (each to at most
+    /// MAIL_RECIPIENTS_PER_SEND recipients).
+    #[arg(long, env = "LINK_MAILS_PER_ACCOUNT_PER_HOUR", default_value_t = 10)]
+    pub link_mails_per_account_per_hour: u32,
+    /// Sends with share-link mails per client address per hour, all accounts together.
+    #[arg(long, env = "LINK_MAILS_PER_IP_PER_HOUR", default_value_t = 20)]
+    pub link_mails_per_ip_per_hour: u32,
+    /// "Forgot your password?" requests per client address per hour.
+    #[arg(long, env = "PASSWORD_RESETS_PER_IP_PER_HOUR", default_value_t = 10)]
+    pub password_resets_per_ip_per_hour: u32,
+    /// Reset mails asked for one address per hour, all clients together.
+    #[arg(
+        long,
+        env = "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR",
+        default_value_t = 3
+    )]
+    pub password_resets_per_address_per_hour: u32,
+    /// Verification mails ("send again") one account may ask for per hour.
+    #[arg(long, env = "VERIFICATION_MAILS_PER_HOUR", default_value_t = 3)]
+    pub verification_mails_per_hour: u32,
 }
 
 /// The origins of `CORS_ALLOWED_ORIGINS`.
@@ -313,6 +341,8 @@ impl Config {
             max_files: self.max_files_per_transfer as usize,
             draft_ttl: self.session_ttl,
             upload_expiry: self.tus_upload_expiry,
+            password_reset_ttl: self.mail.password_reset_ttl,
+            verification_ttl: self.mail.verification_link_ttl,
         }
     }
 }

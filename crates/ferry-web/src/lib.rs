@@ -65,6 +65,10 @@ impl Application {
                     .into(),
             )));
         }
+        config
+            .mail
+            .check()
+            .map_err(|e| Error::State(ferry_state::Error::Config(e)))?;
         let state = State::connect_lazy(&config.common.settings())?;
         let listener = TcpListener::bind((config.bind_address, config.port)).map_err(|e| {
             Error::Bind(format!(

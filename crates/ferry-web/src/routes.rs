@@ -126,7 +126,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
         .route("/signin", web::post().to(account::signin))
         .route("/signout", web::post().to(account::signout))
         .route("/me", web::get().to(account::my_transfers))
-        .route("/me/{token}/delete", web::post().to(account::delete_mine));
+        .route("/me/{token}/delete", web::post().to(account::delete_mine))
+        .route(
+            "/me/verify",
+            web::post().to(account::mail::send_verification),
+        )
+        .route("/forgot", web::get().to(account::mail::forgot_form))
+        .route("/forgot", web::post().to(account::mail::forgot))
+        .route("/reset/{token}", web::get().to(account::mail::reset_page))
+        .route("/reset/{token}", web::post().to(account::mail::reset))
+        .route("/verify/{token}", web::get().to(account::mail::verify));
 
     // The operator's page (admin).
     cfg.route("/admin", web::get().to(admin::overview))

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ferry_process::{CommonArgs, parse_duration, parse_size};
+use ferry_process::{CommonArgs, MailArgs, parse_duration, parse_size};
 use ferry_state::{jobs::QueueSettings, retention::RetentionPolicy};
 
 /// Everything `ferry worker` reads from its environment.
@@ -10,6 +10,12 @@ use ferry_state::{jobs::QueueSettings, retention::RetentionPolicy};
 pub struct Config {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+    /// Longest an SMTP connection and conversation may take before the send fails
+    /// (and the mail job is retried).
+    #[arg(long, env = "SMTP_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub smtp_timeout: Duration,
     /// Jobs run at once per queue in this process.
     #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=1024))]

@@ -10,11 +10,12 @@ use ferry_state::{
     State,
     jobs::{
         BUNDLE_QUEUE, BuildBundle, CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob, FINISH_QUEUE,
-        FinishFile, PURGE_QUEUE, PurgeTransfer,
+        FinishFile, MAIL_QUEUE, PURGE_QUEUE, PurgeTransfer,
     },
+    mail::SendMail,
 };
 
-use crate::{Limits, finish};
+use crate::{Limits, finish, mail::Mailer};
 
 /// Runs one attempt of a job and records it in the job metrics: wait from enqueue to
 /// first start (from the task id's ULID timestamp), run time, outcome, retries, and
@@ -161,4 +162,34 @@ pub async fn purge_transfer(
         Ok(())
     };
     observed(PURGE_QUEUE, &attempt, &task, &limits, work).await
+}
+
+/// Sends the message of one outbox row, at most once: a row already sent (or
+/// skipped) is left alone, and a row is marked sent as soon as the server accepted
+/// it. A failure to send is the job's failure (retried with backoff, then dead).
+pub async fn send_mail(
+    job: SendMail,
+    attempt: Attempt,
+    task: TaskId,
+    service: Data<Service>,
+    mailer: Data<Mailer>,
+    limits: Data<Limits>,
+) -> Result<(), BoxDynError> {
+    let work = async {
+        let Some(row) = service.state().outbox_mail(job.outbox_id).await? else {
+            return Ok(());
+        };
+        let Some(composed) = service.prepare_mail(&row).await? else {
+            if row.sent_at.is_none() && row.skipped_at.is_none() {
+                service.state().mark_mail_skipped(row.id).await?;
+                tracing::info!(mail = %row.id, kind = %row.kind, "mail not sent: nothing to send it for");
+            }
+            return Ok(());
+        };
+        mailer.send(row.id, &row.recipient, composed).await?;
+        service.state().mark_mail_sent(row.id).await?;
+        tracing::info!(mail = %row.id, kind = %row.kind, "mail sent");
+        Ok(())
+    };
+    observed(MAIL_QUEUE, &attempt, &task, &limits, work).await
 }

@@ -13,6 +13,7 @@
 mod config;
 mod finish;
 mod handlers;
+mod mail;
 mod thumbnail;
 
 use std::time::Duration;
@@ -26,8 +27,9 @@ use ferry_state::{
     State,
     jobs::{
         BUNDLE_QUEUE, BuildBundle, CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob, FINISH_QUEUE,
-        FinishFile, PURGE_QUEUE, PurgeTransfer,
+        FinishFile, MAIL_QUEUE, PURGE_QUEUE, PurgeTransfer,
     },
+    mail::SendMail,
 };
 
 pub use config::Config;
@@ -63,6 +65,7 @@ pub struct Application {
     config: Config,
     state: State,
     identity: Identity,
+    mailer: Option<mail::Mailer>,
 }
 
 impl Application {
@@ -76,11 +79,14 @@ impl Application {
                 "RETAIN_WORKERS must be at least WORKER_HEARTBEAT × MISSED_HEARTBEATS ({dead_after:?})"
             ))));
         }
+        let mailer = mail::Mailer::new(&config.mail, config.smtp_timeout)
+            .map_err(|e| Error::State(ferry_state::Error::Config(e)))?;
         let state = State::connect_lazy(&config.common.settings())?;
         Ok(Application {
             identity: Identity::new(Kind::Worker),
             config,
             state,
+            mailer,
         })
     }
 
@@ -104,6 +110,7 @@ impl Application {
             config,
             state,
             identity,
+            mailer,
         } = self;
         let settings = config.queue_settings();
         tracing::info!(worker = %identity, concurrency = config.worker_concurrency, "worker starting");
@@ -123,6 +130,8 @@ impl Application {
             state.clone(),
             ferry_core::Policy {
                 job_max_attempts: usize::from(config.common.job_max_attempts),
+                password_reset_ttl: config.mail.password_reset_ttl,
+                verification_ttl: config.mail.verification_link_ttl,
                 ..ferry_core::Policy::default()
             },
             ferry_core::Housekeeping {
@@ -166,6 +175,29 @@ impl Application {
             PurgeTransfer,
             handlers::purge_transfer
         );
+        // Mail jobs only where there is an SMTP server to send them to; without one
+        // they wait in the queue (and the web offers no e-mail feature).
+        let monitor = match &mailer {
+            Some(mailer) => {
+                let mailer = mailer.clone();
+                let (state, settings, limits) = (state.clone(), settings.clone(), limits.clone());
+                let (wakeups, service) = (wakeups.clone(), service.clone());
+                let name = format!("{identity}/{MAIL_QUEUE}");
+                monitor.register(move |restarts| {
+                    WorkerBuilder::new(format!("{name}#{restarts}"))
+                        .backend(state.queue_backend::<SendMail>(MAIL_QUEUE, &settings, &wakeups))
+                        .concurrency(concurrency)
+                        .retry(retry_policy(retries, backoff))
+                        .catch_panic()
+                        .enable_tracing()
+                        .data(service.clone())
+                        .data(mailer.clone())
+                        .data(limits.clone())
+                        .build(handlers::send_mail)
+                })
+            }
+            None => monitor,
+        };
         let monitor = monitor
             .should_restart(|ctx, error| {
                 // A lost database must not kill the process: back off, then start again

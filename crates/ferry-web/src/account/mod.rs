@@ -11,9 +11,13 @@
 //! its route goes in `routes.rs`; what every page shows about the visitor (the header's
 //! sign-in state) is `crate::http::visitor` and `crate::http::html`.
 //!
+//! The e-mail pages (forgot / reset / verify) are in [`mail`].
+//!
 //! A new setting is a field of `Config`; a new job type is enqueued through a use case
 //! of `ferry_core::Service`, never built here; a new string stays beside the markup
 //! that shows it (the full list is in `crate::http`'s module docs).
+
+pub mod mail;
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -39,6 +43,7 @@ use crate::{
 
 fn form_page(
     visitor: &Visitor,
+    mail: bool,
     kind: &str,
     email: &str,
     error: Option<&str>,
@@ -88,6 +93,9 @@ fn form_page(
                 }
                 p { button type="submit" { (button) } }
             }
+            @if mail && !signup {
+                p { a href="/forgot" { "Forgot your password?" } }
+            }
             p.muted { (other) }
         }
     };
@@ -102,7 +110,14 @@ pub async fn signup_form(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let visitor = visitor::load(&request, &session, &state, &config).await?;
-    Ok(form_page(&visitor, "signup", "", None, StatusCode::OK))
+    Ok(form_page(
+        &visitor,
+        config.mail.enabled(),
+        "signup",
+        "",
+        None,
+        StatusCode::OK,
+    ))
 }
 
 /// `GET /signin`: the sign-in form.
@@ -113,7 +128,14 @@ pub async fn signin_form(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let visitor = visitor::load(&request, &session, &state, &config).await?;
-    Ok(form_page(&visitor, "signin", "", None, StatusCode::OK))
+    Ok(form_page(
+        &visitor,
+        config.mail.enabled(),
+        "signin",
+        "",
+        None,
+        StatusCode::OK,
+    ))
 }
 
 /// The sign-up and sign-in form.
@@ -160,6 +182,7 @@ pub async fn signup(
         if request::wants_html(&request) {
             Ok(form_page(
                 &visitor,
+                config.mail.enabled(),
                 "signup",
                 &email,
                 Some(message),
@@ -185,6 +208,7 @@ pub async fn signup(
     let Some(user) = state.create_user(&email, &hash).await? else {
         return Ok(form_page(
             &visitor,
+            config.mail.enabled(),
             "signup",
             &email,
             Some("An account with this e-mail already exists. Sign in instead."),
@@ -192,6 +216,14 @@ pub async fn signup(
         ));
     };
     visitor::sign_in(&request, &session, &service, &config, &user).await?;
+    // The account exists either way; a verification mail that could not be queued
+    // is asked for again from /me ("send it again").
+    if config.mail.enabled() {
+        let base = request::base_url(&request, &config);
+        if let Err(e) = service.request_verification(&user, &base).await {
+            tracing::warn!(error = %e, "could not enqueue the verification mail");
+        }
+    }
     Ok(redirect("/me"))
 }
 
@@ -238,6 +270,7 @@ pub async fn signin(
         }
         _ => Ok(form_page(
             &visitor,
+            config.mail.enabled(),
             "signin",
             &email,
             Some("E-mail or password is not right."),
@@ -278,6 +311,19 @@ pub async fn my_transfers(
         section.card {
             h1 { "My transfers" }
             p.lead { "Signed in as " (user.email) "." }
+            @if config.mail.enabled() {
+                @if user.email_verified_at.is_some() {
+                    p.muted #address-status { "Your address is confirmed." }
+                } @else {
+                    form #address-status method="post" action="/me/verify" {
+                        (csrf_field(&visitor.csrf))
+                        p.muted {
+                            "Your address is not confirmed yet: we mailed you a link. "
+                            button.link type="submit" { "Send it again" }
+                        }
+                    }
+                }
+            }
             @if transfers.is_empty() {
                 p.muted { "Nothing yet. " a href="/" { "Send some files" } "." }
             }

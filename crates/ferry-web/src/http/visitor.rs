@@ -27,6 +27,8 @@ use crate::{
 
 const USER: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
+/// The account's session epoch when this sign-in began (a password reset bumps it).
+const EPOCH: &str = "session_epoch";
 const UNLOCKED: &str = "unlocked";
 /// The cookie that remembers, in the sender's browser, what they just sent.
 const SENT: &str = "ferry_sent";
@@ -53,7 +55,8 @@ fn session_error(e: impl std::fmt::Display) -> Error {
     Error::Session(e.to_string())
 }
 
-/// Loads the visitor; a sign-in older than `SESSION_ABSOLUTE_TTL` is ended here.
+/// Loads the visitor; a sign-in older than `SESSION_ABSOLUTE_TTL`, or older than the
+/// account's last password reset (its session epoch moved on), is ended here.
 /// Writes nothing to Redis.
 pub async fn load(
     request: &HttpRequest,
@@ -71,7 +74,16 @@ pub async fn load(
             sign_out(request, session);
             None
         }
-        Some(id) => state.user_by_id(id).await?,
+        Some(id) => {
+            let epoch = session.get::<i32>(EPOCH).ok().flatten().unwrap_or(0);
+            match state.user_by_id(id).await? {
+                Some(user) if user.session_epoch == epoch => Some(user),
+                _ => {
+                    sign_out(request, session);
+                    None
+                }
+            }
+        }
         None => None,
     };
     // After a possible sign-out above, so the token matches the cookie sent with it.
@@ -100,6 +112,9 @@ pub async fn sign_in(
     session.insert(USER, user.id).map_err(session_error)?;
     session
         .insert(SIGNED_IN_AT, Utc::now().timestamp())
+        .map_err(session_error)?;
+    session
+        .insert(EPOCH, user.session_epoch)
         .map_err(session_error)?;
     if let Some(before) = before {
         service

@@ -16,7 +16,11 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use ferry_core::{MIN_SHARE_PASSWORD_CHARS, SendDraft, Service, SharePassword};
+use ferry_core::{
+    MIN_SHARE_PASSWORD_CHARS, SendDraft, Service, SharePassword,
+    mail::{MAX_MESSAGE_CHARS, plausible_email},
+    rate_limit::{self, Bucket},
+};
 use maud::html;
 use serde::Deserialize;
 
@@ -58,6 +62,13 @@ pub async fn upload_page(
         .into_iter()
         .filter(|d| *d <= max_days);
     let csrf = visitor.csrf.as_str();
+    // E-mail is offered only to a signed-in sender whose address is confirmed: to
+    // anyone else, a recipients field would be an open relay for spam.
+    let mail_on = config.mail.enabled()
+        && visitor
+            .user
+            .as_ref()
+            .is_some_and(|u| u.email_verified_at.is_some());
     let body = html! {
         section.card {
             h1 { "Send files" }
@@ -107,6 +118,28 @@ pub async fn upload_page(
                         input #password name="password" type="password" autocomplete="new-password"
                             minlength=(MIN_SHARE_PASSWORD_CHARS) aria-describedby="password-hint";
                         small #password-hint .hint { "At least " (MIN_SHARE_PASSWORD_CHARS) " characters. Send it apart from the link." }
+                    }
+                }
+                @if mail_on {
+                    div.row {
+                        div {
+                            label for="recipients" { "E-mail the link to (optional)" }
+                            input #recipients name="recipients" type="text" autocomplete="off"
+                                aria-describedby="recipients-hint";
+                            small #recipients-hint .hint {
+                                "Up to " (config.mail_recipients_per_send) " addresses, separated by commas."
+                            }
+                        }
+                        div {
+                            label for="message" { "Message (optional)" }
+                            textarea #message name="message" maxlength=(MAX_MESSAGE_CHARS) rows="2" {}
+                        }
+                    }
+                    p {
+                        label.check {
+                            input #notify name="notify" type="checkbox" value="1";
+                            " Tell me by e-mail when it is first downloaded"
+                        }
                     }
                 }
                 p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send and get a link" } }
@@ -182,6 +215,39 @@ pub struct SendForm {
     max_downloads: String,
     #[serde(default)]
     password: String,
+    /// Addresses to mail the link to, separated by commas (or spaces, semicolons).
+    #[serde(default)]
+    recipients: String,
+    /// A short message for them.
+    #[serde(default)]
+    message: String,
+    /// Tell the sender of the first download.
+    #[serde(default)]
+    notify: Option<String>,
+}
+
+/// The recipients typed on the send form: each a plausible address, at most
+/// `most`, no repeats; a clear message otherwise.
+fn parse_recipients(typed: &str, most: usize) -> Result<Vec<String>> {
+    let mut recipients: Vec<String> = Vec::new();
+    for address in typed.split([',', ';', ' ', '\n', '\r', '\t']) {
+        let address = address.trim().to_lowercase();
+        if address.is_empty() || recipients.contains(&address) {
+            continue;
+        }
+        if !plausible_email(&address) {
+            return Err(Error::bad_request(format!(
+                "`{address}` is not an e-mail address"
+            )));
+        }
+        recipients.push(address);
+    }
+    if recipients.len() > most {
+        return Err(Error::bad_request(format!(
+            "too many recipients: at most {most} per send (MAIL_RECIPIENTS_PER_SEND)"
+        )));
+    }
+    Ok(recipients)
 }
 
 /// `POST /send`: the draft becomes one transfer.
@@ -206,6 +272,44 @@ pub async fn send(
         None => None,
         Some(password) => Some(passwords.hash(password.expose().to_owned()).await?),
     };
+    // Mail: checked before anything is sent, so a refused list sends nothing.
+    let recipients = parse_recipients(&form.recipients, config.mail_recipients_per_send as usize)?;
+    let message = Some(form.message.trim().to_owned()).filter(|m| !m.is_empty());
+    if message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS)
+    {
+        return Err(Error::bad_request(format!(
+            "the message is longer than {MAX_MESSAGE_CHARS} characters"
+        )));
+    }
+    let notify = form.notify.is_some();
+    let mailer = match &visitor.user {
+        _ if recipients.is_empty() && !notify => None,
+        Some(user) if config.mail.enabled() && user.email_verified_at.is_some() => Some(user),
+        _ => return Err(Error::Forbidden("address_not_verified")),
+    };
+    if let Some(user) = mailer
+        && !recipients.is_empty()
+    {
+        let ip = request::client_ip(&request, &config);
+        rate_limit::enforce(
+            service.state(),
+            &[
+                Bucket {
+                    name: format!("link-mail-account:{}", user.id),
+                    max: config.link_mails_per_account_per_hour,
+                    window_secs: 3600,
+                },
+                Bucket {
+                    name: format!("link-mail-ip:{ip}"),
+                    max: config.link_mails_per_ip_per_hour,
+                    window_secs: 3600,
+                },
+            ],
+        )
+        .await?;
+    }
     let draft = visitor::draft_id(&request, &session, &config)
         .ok_or(Error::Forbidden("csrf_token_invalid"))?;
     // Several files get a zip beside them, a second copy: charged to the sender's
@@ -224,6 +328,19 @@ pub async fn send(
         return Ok(redirect("/"));
     };
     hold.settle(if drafted.len() > 1 { bytes } else { 0 }).await;
+    if let Some(user) = mailer {
+        if notify {
+            service.notify_first_download(transfer.id).await?;
+        }
+        if !recipients.is_empty() {
+            let base = request::base_url(&request, &config);
+            let url = format!("{base}/s/{}", transfer.token);
+            let files = transfer.files.iter().map(|f| f.name.clone()).collect();
+            service
+                .send_link(user, &recipients, &url, files, message)
+                .await?;
+        }
+    }
     let mut response = redirect(&format!("/sent/{}", transfer.token));
     response
         .add_cookie(&visitor::sent_cookie(&config, &transfer.token))
