@@ -390,7 +390,7 @@ async fn previews_of_a_max_downloads_1_transfer_are_downloads_and_cannot_pass_th
         "no player loading the file: {html}"
     );
     assert!(
-        html.contains(&format!("href=\"/preview/{token}/notes.txt\"")),
+        html.contains(&format!("action=\"/preview/{token}/notes.txt\"")),
         "{html}"
     );
     assert!(

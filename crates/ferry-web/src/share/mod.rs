@@ -104,8 +104,11 @@ pub async fn share_page(
                         span.size { (human_size(file.size)) }
                         @match (previews[i], limited, &excerpts[i]) {
                             (None, _, _) | (Some(Preview::Video | Preview::Audio), false, _) | (Some(Preview::Text), false, Some(_)) => {}
+                            // A button, not a link: it spends a download.
                             (Some(_), true, _) => {
-                                a.button.secondary href=(preview_url) aria-describedby="preview-cost" { "Preview" }
+                                form.inline method="get" action=(preview_url) {
+                                    button.secondary type="submit" aria-describedby="preview-cost" { "Preview" }
+                                }
                             }
                             (Some(Preview::Pdf), false, _) => {
                                 a.button.secondary href=(preview_url) target="_blank" rel="noopener" { "View PDF" }
