@@ -82,6 +82,10 @@ fn decode_qr(path: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_qr_codes_on_the_sent_and_share_pages_decode_to_the_exact_share_link() {
+    assert!(
+        Command::new("zbarimg").arg("--version").output().is_ok(),
+        "zbarimg is not installed; install it: apt-get install -y zbar-tools"
+    );
     let mut app = TestApp::new("looks_qr").await;
     let web = app.start(Kind::Web, &[]).await;
     let dir = scratch("qr", web.port);
