@@ -548,3 +548,62 @@ async fn a_password_protected_share_previews_nothing_before_it_is_unlocked() {
     assert_eq!(preview.status(), StatusCode::OK);
     assert_eq!(preview.text().await.unwrap(), TEXT);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_share_page_shows_the_first_64_kib_of_at_most_three_text_files() {
+    let mut app = TestApp::new("looks_text_bound").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let _worker = app.start(Kind::Worker, &[]).await;
+    // 64 KiB less one byte of `a`, then an `é` across the 64 KiB boundary, then more.
+    let mut long = vec![b'a'; 64 * 1024 - 1];
+    long.extend_from_slice("é".as_bytes());
+    long.extend_from_slice(b"TAIL-MARKER\n");
+    long.extend(std::iter::repeat_n(b'z', 200 * 1024));
+    let token = upload(
+        &web,
+        vec![
+            ("long.txt", long.clone()),
+            ("second.txt", b"SECOND-BODY\n".to_vec()),
+            ("third.md", b"THIRD-BODY\n".to_vec()),
+            ("fourth.rs", b"fn main() { /* FOURTH-BODY */ }\n".to_vec()),
+        ],
+        &[],
+    )
+    .await;
+    finished(&app).await;
+
+    let (status, html) = page(&Client::new(), web.url(&format!("/s/{token}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let shown = "a".repeat(64 * 1024 - 1);
+    assert!(
+        html.contains(&format!(">{shown}</pre>")),
+        "the first 64 KiB, cut before the split é"
+    );
+    assert!(!html.contains("TAIL-MARKER") && !html.contains('\u{FFFD}'));
+    assert!(html.contains("The first 64 KiB."), "says there is more");
+    assert!(html.contains("SECOND-BODY") && html.contains("THIRD-BODY"));
+    assert!(
+        !html.contains("FOURTH-BODY"),
+        "a fourth text file is not read"
+    );
+    assert!(
+        html.contains(&format!("href=\"/preview/{token}/fourth.rs\"")),
+        "it gets a link instead: {}",
+        &html[html.len().saturating_sub(3000)..]
+    );
+    let whole = Client::new()
+        .get(web.url(&format!("/preview/{token}/long.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        whole.headers()[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(
+        whole.bytes().await.unwrap(),
+        long,
+        "the route serves it all"
+    );
+    assert_eq!(downloads_counted(&app).await, 0);
+}
