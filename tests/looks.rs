@@ -1,6 +1,6 @@
 //! What a person sees of a share, checked with the real components: Chromium
 //! screenshots the share link's QR code and `zbarimg` (Debian's `zbar-tools`) reads it
-//! back; Chromium plays and seeks an audio preview, reads a text preview, opens a PDF
+//! back; Chromium plays and seeks a video (made by `ffmpeg`) and an audio preview, reads a text preview, opens a PDF
 //! preview, and is never made to render an uploaded HTML or SVG file. What a preview
 //! costs — against a download limit, before a password — is checked over HTTP.
 
@@ -142,6 +142,36 @@ fn wav(seconds: u32) -> Vec<u8> {
     out
 }
 
+/// A real 10 s VP8 WebM video (320×240 test pattern with a moving counter), made by
+/// `ffmpeg` (Debian's): no video is committed.
+fn webm(dir: &Path) -> Vec<u8> {
+    let path = dir.join("clip.webm");
+    let out = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=duration=10:size=320x240:rate=15")
+        .args([
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-b:v",
+            "500k",
+            "-f",
+            "webm",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("ffmpeg is not installed ({e}); install it: apt-get install -y ffmpeg")
+        });
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&path).unwrap()
+}
+
 /// A minimal valid one-page PDF that says `text` (with a correct cross-reference
 /// table, so viewers need not repair it).
 fn pdf(text: &str) -> Vec<u8> {
@@ -231,10 +261,14 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
     let mut app = TestApp::new("looks_previews").await;
     let web = app.start(Kind::Web, &[]).await;
     let _worker = app.start(Kind::Worker, &[]).await;
+    let dir = scratch("previews", web.port);
+    let clip = webm(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
     let tone = wav(60);
     let token = upload(
         &web,
         vec![
+            ("clip.webm", clip),
             ("tone.wav", tone.clone()),
             ("notes.txt", TEXT.as_bytes().to_vec()),
             ("doc.pdf", pdf("Hello from Ferry")),
@@ -310,6 +344,29 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
             .contains("<script>alert(\"text ran\")</script>"),
         "the text shows as text"
     );
+    let video = &report["video"];
+    assert!(
+        video["at"].as_f64().unwrap() >= video["target"].as_f64().unwrap(),
+        "the video player sought and played on: {video}"
+    );
+    assert!(
+        (video["duration"].as_f64().unwrap() - 10.0).abs() < 0.5,
+        "{video}"
+    );
+    assert_eq!(
+        video["size"],
+        serde_json::json!([320, 240]),
+        "frames decoded: {video}"
+    );
+    assert!(
+        report["media"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["status"] == 206 && r["url"].as_str().unwrap().ends_with("/clip.webm")),
+        "the video came with Range, answered 206: {}",
+        report["media"]
+    );
     let audio = &report["audio"];
     assert!(
         audio["at"].as_f64().unwrap() >= audio["target"].as_f64().unwrap(),
@@ -328,6 +385,7 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
                 && r["contentRange"]
                     .as_str()
                     .is_some_and(|range| !range.starts_with("bytes 0-"))
+                && r["url"].as_str().unwrap().ends_with("/tone.wav")
         })
         .collect();
     assert!(

@@ -8,8 +8,8 @@
 //     Prints {"link": "<the share link the sent page shows>"}.
 //
 //   node looks.mjs previews SHARE_URL [SCREENSHOT_DIR]
-//     On the share page of a transfer holding tone.wav, notes.txt, doc.pdf, page.html
-//     and image.svg: plays the audio and seeks it near its end, reads the text preview,
+//     On the share page of a transfer holding clip.webm, tone.wav, notes.txt, doc.pdf,
+//     page.html and image.svg: plays the video and the audio and seeks each near its end, reads the text preview,
 //     opens the PDF preview, and tries to render the HTML and SVG files every way a
 //     recipient could. Prints a JSON report; exits non-zero, with the reason, on a
 //     failure (a dialog opened by a script of an upload is one).
@@ -73,23 +73,29 @@ async function previews(share, shots) {
   if (!text.includes('<script>alert("text ran")</script>')) await fail('text preview does not show the markup as text: ' + text);
   report.text = text;
 
-  // Audio: the browser's own player plays it, then seeks near the end.
-  const played = await page.evaluate(async () => {
-    const audio = document.querySelector('audio');
-    if (!audio) return { error: 'no audio element' };
-    audio.muted = true;
-    await audio.play();
-    const wait = (event) => new Promise((resolve) => audio.addEventListener(event, resolve, { once: true }));
-    while (audio.currentTime < 0.2) await wait('timeupdate');
-    const target = audio.duration - 5;
+  // Audio and video: the browser's own player plays each, then seeks near the end.
+  const play = (selector, before) => page.evaluate(async ([selector, before]) => {
+    const media = document.querySelector(selector);
+    if (!media) return { error: 'no ' + selector + ' element' };
+    media.muted = true;
+    await media.play();
+    const wait = (event) => new Promise((resolve) => media.addEventListener(event, resolve, { once: true }));
+    while (media.currentTime < 0.2) await wait('timeupdate');
+    const target = media.duration - before;
     const seeked = wait('seeked');
-    audio.currentTime = target;
+    media.currentTime = target;
     await seeked;
-    while (audio.currentTime < target + 0.2) await wait('timeupdate');
-    return { duration: audio.duration, target, at: audio.currentTime, paused: audio.paused };
-  });
-  if (played.error) await fail(played.error);
-  report.audio = played;
+    while (media.currentTime < target + 0.2) await wait('timeupdate');
+    const size = media.videoWidth ? [media.videoWidth, media.videoHeight] : null;
+    media.pause();
+    return { duration: media.duration, target, at: media.currentTime, size };
+  }, [selector, before]);
+  report.video = await play('video', 2);
+  if (report.video.error) await fail(report.video.error);
+  report.audio = await play('audio', 5);
+  if (report.audio.error) await fail(report.audio.error);
+  // Let the audio run on for the picture, with the player near its end.
+  await page.evaluate(() => document.querySelector('audio').play());
   if (shots) await page.screenshot({ path: join(shots, 'preview.png'), fullPage: true });
   report.media = media;
 
