@@ -306,6 +306,26 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
         "text/plain; charset=utf-8"
     );
     assert_eq!(text.headers()["x-content-type-options"], "nosniff");
+    // The PDF the viewer shows comes under the downloads' own headers.
+    let pdf = client
+        .get(web.url(&format!("/preview/{token}/doc.pdf")))
+        .send()
+        .await
+        .unwrap();
+    let headers = pdf.headers();
+    assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("inline;")
+    );
     for active in ["page.html", "image.svg"] {
         let refused = client
             .get(web.url(&format!("/preview/{token}/{active}")))
