@@ -80,7 +80,8 @@ pub async fn file(
     };
     // A preview on a transfer without a download limit costs nothing: there is no
     // limit for it to stretch, and seeking in a video must not be refused by the
-    // resume rules a counted download is under.
+    // resume rules a counted download is under. It still holds off the purge, as a
+    // download does (`State::admit_free_preview`).
     let free = preview.is_some() && transfer.file_remaining_downloads(&file).is_none();
     // A used-up file is gone for everything but a resume (or the HEAD before one).
     // Limits count per file: another file of the transfer may still have downloads.
@@ -100,6 +101,9 @@ pub async fn file(
         None => None,
     };
     let (remaining, cookie, grant) = if free {
+        if request.method() != Method::HEAD && !state.admit_free_preview(transfer.id).await? {
+            return Err(Error::NotFound);
+        }
         (None, None, None)
     } else {
         admit(&request, state, &transfer, &file, range).await?
