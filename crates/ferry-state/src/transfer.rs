@@ -400,6 +400,24 @@ impl State {
             .collect())
     }
 
+    /// Admits a free preview of transfer `id` (one without a download limit): counts
+    /// nothing, but stamps `last_download_at` as a download does, so the purge holds
+    /// off while the preview streams. `false` when the transfer is no longer open
+    /// (deleted, expired, or its purge has begun) or has a download limit, whose
+    /// previews are downloads. One conditional statement, like the purge's own, so a
+    /// preview and a purge never both proceed.
+    pub async fn admit_free_preview(&self, id: Uuid) -> Result<bool> {
+        let admitted = sqlx::query_scalar!(
+            "UPDATE transfers SET last_download_at = now()
+             WHERE id = $1 AND max_downloads IS NULL AND transfer_is_open(transfers)
+             RETURNING id",
+            id
+        )
+        .fetch_optional(self.pg())
+        .await?;
+        Ok(admitted.is_some())
+    }
+
     /// Counts one download of every file of transfer `id` (an archive of it) if the
     /// transfer is open and each file has a download left — all or none. Returns the
     /// downloads the archive has left afterwards (the fewest any file has; `Some(None)`

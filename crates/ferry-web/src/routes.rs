@@ -243,7 +243,10 @@ async fn get_two(
     download::file(request, session, service, &token, &name, Presentation::Auto).await
 }
 
-/// `GET /get/{token}/{name}`, `GET /inline/{token}/{name}`.
+/// `GET /get/{token}/{name}`, `GET /inline/{token}/{name}`, `GET /thumb/{token}/{name}`
+/// (an image's thumbnail), `GET /preview/{token}/{name}` (a video, audio, PDF or text
+/// file shown in the browser: free without a download limit, a counted download with
+/// one; see `Presentation::Preview`).
 async fn get_three(
     request: HttpRequest,
     session: Session,
@@ -254,6 +257,7 @@ async fn get_three(
     let presentation = match mode.as_str() {
         "get" | "download" => Presentation::Attachment,
         "inline" => Presentation::Inline,
+        "preview" => Presentation::Preview,
         "thumb" => return download::thumbnail(session, service, &token, &name).await,
         _ => return Err(Error::NotFound),
     };

@@ -10,7 +10,7 @@
 //! [`cors`], [`security`], [`access_log`], [`telemetry`]); and what several features
 //! render the same way — the page layout and shared markup ([`html`]), the static
 //! assets ([`assets`]), share and deletion links ([`links`]), download header names
-//! ([`names`]).
+//! ([`names`]), the QR code of a share link ([`qr`]).
 //!
 //! The rule: modules here import only each other and `crate::config`, never a feature
 //! (`upload`, `share`, `account`, `admin`, `api`). A feature may import anything here.
@@ -39,6 +39,7 @@ pub mod html;
 pub mod links;
 pub mod names;
 pub mod password;
+pub mod qr;
 pub mod request;
 pub mod security;
 pub mod session_store;

@@ -60,6 +60,80 @@ pub fn may_inline(stored: &str) -> bool {
     is_inert(stored)
 }
 
+/// What a recipient can see of a file in the browser (`/preview/…`), apart from
+/// images, which have their worker-made thumbnail. Never HTML, SVG, XML or anything
+/// else a browser would run: those have no preview and stay downloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preview {
+    /// The browser's own video player.
+    Video,
+    /// The browser's own audio player.
+    Audio,
+    /// The browser's PDF viewer, in a tab of its own.
+    Pdf,
+    /// The start of the file as escaped text on the share page; the whole of it as
+    /// `text/plain` from `/preview/…`.
+    Text,
+}
+
+const VIDEO: &[&str] = &["video/mp4", "video/webm", "video/ogg"];
+const AUDIO: &[&str] = &[
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/webm",
+    "audio/flac",
+    "audio/x-flac",
+    "audio/mp4",
+    "audio/aac",
+];
+/// Types outside `text/` that are text to read: data and configuration formats.
+const TEXT: &[&str] = &[
+    "application/json",
+    "application/toml",
+    "application/yaml",
+    "application/x-yaml",
+    "application/x-sh",
+    "application/sql",
+];
+/// `text/` types that are markup a browser renders: never previewed.
+const MARKUP: &[&str] = &[
+    "text/html",
+    "text/xml",
+    "text/xsl",
+    "text/xml-external-parsed-entity",
+];
+
+/// The preview a file of this stored type gets, if any.
+pub fn preview(stored: &str) -> Option<Preview> {
+    let essence = essence(stored);
+    let essence = essence.as_str();
+    if VIDEO.contains(&essence) {
+        Some(Preview::Video)
+    } else if AUDIO.contains(&essence) {
+        Some(Preview::Audio)
+    } else if essence == "application/pdf" {
+        Some(Preview::Pdf)
+    } else if TEXT.contains(&essence) || essence.starts_with("text/") && !MARKUP.contains(&essence)
+    {
+        Some(Preview::Text)
+    } else {
+        None
+    }
+}
+
+/// The `Content-Type` a preview is served with: media and PDF as themselves, text of
+/// any kind (source code included) as `text/plain`, so a browser shows it and never
+/// runs it.
+pub fn preview_type(preview: Preview, stored: &str) -> String {
+    match preview {
+        Preview::Video | Preview::Audio => essence(stored),
+        Preview::Pdf => "application/pdf".to_owned(),
+        Preview::Text => "text/plain; charset=utf-8".to_owned(),
+    }
+}
+
 const RFC5987: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'!')
     .remove(b'#')
@@ -116,6 +190,30 @@ mod tests {
         assert_eq!(served_type("image/svg+xml"), "application/octet-stream");
         assert_eq!(served_type("image/png"), "image/png");
         assert!(!may_inline("text/html; charset=utf-8"));
+    }
+
+    #[test]
+    fn markup_and_scripts_have_no_preview_and_text_is_served_as_plain_text() {
+        for active in [
+            "text/html",
+            "text/html; charset=utf-8",
+            "image/svg+xml",
+            "text/xml",
+            "application/xhtml+xml",
+            "application/xml",
+            "application/octet-stream",
+            "application/javascript",
+        ] {
+            assert_eq!(preview(active), None, "{active}");
+        }
+        assert_eq!(preview("video/webm"), Some(Preview::Video));
+        assert_eq!(preview("audio/x-wav"), Some(Preview::Audio));
+        assert_eq!(preview("application/pdf"), Some(Preview::Pdf));
+        assert_eq!(preview("text/x-rust"), Some(Preview::Text));
+        assert_eq!(
+            preview_type(Preview::Text, "text/javascript"),
+            "text/plain; charset=utf-8"
+        );
     }
 
     #[test]

@@ -1,5 +1,10 @@
-//! Downloads: one file (`/{token}/{name}`, `/get/…` forcing attachment, `/inline/…`)
-//! or the whole transfer as an archive (`/{token}.zip`, `/{token}.tar.gz`).
+//! Downloads: one file (`/{token}/{name}`, `/get/…` forcing attachment, `/inline/…`,
+//! `/preview/…` for the browser's player, PDF viewer or plain text) or the whole
+//! transfer as an archive (`/{token}.zip`, `/{token}.tar.gz`).
+//!
+//! A preview (`/preview/…`) of a transfer without a download limit counts nothing and
+//! honours any Range, so a video seeks freely; on a transfer with a limit it is a
+//! download like the others below, so previewing can never fetch more than the limit.
 //!
 //! Every GET of a file or archive counts one download, by one conditional UPDATE in
 //! Postgres (so the limit holds across replicas); HEAD never counts. The exception is
@@ -44,6 +49,11 @@ pub enum Presentation {
     Attachment,
     /// Inline when safe (`/inline/…`).
     Inline,
+    /// The file's preview (`/preview/…`; `names::preview` says which files have
+    /// one): inline, as the type the preview is served as. Free on a transfer without
+    /// a download limit; on a limited one it is a download like any other (counted,
+    /// resumable under the same grant).
+    Preview,
 }
 
 /// Serves one file of a transfer.
@@ -64,6 +74,15 @@ pub async fn file(
     // are used up) may be learnt.
     check_access(&session, &transfer)?;
     let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
+    let preview = match presentation {
+        Presentation::Preview => Some(names::preview(&file.content_type).ok_or(Error::NotFound)?),
+        _ => None,
+    };
+    // A preview on a transfer without a download limit costs nothing: there is no
+    // limit for it to stretch, and seeking in a video must not be refused by the
+    // resume rules a counted download is under. It still holds off the purge, as a
+    // download does (`State::admit_free_preview`).
+    let free = preview.is_some() && transfer.file_remaining_downloads(&file).is_none();
     // A used-up file is gone for everything but a resume (or the HEAD before one).
     // Limits count per file: another file of the transfer may still have downloads.
     if transfer.file_remaining_downloads(&file) == Some(0)
@@ -81,9 +100,22 @@ pub async fn file(
         Some(value) => parse_range(value, file.size)?,
         None => None,
     };
-    let (remaining, cookie, grant) = admit(&request, state, &transfer, &file, range).await?;
+    let (remaining, cookie, grant) = if free {
+        if request.method() != Method::HEAD && !state.admit_free_preview(transfer.id).await? {
+            return Err(Error::NotFound);
+        }
+        (None, None, None)
+    } else {
+        admit(&request, state, &transfer, &file, range).await?
+    };
 
-    let inline = presentation != Presentation::Attachment && names::may_inline(&file.content_type);
+    let (inline, content_type) = match preview {
+        Some(preview) => (true, names::preview_type(preview, &file.content_type)),
+        None => (
+            presentation != Presentation::Attachment && names::may_inline(&file.content_type),
+            names::served_type(&file.content_type),
+        ),
+    };
     let (status, start, end) = match range {
         Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
         None => (StatusCode::OK, 0, file.size),
@@ -94,7 +126,7 @@ pub async fn file(
         response.cookie(cookie);
     }
     response
-        .insert_header((header::CONTENT_TYPE, names::served_type(&file.content_type)))
+        .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((
             header::CONTENT_DISPOSITION,
             names::content_disposition(&file.name, inline),
@@ -191,6 +223,38 @@ fn claimed(
             yield Ok(chunk);
         }
     }
+}
+
+/// Most bytes of a text file the share page shows (and reads).
+pub const TEXT_PREVIEW_BYTES: i64 = 64 * 1024;
+
+/// The start of a text file for the share page: at most `TEXT_PREVIEW_BYTES`, read
+/// from the blob store (never the whole file), cut at the last whole UTF-8 character,
+/// and whether there is more. `None` when it is not text after all (a NUL byte, or
+/// not UTF-8). The caller checks access and cost: this reads, and counts nothing.
+pub async fn text_excerpt(service: &Service, file: &StoredFile) -> Result<Option<(String, bool)>> {
+    let end = file.size.min(TEXT_PREVIEW_BYTES);
+    let mut bytes = Vec::with_capacity(usize::try_from(end).unwrap_or(0));
+    let mut stream = Box::pin(service.blobs().read(file.blob_id, 0, end));
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
+    bytes.truncate(usize::try_from(end).unwrap_or(0));
+    if bytes.contains(&0) {
+        return Ok(None);
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        // A character cut by the 64 KiB boundary is dropped; anything else is not text.
+        Err(e) if e.utf8_error().error_len().is_none() => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).map_err(|e| Error::Internal(e.to_string()))?
+        }
+        Err(_) => return Ok(None),
+    };
+    Ok(Some((text, file.size > end)))
 }
 
 /// Serves the worker-made preview of an image file (`/thumb/{token}/{name}`): a small

@@ -1,6 +1,7 @@
 //! What a recipient sees: the share page of a transfer (`/s/{token}`), unlocking it
 //! with its password, the sender's deletion from it, and the downloads themselves —
-//! single files with Range, the archive of all of them, thumbnails ([`download`]).
+//! single files with Range, the archive of all of them, thumbnails, previews
+//! ([`download`]).
 //! Server-rendered; the only script is `/assets/share.js` (copy buttons), and
 //! downloads work without JavaScript.
 //!
@@ -28,13 +29,19 @@ use crate::{
         error::{Error, RETRY_AFTER_SECS, Result},
         html::{csrf_field, human_size, limits_line, ok, page, plural, redirect, respond},
         links,
+        names::{self, Preview},
         password::Passwords,
-        request,
+        qr, request,
         visitor::{self, Visitor},
     },
 };
 
-/// `GET /s/{token}`: what a recipient sees.
+/// Text files whose start the share page shows (64 KiB each, read from the blob store
+/// on every view): the rest get a link. Bounds what one page view reads.
+const TEXT_PREVIEWS_PER_PAGE: usize = 3;
+
+/// `GET /s/{token}`: what a recipient sees — the files, their previews (see
+/// `download::Presentation::Preview` for what one costs) and the link's QR code.
 pub async fn share_page(
     request: HttpRequest,
     session: Session,
@@ -58,26 +65,86 @@ pub async fn share_page(
     }
     let count = transfer.files.len();
     let token = transfer.token.as_str();
+    let link = format!("{}/s/{token}", request::base_url(&request, &config));
+    // Previews are free only without a download limit: with one, each is a download,
+    // so none is shown before a click and the page reads no file's bytes.
+    let limited = transfer.max_downloads.is_some();
+    let previews: Vec<Option<Preview>> = transfer
+        .files
+        .iter()
+        .map(|file| names::preview(&file.content_type))
+        .collect();
+    let mut excerpts = vec![None; count];
+    if !limited {
+        let texts = previews
+            .iter()
+            .enumerate()
+            .filter(|(_, preview)| **preview == Some(Preview::Text))
+            .take(TEXT_PREVIEWS_PER_PAGE);
+        for (i, _) in texts {
+            excerpts[i] = download::text_excerpt(&service, &transfer.files[i]).await?;
+        }
+    }
     let body = html! {
         section.card {
             h1 { (count) " file" (plural(count as i64)) " for you" }
             div.meta { span { (human_size(transfer.total_size())) } (limits_line(&transfer)) }
+            @if limited && previews.iter().any(Option::is_some) {
+                p.muted #preview-cost { "Each preview uses one of the downloads the sender allowed." }
+            }
             ul.files {
-                @for file in &transfer.files {
+                @for (i, file) in transfer.files.iter().enumerate() {
                     @let href = links::encode_segment(&file.name);
+                    @let preview_url = format!("/preview/{token}/{href}");
                     li {
                         @if file.thumbnail_blob_id.is_some() {
                             img.thumb src={ "/thumb/" (token) "/" (href) } alt="" loading="lazy";
                         }
                         span.name { (file.name) }
                         span.size { (human_size(file.size)) }
+                        @match (previews[i], limited, &excerpts[i]) {
+                            (None, _, _) | (Some(Preview::Video | Preview::Audio), false, _) | (Some(Preview::Text), false, Some(_)) => {}
+                            // A button, not a link: it spends a download.
+                            (Some(_), true, _) => {
+                                form.inline method="get" action=(preview_url) {
+                                    button.secondary type="submit" aria-describedby="preview-cost" { "Preview" }
+                                }
+                            }
+                            (Some(Preview::Pdf), false, _) => {
+                                a.button.secondary href=(preview_url) target="_blank" rel="noopener" { "View PDF" }
+                            }
+                            (Some(Preview::Text), false, None) => {
+                                a.button.secondary href=(preview_url) { "View as text" }
+                            }
+                        }
                         a.button.secondary href={ "/get/" (token) "/" (href) } download { "Download" }
+                        @if !limited {
+                            @match (previews[i], &excerpts[i]) {
+                                (Some(Preview::Video), _) => div.preview {
+                                    video controls preload="metadata" src=(preview_url) aria-label={ "Play " (file.name) } {}
+                                },
+                                (Some(Preview::Audio), _) => div.preview {
+                                    audio controls preload="metadata" src=(preview_url) aria-label={ "Play " (file.name) } {}
+                                },
+                                (Some(Preview::Text), Some((text, more))) => div.preview {
+                                    pre.text-preview tabindex="0" aria-label={ "Start of " (file.name) } { (text) }
+                                    @if *more {
+                                        p.muted { "The first 64 KiB. " a href=(preview_url) { "View all as text" } " or download the file." }
+                                    }
+                                },
+                                _ => {}
+                            }
+                        }
                     }
                 }
             }
             @if count > 1 {
                 p { a.button href={ "/" (token) ".zip" } { "Download all as .zip" } }
             }
+        }
+        section.card {
+            h2 { "Share this page" }
+            (qr::figure(&link))
         }
     };
     Ok(ok(page("Download", &visitor.viewer(), body, None)))

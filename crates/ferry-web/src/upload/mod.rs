@@ -32,7 +32,7 @@ use crate::{
         error::{Error, Result},
         html::{csrf_field, human_size, limits_line, ok, page, plural, redirect},
         password::Passwords,
-        request, visitor,
+        qr, request, visitor,
     },
 };
 
@@ -377,6 +377,7 @@ pub async fn sent(
                 input #share-link type="text" readonly value=(link);
                 button type="button" data-copy="share-link" { "Copy" }
             }
+            (qr::figure(&link))
             div.meta.spaced { (limits_line(&transfer)) }
             p { a.button.secondary href={ "/s/" (transfer.token) } { "Open the share page" } }
         }
