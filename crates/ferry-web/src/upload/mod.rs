@@ -328,24 +328,40 @@ pub async fn send(
         return Ok(redirect("/"));
     };
     hold.settle(if drafted.len() > 1 { bytes } else { 0 }).await;
+    // The transfer exists from here on: a failure to queue its mails must not hide
+    // the link from the sender, so it becomes a notice on the sent page.
+    let mut to = format!("/sent/{}", transfer.token);
     if let Some(user) = mailer {
-        if notify {
-            service.notify_first_download(transfer.id).await?;
-        }
-        if !recipients.is_empty() {
-            let base = request::base_url(&request, &config);
-            let url = format!("{base}/s/{}", transfer.token);
-            let files = transfer.files.iter().map(|f| f.name.clone()).collect();
-            service
-                .send_link(user, &recipients, &url, files, message)
-                .await?;
+        let queued = async {
+            if notify {
+                service.notify_first_download(transfer.id).await?;
+            }
+            if !recipients.is_empty() {
+                let base = request::base_url(&request, &config);
+                let url = format!("{base}/s/{}", transfer.token);
+                let files = transfer.files.iter().map(|f| f.name.clone()).collect();
+                service
+                    .send_link(user, &recipients, &url, files, message)
+                    .await?;
+            }
+            Ok::<(), ferry_core::Error>(())
+        };
+        if let Err(error) = queued.await {
+            tracing::error!(error.cause_chain = ?error, "queueing a sent transfer's mails");
+            to.push_str("?mail=failed");
         }
     }
-    let mut response = redirect(&format!("/sent/{}", transfer.token));
+    let mut response = redirect(&to);
     response
         .add_cookie(&visitor::sent_cookie(&config, &transfer.token))
         .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(response)
+}
+
+/// `GET /sent/{token}`'s query: `mail=failed` when the transfer's mails could not be queued.
+#[derive(serde::Deserialize)]
+pub struct SentQuery {
+    mail: Option<String>,
 }
 
 /// `GET /sent/{token}`: the link to share, for the session that sent it.
@@ -353,6 +369,7 @@ pub async fn sent(
     request: HttpRequest,
     session: Session,
     token: web::Path<String>,
+    query: web::Query<SentQuery>,
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
@@ -371,6 +388,11 @@ pub async fn sent(
             div.notice.ok {
                 "Sent. Share this link — anyone with it can download " (count) " file" (plural(count as i64))
                 " (" (human_size(transfer.total_size())) ")."
+            }
+            @if query.mail.as_deref() == Some("failed") {
+                div.notice.error role="alert" {
+                    "The transfer was sent, but its e-mails could not be queued. Share the link yourself."
+                }
             }
             label for="share-link" { "Share link" }
             div.share-link {
