@@ -15,7 +15,7 @@ use std::{sync::Arc, time::Duration};
 
 use base64::Engine;
 use bytes::Bytes;
-use ferry_state::{BlobStore, blob::StreamHash};
+use ferry_state::{BlobStore, stream_hash::StreamHash};
 use futures::{
     Stream, StreamExt,
     future::{BoxFuture, Either},

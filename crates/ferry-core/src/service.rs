@@ -5,8 +5,8 @@ use std::{sync::Arc, time::Duration};
 use chrono::{DurationRound, TimeDelta, Utc};
 use ferry_state::{
     BlobStore, State,
-    blob::StreamHash,
     retention::RetentionPolicy,
+    stream_hash::StreamHash,
     transfer::{NewFile, Transfer, TransferOptions},
     tus::Upload,
 };

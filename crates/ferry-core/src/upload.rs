@@ -14,7 +14,7 @@ use base64::Engine;
 use bytes::Bytes;
 use chrono::Utc;
 use ferry_state::{
-    blob::StreamHash,
+    stream_hash::StreamHash,
     transfer::Transfer,
     tus::{NewUpload, PARTIAL, Upload},
 };

@@ -17,6 +17,7 @@
 
 pub mod blob;
 pub mod blob_store;
+pub mod blobs;
 pub mod budget;
 pub mod cron;
 pub mod draft;
@@ -32,6 +33,7 @@ pub mod retention;
 pub mod s3;
 pub mod session;
 mod settings;
+pub mod stream_hash;
 pub mod transfer;
 pub mod tus;
 pub mod user;

@@ -65,7 +65,7 @@ use object_store::{
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use crate::{Error, Result, State, blob::StreamHash, settings::S3Settings};
+use crate::{Error, Result, State, settings::S3Settings, stream_hash::StreamHash};
 
 /// S3's smallest part (but the last).
 pub const MIN_PART: usize = 5 * 1024 * 1024;

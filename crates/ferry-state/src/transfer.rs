@@ -33,7 +33,7 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use uuid::Uuid;
 
-use crate::{Result, State, blob::condemn};
+use crate::{Result, State, blobs::condemn};
 
 /// How a GET of a file was admitted (see [`State::admit_download`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

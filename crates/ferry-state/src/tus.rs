@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::{
     Error, Result, State,
-    blob::condemn,
+    blobs::condemn,
     transfer::{NewFile, Transfer, TransferOptions, insert_transfer, new_token},
 };
 
