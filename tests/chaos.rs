@@ -7,6 +7,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -276,11 +278,7 @@ async fn tus_upload(client: &Client, base: &str, body: &[u8], give_up: Instant) 
 async fn audit(app: &TestApp, base: &str, ledger: &Ledger) -> (usize, usize, usize, usize, usize) {
     let mut lost_sessions = 0;
     for (client, key, value) in &ledger.sessions {
-        let read = client
-            .get(format!("{base}/api/session"))
-            .send()
-            .await
-            .unwrap();
+        let read = client.get(format!("{base}/api/session")).answer().await;
         let json: Value = read.json().await.unwrap_or_default();
         if json["values"][key] != value.as_str() {
             lost_sessions += 1;
@@ -292,7 +290,7 @@ async fn audit(app: &TestApp, base: &str, ledger: &Ledger) -> (usize, usize, usi
         .unwrap();
     let mut bad_files = 0;
     for (path, sha) in ledger.files.iter().chain(&ledger.tus) {
-        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        let response = client.get(format!("{base}{path}")).answer().await;
         if response.status() != StatusCode::OK || sha_hex(&response.bytes().await.unwrap()) != *sha
         {
             bad_files += 1;
@@ -336,18 +334,10 @@ async fn any_web_process_serves_any_request() {
         let wrote = client
             .post(writer.url("/api/session"))
             .json(&json!({ "key": "k", "value": value }))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
-        let read: Value = client
-            .get(reader.url("/api/session"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let read: Value = client.get(reader.url("/api/session")).answer_json().await;
         assert_eq!(
             read["values"]["k"],
             value.as_str(),
@@ -359,21 +349,10 @@ async fn any_web_process_serves_any_request() {
         let url = client
             .put(writer.url(&format!("/x{i}.bin")))
             .body(body.clone())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .answer_text()
+            .await;
         let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
-        let got = client
-            .get(reader.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let got = client.get(reader.url(&path)).answer_bytes().await;
         assert_eq!(sha_hex(&got), sha_hex(&body));
         checked += 2;
     }
@@ -558,9 +537,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     let user = browser();
     user.post(format!("{base}/api/session"))
         .json(&json!({ "key": "k", "value": "v" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let body = random_body(1_500_000);
     let path = put_file(&format!("{base}/kept.bin"), body.clone()).await;
 
@@ -568,9 +546,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     redis.stop();
     let during = reqwest::Client::new()
         .get(rig.webs[0].url("/readyz"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(during.status(), StatusCode::SERVICE_UNAVAILABLE);
     redis.start().unwrap();
     let fresh = eventually(
@@ -590,9 +567,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     let wrote = user
         .post(format!("{base}/api/session"))
         .json(&json!({ "key": "k", "value": "again" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
 
     // Postgres restarts: 503 with Retry-After meanwhile, then everything is back. The
@@ -632,9 +608,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     let refused = reqwest::Client::new()
         .put(rig.webs[1].url("/during.bin"))
         .body(vec![1u8; 1000])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(refused.headers().contains_key("retry-after"));
     pg.start().unwrap();
@@ -650,9 +625,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     .await;
     let got = reqwest::Client::new()
         .get(format!("{base}{path}"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(got.status(), StatusCode::OK, "GET {path} through HAProxy");
     assert_eq!(
         sha_hex(&got.bytes().await.unwrap()),
@@ -690,9 +664,8 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
         let wrote = user
             .post(format!("{base}/api/session"))
             .json(&json!({ "key": "k", "value": format!("kept-{i}") }))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
     }
     let drafter = browser();
@@ -717,12 +690,8 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
     let page = drafter
         .get(format!("{base}/"))
         .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     println!("redis restart with data kept: {kept}/20 sessions and the draft survived");
     assert_eq!(
         kept, 20,
@@ -793,9 +762,8 @@ async fn scaling_workers_up_and_down_while_jobs_flow_drains_the_queue() {
             let r = client
                 .post(rig.url("/api/jobs/demo"))
                 .json(&json!({ "key": key, "work_ms": 100 }))
-                .send()
-                .await
-                .unwrap();
+                .answer()
+                .await;
             assert_eq!(r.status(), StatusCode::ACCEPTED);
             keys.push(key);
         }
@@ -1044,12 +1012,8 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
     for _ in 0..2 {
         let got = http
             .get(format!("http://127.0.0.1:{lb}{path}"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            .answer_bytes()
+            .await;
         assert_eq!(
             sha_hex(&got),
             sha_hex(&body),
@@ -1059,9 +1023,8 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
     let job = http
         .post(format!("http://127.0.0.1:{lb}/api/jobs/demo"))
         .json(&json!({ "key": "honcho" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(job.status(), StatusCode::ACCEPTED);
     eventually(
         "all six processes in the registry",
@@ -1162,7 +1125,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
     );
 
     garage.kill();
-    let ready = http.get(web.url("/readyz")).send().await.unwrap();
+    let ready = http.get(web.url("/readyz")).answer().await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let report: Value = ready.json().await.unwrap();
     assert_eq!(report["object_store"], "unavailable", "{report}");
@@ -1178,7 +1141,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
         (r.status() == StatusCode::OK).then_some(())
     })
     .await;
-    let back = http.get(web.url(&path)).send().await.unwrap();
+    let back = http.get(web.url(&path)).answer().await;
     assert_eq!(back.status(), StatusCode::OK);
     assert_eq!(
         Sha256::digest(back.bytes().await.unwrap()),
@@ -1258,7 +1221,7 @@ async fn postgres_sessions_ended_by_the_server_fail_no_request_after() {
 /// is `want`.
 async fn whole_downloads(urls: Vec<String>, want: String, label: &str) {
     let gets = urls.iter().map(|url| async move {
-        let r = reqwest::Client::new().get(url).send().await.unwrap();
+        let r = reqwest::Client::new().get(url).answer().await;
         (r.status(), r.bytes().await.unwrap())
     });
     for ((status, got), url) in futures::future::join_all(gets).await.into_iter().zip(&urls) {

@@ -2,6 +2,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::{
     io::{Read, Write},
     net::TcpStream,
@@ -19,9 +21,8 @@ async fn enqueue_demo(app: &TestApp, web: &harness::Process, body: Value) -> Str
         .http
         .post(web.url("/api/jobs/demo"))
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     response.json::<Value>().await.unwrap()["id"]
         .as_str()
@@ -76,9 +77,8 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
         .http
         .post(a.url("/api/session"))
         .json(&json!({ "key": "colour", "value": "teal" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let cookie = response.headers()[header::SET_COOKIE]
         .to_str()
@@ -93,9 +93,8 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
         .http
         .get(b.url("/api/session"))
         .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(read.status(), StatusCode::OK);
     assert_eq!(
         read.json::<Value>().await.unwrap()["values"]["colour"],
@@ -110,9 +109,8 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
         .http
         .get(b.url("/api/session"))
         .header(header::COOKIE, &tampered)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(fresh.status(), StatusCode::OK);
     assert_eq!(fresh.json::<Value>().await.unwrap()["values"], json!({}));
 }
@@ -709,7 +707,7 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
     let mut app = TestApp::with_services("rediss", None, Some(redis.url.clone())).await;
     let ready = |app: &TestApp, web: &harness::Process| {
         let (http, url) = (app.http.clone(), web.url("/readyz"));
-        async move { http.get(url).send().await.unwrap().status() }
+        async move { http.get(url).answer().await.status() }
     };
 
     // Verified against the private CA: ready, and sessions live on that server.
@@ -719,9 +717,8 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
         .http
         .post(verified.url("/api/session"))
         .json(&json!({ "key": "colour", "value": "teal" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(written.status(), StatusCode::NO_CONTENT);
     let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
     let cookie = cookie.split(';').next().unwrap().to_owned();
@@ -737,9 +734,8 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
         .http
         .get(insecure.url("/api/session"))
         .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         read.json::<Value>().await.unwrap()["values"]["colour"],
         "teal"
@@ -797,7 +793,7 @@ async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
     ];
     let a = app.start(Kind::Web, &tls).await;
     let b = app.start(Kind::Web, &tls).await;
-    let ready = app.http.get(a.url("/readyz")).send().await.unwrap();
+    let ready = app.http.get(a.url("/readyz")).answer().await;
     assert_eq!(ready.status(), StatusCode::OK, "{}", a.log());
 
     // Enough sessions to land on every master (keys spread over the slots), each read
@@ -807,9 +803,8 @@ async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
             .http
             .post(a.url("/api/session"))
             .json(&json!({ "key": "n", "value": n.to_string() }))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(written.status(), StatusCode::NO_CONTENT);
         let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
         let cookie = cookie.split(';').next().unwrap().to_owned();
@@ -817,9 +812,8 @@ async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
             .http
             .get(b.url("/api/session"))
             .header(header::COOKIE, &cookie)
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(
             read.json::<Value>().await.unwrap()["values"]["n"],
             n.to_string()
@@ -1011,7 +1005,7 @@ async fn readyz_turns_503_when_redis_stops_and_200_when_it_returns_without_a_res
     let web = app.start(Kind::Web, &[]).await;
     let ready = |app: &TestApp, url: String| {
         let http = app.http.clone();
-        async move { http.get(url).send().await.unwrap() }
+        async move { http.get(url).answer().await }
     };
     assert_eq!(
         ready(&app, web.url("/readyz")).await.status(),
@@ -1060,9 +1054,8 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
         .http
         .post(web.url("/api/jobs/demo"))
         .json(&json!({ "key": "during" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         refused.status(),
         StatusCode::SERVICE_UNAVAILABLE,
@@ -1073,7 +1066,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
         refused.json::<Value>().await.unwrap()["error"],
         "unavailable"
     );
-    let ready = app.http.get(web.url("/readyz")).send().await.unwrap();
+    let ready = app.http.get(web.url("/readyz")).answer().await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     tokio::time::sleep(3 * SECOND).await;
     pg.start().expect("restart postgres");

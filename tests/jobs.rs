@@ -4,6 +4,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::time::Duration;
 
 use harness::{Kind, TestApp, count, eventually};
@@ -31,9 +33,8 @@ async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
         .put(web.url("/holiday.dat"))
         .header(header::ACCEPT, "application/json")
         .body(png(1200, 800))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let json: Value = response.json().await.unwrap();
     assert_eq!(
         json["files"][0]["content_type"], "application/octet-stream",
@@ -52,9 +53,8 @@ async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
     let download = app
         .http
         .head(web.url(&format!("/{token}/holiday.dat")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         download.headers()["content-type"],
         "image/png",
@@ -63,9 +63,8 @@ async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
     let thumb = app
         .http
         .get(web.url(&format!("/thumb/{token}/holiday.dat")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(thumb.status(), StatusCode::OK);
     assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
@@ -77,9 +76,8 @@ async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
     let status = app
         .http
         .head(web.url(&format!("/{token}/holiday.dat")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert!(status.headers().get("x-remaining-downloads").is_none());
 }
 
@@ -91,9 +89,8 @@ async fn a_file_whose_stored_bytes_were_corrupted_is_never_marked_ready_and_its_
         .http
         .put(web.url("/a.txt"))
         .body("original bytes")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     sqlx::query("UPDATE blob_chunks SET data = 'tampered bytes'::bytea")
         .execute(&app.pg)
@@ -142,12 +139,8 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
         .http
         .post(web.url("/"))
         .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     let token = body
         .lines()
         .next()
@@ -159,12 +152,8 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
     let streamed = app
         .http
         .get(web.url(&format!("/{token}.zip")))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .answer_bytes()
+        .await;
 
     let _worker = app.start(Kind::Worker, &[]).await;
     eventually(
@@ -184,9 +173,8 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
     let stored = app
         .http
         .get(web.url(&format!("/{token}.zip")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         stored.headers()["content-length"],
         streamed.len().to_string()
@@ -206,17 +194,15 @@ async fn an_expired_transfer_disappears_within_two_clock_slots_and_its_chunks_ar
         .http
         .put(web.url("/keep.bin"))
         .body(vec![1u8; 3_000_000])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(keep.status(), StatusCode::OK);
     let doomed = app
         .http
         .put(web.url("/old.bin"))
         .body(vec![2u8; 3_000_000])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let url = doomed.text().await.unwrap();
     let token = url.trim().split('/').nth(3).unwrap().to_owned();
     let chunks_before = count(&app, "SELECT count(*) FROM blob_chunks").await;
@@ -268,9 +254,8 @@ async fn idle_resumable_uploads_are_aborted_and_their_chunks_freed() {
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Length", "5000000")
         .body(vec![3u8; 2_000_000])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     assert!(count(&app, "SELECT count(*) FROM blob_chunks").await > 0);
     sqlx::query("UPDATE uploads SET expires_at = now()")

@@ -3,6 +3,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::{
     collections::HashMap,
     process::{Child, Command, Stdio},
@@ -19,14 +21,7 @@ fn free_port() -> String {
 }
 
 async fn scrape(app: &TestApp, url: String) -> String {
-    app.http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    app.http.get(url).answer_text().await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -68,25 +63,12 @@ async fn every_process_type_exposes_prometheus_metrics() {
         .await;
     let path = harness::put_file(&web.url("/m.bin"), vec![9u8; 200_000]).await;
     assert_eq!(
-        app.http
-            .get(web.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .len(),
+        app.http.get(web.url(&path)).answer_bytes().await.len(),
         200_000
     );
 
     assert_eq!(
-        app.http
-            .get(web.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.http.get(web.url("/metrics")).answer().await.status(),
         reqwest::StatusCode::NOT_FOUND,
         "metrics are not served on the public port"
     );
@@ -345,11 +327,10 @@ async fn every_request_logs_one_line_with_numbers_and_an_ordinary_404_is_info() 
         .http
         .get(web.url("/AAAAAAAAAAAAAAAAAAAAAA/secret-name.txt"))
         .header("user-agent", "access-log-probe")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    let favicon = app.http.get(web.url("/favicon.ico")).send().await.unwrap();
+    let favicon = app.http.get(web.url("/favicon.ico")).answer().await;
     assert_eq!(favicon.status(), StatusCode::OK);
     assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
 
@@ -408,9 +389,8 @@ async fn account_form(
             ("email", email),
             ("password", password),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap()
         .status()
 }
 
@@ -436,9 +416,8 @@ async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gon
         .http
         .put(web.url("/report.pdf"))
         .body(bytes)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert!(put.status().is_success());
     let link = put.text().await.unwrap().trim().to_owned();
     let token = link.rsplit('/').nth(1).unwrap().to_owned();
@@ -453,7 +432,7 @@ async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gon
     let (ok, _, err) = admin(&app, &["transfers", "delete", &token]);
     assert!(ok, "{err}");
     assert_eq!(
-        app.http.get(&link).send().await.unwrap().status(),
+        app.http.get(&link).answer().await.status(),
         StatusCode::NOT_FOUND
     );
     // Purged before the command returned: no rows, no chunks, no objects.
@@ -496,9 +475,8 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
         .http
         .put(web.url("/theirs.txt"))
         .body("their file")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let link = put.text().await.unwrap().trim().to_owned();
     // Ownership as the upload page records it for a signed-in sender (ui.rs covers
     // that flow); here only who owns it matters.
@@ -541,7 +519,7 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
     assert!(ok, "{err}");
     assert!(deleted.contains(r#""transfers_taken_down":1"#), "{deleted}");
     assert_eq!(
-        app.http.get(&link).send().await.unwrap().status(),
+        app.http.get(&link).answer().await.status(),
         StatusCode::NOT_FOUND
     );
     let (ok, listed, _) = admin(&app, &["users", "list"]);
@@ -618,7 +596,7 @@ async fn the_operations_view_is_for_admins_only() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        client.get(web.url("/admin")).send().await.unwrap().status(),
+        client.get(web.url("/admin")).answer().await.status(),
         StatusCode::FORBIDDEN
     );
 
@@ -659,12 +637,7 @@ async fn the_operations_view_is_for_admins_only() {
     }
     let anonymous = Client::builder().redirect(Policy::none()).build().unwrap();
     assert_eq!(
-        anonymous
-            .get(web.url("/admin"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        anonymous.get(web.url("/admin")).answer().await.status(),
         StatusCode::FORBIDDEN
     );
 }
@@ -683,15 +656,7 @@ async fn the_openapi_description_holds_against_schemathesis() {
     );
     let mut app = TestApp::new("openapi").await;
     let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
-    let doc: serde_json::Value = app
-        .http
-        .get(web.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = app.http.get(web.url("/openapi.json")).answer_json().await;
     assert_eq!(doc["openapi"], "3.1.0");
 
     // Something real to reach: a transfer with a file, and an unfinished tus upload.
@@ -700,9 +665,8 @@ async fn the_openapi_description_holds_against_schemathesis() {
         .put(web.url("/hello.txt"))
         .header("Max-Downloads", "1000000")
         .body("hello from schemathesis\n")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(put.status(), StatusCode::OK);
     let url = put.text().await.unwrap();
     let token = url.trim().split('/').nth(3).unwrap().to_owned();
@@ -711,9 +675,8 @@ async fn the_openapi_description_holds_against_schemathesis() {
         .post(web.url("/files/"))
         .header("Tus-Resumable", "1.0.0")
         .header("Upload-Length", "100000")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let upload = harness::tus::upload_id(&created).unwrap();
 

@@ -3,6 +3,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::{process::Command, time::Duration, time::Instant};
 
 use bytes::Bytes;
@@ -26,7 +28,7 @@ async fn put(
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    request.send().await.unwrap()
+    request.answer().await
 }
 
 /// Uploads with PUT and returns (token, share URL path).
@@ -46,7 +48,7 @@ async fn share(
 }
 
 async fn get(app: &TestApp, web: &Process, path: &str) -> Response {
-    app.http.get(web.url(path)).send().await.unwrap()
+    app.http.get(web.url(path)).answer().await
 }
 
 /// Pieces of stored bytes, wherever the suite keeps them: objects in the app's bucket
@@ -99,7 +101,7 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
     let token = path.split('/').nth(1).unwrap();
     assert!(token.len() >= 22, "128-bit token: {token}");
 
-    let head = app.http.head(b.url(&path)).send().await.unwrap();
+    let head = app.http.head(b.url(&path)).answer().await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(header_of(&head, "content-length"), data.len().to_string());
     assert_eq!(
@@ -141,9 +143,8 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
         .put(a.url("/data.bin"))
         .header(header::ACCEPT, "application/json")
         .body(b"json please".to_vec())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let json: Value = json.json().await.unwrap();
     assert_eq!(json["files"][0]["sha256"], sha(b"json please"));
     assert_eq!(json["files"][0]["size"], 11);
@@ -166,13 +167,7 @@ async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() 
         ("big.bin", big.clone()),
         ("a.txt", b"again".to_vec()),
     ]);
-    let response = app
-        .http
-        .post(a.url("/"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.http.post(a.url("/")).multipart(form).answer().await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.text().await.unwrap();
     let urls: Vec<&str> = body.lines().collect();
@@ -250,9 +245,8 @@ async fn range_requests_are_served_from_the_right_chunk() {
             .http
             .get(web.url(&path))
             .header(header::RANGE, range)
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT, "{range}");
         assert_eq!(
             header_of(&response, "content-range"),
@@ -268,9 +262,8 @@ async fn range_requests_are_served_from_the_right_chunk() {
         .http
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", data.len()))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(unsatisfiable.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(
         header_of(&unsatisfiable, "content-range"),
@@ -294,7 +287,7 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
     )
     .await;
     for _ in 0..3 {
-        let head = app.http.head(b.url(&path)).send().await.unwrap();
+        let head = app.http.head(b.url(&path)).answer().await;
         assert_eq!(head.status(), StatusCode::OK, "HEAD never counts");
     }
 
@@ -307,7 +300,7 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
         };
         let http = app.http.clone();
         requests.push(tokio::spawn(async move {
-            let response = http.get(url).send().await.unwrap();
+            let response = http.get(url).answer().await;
             let status = response.status();
             (status, response.bytes().await.unwrap())
         }));
@@ -348,9 +341,8 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
         .post(web.url("/"))
         .header("Max-Downloads", "1")
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.text().await.unwrap();
     let paths: Vec<String> = body
@@ -379,7 +371,7 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
     // nothing) says what each file has left.
     let mut left = Vec::new();
     for path in &paths {
-        let head = app.http.head(web.url(path)).send().await.unwrap();
+        let head = app.http.head(web.url(path)).answer().await;
         left.push(header_of(&head, "x-remaining-downloads"));
     }
     assert_eq!(left, ["0", "0", "1"]);
@@ -407,12 +399,8 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
         .post(web.url("/"))
         .header("Max-Downloads", "2")
         .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     let x = format!(
         "/{}",
         body.lines().next().unwrap().splitn(4, '/').nth(3).unwrap()
@@ -442,9 +430,8 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
     let wrong = app
         .http
         .delete(web.url(&format!("{share_path}/not-the-token")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
     assert_eq!(get(&app, &web, share_path).await.status(), StatusCode::OK);
     assert!(stored_pieces(&app).await >= 1);
@@ -452,9 +439,8 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
     let right = app
         .http
         .delete(web.url(&format!("{share_path}/{deletion_token}")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(right.status(), StatusCode::OK);
     assert_eq!(
         get(&app, &web, share_path).await.status(),
@@ -467,7 +453,7 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
         || async { (stored_pieces(&app).await == 0).then_some(()) },
     )
     .await;
-    let again = app.http.delete(web.url(&path)).send().await.unwrap();
+    let again = app.http.delete(web.url(&path)).answer().await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 
     let (token, path) = share(&app, &web, "old.txt", b"old".to_vec(), &[]).await;
@@ -535,9 +521,8 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
             "file",
             reqwest::multipart::Part::bytes(b"secret".to_vec()).file_name("a.txt"),
         ))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(encrypted.status(), StatusCode::BAD_REQUEST);
     let message = encrypted.text().await.unwrap();
     assert!(
@@ -548,9 +533,8 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
         .http
         .post(web.url("/"))
         .multipart(reqwest::multipart::Form::new().text("note", "hi"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(no_files.status(), StatusCode::BAD_REQUEST);
 
     eventually(
@@ -579,9 +563,8 @@ async fn hostile_file_names_are_sanitised_and_never_rendered_by_the_browser() {
         .post(web.url("/"))
         .header(header::ACCEPT, "application/json")
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -658,9 +641,8 @@ async fn tus_offset(app: &TestApp, web: &Process, path: &str) -> i64 {
         .http
         .head(web.url(path))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(header_of(&head, "cache-control"), "no-store");
     header_of(&head, "upload-offset").parse().unwrap()
@@ -684,7 +666,7 @@ async fn tus_patch(
     for (k, v) in extra {
         request = request.header(*k, v.as_str());
     }
-    request.send().await.unwrap()
+    request.answer().await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -695,9 +677,8 @@ async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_sha
     let options = app
         .http
         .request(reqwest::Method::OPTIONS, a.url("/files/"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(options.status(), StatusCode::NO_CONTENT);
     assert!(header_of(&options, "tus-extension").contains("creation-with-upload"));
     assert_eq!(header_of(&options, "tus-checksum-algorithm"), "sha1,sha256");
@@ -736,19 +717,10 @@ async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_sha
         .http
         .head(b.url(&path))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let share_url = header_of(&head, "x-share-url");
-    let json: Value = app
-        .http
-        .get(a.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json: Value = app.http.get(a.url(&path)).answer_json().await;
     assert_eq!(json["complete"], true);
     let share_path = format!("/{}", share_url.splitn(4, '/').nth(3).unwrap());
     assert!(
@@ -772,9 +744,8 @@ async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_sha
         .header(OCTETS.0, OCTETS.1)
         .header("Upload-Length", small.len().to_string())
         .body(small.clone())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(
         header_of(&created, "upload-offset"),
@@ -797,9 +768,8 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .patch(web.url(&path))
         .header(OCTETS.0, OCTETS.1)
         .header("Upload-Offset", "0")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(no_version.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(header_of(&no_version, "tus-version"), "1.0.0");
     let wrong_type = app
@@ -809,9 +779,8 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .header("Content-Type", "application/json")
         .header("Upload-Offset", MIB.to_string())
         .body("{}")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let stale = tus_patch(&app, &web, &path, 0, data[..10].to_vec(), &[]).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT);
@@ -846,17 +815,15 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .post(web.url("/files/"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", (11 * MIB).to_string())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let no_length = app
         .http
         .post(web.url("/files/"))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(no_length.status(), StatusCode::BAD_REQUEST);
     let past_end = tus_patch(&app, &web, &path, MIB, random_bytes(MIB + 10, 9), &[]).await;
     assert_eq!(past_end.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -864,9 +831,8 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .http
         .head(web.url("/files/nope"))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     let done = tus_patch(&app, &web, &path, MIB, data[MIB..].to_vec(), &[]).await;
@@ -876,17 +842,15 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .http
         .delete(web.url(&other))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(terminated.status(), StatusCode::NO_CONTENT);
     let gone = app
         .http
         .head(web.url(&other))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
 
@@ -1011,9 +975,8 @@ async fn a_1_gib_streamed_upload_and_download_keep_the_web_process_under_64_mib(
         .header(header::ACCEPT, "application/json")
         .timeout(Duration::from_secs(600))
         .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let upload_time = started.elapsed();
     let json: Value = response.json().await.unwrap();
@@ -1029,9 +992,8 @@ async fn a_1_gib_streamed_upload_and_download_keep_the_web_process_under_64_mib(
         .http
         .get(web.url(&path))
         .timeout(Duration::from_secs(600))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let mut hasher = Sha256::new();
     let mut received = 0;
     while let Some(chunk) = download.chunk().await.unwrap() {
@@ -1092,15 +1054,7 @@ async fn the_tuspy_client_uploads_resumably_through_ferry() {
     );
     let upload_url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let path = format!("/{}", upload_url.splitn(4, '/').nth(3).unwrap());
-    let json: Value = app
-        .http
-        .get(web.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json: Value = app.http.get(web.url(&path)).answer_json().await;
     assert_eq!(json["complete"], true);
     assert_eq!(json["transfer"]["files"][0]["name"], "from tuspy.bin");
     assert_eq!(json["transfer"]["files"][0]["sha256"], sha(&data));
@@ -1177,9 +1131,8 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     let options = app
         .http
         .request(reqwest::Method::OPTIONS, a.url("/files/"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let extensions = header_of(&options, "tus-extension");
     assert!(extensions.contains("concatenation"), "{extensions}");
     assert!(extensions.contains("creation-defer-length"), "{extensions}");
@@ -1281,7 +1234,7 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
         (one.len() + two.len()).to_string()
     );
     let joined = [two.clone(), one.clone()].concat();
-    let back = app.http.get(&share_url).send().await.unwrap();
+    let back = app.http.get(&share_url).answer().await;
     assert_eq!(back.status(), StatusCode::OK);
     assert_eq!(sha(&back.bytes().await.unwrap()), sha(&joined));
     let final_path = location(&final_upload);
@@ -1289,9 +1242,8 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
         .http
         .head(a.url(&final_path))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         header_of(&head, "upload-concat"),
         format!("final;{p2} {p1}")
@@ -1302,9 +1254,8 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
             .http
             .head(a.url(piece))
             .header(TUS.0, TUS.1)
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     }
     // A final upload takes no PATCH, and its pieces cannot be used twice.
@@ -1335,13 +1286,7 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     }
     let deferred = || vec![("Upload-Defer-Length", "1".to_owned())];
     let d = location(&create(&a, deferred()).await.unwrap());
-    let head = app
-        .http
-        .head(b.url(&d))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+    let head = app.http.head(b.url(&d)).header(TUS.0, TUS.1).answer().await;
     assert_eq!(header_of(&head, "upload-defer-length"), "1");
     assert!(head.headers().get("upload-length").is_none());
     let data = random_bytes(2 * MIB + 5, 33);
@@ -1378,7 +1323,7 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     .await;
     assert_eq!(last.status(), StatusCode::NO_CONTENT);
     let share_url = header_of(&last, "x-share-url");
-    let back = app.http.get(&share_url).send().await.unwrap();
+    let back = app.http.get(&share_url).answer().await;
     assert_eq!(sha(&back.bytes().await.unwrap()), sha(&data));
     // Told once, the length cannot change.
     let changed = tus_patch(
@@ -1415,9 +1360,8 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
             .header(TUS.0, TUS.1)
             .header("Upload-Concat", "partial")
             .header("Upload-Length", piece.len().to_string())
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         let path = format!(
             "/{}",
             header_of(&created, "location")
@@ -1467,9 +1411,8 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
     let back = app
         .http
         .get(header_of(&again, "x-share-url"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         sha(&back.bytes().await.unwrap()),
         sha(&pieces.concat()),

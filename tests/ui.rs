@@ -3,6 +3,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::{process::Command, time::Duration};
 
 use harness::{
@@ -41,9 +43,8 @@ async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], 
         .post(web.url("/draft"))
         .header("X-CSRF-Token", &csrf)
         .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(added.status(), StatusCode::OK);
 }
 
@@ -83,9 +84,8 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
             ("max_downloads", "2"),
             ("password", ""),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     let location = sent.headers()["location"].to_str().unwrap().to_owned();
     let token = location.trim_start_matches("/sent/").to_owned();
@@ -133,7 +133,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let mut app = TestApp::new("signin_renews").await;
     let web = app.start(Kind::Web, &[]).await;
     let client = browser();
-    let response = client.get(web.url("/signup")).send().await.unwrap();
+    let response = client.get(web.url("/signup")).answer().await;
     let csp = response.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -153,16 +153,15 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
             ("email", "Ada@Example.org"),
             ("password", STRONG_PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     let before = session_cookie(&signup).expect("signing up starts a session");
     let (_, me) = page(&client, web.url("/me")).await;
     assert!(me.contains("Signed in as ada@example.org"));
 
     // Signing in again (any sign-in) must change the session id.
-    let form = client.get(web.url("/signin")).send().await.unwrap();
+    let form = client.get(web.url("/signin")).answer().await;
     let csrf = csrf_of(&form.text().await.unwrap());
     let signin = client
         .post(web.url("/signin"))
@@ -171,9 +170,8 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
             ("email", "ada@example.org"),
             ("password", STRONG_PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(signin.status(), StatusCode::SEE_OTHER);
     let after = session_cookie(&signin).expect("sign-in sets a new session cookie");
     assert_ne!(before, after, "session id renewed at sign-in");
@@ -182,9 +180,8 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let old = fresh()
         .get(web.url("/me"))
         .header(header::COOKIE, &before)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         old.status(),
         StatusCode::SEE_OTHER,
@@ -193,20 +190,18 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let new = fresh()
         .get(web.url("/me"))
         .header(header::COOKIE, &after)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(new.status(), StatusCode::OK);
     let (_, me) = page(&client, web.url("/me")).await;
     let signout = client
         .post(web.url("/signout"))
         .form(&[("_csrf", csrf_of(&me).as_str())])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(signout.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        client.get(web.url("/me")).send().await.unwrap().status(),
+        client.get(web.url("/me")).answer().await.status(),
         StatusCode::SEE_OTHER,
         "signed out"
     );
@@ -221,9 +216,8 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
             ("email", "ada@example.org"),
             ("password", "wrong password!"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -245,9 +239,8 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
             ("email", "grace@example.org"),
             ("password", STRONG_PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     assert!(session_cookie(&signup).is_some(), "web A wrote a session");
 
@@ -262,12 +255,11 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
     let signout = client
         .post(b.url("/signout"))
         .form(&[("_csrf", csrf_of(&me).as_str())])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(signout.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        client.get(a.url("/me")).send().await.unwrap().status(),
+        client.get(a.url("/me")).answer().await.status(),
         StatusCode::SEE_OTHER,
         "signing out through web B ends the session for web A"
     );
@@ -299,7 +291,7 @@ async fn a_post_without_the_csrf_token_is_rejected() {
         ("/send", vec![("days", "3")]),
         ("/signout", vec![]),
     ] {
-        let response = client.post(web.url(path)).form(&form).send().await.unwrap();
+        let response = client.post(web.url(path)).form(&form).answer().await;
         assert!(
             matches!(
                 response.status(),
@@ -312,12 +304,11 @@ async fn a_post_without_the_csrf_token_is_rejected() {
     let draft = client
         .post(web.url("/draft"))
         .json(&serde_json::json!({ "upload_id": "x" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(draft.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        browser().get(web.url("/me")).send().await.unwrap().status(),
+        browser().get(web.url("/me")).answer().await.status(),
         StatusCode::SEE_OTHER
     );
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
@@ -348,9 +339,8 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
             ("max_downloads", ""),
             ("password", "open sesame"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let token = sent.headers()["location"]
         .to_str()
         .unwrap()
@@ -360,9 +350,8 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
     let curl = app
         .http
         .get(b.url(&format!("/{token}/secret.txt")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         curl.status(),
         StatusCode::FORBIDDEN,
@@ -372,9 +361,8 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
     let probe = app
         .http
         .get(b.url(&format!("/{token}/no-such-file.txt")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(probe.status(), StatusCode::FORBIDDEN, "no name probing");
 
     let guesser = browser();
@@ -391,9 +379,8 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
                 ("_csrf", csrf_of(&html).as_str()),
                 ("password", &format!("guess {attempt}")),
             ])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             assert!(response.headers().contains_key(header::RETRY_AFTER));
         }
@@ -415,15 +402,13 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
             ("_csrf", csrf_of(&html).as_str()),
             ("password", "open sesame"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(unlocked.status(), StatusCode::SEE_OTHER);
     let download = friend
         .get(a.url(&format!("/{token}/secret.txt")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.bytes().await.unwrap().as_ref(), b"top secret");
 }
@@ -445,9 +430,8 @@ async fn sign_in_guessing_is_rate_limited_per_account() {
                 ("email", "victim@example.org"),
                 ("password", "not the password"),
             ])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
@@ -539,18 +523,16 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
         .put(web.url("/hello.txt"))
         .header(header::ORIGIN, "https://evil.example")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(put.status(), StatusCode::OK);
     assert!(!put.headers().contains_key("access-control-allow-origin"));
     let exposed = client
         .put(web.url("/hello.txt"))
         .header(header::ORIGIN, &allowed)
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let exposed = exposed.headers()["access-control-expose-headers"]
         .to_str()
         .unwrap()

@@ -29,6 +29,7 @@ use tokio::{
     task::JoinHandle,
 };
 
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{csrf_of, draft_token_of, page},
@@ -247,12 +248,7 @@ async fn past_uploads_per_client_per_hour_a_put_or_tus_creation_gets_429_and_sto
     for i in 0..5 {
         put_ok(&alice, &web, &format!("a-{i}.txt"), b"hello".to_vec()).await;
     }
-    let refused = alice
-        .put(web.url("/a-5.txt"))
-        .body("hello")
-        .send()
-        .await
-        .unwrap();
+    let refused = alice.put(web.url("/a-5.txt")).body("hello").answer().await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = refused.headers()[header::RETRY_AFTER]
         .to_str()
@@ -466,9 +462,8 @@ async fn tus_offset(client: &Client, web: &Process, path: &str) -> usize {
     client
         .head(web.url(path))
         .header(TUS.0, TUS.1)
-        .send()
+        .answer()
         .await
-        .unwrap()
         .headers()["upload-offset"]
         .to_str()
         .unwrap()
@@ -556,7 +551,7 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
         .await;
     let post = |client: Client, form: reqwest::multipart::Form| {
         let url = web.url("/");
-        async move { client.post(url).multipart(form).send().await.unwrap() }
+        async move { client.post(url).multipart(form).answer().await }
     };
 
     // Two 3 MiB files: 6 MiB, and 6 MiB more for their zip, pass 10 MiB. Refused after
@@ -638,9 +633,8 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
         let sent = visitor
             .post(web.url("/send"))
             .form(&[("_csrf", csrf.as_str()), ("days", "1")])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(
             sent.status(),
             expected,
@@ -673,9 +667,8 @@ async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) {
         .post(web.url("/draft"))
         .header("X-CSRF-Token", csrf)
         .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(added.status(), StatusCode::OK);
 }
 
@@ -699,9 +692,8 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         .put(web.url("/long.txt"))
         .header("Max-Days", "30")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let message = refused.text().await.unwrap();
     assert!(
@@ -719,7 +711,7 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         if let Some(days) = max_days {
             request = request.header("Max-Days", days);
         }
-        let stored = request.send().await.unwrap();
+        let stored = request.answer().await;
         assert_eq!(stored.status(), StatusCode::OK, "Max-Days {max_days:?}");
         let json: serde_json::Value = stored.json().await.unwrap();
         assert_eq!(json["remaining_days"], 7, "Max-Days {max_days:?}: {json}");
@@ -763,9 +755,8 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
     let refused = visitor
         .post(web.url("/send"))
         .form(&[("_csrf", csrf.as_str()), ("days", "30")])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 2);
 
@@ -779,9 +770,8 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
             ("email", "member@example.org"),
             ("password", "correct-horse-battery-staple-9c1f"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
     let (_, upload_page) = page(&member, web.url("/")).await;
     assert!(
@@ -801,9 +791,8 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
     let sent = member
         .post(web.url("/send"))
         .form(&[("_csrf", csrf.as_str()), ("days", "30")])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 3);
     assert_eq!(count(&app, &days_over(29)).await, 1);
@@ -830,9 +819,8 @@ async fn sign_up_as(
             ("email", email),
             ("password", "correct-horse-battery-staple-9c1f"),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap()
         .status()
 }
 
@@ -949,9 +937,8 @@ async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
         .put(web.url("/other-64.txt"))
         .header("X-Forwarded-For", "2001:db8:1:3::1")
         .body("not locked out")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(other.status(), StatusCode::OK);
 
     // When the stalled uploads go away the /64's slots come back.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::{StatusCode, header};
 
 use crate::harness::data::{MIB, random_bytes};
+use crate::harness::http::Exchange;
 use crate::harness::{Kind, Process, TestApp, count, eventually};
 
 /// Uploads with the curl API; returns the share path (`/{token}/{name}`).
@@ -23,7 +24,7 @@ async fn share(
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    let response = request.send().await.unwrap();
+    let response = request.answer().await;
     assert_eq!(response.status(), StatusCode::OK);
     let url = response.text().await.unwrap().trim().to_owned();
     format!("/{}", url.splitn(4, '/').nth(3).unwrap())
@@ -114,7 +115,7 @@ async fn a_range_past_i64_max_gets_206_or_416_on_a_live_connection_and_errors_co
         "no handler panicked:\n{}",
         web.log()
     );
-    let health = app.http.get(web.url("/healthz")).send().await.unwrap();
+    let health = app.http.get(web.url("/healthz")).answer().await;
     assert_eq!(health.status(), StatusCode::OK);
 }
 
@@ -151,7 +152,7 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     let mallory = client_from("127.0.0.2");
 
     // Alice's download is cut off after a MiB or so.
-    let first = alice.get(web.url(&path)).send().await.unwrap();
+    let first = alice.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()["x-remaining-downloads"], "0");
     let cookie = first.headers()[header::SET_COOKIE]
@@ -166,10 +167,10 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     assert_eq!(downloads(&app).await, 1);
 
     // A download manager asks first: HEAD answers her (counting nothing), not others.
-    let head = alice.head(web.url(&path)).send().await.unwrap();
+    let head = alice.head(web.url(&path)).answer().await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(head.headers()["x-remaining-downloads"], "0");
-    let head = mallory.head(web.url(&path)).send().await.unwrap();
+    let head = mallory.head(web.url(&path)).answer().await;
     assert_eq!(head.status(), StatusCode::NOT_FOUND);
 
     // She resumes from where she stopped, from another network (a new address) with
@@ -178,9 +179,8 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", got.len()))
         .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
         resumed.headers()[header::CONTENT_RANGE],
@@ -203,7 +203,7 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         if with_cookie {
             request = request.header(header::COOKIE, &cookie);
         }
-        let response = request.send().await.unwrap();
+        let response = request.answer().await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{range} again");
     }
 
@@ -214,9 +214,8 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         .get(web.url(&path))
         .header(header::RANGE, "bytes=0-")
         .header(header::COOKIE, format!("{name}=AAAAAAAAAAAAAAAAAAAAAA"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
     for range in [
         None,
@@ -227,11 +226,11 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         if let Some(range) = &range {
             request = request.header(header::RANGE, range);
         }
-        let response = request.send().await.unwrap();
+        let response = request.answer().await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{range:?}");
     }
     // And a fresh (non-Range) GET by Alice is a new download, which is used up.
-    let again = alice.get(web.url(&path)).send().await.unwrap();
+    let again = alice.get(web.url(&path)).answer().await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert_eq!(downloads(&app).await, 1, "the limit was never exceeded");
 }
@@ -257,7 +256,7 @@ async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_o
     // the resume cookie. Before: eleven whole copies.
     let data = random_bytes(3 * MIB, 21);
     let path = share_once(&app, &web, &data).await;
-    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    let first = app.http.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     let cookie = first.headers()[header::SET_COOKIE]
         .to_str()
@@ -283,7 +282,7 @@ async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_o
         if i >= 5 {
             request = request.header(header::COOKIE, &cookie);
         }
-        let response = request.send().await.unwrap();
+        let response = request.answer().await;
         statuses.push(response.status());
         if response.status().is_success() {
             served += response.bytes().await.unwrap().len();
@@ -305,7 +304,7 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
     let data = random_bytes(40 * MIB, 22);
     let path = share_once(&app, &web, &data).await;
     let alice = client_from("127.0.0.1");
-    let first = alice.get(web.url(&path)).send().await.unwrap();
+    let first = alice.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     let mut have = read_some(first, MIB).await;
     // Three resumes, each cut off after another MiB or so, each from where the
@@ -314,9 +313,8 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
         let resumed = alice
             .get(web.url(&path))
             .header(header::RANGE, format!("bytes={}-", have.len()))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT, "resume {n}");
         let more = read_some(resumed, MIB).await;
         have.extend_from_slice(&more);
@@ -326,9 +324,8 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
     let fourth = alice
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", have.len()))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(fourth.status(), StatusCode::NOT_FOUND);
     let resumes = count(
         &app,
@@ -357,7 +354,7 @@ async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_o
             if i % 2 == 1 {
                 request = request.header(header::RANGE, "bytes=0-");
             }
-            let response = request.send().await.unwrap();
+            let response = request.answer().await;
             let status = response.status();
             if status.is_success() {
                 (status, read_all(response).await)
@@ -421,14 +418,14 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
     )
     .await;
     let client = client_from("127.0.0.1");
-    let mut first = client.get(web.url(&path)).send().await.unwrap();
+    let mut first = client.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     let mut got = Vec::new();
     while got.len() < MIB {
         got.extend_from_slice(&first.chunk().await.unwrap().expect("more bytes"));
     }
     // The second download starts and finishes while the first waits.
-    let second = client.get(web.url(&path)).send().await.unwrap();
+    let second = client.get(web.url(&path)).answer().await;
     assert_eq!(second.status(), StatusCode::OK);
     assert!(
         read_all(second)
@@ -477,9 +474,8 @@ async fn tus_share(app: &TestApp, web: &Process, name: &str, filetype: &str) -> 
             ),
         )
         .body("alert(1); //")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED, "{filetype}");
     let url = created.headers()["x-share-url"].to_str().unwrap();
     format!("/{}", url.splitn(4, '/').nth(3).unwrap())
@@ -505,7 +501,7 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
         let path = tus_share(&app, &web, "x.txt", filetype).await;
         let inline = path.replacen('/', "/inline/", 1);
         for url in [path.clone(), inline] {
-            let response = app.http.get(web.url(&url)).send().await.unwrap();
+            let response = app.http.get(web.url(&url)).answer().await;
             assert_eq!(response.status(), StatusCode::OK);
             assert_eq!(
                 response.headers()[header::CONTENT_TYPE],
@@ -528,9 +524,8 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
         let response = app
             .http
             .get(web.url(&path.replacen('/', "/inline/", 1)))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(response.headers()[header::CONTENT_TYPE], filetype);
         let disposition = response.headers()[header::CONTENT_DISPOSITION]
             .to_str()
@@ -550,15 +545,14 @@ async fn with_a_zero_resume_window_every_range_request_counts() {
         .await;
     let data = random_bytes(100_000, 13);
     let path = share(&app, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
-    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    let first = app.http.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     let resumed = app
         .http
         .get(web.url(&path))
         .header(header::RANGE, "bytes=10-")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(resumed.status(), StatusCode::NOT_FOUND);
 }
 
@@ -585,7 +579,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
 
     // The last allowed download starts and stalls (a slow client).
     let client = client_from("127.0.0.1");
-    let mut download = client.get(web.url(&path)).send().await.unwrap();
+    let mut download = client.get(web.url(&path)).answer().await;
     assert_eq!(download.status(), StatusCode::OK);
     let mut got = Vec::new();
     while got.len() < MIB {
@@ -677,7 +671,7 @@ async fn probe_healthz(app: &TestApp, web: &Process, n: usize) -> Vec<Duration> 
     let mut latencies = Vec::with_capacity(n);
     for _ in 0..n {
         let started = Instant::now();
-        let response = app.http.get(web.url("/healthz")).send().await.unwrap();
+        let response = app.http.get(web.url("/healthz")).answer().await;
         assert_eq!(response.status(), StatusCode::OK);
         response.bytes().await.unwrap();
         latencies.push(started.elapsed());
@@ -709,7 +703,7 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
         downloaders.push(tokio::spawn(async move {
             let mut bytes = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let mut response = http.get(&url).send().await.unwrap();
+                let mut response = http.get(&url).answer().await;
                 assert_eq!(response.status(), StatusCode::OK);
                 while let Some(chunk) = response.chunk().await.unwrap() {
                     bytes += chunk.len();
@@ -776,7 +770,7 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
     // from 512 KiB needed more than the 1.5 MiB allowed.
     let data = random_bytes(40 * MIB, 15);
     let path = share_once(&app, &web, &data).await;
-    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    let first = app.http.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     let got = read_some(first, MIB / 2).await;
 
@@ -801,9 +795,8 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
         .http
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", got.len()))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
     assert!(resumed.bytes().await.unwrap()[..] == data[got.len()..]);
 

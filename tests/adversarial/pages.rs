@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
@@ -22,12 +23,8 @@ async fn share(app: &TestApp, web: &Process, name: &str, body: &'static str) -> 
         .http
         .put(web.url(&format!("/{name}")))
         .body(body)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     url.trim().rsplit('/').nth(1).unwrap().to_owned()
 }
 
@@ -61,9 +58,8 @@ pub(crate) async fn add_to_draft(
         .post(web.url("/draft"))
         .header("X-CSRF-Token", csrf)
         .json(&serde_json::json!({ "upload_id": id }))
-        .send()
+        .answer()
         .await
-        .unwrap()
         .status()
 }
 
@@ -119,9 +115,8 @@ async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_on
     let wrote = client
         .post(web.url("/api/session"))
         .json(&serde_json::json!({ "key": "k", "value": "kept" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
     let written = std::time::Instant::now();
     let first = sessions_with_ttl(&app);
@@ -216,9 +211,8 @@ pub(crate) async fn signup_tokens(web: &Process) -> (String, String) {
     let response = Client::new()
         .get(web.url("/signup"))
         .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     // Every cookie the page set (the visitor cookie; a session cookie on older builds).
     let cookie = response
         .headers()
@@ -250,9 +244,8 @@ async fn sign_up(
             ("email", email),
             ("password", STRONG_PASSWORD),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -352,9 +345,8 @@ async fn post_form(client: &Client, url: String, form: &[(&str, &str)]) -> reqwe
         .post(url)
         .header(header::ACCEPT, "text/html")
         .form(form)
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -418,9 +410,8 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
         let response = member
             .get(web.url(path))
             .header(header::ACCEPT, "text/html")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_unavailable(&format!("signed-in GET {path}"), response).await;
     }
     // Every form.
@@ -446,9 +437,8 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
         .post(web.url("/draft"))
         .header("X-CSRF-Token", &visitor_csrf)
         .json(&serde_json::json!({ "upload_id": visitor_upload }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         response.status(),
         StatusCode::SERVICE_UNAVAILABLE,
@@ -551,9 +541,8 @@ async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() 
             ("email", hostile_email),
             ("password", STRONG_PASSWORD),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
 
     // The hostile name in the draft (upload page) …
@@ -576,9 +565,8 @@ async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() 
     let sent = member
         .post(web.url("/send"))
         .form(&[("_csrf", csrf.as_str()), ("days", "1")])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     let location = sent.headers()["location"].to_str().unwrap().to_owned();
     let token = location.trim_start_matches("/sent/").to_owned();

@@ -4,6 +4,7 @@
 
 use reqwest::{Client, StatusCode, header};
 
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
@@ -27,9 +28,8 @@ async fn sign_up(client: &Client, web: &Process, email: &str, password: &str) ->
             ("email", email),
             ("password", password),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 async fn users(app: &TestApp) -> i64 {
@@ -88,9 +88,8 @@ async fn weak_sign_up_passwords_get_400_with_the_reason_on_the_form_and_no_accou
             ("email", email),
             ("password", "password1234"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(api.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = api.json().await.unwrap();
     assert_eq!(body["error"], "bad_request");
@@ -129,9 +128,8 @@ async fn send_protected(web: &Process, sender: &Client, password: &str) -> reqwe
         .post(web.url("/draft"))
         .header("X-CSRF-Token", &csrf)
         .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(added.status(), StatusCode::OK);
     sender
         .post(web.url("/send"))
@@ -141,9 +139,8 @@ async fn send_protected(web: &Process, sender: &Client, password: &str) -> reqwe
             ("max_downloads", ""),
             ("password", password),
         ])
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,9 +193,8 @@ impl Guesser {
             .header("X-Forwarded-For", &self.address)
             .header(header::ACCEPT, "text/html")
             .form(&[("_csrf", self.csrf.as_str()), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             let wait: u64 = response.headers()[header::RETRY_AFTER]
                 .to_str()

@@ -36,6 +36,7 @@ use tokio::{
     time::Instant,
 };
 
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of},
@@ -350,7 +351,7 @@ async fn probe(url: String, marker: &str, headers: &[(&str, &str)]) {
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.unwrap();
+    let response = request.answer().await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -380,9 +381,8 @@ async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_t
         .header(header::USER_AGENT, "haproxy-two-lines")
         .header("X-Forwarded-For", "198.51.100.1")
         .header("X-Forwarded-For", "198.51.100.2")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(two_lines.status(), StatusCode::OK);
     assert_eq!(
         logged_client_ip(&web, "haproxy-two-lines").await,
@@ -425,12 +425,8 @@ async fn rotating_forged_x_forwarded_for_through_haproxy_does_not_escape_the_sig
         let form = client
             .get(haproxy.url("/signin"))
             .header(header::ACCEPT, "text/html")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .answer_text()
+            .await;
         let response = client
             .post(haproxy.url("/signin"))
             .header("X-Forwarded-For", format!("198.51.100.{attempt}"))
@@ -439,9 +435,8 @@ async fn rotating_forged_x_forwarded_for_through_haproxy_does_not_escape_the_sig
                 ("email", &format!("nobody{attempt}@example.com")),
                 ("password", "wrong-password-123"),
             ])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         statuses.push(response.status());
     }
     assert!(
@@ -472,9 +467,8 @@ async fn write_session(url: String) -> Vec<String> {
         .post(url)
         .header("X-Forwarded-Proto", "https")
         .json(&serde_json::json!({ "key": "k", "value": "v" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert!(response.status().is_success(), "{}", response.status());
     set_cookies(&response)
 }
@@ -538,9 +532,8 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
     let put = http
         .put(web.url("/secret-report.txt?x=1"))
         .body("the bytes of a secret report")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(put.status(), StatusCode::OK);
     let delete_url = put.headers()["x-url-delete"].to_str().unwrap().to_owned();
     let share_url = put.text().await.unwrap().trim().to_owned();
@@ -553,16 +546,12 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         web.url(&format!("/{token}.zip")),
         web.url(&format!("/s/{token}")),
     ] {
-        http.get(url).send().await.unwrap().bytes().await.unwrap();
+        http.get(url).answer_bytes().await;
     }
-    http.head(web.url(&format!("/{path}")))
-        .send()
-        .await
-        .unwrap();
+    http.head(web.url(&format!("/{path}"))).answer().await;
     http.delete(web.url(&format!("/{path}/wrong-deletion-token")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
 
     // tus: create, patch, head, and look it up.
     let meta = format!("filename {}", b64(b"tus-secret.bin"));
@@ -571,9 +560,8 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         .header("Tus-Resumable", "1.0.0")
         .header("Upload-Length", "10")
         .header("Upload-Metadata", meta)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let upload_id = location
@@ -588,16 +576,14 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         .header("Upload-Offset", "0")
         .header("Content-Type", "application/offset+octet-stream")
         .body(vec![7u8; 10])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(patch.status(), StatusCode::NO_CONTENT);
     http.head(web.url(&format!("/files/{upload_id}")))
         .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
-    let deleted = http.delete(delete_url.clone()).send().await.unwrap();
+        .answer()
+        .await;
+    let deleted = http.delete(delete_url.clone()).answer().await;
     assert!(deleted.status().is_success(), "{}", deleted.status());
 
     // Let the worker run the jobs these requests queued (finish, purge), then read
@@ -629,7 +615,7 @@ async fn metrics_are_served_on_metrics_port_and_not_on_the_public_app_port() {
     let web = app
         .start(Kind::Web, &[("METRICS_PORT", metrics_port.as_str())])
         .await;
-    let public = app.http.get(web.url("/metrics")).send().await.unwrap();
+    let public = app.http.get(web.url("/metrics")).answer().await;
     assert_eq!(public.status(), StatusCode::NOT_FOUND);
     let private = format!("http://127.0.0.1:{metrics_port}/metrics");
     let text = eventually("metrics on METRICS_PORT", Duration::from_secs(10), || {
@@ -896,9 +882,8 @@ async fn one_address_gets_100_requests_at_once_through_haproxy_or_nginx_and_bodi
         let other = client_from(BYSTANDER)
             .put(proxy.url("/from-another-address.txt"))
             .body("another address")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(other.status(), StatusCode::OK, "{}", proxy.name);
 
         tokio::time::sleep_until(finish_at).await;
@@ -979,9 +964,8 @@ async fn a_client_sent_x_forwarded_host_or_proto_never_reaches_ferry_through_hap
             .header("X-Forwarded-Host", "evil.example")
             .header("X-Forwarded-Proto", "https")
             .body("bytes")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(put.status(), StatusCode::OK, "{}", proxy.name);
         let link = put.text().await.unwrap();
         let share = url::Url::parse(link.trim()).unwrap();

@@ -14,6 +14,7 @@ use tokio::{
     net::TcpStream,
 };
 
+use crate::harness::http::Exchange;
 use crate::harness::{Kind, Process, TestApp, count, eventually};
 
 /// Every retention age at 3 s: a minute of test shows what a year does.
@@ -386,9 +387,8 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
         .http
         .put(doomed_web.url("/live.bin"))
         .body(live.clone())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(put.status(), StatusCode::OK);
     let share = put.text().await.unwrap().trim().to_owned();
     let tus = app
@@ -398,9 +398,8 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Length", "5000000")
         .body(vec![3u8; 2_000_000])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(tus.status(), StatusCode::CREATED);
     let tus_url = tus.headers()["location"].to_str().unwrap().to_owned();
     let live_chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
@@ -504,7 +503,7 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
 
     // The live transfer and the resumable upload are intact.
     let path = url::Url::parse(&share).unwrap().path().to_owned();
-    let body = app.http.get(web.url(&path)).send().await.unwrap();
+    let body = app.http.get(web.url(&path)).answer().await;
     assert_eq!(body.status(), StatusCode::OK);
     assert!(
         body.bytes().await.unwrap() == live,
@@ -517,9 +516,8 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
         .http
         .head(web.url(&tus_path))
         .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(head.headers()["upload-offset"], "2000000");
     let resumed = app
         .http
@@ -528,9 +526,8 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", "2000000")
         .body(vec![3u8; 3_000_000])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         resumed.status(),
         StatusCode::NO_CONTENT,
@@ -587,13 +584,7 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
             reqwest::multipart::Part::bytes(bytes).file_name(name),
         );
     }
-    let answer = app
-        .http
-        .post(web.url("/"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let answer = app.http.post(web.url("/")).multipart(form).answer().await;
     assert_eq!(answer.status(), StatusCode::OK);
     let token = answer
         .text()
@@ -657,9 +648,8 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
     let zip = app
         .http
         .get(web.url(&format!("/{token}.zip")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(zip.status(), StatusCode::OK);
     assert!(zip.bytes().await.unwrap().len() > 48 << 20);
     assert_eq!(

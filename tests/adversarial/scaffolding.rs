@@ -5,6 +5,7 @@ use serde_json::json;
 
 use std::time::Duration;
 
+use crate::harness::http::Exchange;
 use crate::harness::{Kind, TestApp, count, eventually};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -17,19 +18,17 @@ async fn a_default_deployment_answers_404_to_the_demo_job_and_session_endpoints(
         .http
         .post(web.url("/api/jobs/demo"))
         .json(&json!({ "key": "attacker", "work_ms": 600_000 }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(job.status(), StatusCode::NOT_FOUND);
     let write = app
         .http
         .post(web.url("/api/session"))
         .json(&json!({ "key": "blob", "value": "x".repeat(4000) }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(write.status(), StatusCode::NOT_FOUND);
-    let read = app.http.get(web.url("/api/session")).send().await.unwrap();
+    let read = app.http.get(web.url("/api/session")).answer().await;
     assert_eq!(read.status(), StatusCode::NOT_FOUND);
     assert_eq!(count(&app, "SELECT count(*) FROM apalis.jobs").await, 0);
 }

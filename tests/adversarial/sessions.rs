@@ -13,6 +13,7 @@ use std::{
 
 use reqwest::{Client, StatusCode, cookie::Jar, header, redirect::Policy};
 
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_token_of, page},
@@ -94,7 +95,7 @@ async fn get(
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
-    request.send().await.unwrap()
+    request.answer().await
 }
 
 /// POSTs a form as a browser (asking for HTML), sending `cookie` if any.
@@ -112,7 +113,7 @@ async fn post_form(
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
-    request.send().await.unwrap()
+    request.answer().await
 }
 
 /// The `Location` of a redirect.
@@ -368,13 +369,12 @@ async fn visit(web: &Process, email: &str) -> Visit {
         .put(web.url("/once.bin"))
         .header("Max-Downloads", "1")
         .body(vec![7u8; 4096])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(shared.status(), StatusCode::OK);
     let url = shared.text().await.unwrap();
     let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
-    let downloaded = http.get(web.url(&path)).send().await.unwrap();
+    let downloaded = http.get(web.url(&path)).answer().await;
     assert_eq!(downloaded.status(), StatusCode::OK);
     let download = set_cookies(&downloaded);
     Visit {
@@ -432,7 +432,7 @@ async fn cookies_are_host_prefixed_secure_and_whole_host_when_public_url_is_http
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        async move { request.send().await.unwrap().status() }
+        async move { request.answer().await.status() }
     };
     assert_eq!(head(None).await, StatusCode::NOT_FOUND);
     assert_eq!(head(Some(pair(resume).to_owned())).await, StatusCode::OK);
@@ -500,9 +500,8 @@ async fn a_hundred_sends_without_an_account_store_no_session_and_each_sent_page_
             .header(header::COOKIE, &visitor)
             .header("X-CSRF-Token", &csrf)
             .json(&serde_json::json!({ "upload_id": id }))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(added.status(), StatusCode::OK, "send {i}: POST /draft");
         let response = post_form(
             &bot,
@@ -638,7 +637,7 @@ async fn hsts(web: &Process, path: &str, headers: &[(&str, &str)]) -> Option<Str
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.unwrap();
+    let response = request.answer().await;
     response
         .headers()
         .get(header::STRICT_TRANSPORT_SECURITY)
@@ -754,9 +753,8 @@ async fn the_web_refuses_to_start_without_public_url_and_links_never_follow_a_fo
         .header("X-Forwarded-Host", "evil.example")
         .header("X-Forwarded-Proto", "http")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(answer.status(), StatusCode::OK);
     let link = answer.text().await.unwrap();
     assert!(
@@ -771,9 +769,8 @@ async fn the_web_refuses_to_start_without_public_url_and_links_never_follow_a_fo
         .header(header::HOST, "evil.example")
         .header("X-Forwarded-Host", "evil.example")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let link = answer.text().await.unwrap();
     assert!(
         link.trim().starts_with("http://files.example.com/"),

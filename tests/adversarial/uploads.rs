@@ -11,6 +11,7 @@ use tokio::{
 };
 
 use crate::harness::data::{MIB, b64};
+use crate::harness::http::Exchange;
 use crate::harness::tus::{self, TUS};
 use crate::harness::{Kind, Process, TestApp, count, eventually};
 
@@ -148,9 +149,8 @@ async fn put(app: &TestApp, web: &Process, name: &str, body: Vec<u8>) -> reqwest
     app.http
         .put(web.url(&format!("/{name}")))
         .body(body)
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 // ---------------------------------------------------------------- item 3
@@ -270,9 +270,8 @@ async fn one_client_address_cannot_take_every_upload_slot() {
     let response = other
         .put(web.url("/someone-else.txt"))
         .body("not locked out")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     // When the trickling client lets go, its share comes back.
     drop(held);
@@ -327,9 +326,8 @@ async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps
         .post(web.url("/files/"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", (10 * MIB).to_string())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let path = format!("/{}", location.splitn(4, '/').nth(3).unwrap());
@@ -353,9 +351,8 @@ async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps
         .http
         .head(web.url(&path))
         .header(TUS.0, TUS.1)
-        .send()
+        .answer()
         .await
-        .unwrap()
         .headers()["upload-offset"]
         .to_str()
         .unwrap()
@@ -395,9 +392,8 @@ async fn post_multipart(app: &TestApp, web: &Process, body: reqwest::Body) -> re
         )
         .timeout(Duration::from_secs(300))
         .body(body)
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -657,9 +653,8 @@ async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", "0")
         .body(b"0123456789".to_vec())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(patch.status(), StatusCode::NO_CONTENT);
 }
 
@@ -687,9 +682,8 @@ async fn format_characters_in_names_are_stripped_on_every_upload_api() {
         )
         .header("Content-Type", "application/offset+octet-stream")
         .body(b"hi".to_vec())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let share = created.headers()["x-share-url"]
         .to_str()
@@ -767,9 +761,8 @@ async fn bad_tus_metadata_and_checksums_are_refused_at_creation_and_create_nothi
             .header("Upload-Checksum", checksum)
             .header("Content-Type", "application/offset+octet-stream")
             .body(b"hello".to_vec())
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(response.status(), expected, "{checksum}");
         assert!(response.headers().get("location").is_none(), "{checksum}");
     }

@@ -1,6 +1,7 @@
 //! One "browser" for the page tests: a cookie-keeping client that does not follow
 //! redirects, and readers for what the pages carry (CSRF and draft tokens).
 
+use super::http::Exchange;
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode, header, redirect::Policy};
@@ -43,8 +44,7 @@ pub async fn page(client: &Client, url: String) -> (StatusCode, String) {
     let response = client
         .get(url)
         .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     (response.status(), response.text().await.unwrap())
 }

@@ -32,6 +32,7 @@ pub mod browser;
 pub mod cluster;
 pub mod data;
 pub mod garage;
+pub mod http;
 pub mod rig;
 pub mod tls;
 pub mod tus;
@@ -44,6 +45,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use self::http::Exchange;
 use ferry_dev::services;
 use nix::{
     sys::signal::{Signal, kill},
@@ -194,12 +196,7 @@ fn with_database(url: &str, database: &str) -> String {
 /// Uploads `body` with `curl -T`'s request (`PUT url`) and returns the path of the
 /// download URL Ferry answers with (`/<id>/<name>`).
 pub async fn put_file(url: &str, body: Vec<u8>) -> String {
-    let answer = reqwest::Client::new()
-        .put(url)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let answer = reqwest::Client::new().put(url).body(body).answer().await;
     assert_eq!(answer.status(), reqwest::StatusCode::OK, "PUT {url}");
     let download = answer.text().await.unwrap();
     format!("/{}", download.trim().splitn(4, '/').nth(3).unwrap())

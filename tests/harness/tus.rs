@@ -1,6 +1,7 @@
 //! tus requests: the plain protocol, and as Ferry's own upload page (upload.js)
 //! sends them.
 
+use super::http::Exchange;
 use reqwest::{Client, Response};
 
 /// The `Tus-Resumable` header every tus request carries.
@@ -16,9 +17,8 @@ pub async fn create(client: &Client, base: &str, length: usize, metadata: &str) 
         .header(TUS.0, TUS.1)
         .header("Upload-Length", length.to_string())
         .header("Upload-Metadata", metadata)
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 /// The path (`/files/ID`) of the `Location` a creation answered with.
