@@ -7,6 +7,7 @@
 
 mod harness;
 
+use harness::curl;
 use harness::http::Exchange;
 
 use std::{
@@ -351,7 +352,7 @@ async fn any_web_process_serves_any_request() {
             .body(body.clone())
             .answer_text()
             .await;
-        let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+        let path = curl::path_of(&url);
         let got = client.get(reader.url(&path)).answer_bytes().await;
         assert_eq!(sha_hex(&got), sha_hex(&body));
         checked += 2;
@@ -554,7 +555,7 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         "sessions to work again",
         Duration::from_secs(30),
         || async {
-            let r = user.get(format!("{base}/api/session")).send().await.ok()?;
+            let r = user.get(format!("{base}/api/session")).try_answer().await?;
             (r.status() == StatusCode::OK).then_some(r)
         },
     )
@@ -617,9 +618,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         let r = reqwest::Client::new()
             .put(format!("{base}/after.bin"))
             .body(vec![2u8; 1000])
-            .send()
-            .await
-            .ok()?;
+            .try_answer()
+            .await?;
         (r.status() == StatusCode::OK).then_some(())
     })
     .await;
@@ -678,7 +678,7 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
             "sessions to be readable",
             Duration::from_secs(30),
             || async {
-                let r = user.get(format!("{base}/api/session")).send().await.ok()?;
+                let r = user.get(format!("{base}/api/session")).try_answer().await?;
                 (r.status() == StatusCode::OK).then_some(r)
             },
         )
@@ -711,12 +711,8 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
     let html = client
         .get(format!("{base}/"))
         .header("Accept", "text/html")
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
+        .try_answer_text()
+        .await?;
     let csrf = html
         .split(r#"name="csrf-token" content=""#)
         .nth(1)?
@@ -743,9 +739,8 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
         .post(format!("{base}/draft"))
         .header("X-CSRF-Token", csrf)
         .json(&json!({ "upload_id": id }))
-        .send()
-        .await
-        .ok()?;
+        .try_answer()
+        .await?;
     (added.status() == StatusCode::OK).then_some(name)
 }
 
@@ -889,6 +884,18 @@ async fn wait_ready(http: &Client, ports: &[u16]) {
 /// What README and docs/deploy.md tell Procfile users to run, as written: the release
 /// process alone first (honcho and foreman would otherwise run it beside the others
 /// and stop everything when it exits), then the long-running types with a formation.
+/// Waits (20 s at most) until `ferry admin ps` counts the live processes as `formation`
+/// (`web=2 worker=2 clock=1`); `what` names the wait in the timeout's message.
+async fn admin_ps_shows(app: &TestApp, formation: &str, what: &str) {
+    eventually(what, Duration::from_secs(20), || async {
+        let out = app.command(&["admin", "ps"], &[]).output().ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .contains(formation)
+            .then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -936,15 +943,10 @@ async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
         .unwrap();
     let http = Client::new();
     wait_ready(&http, &[base + 100, base + 101]).await;
-    eventually(
+    admin_ps_shows(
+        &app,
+        "web=2 worker=2 clock=1",
         "the formation in the registry",
-        Duration::from_secs(20),
-        || async {
-            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .contains("web=2 worker=2 clock=1")
-                .then_some(())
-        },
     )
     .await;
     nix::sys::signal::kill(
@@ -957,15 +959,10 @@ async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
         assert!(Instant::now() < deadline, "foreman did not stop");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eventually(
+    admin_ps_shows(
+        &app,
+        "web=0 worker=0 clock=0",
         "every process to leave the registry",
-        Duration::from_secs(20),
-        || async {
-            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .contains("web=0 worker=0 clock=0")
-                .then_some(())
-        },
     )
     .await;
 }
@@ -1026,15 +1023,10 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
         .answer()
         .await;
     assert_eq!(job.status(), StatusCode::ACCEPTED);
-    eventually(
+    admin_ps_shows(
+        &app,
+        "web=2 worker=2 clock=2",
         "all six processes in the registry",
-        Duration::from_secs(20),
-        || async {
-            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .contains("web=2 worker=2 clock=2")
-                .then_some(())
-        },
     )
     .await;
     eventually(
@@ -1137,7 +1129,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
 
     garage.restart();
     eventually("readiness to return", Duration::from_secs(30), || async {
-        let r = http.get(web.url("/readyz")).send().await.ok()?;
+        let r = http.get(web.url("/readyz")).try_answer().await?;
         (r.status() == StatusCode::OK).then_some(())
     })
     .await;

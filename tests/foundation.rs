@@ -60,7 +60,7 @@ async fn with_private_postgres(
 
 async fn readyz_turns_200(app: &TestApp, web: &harness::Process) {
     eventually("readyz to turn 200", 30 * SECOND, || async {
-        let r = app.http.get(web.url("/readyz")).send().await.ok()?;
+        let r = app.http.get(web.url("/readyz")).try_answer().await?;
         (r.status() == StatusCode::OK).then_some(())
     })
     .await;
@@ -117,9 +117,7 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_enqueued_through_web_is_run_by_a_worker_and_retried_until_it_succeeds() {
-    let mut app = TestApp::new("job_runs").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("job_runs").await;
 
     let id = enqueue_demo(&app, &web, json!({ "key": "hello" })).await;
     let flaky = enqueue_demo(&app, &web, json!({ "key": "flaky", "fail_attempts": 2 })).await;
@@ -203,8 +201,7 @@ async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_whose_worker_is_sigkilled_mid_run_is_completed_by_another_worker() {
-    let mut app = TestApp::new("orphaned_job").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("orphaned_job").await;
     let mut first = app.start(Kind::Worker, &[]).await;
     let id = enqueue_demo(&app, &web, json!({ "key": "long", "work_ms": 3000 })).await;
 
@@ -390,8 +387,7 @@ async fn every_process_type_exits_zero_on_sigterm_and_web_finishes_an_in_flight_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
-    let mut app = TestApp::new("worker_hand_back").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("worker_hand_back").await;
     let mut first = app.start(Kind::Worker, &[("SHUTDOWN_TIMEOUT", "1")]).await;
     let id = enqueue_demo(&app, &web, json!({ "key": "slow", "work_ms": 8000 })).await;
     eventually("the job to start", 30 * SECOND, || async {
@@ -546,8 +542,7 @@ async fn a_bulk_insert_is_announced_once_per_queue() {
 /// its share of slow jobs instead of watching the first sit on them.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_claims_no_more_jobs_than_it_has_free_slots() {
-    let mut app = TestApp::new("free_slots").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("free_slots").await;
     let two = [("WORKER_CONCURRENCY", "2")];
     let _first = app.start(Kind::Worker, &two).await;
     let _second = app.start(Kind::Worker, &two).await;
@@ -613,77 +608,54 @@ async fn a_worker_claims_no_more_jobs_than_it_has_free_slots() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     let app = TestApp::new("bad_config").await;
-    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: &[Case] = &[
-        (&["web"], &[("PORT", "eighty")], "PORT"),
-        (&["web"], &[("SESSION_SECRET", "short")], "SESSION_SECRET"),
-        (
-            &["worker"],
-            &[("DATABASE_URL", "mysql://nope")],
-            "DATABASE_URL",
-        ),
-        (
-            &["worker"],
-            &[("WORKER_CONCURRENCY", "0")],
-            "WORKER_CONCURRENCY",
-        ),
-        (
-            &["clock"],
-            &[("CLOCK_SCHEDULES", "stats-rollup=61 * * * *")],
-            "CLOCK_SCHEDULES",
-        ),
-        (
-            &["clock"],
-            &[("SHUTDOWN_TIMEOUT", "soon")],
-            "SHUTDOWN_TIMEOUT",
-        ),
-        (&["web"], &[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
-        (
-            &["web"],
-            &[("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000,http://x")],
-            "REDIS_CLUSTER_URLS",
-        ),
-        (
-            &["worker"],
-            &[
-                ("REDIS_URL", "redis://127.0.0.1:6379"),
-                ("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000"),
-            ],
-            "REDIS_CLUSTER_URLS",
-        ),
-        // Settings clap accepts but no connection could use, found while the process
-        // is built: the same one line and exit 2.
-        (
-            &["web"],
-            &[("REDIS_CA_CERT", "/nonexistent/ca.pem")],
-            "REDIS_CA_CERT",
-        ),
-        (
-            &["worker"],
-            &[(
-                "REDIS_CA_CERT",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-            )],
-            "REDIS_CA_CERT",
-        ),
-        (
-            &["migrate"],
-            &[("REDIS_URL", "redis://127.0.0.1:99999")],
-            "REDIS_URL",
-        ),
-        (
-            &["web"],
-            &[("CORS_ALLOWED_ORIGINS", "https://app.example.com/upload")],
-            "CORS_ALLOWED_ORIGINS",
-        ),
-    ];
-    for (args, env, variable) in cases {
+    let exits_2_naming = |args: &[&str], env: &[(&str, &str)], variable: &str| {
         let out = app.command(args, env).output().unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains(variable), "names {variable}: {stderr}");
+    };
+    // (process, variable, malformed value)
+    let cases = [
+        ("web", "PORT", "eighty"),
+        ("web", "SESSION_SECRET", "short"),
+        ("worker", "DATABASE_URL", "mysql://nope"),
+        ("worker", "WORKER_CONCURRENCY", "0"),
+        ("clock", "CLOCK_SCHEDULES", "stats-rollup=61 * * * *"),
+        ("clock", "SHUTDOWN_TIMEOUT", "soon"),
+        ("web", "LOG_FORMAT", "xml"),
+        (
+            "web",
+            "REDIS_CLUSTER_URLS",
+            "redis://127.0.0.1:7000,http://x",
+        ),
+        // Settings clap accepts but no connection could use, found while the process
+        // is built: the same one line and exit 2.
+        ("web", "REDIS_CA_CERT", "/nonexistent/ca.pem"),
+        (
+            "worker",
+            "REDIS_CA_CERT",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+        ),
+        ("migrate", "REDIS_URL", "redis://127.0.0.1:99999"),
+        (
+            "web",
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example.com/upload",
+        ),
+    ];
+    for (process, variable, value) in cases {
+        exits_2_naming(&[process], &[(variable, value)], variable);
     }
+    // Both ways to name Redis at once: the cluster's setting is the one named.
+    exits_2_naming(
+        &["worker"],
+        &[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000"),
+        ],
+        "REDIS_CLUSTER_URLS",
+    );
     let mut missing = app.command(&["web"], &[]);
     missing
         .env_remove("REDIS_URL")
@@ -793,7 +765,7 @@ async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
     ];
     let a = app.start(Kind::Web, &tls).await;
     let b = app.start(Kind::Web, &tls).await;
-    let ready = app.http.get(a.url("/readyz")).answer().await;
+    let ready = app.get(a.url("/readyz")).await;
     assert_eq!(ready.status(), StatusCode::OK, "{}", a.log());
 
     // Enough sessions to land on every master (keys spread over the slots), each read
@@ -1066,7 +1038,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
         refused.json::<Value>().await.unwrap()["error"],
         "unavailable"
     );
-    let ready = app.http.get(web.url("/readyz")).answer().await;
+    let ready = app.get(web.url("/readyz")).await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     tokio::time::sleep(3 * SECOND).await;
     pg.start().expect("restart postgres");

@@ -13,6 +13,7 @@ use std::{
 
 use ferry_state::{Settings, State};
 use futures::StreamExt;
+use harness::browser::{STRONG_PASSWORD, sign_in, sign_up};
 use harness::{Kind, TestApp, eventually};
 use reqwest::{Client, StatusCode, redirect::Policy};
 
@@ -40,7 +41,7 @@ async fn every_process_type_exposes_prometheus_metrics() {
         Duration::from_secs(20),
         || async {
             let url = format!("http://127.0.0.1:{worker_port}/metrics");
-            let text = app.http.get(url).send().await.ok()?.text().await.ok()?;
+            let text = app.http.get(url).try_answer_text().await?;
             [
                 r#"ferry_queue_jobs{queue="ferry.finish",status="Pending"} 0"#,
                 r#"ferry_queue_jobs{queue="ferry.bundle",status="Running"} 0"#,
@@ -68,7 +69,7 @@ async fn every_process_type_exposes_prometheus_metrics() {
     );
 
     assert_eq!(
-        app.http.get(web.url("/metrics")).answer().await.status(),
+        app.get(web.url("/metrics")).await.status(),
         reqwest::StatusCode::NOT_FOUND,
         "metrics are not served on the public port"
     );
@@ -97,7 +98,7 @@ async fn every_process_type_exposes_prometheus_metrics() {
         || {
             let (app, url) = (&app, worker_metrics.clone());
             async move {
-                let text = app.http.get(url).send().await.ok()?.text().await.ok()?;
+                let text = app.http.get(url).try_answer_text().await?;
                 text.contains(r#"ferry_job_runs_total{queue="ferry.finish",outcome="ok"} 1"#)
                     .then_some(text)
             }
@@ -124,7 +125,7 @@ async fn every_process_type_exposes_prometheus_metrics() {
         || {
             let (app, url) = (&app, clock_metrics.clone());
             async move {
-                let text = app.http.get(url).send().await.ok()?.text().await.ok()?;
+                let text = app.http.get(url).try_answer_text().await?;
                 text.contains(
                     r#"ferry_cron_slots_total{schedule="purge-expired",outcome="enqueued"}"#,
                 )
@@ -147,8 +148,7 @@ fn ps(app: &TestApp) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_ps_lists_live_processes_and_forgets_stopped_and_killed_ones() {
-    let mut app = TestApp::new("admin_ps").await;
-    let _web = app.start(Kind::Web, &[]).await;
+    let (mut app, _web) = TestApp::with_web("admin_ps").await;
     let mut worker = app.start(Kind::Worker, &[]).await;
     let mut clock = app.start(Kind::Clock, &[]).await;
     eventually(
@@ -252,8 +252,7 @@ fn keys_in(line: &str, prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
-    let mut app = TestApp::new("admin_ps_no_scan").await;
-    let _web = app.start(Kind::Web, &[]).await;
+    let (mut app, _web) = TestApp::with_web("admin_ps_no_scan").await;
     let _clock = app.start(Kind::Clock, &[]).await;
     // Arrange: many other keys under the app's prefix, as a busy site has sessions.
     let state = State::connect_lazy(&Settings {
@@ -330,7 +329,7 @@ async fn every_request_logs_one_line_with_numbers_and_an_ordinary_404_is_info() 
         .answer()
         .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    let favicon = app.http.get(web.url("/favicon.ico")).answer().await;
+    let favicon = app.get(web.url("/favicon.ico")).await;
     assert_eq!(favicon.status(), StatusCode::OK);
     assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
 
@@ -371,29 +370,6 @@ async fn every_request_logs_one_line_with_numbers_and_an_ordinary_404_is_info() 
     assert!(stderr.contains("RUST_LOG"), "{stderr}");
 }
 
-/// Fills in the sign-up or sign-in form (`path`) as a browser would; the status of
-/// the POST (303 on success).
-async fn account_form(
-    client: &Client,
-    web: &harness::Process,
-    path: &str,
-    email: &str,
-    password: &str,
-) -> StatusCode {
-    let (_, html) = harness::browser::page(client, web.url(path)).await;
-    let csrf = harness::browser::csrf_of(&html);
-    client
-        .post(web.url(path))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .answer()
-        .await
-        .status()
-}
-
 /// Runs `ferry admin args…` for `app`: success, stdout, stderr.
 fn admin(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let out = app
@@ -409,8 +385,7 @@ fn admin(app: &TestApp, args: &[&str]) -> (bool, String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gone_at_once() {
-    let mut app = TestApp::new("admin_takedown").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("admin_takedown").await;
     let bytes = vec![7u8; 6 * 1024 * 1024];
     let put = app
         .http
@@ -431,10 +406,7 @@ async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gon
 
     let (ok, _, err) = admin(&app, &["transfers", "delete", &token]);
     assert!(ok, "{err}");
-    assert_eq!(
-        app.http.get(&link).answer().await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&link).await.status(), StatusCode::NOT_FOUND);
     // Purged before the command returned: no rows, no chunks, no objects.
     assert_eq!(
         harness::count(&app, "SELECT count(*) FROM transfers").await,
@@ -456,19 +428,13 @@ async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gon
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_lists_resets_and_deletes_accounts() {
-    let mut app = TestApp::new("admin_users").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("admin_users").await;
     let client = harness::browser::browser();
     let email = "someone@example.org";
     assert_eq!(
-        account_form(
-            &client,
-            &web,
-            "/signup",
-            email,
-            harness::browser::STRONG_PASSWORD
-        )
-        .await,
+        sign_up(&client, &web, email, STRONG_PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     let put = app
@@ -498,19 +464,12 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
     let password = reset["password"].as_str().unwrap().to_owned();
     let fresh = harness::browser::browser();
     assert_ne!(
-        account_form(
-            &fresh,
-            &web,
-            "/signin",
-            email,
-            harness::browser::STRONG_PASSWORD
-        )
-        .await,
+        sign_in(&fresh, &web, email, STRONG_PASSWORD).await.status(),
         StatusCode::SEE_OTHER,
         "the old password no longer signs in"
     );
     assert_eq!(
-        account_form(&fresh, &web, "/signin", email, &password).await,
+        sign_in(&fresh, &web, email, &password).await.status(),
         StatusCode::SEE_OTHER,
         "the new one does"
     );
@@ -518,15 +477,12 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
     let (ok, deleted, err) = admin(&app, &["users", "delete", email]);
     assert!(ok, "{err}");
     assert!(deleted.contains(r#""transfers_taken_down":1"#), "{deleted}");
-    assert_eq!(
-        app.http.get(&link).answer().await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&link).await.status(), StatusCode::NOT_FOUND);
     let (ok, listed, _) = admin(&app, &["users", "list"]);
     assert!(ok && listed.trim().is_empty(), "{listed}");
     let again = harness::browser::browser();
     assert_ne!(
-        account_form(&again, &web, "/signin", email, &password).await,
+        sign_in(&again, &web, email, &password).await.status(),
         StatusCode::SEE_OTHER
     );
     let (ok, _, err) = admin(&app, &["users", "reset-password", email]);
@@ -580,19 +536,13 @@ async fn blobs_sweep_frees_what_a_killed_upload_left_behind() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operations_view_is_for_admins_only() {
-    let mut app = TestApp::new("admin_view").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("admin_view").await;
     let _clock = app.start(Kind::Clock, &[]).await;
     let client = harness::browser::browser();
     assert_eq!(
-        account_form(
-            &client,
-            &web,
-            "/signup",
-            "ops@example.org",
-            harness::browser::STRONG_PASSWORD
-        )
-        .await,
+        sign_up(&client, &web, "ops@example.org", STRONG_PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     assert_eq!(
@@ -613,14 +563,7 @@ async fn the_operations_view_is_for_admins_only() {
         "the clock to show up in the view",
         Duration::from_secs(20),
         || async {
-            let html = client
-                .get(web.url("/admin"))
-                .send()
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
+            let html = client.get(web.url("/admin")).try_answer_text().await?;
             html.contains("purge-expired").then_some(html)
         },
     )

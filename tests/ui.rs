@@ -3,6 +3,7 @@
 
 mod harness;
 
+use harness::browser::{account_fields, add_to_draft};
 use harness::http::Exchange;
 
 use std::{process::Command, time::Duration};
@@ -39,13 +40,7 @@ async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], 
         "a draft upload is not shared on its own"
     );
     let id = harness::tus::upload_id(&created).unwrap();
-    let added = client
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .answer()
-        .await;
-    assert_eq!(added.status(), StatusCode::OK);
+    assert_eq!(add_to_draft(client, web, &csrf, &id).await, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -109,8 +104,7 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
 
 #[tokio::test(flavor = "multi_thread")]
 async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_land() {
-    let mut app = TestApp::new("draft_concurrent").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("draft_concurrent").await;
     let b = app.start(Kind::Web, &[]).await;
     let client = browser();
     let (_, html) = page(&client, a.url("/")).await;
@@ -130,8 +124,7 @@ async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_lan
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
-    let mut app = TestApp::new("signin_renews").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (_app, web) = TestApp::with_web("signin_renews").await;
     let client = browser();
     let response = client.get(web.url("/signup")).answer().await;
     let csp = response.headers()["content-security-policy"]
@@ -148,11 +141,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let csrf = csrf_of(&html);
     let signup = client
         .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", "Ada@Example.org"),
-            ("password", STRONG_PASSWORD),
-        ])
+        .form(&account_fields(&csrf, "Ada@Example.org", STRONG_PASSWORD))
         .answer()
         .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
@@ -165,11 +154,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let csrf = csrf_of(&form.text().await.unwrap());
     let signin = client
         .post(web.url("/signin"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", "ada@example.org"),
-            ("password", STRONG_PASSWORD),
-        ])
+        .form(&account_fields(&csrf, "ada@example.org", STRONG_PASSWORD))
         .answer()
         .await;
     assert_eq!(signin.status(), StatusCode::SEE_OTHER);
@@ -226,19 +211,18 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
 /// that another one wrote.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
-    let mut app = TestApp::new("session_two_webs").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("session_two_webs").await;
     let b = app.start(Kind::Web, &[]).await;
     // One cookie jar for both: cookies are per host, not per port.
     let client = browser();
     let (_, form) = page(&client, a.url("/signup")).await;
     let signup = client
         .post(a.url("/signup"))
-        .form(&[
-            ("_csrf", csrf_of(&form).as_str()),
-            ("email", "grace@example.org"),
-            ("password", STRONG_PASSWORD),
-        ])
+        .form(&account_fields(
+            &csrf_of(&form),
+            "grace@example.org",
+            STRONG_PASSWORD,
+        ))
         .answer()
         .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
@@ -267,8 +251,7 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_post_without_the_csrf_token_is_rejected() {
-    let mut app = TestApp::new("csrf").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("csrf").await;
     let client = browser();
     let (_, html) = page(&client, web.url("/signup")).await;
     let _real = csrf_of(&html);
@@ -347,22 +330,14 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
         .trim_start_matches("/sent/")
         .to_owned();
 
-    let curl = app
-        .http
-        .get(b.url(&format!("/{token}/secret.txt")))
-        .answer()
-        .await;
+    let curl = app.get(b.url(&format!("/{token}/secret.txt"))).await;
     assert_eq!(
         curl.status(),
         StatusCode::FORBIDDEN,
         "locked without the password"
     );
     // Nor can a name be probed: a file that does not exist answers the same.
-    let probe = app
-        .http
-        .get(b.url(&format!("/{token}/no-such-file.txt")))
-        .answer()
-        .await;
+    let probe = app.get(b.url(&format!("/{token}/no-such-file.txt"))).await;
     assert_eq!(probe.status(), StatusCode::FORBIDDEN, "no name probing");
 
     let guesser = browser();
@@ -425,11 +400,11 @@ async fn sign_in_guessing_is_rate_limited_per_account() {
         let csrf = csrf_of(&page(&client, web.url("/signin")).await.1);
         let response = client
             .post(web.url("/signin"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("email", "victim@example.org"),
-                ("password", "not the password"),
-            ])
+            .form(&account_fields(
+                &csrf,
+                "victim@example.org",
+                "not the password",
+            ))
             .answer()
             .await;
         statuses.push(response.status().as_u16());
@@ -569,9 +544,7 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ui_works_end_to_end_in_chromium() {
     let dir = browser_tests_dir();
-    let mut app = TestApp::new("browser_e2e").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("browser_e2e").await;
     let files = std::env::temp_dir().join(format!("ferry-e2e-{}", web.port));
     std::fs::create_dir_all(&files).unwrap();
     let text = files.join("notes.txt");

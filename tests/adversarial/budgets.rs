@@ -29,6 +29,7 @@ use tokio::{
     task::JoinHandle,
 };
 
+use crate::harness::browser::{account_fields, add_to_draft, draft_upload};
 use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
@@ -459,12 +460,7 @@ async fn a_tus_creation_announcing_more_than_is_left_gets_429_and_a_failed_patch
 
 /// `HEAD` of a tus upload: its `Upload-Offset`.
 async fn tus_offset(client: &Client, web: &Process, path: &str) -> usize {
-    client
-        .head(web.url(path))
-        .header(TUS.0, TUS.1)
-        .answer()
-        .await
-        .headers()["upload-offset"]
+    tus::head(&client, web.url(path)).await.headers()["upload-offset"]
         .to_str()
         .unwrap()
         .parse()
@@ -628,7 +624,10 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
                 &draft_token_of(&upload_page),
             )
             .await;
-            add_to_draft(&visitor, &web, &csrf, &id).await;
+            assert_eq!(
+                add_to_draft(&visitor, &web, &csrf, &id).await,
+                StatusCode::OK
+            );
         }
         let sent = visitor
             .post(web.url("/send"))
@@ -645,31 +644,6 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
         count(&app, "SELECT count(*) FROM transfers").await,
         transfers + 1
     );
-}
-
-/// A finished tus draft upload of `bytes` (as the upload page's script sends it); its id.
-async fn draft_upload(
-    client: &Client,
-    web: &Process,
-    name: &str,
-    bytes: Vec<u8>,
-    draft_token: &str,
-) -> String {
-    let created = tus::create_draft_upload(client, &web.url(""), name, bytes, draft_token)
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED, "draft upload {name}");
-    tus::upload_id(&created).unwrap()
-}
-
-async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) {
-    let added = client
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .answer()
-        .await;
-    assert_eq!(added.status(), StatusCode::OK);
 }
 
 // ---------------------------------------------------------------- item 1: MAX_DAYS_ANONYMOUS
@@ -751,7 +725,10 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         &draft_token_of(&upload_page),
     )
     .await;
-    add_to_draft(&visitor, &web, &csrf, &id).await;
+    assert_eq!(
+        add_to_draft(&visitor, &web, &csrf, &id).await,
+        StatusCode::OK
+    );
     let refused = visitor
         .post(web.url("/send"))
         .form(&[("_csrf", csrf.as_str()), ("days", "30")])
@@ -765,11 +742,11 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
     let (_, signup_page) = page(&member, web.url("/signup")).await;
     let signed_up = member
         .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf_of(&signup_page).as_str()),
-            ("email", "member@example.org"),
-            ("password", "correct-horse-battery-staple-9c1f"),
-        ])
+        .form(&account_fields(
+            &csrf_of(&signup_page),
+            "member@example.org",
+            "correct-horse-battery-staple-9c1f",
+        ))
         .answer()
         .await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
@@ -787,7 +764,10 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         &draft_token_of(&upload_page),
     )
     .await;
-    add_to_draft(&member, &web, &csrf, &id).await;
+    assert_eq!(
+        add_to_draft(&member, &web, &csrf, &id).await,
+        StatusCode::OK
+    );
     let sent = member
         .post(web.url("/send"))
         .form(&[("_csrf", csrf.as_str()), ("days", "30")])
@@ -814,11 +794,11 @@ async fn sign_up_as(
         .post(web.url("/signup"))
         .header(header::COOKIE, cookie)
         .header("X-Forwarded-For", forwarded_for)
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", "correct-horse-battery-staple-9c1f"),
-        ])
+        .form(&account_fields(
+            &csrf,
+            email,
+            "correct-horse-battery-staple-9c1f",
+        ))
         .answer()
         .await
         .status()
@@ -953,9 +933,8 @@ async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
                 .put(web.url("/again.txt"))
                 .header("X-Forwarded-For", "2001:db8:1:2::6")
                 .body("hello")
-                .send()
-                .await
-                .ok()?;
+                .try_answer()
+                .await?;
             (response.status() == StatusCode::OK).then_some(())
         },
     )

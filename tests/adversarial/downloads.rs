@@ -11,29 +11,12 @@ use reqwest::{StatusCode, header};
 use crate::harness::data::{MIB, random_bytes};
 use crate::harness::http::Exchange;
 use crate::harness::{Kind, Process, TestApp, count, eventually};
-
-/// Uploads with the curl API; returns the share path (`/{token}/{name}`).
-async fn share(
-    app: &TestApp,
-    web: &Process,
-    name: &str,
-    body: Vec<u8>,
-    headers: &[(&str, &str)],
-) -> String {
-    let mut request = app.http.put(web.url(&format!("/{name}"))).body(body);
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    let response = request.answer().await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let url = response.text().await.unwrap().trim().to_owned();
-    format!("/{}", url.splitn(4, '/').nth(3).unwrap())
-}
+use crate::harness::{curl, tus};
 
 /// Shares `data` as `once.bin` with `Max-Downloads: 1`; returns the share path.
 async fn share_once(app: &TestApp, web: &Process, data: &[u8]) -> String {
-    share(
-        app,
+    curl::share(
+        &app.http,
         web,
         "once.bin",
         data.to_vec(),
@@ -52,10 +35,9 @@ async fn downloads(app: &TestApp) -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_range_past_i64_max_gets_206_or_416_on_a_live_connection_and_errors_count_nothing() {
-    let mut app = TestApp::new("adv_range_overflow").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_range_overflow").await;
     let data = random_bytes(100_000, 11);
-    let path = share(&app, &web, "big.bin", data.clone(), &[]).await;
+    let path = curl::share(&app.http, &web, "big.bin", data.clone(), &[]).await;
     let range = |value: &'static str| {
         app.http
             .get(web.url(&path))
@@ -115,7 +97,7 @@ async fn a_range_past_i64_max_gets_206_or_416_on_a_live_connection_and_errors_co
         "no handler panicked:\n{}",
         web.log()
     );
-    let health = app.http.get(web.url("/healthz")).answer().await;
+    let health = app.get(web.url("/healthz")).await;
     assert_eq!(health.status(), StatusCode::OK);
 }
 
@@ -142,8 +124,7 @@ async fn read_some(mut response: reqwest::Response, at_least: usize) -> Vec<u8> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_no_one_else() {
-    let mut app = TestApp::new("adv_download_resume").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_download_resume").await;
     // Large enough that what loopback's socket buffers swallow when the client stops
     // reading (several MiB here) stays within the resume overlap (min(8 MiB, half)).
     let data = random_bytes(40 * MIB, 12);
@@ -249,14 +230,13 @@ async fn read_all(mut response: reqwest::Response) -> Option<Vec<u8>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_or_cookie() {
-    let mut app = TestApp::new("adv_resume_replay").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_resume_replay").await;
     // The audit's probe: one counted GET of a Max-Downloads: 1 file, then five
     // `Range: bytes=0-` from the same address and five from other addresses holding
     // the resume cookie. Before: eleven whole copies.
     let data = random_bytes(3 * MIB, 21);
     let path = share_once(&app, &web, &data).await;
-    let first = app.http.get(web.url(&path)).answer().await;
+    let first = app.get(web.url(&path)).await;
     assert_eq!(first.status(), StatusCode::OK);
     let cookie = first.headers()[header::SET_COOKIE]
         .to_str()
@@ -404,13 +384,12 @@ async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_o
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_counted_downloads_by_one_client_at_once_both_complete() {
-    let mut app = TestApp::new("adv_two_counted").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_two_counted").await;
     // Schemathesis found it: a second counted download restarts the client's grant,
     // which stopped the first stream mid-body. Each paid for its download: both finish.
     let data = random_bytes(8 * MIB, 24);
-    let path = share(
-        &app,
+    let path = curl::share(
+        &app.http,
         &web,
         "twice.bin",
         data.clone(),
@@ -439,8 +418,8 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
     assert!(got == data);
     assert_eq!(downloads(&app).await, 2);
     // Both downloads at once, read in step.
-    let path = share(
-        &app,
+    let path = curl::share(
+        &app.http,
         &web,
         "again.bin",
         data.clone(),
@@ -459,32 +438,21 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
 /// tus-uploads `body` as `name` with tus `filetype`; returns the share path.
 async fn tus_share(app: &TestApp, web: &Process, name: &str, filetype: &str) -> String {
     use crate::harness::data::b64;
-    let created = app
-        .http
-        .post(web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", "12")
-        .header(
-            "Upload-Metadata",
-            format!(
-                "filename {},filetype {}",
-                b64(name.as_bytes()),
-                b64(filetype.as_bytes())
-            ),
-        )
-        .body("alert(1); //")
-        .answer()
-        .await;
+    let metadata = format!(
+        "filename {},filetype {}",
+        b64(name.as_bytes()),
+        b64(filetype.as_bytes())
+    );
+    let body = b"alert(1); //".to_vec();
+    let created = tus::create_with_upload(&app.http, &web.url(""), 12, Some(&metadata), body).await;
     assert_eq!(created.status(), StatusCode::CREATED, "{filetype}");
     let url = created.headers()["x-share-url"].to_str().unwrap();
-    format!("/{}", url.splitn(4, '/').nth(3).unwrap())
+    curl::path_of(url)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types() {
-    let mut app = TestApp::new("adv_inert_types").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_inert_types").await;
     // Script types of the WHATWG list a deny-list of "javascript"/"ecmascript" missed
     // (before: served inline as `text/jscript`), and other active or unknown types.
     for filetype in [
@@ -501,7 +469,7 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
         let path = tus_share(&app, &web, "x.txt", filetype).await;
         let inline = path.replacen('/', "/inline/", 1);
         for url in [path.clone(), inline] {
-            let response = app.http.get(web.url(&url)).answer().await;
+            let response = app.get(web.url(&url)).await;
             assert_eq!(response.status(), StatusCode::OK);
             assert_eq!(
                 response.headers()[header::CONTENT_TYPE],
@@ -521,11 +489,7 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
     // Inert types stay what they are, and inline when asked.
     for filetype in ["text/plain", "image/png", "video/mp4"] {
         let path = tus_share(&app, &web, "x.txt", filetype).await;
-        let response = app
-            .http
-            .get(web.url(&path.replacen('/', "/inline/", 1)))
-            .answer()
-            .await;
+        let response = app.get(web.url(&path.replacen('/', "/inline/", 1))).await;
         assert_eq!(response.headers()[header::CONTENT_TYPE], filetype);
         let disposition = response.headers()[header::CONTENT_DISPOSITION]
             .to_str()
@@ -544,8 +508,8 @@ async fn with_a_zero_resume_window_every_range_request_counts() {
         .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "0s")])
         .await;
     let data = random_bytes(100_000, 13);
-    let path = share(&app, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
-    let first = app.http.get(web.url(&path)).answer().await;
+    let path = curl::share(&app.http, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
+    let first = app.get(web.url(&path)).await;
     assert_eq!(first.status(), StatusCode::OK);
     let resumed = app
         .http
@@ -566,8 +530,8 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     // Larger than every socket buffer between the two ends, so most of it is still
     // in the blob store while the download stalls.
     let data = random_bytes(32 * MIB, 14);
-    let path = share(
-        &app,
+    let path = curl::share(
+        &app.http,
         &web,
         "last.bin",
         data.clone(),
@@ -671,7 +635,7 @@ async fn probe_healthz(app: &TestApp, web: &Process, n: usize) -> Vec<Duration> 
     let mut latencies = Vec::with_capacity(n);
     for _ in 0..n {
         let started = Instant::now();
-        let response = app.http.get(web.url("/healthz")).answer().await;
+        let response = app.get(web.url("/healthz")).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.bytes().await.unwrap();
         latencies.push(started.elapsed());
@@ -687,7 +651,7 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
     // One HTTP worker thread: anything CPU-heavy on it delays every other request.
     let web = app.start(Kind::Web, &[("WEB_CONCURRENCY", "1")]).await;
     let data = random_bytes(8 * MIB, 16);
-    let path = share(&app, &web, "noise.bin", data.clone(), &[]).await;
+    let path = curl::share(&app.http, &web, "noise.bin", data.clone(), &[]).await;
     let token = path.split('/').nth(1).unwrap().to_owned();
     let idle = quantile(&mut probe_healthz(&app, &web, 50).await, 0.99);
 
@@ -762,15 +726,14 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resume() {
-    let mut app = TestApp::new("adv_purge_resume_window").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("adv_purge_resume_window").await;
     // Large enough that what the socket buffers swallowed when the client stopped
     // reading stays within the resume overlap (min(8 MiB, half the file)): with a
     // 3 MiB file the server had pushed all of it on a busy machine, and the resume
     // from 512 KiB needed more than the 1.5 MiB allowed.
     let data = random_bytes(40 * MIB, 15);
     let path = share_once(&app, &web, &data).await;
-    let first = app.http.get(web.url(&path)).answer().await;
+    let first = app.get(web.url(&path)).await;
     assert_eq!(first.status(), StatusCode::OK);
     let got = read_some(first, MIB / 2).await;
 

@@ -7,7 +7,10 @@ use reqwest::{Client, StatusCode, header};
 use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
-    browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
+    browser::{
+        STRONG_PASSWORD, account_fields, add_to_draft, browser, csrf_of, draft_token_of,
+        draft_upload, page, sent_token, sign_up,
+    },
 };
 
 /// The sign-up form's CSRF token, for `client`.
@@ -15,21 +18,6 @@ async fn signup_csrf(client: &Client, web: &Process) -> String {
     let (status, html) = page(client, web.url("/signup")).await;
     assert_eq!(status, StatusCode::OK);
     csrf_of(&html)
-}
-
-/// Posts the sign-up form as a browser does (`Accept: text/html`).
-async fn sign_up(client: &Client, web: &Process, email: &str, password: &str) -> reqwest::Response {
-    let csrf = signup_csrf(client, web).await;
-    client
-        .post(web.url("/signup"))
-        .header(header::ACCEPT, "text/html")
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .answer()
-        .await
 }
 
 async fn users(app: &TestApp) -> i64 {
@@ -83,11 +71,7 @@ async fn weak_sign_up_passwords_get_400_with_the_reason_on_the_form_and_no_accou
     let csrf = signup_csrf(&client, &web).await;
     let api = client
         .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", "password1234"),
-        ])
+        .form(&account_fields(&csrf, email, "password1234"))
         .answer()
         .await;
     assert_eq!(api.status(), StatusCode::BAD_REQUEST);
@@ -113,24 +97,15 @@ async fn weak_sign_up_passwords_get_400_with_the_reason_on_the_form_and_no_accou
 async fn send_protected(web: &Process, sender: &Client, password: &str) -> reqwest::Response {
     let (_, upload_page) = page(sender, web.url("/")).await;
     let csrf = csrf_of(&upload_page);
-    let created = crate::harness::tus::create_draft_upload(
+    let id = draft_upload(
         sender,
-        &web.url(""),
+        web,
         "secret.txt",
         b"top secret".to_vec(),
         &draft_token_of(&upload_page),
     )
-    .await
-    .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let id = crate::harness::tus::upload_id(&created).unwrap();
-    let added = sender
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .answer()
-        .await;
-    assert_eq!(added.status(), StatusCode::OK);
+    .await;
+    assert_eq!(add_to_draft(sender, web, &csrf, &id).await, StatusCode::OK);
     sender
         .post(web.url("/send"))
         .form(&[
@@ -145,8 +120,7 @@ async fn send_protected(web: &Process, sender: &Client, password: &str) -> reqwe
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_share_password_needs_eight_characters_and_no_more() {
-    let mut app = TestApp::new("adv_share_password_length").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (_app, web) = TestApp::with_web("adv_share_password_length").await;
     let sender = browser();
     let (_, upload_page) = page(&sender, web.url("/")).await;
     assert!(
@@ -223,12 +197,7 @@ async fn sixty_wrong_guesses_from_six_addresses_do_not_lock_the_recipient_out() 
         )
         .await;
     let sent = send_protected(&web, &browser(), "open sesame").await;
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let token = sent.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/sent/")
-        .to_owned();
+    let token = sent_token(&sent);
 
     // Six addresses take turns: 60 wrong guesses, 10 each.
     let mut crowd = Vec::new();

@@ -36,7 +36,9 @@ use tokio::{
     time::Instant,
 };
 
+use crate::harness::browser::account_fields;
 use crate::harness::http::Exchange;
+use crate::harness::tus;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of},
@@ -430,11 +432,11 @@ async fn rotating_forged_x_forwarded_for_through_haproxy_does_not_escape_the_sig
         let response = client
             .post(haproxy.url("/signin"))
             .header("X-Forwarded-For", format!("198.51.100.{attempt}"))
-            .form(&[
-                ("_csrf", csrf_of(&form).as_str()),
-                ("email", &format!("nobody{attempt}@example.com")),
-                ("password", "wrong-password-123"),
-            ])
+            .form(&account_fields(
+                &csrf_of(&form),
+                &format!("nobody{attempt}@example.com"),
+                "wrong-password-123",
+            ))
             .answer()
             .await;
         statuses.push(response.status());
@@ -523,9 +525,7 @@ fn assert_absent(logs: &str, secret: &str, what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
-    let mut app = TestApp::new("adv_secrets_in_logs").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, worker) = TestApp::with_web_and_worker("adv_secrets_in_logs").await;
     let http = &app.http;
 
     // curl API: upload, download, HEAD, archive, a wrong deletion, the real deletion.
@@ -570,19 +570,15 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         .next()
         .unwrap()
         .to_owned();
-    let patch = http
-        .patch(web.url(&format!("/files/{upload_id}")))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(vec![7u8; 10])
-        .answer()
-        .await;
+    let patch = tus::patch(
+        &http,
+        web.url(&format!("/files/{upload_id}")),
+        "0",
+        vec![7u8; 10],
+    )
+    .await;
     assert_eq!(patch.status(), StatusCode::NO_CONTENT);
-    http.head(web.url(&format!("/files/{upload_id}")))
-        .header("Tus-Resumable", "1.0.0")
-        .answer()
-        .await;
+    tus::head(&http, web.url(&format!("/files/{upload_id}"))).await;
     let deleted = http.delete(delete_url.clone()).answer().await;
     assert!(deleted.status().is_success(), "{}", deleted.status());
 
@@ -615,13 +611,13 @@ async fn metrics_are_served_on_metrics_port_and_not_on_the_public_app_port() {
     let web = app
         .start(Kind::Web, &[("METRICS_PORT", metrics_port.as_str())])
         .await;
-    let public = app.http.get(web.url("/metrics")).answer().await;
+    let public = app.get(web.url("/metrics")).await;
     assert_eq!(public.status(), StatusCode::NOT_FOUND);
     let private = format!("http://127.0.0.1:{metrics_port}/metrics");
     let text = eventually("metrics on METRICS_PORT", Duration::from_secs(10), || {
         let (http, url) = (app.http.clone(), private.clone());
         async move {
-            let text = http.get(url).send().await.ok()?.text().await.ok()?;
+            let text = http.get(url).try_answer_text().await?;
             text.contains("ferry_http_requests_total").then_some(text)
         }
     })

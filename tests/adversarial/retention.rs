@@ -15,6 +15,7 @@ use tokio::{
 };
 
 use crate::harness::http::Exchange;
+use crate::harness::tus;
 use crate::harness::{Kind, Process, TestApp, count, eventually};
 
 /// Every retention age at 3 s: a minute of test shows what a year does.
@@ -391,15 +392,7 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
         .await;
     assert_eq!(put.status(), StatusCode::OK);
     let share = put.text().await.unwrap().trim().to_owned();
-    let tus = app
-        .http
-        .post(doomed_web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", "5000000")
-        .body(vec![3u8; 2_000_000])
-        .answer()
-        .await;
+    let tus = tus::create_stalled(&app.http, &doomed_web.url("")).await;
     assert_eq!(tus.status(), StatusCode::CREATED);
     let tus_url = tus.headers()["location"].to_str().unwrap().to_owned();
     let live_chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
@@ -503,7 +496,7 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
 
     // The live transfer and the resumable upload are intact.
     let path = url::Url::parse(&share).unwrap().path().to_owned();
-    let body = app.http.get(web.url(&path)).answer().await;
+    let body = app.get(web.url(&path)).await;
     assert_eq!(body.status(), StatusCode::OK);
     assert!(
         body.bytes().await.unwrap() == live,
@@ -512,22 +505,15 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
     let tus_path = url::Url::parse(&tus_url)
         .map(|u| u.path().to_owned())
         .unwrap_or(tus_url);
-    let head = app
-        .http
-        .head(web.url(&tus_path))
-        .header("Tus-Resumable", "1.0.0")
-        .answer()
-        .await;
+    let head = tus::head(&app.http, web.url(&tus_path)).await;
     assert_eq!(head.headers()["upload-offset"], "2000000");
-    let resumed = app
-        .http
-        .patch(web.url(&tus_path))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "2000000")
-        .body(vec![3u8; 3_000_000])
-        .answer()
-        .await;
+    let resumed = tus::patch(
+        &app.http,
+        web.url(&tus_path),
+        "2000000",
+        vec![3u8; 3_000_000],
+    )
+    .await;
     assert_eq!(
         resumed.status(),
         StatusCode::NO_CONTENT,
@@ -572,8 +558,7 @@ async fn every_column_that_references_a_blob_is_known_to_the_orphan_sweep() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bundle_is_rebuilt() {
     use rand::RngCore;
-    let mut app = TestApp::new("adv_retention_bundle").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("adv_retention_bundle").await;
     // Two incompressible 24 MiB files: the stored zip takes ~48 chunk writes.
     let mut form = reqwest::multipart::Form::new();
     for name in ["one.bin", "two.bin"] {
@@ -645,11 +630,7 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
         },
     )
     .await;
-    let zip = app
-        .http
-        .get(web.url(&format!("/{token}.zip")))
-        .answer()
-        .await;
+    let zip = app.get(web.url(&format!("/{token}.zip"))).await;
     assert_eq!(zip.status(), StatusCode::OK);
     assert!(zip.bytes().await.unwrap().len() > 48 << 20);
     assert_eq!(

@@ -28,7 +28,7 @@ async fn a_default_deployment_answers_404_to_the_demo_job_and_session_endpoints(
         .answer()
         .await;
     assert_eq!(write.status(), StatusCode::NOT_FOUND);
-    let read = app.http.get(web.url("/api/session")).answer().await;
+    let read = app.get(web.url("/api/session")).await;
     assert_eq!(read.status(), StatusCode::NOT_FOUND);
     assert_eq!(count(&app, "SELECT count(*) FROM apalis.jobs").await, 0);
 }

@@ -13,13 +13,14 @@ use std::{
 
 use reqwest::{Client, StatusCode, cookie::Jar, header, redirect::Policy};
 
+use crate::harness::browser::{add_to_draft, draft_upload};
+use crate::harness::curl;
 use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_token_of, page},
     count, eventually,
 };
-use crate::pages::{add_to_draft, tus_draft_upload};
 
 const PASSWORD: &str = crate::harness::browser::STRONG_PASSWORD;
 
@@ -149,7 +150,14 @@ async fn account(client: &Client, web: &Process, path: &str, email: &str) -> req
 /// the page's draft token, then `POST /draft`).
 async fn draft_file(client: &Client, web: &Process, name: &str) {
     let (_, upload_page) = page(client, web.url("/")).await;
-    let id = tus_draft_upload(client, web, name, &draft_token_of(&upload_page)).await;
+    let id = draft_upload(
+        client,
+        web,
+        name,
+        b"bytes".to_vec(),
+        &draft_token_of(&upload_page),
+    )
+    .await;
     assert_eq!(
         add_to_draft(client, web, &csrf_of(&upload_page), &id).await,
         StatusCode::OK,
@@ -172,8 +180,7 @@ async fn upload_page(client: &Client, web: &Process) -> String {
 /// empty draft (it belonged to the cookie, not the account).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_drafts_after() {
-    let mut app = TestApp::new("adv_visitor_fixation").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_visitor_fixation").await;
 
     // The attacker gets a visitor cookie (and the CSRF token that goes with it) …
     let (attacker, _) = browser_with_jar();
@@ -292,8 +299,7 @@ async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_draf
 /// account.
 #[tokio::test(flavor = "multi_thread")]
 async fn signing_in_as_another_account_takes_nothing_from_the_first_accounts_draft() {
-    let mut app = TestApp::new("adv_draft_switch").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (_app, web) = TestApp::with_web("adv_draft_switch").await;
     account(&browser(), &web, "/signup", "second@example.org").await;
 
     let shared = browser();
@@ -373,7 +379,7 @@ async fn visit(web: &Process, email: &str) -> Visit {
         .await;
     assert_eq!(shared.status(), StatusCode::OK);
     let url = shared.text().await.unwrap();
-    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    let path = curl::path_of(&url);
     let downloaded = http.get(web.url(&path)).answer().await;
     assert_eq!(downloaded.status(), StatusCode::OK);
     let download = set_cookies(&downloaded);
@@ -479,8 +485,7 @@ async fn cookies_are_host_prefixed_secure_and_whole_host_when_public_url_is_http
 /// session key per send — 100 sends, 100 keys in Redis, no 429.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_sends_without_an_account_store_no_session_and_each_sent_page_is_its_senders() {
-    let mut app = TestApp::new("adv_sends_no_session").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_sends_no_session").await;
     // A script: it keeps its visitor cookie and drops every other.
     let bot = cookieless();
     let viewed = get(&bot, &web, "/", None).await;
@@ -494,7 +499,14 @@ async fn a_hundred_sends_without_an_account_store_no_session_and_each_sent_page_
     let mut sent = Vec::new();
     let mut after_first = Vec::new();
     for i in 0..100 {
-        let id = tus_draft_upload(&bot, &web, &format!("file-{i}.txt"), &draft_token).await;
+        let id = draft_upload(
+            &bot,
+            &web,
+            &format!("file-{i}.txt"),
+            b"bytes".to_vec(),
+            &draft_token,
+        )
+        .await;
         let added = bot
             .post(web.url("/draft"))
             .header(header::COOKIE, &visitor)

@@ -10,6 +10,7 @@ use tokio::{
     net::TcpStream,
 };
 
+use crate::harness::curl;
 use crate::harness::data::{MIB, b64};
 use crate::harness::http::Exchange;
 use crate::harness::tus::{self, TUS};
@@ -145,14 +146,6 @@ async fn stall_many(port: u16, n: usize, sent: usize) -> (Vec<TcpStream>, Vec<(u
     (held, answered)
 }
 
-async fn put(app: &TestApp, web: &Process, name: &str, body: Vec<u8>) -> reqwest::Response {
-    app.http
-        .put(web.url(&format!("/{name}")))
-        .body(body)
-        .answer()
-        .await
-}
-
 // ---------------------------------------------------------------- item 3
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,7 +212,7 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
         "a new upload to succeed",
         Duration::from_secs(30),
         || async {
-            let response = put(&app, &web, "after.txt", b"hello".to_vec()).await;
+            let response = curl::put(&app.http, &web, "after.txt", b"hello".to_vec(), &[]).await;
             (response.status() == StatusCode::OK).then_some(())
         },
     )
@@ -279,7 +272,7 @@ async fn one_client_address_cannot_take_every_upload_slot() {
         "the client's share to come back",
         Duration::from_secs(30),
         || async {
-            let response = put(&app, &web, "again.txt", b"hello".to_vec()).await;
+            let response = curl::put(&app.http, &web, "again.txt", b"hello".to_vec(), &[]).await;
             (response.status() == StatusCode::OK).then_some(())
         },
     )
@@ -330,7 +323,7 @@ async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
-    let path = format!("/{}", location.splitn(4, '/').nth(3).unwrap());
+    let path = curl::path_of(&location);
     let head = format!(
         "PATCH {path} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
         10 * MIB
@@ -347,13 +340,7 @@ async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps
         Seen::Answered(status, head) => assert_eq!(status, 408, "{head}"),
         Seen::Held(_) => panic!("a stalled PATCH body was still held after 20 s"),
     }
-    let offset = app
-        .http
-        .head(web.url(&path))
-        .header(TUS.0, TUS.1)
-        .answer()
-        .await
-        .headers()["upload-offset"]
+    let offset = tus::head(&app.http, web.url(&path)).await.headers()["upload-offset"]
         .to_str()
         .unwrap()
         .parse::<usize>()
@@ -398,8 +385,7 @@ async fn post_multipart(app: &TestApp, web: &Process, body: reqwest::Body) -> re
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind() {
-    let mut app = TestApp::new("adv_multipart_10k").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_multipart_10k").await;
 
     let body = multipart_body((0..10_000).map(|_| "f.txt".to_owned()), b"x");
     let before = cpu_seconds(&web);
@@ -443,8 +429,7 @@ async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_files_of_the_same_name_get_unique_names() {
-    let mut app = TestApp::new("adv_multipart_1000_same").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_multipart_1000_same").await;
 
     let body = multipart_body((0..1000).map(|_| "f.txt".to_owned()), b"same");
     let before = cpu_seconds(&web);
@@ -558,8 +543,7 @@ async fn a_multipart_client_that_leaves_midway_stops_the_work_and_leaves_nothing
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multipart_part_header_that_never_ends_is_refused_without_being_buffered() {
-    let mut app = TestApp::new("adv_multipart_endless_header").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_multipart_endless_header").await;
 
     // A file part whose header line goes on for 200 MB, sent chunked. The multipart
     // parser keeps a part's headers in memory until their blank line.
@@ -622,8 +606,7 @@ async fn tus_create(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
-    let mut app = TestApp::new("adv_tus_huge_length").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_tus_huge_length").await;
     let created = tus_create(&app, &web, 10, "").await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let path = tus::path_of(&created);
@@ -646,25 +629,16 @@ async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
         }
     }
     // The upload is untouched and still takes its 10 bytes.
-    let patch = app
-        .http
-        .patch(web.url(&path))
-        .header(TUS.0, TUS.1)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .body(b"0123456789".to_vec())
-        .answer()
-        .await;
+    let patch = tus::patch(&app.http, web.url(&path), "0", b"0123456789".to_vec()).await;
     assert_eq!(patch.status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn format_characters_in_names_are_stripped_on_every_upload_api() {
-    let mut app = TestApp::new("adv_bidi_names").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_bidi_names").await;
 
     // curl PUT: U+202E (right-to-left override) would show "txt.exe" as "exe.txt".
-    let response = put(&app, &web, "%E2%80%AEtxt.exe", b"MZ".to_vec()).await;
+    let response = curl::put(&app.http, &web, "%E2%80%AEtxt.exe", b"MZ".to_vec(), &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let url = response.text().await.unwrap();
     assert!(url.trim_end().ends_with("/txt.exe"), "{url}");
@@ -718,8 +692,7 @@ async fn format_characters_in_names_are_stripped_on_every_upload_api() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_tus_metadata_and_checksums_are_refused_at_creation_and_create_nothing() {
-    let mut app = TestApp::new("adv_tus_bad_creation").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_tus_bad_creation").await;
 
     let refused = [
         // filetype with control characters (used to make the file answer 500 forever).

@@ -10,6 +10,10 @@ use reqwest::{RequestBuilder, Response};
 pub trait Exchange {
     /// The response, whatever its status.
     fn answer(self) -> impl Future<Output = Response> + Send;
+    /// The response, or `None` when none came (for polls that wait for a service).
+    fn try_answer(self) -> impl Future<Output = Option<Response>> + Send;
+    /// The response's body as text, or `None` when no whole answer came.
+    fn try_answer_text(self) -> impl Future<Output = Option<String>> + Send;
     /// The response's body as text, whatever its status.
     fn answer_text(self) -> impl Future<Output = String> + Send;
     /// The response's body parsed as JSON, whatever its status.
@@ -23,27 +27,26 @@ impl Exchange for RequestBuilder {
         self.send().await.expect("the request got a response")
     }
 
+    async fn try_answer(self) -> Option<Response> {
+        self.send().await.ok()
+    }
+
+    async fn try_answer_text(self) -> Option<String> {
+        self.try_answer().await?.text().await.ok()
+    }
+
     async fn answer_text(self) -> String {
-        self.answer()
-            .await
-            .text()
-            .await
-            .expect("the response's body as text")
+        let answer = self.answer().await;
+        answer.text().await.expect("the response's body as text")
     }
 
     async fn answer_json(self) -> serde_json::Value {
-        self.answer()
-            .await
-            .json()
-            .await
-            .expect("the response's body as JSON")
+        let answer = self.answer().await;
+        answer.json().await.expect("the response's body as JSON")
     }
 
     async fn answer_bytes(self) -> bytes::Bytes {
-        self.answer()
-            .await
-            .bytes()
-            .await
-            .expect("the response's body")
+        let answer = self.answer().await;
+        answer.bytes().await.expect("the response's body")
     }
 }

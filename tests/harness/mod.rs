@@ -30,6 +30,7 @@
 
 pub mod browser;
 pub mod cluster;
+pub mod curl;
 pub mod data;
 pub mod garage;
 pub mod http;
@@ -199,7 +200,7 @@ pub async fn put_file(url: &str, body: Vec<u8>) -> String {
     let answer = reqwest::Client::new().put(url).body(body).answer().await;
     assert_eq!(answer.status(), reqwest::StatusCode::OK, "PUT {url}");
     let download = answer.text().await.unwrap();
-    format!("/{}", download.trim().splitn(4, '/').nth(3).unwrap())
+    curl::path_of(&download)
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout`.
@@ -412,6 +413,33 @@ impl TestApp {
             String::from_utf8_lossy(&out.stderr)
         );
         app
+    }
+
+    /// A fresh app ([`TestApp::new`]) serving through one web process with the
+    /// default settings.
+    pub async fn with_web(test: &str) -> (TestApp, Process) {
+        let mut app = Self::new(test).await;
+        let web = app.start(Kind::Web, &[]).await;
+        (app, web)
+    }
+
+    /// A fresh app ([`TestApp::new`]) with one web process and one worker, both with
+    /// the default settings: the smallest deployment that serves and finishes uploads.
+    pub async fn with_web_and_worker(test: &str) -> (TestApp, Process, Process) {
+        let mut app = Self::new(test).await;
+        let web = app.start(Kind::Web, &[]).await;
+        let worker = app.start(Kind::Worker, &[]).await;
+        (app, web, worker)
+    }
+
+    /// `GET url` with the app's client: the answer as it came.
+    pub async fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::Response {
+        self.http.get(url).answer().await
+    }
+
+    /// `HEAD url` with the app's client: the answer as it came.
+    pub async fn head(&self, url: impl reqwest::IntoUrl) -> reqwest::Response {
+        self.http.head(url).answer().await
     }
 
     /// The Redis this app's processes use, as the state crate takes it.
