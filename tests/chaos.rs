@@ -34,6 +34,11 @@ fn storm_seconds() -> u64 {
         .unwrap_or(20)
 }
 
+/// A client without cookies whose requests give up after `timeout`.
+fn client_with_timeout(timeout: Duration) -> Client {
+    Client::builder().timeout(timeout).build().unwrap()
+}
+
 fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
@@ -139,10 +144,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
     {
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap();
+            let client = client_with_timeout(Duration::from_secs(60));
             let mut n = 0;
             while Instant::now() < deadline {
                 n += 1;
@@ -170,10 +172,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
     {
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap();
+            let client = client_with_timeout(Duration::from_secs(30));
             let mut n = 0;
             while Instant::now() < deadline {
                 n += 1;
@@ -197,10 +196,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
     if with_tus {
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap();
+            let client = client_with_timeout(Duration::from_secs(30));
             while Instant::now() < deadline {
                 let body = random_body(3 * 512 * 1024 + 777);
                 if let Some(share) =
@@ -285,10 +281,7 @@ async fn audit(app: &TestApp, base: &str, ledger: &Ledger) -> (usize, usize, usi
             lost_sessions += 1;
         }
     }
-    let client = Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let client = client_with_timeout(Duration::from_secs(60));
     let mut bad_files = 0;
     for (path, sha) in ledger.files.iter().chain(&ledger.tus) {
         let response = client.get(format!("{base}{path}")).answer().await;
@@ -514,6 +507,16 @@ async fn clocks_killed_repeatedly_still_enqueue_every_slot_exactly_once() {
 // restarts "the" Redis, a private one it starts itself. Losing one master of a
 // cluster is a different failure (its slots fail over or the cluster stops), which
 // this suite does not stage.
+/// Polls `GET {base}/api/session` as `user` until it answers 200 (30 s at most);
+/// `what` names the wait in the timeout's message. The 200 answer.
+async fn session_answers(user: &Client, base: &str, what: &str) -> reqwest::Response {
+    eventually(what, Duration::from_secs(30), || async {
+        let r = user.get(format!("{base}/api/session")).try_answer().await?;
+        (r.status() == StatusCode::OK).then_some(r)
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferry() {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -551,15 +554,7 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         .await;
     assert_eq!(during.status(), StatusCode::SERVICE_UNAVAILABLE);
     redis.start().unwrap();
-    let fresh = eventually(
-        "sessions to work again",
-        Duration::from_secs(30),
-        || async {
-            let r = user.get(format!("{base}/api/session")).try_answer().await?;
-            (r.status() == StatusCode::OK).then_some(r)
-        },
-    )
-    .await;
+    let fresh = session_answers(&user, &base, "sessions to work again").await;
     assert_eq!(
         fresh.json::<Value>().await.unwrap()["values"],
         json!({}),
@@ -674,15 +669,7 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
     redis.start().unwrap();
     let mut kept = 0;
     for (i, user) in users.iter().enumerate() {
-        let read = eventually(
-            "sessions to be readable",
-            Duration::from_secs(30),
-            || async {
-                let r = user.get(format!("{base}/api/session")).try_answer().await?;
-                (r.status() == StatusCode::OK).then_some(r)
-            },
-        )
-        .await;
+        let read = session_answers(&user, &base, "sessions to be readable").await;
         if read.json::<Value>().await.unwrap()["values"]["k"] == format!("kept-{i}").as_str() {
             kept += 1;
         }

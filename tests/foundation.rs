@@ -58,6 +58,34 @@ async fn with_private_postgres(
     (dir, pg, app)
 }
 
+/// `POST /api/session` through `web` storing `value` under `key` in a new session:
+/// the answer as it came (204 with the session's cookie).
+async fn write_session(
+    app: &TestApp,
+    web: &harness::Process,
+    key: &str,
+    value: impl Into<Value>,
+) -> reqwest::Response {
+    let body = json!({ "key": key, "value": value.into() });
+    app.http
+        .post(web.url("/api/session"))
+        .json(&body)
+        .answer()
+        .await
+}
+
+/// The values of the session `cookie` names, as `GET /api/session` through `web`
+/// reads them.
+async fn session_values(app: &TestApp, web: &harness::Process, cookie: &str) -> Value {
+    let read = app
+        .http
+        .get(web.url("/api/session"))
+        .header(header::COOKIE, cookie)
+        .answer()
+        .await;
+    read.json::<Value>().await.unwrap()["values"].clone()
+}
+
 async fn readyz_turns_200(app: &TestApp, web: &harness::Process) {
     eventually("readyz to turn 200", 30 * SECOND, || async {
         let r = app.http.get(web.url("/readyz")).try_answer().await?;
@@ -73,12 +101,7 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
     let mut a = app.start(Kind::Web, &[]).await;
     let b = app.start(Kind::Web, &[]).await;
 
-    let response = app
-        .http
-        .post(a.url("/api/session"))
-        .json(&json!({ "key": "colour", "value": "teal" }))
-        .answer()
-        .await;
+    let response = write_session(&app, &a, "colour", "teal").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let cookie = response.headers()[header::SET_COOKIE]
         .to_str()
@@ -145,8 +168,7 @@ async fn a_job_enqueued_through_web_is_run_by_a_worker_and_retried_until_it_succ
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
-    let mut app = TestApp::new("dead_jobs").await;
-    let web = app.start(Kind::Web, &[("JOB_MAX_ATTEMPTS", "3")]).await;
+    let (mut app, web) = TestApp::with_web("dead_jobs", &[("JOB_MAX_ATTEMPTS", "3")]).await;
     let _worker = app.start(Kind::Worker, &[("JOB_MAX_ATTEMPTS", "3")]).await;
     let id = enqueue_demo(
         &app,
@@ -177,15 +199,7 @@ async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
     );
     assert!(effect_runs(&app, "doomed").await.is_none());
 
-    let retry = app
-        .command(&["admin", "jobs", "retry", &id], &[])
-        .output()
-        .unwrap();
-    assert!(
-        retry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&retry.stderr)
-    );
+    app.admin(&["jobs", "retry", &id]);
     let missing = app
         .command(&["admin", "jobs", "retry", "no-such-job"], &[])
         .output()
@@ -201,7 +215,7 @@ async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_whose_worker_is_sigkilled_mid_run_is_completed_by_another_worker() {
-    let (mut app, web) = TestApp::with_web("orphaned_job").await;
+    let (mut app, web) = TestApp::with_web("orphaned_job", &[]).await;
     let mut first = app.start(Kind::Worker, &[]).await;
     let id = enqueue_demo(&app, &web, json!({ "key": "long", "work_ms": 3000 })).await;
 
@@ -387,7 +401,7 @@ async fn every_process_type_exits_zero_on_sigterm_and_web_finishes_an_in_flight_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
-    let (mut app, web) = TestApp::with_web("worker_hand_back").await;
+    let (mut app, web) = TestApp::with_web("worker_hand_back", &[]).await;
     let mut first = app.start(Kind::Worker, &[("SHUTDOWN_TIMEOUT", "1")]).await;
     let id = enqueue_demo(&app, &web, json!({ "key": "slow", "work_ms": 8000 })).await;
     eventually("the job to start", 30 * SECOND, || async {
@@ -445,15 +459,7 @@ async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgr
     })
     .await;
     tokio::time::sleep(2 * SECOND).await;
-    let retry = app
-        .command(&["admin", "jobs", "retry", &doomed], &[])
-        .output()
-        .unwrap();
-    assert!(
-        retry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&retry.stderr)
-    );
+    app.admin(&["jobs", "retry", &doomed]);
     eventually(
         "the idle worker to take the retried job",
         15 * SECOND,
@@ -542,7 +548,7 @@ async fn a_bulk_insert_is_announced_once_per_queue() {
 /// its share of slow jobs instead of watching the first sit on them.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_claims_no_more_jobs_than_it_has_free_slots() {
-    let (mut app, web) = TestApp::with_web("free_slots").await;
+    let (mut app, web) = TestApp::with_web("free_slots", &[]).await;
     let two = [("WORKER_CONCURRENCY", "2")];
     let _first = app.start(Kind::Worker, &two).await;
     let _second = app.start(Kind::Worker, &two).await;
@@ -685,12 +691,7 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
     // Verified against the private CA: ready, and sessions live on that server.
     let verified = app.start(Kind::Web, &[("REDIS_CA_CERT", &ca)]).await;
     assert_eq!(ready(&app, &verified).await, StatusCode::OK);
-    let written = app
-        .http
-        .post(verified.url("/api/session"))
-        .json(&json!({ "key": "colour", "value": "teal" }))
-        .answer()
-        .await;
+    let written = write_session(&app, &verified, "colour", "teal").await;
     assert_eq!(written.status(), StatusCode::NO_CONTENT);
     let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
     let cookie = cookie.split(';').next().unwrap().to_owned();
@@ -702,14 +703,8 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
     let insecure_url = format!("{}#insecure", redis.url);
     let insecure = app.start(Kind::Web, &[("REDIS_URL", &insecure_url)]).await;
     assert_eq!(ready(&app, &insecure).await, StatusCode::OK);
-    let read = app
-        .http
-        .get(insecure.url("/api/session"))
-        .header(header::COOKIE, &cookie)
-        .answer()
-        .await;
     assert_eq!(
-        read.json::<Value>().await.unwrap()["values"]["colour"],
+        session_values(&app, &insecure, &cookie).await["colour"],
         "teal"
     );
 
@@ -771,25 +766,11 @@ async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
     // Enough sessions to land on every master (keys spread over the slots), each read
     // back through the other web process.
     for n in 0..12 {
-        let written = app
-            .http
-            .post(a.url("/api/session"))
-            .json(&json!({ "key": "n", "value": n.to_string() }))
-            .answer()
-            .await;
+        let written = write_session(&app, &a, "n", n.to_string()).await;
         assert_eq!(written.status(), StatusCode::NO_CONTENT);
         let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
         let cookie = cookie.split(';').next().unwrap().to_owned();
-        let read = app
-            .http
-            .get(b.url("/api/session"))
-            .header(header::COOKIE, &cookie)
-            .answer()
-            .await;
-        assert_eq!(
-            read.json::<Value>().await.unwrap()["values"]["n"],
-            n.to_string()
-        );
+        assert_eq!(session_values(&app, &b, &cookie).await["n"], n.to_string());
     }
     drop(cluster);
     let _ = std::fs::remove_dir_all(dir);
@@ -844,6 +825,18 @@ async fn start_dev(dir: &std::path::Path, port: u16) -> (std::process::Child, st
     (child, log)
 }
 
+/// [`start_dev`], then asserts that Ferry answers `/readyz` with 200 (the log is in
+/// the failure's message).
+async fn start_dev_ready(dir: &std::path::Path, port: u16) -> std::process::Child {
+    let (dev, log) = start_dev(dir, port).await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "{log}");
+    dev
+}
+
 /// A checkout under a directory closed to other users (`/root` is 0700): run as root,
 /// ferry dev runs Postgres as `postgres`, which cannot get there — it says so, names
 /// the directory and what to do, and exits non-zero, instead of Postgres' own
@@ -880,16 +873,7 @@ async fn ferry_dev_as_root_says_when_postgres_cannot_reach_the_data_dir() {
         );
     } else {
         let port = ferry_dev::services::free_port();
-        let (mut dev, log) = start_dev(&dir, port).await;
-        let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-            .await
-            .unwrap();
-        assert_eq!(
-            ready.status(),
-            StatusCode::OK,
-            "{}",
-            std::fs::read_to_string(&log).unwrap()
-        );
+        let mut dev = start_dev_ready(&dir, port).await;
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(dev.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
@@ -905,16 +889,7 @@ async fn ferry_dev_takes_what_it_started_down_with_it_even_when_sigkilled_and_st
     let dir = std::env::temp_dir().join(format!("ferry-test-dev-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = ferry_dev::services::free_port();
-    let (mut dev, log) = start_dev(&dir, port).await;
-    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-        .await
-        .unwrap();
-    assert_eq!(
-        ready.status(),
-        StatusCode::OK,
-        "{}",
-        std::fs::read_to_string(&log).unwrap()
-    );
+    let mut dev = start_dev_ready(&dir, port).await;
     use std::os::unix::fs::PermissionsExt;
     let secret = std::fs::metadata(dir.join("session_secret")).unwrap();
     assert_eq!(
@@ -1009,12 +984,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
     let (dir, mut pg, mut app) = with_private_postgres("postgres_restart").await;
     let web = app.start(Kind::Web, &[]).await;
     let mut worker = app.start(Kind::Worker, &[]).await;
-    let mut clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "stats-rollup=* * * * * *")],
-        )
-        .await;
+    let mut clock = app.start_clock("stats-rollup=* * * * * *").await;
     enqueue_demo(&app, &web, json!({ "key": "before" })).await;
     eventually("the first job", 30 * SECOND, || async {
         effect_runs(&app, "before").await

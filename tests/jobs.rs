@@ -6,12 +6,12 @@ mod harness;
 
 use harness::data::png;
 use harness::http::Exchange;
-use harness::tus;
+use harness::{curl, tus};
 
 use std::time::Duration;
 
 use harness::{Kind, TestApp, count, eventually};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 const EVERY_SECOND: &str = "purge-expired=* * * * * *;abort-idle-uploads=* * * * * *";
@@ -19,13 +19,14 @@ const EVERY_SECOND: &str = "purge-expired=* * * * * *;abort-idle-uploads=* * * *
 #[tokio::test(flavor = "multi_thread")]
 async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
     let (app, web, _worker) = TestApp::with_web_and_worker("finish_image").await;
-    let response = app
-        .http
-        .put(web.url("/holiday.dat"))
-        .header(header::ACCEPT, "application/json")
-        .body(png(1200, 800))
-        .answer()
-        .await;
+    let response = curl::put(
+        &app.http,
+        &web,
+        "holiday.dat",
+        png(1200, 800),
+        &[("Accept", "application/json")],
+    )
+    .await;
     let json: Value = response.json().await.unwrap();
     assert_eq!(
         json["files"][0]["content_type"], "application/octet-stream",
@@ -64,14 +65,8 @@ async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_whose_stored_bytes_were_corrupted_is_never_marked_ready_and_its_job_dies_visibly() {
-    let mut app = TestApp::new("finish_corrupt").await;
-    let web = app.start(Kind::Web, &[("JOB_MAX_ATTEMPTS", "2")]).await;
-    let response = app
-        .http
-        .put(web.url("/a.txt"))
-        .body("original bytes")
-        .answer()
-        .await;
+    let (mut app, web) = TestApp::with_web("finish_corrupt", &[("JOB_MAX_ATTEMPTS", "2")]).await;
+    let response = curl::put(&app.http, &web, "a.txt", "original bytes", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     sqlx::query("UPDATE blob_chunks SET data = 'tampered bytes'::bytea")
         .execute(&app.pg)
@@ -105,7 +100,7 @@ async fn a_file_whose_stored_bytes_were_corrupted_is_never_marked_ready_and_its_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one() {
-    let (mut app, web) = TestApp::with_web("stored_zip").await;
+    let (mut app, web) = TestApp::with_web("stored_zip", &[]).await;
     let form = reqwest::multipart::Form::new()
         .part(
             "filedata",
@@ -161,22 +156,10 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_transfer_disappears_within_two_clock_slots_and_its_chunks_are_gone() {
     let (mut app, web, _worker) = TestApp::with_web_and_worker("purge_expired").await;
-    let _clock = app
-        .start(Kind::Clock, &[("CLOCK_SCHEDULES", EVERY_SECOND)])
-        .await;
-    let keep = app
-        .http
-        .put(web.url("/keep.bin"))
-        .body(vec![1u8; 3_000_000])
-        .answer()
-        .await;
+    let _clock = app.start_clock(EVERY_SECOND).await;
+    let keep = curl::put(&app.http, &web, "keep.bin", vec![1u8; 3_000_000], &[]).await;
     assert_eq!(keep.status(), StatusCode::OK);
-    let doomed = app
-        .http
-        .put(web.url("/old.bin"))
-        .body(vec![2u8; 3_000_000])
-        .answer()
-        .await;
+    let doomed = curl::put(&app.http, &web, "old.bin", vec![2u8; 3_000_000], &[]).await;
     let url = doomed.text().await.unwrap();
     let token = url.trim().split('/').nth(3).unwrap().to_owned();
     let chunks_before = count(&app, "SELECT count(*) FROM blob_chunks").await;
@@ -216,9 +199,7 @@ async fn an_expired_transfer_disappears_within_two_clock_slots_and_its_chunks_ar
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_resumable_uploads_are_aborted_and_their_chunks_freed() {
     let (mut app, web, _worker) = TestApp::with_web_and_worker("abort_idle").await;
-    let _clock = app
-        .start(Kind::Clock, &[("CLOCK_SCHEDULES", EVERY_SECOND)])
-        .await;
+    let _clock = app.start_clock(EVERY_SECOND).await;
     let created = tus::create_stalled(&app.http, &web.url("")).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     assert!(count(&app, "SELECT count(*) FROM blob_chunks").await > 0);

@@ -14,7 +14,7 @@ use std::{
 use ferry_state::{Settings, State};
 use futures::StreamExt;
 use harness::browser::{STRONG_PASSWORD, sign_in, sign_up};
-use harness::{Kind, TestApp, eventually};
+use harness::{Kind, TestApp, curl, eventually};
 use reqwest::{Client, StatusCode, redirect::Policy};
 
 fn free_port() -> String {
@@ -137,18 +137,12 @@ async fn every_process_type_exposes_prometheus_metrics() {
 }
 
 fn ps(app: &TestApp) -> String {
-    let out = app.command(&["admin", "ps"], &[]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    app.admin(&["ps"])
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_ps_lists_live_processes_and_forgets_stopped_and_killed_ones() {
-    let (mut app, _web) = TestApp::with_web("admin_ps").await;
+    let (mut app, _web) = TestApp::with_web("admin_ps", &[]).await;
     let mut worker = app.start(Kind::Worker, &[]).await;
     let mut clock = app.start(Kind::Clock, &[]).await;
     eventually(
@@ -252,7 +246,7 @@ fn keys_in(line: &str, prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
-    let (mut app, _web) = TestApp::with_web("admin_ps_no_scan").await;
+    let (mut app, _web) = TestApp::with_web("admin_ps_no_scan", &[]).await;
     let _clock = app.start(Kind::Clock, &[]).await;
     // Arrange: many other keys under the app's prefix, as a busy site has sessions.
     let state = State::connect_lazy(&Settings {
@@ -320,8 +314,7 @@ async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_request_logs_one_line_with_numbers_and_an_ordinary_404_is_info() {
-    let mut app = TestApp::new("access_log").await;
-    let web = app.start(Kind::Web, &[("RUST_LOG", "info")]).await;
+    let (app, web) = TestApp::with_web("access_log", &[("RUST_LOG", "info")]).await;
     let missing = app
         .http
         .get(web.url("/AAAAAAAAAAAAAAAAAAAAAA/secret-name.txt"))
@@ -385,14 +378,9 @@ fn admin(app: &TestApp, args: &[&str]) -> (bool, String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gone_at_once() {
-    let (app, web) = TestApp::with_web("admin_takedown").await;
+    let (app, web) = TestApp::with_web("admin_takedown", &[]).await;
     let bytes = vec![7u8; 6 * 1024 * 1024];
-    let put = app
-        .http
-        .put(web.url("/report.pdf"))
-        .body(bytes)
-        .answer()
-        .await;
+    let put = curl::put(&app.http, &web, "report.pdf", bytes, &[]).await;
     assert!(put.status().is_success());
     let link = put.text().await.unwrap().trim().to_owned();
     let token = link.rsplit('/').nth(1).unwrap().to_owned();
@@ -428,7 +416,7 @@ async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gon
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_lists_resets_and_deletes_accounts() {
-    let (app, web) = TestApp::with_web("admin_users").await;
+    let (app, web) = TestApp::with_web("admin_users", &[]).await;
     let client = harness::browser::browser();
     let email = "someone@example.org";
     assert_eq!(
@@ -437,12 +425,7 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
             .status(),
         StatusCode::SEE_OTHER
     );
-    let put = app
-        .http
-        .put(web.url("/theirs.txt"))
-        .body("their file")
-        .answer()
-        .await;
+    let put = curl::put(&app.http, &web, "theirs.txt", "their file", &[]).await;
     let link = put.text().await.unwrap().trim().to_owned();
     // Ownership as the upload page records it for a signed-in sender (ui.rs covers
     // that flow); here only who owns it matters.
@@ -536,7 +519,7 @@ async fn blobs_sweep_frees_what_a_killed_upload_left_behind() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operations_view_is_for_admins_only() {
-    let (mut app, web) = TestApp::with_web("admin_view").await;
+    let (mut app, web) = TestApp::with_web("admin_view", &[]).await;
     let _clock = app.start(Kind::Clock, &[]).await;
     let client = harness::browser::browser();
     assert_eq!(
@@ -550,15 +533,7 @@ async fn the_operations_view_is_for_admins_only() {
         StatusCode::FORBIDDEN
     );
 
-    let out = app
-        .command(&["admin", "users", "make-admin", "ops@example.org"], &[])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    app.admin(&["users", "make-admin", "ops@example.org"]);
     let view = eventually(
         "the clock to show up in the view",
         Duration::from_secs(20),
@@ -597,19 +572,19 @@ async fn the_openapi_description_holds_against_schemathesis() {
         version.as_ref().is_ok_and(|o| o.status.success()),
         "schemathesis is not installed; install it: pip install schemathesis==4.32.5"
     );
-    let mut app = TestApp::new("openapi").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
+    let (app, web) = TestApp::with_web("openapi", &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
     let doc: serde_json::Value = app.http.get(web.url("/openapi.json")).answer_json().await;
     assert_eq!(doc["openapi"], "3.1.0");
 
     // Something real to reach: a transfer with a file, and an unfinished tus upload.
-    let put = app
-        .http
-        .put(web.url("/hello.txt"))
-        .header("Max-Downloads", "1000000")
-        .body("hello from schemathesis\n")
-        .answer()
-        .await;
+    let put = curl::put(
+        &app.http,
+        &web,
+        "hello.txt",
+        "hello from schemathesis\n",
+        &[("Max-Downloads", "1000000")],
+    )
+    .await;
     assert_eq!(put.status(), StatusCode::OK);
     let url = put.text().await.unwrap();
     let token = url.trim().split('/').nth(3).unwrap().to_owned();

@@ -60,7 +60,7 @@ fn header_of(response: &Response, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_through_another() {
-    let (mut app, a) = TestApp::with_web("upload_a_download_b").await;
+    let (mut app, a) = TestApp::with_web("upload_a_download_b", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let data = random_bytes(5 * MIB + 1234, 1);
 
@@ -121,13 +121,14 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
     );
     assert_eq!(sha(&forced.bytes().await.unwrap()), sha(&data));
 
-    let json = app
-        .http
-        .put(a.url("/data.bin"))
-        .header(header::ACCEPT, "application/json")
-        .body(b"json please".to_vec())
-        .answer()
-        .await;
+    let json = curl::put(
+        &app.http,
+        &a,
+        "data.bin",
+        b"json please".to_vec(),
+        &[("Accept", "application/json")],
+    )
+    .await;
     let json: Value = json.json().await.unwrap();
     assert_eq!(json["files"][0]["sha256"], sha(b"json please"));
     assert_eq!(json["files"][0]["size"], 11);
@@ -141,7 +142,7 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() {
-    let (mut app, a) = TestApp::with_web("multipart_archives").await;
+    let (mut app, a) = TestApp::with_web("multipart_archives", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let big = random_bytes(2 * MIB + 77, 2);
     let form = files_form([
@@ -211,7 +212,7 @@ async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn range_requests_are_served_from_the_right_chunk() {
-    let (app, web) = TestApp::with_web("ranges").await;
+    let (app, web) = TestApp::with_web("ranges", &[]).await;
     let data = random_bytes(3 * MIB + MIB / 2, 3);
     let (_, path) = share(&app, &web, "video.mp4", data.clone(), &[]).await;
 
@@ -255,8 +256,7 @@ async fn range_requests_are_served_from_the_right_chunk() {
 #[tokio::test(flavor = "multi_thread")]
 async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_processes_exactly_one_succeeds()
  {
-    let mut app = TestApp::new("download_limit").await;
-    let a = app.start(Kind::Web, &[("PG_POOL_SIZE", "10")]).await;
+    let (mut app, a) = TestApp::with_web("download_limit", &[("PG_POOL_SIZE", "10")]).await;
     let b = app.start(Kind::Web, &[("PG_POOL_SIZE", "10")]).await;
     let data = random_bytes(100_000, 4);
     let (_, path) = share(
@@ -304,7 +304,7 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
 
 #[tokio::test(flavor = "multi_thread")]
 async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does() {
-    let (app, web) = TestApp::with_web("download_limit_per_file").await;
+    let (app, web) = TestApp::with_web("download_limit_per_file", &[]).await;
     let files = [
         random_bytes(10_000, 51),
         random_bytes(20_000, 52),
@@ -446,8 +446,7 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
-    let mut app = TestApp::new("bad_uploads").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
+    let (app, web) = TestApp::with_web("bad_uploads", &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
 
     let declared = curl::put(&app.http, &web, "big.bin", random_bytes(MIB + 1, 6), &[]).await;
     assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -524,7 +523,7 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_file_names_are_sanitised_and_never_rendered_by_the_browser() {
-    let (app, web) = TestApp::with_web("hostile_names").await;
+    let (app, web) = TestApp::with_web("hostile_names", &[]).await;
     let long = format!("{}.txt", "n".repeat(400));
     let form = files_form([
         ("../../etc/passwd".to_owned(), b"1".to_vec()),
@@ -640,7 +639,7 @@ async fn tus_patch(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_share_url() {
-    let (mut app, a) = TestApp::with_web("tus_pieces").await;
+    let (mut app, a) = TestApp::with_web("tus_pieces", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let options = app
         .http
@@ -719,8 +718,7 @@ async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_sha
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
-    let mut app = TestApp::new("tus_bad_input").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
+    let (app, web) = TestApp::with_web("tus_bad_input", &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
     let data = random_bytes(2 * MIB, 8);
     let path = tus_create(&app, &web, data.len(), "").await;
     let first = tus_patch(&app, &web, &path, 0, data[..MIB].to_vec(), &[]).await;
@@ -870,7 +868,7 @@ async fn a_tus_upload_interrupted_by_sigkill_of_its_process_resumes_on_another()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_patches_on_one_upload_through_two_processes_are_serialised() {
-    let (mut app, a) = TestApp::with_web("tus_concurrent").await;
+    let (mut app, a) = TestApp::with_web("tus_concurrent", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let data = random_bytes(4 * MIB, 11);
     let path = tus_create(&app, &a, data.len(), "").await;
@@ -894,7 +892,7 @@ async fn concurrent_patches_on_one_upload_through_two_processes_are_serialised()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_1_gib_streamed_upload_and_download_keep_the_web_process_under_64_mib() {
-    let (app, web) = TestApp::with_web("one_gib").await;
+    let (app, web) = TestApp::with_web("one_gib", &[]).await;
     const TOTAL: usize = 1024 * MIB;
     const PIECE: usize = 256 * 1024;
     let template = random_bytes(PIECE, 12);
@@ -966,7 +964,7 @@ async fn the_tuspy_client_uploads_resumably_through_ferry() {
         has_tuspy,
         "tuspy is not installed; install it: pip install tuspy"
     );
-    let (app, web) = TestApp::with_web("tuspy").await;
+    let (app, web) = TestApp::with_web("tuspy", &[]).await;
     let data = random_bytes(3 * MIB + 999, 13);
     let dir = std::env::temp_dir().join(format!("ferry-tuspy-{}", web.port));
     std::fs::create_dir_all(&dir).unwrap();
@@ -1011,7 +1009,7 @@ async fn tus_js_client_uploads_in_parallel_and_streams_of_unknown_size_through_f
         dir.join("node_modules/tus-js-client").exists(),
         "tus-js-client is not installed; install it: (cd tests/browser && npm ci)"
     );
-    let (app, web) = TestApp::with_web("tus_js_node").await;
+    let (app, web) = TestApp::with_web("tus_js_node", &[]).await;
     let out = Command::new("node")
         .arg(dir.join("tus-node.mjs"))
         .arg(web.url(""))
@@ -1060,10 +1058,8 @@ async fn tus_js_client_uploads_in_parallel_and_streams_of_unknown_size_through_f
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lose_nothing() {
-    let mut app = TestApp::new("tus_concat_rules").await;
-    let a = app
-        .start(Kind::Web, &[("MAX_UPLOAD_SIZE", "4000000")])
-        .await;
+    let (mut app, a) =
+        TestApp::with_web("tus_concat_rules", &[("MAX_UPLOAD_SIZE", "4000000")]).await;
     let b = app
         .start(Kind::Web, &[("MAX_UPLOAD_SIZE", "4000000")])
         .await;
@@ -1356,7 +1352,7 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxies() {
-    let (mut app, trusting) = TestApp::with_web("public_url").await; // loopback is a trusted proxy by default
+    let (mut app, trusting) = TestApp::with_web("public_url", &[]).await; // loopback is a trusted proxy by default
     let wary = app
         .start(Kind::Web, &[("TRUSTED_PROXIES", "10.0.0.0/8")])
         .await;

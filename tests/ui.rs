@@ -3,7 +3,9 @@
 
 mod harness;
 
-use harness::browser::{account_fields, add_to_draft};
+use harness::browser::{
+    account_fields, add_to_draft, send_fields, sent_token, sign_in, sign_out, sign_up,
+};
 use harness::http::Exchange;
 
 use std::{process::Command, time::Duration};
@@ -73,18 +75,11 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
 
     let sent = client
         .post(c.url("/send"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("days", "3"),
-            ("max_downloads", "2"),
-            ("password", ""),
-        ])
+        .form(&send_fields(&csrf, "3", "2", ""))
         .answer()
         .await;
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let location = sent.headers()["location"].to_str().unwrap().to_owned();
-    let token = location.trim_start_matches("/sent/").to_owned();
-    let (_, sent_page) = page(&client, c.url(&location)).await;
+    let token = sent_token(&sent);
+    let (_, sent_page) = page(&client, c.url(&format!("/sent/{token}"))).await;
     assert!(
         sent_page.contains(&format!("/s/{token}")),
         "the share link is shown"
@@ -104,7 +99,7 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
 
 #[tokio::test(flavor = "multi_thread")]
 async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_land() {
-    let (mut app, a) = TestApp::with_web("draft_concurrent").await;
+    let (mut app, a) = TestApp::with_web("draft_concurrent", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let client = browser();
     let (_, html) = page(&client, a.url("/")).await;
@@ -124,7 +119,7 @@ async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_lan
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
-    let (_app, web) = TestApp::with_web("signin_renews").await;
+    let (_app, web) = TestApp::with_web("signin_renews", &[]).await;
     let client = browser();
     let response = client.get(web.url("/signup")).answer().await;
     let csp = response.headers()["content-security-policy"]
@@ -150,13 +145,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     assert!(me.contains("Signed in as ada@example.org"));
 
     // Signing in again (any sign-in) must change the session id.
-    let form = client.get(web.url("/signin")).answer().await;
-    let csrf = csrf_of(&form.text().await.unwrap());
-    let signin = client
-        .post(web.url("/signin"))
-        .form(&account_fields(&csrf, "ada@example.org", STRONG_PASSWORD))
-        .answer()
-        .await;
+    let signin = sign_in(&client, &web, "ada@example.org", STRONG_PASSWORD).await;
     assert_eq!(signin.status(), StatusCode::SEE_OTHER);
     let after = session_cookie(&signin).expect("sign-in sets a new session cookie");
     assert_ne!(before, after, "session id renewed at sign-in");
@@ -179,11 +168,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
         .await;
     assert_eq!(new.status(), StatusCode::OK);
     let (_, me) = page(&client, web.url("/me")).await;
-    let signout = client
-        .post(web.url("/signout"))
-        .form(&[("_csrf", csrf_of(&me).as_str())])
-        .answer()
-        .await;
+    let signout = sign_out(&client, &web, &me).await;
     assert_eq!(signout.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         client.get(web.url("/me")).answer().await.status(),
@@ -211,20 +196,11 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
 /// that another one wrote.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
-    let (mut app, a) = TestApp::with_web("session_two_webs").await;
+    let (mut app, a) = TestApp::with_web("session_two_webs", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     // One cookie jar for both: cookies are per host, not per port.
     let client = browser();
-    let (_, form) = page(&client, a.url("/signup")).await;
-    let signup = client
-        .post(a.url("/signup"))
-        .form(&account_fields(
-            &csrf_of(&form),
-            "grace@example.org",
-            STRONG_PASSWORD,
-        ))
-        .answer()
-        .await;
+    let signup = sign_up(&client, &a, "grace@example.org", STRONG_PASSWORD).await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     assert!(session_cookie(&signup).is_some(), "web A wrote a session");
 
@@ -236,11 +212,7 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
     );
     assert!(me.contains("Signed in as grace@example.org"), "{me}");
 
-    let signout = client
-        .post(b.url("/signout"))
-        .form(&[("_csrf", csrf_of(&me).as_str())])
-        .answer()
-        .await;
+    let signout = sign_out(&client, &b, &me).await;
     assert_eq!(signout.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         client.get(a.url("/me")).answer().await.status(),
@@ -251,7 +223,7 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_post_without_the_csrf_token_is_rejected() {
-    let (app, web) = TestApp::with_web("csrf").await;
+    let (app, web) = TestApp::with_web("csrf", &[]).await;
     let client = browser();
     let (_, html) = page(&client, web.url("/signup")).await;
     let _real = csrf_of(&html);
@@ -303,10 +275,8 @@ async fn a_post_without_the_csrf_token_is_rejected() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_password_guessing_hits_429_across_two_processes_and_the_right_password_unlocks() {
-    let mut app = TestApp::new("password_rate_limit").await;
-    let a = app
-        .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
-        .await;
+    let (mut app, a) =
+        TestApp::with_web("password_rate_limit", &[("UNLOCK_ATTEMPTS_PER_IP", "6")]).await;
     let b = app
         .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
         .await;
@@ -316,12 +286,7 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
     draft_upload(&sender, &a, "secret.txt", b"top secret", &upload_page).await;
     let sent = sender
         .post(a.url("/send"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("days", "1"),
-            ("max_downloads", ""),
-            ("password", "open sesame"),
-        ])
+        .form(&send_fields(&csrf, "1", "", "open sesame"))
         .answer()
         .await;
     let token = sent.headers()["location"]
@@ -390,10 +355,8 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_guessing_is_rate_limited_per_account() {
-    let mut app = TestApp::new("signin_rate_limit").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNIN_ATTEMPTS_PER_ACCOUNT", "3")])
-        .await;
+    let (_app, web) =
+        TestApp::with_web("signin_rate_limit", &[("SIGNIN_ATTEMPTS_PER_ACCOUNT", "3")]).await;
     let client = browser();
     let mut statuses = Vec::new();
     for _ in 0..5 {
@@ -440,16 +403,14 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
         ferry_dev::services::free_port(),
     );
     let allowed = format!("http://localhost:{allowed_port}");
-    let mut app = TestApp::new("cors").await;
-    let web = app
-        .start(
-            Kind::Web,
-            &[(
-                "CORS_ALLOWED_ORIGINS",
-                &format!("https://app.example.com, {allowed}"),
-            )],
-        )
-        .await;
+    let (mut app, web) = TestApp::with_web(
+        "cors",
+        &[(
+            "CORS_ALLOWED_ORIGINS",
+            &format!("https://app.example.com, {allowed}"),
+        )],
+    )
+    .await;
     let plain = app.start(Kind::Web, &[]).await;
     let client = Client::new();
     let preflight = |web: &Process, origin: &str| {

@@ -29,7 +29,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::harness::browser::{account_fields, add_to_draft, draft_upload};
+use crate::harness::browser::{account_fields, add_to_draft, draft_upload, sign_up};
 use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
@@ -239,10 +239,8 @@ async fn stall(from: &str, port: u16, head: String, sent: usize) -> JoinHandle<(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn past_uploads_per_client_per_hour_a_put_or_tus_creation_gets_429_and_stores_nothing() {
-    let mut app = TestApp::new("adv_budget_rate").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOADS_PER_CLIENT_PER_HOUR", "5")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_budget_rate", &[("UPLOADS_PER_CLIENT_PER_HOUR", "5")]).await;
 
     // One client, six PUTs: five stored, the sixth refused before its body.
     let alice = client_from("127.0.0.1");
@@ -301,10 +299,11 @@ async fn past_uploads_per_client_per_hour_a_put_or_tus_creation_gets_429_and_sto
 #[tokio::test(flavor = "multi_thread")]
 async fn past_upload_bytes_per_client_per_day_a_put_gets_429_before_its_body_and_a_failed_one_gives_its_bytes_back()
  {
-    let mut app = TestApp::new("adv_budget_bytes").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_bytes",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let alice = client_from("127.0.0.1");
 
     // 6 MiB of a 10 MiB budget stored.
@@ -408,10 +407,11 @@ async fn the_byte_budget_holds_across_two_web_processes_taking_it_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_creation_announcing_more_than_is_left_gets_429_and_a_failed_patch_gives_its_bytes_back()
  {
-    let mut app = TestApp::new("adv_budget_tus").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_tus",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let client = client_from("127.0.0.1");
     let base = web.url("");
 
@@ -473,10 +473,11 @@ async fn tus_offset(client: &Client, web: &Process, path: &str) -> usize {
 /// bytes), counting those bytes twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_patch_that_loses_its_upload_to_another_patch_gives_back_every_byte_it_took() {
-    let mut app = TestApp::new("adv_budget_tus_race").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_budget_tus_race",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let client = client_from("127.0.0.1");
     let created = tus::create(&client, &web.url(""), 8 * MIB, "").await;
     assert_eq!(created.status(), StatusCode::CREATED);
@@ -541,10 +542,11 @@ async fn a_tus_patch_that_loses_its_upload_to_another_patch_gives_back_every_byt
 
 #[tokio::test(flavor = "multi_thread")]
 async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_upload_page() {
-    let mut app = TestApp::new("adv_budget_bundle").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_bundle",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let post = |client: Client, form: reqwest::multipart::Form| {
         let url = web.url("/");
         async move { client.post(url).multipart(form).answer().await }
@@ -716,67 +718,50 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         !upload_page.contains(r#"option value="14""#),
         "{upload_page}"
     );
-    let csrf = csrf_of(&upload_page);
-    let id = draft_upload(
-        &visitor,
-        &web,
-        "visitor.txt",
-        b"hello".to_vec(),
-        &draft_token_of(&upload_page),
-    )
-    .await;
-    assert_eq!(
-        add_to_draft(&visitor, &web, &csrf, &id).await,
-        StatusCode::OK
-    );
-    let refused = visitor
-        .post(web.url("/send"))
-        .form(&[("_csrf", csrf.as_str()), ("days", "30")])
-        .answer()
-        .await;
+    let refused = send_one_file(&visitor, &web, &upload_page, "visitor.txt", "30").await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 2);
 
     // A signed-in sender may choose 30 days.
     let member = browser_from("127.0.0.3");
-    let (_, signup_page) = page(&member, web.url("/signup")).await;
-    let signed_up = member
-        .post(web.url("/signup"))
-        .form(&account_fields(
-            &csrf_of(&signup_page),
-            "member@example.org",
-            "correct-horse-battery-staple-9c1f",
-        ))
-        .answer()
-        .await;
+    let signed_up = sign_up(
+        &member,
+        &web,
+        "member@example.org",
+        "correct-horse-battery-staple-9c1f",
+    )
+    .await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
     let (_, upload_page) = page(&member, web.url("/")).await;
     assert!(
         upload_page.contains(r#"option value="30""#),
         "{upload_page}"
     );
-    let csrf = csrf_of(&upload_page);
-    let id = draft_upload(
-        &member,
-        &web,
-        "member.txt",
-        b"hello".to_vec(),
-        &draft_token_of(&upload_page),
-    )
-    .await;
-    assert_eq!(
-        add_to_draft(&member, &web, &csrf, &id).await,
-        StatusCode::OK
-    );
-    let sent = member
-        .post(web.url("/send"))
-        .form(&[("_csrf", csrf.as_str()), ("days", "30")])
-        .answer()
-        .await;
+    let sent = send_one_file(&member, &web, &upload_page, "member.txt", "30").await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 3);
     assert_eq!(count(&app, &days_over(29)).await, 1);
     assert_eq!(count(&app, &days_over(30)).await, 0);
+}
+
+/// Drafts `name` (five bytes) from the client's `upload_page` as upload.js does and
+/// sends the draft to live `days`: the answer to `POST /send`.
+async fn send_one_file(
+    client: &Client,
+    web: &Process,
+    upload_page: &str,
+    name: &str,
+    days: &str,
+) -> reqwest::Response {
+    let csrf = csrf_of(upload_page);
+    let draft_token = draft_token_of(upload_page);
+    let id = draft_upload(client, web, name, b"hello".to_vec(), &draft_token).await;
+    assert_eq!(add_to_draft(client, web, &csrf, &id).await, StatusCode::OK);
+    client
+        .post(web.url("/send"))
+        .form(&[("_csrf", csrf.as_str()), ("days", days)])
+        .answer()
+        .await
 }
 
 // ---------------------------------------------------------------- item 5: IPv6 /64
@@ -806,10 +791,11 @@ async fn sign_up_as(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_ups_from_one_ipv6_64_share_one_limit_unless_client_ipv6_prefix_is_128() {
-    let mut app = TestApp::new("adv_budget_ipv6_signup").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "10")])
-        .await;
+    let (mut app, web) = TestApp::with_web(
+        "adv_budget_ipv6_signup",
+        &[("SIGNUP_ATTEMPTS_PER_IP", "10")],
+    )
+    .await;
     let tokens = signup_tokens(&web).await;
 
     // Fourteen addresses of one /64: ten sign up, the rest are that client's 11th-14th.
@@ -868,16 +854,14 @@ async fn sign_ups_from_one_ipv6_64_share_one_limit_unless_client_ipv6_prefix_is_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
-    let mut app = TestApp::new("adv_budget_ipv6_slots").await;
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                ("UPLOAD_IDLE_TIMEOUT", "10m"),
-                ("MAX_UPLOADS_PER_CLIENT", "4"),
-            ],
-        )
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_ipv6_slots",
+        &[
+            ("UPLOAD_IDLE_TIMEOUT", "10m"),
+            ("MAX_UPLOADS_PER_CLIENT", "4"),
+        ],
+    )
+    .await;
 
     // Four PUTs from four addresses of one /64 declare 100 MB, send 64 KiB and stall;
     // each is being stored (its blob exists) before the next starts.

@@ -35,7 +35,7 @@ async fn downloads(app: &TestApp) -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_range_past_i64_max_gets_206_or_416_on_a_live_connection_and_errors_count_nothing() {
-    let (app, web) = TestApp::with_web("adv_range_overflow").await;
+    let (app, web) = TestApp::with_web("adv_range_overflow", &[]).await;
     let data = random_bytes(100_000, 11);
     let path = curl::share(&app.http, &web, "big.bin", data.clone(), &[]).await;
     let range = |value: &'static str| {
@@ -124,7 +124,7 @@ async fn read_some(mut response: reqwest::Response, at_least: usize) -> Vec<u8> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_no_one_else() {
-    let (app, web) = TestApp::with_web("adv_download_resume").await;
+    let (app, web) = TestApp::with_web("adv_download_resume", &[]).await;
     // Large enough that what loopback's socket buffers swallow when the client stops
     // reading (several MiB here) stays within the resume overlap (min(8 MiB, half)).
     let data = random_bytes(40 * MIB, 12);
@@ -230,7 +230,7 @@ async fn read_all(mut response: reqwest::Response) -> Option<Vec<u8>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_or_cookie() {
-    let (app, web) = TestApp::with_web("adv_resume_replay").await;
+    let (app, web) = TestApp::with_web("adv_resume_replay", &[]).await;
     // The audit's probe: one counted GET of a Max-Downloads: 1 file, then five
     // `Range: bytes=0-` from the same address and five from other addresses holding
     // the resume cookie. Before: eleven whole copies.
@@ -279,8 +279,7 @@ async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_o
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_off() {
-    let mut app = TestApp::new("adv_resume_count").await;
-    let web = app.start(Kind::Web, &[("DOWNLOAD_RESUMES", "3")]).await;
+    let (app, web) = TestApp::with_web("adv_resume_count", &[("DOWNLOAD_RESUMES", "3")]).await;
     let data = random_bytes(40 * MIB, 22);
     let path = share_once(&app, &web, &data).await;
     let alice = client_from("127.0.0.1");
@@ -318,10 +317,9 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_one_whole_copy() {
-    let mut app = TestApp::new("adv_resume_race").await;
     // A pool as large as a deployment's: with the suites' 5 connections, 100 requests
     // queue long enough behind each other for a stream's next read to give up.
-    let web = app.start(Kind::Web, &[("PG_POOL_SIZE", "20")]).await;
+    let (app, web) = TestApp::with_web("adv_resume_race", &[("PG_POOL_SIZE", "20")]).await;
     let data = random_bytes(8 * MIB, 23);
     let path = share_once(&app, &web, &data).await;
     // Half plain GETs, half `Range: bytes=0-`, all from one address (so every Range
@@ -384,7 +382,7 @@ async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_o
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_counted_downloads_by_one_client_at_once_both_complete() {
-    let (app, web) = TestApp::with_web("adv_two_counted").await;
+    let (app, web) = TestApp::with_web("adv_two_counted", &[]).await;
     // Schemathesis found it: a second counted download restarts the client's grant,
     // which stopped the first stream mid-body. Each paid for its download: both finish.
     let data = random_bytes(8 * MIB, 24);
@@ -452,7 +450,7 @@ async fn tus_share(app: &TestApp, web: &Process, name: &str, filetype: &str) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types() {
-    let (app, web) = TestApp::with_web("adv_inert_types").await;
+    let (app, web) = TestApp::with_web("adv_inert_types", &[]).await;
     // Script types of the WHATWG list a deny-list of "javascript"/"ecmascript" missed
     // (before: served inline as `text/jscript`), and other active or unknown types.
     for filetype in [
@@ -503,10 +501,11 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_zero_resume_window_every_range_request_counts() {
-    let mut app = TestApp::new("adv_download_no_resume").await;
-    let web = app
-        .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "0s")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_download_no_resume",
+        &[("DOWNLOAD_RESUME_WINDOW", "0s")],
+    )
+    .await;
     let data = random_bytes(100_000, 13);
     let path = curl::share(&app.http, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
     let first = app.get(web.url(&path)).await;
@@ -520,13 +519,25 @@ async fn with_a_zero_resume_window_every_range_request_counts() {
     assert_eq!(resumed.status(), StatusCode::NOT_FOUND);
 }
 
+/// Waits (30 s at most) until the purge has removed every transfer and every chunk.
+async fn no_transfer_or_chunk_is_left(app: &TestApp) {
+    eventually(
+        "the used-up transfer to be purged",
+        Duration::from_secs(30),
+        || async {
+            let rows = count(app, "SELECT count(*) FROM transfers").await;
+            let chunks = count(app, "SELECT count(*) FROM blob_chunks").await;
+            (rows == 0 && chunks == 0).then_some(())
+        },
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_period() {
-    let mut app = TestApp::new("adv_purge_grace").await;
     // A short resume window: a resume still allowed also holds off the purge.
-    let web = app
-        .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "5s")])
-        .await;
+    let (mut app, web) =
+        TestApp::with_web("adv_purge_grace", &[("DOWNLOAD_RESUME_WINDOW", "5s")]).await;
     // Larger than every socket buffer between the two ends, so most of it is still
     // in the blob store while the download stalls.
     let data = random_bytes(32 * MIB, 14);
@@ -551,12 +562,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     }
 
     // A worker with the default grace (1h) and a clock sweeping every second.
-    let clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "purge-expired=* * * * * *")],
-        )
-        .await;
+    let clock = app.start_clock("purge-expired=* * * * * *").await;
     let mut worker = app.start(Kind::Worker, &[]).await;
     eventually("three purge sweeps", Duration::from_secs(30), || async {
         let sweeps = count(
@@ -584,16 +590,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     worker.kill();
     let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "2s")]).await;
     let started = Instant::now();
-    eventually(
-        "the used-up transfer to be purged",
-        Duration::from_secs(30),
-        || async {
-            let rows = count(&app, "SELECT count(*) FROM transfers").await;
-            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
-            (rows == 0 && chunks == 0).then_some(())
-        },
-    )
-    .await;
+    no_transfer_or_chunk_is_left(&app).await;
     println!(
         "purged {:?} after the short-grace worker started",
         started.elapsed()
@@ -647,9 +644,8 @@ async fn probe_healthz(app: &TestApp, web: &Process, n: usize) -> Vec<Duration> 
 #[tokio::test(flavor = "multi_thread")]
 async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_stream() {
     const DOWNLOADS: usize = 4;
-    let mut app = TestApp::new("adv_targz_reactor").await;
     // One HTTP worker thread: anything CPU-heavy on it delays every other request.
-    let web = app.start(Kind::Web, &[("WEB_CONCURRENCY", "1")]).await;
+    let (app, web) = TestApp::with_web("adv_targz_reactor", &[("WEB_CONCURRENCY", "1")]).await;
     let data = random_bytes(8 * MIB, 16);
     let path = curl::share(&app.http, &web, "noise.bin", data.clone(), &[]).await;
     let token = path.split('/').nth(1).unwrap().to_owned();
@@ -726,7 +722,7 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resume() {
-    let (mut app, web) = TestApp::with_web("adv_purge_resume_window").await;
+    let (mut app, web) = TestApp::with_web("adv_purge_resume_window", &[]).await;
     // Large enough that what the socket buffers swallowed when the client stopped
     // reading stays within the resume overlap (min(8 MiB, half the file)): with a
     // 3 MiB file the server had pushed all of it on a busy machine, and the resume
@@ -738,12 +734,7 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
     let got = read_some(first, MIB / 2).await;
 
     // No grace at all: only the open resume window (1h by default) holds it.
-    let _clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "purge-expired=* * * * * *")],
-        )
-        .await;
+    let _clock = app.start_clock("purge-expired=* * * * * *").await;
     let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "0s")]).await;
     eventually("three purge sweeps", Duration::from_secs(30), || async {
         let sweeps = count(
@@ -768,14 +759,5 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
         .execute(&app.pg)
         .await
         .unwrap();
-    eventually(
-        "the used-up transfer to be purged",
-        Duration::from_secs(30),
-        || async {
-            let rows = count(&app, "SELECT count(*) FROM transfers").await;
-            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
-            (rows == 0 && chunks == 0).then_some(())
-        },
-    )
-    .await;
+    no_transfer_or_chunk_is_left(&app).await;
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
 use crate::harness::browser::{
-    account_fields, add_to_draft, draft_upload, sent_token, sign_in, sign_up,
+    account_fields, add_to_draft, draft_upload, send_fields, sent_token, sign_in, sign_up,
 };
 use crate::harness::http::Exchange;
 use crate::harness::{
@@ -33,7 +33,7 @@ async fn share(app: &TestApp, web: &Process, name: &str, body: &'static str) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_hundred_cookieless_page_views_write_almost_nothing_to_redis() {
-    let (app, web) = TestApp::with_web("adv_cookieless").await;
+    let (app, web) = TestApp::with_web("adv_cookieless", &[]).await;
     let token = share(&app, &web, "crawled.txt", "crawl me").await;
     let share_page = format!("/s/{token}");
     let before = redis_keys(&app);
@@ -76,8 +76,7 @@ fn sessions_with_ttl(app: &TestApp) -> Vec<(String, i64)> {
 /// cookie sent back with a fresh `Max-Age` — and idle for a whole TTL it is gone.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_once() {
-    let mut app = TestApp::new("adv_session_renewal").await;
-    let web = app.start(Kind::Web, &[("SESSION_TTL", "6s")]).await;
+    let (app, web) = TestApp::with_web("adv_session_renewal", &[("SESSION_TTL", "6s")]).await;
     let client = browser();
     let wrote = client
         .post(web.url("/api/session"))
@@ -147,7 +146,7 @@ async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_on
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_client_that_learns_an_upload_id_cannot_put_it_in_its_draft() {
-    let (_app, web) = TestApp::with_web("adv_draft_owner").await;
+    let (_app, web) = TestApp::with_web("adv_draft_owner", &[]).await;
     let owner = browser();
     let (_, owner_page) = page(&owner, web.url("/")).await;
     let id = draft_upload(
@@ -221,11 +220,9 @@ async fn sign_up_with_tokens(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn five_hundred_concurrent_sign_ups_keep_the_web_under_256_mib() {
-    let mut app = TestApp::new("adv_signup_flood").await;
     // The per-IP limit is raised so that the hashing bound is what is exercised.
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "100000")])
-        .await;
+    let (_app, web) =
+        TestApp::with_web("adv_signup_flood", &[("SIGNUP_ATTEMPTS_PER_IP", "100000")]).await;
     let tokens = signup_tokens(&web).await;
     let client = Client::builder()
         .redirect(Policy::none())
@@ -264,10 +261,8 @@ async fn five_hundred_concurrent_sign_ups_keep_the_web_under_256_mib() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_up_from_one_ip_past_the_limit_gets_429_with_retry_after() {
-    let mut app = TestApp::new("adv_signup_limit").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "3")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_signup_limit", &[("SIGNUP_ATTEMPTS_PER_IP", "3")]).await;
     let tokens = signup_tokens(&web).await;
     let client = Client::builder().redirect(Policy::none()).build().unwrap();
     for i in 0..3 {
@@ -352,12 +347,7 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
     let sent = post_form(
         &member,
         web.url("/send"),
-        &[
-            ("_csrf", &member_csrf),
-            ("days", "1"),
-            ("max_downloads", ""),
-            ("password", "open sesame"),
-        ],
+        &send_fields(&member_csrf, "1", "", "open sesame"),
     )
     .await;
     let token = sent_token(&sent);
@@ -480,7 +470,7 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() {
-    let (app, web) = TestApp::with_web("adv_escaping").await;
+    let (app, web) = TestApp::with_web("adv_escaping", &[]).await;
     let hostile_name = "<img src=x onerror=alert(1)>&\"'.txt";
     let hostile_email = "<img/src=x/onerror=alert(1)>@evil.example";
     let raw_markup = ["<img", "onerror=alert(1)>", "<script>alert"];
@@ -533,10 +523,8 @@ async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() 
         .form(&[("_csrf", csrf.as_str()), ("days", "1")])
         .answer()
         .await;
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let location = sent.headers()["location"].to_str().unwrap().to_owned();
-    let token = location.trim_start_matches("/sent/").to_owned();
-    let (_, sent_page) = page(&member, web.url(&location)).await;
+    let token = sent_token(&sent);
+    let (_, sent_page) = page(&member, web.url(&format!("/sent/{token}"))).await;
     no_markup("sent page", &sent_page);
     let (_, share_page) = page(&browser(), web.url(&format!("/s/{token}"))).await;
     no_markup("share page", &share_page);

@@ -6,10 +6,10 @@ use reqwest::{Client, StatusCode, header};
 
 use crate::harness::http::Exchange;
 use crate::harness::{
-    Kind, Process, TestApp,
+    Process, TestApp,
     browser::{
         STRONG_PASSWORD, account_fields, add_to_draft, browser, csrf_of, draft_token_of,
-        draft_upload, page, sent_token, sign_up,
+        draft_upload, page, send_fields, sent_token, sign_up,
     },
 };
 
@@ -26,10 +26,8 @@ async fn users(app: &TestApp) -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn weak_sign_up_passwords_get_400_with_the_reason_on_the_form_and_no_account() {
-    let mut app = TestApp::new("adv_weak_passwords").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "100")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_weak_passwords", &[("SIGNUP_ATTEMPTS_PER_IP", "100")]).await;
     let email = "grace.hopper@example.org";
     let client = browser();
     let (_, form) = page(&client, web.url("/signup")).await;
@@ -108,19 +106,14 @@ async fn send_protected(web: &Process, sender: &Client, password: &str) -> reqwe
     assert_eq!(add_to_draft(sender, web, &csrf, &id).await, StatusCode::OK);
     sender
         .post(web.url("/send"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("days", "1"),
-            ("max_downloads", ""),
-            ("password", password),
-        ])
+        .form(&send_fields(&csrf, "1", "", password))
         .answer()
         .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_share_password_needs_eight_characters_and_no_more() {
-    let (_app, web) = TestApp::with_web("adv_share_password_length").await;
+    let (_app, web) = TestApp::with_web("adv_share_password_length", &[]).await;
     let sender = browser();
     let (_, upload_page) = page(&sender, web.url("/")).await;
     assert!(
@@ -183,19 +176,17 @@ impl Guesser {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sixty_wrong_guesses_from_six_addresses_do_not_lock_the_recipient_out() {
-    let mut app = TestApp::new("adv_unlock_lockout").await;
     // The defaults, spelled out: 10 attempts per address per minute, 50 wrong guesses
     // per transfer per 10 minutes, then 5 per address and transfer.
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                ("UNLOCK_ATTEMPTS_PER_IP", "10"),
-                ("UNLOCK_ATTEMPTS_PER_TRANSFER", "50"),
-                ("UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", "5"),
-            ],
-        )
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_unlock_lockout",
+        &[
+            ("UNLOCK_ATTEMPTS_PER_IP", "10"),
+            ("UNLOCK_ATTEMPTS_PER_TRANSFER", "50"),
+            ("UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", "5"),
+        ],
+    )
+    .await;
     let sent = send_protected(&web, &browser(), "open sesame").await;
     let token = sent_token(&sent);
 

@@ -360,8 +360,7 @@ async fn probe(url: String, marker: &str, headers: &[(&str, &str)]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_through_haproxy_or_nginx()
  {
-    let mut app = TestApp::new("adv_client_ip").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_client_ip", &[TRUSTED]).await;
     let haproxy = haproxy(&web).await;
     let nginx = nginx(&web).await;
     let forged = [("X-Forwarded-For", "203.0.113.66")];
@@ -397,10 +396,11 @@ async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_t
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_client_ip_header_forwarded_the_rfc_7239_header_is_read_and_x_forwarded_for_ignored() {
-    let mut app = TestApp::new("adv_forwarded").await;
-    let web = app
-        .start(Kind::Web, &[TRUSTED, ("CLIENT_IP_HEADER", "forwarded")])
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_forwarded",
+        &[TRUSTED, ("CLIENT_IP_HEADER", "forwarded")],
+    )
+    .await;
     let nginx = nginx_with_tls_and_forwarded(&web).await;
     probe(
         nginx.url("/healthz"),
@@ -416,10 +416,11 @@ async fn with_client_ip_header_forwarded_the_rfc_7239_header_is_read_and_x_forwa
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rotating_forged_x_forwarded_for_through_haproxy_does_not_escape_the_sign_in_limit() {
-    let mut app = TestApp::new("adv_xff_rate_limit").await;
-    let web = app
-        .start(Kind::Web, &[TRUSTED, ("SIGNIN_ATTEMPTS_PER_IP", "3")])
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_xff_rate_limit",
+        &[TRUSTED, ("SIGNIN_ATTEMPTS_PER_IP", "3")],
+    )
+    .await;
     let haproxy = haproxy(&web).await;
     let mut statuses = Vec::new();
     for attempt in 0..6 {
@@ -477,8 +478,7 @@ async fn write_session(url: String) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cookies_are_secure_when_a_trusted_proxy_says_https_and_only_then() {
-    let mut app = TestApp::new("adv_secure_cookie").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (mut app, web) = TestApp::with_web("adv_secure_cookie", &[TRUSTED]).await;
     let nginx = nginx_with_tls_and_forwarded(&web).await;
 
     let via_tls_proxy = write_session(nginx.url("/api/session")).await;
@@ -759,8 +759,7 @@ fn tally<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
 async fn four_thousand_two_hundred_idle_connections_from_one_address_do_not_lock_another_address_out_of_haproxy_or_nginx()
  {
     allow_open_files();
-    let mut app = TestApp::new("adv_proxy_idle_flood").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_proxy_idle_flood", &[TRUSTED]).await;
     for proxy in [haproxy(&web).await, nginx(&web).await] {
         // Issue 26, item 7: 4,200 sockets from one address that never send a byte.
         let flood = open_idle(proxy.port, FLOOD).await;
@@ -851,19 +850,17 @@ async fn finish(stalled: Stalled) -> Option<u16> {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_address_gets_100_requests_at_once_through_haproxy_or_nginx_and_bodies_slower_than_the_header_timeout_still_arrive()
  {
-    let mut app = TestApp::new("adv_proxy_connection_cap").await;
     // Ferry is not the limit here: room for every upload, and no idle timeout within the
     // test.
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                TRUSTED,
-                ("MAX_CONCURRENT_UPLOADS", "1000"),
-                ("UPLOAD_IDLE_TIMEOUT", "10m"),
-            ],
-        )
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_proxy_connection_cap",
+        &[
+            TRUSTED,
+            ("MAX_CONCURRENT_UPLOADS", "1000"),
+            ("UPLOAD_IDLE_TIMEOUT", "10m"),
+        ],
+    )
+    .await;
     const BURST: usize = 150;
     // HAProxy refuses the connection as it accepts it (no answer); nginx counts a
     // connection once its headers are read, and answers 429.
@@ -899,8 +896,7 @@ async fn one_address_gets_100_requests_at_once_through_haproxy_or_nginx_and_bodi
 #[tokio::test(flavor = "multi_thread")]
 async fn past_the_request_rate_one_address_gets_429_with_retry_after_while_another_gets_200_through_haproxy_and_nginx()
  {
-    let mut app = TestApp::new("adv_proxy_request_rate").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_proxy_request_rate", &[TRUSTED]).await;
     for (proxy, allowance) in [
         (haproxy(&web).await, HAPROXY_REQUESTS_PER_10_S),
         (nginx(&web).await, NGINX_REQUEST_BURST),
@@ -950,10 +946,9 @@ async fn past_the_request_rate_one_address_gets_429_with_retry_after_while_anoth
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_sent_x_forwarded_host_or_proto_never_reaches_ferry_through_haproxy_or_nginx() {
-    let mut app = TestApp::new("adv_proxy_forwarded_host").await;
     // No PUBLIC_URL: the share link is built from the request, so a host or scheme a
     // client forged and a proxy passed on would show in it.
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_proxy_forwarded_host", &[TRUSTED]).await;
     for proxy in [haproxy(&web).await, nginx(&web).await] {
         let put = client_from(BYSTANDER)
             .put(proxy.url("/forged-host.txt"))

@@ -38,16 +38,8 @@ async fn the_demo_job_type_is_still_queued_by_the_admin_cli_and_run_by_a_worker(
     let mut app = TestApp::new("adv_demo_via_admin").await;
     app.unset_env.push("FERRY_TEST_ENDPOINTS");
     let _worker = app.start(Kind::Worker, &[]).await;
-    let out = app
-        .command(&["admin", "jobs", "demo", "--key", "drill-1"], &[])
-        .output()
-        .expect("run ferry admin jobs demo");
-    assert!(
-        out.status.success(),
-        "admin jobs demo failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = app.admin(&["jobs", "demo", "--key", "drill-1"]);
+    let printed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(printed["id"].as_str().is_some_and(|id| !id.is_empty()));
     eventually("the demo job to run", Duration::from_secs(30), || async {
         (count(

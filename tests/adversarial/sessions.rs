@@ -180,7 +180,7 @@ async fn upload_page(client: &Client, web: &Process) -> String {
 /// empty draft (it belonged to the cookie, not the account).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_drafts_after() {
-    let (app, web) = TestApp::with_web("adv_visitor_fixation").await;
+    let (app, web) = TestApp::with_web("adv_visitor_fixation", &[]).await;
 
     // The attacker gets a visitor cookie (and the CSRF token that goes with it) …
     let (attacker, _) = browser_with_jar();
@@ -299,7 +299,7 @@ async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_draf
 /// account.
 #[tokio::test(flavor = "multi_thread")]
 async fn signing_in_as_another_account_takes_nothing_from_the_first_accounts_draft() {
-    let (_app, web) = TestApp::with_web("adv_draft_switch").await;
+    let (_app, web) = TestApp::with_web("adv_draft_switch", &[]).await;
     account(&browser(), &web, "/signup", "second@example.org").await;
 
     let shared = browser();
@@ -397,10 +397,11 @@ async fn visit(web: &Process, email: &str) -> Visit {
 /// cookie a browser then sent to the https site.
 #[tokio::test(flavor = "multi_thread")]
 async fn cookies_are_host_prefixed_secure_and_whole_host_when_public_url_is_https_and_only_then() {
-    let mut app = TestApp::new("adv_host_cookies").await;
-    let https = app
-        .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com")])
-        .await;
+    let (mut app, https) = TestApp::with_web(
+        "adv_host_cookies",
+        &[("PUBLIC_URL", "https://files.example.com")],
+    )
+    .await;
     let seen = visit(&https, "https@example.org").await;
     let visitor = cookie_named(&seen.page, "__Host-ferry_visitor")
         .unwrap_or_else(|| panic!("visitor cookie not __Host-: {:?}", seen.page));
@@ -485,7 +486,7 @@ async fn cookies_are_host_prefixed_secure_and_whole_host_when_public_url_is_http
 /// session key per send — 100 sends, 100 keys in Redis, no 429.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_sends_without_an_account_store_no_session_and_each_sent_page_is_its_senders() {
-    let (app, web) = TestApp::with_web("adv_sends_no_session").await;
+    let (app, web) = TestApp::with_web("adv_sends_no_session", &[]).await;
     // A script: it keeps its visitor cookie and drops every other.
     let bot = cookieless();
     let viewed = get(&bot, &web, "/", None).await;
@@ -660,10 +661,8 @@ async fn hsts(web: &Process, path: &str, headers: &[(&str, &str)]) -> Option<Str
 /// typed `files.example.com` (plain http) could be held on http by anyone on the path.
 #[tokio::test(flavor = "multi_thread")]
 async fn hsts_goes_to_https_clients_only_and_follows_hsts_max_age() {
-    let mut app = TestApp::new("adv_hsts").await;
-    let https = app
-        .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com")])
-        .await;
+    let (mut app, https) =
+        TestApp::with_web("adv_hsts", &[("PUBLIC_URL", "https://files.example.com")]).await;
     let year = Some("max-age=31536000".to_owned());
     assert_eq!(hsts(&https, "/", &[]).await, year);
     assert_eq!(hsts(&https, "/healthz", &[]).await, year);

@@ -43,7 +43,7 @@ fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn images_too_large_for_the_thumbnail_budget_finish_without_one_and_the_worker_stays_under_192_mib()
  {
-    let (mut app, web) = TestApp::with_web("adv_thumbnail_memory").await;
+    let (mut app, web) = TestApp::with_web("adv_thumbnail_memory", &[]).await;
     // The four: 244 MiB each decoded, over THUMBNAIL_MAX_PIXELS (40 MP).
     let huge = solid_png(8000, [30, 144, 255, 255]);
     assert!(huge.len() < 300_000, "{} bytes", huge.len());

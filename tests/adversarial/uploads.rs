@@ -14,7 +14,7 @@ use crate::harness::curl;
 use crate::harness::data::{MIB, b64};
 use crate::harness::http::Exchange;
 use crate::harness::tus::{self, TUS};
-use crate::harness::{Kind, Process, TestApp, count, eventually};
+use crate::harness::{Process, TestApp, count, eventually};
 
 const BOUNDARY: &str = "ferry-adversarial-boundary";
 
@@ -150,12 +150,10 @@ async fn stall_many(port: u16, n: usize, sent: usize) -> (Vec<TcpStream>, Vec<(u
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and_slots_return() {
-    let mut app = TestApp::new("adv_stalled_uploads").await;
     // Default MAX_CONCURRENT_UPLOADS (64); an idle timeout longer than the test, so the
     // stalled bodies stay stalled until the client closes them.
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_IDLE_TIMEOUT", "10m")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_stalled_uploads", &[("UPLOAD_IDLE_TIMEOUT", "10m")]).await;
     const CAP: usize = 64;
     let idle_rss = rss_kib(&web);
 
@@ -237,16 +235,14 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_client_address_cannot_take_every_upload_slot() {
-    let mut app = TestApp::new("adv_uploads_per_client").await;
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                ("UPLOAD_IDLE_TIMEOUT", "10m"),
-                ("MAX_UPLOADS_PER_CLIENT", "4"),
-            ],
-        )
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_uploads_per_client",
+        &[
+            ("UPLOAD_IDLE_TIMEOUT", "10m"),
+            ("MAX_UPLOADS_PER_CLIENT", "4"),
+        ],
+    )
+    .await;
 
     // One client (127.0.0.1) trickles ten uploads: it gets its share of four.
     let (held, answered) = stall_many(web.port, 10, 100_000).await;
@@ -281,8 +277,7 @@ async fn one_client_address_cannot_take_every_upload_slot() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps_its_offset() {
-    let mut app = TestApp::new("adv_idle_timeout").await;
-    let web = app.start(Kind::Web, &[("UPLOAD_IDLE_TIMEOUT", "1s")]).await;
+    let (app, web) = TestApp::with_web("adv_idle_timeout", &[("UPLOAD_IDLE_TIMEOUT", "1s")]).await;
 
     // curl PUT: 100 KB of a declared 10 MB, then silence → 408 and nothing stored.
     let head = "PUT /slow.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n".to_owned();
@@ -385,7 +380,7 @@ async fn post_multipart(app: &TestApp, web: &Process, body: reqwest::Body) -> re
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind() {
-    let (app, web) = TestApp::with_web("adv_multipart_10k").await;
+    let (app, web) = TestApp::with_web("adv_multipart_10k", &[]).await;
 
     let body = multipart_body((0..10_000).map(|_| "f.txt".to_owned()), b"x");
     let before = cpu_seconds(&web);
@@ -429,7 +424,7 @@ async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_files_of_the_same_name_get_unique_names() {
-    let (app, web) = TestApp::with_web("adv_multipart_1000_same").await;
+    let (app, web) = TestApp::with_web("adv_multipart_1000_same", &[]).await;
 
     let body = multipart_body((0..1000).map(|_| "f.txt".to_owned()), b"same");
     let before = cpu_seconds(&web);
@@ -460,8 +455,7 @@ async fn a_thousand_files_of_the_same_name_get_unique_names() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chunked_body_over_max_upload_size_gets_413_and_stores_nothing() {
-    let mut app = TestApp::new("adv_chunked_limit").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
+    let (app, web) = TestApp::with_web("adv_chunked_limit", &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
 
     // Three 512 KiB parts, sent chunked (no Content-Length): each file is under the
     // limit, the body is not.
@@ -504,11 +498,12 @@ async fn a_chunked_body_over_max_upload_size_gets_413_and_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multipart_client_that_leaves_midway_stops_the_work_and_leaves_nothing() {
-    let mut app = TestApp::new("adv_multipart_leaves").await;
     // A cap above the parts sent: this is about the client leaving, not the cap.
-    let web = app
-        .start(Kind::Web, &[("MAX_FILES_PER_TRANSFER", "100000")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_multipart_leaves",
+        &[("MAX_FILES_PER_TRANSFER", "100000")],
+    )
+    .await;
 
     // 3,000 parts named alike of a body that declares more, then the client leaves.
     // (A regression guard: the old code also stopped here, because its cubic naming
@@ -543,7 +538,7 @@ async fn a_multipart_client_that_leaves_midway_stops_the_work_and_leaves_nothing
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multipart_part_header_that_never_ends_is_refused_without_being_buffered() {
-    let (app, web) = TestApp::with_web("adv_multipart_endless_header").await;
+    let (app, web) = TestApp::with_web("adv_multipart_endless_header", &[]).await;
 
     // A file part whose header line goes on for 200 MB, sent chunked. The multipart
     // parser keeps a part's headers in memory until their blank line.
@@ -606,7 +601,7 @@ async fn tus_create(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
-    let (app, web) = TestApp::with_web("adv_tus_huge_length").await;
+    let (app, web) = TestApp::with_web("adv_tus_huge_length", &[]).await;
     let created = tus_create(&app, &web, 10, "").await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let path = tus::path_of(&created);
@@ -635,7 +630,7 @@ async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn format_characters_in_names_are_stripped_on_every_upload_api() {
-    let (app, web) = TestApp::with_web("adv_bidi_names").await;
+    let (app, web) = TestApp::with_web("adv_bidi_names", &[]).await;
 
     // curl PUT: U+202E (right-to-left override) would show "txt.exe" as "exe.txt".
     let response = curl::put(&app.http, &web, "%E2%80%AEtxt.exe", b"MZ".to_vec(), &[]).await;
@@ -692,7 +687,7 @@ async fn format_characters_in_names_are_stripped_on_every_upload_api() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_tus_metadata_and_checksums_are_refused_at_creation_and_create_nothing() {
-    let (app, web) = TestApp::with_web("adv_tus_bad_creation").await;
+    let (app, web) = TestApp::with_web("adv_tus_bad_creation", &[]).await;
 
     let refused = [
         // filetype with control characters (used to make the file answer 500 forever).

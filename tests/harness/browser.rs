@@ -80,6 +80,22 @@ pub async fn submit_account_form(
         .await
 }
 
+/// The fields of the upload page's send form: the draft becomes a transfer that
+/// lives `days`, with `max_downloads` ("" for no limit) and `password` ("" for none).
+pub fn send_fields<'a>(
+    csrf: &'a str,
+    days: &'a str,
+    max_downloads: &'a str,
+    password: &'a str,
+) -> [(&'static str, &'a str); 4] {
+    [
+        ("_csrf", csrf),
+        ("days", days),
+        ("max_downloads", max_downloads),
+        ("password", password),
+    ]
+}
+
 /// Signs a cookie-keeping `client` up as `email` through the sign-up form; the answer
 /// as it came (303 when the account was made).
 pub async fn sign_up(client: &Client, web: &Process, email: &str, password: &str) -> Response {
@@ -90,6 +106,16 @@ pub async fn sign_up(client: &Client, web: &Process, email: &str, password: &str
 /// as it came (303 when the password was right).
 pub async fn sign_in(client: &Client, web: &Process, email: &str, password: &str) -> Response {
     submit_account_form(client, web, "/signin", email, password).await
+}
+
+/// Signs a cookie-keeping `client` out with the CSRF token of a page it was shown
+/// (`html`); the answer as it came (303 when the session ended).
+pub async fn sign_out(client: &Client, web: &Process, html: &str) -> Response {
+    client
+        .post(web.url("/signout"))
+        .form(&[("_csrf", csrf_of(html).as_str())])
+        .answer()
+        .await
 }
 
 /// A finished tus draft upload of `bytes` as the upload page's script sends it, with

@@ -28,11 +28,11 @@ pub async fn put(
 
 /// A `PUT /{name}` that must be accepted (200): the path (`/{token}/{name}`) of the
 /// share URL it answers with.
-pub async fn share(
+pub async fn share<B: Into<Body>>(
     client: &Client,
     web: &Process,
     name: &str,
-    body: impl Into<Body>,
+    body: B,
     headers: &[(&str, &str)],
 ) -> String {
     let response = put(client, web, name, body, headers).await;

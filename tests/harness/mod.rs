@@ -415,11 +415,11 @@ impl TestApp {
         app
     }
 
-    /// A fresh app ([`TestApp::new`]) serving through one web process with the
-    /// default settings.
-    pub async fn with_web(test: &str) -> (TestApp, Process) {
+    /// A fresh app ([`TestApp::new`]) serving through one web process, started with
+    /// `extra` on top of the suites' settings and ready.
+    pub async fn with_web(test: &str, extra: &[(&str, &str)]) -> (TestApp, Process) {
         let mut app = Self::new(test).await;
-        let web = app.start(Kind::Web, &[]).await;
+        let web = app.start(Kind::Web, extra).await;
         (app, web)
     }
 
@@ -579,6 +579,28 @@ impl TestApp {
             command.env(key, value);
         }
         command
+    }
+
+    /// Starts a clock that enqueues on `schedules` (`CLOCK_SCHEDULES`, e.g.
+    /// `purge-expired=* * * * * *`) instead of the default schedules.
+    pub async fn start_clock(&mut self, schedules: &str) -> Process {
+        self.start(Kind::Clock, &[("CLOCK_SCHEDULES", schedules)])
+            .await
+    }
+
+    /// Runs `ferry admin args…` with this app's environment, asserts that it succeeded
+    /// (its stderr in the failure's message) and returns what it printed on stdout.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = self
+            .command(&[&["admin"], args].concat(), &[])
+            .output()
+            .expect("run ferry admin");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "ferry admin {args:?} failed: {stderr}"
+        );
+        String::from_utf8(out.stdout).expect("ferry admin prints UTF-8")
     }
 
     /// Starts a process of `kind`; for web, waits until it serves `/healthz`.
