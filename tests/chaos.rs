@@ -669,7 +669,7 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
     redis.start().unwrap();
     let mut kept = 0;
     for (i, user) in users.iter().enumerate() {
-        let read = session_answers(&user, &base, "sessions to be readable").await;
+        let read = session_answers(user, &base, "sessions to be readable").await;
         if read.json::<Value>().await.unwrap()["values"]["k"] == format!("kept-{i}").as_str() {
             kept += 1;
         }

@@ -325,7 +325,7 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.text().await.unwrap();
-    let paths: Vec<String> = body.lines().map(|url| curl::path_of(url)).collect();
+    let paths: Vec<String> = body.lines().map(curl::path_of).collect();
     let token = paths[0].split('/').nth(1).unwrap().to_owned();
 
     // The first file once: its own limit is used, the others are untouched.

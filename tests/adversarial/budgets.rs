@@ -460,7 +460,7 @@ async fn a_tus_creation_announcing_more_than_is_left_gets_429_and_a_failed_patch
 
 /// `HEAD` of a tus upload: its `Upload-Offset`.
 async fn tus_offset(client: &Client, web: &Process, path: &str) -> usize {
-    tus::head(&client, web.url(path)).await.headers()["upload-offset"]
+    tus::head(client, web.url(path)).await.headers()["upload-offset"]
         .to_str()
         .unwrap()
         .parse()
@@ -780,7 +780,7 @@ async fn sign_up_as(
         .header(header::COOKIE, cookie)
         .header("X-Forwarded-For", forwarded_for)
         .form(&account_fields(
-            &csrf,
+            csrf,
             email,
             "correct-horse-battery-staple-9c1f",
         ))

@@ -213,7 +213,7 @@ async fn sign_up_with_tokens(
     client
         .post(web.url("/signup"))
         .header(header::COOKIE, cookie)
-        .form(&account_fields(&csrf, email, STRONG_PASSWORD))
+        .form(&account_fields(csrf, email, STRONG_PASSWORD))
         .answer()
         .await
 }

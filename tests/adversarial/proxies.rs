@@ -571,14 +571,14 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         .unwrap()
         .to_owned();
     let patch = tus::patch(
-        &http,
+        http,
         web.url(&format!("/files/{upload_id}")),
         "0",
         vec![7u8; 10],
     )
     .await;
     assert_eq!(patch.status(), StatusCode::NO_CONTENT);
-    tus::head(&http, web.url(&format!("/files/{upload_id}"))).await;
+    tus::head(http, web.url(&format!("/files/{upload_id}"))).await;
     let deleted = http.delete(delete_url.clone()).answer().await;
     assert!(deleted.status().is_success(), "{}", deleted.status());
 
