@@ -688,25 +688,19 @@ async fn hsts_goes_to_https_clients_only_and_follows_hsts_max_age() {
     assert_eq!(hsts(&direct, "/", &forwarded).await, None);
 
     let off = app
-        .start(
-            Kind::Web,
-            &[
-                ("PUBLIC_URL", "https://files.example.com"),
-                ("HSTS_MAX_AGE", "0s"),
-            ],
-        )
+        .start(Kind::Web, &with_public_https(("HSTS_MAX_AGE", "0s")))
         .await;
     assert_eq!(hsts(&off, "/", &[]).await, None, "HSTS_MAX_AGE=0s");
     let day = app
-        .start(
-            Kind::Web,
-            &[
-                ("PUBLIC_URL", "https://files.example.com"),
-                ("HSTS_MAX_AGE", "1d"),
-            ],
-        )
+        .start(Kind::Web, &with_public_https(("HSTS_MAX_AGE", "1d")))
         .await;
     assert_eq!(hsts(&day, "/", &[]).await, Some("max-age=86400".to_owned()));
+}
+
+/// A web process's settings for a deployment served at `https://files.example.com`,
+/// with `setting` on top.
+fn with_public_https(setting: (&'static str, &'static str)) -> [(&'static str, &'static str); 2] {
+    [("PUBLIC_URL", "https://files.example.com"), setting]
 }
 
 /// Kills a child process that a failed assertion left running.

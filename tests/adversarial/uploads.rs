@@ -146,6 +146,16 @@ async fn stall_many(port: u16, n: usize, sent: usize) -> (Vec<TcpStream>, Vec<(u
     (held, answered)
 }
 
+/// Polls (30 s at most) until a `PUT /{name}` of five bytes is accepted again;
+/// `what` names the wait in the timeout's message.
+async fn put_accepted_again(app: &TestApp, web: &Process, name: &str, what: &str) {
+    eventually(what, Duration::from_secs(30), || async {
+        let response = curl::put(&app.http, web, name, b"hello".to_vec(), &[]).await;
+        (response.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- item 3
 
 #[tokio::test(flavor = "multi_thread")]
@@ -206,15 +216,7 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
     let (held, answered) = stall_many(web.port, CAP, 1_000_000).await;
     assert_eq!(held.len(), CAP, "after the first wave closed: {answered:?}");
     drop(held);
-    eventually(
-        "a new upload to succeed",
-        Duration::from_secs(30),
-        || async {
-            let response = curl::put(&app.http, &web, "after.txt", b"hello".to_vec(), &[]).await;
-            (response.status() == StatusCode::OK).then_some(())
-        },
-    )
-    .await;
+    put_accepted_again(&app, &web, "after.txt", "a new upload to succeed").await;
     // Memory comes back too: the allocator returns freed pages within seconds, so the
     // process gives back at least a third of what the burst took (measured: about half
     // within 3 s; with glibc's malloc it stayed at the peak, 127 MiB of 128).
@@ -264,15 +266,7 @@ async fn one_client_address_cannot_take_every_upload_slot() {
     assert_eq!(response.status(), StatusCode::OK);
     // When the trickling client lets go, its share comes back.
     drop(held);
-    eventually(
-        "the client's share to come back",
-        Duration::from_secs(30),
-        || async {
-            let response = curl::put(&app.http, &web, "again.txt", b"hello".to_vec(), &[]).await;
-            (response.status() == StatusCode::OK).then_some(())
-        },
-    )
-    .await;
+    put_accepted_again(&app, &web, "again.txt", "the client's share to come back").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
