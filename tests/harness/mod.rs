@@ -25,6 +25,19 @@
 //!
 //! Logs of the child processes go to `target/test-logs/<test>/<process>.log`, and also
 //! to the terminal when `TEST_LOG=1`.
+//!
+//! Write a new test with the helpers the suites share rather than spelling the
+//! requests out again:
+//! - starting: [`TestApp::with_web`], [`TestApp::with_web_and_worker`],
+//!   [`TestApp::start`], [`TestApp::start_clock`]; `ferry admin`: [`TestApp::admin`];
+//! - requests: [`http::Exchange`] (`.answer()`, `.answer_text()`, `.try_answer()` for
+//!   polls), [`TestApp::get`], [`TestApp::head`]; waiting: [`eventually`];
+//! - the curl API: [`curl::put`] (with headers), [`curl::share`], [`curl::path_of`];
+//! - tus: [`tus::create`], [`tus::create_with_upload`], [`tus::create_stalled`],
+//!   [`tus::head`], [`tus::patch`]; multipart forms: [`data::files_form`];
+//! - pages: [`browser::browser`], [`browser::page`], [`browser::sign_up`],
+//!   [`browser::sign_in`], [`browser::sign_out`], [`browser::draft_upload`],
+//!   [`browser::add_to_draft`], [`browser::send_fields`], [`browser::sent_token`].
 
 #![allow(dead_code)]
 
