@@ -92,17 +92,11 @@ async fn every_process_type_exposes_prometheus_metrics() {
     );
 
     let worker_metrics = format!("http://127.0.0.1:{worker_port}/metrics");
-    let text = eventually(
+    let text = metrics_showing(
+        &app,
+        worker_metrics,
+        r#"ferry_job_runs_total{queue="ferry.finish",outcome="ok"} 1"#,
         "the worker to report a finished job",
-        Duration::from_secs(30),
-        || {
-            let (app, url) = (&app, worker_metrics.clone());
-            async move {
-                let text = app.http.get(url).try_answer_text().await?;
-                text.contains(r#"ferry_job_runs_total{queue="ferry.finish",outcome="ok"} 1"#)
-                    .then_some(text)
-            }
-        },
     )
     .await;
     assert!(
@@ -119,21 +113,26 @@ async fn every_process_type_exposes_prometheus_metrics() {
     );
 
     let clock_metrics = format!("http://127.0.0.1:{clock_port}/metrics");
-    eventually(
+    metrics_showing(
+        &app,
+        clock_metrics,
+        r#"ferry_cron_slots_total{schedule="purge-expired",outcome="enqueued"}"#,
         "the clock to report enqueued slots",
-        Duration::from_secs(30),
-        || {
-            let (app, url) = (&app, clock_metrics.clone());
-            async move {
-                let text = app.http.get(url).try_answer_text().await?;
-                text.contains(
-                    r#"ferry_cron_slots_total{schedule="purge-expired",outcome="enqueued"}"#,
-                )
-                .then_some(())
-            }
-        },
     )
     .await;
+}
+
+/// Polls the metrics at `url` (30 s at most) until they contain `needle`; `what` names
+/// the wait in the timeout's message. The text that did.
+async fn metrics_showing(app: &TestApp, url: String, needle: &str, what: &str) -> String {
+    eventually(what, Duration::from_secs(30), || {
+        let (app, url) = (app, url.clone());
+        async move {
+            let text = app.http.get(url).try_answer_text().await?;
+            text.contains(needle).then_some(text)
+        }
+    })
+    .await
 }
 
 fn ps(app: &TestApp) -> String {
