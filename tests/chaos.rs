@@ -7,6 +7,9 @@
 
 mod harness;
 
+use harness::curl;
+use harness::http::Exchange;
+
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -29,6 +32,11 @@ fn storm_seconds() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20)
+}
+
+/// A client without cookies whose requests give up after `timeout`.
+fn client_with_timeout(timeout: Duration) -> Client {
+    Client::builder().timeout(timeout).build().unwrap()
 }
 
 fn browser() -> Client {
@@ -136,10 +144,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
     {
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap();
+            let client = client_with_timeout(Duration::from_secs(60));
             let mut n = 0;
             while Instant::now() < deadline {
                 n += 1;
@@ -167,10 +172,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
     {
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap();
+            let client = client_with_timeout(Duration::from_secs(30));
             let mut n = 0;
             while Instant::now() < deadline {
                 n += 1;
@@ -194,10 +196,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
     if with_tus {
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap();
+            let client = client_with_timeout(Duration::from_secs(30));
             while Instant::now() < deadline {
                 let body = random_body(3 * 512 * 1024 + 777);
                 if let Some(share) =
@@ -276,23 +275,16 @@ async fn tus_upload(client: &Client, base: &str, body: &[u8], give_up: Instant) 
 async fn audit(app: &TestApp, base: &str, ledger: &Ledger) -> (usize, usize, usize, usize, usize) {
     let mut lost_sessions = 0;
     for (client, key, value) in &ledger.sessions {
-        let read = client
-            .get(format!("{base}/api/session"))
-            .send()
-            .await
-            .unwrap();
+        let read = client.get(format!("{base}/api/session")).answer().await;
         let json: Value = read.json().await.unwrap_or_default();
         if json["values"][key] != value.as_str() {
             lost_sessions += 1;
         }
     }
-    let client = Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let client = client_with_timeout(Duration::from_secs(60));
     let mut bad_files = 0;
     for (path, sha) in ledger.files.iter().chain(&ledger.tus) {
-        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        let response = client.get(format!("{base}{path}")).answer().await;
         if response.status() != StatusCode::OK || sha_hex(&response.bytes().await.unwrap()) != *sha
         {
             bad_files += 1;
@@ -336,18 +328,10 @@ async fn any_web_process_serves_any_request() {
         let wrote = client
             .post(writer.url("/api/session"))
             .json(&json!({ "key": "k", "value": value }))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
-        let read: Value = client
-            .get(reader.url("/api/session"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let read: Value = client.get(reader.url("/api/session")).answer_json().await;
         assert_eq!(
             read["values"]["k"],
             value.as_str(),
@@ -359,21 +343,10 @@ async fn any_web_process_serves_any_request() {
         let url = client
             .put(writer.url(&format!("/x{i}.bin")))
             .body(body.clone())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
-        let got = client
-            .get(reader.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            .answer_text()
+            .await;
+        let path = curl::path_of(&url);
+        let got = client.get(reader.url(&path)).answer_bytes().await;
         assert_eq!(sha_hex(&got), sha_hex(&body));
         checked += 2;
     }
@@ -534,6 +507,16 @@ async fn clocks_killed_repeatedly_still_enqueue_every_slot_exactly_once() {
 // restarts "the" Redis, a private one it starts itself. Losing one master of a
 // cluster is a different failure (its slots fail over or the cluster stops), which
 // this suite does not stage.
+/// Polls `GET {base}/api/session` as `user` until it answers 200 (30 s at most);
+/// `what` names the wait in the timeout's message. The 200 answer.
+async fn session_answers(user: &Client, base: &str, what: &str) -> reqwest::Response {
+    eventually(what, Duration::from_secs(30), || async {
+        let r = user.get(format!("{base}/api/session")).try_answer().await?;
+        (r.status() == StatusCode::OK).then_some(r)
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferry() {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -558,9 +541,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     let user = browser();
     user.post(format!("{base}/api/session"))
         .json(&json!({ "key": "k", "value": "v" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let body = random_body(1_500_000);
     let path = put_file(&format!("{base}/kept.bin"), body.clone()).await;
 
@@ -568,20 +550,11 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     redis.stop();
     let during = reqwest::Client::new()
         .get(rig.webs[0].url("/readyz"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(during.status(), StatusCode::SERVICE_UNAVAILABLE);
     redis.start().unwrap();
-    let fresh = eventually(
-        "sessions to work again",
-        Duration::from_secs(30),
-        || async {
-            let r = user.get(format!("{base}/api/session")).send().await.ok()?;
-            (r.status() == StatusCode::OK).then_some(r)
-        },
-    )
-    .await;
+    let fresh = session_answers(&user, &base, "sessions to work again").await;
     assert_eq!(
         fresh.json::<Value>().await.unwrap()["values"],
         json!({}),
@@ -590,9 +563,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     let wrote = user
         .post(format!("{base}/api/session"))
         .json(&json!({ "key": "k", "value": "again" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
 
     // Postgres restarts: 503 with Retry-After meanwhile, then everything is back. The
@@ -632,9 +604,8 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
     let refused = reqwest::Client::new()
         .put(rig.webs[1].url("/during.bin"))
         .body(vec![1u8; 1000])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(refused.headers().contains_key("retry-after"));
     pg.start().unwrap();
@@ -642,17 +613,15 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
         let r = reqwest::Client::new()
             .put(format!("{base}/after.bin"))
             .body(vec![2u8; 1000])
-            .send()
-            .await
-            .ok()?;
+            .try_answer()
+            .await?;
         (r.status() == StatusCode::OK).then_some(())
     })
     .await;
     let got = reqwest::Client::new()
         .get(format!("{base}{path}"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(got.status(), StatusCode::OK, "GET {path} through HAProxy");
     assert_eq!(
         sha_hex(&got.bytes().await.unwrap()),
@@ -690,9 +659,8 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
         let wrote = user
             .post(format!("{base}/api/session"))
             .json(&json!({ "key": "k", "value": format!("kept-{i}") }))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
     }
     let drafter = browser();
@@ -701,15 +669,7 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
     redis.start().unwrap();
     let mut kept = 0;
     for (i, user) in users.iter().enumerate() {
-        let read = eventually(
-            "sessions to be readable",
-            Duration::from_secs(30),
-            || async {
-                let r = user.get(format!("{base}/api/session")).send().await.ok()?;
-                (r.status() == StatusCode::OK).then_some(r)
-            },
-        )
-        .await;
+        let read = session_answers(user, &base, "sessions to be readable").await;
         if read.json::<Value>().await.unwrap()["values"]["k"] == format!("kept-{i}").as_str() {
             kept += 1;
         }
@@ -717,12 +677,8 @@ async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
     let page = drafter
         .get(format!("{base}/"))
         .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     println!("redis restart with data kept: {kept}/20 sessions and the draft survived");
     assert_eq!(
         kept, 20,
@@ -742,12 +698,8 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
     let html = client
         .get(format!("{base}/"))
         .header("Accept", "text/html")
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
+        .try_answer_text()
+        .await?;
     let csrf = html
         .split(r#"name="csrf-token" content=""#)
         .nth(1)?
@@ -774,9 +726,8 @@ async fn draft_one(client: &Client, base: &str) -> Option<String> {
         .post(format!("{base}/draft"))
         .header("X-CSRF-Token", csrf)
         .json(&json!({ "upload_id": id }))
-        .send()
-        .await
-        .ok()?;
+        .try_answer()
+        .await?;
     (added.status() == StatusCode::OK).then_some(name)
 }
 
@@ -793,9 +744,8 @@ async fn scaling_workers_up_and_down_while_jobs_flow_drains_the_queue() {
             let r = client
                 .post(rig.url("/api/jobs/demo"))
                 .json(&json!({ "key": key, "work_ms": 100 }))
-                .send()
-                .await
-                .unwrap();
+                .answer()
+                .await;
             assert_eq!(r.status(), StatusCode::ACCEPTED);
             keys.push(key);
         }
@@ -921,6 +871,18 @@ async fn wait_ready(http: &Client, ports: &[u16]) {
 /// What README and docs/deploy.md tell Procfile users to run, as written: the release
 /// process alone first (honcho and foreman would otherwise run it beside the others
 /// and stop everything when it exits), then the long-running types with a formation.
+/// Waits (20 s at most) until `ferry admin ps` counts the live processes as `formation`
+/// (`web=2 worker=2 clock=1`); `what` names the wait in the timeout's message.
+async fn admin_ps_shows(app: &TestApp, formation: &str, what: &str) {
+    eventually(what, Duration::from_secs(20), || async {
+        let out = app.command(&["admin", "ps"], &[]).output().ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .contains(formation)
+            .then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -968,15 +930,10 @@ async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
         .unwrap();
     let http = Client::new();
     wait_ready(&http, &[base + 100, base + 101]).await;
-    eventually(
+    admin_ps_shows(
+        &app,
+        "web=2 worker=2 clock=1",
         "the formation in the registry",
-        Duration::from_secs(20),
-        || async {
-            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .contains("web=2 worker=2 clock=1")
-                .then_some(())
-        },
     )
     .await;
     nix::sys::signal::kill(
@@ -989,15 +946,10 @@ async fn the_documented_runner_invocations_migrate_then_run_the_formation() {
         assert!(Instant::now() < deadline, "foreman did not stop");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eventually(
+    admin_ps_shows(
+        &app,
+        "web=0 worker=0 clock=0",
         "every process to leave the registry",
-        Duration::from_secs(20),
-        || async {
-            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .contains("web=0 worker=0 clock=0")
-                .then_some(())
-        },
     )
     .await;
 }
@@ -1044,12 +996,8 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
     for _ in 0..2 {
         let got = http
             .get(format!("http://127.0.0.1:{lb}{path}"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            .answer_bytes()
+            .await;
         assert_eq!(
             sha_hex(&got),
             sha_hex(&body),
@@ -1059,19 +1007,13 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
     let job = http
         .post(format!("http://127.0.0.1:{lb}/api/jobs/demo"))
         .json(&json!({ "key": "honcho" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(job.status(), StatusCode::ACCEPTED);
-    eventually(
+    admin_ps_shows(
+        &app,
+        "web=2 worker=2 clock=2",
         "all six processes in the registry",
-        Duration::from_secs(20),
-        || async {
-            let out = app.command(&["admin", "ps"], &[]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .contains("web=2 worker=2 clock=2")
-                .then_some(())
-        },
     )
     .await;
     eventually(
@@ -1162,7 +1104,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
     );
 
     garage.kill();
-    let ready = http.get(web.url("/readyz")).send().await.unwrap();
+    let ready = http.get(web.url("/readyz")).answer().await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let report: Value = ready.json().await.unwrap();
     assert_eq!(report["object_store"], "unavailable", "{report}");
@@ -1174,11 +1116,11 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
 
     garage.restart();
     eventually("readiness to return", Duration::from_secs(30), || async {
-        let r = http.get(web.url("/readyz")).send().await.ok()?;
+        let r = http.get(web.url("/readyz")).try_answer().await?;
         (r.status() == StatusCode::OK).then_some(())
     })
     .await;
-    let back = http.get(web.url(&path)).send().await.unwrap();
+    let back = http.get(web.url(&path)).answer().await;
     assert_eq!(back.status(), StatusCode::OK);
     assert_eq!(
         Sha256::digest(back.bytes().await.unwrap()),
@@ -1258,7 +1200,7 @@ async fn postgres_sessions_ended_by_the_server_fail_no_request_after() {
 /// is `want`.
 async fn whole_downloads(urls: Vec<String>, want: String, label: &str) {
     let gets = urls.iter().map(|url| async move {
-        let r = reqwest::Client::new().get(url).send().await.unwrap();
+        let r = reqwest::Client::new().get(url).answer().await;
         (r.status(), r.bytes().await.unwrap())
     });
     for ((status, got), url) in futures::future::join_all(gets).await.into_iter().zip(&urls) {

@@ -2,6 +2,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::{
     io::{Read, Write},
     net::TcpStream,
@@ -19,9 +21,8 @@ async fn enqueue_demo(app: &TestApp, web: &harness::Process, body: Value) -> Str
         .http
         .post(web.url("/api/jobs/demo"))
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     response.json::<Value>().await.unwrap()["id"]
         .as_str()
@@ -57,9 +58,37 @@ async fn with_private_postgres(
     (dir, pg, app)
 }
 
+/// `POST /api/session` through `web` storing `value` under `key` in a new session:
+/// the answer as it came (204 with the session's cookie).
+async fn write_session(
+    app: &TestApp,
+    web: &harness::Process,
+    key: &str,
+    value: impl Into<Value>,
+) -> reqwest::Response {
+    let body = json!({ "key": key, "value": value.into() });
+    app.http
+        .post(web.url("/api/session"))
+        .json(&body)
+        .answer()
+        .await
+}
+
+/// The values of the session `cookie` names, as `GET /api/session` through `web`
+/// reads them.
+async fn session_values(app: &TestApp, web: &harness::Process, cookie: &str) -> Value {
+    let read = app
+        .http
+        .get(web.url("/api/session"))
+        .header(header::COOKIE, cookie)
+        .answer()
+        .await;
+    read.json::<Value>().await.unwrap()["values"].clone()
+}
+
 async fn readyz_turns_200(app: &TestApp, web: &harness::Process) {
     eventually("readyz to turn 200", 30 * SECOND, || async {
-        let r = app.http.get(web.url("/readyz")).send().await.ok()?;
+        let r = app.http.get(web.url("/readyz")).try_answer().await?;
         (r.status() == StatusCode::OK).then_some(())
     })
     .await;
@@ -72,13 +101,7 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
     let mut a = app.start(Kind::Web, &[]).await;
     let b = app.start(Kind::Web, &[]).await;
 
-    let response = app
-        .http
-        .post(a.url("/api/session"))
-        .json(&json!({ "key": "colour", "value": "teal" }))
-        .send()
-        .await
-        .unwrap();
+    let response = write_session(&app, &a, "colour", "teal").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let cookie = response.headers()[header::SET_COOKIE]
         .to_str()
@@ -93,9 +116,8 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
         .http
         .get(b.url("/api/session"))
         .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(read.status(), StatusCode::OK);
     assert_eq!(
         read.json::<Value>().await.unwrap()["values"]["colour"],
@@ -110,18 +132,15 @@ async fn a_session_written_through_one_web_process_is_read_through_another_and_s
         .http
         .get(b.url("/api/session"))
         .header(header::COOKIE, &tampered)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(fresh.status(), StatusCode::OK);
     assert_eq!(fresh.json::<Value>().await.unwrap()["values"], json!({}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_enqueued_through_web_is_run_by_a_worker_and_retried_until_it_succeeds() {
-    let mut app = TestApp::new("job_runs").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("job_runs").await;
 
     let id = enqueue_demo(&app, &web, json!({ "key": "hello" })).await;
     let flaky = enqueue_demo(&app, &web, json!({ "key": "flaky", "fail_attempts": 2 })).await;
@@ -149,8 +168,7 @@ async fn a_job_enqueued_through_web_is_run_by_a_worker_and_retried_until_it_succ
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
-    let mut app = TestApp::new("dead_jobs").await;
-    let web = app.start(Kind::Web, &[("JOB_MAX_ATTEMPTS", "3")]).await;
+    let (mut app, web) = TestApp::with_web("dead_jobs", &[("JOB_MAX_ATTEMPTS", "3")]).await;
     let _worker = app.start(Kind::Worker, &[("JOB_MAX_ATTEMPTS", "3")]).await;
     let id = enqueue_demo(
         &app,
@@ -181,15 +199,7 @@ async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
     );
     assert!(effect_runs(&app, "doomed").await.is_none());
 
-    let retry = app
-        .command(&["admin", "jobs", "retry", &id], &[])
-        .output()
-        .unwrap();
-    assert!(
-        retry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&retry.stderr)
-    );
+    app.admin(&["jobs", "retry", &id]);
     let missing = app
         .command(&["admin", "jobs", "retry", "no-such-job"], &[])
         .output()
@@ -205,8 +215,7 @@ async fn a_job_that_keeps_failing_becomes_dead_and_an_admin_can_retry_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_whose_worker_is_sigkilled_mid_run_is_completed_by_another_worker() {
-    let mut app = TestApp::new("orphaned_job").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("orphaned_job", &[]).await;
     let mut first = app.start(Kind::Worker, &[]).await;
     let id = enqueue_demo(&app, &web, json!({ "key": "long", "work_ms": 3000 })).await;
 
@@ -392,8 +401,7 @@ async fn every_process_type_exits_zero_on_sigterm_and_web_finishes_an_in_flight_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sigtermed_worker_hands_its_running_job_back_for_another_worker() {
-    let mut app = TestApp::new("worker_hand_back").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("worker_hand_back", &[]).await;
     let mut first = app.start(Kind::Worker, &[("SHUTDOWN_TIMEOUT", "1")]).await;
     let id = enqueue_demo(&app, &web, json!({ "key": "slow", "work_ms": 8000 })).await;
     eventually("the job to start", 30 * SECOND, || async {
@@ -451,15 +459,7 @@ async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgr
     })
     .await;
     tokio::time::sleep(2 * SECOND).await;
-    let retry = app
-        .command(&["admin", "jobs", "retry", &doomed], &[])
-        .output()
-        .unwrap();
-    assert!(
-        retry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&retry.stderr)
-    );
+    app.admin(&["jobs", "retry", &doomed]);
     eventually(
         "the idle worker to take the retried job",
         15 * SECOND,
@@ -548,8 +548,7 @@ async fn a_bulk_insert_is_announced_once_per_queue() {
 /// its share of slow jobs instead of watching the first sit on them.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_claims_no_more_jobs_than_it_has_free_slots() {
-    let mut app = TestApp::new("free_slots").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("free_slots", &[]).await;
     let two = [("WORKER_CONCURRENCY", "2")];
     let _first = app.start(Kind::Worker, &two).await;
     let _second = app.start(Kind::Worker, &two).await;
@@ -615,77 +614,54 @@ async fn a_worker_claims_no_more_jobs_than_it_has_free_slots() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     let app = TestApp::new("bad_config").await;
-    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: &[Case] = &[
-        (&["web"], &[("PORT", "eighty")], "PORT"),
-        (&["web"], &[("SESSION_SECRET", "short")], "SESSION_SECRET"),
-        (
-            &["worker"],
-            &[("DATABASE_URL", "mysql://nope")],
-            "DATABASE_URL",
-        ),
-        (
-            &["worker"],
-            &[("WORKER_CONCURRENCY", "0")],
-            "WORKER_CONCURRENCY",
-        ),
-        (
-            &["clock"],
-            &[("CLOCK_SCHEDULES", "stats-rollup=61 * * * *")],
-            "CLOCK_SCHEDULES",
-        ),
-        (
-            &["clock"],
-            &[("SHUTDOWN_TIMEOUT", "soon")],
-            "SHUTDOWN_TIMEOUT",
-        ),
-        (&["web"], &[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
-        (
-            &["web"],
-            &[("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000,http://x")],
-            "REDIS_CLUSTER_URLS",
-        ),
-        (
-            &["worker"],
-            &[
-                ("REDIS_URL", "redis://127.0.0.1:6379"),
-                ("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000"),
-            ],
-            "REDIS_CLUSTER_URLS",
-        ),
-        // Settings clap accepts but no connection could use, found while the process
-        // is built: the same one line and exit 2.
-        (
-            &["web"],
-            &[("REDIS_CA_CERT", "/nonexistent/ca.pem")],
-            "REDIS_CA_CERT",
-        ),
-        (
-            &["worker"],
-            &[(
-                "REDIS_CA_CERT",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-            )],
-            "REDIS_CA_CERT",
-        ),
-        (
-            &["migrate"],
-            &[("REDIS_URL", "redis://127.0.0.1:99999")],
-            "REDIS_URL",
-        ),
-        (
-            &["web"],
-            &[("CORS_ALLOWED_ORIGINS", "https://app.example.com/upload")],
-            "CORS_ALLOWED_ORIGINS",
-        ),
-    ];
-    for (args, env, variable) in cases {
+    let exits_2_naming = |args: &[&str], env: &[(&str, &str)], variable: &str| {
         let out = app.command(args, env).output().unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains(variable), "names {variable}: {stderr}");
+    };
+    // (process, variable, malformed value)
+    let cases = [
+        ("web", "PORT", "eighty"),
+        ("web", "SESSION_SECRET", "short"),
+        ("worker", "DATABASE_URL", "mysql://nope"),
+        ("worker", "WORKER_CONCURRENCY", "0"),
+        ("clock", "CLOCK_SCHEDULES", "stats-rollup=61 * * * *"),
+        ("clock", "SHUTDOWN_TIMEOUT", "soon"),
+        ("web", "LOG_FORMAT", "xml"),
+        (
+            "web",
+            "REDIS_CLUSTER_URLS",
+            "redis://127.0.0.1:7000,http://x",
+        ),
+        // Settings clap accepts but no connection could use, found while the process
+        // is built: the same one line and exit 2.
+        ("web", "REDIS_CA_CERT", "/nonexistent/ca.pem"),
+        (
+            "worker",
+            "REDIS_CA_CERT",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+        ),
+        ("migrate", "REDIS_URL", "redis://127.0.0.1:99999"),
+        (
+            "web",
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example.com/upload",
+        ),
+    ];
+    for (process, variable, value) in cases {
+        exits_2_naming(&[process], &[(variable, value)], variable);
     }
+    // Both ways to name Redis at once: the cluster's setting is the one named.
+    exits_2_naming(
+        &["worker"],
+        &[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("REDIS_CLUSTER_URLS", "redis://127.0.0.1:7000"),
+        ],
+        "REDIS_CLUSTER_URLS",
+    );
     let mut missing = app.command(&["web"], &[]);
     missing
         .env_remove("REDIS_URL")
@@ -709,19 +685,13 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
     let mut app = TestApp::with_services("rediss", None, Some(redis.url.clone())).await;
     let ready = |app: &TestApp, web: &harness::Process| {
         let (http, url) = (app.http.clone(), web.url("/readyz"));
-        async move { http.get(url).send().await.unwrap().status() }
+        async move { http.get(url).answer().await.status() }
     };
 
     // Verified against the private CA: ready, and sessions live on that server.
     let verified = app.start(Kind::Web, &[("REDIS_CA_CERT", &ca)]).await;
     assert_eq!(ready(&app, &verified).await, StatusCode::OK);
-    let written = app
-        .http
-        .post(verified.url("/api/session"))
-        .json(&json!({ "key": "colour", "value": "teal" }))
-        .send()
-        .await
-        .unwrap();
+    let written = write_session(&app, &verified, "colour", "teal").await;
     assert_eq!(written.status(), StatusCode::NO_CONTENT);
     let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
     let cookie = cookie.split(';').next().unwrap().to_owned();
@@ -733,15 +703,8 @@ async fn rediss_urls_reach_a_tls_only_redis_verified_by_the_ca_or_trusted_with_i
     let insecure_url = format!("{}#insecure", redis.url);
     let insecure = app.start(Kind::Web, &[("REDIS_URL", &insecure_url)]).await;
     assert_eq!(ready(&app, &insecure).await, StatusCode::OK);
-    let read = app
-        .http
-        .get(insecure.url("/api/session"))
-        .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        read.json::<Value>().await.unwrap()["values"]["colour"],
+        session_values(&app, &insecure, &cookie).await["colour"],
         "teal"
     );
 
@@ -797,33 +760,17 @@ async fn a_redis_cluster_that_speaks_only_tls_is_used_through_redis_ca_cert() {
     ];
     let a = app.start(Kind::Web, &tls).await;
     let b = app.start(Kind::Web, &tls).await;
-    let ready = app.http.get(a.url("/readyz")).send().await.unwrap();
+    let ready = app.get(a.url("/readyz")).await;
     assert_eq!(ready.status(), StatusCode::OK, "{}", a.log());
 
     // Enough sessions to land on every master (keys spread over the slots), each read
     // back through the other web process.
     for n in 0..12 {
-        let written = app
-            .http
-            .post(a.url("/api/session"))
-            .json(&json!({ "key": "n", "value": n.to_string() }))
-            .send()
-            .await
-            .unwrap();
+        let written = write_session(&app, &a, "n", n.to_string()).await;
         assert_eq!(written.status(), StatusCode::NO_CONTENT);
         let cookie = written.headers()[header::SET_COOKIE].to_str().unwrap();
         let cookie = cookie.split(';').next().unwrap().to_owned();
-        let read = app
-            .http
-            .get(b.url("/api/session"))
-            .header(header::COOKIE, &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            read.json::<Value>().await.unwrap()["values"]["n"],
-            n.to_string()
-        );
+        assert_eq!(session_values(&app, &b, &cookie).await["n"], n.to_string());
     }
     drop(cluster);
     let _ = std::fs::remove_dir_all(dir);
@@ -878,6 +825,18 @@ async fn start_dev(dir: &std::path::Path, port: u16) -> (std::process::Child, st
     (child, log)
 }
 
+/// [`start_dev`], then asserts that Ferry answers `/readyz` with 200 (the log is in
+/// the failure's message).
+async fn start_dev_ready(dir: &std::path::Path, port: u16) -> std::process::Child {
+    let (dev, log) = start_dev(dir, port).await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "{log}");
+    dev
+}
+
 /// A checkout under a directory closed to other users (`/root` is 0700): run as root,
 /// ferry dev runs Postgres as `postgres`, which cannot get there — it says so, names
 /// the directory and what to do, and exits non-zero, instead of Postgres' own
@@ -914,16 +873,7 @@ async fn ferry_dev_as_root_says_when_postgres_cannot_reach_the_data_dir() {
         );
     } else {
         let port = ferry_dev::services::free_port();
-        let (mut dev, log) = start_dev(&dir, port).await;
-        let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-            .await
-            .unwrap();
-        assert_eq!(
-            ready.status(),
-            StatusCode::OK,
-            "{}",
-            std::fs::read_to_string(&log).unwrap()
-        );
+        let mut dev = start_dev_ready(&dir, port).await;
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(dev.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
@@ -939,16 +889,7 @@ async fn ferry_dev_takes_what_it_started_down_with_it_even_when_sigkilled_and_st
     let dir = std::env::temp_dir().join(format!("ferry-test-dev-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = ferry_dev::services::free_port();
-    let (mut dev, log) = start_dev(&dir, port).await;
-    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-        .await
-        .unwrap();
-    assert_eq!(
-        ready.status(),
-        StatusCode::OK,
-        "{}",
-        std::fs::read_to_string(&log).unwrap()
-    );
+    let mut dev = start_dev_ready(&dir, port).await;
     use std::os::unix::fs::PermissionsExt;
     let secret = std::fs::metadata(dir.join("session_secret")).unwrap();
     assert_eq!(
@@ -1011,7 +952,7 @@ async fn readyz_turns_503_when_redis_stops_and_200_when_it_returns_without_a_res
     let web = app.start(Kind::Web, &[]).await;
     let ready = |app: &TestApp, url: String| {
         let http = app.http.clone();
-        async move { http.get(url).send().await.unwrap() }
+        async move { http.get(url).answer().await }
     };
     assert_eq!(
         ready(&app, web.url("/readyz")).await.status(),
@@ -1043,12 +984,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
     let (dir, mut pg, mut app) = with_private_postgres("postgres_restart").await;
     let web = app.start(Kind::Web, &[]).await;
     let mut worker = app.start(Kind::Worker, &[]).await;
-    let mut clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "stats-rollup=* * * * * *")],
-        )
-        .await;
+    let mut clock = app.start_clock("stats-rollup=* * * * * *").await;
     enqueue_demo(&app, &web, json!({ "key": "before" })).await;
     eventually("the first job", 30 * SECOND, || async {
         effect_runs(&app, "before").await
@@ -1060,9 +996,8 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
         .http
         .post(web.url("/api/jobs/demo"))
         .json(&json!({ "key": "during" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         refused.status(),
         StatusCode::SERVICE_UNAVAILABLE,
@@ -1073,7 +1008,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
         refused.json::<Value>().await.unwrap()["error"],
         "unavailable"
     );
-    let ready = app.http.get(web.url("/readyz")).send().await.unwrap();
+    let ready = app.get(web.url("/readyz")).await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     tokio::time::sleep(3 * SECOND).await;
     pg.start().expect("restart postgres");

@@ -4,36 +4,29 @@
 
 mod harness;
 
+use harness::data::png;
+use harness::http::Exchange;
+use harness::{curl, tus};
+
 use std::time::Duration;
 
 use harness::{Kind, TestApp, count, eventually};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 const EVERY_SECOND: &str = "purge-expired=* * * * * *;abort-idle-uploads=* * * * * *";
 
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
-    let mut app = TestApp::new("finish_image").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
-    let response = app
-        .http
-        .put(web.url("/holiday.dat"))
-        .header(header::ACCEPT, "application/json")
-        .body(png(1200, 800))
-        .send()
-        .await
-        .unwrap();
+    let (app, web, _worker) = TestApp::with_web_and_worker("finish_image").await;
+    let response = curl::put(
+        &app.http,
+        &web,
+        "holiday.dat",
+        png(1200, 800),
+        &[("Accept", "application/json")],
+    )
+    .await;
     let json: Value = response.json().await.unwrap();
     assert_eq!(
         json["files"][0]["content_type"], "application/octet-stream",
@@ -49,23 +42,15 @@ async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
         },
     )
     .await;
-    let download = app
-        .http
-        .head(web.url(&format!("/{token}/holiday.dat")))
-        .send()
-        .await
-        .unwrap();
+    let download = app.head(web.url(&format!("/{token}/holiday.dat"))).await;
     assert_eq!(
         download.headers()["content-type"],
         "image/png",
         "sniffed from the bytes"
     );
     let thumb = app
-        .http
         .get(web.url(&format!("/thumb/{token}/holiday.dat")))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(thumb.status(), StatusCode::OK);
     assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
@@ -74,26 +59,14 @@ async fn an_uploaded_image_is_verified_sniffed_and_gets_a_thumbnail() {
         (320, 213),
         "fits 320×320, aspect kept"
     );
-    let status = app
-        .http
-        .head(web.url(&format!("/{token}/holiday.dat")))
-        .send()
-        .await
-        .unwrap();
+    let status = app.head(web.url(&format!("/{token}/holiday.dat"))).await;
     assert!(status.headers().get("x-remaining-downloads").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_whose_stored_bytes_were_corrupted_is_never_marked_ready_and_its_job_dies_visibly() {
-    let mut app = TestApp::new("finish_corrupt").await;
-    let web = app.start(Kind::Web, &[("JOB_MAX_ATTEMPTS", "2")]).await;
-    let response = app
-        .http
-        .put(web.url("/a.txt"))
-        .body("original bytes")
-        .send()
-        .await
-        .unwrap();
+    let (mut app, web) = TestApp::with_web("finish_corrupt", &[("JOB_MAX_ATTEMPTS", "2")]).await;
+    let response = curl::put(&app.http, &web, "a.txt", "original bytes", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     sqlx::query("UPDATE blob_chunks SET data = 'tampered bytes'::bytea")
         .execute(&app.pg)
@@ -127,8 +100,7 @@ async fn a_file_whose_stored_bytes_were_corrupted_is_never_marked_ready_and_its_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one() {
-    let mut app = TestApp::new("stored_zip").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("stored_zip", &[]).await;
     let form = reqwest::multipart::Form::new()
         .part(
             "filedata",
@@ -142,12 +114,8 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
         .http
         .post(web.url("/"))
         .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     let token = body
         .lines()
         .next()
@@ -159,12 +127,8 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
     let streamed = app
         .http
         .get(web.url(&format!("/{token}.zip")))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .answer_bytes()
+        .await;
 
     let _worker = app.start(Kind::Worker, &[]).await;
     eventually(
@@ -181,12 +145,7 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
         },
     )
     .await;
-    let stored = app
-        .http
-        .get(web.url(&format!("/{token}.zip")))
-        .send()
-        .await
-        .unwrap();
+    let stored = app.get(web.url(&format!("/{token}.zip"))).await;
     assert_eq!(
         stored.headers()["content-length"],
         streamed.len().to_string()
@@ -196,27 +155,11 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_transfer_disappears_within_two_clock_slots_and_its_chunks_are_gone() {
-    let mut app = TestApp::new("purge_expired").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
-    let _clock = app
-        .start(Kind::Clock, &[("CLOCK_SCHEDULES", EVERY_SECOND)])
-        .await;
-    let keep = app
-        .http
-        .put(web.url("/keep.bin"))
-        .body(vec![1u8; 3_000_000])
-        .send()
-        .await
-        .unwrap();
+    let (mut app, web, _worker) = TestApp::with_web_and_worker("purge_expired").await;
+    let _clock = app.start_clock(EVERY_SECOND).await;
+    let keep = curl::put(&app.http, &web, "keep.bin", vec![1u8; 3_000_000], &[]).await;
     assert_eq!(keep.status(), StatusCode::OK);
-    let doomed = app
-        .http
-        .put(web.url("/old.bin"))
-        .body(vec![2u8; 3_000_000])
-        .send()
-        .await
-        .unwrap();
+    let doomed = curl::put(&app.http, &web, "old.bin", vec![2u8; 3_000_000], &[]).await;
     let url = doomed.text().await.unwrap();
     let token = url.trim().split('/').nth(3).unwrap().to_owned();
     let chunks_before = count(&app, "SELECT count(*) FROM blob_chunks").await;
@@ -255,22 +198,9 @@ async fn an_expired_transfer_disappears_within_two_clock_slots_and_its_chunks_ar
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_resumable_uploads_are_aborted_and_their_chunks_freed() {
-    let mut app = TestApp::new("abort_idle").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
-    let _clock = app
-        .start(Kind::Clock, &[("CLOCK_SCHEDULES", EVERY_SECOND)])
-        .await;
-    let created = app
-        .http
-        .post(web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", "5000000")
-        .body(vec![3u8; 2_000_000])
-        .send()
-        .await
-        .unwrap();
+    let (mut app, web, _worker) = TestApp::with_web_and_worker("abort_idle").await;
+    let _clock = app.start_clock(EVERY_SECOND).await;
+    let created = tus::create_stalled(&app.http, &web.url("")).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     assert!(count(&app, "SELECT count(*) FROM blob_chunks").await > 0);
     sqlx::query("UPDATE uploads SET expires_at = now()")

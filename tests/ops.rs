@@ -3,6 +3,8 @@
 
 mod harness;
 
+use harness::http::Exchange;
+
 use std::{
     collections::HashMap,
     process::{Child, Command, Stdio},
@@ -11,7 +13,8 @@ use std::{
 
 use ferry_state::{Settings, State};
 use futures::StreamExt;
-use harness::{Kind, TestApp, eventually};
+use harness::browser::{STRONG_PASSWORD, sign_in, sign_up};
+use harness::{Kind, TestApp, curl, eventually};
 use reqwest::{Client, StatusCode, redirect::Policy};
 
 fn free_port() -> String {
@@ -19,14 +22,7 @@ fn free_port() -> String {
 }
 
 async fn scrape(app: &TestApp, url: String) -> String {
-    app.http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    app.http.get(url).answer_text().await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -45,7 +41,7 @@ async fn every_process_type_exposes_prometheus_metrics() {
         Duration::from_secs(20),
         || async {
             let url = format!("http://127.0.0.1:{worker_port}/metrics");
-            let text = app.http.get(url).send().await.ok()?.text().await.ok()?;
+            let text = app.http.get(url).try_answer_text().await?;
             [
                 r#"ferry_queue_jobs{queue="ferry.finish",status="Pending"} 0"#,
                 r#"ferry_queue_jobs{queue="ferry.bundle",status="Running"} 0"#,
@@ -68,25 +64,12 @@ async fn every_process_type_exposes_prometheus_metrics() {
         .await;
     let path = harness::put_file(&web.url("/m.bin"), vec![9u8; 200_000]).await;
     assert_eq!(
-        app.http
-            .get(web.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .len(),
+        app.http.get(web.url(&path)).answer_bytes().await.len(),
         200_000
     );
 
     assert_eq!(
-        app.http
-            .get(web.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get(web.url("/metrics")).await.status(),
         reqwest::StatusCode::NOT_FOUND,
         "metrics are not served on the public port"
     );
@@ -109,17 +92,11 @@ async fn every_process_type_exposes_prometheus_metrics() {
     );
 
     let worker_metrics = format!("http://127.0.0.1:{worker_port}/metrics");
-    let text = eventually(
+    let text = metrics_showing(
+        &app,
+        worker_metrics,
+        r#"ferry_job_runs_total{queue="ferry.finish",outcome="ok"} 1"#,
         "the worker to report a finished job",
-        Duration::from_secs(30),
-        || {
-            let (app, url) = (&app, worker_metrics.clone());
-            async move {
-                let text = app.http.get(url).send().await.ok()?.text().await.ok()?;
-                text.contains(r#"ferry_job_runs_total{queue="ferry.finish",outcome="ok"} 1"#)
-                    .then_some(text)
-            }
-        },
     )
     .await;
     assert!(
@@ -136,37 +113,35 @@ async fn every_process_type_exposes_prometheus_metrics() {
     );
 
     let clock_metrics = format!("http://127.0.0.1:{clock_port}/metrics");
-    eventually(
+    metrics_showing(
+        &app,
+        clock_metrics,
+        r#"ferry_cron_slots_total{schedule="purge-expired",outcome="enqueued"}"#,
         "the clock to report enqueued slots",
-        Duration::from_secs(30),
-        || {
-            let (app, url) = (&app, clock_metrics.clone());
-            async move {
-                let text = app.http.get(url).send().await.ok()?.text().await.ok()?;
-                text.contains(
-                    r#"ferry_cron_slots_total{schedule="purge-expired",outcome="enqueued"}"#,
-                )
-                .then_some(())
-            }
-        },
     )
     .await;
 }
 
+/// Polls the metrics at `url` (30 s at most) until they contain `needle`; `what` names
+/// the wait in the timeout's message. The text that did.
+async fn metrics_showing(app: &TestApp, url: String, needle: &str, what: &str) -> String {
+    eventually(what, Duration::from_secs(30), || {
+        let (app, url) = (app, url.clone());
+        async move {
+            let text = app.http.get(url).try_answer_text().await?;
+            text.contains(needle).then_some(text)
+        }
+    })
+    .await
+}
+
 fn ps(app: &TestApp) -> String {
-    let out = app.command(&["admin", "ps"], &[]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    app.admin(&["ps"])
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_ps_lists_live_processes_and_forgets_stopped_and_killed_ones() {
-    let mut app = TestApp::new("admin_ps").await;
-    let _web = app.start(Kind::Web, &[]).await;
+    let (mut app, _web) = TestApp::with_web("admin_ps", &[]).await;
     let mut worker = app.start(Kind::Worker, &[]).await;
     let mut clock = app.start(Kind::Clock, &[]).await;
     eventually(
@@ -270,8 +245,7 @@ fn keys_in(line: &str, prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
-    let mut app = TestApp::new("admin_ps_no_scan").await;
-    let _web = app.start(Kind::Web, &[]).await;
+    let (mut app, _web) = TestApp::with_web("admin_ps_no_scan", &[]).await;
     let _clock = app.start(Kind::Clock, &[]).await;
     // Arrange: many other keys under the app's prefix, as a busy site has sessions.
     let state = State::connect_lazy(&Settings {
@@ -339,17 +313,15 @@ async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_request_logs_one_line_with_numbers_and_an_ordinary_404_is_info() {
-    let mut app = TestApp::new("access_log").await;
-    let web = app.start(Kind::Web, &[("RUST_LOG", "info")]).await;
+    let (app, web) = TestApp::with_web("access_log", &[("RUST_LOG", "info")]).await;
     let missing = app
         .http
         .get(web.url("/AAAAAAAAAAAAAAAAAAAAAA/secret-name.txt"))
         .header("user-agent", "access-log-probe")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    let favicon = app.http.get(web.url("/favicon.ico")).send().await.unwrap();
+    let favicon = app.get(web.url("/favicon.ico")).await;
     assert_eq!(favicon.status(), StatusCode::OK);
     assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
 
@@ -390,30 +362,6 @@ async fn every_request_logs_one_line_with_numbers_and_an_ordinary_404_is_info() 
     assert!(stderr.contains("RUST_LOG"), "{stderr}");
 }
 
-/// Fills in the sign-up or sign-in form (`path`) as a browser would; the status of
-/// the POST (303 on success).
-async fn account_form(
-    client: &Client,
-    web: &harness::Process,
-    path: &str,
-    email: &str,
-    password: &str,
-) -> StatusCode {
-    let (_, html) = harness::browser::page(client, web.url(path)).await;
-    let csrf = harness::browser::csrf_of(&html);
-    client
-        .post(web.url(path))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 /// Runs `ferry admin args…` for `app`: success, stdout, stderr.
 fn admin(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let out = app
@@ -429,16 +377,9 @@ fn admin(app: &TestApp, args: &[&str]) -> (bool, String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gone_at_once() {
-    let mut app = TestApp::new("admin_takedown").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("admin_takedown", &[]).await;
     let bytes = vec![7u8; 6 * 1024 * 1024];
-    let put = app
-        .http
-        .put(web.url("/report.pdf"))
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
+    let put = curl::put(&app.http, &web, "report.pdf", bytes, &[]).await;
     assert!(put.status().is_success());
     let link = put.text().await.unwrap().trim().to_owned();
     let token = link.rsplit('/').nth(1).unwrap().to_owned();
@@ -452,10 +393,7 @@ async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gon
 
     let (ok, _, err) = admin(&app, &["transfers", "delete", &token]);
     assert!(ok, "{err}");
-    assert_eq!(
-        app.http.get(&link).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&link).await.status(), StatusCode::NOT_FOUND);
     // Purged before the command returned: no rows, no chunks, no objects.
     assert_eq!(
         harness::count(&app, "SELECT count(*) FROM transfers").await,
@@ -477,28 +415,16 @@ async fn an_operator_takes_down_a_transfer_and_its_link_is_404_and_its_bytes_gon
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_lists_resets_and_deletes_accounts() {
-    let mut app = TestApp::new("admin_users").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("admin_users", &[]).await;
     let client = harness::browser::browser();
     let email = "someone@example.org";
     assert_eq!(
-        account_form(
-            &client,
-            &web,
-            "/signup",
-            email,
-            harness::browser::STRONG_PASSWORD
-        )
-        .await,
+        sign_up(&client, &web, email, STRONG_PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
-    let put = app
-        .http
-        .put(web.url("/theirs.txt"))
-        .body("their file")
-        .send()
-        .await
-        .unwrap();
+    let put = curl::put(&app.http, &web, "theirs.txt", "their file", &[]).await;
     let link = put.text().await.unwrap().trim().to_owned();
     // Ownership as the upload page records it for a signed-in sender (ui.rs covers
     // that flow); here only who owns it matters.
@@ -520,19 +446,12 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
     let password = reset["password"].as_str().unwrap().to_owned();
     let fresh = harness::browser::browser();
     assert_ne!(
-        account_form(
-            &fresh,
-            &web,
-            "/signin",
-            email,
-            harness::browser::STRONG_PASSWORD
-        )
-        .await,
+        sign_in(&fresh, &web, email, STRONG_PASSWORD).await.status(),
         StatusCode::SEE_OTHER,
         "the old password no longer signs in"
     );
     assert_eq!(
-        account_form(&fresh, &web, "/signin", email, &password).await,
+        sign_in(&fresh, &web, email, &password).await.status(),
         StatusCode::SEE_OTHER,
         "the new one does"
     );
@@ -540,15 +459,12 @@ async fn an_operator_lists_resets_and_deletes_accounts() {
     let (ok, deleted, err) = admin(&app, &["users", "delete", email]);
     assert!(ok, "{err}");
     assert!(deleted.contains(r#""transfers_taken_down":1"#), "{deleted}");
-    assert_eq!(
-        app.http.get(&link).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&link).await.status(), StatusCode::NOT_FOUND);
     let (ok, listed, _) = admin(&app, &["users", "list"]);
     assert!(ok && listed.trim().is_empty(), "{listed}");
     let again = harness::browser::browser();
     assert_ne!(
-        account_form(&again, &web, "/signin", email, &password).await,
+        sign_in(&again, &web, email, &password).await.status(),
         StatusCode::SEE_OTHER
     );
     let (ok, _, err) = admin(&app, &["users", "reset-password", email]);
@@ -602,47 +518,26 @@ async fn blobs_sweep_frees_what_a_killed_upload_left_behind() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operations_view_is_for_admins_only() {
-    let mut app = TestApp::new("admin_view").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("admin_view", &[]).await;
     let _clock = app.start(Kind::Clock, &[]).await;
     let client = harness::browser::browser();
     assert_eq!(
-        account_form(
-            &client,
-            &web,
-            "/signup",
-            "ops@example.org",
-            harness::browser::STRONG_PASSWORD
-        )
-        .await,
+        sign_up(&client, &web, "ops@example.org", STRONG_PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        client.get(web.url("/admin")).send().await.unwrap().status(),
+        client.get(web.url("/admin")).answer().await.status(),
         StatusCode::FORBIDDEN
     );
 
-    let out = app
-        .command(&["admin", "users", "make-admin", "ops@example.org"], &[])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    app.admin(&["users", "make-admin", "ops@example.org"]);
     let view = eventually(
         "the clock to show up in the view",
         Duration::from_secs(20),
         || async {
-            let html = client
-                .get(web.url("/admin"))
-                .send()
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
+            let html = client.get(web.url("/admin")).try_answer_text().await?;
             html.contains("purge-expired").then_some(html)
         },
     )
@@ -659,12 +554,7 @@ async fn the_operations_view_is_for_admins_only() {
     }
     let anonymous = Client::builder().redirect(Policy::none()).build().unwrap();
     assert_eq!(
-        anonymous
-            .get(web.url("/admin"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        anonymous.get(web.url("/admin")).answer().await.status(),
         StatusCode::FORBIDDEN
     );
 }
@@ -681,28 +571,19 @@ async fn the_openapi_description_holds_against_schemathesis() {
         version.as_ref().is_ok_and(|o| o.status.success()),
         "schemathesis is not installed; install it: pip install schemathesis==4.32.5"
     );
-    let mut app = TestApp::new("openapi").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
-    let doc: serde_json::Value = app
-        .http
-        .get(web.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (app, web) = TestApp::with_web("openapi", &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
+    let doc: serde_json::Value = app.http.get(web.url("/openapi.json")).answer_json().await;
     assert_eq!(doc["openapi"], "3.1.0");
 
     // Something real to reach: a transfer with a file, and an unfinished tus upload.
-    let put = app
-        .http
-        .put(web.url("/hello.txt"))
-        .header("Max-Downloads", "1000000")
-        .body("hello from schemathesis\n")
-        .send()
-        .await
-        .unwrap();
+    let put = curl::put(
+        &app.http,
+        &web,
+        "hello.txt",
+        "hello from schemathesis\n",
+        &[("Max-Downloads", "1000000")],
+    )
+    .await;
     assert_eq!(put.status(), StatusCode::OK);
     let url = put.text().await.unwrap();
     let token = url.trim().split('/').nth(3).unwrap().to_owned();
@@ -711,9 +592,8 @@ async fn the_openapi_description_holds_against_schemathesis() {
         .post(web.url("/files/"))
         .header("Tus-Resumable", "1.0.0")
         .header("Upload-Length", "100000")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let upload = harness::tus::upload_id(&created).unwrap();
 

@@ -3,6 +3,9 @@
 
 mod harness;
 
+use harness::http::Exchange;
+use harness::{curl, tus};
+
 use std::{process::Command, time::Duration, time::Instant};
 
 use bytes::Bytes;
@@ -15,20 +18,6 @@ use sha2::{Digest, Sha256};
 use harness::data::sha_hex as sha;
 use harness::tus::{OCTETS, TUS};
 
-async fn put(
-    app: &TestApp,
-    web: &Process,
-    name: &str,
-    body: Vec<u8>,
-    headers: &[(&str, &str)],
-) -> Response {
-    let mut request = app.http.put(web.url(&format!("/{name}"))).body(body);
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    request.send().await.unwrap()
-}
-
 /// Uploads with PUT and returns (token, share URL path).
 async fn share(
     app: &TestApp,
@@ -37,16 +26,13 @@ async fn share(
     body: Vec<u8>,
     headers: &[(&str, &str)],
 ) -> (String, String) {
-    let response = put(app, web, name, body, headers).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let url = response.text().await.unwrap().trim().to_owned();
-    let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap();
+    let path = curl::share(&app.http, web, name, body, headers).await;
     let token = path.split('/').nth(1).unwrap().to_owned();
     (token, path)
 }
 
 async fn get(app: &TestApp, web: &Process, path: &str) -> Response {
-    app.http.get(web.url(path)).send().await.unwrap()
+    app.get(web.url(path)).await
 }
 
 /// Pieces of stored bytes, wherever the suite keeps them: objects in the app's bucket
@@ -74,13 +60,12 @@ fn header_of(response: &Response, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_through_another() {
-    let mut app = TestApp::new("upload_a_download_b").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("upload_a_download_b", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let data = random_bytes(5 * MIB + 1234, 1);
 
-    let response = put(
-        &app,
+    let response = curl::put(
+        &app.http,
         &a,
         "report.pdf",
         data.clone(),
@@ -91,7 +76,7 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
     let delete_url = header_of(&response, "X-Url-Delete");
     let url = response.text().await.unwrap();
     assert!(url.ends_with("/report.pdf\n"), "{url}");
-    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
+    let path = curl::path_of(&url);
     assert!(
         delete_url.starts_with(&url.trim().to_owned()),
         "{delete_url}"
@@ -99,7 +84,7 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
     let token = path.split('/').nth(1).unwrap();
     assert!(token.len() >= 22, "128-bit token: {token}");
 
-    let head = app.http.head(b.url(&path)).send().await.unwrap();
+    let head = app.head(b.url(&path)).await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(header_of(&head, "content-length"), data.len().to_string());
     assert_eq!(
@@ -136,14 +121,14 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
     );
     assert_eq!(sha(&forced.bytes().await.unwrap()), sha(&data));
 
-    let json = app
-        .http
-        .put(a.url("/data.bin"))
-        .header(header::ACCEPT, "application/json")
-        .body(b"json please".to_vec())
-        .send()
-        .await
-        .unwrap();
+    let json = curl::put(
+        &app.http,
+        &a,
+        "data.bin",
+        b"json please".to_vec(),
+        &[("Accept", "application/json")],
+    )
+    .await;
     let json: Value = json.json().await.unwrap();
     assert_eq!(json["files"][0]["sha256"], sha(b"json please"));
     assert_eq!(json["files"][0]["size"], 11);
@@ -157,8 +142,7 @@ async fn a_file_uploaded_through_one_web_process_downloads_byte_identical_throug
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() {
-    let mut app = TestApp::new("multipart_archives").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("multipart_archives", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let big = random_bytes(2 * MIB + 77, 2);
     let form = files_form([
@@ -166,13 +150,7 @@ async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() 
         ("big.bin", big.clone()),
         ("a.txt", b"again".to_vec()),
     ]);
-    let response = app
-        .http
-        .post(a.url("/"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.http.post(a.url("/")).multipart(form).answer().await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.text().await.unwrap();
     let urls: Vec<&str> = body.lines().collect();
@@ -234,8 +212,7 @@ async fn a_multipart_post_makes_one_transfer_and_its_archives_hold_every_file() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn range_requests_are_served_from_the_right_chunk() {
-    let mut app = TestApp::new("ranges").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("ranges", &[]).await;
     let data = random_bytes(3 * MIB + MIB / 2, 3);
     let (_, path) = share(&app, &web, "video.mp4", data.clone(), &[]).await;
 
@@ -250,9 +227,8 @@ async fn range_requests_are_served_from_the_right_chunk() {
             .http
             .get(web.url(&path))
             .header(header::RANGE, range)
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT, "{range}");
         assert_eq!(
             header_of(&response, "content-range"),
@@ -268,9 +244,8 @@ async fn range_requests_are_served_from_the_right_chunk() {
         .http
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", data.len()))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(unsatisfiable.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(
         header_of(&unsatisfiable, "content-range"),
@@ -281,8 +256,7 @@ async fn range_requests_are_served_from_the_right_chunk() {
 #[tokio::test(flavor = "multi_thread")]
 async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_processes_exactly_one_succeeds()
  {
-    let mut app = TestApp::new("download_limit").await;
-    let a = app.start(Kind::Web, &[("PG_POOL_SIZE", "10")]).await;
+    let (mut app, a) = TestApp::with_web("download_limit", &[("PG_POOL_SIZE", "10")]).await;
     let b = app.start(Kind::Web, &[("PG_POOL_SIZE", "10")]).await;
     let data = random_bytes(100_000, 4);
     let (_, path) = share(
@@ -294,7 +268,7 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
     )
     .await;
     for _ in 0..3 {
-        let head = app.http.head(b.url(&path)).send().await.unwrap();
+        let head = app.head(b.url(&path)).await;
         assert_eq!(head.status(), StatusCode::OK, "HEAD never counts");
     }
 
@@ -307,7 +281,7 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
         };
         let http = app.http.clone();
         requests.push(tokio::spawn(async move {
-            let response = http.get(url).send().await.unwrap();
+            let response = http.get(url).answer().await;
             let status = response.status();
             (status, response.bytes().await.unwrap())
         }));
@@ -330,8 +304,7 @@ async fn of_100_concurrent_downloads_of_a_max_downloads_1_file_across_two_proces
 
 #[tokio::test(flavor = "multi_thread")]
 async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does() {
-    let mut app = TestApp::new("download_limit_per_file").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("download_limit_per_file", &[]).await;
     let files = [
         random_bytes(10_000, 51),
         random_bytes(20_000, 52),
@@ -348,15 +321,11 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
         .post(web.url("/"))
         .header("Max-Downloads", "1")
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.text().await.unwrap();
-    let paths: Vec<String> = body
-        .lines()
-        .map(|url| format!("/{}", url.splitn(4, '/').nth(3).unwrap()))
-        .collect();
+    let paths: Vec<String> = body.lines().map(curl::path_of).collect();
     let token = paths[0].split('/').nth(1).unwrap().to_owned();
 
     // The first file once: its own limit is used, the others are untouched.
@@ -379,7 +348,7 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
     // nothing) says what each file has left.
     let mut left = Vec::new();
     for path in &paths {
-        let head = app.http.head(web.url(path)).send().await.unwrap();
+        let head = app.head(web.url(path)).await;
         left.push(header_of(&head, "x-remaining-downloads"));
     }
     assert_eq!(left, ["0", "0", "1"]);
@@ -407,12 +376,8 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
         .post(web.url("/"))
         .header("Max-Downloads", "2")
         .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     let x = format!(
         "/{}",
         body.lines().next().unwrap().splitn(4, '/').nth(3).unwrap()
@@ -431,20 +396,17 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_transfers_vanish() {
-    let mut app = TestApp::new("delete_and_expire").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
-    let response = put(&app, &web, "gone.bin", random_bytes(2 * MIB, 5), &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("delete_and_expire").await;
+    let response = curl::put(&app.http, &web, "gone.bin", random_bytes(2 * MIB, 5), &[]).await;
     let delete_url = header_of(&response, "X-Url-Delete");
-    let path = format!("/{}", delete_url.splitn(4, '/').nth(3).unwrap());
+    let path = curl::path_of(&delete_url);
     let (share_path, deletion_token) = path.rsplit_once('/').unwrap();
 
     let wrong = app
         .http
         .delete(web.url(&format!("{share_path}/not-the-token")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
     assert_eq!(get(&app, &web, share_path).await.status(), StatusCode::OK);
     assert!(stored_pieces(&app).await >= 1);
@@ -452,9 +414,8 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
     let right = app
         .http
         .delete(web.url(&format!("{share_path}/{deletion_token}")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(right.status(), StatusCode::OK);
     assert_eq!(
         get(&app, &web, share_path).await.status(),
@@ -467,7 +428,7 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
         || async { (stored_pieces(&app).await == 0).then_some(()) },
     )
     .await;
-    let again = app.http.delete(web.url(&path)).send().await.unwrap();
+    let again = app.http.delete(web.url(&path)).answer().await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 
     let (token, path) = share(&app, &web, "old.txt", b"old".to_vec(), &[]).await;
@@ -485,10 +446,9 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
-    let mut app = TestApp::new("bad_uploads").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
+    let (app, web) = TestApp::with_web("bad_uploads", &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
 
-    let declared = put(&app, &web, "big.bin", random_bytes(MIB + 1, 6), &[]).await;
+    let declared = curl::put(&app.http, &web, "big.bin", random_bytes(MIB + 1, 6), &[]).await;
     assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         declared.json::<Value>().await.unwrap()["error"],
@@ -509,7 +469,7 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     } // (the server may also close the connection while the client is still sending)
 
-    let empty = put(&app, &web, "empty.txt", Vec::new(), &[]).await;
+    let empty = curl::put(&app.http, &web, "empty.txt", Vec::new(), &[]).await;
     assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
     assert!(empty.text().await.unwrap().contains("empty"));
     for (header, value) in [
@@ -520,7 +480,7 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
         // transfer.sh's server-side encryption: refused, never silently ignored.
         ("X-Encrypt-Password", "hunter2"),
     ] {
-        let bad = put(&app, &web, "x.txt", b"x".to_vec(), &[(header, value)]).await;
+        let bad = curl::put(&app.http, &web, "x.txt", b"x".to_vec(), &[(header, value)]).await;
         assert_eq!(bad.status(), StatusCode::BAD_REQUEST, "{header}: {value}");
         assert!(
             bad.text().await.unwrap().contains(header),
@@ -535,9 +495,8 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
             "file",
             reqwest::multipart::Part::bytes(b"secret".to_vec()).file_name("a.txt"),
         ))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(encrypted.status(), StatusCode::BAD_REQUEST);
     let message = encrypted.text().await.unwrap();
     assert!(
@@ -548,9 +507,8 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
         .http
         .post(web.url("/"))
         .multipart(reqwest::multipart::Form::new().text("note", "hi"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(no_files.status(), StatusCode::BAD_REQUEST);
 
     eventually(
@@ -565,8 +523,7 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_file_names_are_sanitised_and_never_rendered_by_the_browser() {
-    let mut app = TestApp::new("hostile_names").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("hostile_names", &[]).await;
     let long = format!("{}.txt", "n".repeat(400));
     let form = files_form([
         ("../../etc/passwd".to_owned(), b"1".to_vec()),
@@ -579,9 +536,8 @@ async fn hostile_file_names_are_sanitised_and_never_rendered_by_the_browser() {
         .post(web.url("/"))
         .header(header::ACCEPT, "application/json")
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -654,13 +610,7 @@ async fn tus_create(app: &TestApp, web: &Process, length: usize, metadata: &str)
 }
 
 async fn tus_offset(app: &TestApp, web: &Process, path: &str) -> i64 {
-    let head = app
-        .http
-        .head(web.url(path))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+    let head = tus::head(&app.http, web.url(path)).await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(header_of(&head, "cache-control"), "no-store");
     header_of(&head, "upload-offset").parse().unwrap()
@@ -684,20 +634,18 @@ async fn tus_patch(
     for (k, v) in extra {
         request = request.header(*k, v.as_str());
     }
-    request.send().await.unwrap()
+    request.answer().await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_share_url() {
-    let mut app = TestApp::new("tus_pieces").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("tus_pieces", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let options = app
         .http
         .request(reqwest::Method::OPTIONS, a.url("/files/"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(options.status(), StatusCode::NO_CONTENT);
     assert!(header_of(&options, "tus-extension").contains("creation-with-upload"));
     assert_eq!(header_of(&options, "tus-checksum-algorithm"), "sha1,sha256");
@@ -732,25 +680,11 @@ async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_sha
             assert!(header_of(&response, "x-share-url").ends_with("/holiday%20photo.jpg"));
         }
     }
-    let head = app
-        .http
-        .head(b.url(&path))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+    let head = tus::head(&app.http, b.url(&path)).await;
     let share_url = header_of(&head, "x-share-url");
-    let json: Value = app
-        .http
-        .get(a.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json: Value = app.http.get(a.url(&path)).answer_json().await;
     assert_eq!(json["complete"], true);
-    let share_path = format!("/{}", share_url.splitn(4, '/').nth(3).unwrap());
+    let share_path = curl::path_of(&share_url);
     assert!(
         json["transfer"]["url"]
             .as_str()
@@ -772,9 +706,8 @@ async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_sha
         .header(OCTETS.0, OCTETS.1)
         .header("Upload-Length", small.len().to_string())
         .body(small.clone())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(
         header_of(&created, "upload-offset"),
@@ -785,8 +718,7 @@ async fn a_tus_upload_in_pieces_on_two_processes_becomes_a_transfer_with_its_sha
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
-    let mut app = TestApp::new("tus_bad_input").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
+    let (app, web) = TestApp::with_web("tus_bad_input", &[("MAX_UPLOAD_SIZE", "10MiB")]).await;
     let data = random_bytes(2 * MIB, 8);
     let path = tus_create(&app, &web, data.len(), "").await;
     let first = tus_patch(&app, &web, &path, 0, data[..MIB].to_vec(), &[]).await;
@@ -797,9 +729,8 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .patch(web.url(&path))
         .header(OCTETS.0, OCTETS.1)
         .header("Upload-Offset", "0")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(no_version.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(header_of(&no_version, "tus-version"), "1.0.0");
     let wrong_type = app
@@ -809,9 +740,8 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .header("Content-Type", "application/json")
         .header("Upload-Offset", MIB.to_string())
         .body("{}")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let stale = tus_patch(&app, &web, &path, 0, data[..10].to_vec(), &[]).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT);
@@ -846,27 +776,19 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .post(web.url("/files/"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", (11 * MIB).to_string())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let no_length = app
         .http
         .post(web.url("/files/"))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(no_length.status(), StatusCode::BAD_REQUEST);
     let past_end = tus_patch(&app, &web, &path, MIB, random_bytes(MIB + 10, 9), &[]).await;
     assert_eq!(past_end.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let missing = app
-        .http
-        .head(web.url("/files/nope"))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+    let missing = tus::head(&app.http, web.url("/files/nope")).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     let done = tus_patch(&app, &web, &path, MIB, data[MIB..].to_vec(), &[]).await;
@@ -876,17 +798,10 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
         .http
         .delete(web.url(&other))
         .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(terminated.status(), StatusCode::NO_CONTENT);
-    let gone = app
-        .http
-        .head(web.url(&other))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+    let gone = tus::head(&app.http, web.url(&other)).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
 
@@ -947,19 +862,13 @@ async fn a_tus_upload_interrupted_by_sigkill_of_its_process_resumes_on_another()
         started.elapsed()
     );
     let share_url = header_of(&rest, "x-share-url");
-    let download = get(
-        &app,
-        &b,
-        &format!("/{}", share_url.splitn(4, '/').nth(3).unwrap()),
-    )
-    .await;
+    let download = get(&app, &b, &curl::path_of(&share_url)).await;
     assert_eq!(sha(&download.bytes().await.unwrap()), sha(&data));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_patches_on_one_upload_through_two_processes_are_serialised() {
-    let mut app = TestApp::new("tus_concurrent").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("tus_concurrent", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let data = random_bytes(4 * MIB, 11);
     let path = tus_create(&app, &a, data.len(), "").await;
@@ -977,19 +886,13 @@ async fn concurrent_patches_on_one_upload_through_two_processes_are_serialised()
     assert_eq!(tus_offset(&app, &b, &path).await, 2 * MIB as i64);
     let rest = tus_patch(&app, &b, &path, 2 * MIB, data[2 * MIB..].to_vec(), &[]).await;
     let share_url = header_of(&rest, "x-share-url");
-    let download = get(
-        &app,
-        &a,
-        &format!("/{}", share_url.splitn(4, '/').nth(3).unwrap()),
-    )
-    .await;
+    let download = get(&app, &a, &curl::path_of(&share_url)).await;
     assert_eq!(sha(&download.bytes().await.unwrap()), sha(&data));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_1_gib_streamed_upload_and_download_keep_the_web_process_under_64_mib() {
-    let mut app = TestApp::new("one_gib").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("one_gib", &[]).await;
     const TOTAL: usize = 1024 * MIB;
     const PIECE: usize = 256 * 1024;
     let template = random_bytes(PIECE, 12);
@@ -1011,9 +914,8 @@ async fn a_1_gib_streamed_upload_and_download_keep_the_web_process_under_64_mib(
         .header(header::ACCEPT, "application/json")
         .timeout(Duration::from_secs(600))
         .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let upload_time = started.elapsed();
     let json: Value = response.json().await.unwrap();
@@ -1029,9 +931,8 @@ async fn a_1_gib_streamed_upload_and_download_keep_the_web_process_under_64_mib(
         .http
         .get(web.url(&path))
         .timeout(Duration::from_secs(600))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let mut hasher = Sha256::new();
     let mut received = 0;
     while let Some(chunk) = download.chunk().await.unwrap() {
@@ -1063,8 +964,7 @@ async fn the_tuspy_client_uploads_resumably_through_ferry() {
         has_tuspy,
         "tuspy is not installed; install it: pip install tuspy"
     );
-    let mut app = TestApp::new("tuspy").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("tuspy", &[]).await;
     let data = random_bytes(3 * MIB + 999, 13);
     let dir = std::env::temp_dir().join(format!("ferry-tuspy-{}", web.port));
     std::fs::create_dir_all(&dir).unwrap();
@@ -1091,16 +991,8 @@ async fn the_tuspy_client_uploads_resumably_through_ferry() {
         String::from_utf8_lossy(&out.stderr)
     );
     let upload_url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let path = format!("/{}", upload_url.splitn(4, '/').nth(3).unwrap());
-    let json: Value = app
-        .http
-        .get(web.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let path = curl::path_of(&upload_url);
+    let json: Value = app.http.get(web.url(&path)).answer_json().await;
     assert_eq!(json["complete"], true);
     assert_eq!(json["transfer"]["files"][0]["name"], "from tuspy.bin");
     assert_eq!(json["transfer"]["files"][0]["sha256"], sha(&data));
@@ -1117,8 +1009,7 @@ async fn tus_js_client_uploads_in_parallel_and_streams_of_unknown_size_through_f
         dir.join("node_modules/tus-js-client").exists(),
         "tus-js-client is not installed; install it: (cd tests/browser && npm ci)"
     );
-    let mut app = TestApp::new("tus_js_node").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("tus_js_node", &[]).await;
     let out = Command::new("node")
         .arg(dir.join("tus-node.mjs"))
         .arg(web.url(""))
@@ -1167,19 +1058,16 @@ async fn tus_js_client_uploads_in_parallel_and_streams_of_unknown_size_through_f
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lose_nothing() {
-    let mut app = TestApp::new("tus_concat_rules").await;
-    let a = app
-        .start(Kind::Web, &[("MAX_UPLOAD_SIZE", "4000000")])
-        .await;
+    let (mut app, a) =
+        TestApp::with_web("tus_concat_rules", &[("MAX_UPLOAD_SIZE", "4000000")]).await;
     let b = app
         .start(Kind::Web, &[("MAX_UPLOAD_SIZE", "4000000")])
         .await;
     let options = app
         .http
         .request(reqwest::Method::OPTIONS, a.url("/files/"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let extensions = header_of(&options, "tus-extension");
     assert!(extensions.contains("concatenation"), "{extensions}");
     assert!(extensions.contains("creation-defer-length"), "{extensions}");
@@ -1193,7 +1081,7 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     };
     let location = |response: &Response| {
         let url = header_of(response, "location");
-        format!("/{}", url.splitn(4, '/').nth(3).unwrap())
+        curl::path_of(&url)
     };
 
     // Two partial uploads, written through different processes; the first one in two
@@ -1281,30 +1169,18 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
         (one.len() + two.len()).to_string()
     );
     let joined = [two.clone(), one.clone()].concat();
-    let back = app.http.get(&share_url).send().await.unwrap();
+    let back = app.get(&share_url).await;
     assert_eq!(back.status(), StatusCode::OK);
     assert_eq!(sha(&back.bytes().await.unwrap()), sha(&joined));
     let final_path = location(&final_upload);
-    let head = app
-        .http
-        .head(a.url(&final_path))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+    let head = tus::head(&app.http, a.url(&final_path)).await;
     assert_eq!(
         header_of(&head, "upload-concat"),
         format!("final;{p2} {p1}")
     );
     assert_eq!(header_of(&head, "upload-length"), joined.len().to_string());
     for piece in [&p1, &p2] {
-        let gone = app
-            .http
-            .head(a.url(piece))
-            .header(TUS.0, TUS.1)
-            .send()
-            .await
-            .unwrap();
+        let gone = tus::head(&app.http, a.url(piece)).await;
         assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     }
     // A final upload takes no PATCH, and its pieces cannot be used twice.
@@ -1335,13 +1211,7 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     }
     let deferred = || vec![("Upload-Defer-Length", "1".to_owned())];
     let d = location(&create(&a, deferred()).await.unwrap());
-    let head = app
-        .http
-        .head(b.url(&d))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap();
+    let head = tus::head(&app.http, b.url(&d)).await;
     assert_eq!(header_of(&head, "upload-defer-length"), "1");
     assert!(head.headers().get("upload-length").is_none());
     let data = random_bytes(2 * MIB + 5, 33);
@@ -1378,7 +1248,7 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     .await;
     assert_eq!(last.status(), StatusCode::NO_CONTENT);
     let share_url = header_of(&last, "x-share-url");
-    let back = app.http.get(&share_url).send().await.unwrap();
+    let back = app.get(&share_url).await;
     assert_eq!(sha(&back.bytes().await.unwrap()), sha(&data));
     // Told once, the length cannot change.
     let changed = tus_patch(
@@ -1415,9 +1285,8 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
             .header(TUS.0, TUS.1)
             .header("Upload-Concat", "partial")
             .header("Upload-Length", piece.len().to_string())
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         let path = format!(
             "/{}",
             header_of(&created, "location")
@@ -1464,12 +1333,7 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
     // Sent again (it waits for A's locks on the pieces to expire): one whole file.
     let again = final_request(&b).await.unwrap();
     assert_eq!(again.status(), StatusCode::CREATED);
-    let back = app
-        .http
-        .get(header_of(&again, "x-share-url"))
-        .send()
-        .await
-        .unwrap();
+    let back = app.get(header_of(&again, "x-share-url")).await;
     assert_eq!(
         sha(&back.bytes().await.unwrap()),
         sha(&pieces.concat()),
@@ -1488,8 +1352,7 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxies() {
-    let mut app = TestApp::new("public_url").await;
-    let trusting = app.start(Kind::Web, &[]).await; // loopback is a trusted proxy by default
+    let (mut app, trusting) = TestApp::with_web("public_url", &[]).await; // loopback is a trusted proxy by default
     let wary = app
         .start(Kind::Web, &[("TRUSTED_PROXIES", "10.0.0.0/8")])
         .await;
@@ -1501,13 +1364,13 @@ async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxie
         ("X-Forwarded-Host", "drop.example.org"),
     ];
 
-    let url = put(&app, &trusting, "a.txt", b"a".to_vec(), &forwarded)
+    let url = curl::put(&app.http, &trusting, "a.txt", b"a".to_vec(), &forwarded)
         .await
         .text()
         .await
         .unwrap();
     assert!(url.starts_with("https://drop.example.org/"), "{url}");
-    let url = put(&app, &wary, "b.txt", b"b".to_vec(), &forwarded)
+    let url = curl::put(&app.http, &wary, "b.txt", b"b".to_vec(), &forwarded)
         .await
         .text()
         .await
@@ -1516,7 +1379,7 @@ async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxie
         url.starts_with(&format!("http://127.0.0.1:{}/", wary.port)),
         "forged headers ignored: {url}"
     );
-    let url = put(&app, &fixed, "c.txt", b"c".to_vec(), &forwarded)
+    let url = curl::put(&app.http, &fixed, "c.txt", b"c".to_vec(), &forwarded)
         .await
         .text()
         .await
@@ -1581,12 +1444,7 @@ async fn small_tus_patches_are_durable_and_resumable_on_any_process_whatever_the
         response = Some(patched);
     }
     let share_url = header_of(&response.unwrap(), "x-share-url");
-    let download = get(
-        &app,
-        &webs[0],
-        &format!("/{}", share_url.splitn(4, '/').nth(3).unwrap()),
-    )
-    .await;
+    let download = get(&app, &webs[0], &curl::path_of(&share_url)).await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(sha(&download.bytes().await.unwrap()), sha(&data));
 }

@@ -3,6 +3,11 @@
 
 mod harness;
 
+use harness::browser::{
+    account_fields, add_to_draft, send_fields, sent_token, sign_in, sign_out, sign_up,
+};
+use harness::http::Exchange;
+
 use std::{process::Command, time::Duration};
 
 use harness::{
@@ -37,14 +42,7 @@ async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], 
         "a draft upload is not shared on its own"
     );
     let id = harness::tus::upload_id(&created).unwrap();
-    let added = client
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::OK);
+    assert_eq!(add_to_draft(client, web, &csrf, &id).await, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -77,19 +75,11 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
 
     let sent = client
         .post(c.url("/send"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("days", "3"),
-            ("max_downloads", "2"),
-            ("password", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let location = sent.headers()["location"].to_str().unwrap().to_owned();
-    let token = location.trim_start_matches("/sent/").to_owned();
-    let (_, sent_page) = page(&client, c.url(&location)).await;
+        .form(&send_fields(&csrf, "3", "2", ""))
+        .answer()
+        .await;
+    let token = sent_token(&sent);
+    let (_, sent_page) = page(&client, c.url(&format!("/sent/{token}"))).await;
     assert!(
         sent_page.contains(&format!("/s/{token}")),
         "the share link is shown"
@@ -109,8 +99,7 @@ async fn the_draft_survives_sigkill_of_every_web_process_and_is_sent_as_one_tran
 
 #[tokio::test(flavor = "multi_thread")]
 async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_land() {
-    let mut app = TestApp::new("draft_concurrent").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("draft_concurrent", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     let client = browser();
     let (_, html) = page(&client, a.url("/")).await;
@@ -130,10 +119,9 @@ async fn files_added_to_the_draft_at_the_same_time_through_two_processes_all_lan
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
-    let mut app = TestApp::new("signin_renews").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (_app, web) = TestApp::with_web("signin_renews", &[]).await;
     let client = browser();
-    let response = client.get(web.url("/signup")).send().await.unwrap();
+    let response = client.get(web.url("/signup")).answer().await;
     let csp = response.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -148,32 +136,16 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let csrf = csrf_of(&html);
     let signup = client
         .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", "Ada@Example.org"),
-            ("password", STRONG_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .form(&account_fields(&csrf, "Ada@Example.org", STRONG_PASSWORD))
+        .answer()
+        .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     let before = session_cookie(&signup).expect("signing up starts a session");
     let (_, me) = page(&client, web.url("/me")).await;
     assert!(me.contains("Signed in as ada@example.org"));
 
     // Signing in again (any sign-in) must change the session id.
-    let form = client.get(web.url("/signin")).send().await.unwrap();
-    let csrf = csrf_of(&form.text().await.unwrap());
-    let signin = client
-        .post(web.url("/signin"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", "ada@example.org"),
-            ("password", STRONG_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signin = sign_in(&client, &web, "ada@example.org", STRONG_PASSWORD).await;
     assert_eq!(signin.status(), StatusCode::SEE_OTHER);
     let after = session_cookie(&signin).expect("sign-in sets a new session cookie");
     assert_ne!(before, after, "session id renewed at sign-in");
@@ -182,9 +154,8 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let old = fresh()
         .get(web.url("/me"))
         .header(header::COOKIE, &before)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         old.status(),
         StatusCode::SEE_OTHER,
@@ -193,20 +164,14 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
     let new = fresh()
         .get(web.url("/me"))
         .header(header::COOKIE, &after)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(new.status(), StatusCode::OK);
     let (_, me) = page(&client, web.url("/me")).await;
-    let signout = client
-        .post(web.url("/signout"))
-        .form(&[("_csrf", csrf_of(&me).as_str())])
-        .send()
-        .await
-        .unwrap();
+    let signout = sign_out(&client, &web, &me).await;
     assert_eq!(signout.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        client.get(web.url("/me")).send().await.unwrap().status(),
+        client.get(web.url("/me")).answer().await.status(),
         StatusCode::SEE_OTHER,
         "signed out"
     );
@@ -221,9 +186,8 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
             ("email", "ada@example.org"),
             ("password", "wrong password!"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -232,22 +196,11 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
 /// that another one wrote.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
-    let mut app = TestApp::new("session_two_webs").await;
-    let a = app.start(Kind::Web, &[]).await;
+    let (mut app, a) = TestApp::with_web("session_two_webs", &[]).await;
     let b = app.start(Kind::Web, &[]).await;
     // One cookie jar for both: cookies are per host, not per port.
     let client = browser();
-    let (_, form) = page(&client, a.url("/signup")).await;
-    let signup = client
-        .post(a.url("/signup"))
-        .form(&[
-            ("_csrf", csrf_of(&form).as_str()),
-            ("email", "grace@example.org"),
-            ("password", STRONG_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signup = sign_up(&client, &a, "grace@example.org", STRONG_PASSWORD).await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     assert!(session_cookie(&signup).is_some(), "web A wrote a session");
 
@@ -259,15 +212,10 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
     );
     assert!(me.contains("Signed in as grace@example.org"), "{me}");
 
-    let signout = client
-        .post(b.url("/signout"))
-        .form(&[("_csrf", csrf_of(&me).as_str())])
-        .send()
-        .await
-        .unwrap();
+    let signout = sign_out(&client, &b, &me).await;
     assert_eq!(signout.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        client.get(a.url("/me")).send().await.unwrap().status(),
+        client.get(a.url("/me")).answer().await.status(),
         StatusCode::SEE_OTHER,
         "signing out through web B ends the session for web A"
     );
@@ -275,8 +223,7 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_post_without_the_csrf_token_is_rejected() {
-    let mut app = TestApp::new("csrf").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("csrf", &[]).await;
     let client = browser();
     let (_, html) = page(&client, web.url("/signup")).await;
     let _real = csrf_of(&html);
@@ -299,7 +246,7 @@ async fn a_post_without_the_csrf_token_is_rejected() {
         ("/send", vec![("days", "3")]),
         ("/signout", vec![]),
     ] {
-        let response = client.post(web.url(path)).form(&form).send().await.unwrap();
+        let response = client.post(web.url(path)).form(&form).answer().await;
         assert!(
             matches!(
                 response.status(),
@@ -312,12 +259,11 @@ async fn a_post_without_the_csrf_token_is_rejected() {
     let draft = client
         .post(web.url("/draft"))
         .json(&serde_json::json!({ "upload_id": "x" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(draft.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        browser().get(web.url("/me")).send().await.unwrap().status(),
+        browser().get(web.url("/me")).answer().await.status(),
         StatusCode::SEE_OTHER
     );
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
@@ -329,10 +275,8 @@ async fn a_post_without_the_csrf_token_is_rejected() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_password_guessing_hits_429_across_two_processes_and_the_right_password_unlocks() {
-    let mut app = TestApp::new("password_rate_limit").await;
-    let a = app
-        .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
-        .await;
+    let (mut app, a) =
+        TestApp::with_web("password_rate_limit", &[("UNLOCK_ATTEMPTS_PER_IP", "6")]).await;
     let b = app
         .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
         .await;
@@ -342,39 +286,23 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
     draft_upload(&sender, &a, "secret.txt", b"top secret", &upload_page).await;
     let sent = sender
         .post(a.url("/send"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("days", "1"),
-            ("max_downloads", ""),
-            ("password", "open sesame"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .form(&send_fields(&csrf, "1", "", "open sesame"))
+        .answer()
+        .await;
     let token = sent.headers()["location"]
         .to_str()
         .unwrap()
         .trim_start_matches("/sent/")
         .to_owned();
 
-    let curl = app
-        .http
-        .get(b.url(&format!("/{token}/secret.txt")))
-        .send()
-        .await
-        .unwrap();
+    let curl = app.get(b.url(&format!("/{token}/secret.txt"))).await;
     assert_eq!(
         curl.status(),
         StatusCode::FORBIDDEN,
         "locked without the password"
     );
     // Nor can a name be probed: a file that does not exist answers the same.
-    let probe = app
-        .http
-        .get(b.url(&format!("/{token}/no-such-file.txt")))
-        .send()
-        .await
-        .unwrap();
+    let probe = app.get(b.url(&format!("/{token}/no-such-file.txt"))).await;
     assert_eq!(probe.status(), StatusCode::FORBIDDEN, "no name probing");
 
     let guesser = browser();
@@ -391,9 +319,8 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
                 ("_csrf", csrf_of(&html).as_str()),
                 ("password", &format!("guess {attempt}")),
             ])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             assert!(response.headers().contains_key(header::RETRY_AFTER));
         }
@@ -415,39 +342,34 @@ async fn share_password_guessing_hits_429_across_two_processes_and_the_right_pas
             ("_csrf", csrf_of(&html).as_str()),
             ("password", "open sesame"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(unlocked.status(), StatusCode::SEE_OTHER);
     let download = friend
         .get(a.url(&format!("/{token}/secret.txt")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.bytes().await.unwrap().as_ref(), b"top secret");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_guessing_is_rate_limited_per_account() {
-    let mut app = TestApp::new("signin_rate_limit").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNIN_ATTEMPTS_PER_ACCOUNT", "3")])
-        .await;
+    let (_app, web) =
+        TestApp::with_web("signin_rate_limit", &[("SIGNIN_ATTEMPTS_PER_ACCOUNT", "3")]).await;
     let client = browser();
     let mut statuses = Vec::new();
     for _ in 0..5 {
         let csrf = csrf_of(&page(&client, web.url("/signin")).await.1);
         let response = client
             .post(web.url("/signin"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("email", "victim@example.org"),
-                ("password", "not the password"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .form(&account_fields(
+                &csrf,
+                "victim@example.org",
+                "not the password",
+            ))
+            .answer()
+            .await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
@@ -481,16 +403,14 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
         ferry_dev::services::free_port(),
     );
     let allowed = format!("http://localhost:{allowed_port}");
-    let mut app = TestApp::new("cors").await;
-    let web = app
-        .start(
-            Kind::Web,
-            &[(
-                "CORS_ALLOWED_ORIGINS",
-                &format!("https://app.example.com, {allowed}"),
-            )],
-        )
-        .await;
+    let (mut app, web) = TestApp::with_web(
+        "cors",
+        &[(
+            "CORS_ALLOWED_ORIGINS",
+            &format!("https://app.example.com, {allowed}"),
+        )],
+    )
+    .await;
     let plain = app.start(Kind::Web, &[]).await;
     let client = Client::new();
     let preflight = |web: &Process, origin: &str| {
@@ -539,18 +459,16 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
         .put(web.url("/hello.txt"))
         .header(header::ORIGIN, "https://evil.example")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(put.status(), StatusCode::OK);
     assert!(!put.headers().contains_key("access-control-allow-origin"));
     let exposed = client
         .put(web.url("/hello.txt"))
         .header(header::ORIGIN, &allowed)
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let exposed = exposed.headers()["access-control-expose-headers"]
         .to_str()
         .unwrap()
@@ -587,9 +505,7 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ui_works_end_to_end_in_chromium() {
     let dir = browser_tests_dir();
-    let mut app = TestApp::new("browser_e2e").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("browser_e2e").await;
     let files = std::env::temp_dir().join(format!("ferry-e2e-{}", web.port));
     std::fs::create_dir_all(&files).unwrap();
     let text = files.join("notes.txt");

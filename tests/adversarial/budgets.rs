@@ -29,6 +29,8 @@ use tokio::{
     task::JoinHandle,
 };
 
+use crate::harness::browser::{account_fields, add_to_draft, draft_upload, sign_up};
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{csrf_of, draft_token_of, page},
@@ -237,22 +239,15 @@ async fn stall(from: &str, port: u16, head: String, sent: usize) -> JoinHandle<(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn past_uploads_per_client_per_hour_a_put_or_tus_creation_gets_429_and_stores_nothing() {
-    let mut app = TestApp::new("adv_budget_rate").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOADS_PER_CLIENT_PER_HOUR", "5")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_budget_rate", &[("UPLOADS_PER_CLIENT_PER_HOUR", "5")]).await;
 
     // One client, six PUTs: five stored, the sixth refused before its body.
     let alice = client_from("127.0.0.1");
     for i in 0..5 {
         put_ok(&alice, &web, &format!("a-{i}.txt"), b"hello".to_vec()).await;
     }
-    let refused = alice
-        .put(web.url("/a-5.txt"))
-        .body("hello")
-        .send()
-        .await
-        .unwrap();
+    let refused = alice.put(web.url("/a-5.txt")).body("hello").answer().await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = refused.headers()[header::RETRY_AFTER]
         .to_str()
@@ -304,10 +299,11 @@ async fn past_uploads_per_client_per_hour_a_put_or_tus_creation_gets_429_and_sto
 #[tokio::test(flavor = "multi_thread")]
 async fn past_upload_bytes_per_client_per_day_a_put_gets_429_before_its_body_and_a_failed_one_gives_its_bytes_back()
  {
-    let mut app = TestApp::new("adv_budget_bytes").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_bytes",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let alice = client_from("127.0.0.1");
 
     // 6 MiB of a 10 MiB budget stored.
@@ -411,10 +407,11 @@ async fn the_byte_budget_holds_across_two_web_processes_taking_it_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_creation_announcing_more_than_is_left_gets_429_and_a_failed_patch_gives_its_bytes_back()
  {
-    let mut app = TestApp::new("adv_budget_tus").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_tus",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let client = client_from("127.0.0.1");
     let base = web.url("");
 
@@ -463,13 +460,7 @@ async fn a_tus_creation_announcing_more_than_is_left_gets_429_and_a_failed_patch
 
 /// `HEAD` of a tus upload: its `Upload-Offset`.
 async fn tus_offset(client: &Client, web: &Process, path: &str) -> usize {
-    client
-        .head(web.url(path))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap()
-        .headers()["upload-offset"]
+    tus::head(client, web.url(path)).await.headers()["upload-offset"]
         .to_str()
         .unwrap()
         .parse()
@@ -482,10 +473,11 @@ async fn tus_offset(client: &Client, web: &Process, path: &str) -> usize {
 /// bytes), counting those bytes twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_patch_that_loses_its_upload_to_another_patch_gives_back_every_byte_it_took() {
-    let mut app = TestApp::new("adv_budget_tus_race").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_budget_tus_race",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let client = client_from("127.0.0.1");
     let created = tus::create(&client, &web.url(""), 8 * MIB, "").await;
     assert_eq!(created.status(), StatusCode::CREATED);
@@ -550,13 +542,14 @@ async fn a_tus_patch_that_loses_its_upload_to_another_patch_gives_back_every_byt
 
 #[tokio::test(flavor = "multi_thread")]
 async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_upload_page() {
-    let mut app = TestApp::new("adv_budget_bundle").await;
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_bundle",
+        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
+    )
+    .await;
     let post = |client: Client, form: reqwest::multipart::Form| {
         let url = web.url("/");
-        async move { client.post(url).multipart(form).send().await.unwrap() }
+        async move { client.post(url).multipart(form).answer().await }
     };
 
     // Two 3 MiB files: 6 MiB, and 6 MiB more for their zip, pass 10 MiB. Refused after
@@ -633,14 +626,16 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
                 &draft_token_of(&upload_page),
             )
             .await;
-            add_to_draft(&visitor, &web, &csrf, &id).await;
+            assert_eq!(
+                add_to_draft(&visitor, &web, &csrf, &id).await,
+                StatusCode::OK
+            );
         }
         let sent = visitor
             .post(web.url("/send"))
             .form(&[("_csrf", csrf.as_str()), ("days", "1")])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(
             sent.status(),
             expected,
@@ -651,32 +646,6 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
         count(&app, "SELECT count(*) FROM transfers").await,
         transfers + 1
     );
-}
-
-/// A finished tus draft upload of `bytes` (as the upload page's script sends it); its id.
-async fn draft_upload(
-    client: &Client,
-    web: &Process,
-    name: &str,
-    bytes: Vec<u8>,
-    draft_token: &str,
-) -> String {
-    let created = tus::create_draft_upload(client, &web.url(""), name, bytes, draft_token)
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED, "draft upload {name}");
-    tus::upload_id(&created).unwrap()
-}
-
-async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) {
-    let added = client
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::OK);
 }
 
 // ---------------------------------------------------------------- item 1: MAX_DAYS_ANONYMOUS
@@ -699,9 +668,8 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         .put(web.url("/long.txt"))
         .header("Max-Days", "30")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let message = refused.text().await.unwrap();
     assert!(
@@ -719,7 +687,7 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         if let Some(days) = max_days {
             request = request.header("Max-Days", days);
         }
-        let stored = request.send().await.unwrap();
+        let stored = request.answer().await;
         assert_eq!(stored.status(), StatusCode::OK, "Max-Days {max_days:?}");
         let json: serde_json::Value = stored.json().await.unwrap();
         assert_eq!(json["remaining_days"], 7, "Max-Days {max_days:?}: {json}");
@@ -750,64 +718,50 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
         !upload_page.contains(r#"option value="14""#),
         "{upload_page}"
     );
-    let csrf = csrf_of(&upload_page);
-    let id = draft_upload(
-        &visitor,
-        &web,
-        "visitor.txt",
-        b"hello".to_vec(),
-        &draft_token_of(&upload_page),
-    )
-    .await;
-    add_to_draft(&visitor, &web, &csrf, &id).await;
-    let refused = visitor
-        .post(web.url("/send"))
-        .form(&[("_csrf", csrf.as_str()), ("days", "30")])
-        .send()
-        .await
-        .unwrap();
+    let refused = send_one_file(&visitor, &web, &upload_page, "visitor.txt", "30").await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 2);
 
     // A signed-in sender may choose 30 days.
     let member = browser_from("127.0.0.3");
-    let (_, signup_page) = page(&member, web.url("/signup")).await;
-    let signed_up = member
-        .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf_of(&signup_page).as_str()),
-            ("email", "member@example.org"),
-            ("password", "correct-horse-battery-staple-9c1f"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_up = sign_up(
+        &member,
+        &web,
+        "member@example.org",
+        "correct-horse-battery-staple-9c1f",
+    )
+    .await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
     let (_, upload_page) = page(&member, web.url("/")).await;
     assert!(
         upload_page.contains(r#"option value="30""#),
         "{upload_page}"
     );
-    let csrf = csrf_of(&upload_page);
-    let id = draft_upload(
-        &member,
-        &web,
-        "member.txt",
-        b"hello".to_vec(),
-        &draft_token_of(&upload_page),
-    )
-    .await;
-    add_to_draft(&member, &web, &csrf, &id).await;
-    let sent = member
-        .post(web.url("/send"))
-        .form(&[("_csrf", csrf.as_str()), ("days", "30")])
-        .send()
-        .await
-        .unwrap();
+    let sent = send_one_file(&member, &web, &upload_page, "member.txt", "30").await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 3);
     assert_eq!(count(&app, &days_over(29)).await, 1);
     assert_eq!(count(&app, &days_over(30)).await, 0);
+}
+
+/// Drafts `name` (five bytes) from the client's `upload_page` as upload.js does and
+/// sends the draft to live `days`: the answer to `POST /send`.
+async fn send_one_file(
+    client: &Client,
+    web: &Process,
+    upload_page: &str,
+    name: &str,
+    days: &str,
+) -> reqwest::Response {
+    let csrf = csrf_of(upload_page);
+    let draft_token = draft_token_of(upload_page);
+    let id = draft_upload(client, web, name, b"hello".to_vec(), &draft_token).await;
+    assert_eq!(add_to_draft(client, web, &csrf, &id).await, StatusCode::OK);
+    client
+        .post(web.url("/send"))
+        .form(&[("_csrf", csrf.as_str()), ("days", days)])
+        .answer()
+        .await
 }
 
 // ---------------------------------------------------------------- item 5: IPv6 /64
@@ -825,23 +779,23 @@ async fn sign_up_as(
         .post(web.url("/signup"))
         .header(header::COOKIE, cookie)
         .header("X-Forwarded-For", forwarded_for)
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", "correct-horse-battery-staple-9c1f"),
-        ])
-        .send()
+        .form(&account_fields(
+            csrf,
+            email,
+            "correct-horse-battery-staple-9c1f",
+        ))
+        .answer()
         .await
-        .unwrap()
         .status()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_ups_from_one_ipv6_64_share_one_limit_unless_client_ipv6_prefix_is_128() {
-    let mut app = TestApp::new("adv_budget_ipv6_signup").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "10")])
-        .await;
+    let (mut app, web) = TestApp::with_web(
+        "adv_budget_ipv6_signup",
+        &[("SIGNUP_ATTEMPTS_PER_IP", "10")],
+    )
+    .await;
     let tokens = signup_tokens(&web).await;
 
     // Fourteen addresses of one /64: ten sign up, the rest are that client's 11th-14th.
@@ -900,16 +854,14 @@ async fn sign_ups_from_one_ipv6_64_share_one_limit_unless_client_ipv6_prefix_is_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
-    let mut app = TestApp::new("adv_budget_ipv6_slots").await;
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                ("UPLOAD_IDLE_TIMEOUT", "10m"),
-                ("MAX_UPLOADS_PER_CLIENT", "4"),
-            ],
-        )
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_budget_ipv6_slots",
+        &[
+            ("UPLOAD_IDLE_TIMEOUT", "10m"),
+            ("MAX_UPLOADS_PER_CLIENT", "4"),
+        ],
+    )
+    .await;
 
     // Four PUTs from four addresses of one /64 declare 100 MB, send 64 KiB and stall;
     // each is being stored (its blob exists) before the next starts.
@@ -949,9 +901,8 @@ async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
         .put(web.url("/other-64.txt"))
         .header("X-Forwarded-For", "2001:db8:1:3::1")
         .body("not locked out")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(other.status(), StatusCode::OK);
 
     // When the stalled uploads go away the /64's slots come back.
@@ -966,9 +917,8 @@ async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
                 .put(web.url("/again.txt"))
                 .header("X-Forwarded-For", "2001:db8:1:2::6")
                 .body("hello")
-                .send()
-                .await
-                .ok()?;
+                .try_answer()
+                .await?;
             (response.status() == StatusCode::OK).then_some(())
         },
     )

@@ -9,30 +9,14 @@ use std::time::{Duration, Instant};
 use reqwest::{StatusCode, header};
 
 use crate::harness::data::{MIB, random_bytes};
+use crate::harness::http::Exchange;
 use crate::harness::{Kind, Process, TestApp, count, eventually};
-
-/// Uploads with the curl API; returns the share path (`/{token}/{name}`).
-async fn share(
-    app: &TestApp,
-    web: &Process,
-    name: &str,
-    body: Vec<u8>,
-    headers: &[(&str, &str)],
-) -> String {
-    let mut request = app.http.put(web.url(&format!("/{name}"))).body(body);
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let url = response.text().await.unwrap().trim().to_owned();
-    format!("/{}", url.splitn(4, '/').nth(3).unwrap())
-}
+use crate::harness::{curl, tus};
 
 /// Shares `data` as `once.bin` with `Max-Downloads: 1`; returns the share path.
 async fn share_once(app: &TestApp, web: &Process, data: &[u8]) -> String {
-    share(
-        app,
+    curl::share(
+        &app.http,
         web,
         "once.bin",
         data.to_vec(),
@@ -51,10 +35,9 @@ async fn downloads(app: &TestApp) -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_range_past_i64_max_gets_206_or_416_on_a_live_connection_and_errors_count_nothing() {
-    let mut app = TestApp::new("adv_range_overflow").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_range_overflow", &[]).await;
     let data = random_bytes(100_000, 11);
-    let path = share(&app, &web, "big.bin", data.clone(), &[]).await;
+    let path = curl::share(&app.http, &web, "big.bin", data.clone(), &[]).await;
     let range = |value: &'static str| {
         app.http
             .get(web.url(&path))
@@ -114,7 +97,7 @@ async fn a_range_past_i64_max_gets_206_or_416_on_a_live_connection_and_errors_co
         "no handler panicked:\n{}",
         web.log()
     );
-    let health = app.http.get(web.url("/healthz")).send().await.unwrap();
+    let health = app.get(web.url("/healthz")).await;
     assert_eq!(health.status(), StatusCode::OK);
 }
 
@@ -141,8 +124,7 @@ async fn read_some(mut response: reqwest::Response, at_least: usize) -> Vec<u8> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_no_one_else() {
-    let mut app = TestApp::new("adv_download_resume").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_download_resume", &[]).await;
     // Large enough that what loopback's socket buffers swallow when the client stops
     // reading (several MiB here) stays within the resume overlap (min(8 MiB, half)).
     let data = random_bytes(40 * MIB, 12);
@@ -151,7 +133,7 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     let mallory = client_from("127.0.0.2");
 
     // Alice's download is cut off after a MiB or so.
-    let first = alice.get(web.url(&path)).send().await.unwrap();
+    let first = alice.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()["x-remaining-downloads"], "0");
     let cookie = first.headers()[header::SET_COOKIE]
@@ -166,10 +148,10 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     assert_eq!(downloads(&app).await, 1);
 
     // A download manager asks first: HEAD answers her (counting nothing), not others.
-    let head = alice.head(web.url(&path)).send().await.unwrap();
+    let head = alice.head(web.url(&path)).answer().await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(head.headers()["x-remaining-downloads"], "0");
-    let head = mallory.head(web.url(&path)).send().await.unwrap();
+    let head = mallory.head(web.url(&path)).answer().await;
     assert_eq!(head.status(), StatusCode::NOT_FOUND);
 
     // She resumes from where she stopped, from another network (a new address) with
@@ -178,9 +160,8 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", got.len()))
         .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
         resumed.headers()[header::CONTENT_RANGE],
@@ -203,7 +184,7 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         if with_cookie {
             request = request.header(header::COOKIE, &cookie);
         }
-        let response = request.send().await.unwrap();
+        let response = request.answer().await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{range} again");
     }
 
@@ -214,9 +195,8 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         .get(web.url(&path))
         .header(header::RANGE, "bytes=0-")
         .header(header::COOKIE, format!("{name}=AAAAAAAAAAAAAAAAAAAAAA"))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
     for range in [
         None,
@@ -227,11 +207,11 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
         if let Some(range) = &range {
             request = request.header(header::RANGE, range);
         }
-        let response = request.send().await.unwrap();
+        let response = request.answer().await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{range:?}");
     }
     // And a fresh (non-Range) GET by Alice is a new download, which is used up.
-    let again = alice.get(web.url(&path)).send().await.unwrap();
+    let again = alice.get(web.url(&path)).answer().await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert_eq!(downloads(&app).await, 1, "the limit was never exceeded");
 }
@@ -250,14 +230,13 @@ async fn read_all(mut response: reqwest::Response) -> Option<Vec<u8>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_or_cookie() {
-    let mut app = TestApp::new("adv_resume_replay").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_resume_replay", &[]).await;
     // The audit's probe: one counted GET of a Max-Downloads: 1 file, then five
     // `Range: bytes=0-` from the same address and five from other addresses holding
     // the resume cookie. Before: eleven whole copies.
     let data = random_bytes(3 * MIB, 21);
     let path = share_once(&app, &web, &data).await;
-    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    let first = app.get(web.url(&path)).await;
     assert_eq!(first.status(), StatusCode::OK);
     let cookie = first.headers()[header::SET_COOKIE]
         .to_str()
@@ -283,7 +262,7 @@ async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_o
         if i >= 5 {
             request = request.header(header::COOKIE, &cookie);
         }
-        let response = request.send().await.unwrap();
+        let response = request.answer().await;
         statuses.push(response.status());
         if response.status().is_success() {
             served += response.bytes().await.unwrap().len();
@@ -300,12 +279,11 @@ async fn a_whole_download_cannot_be_fetched_again_by_resuming_from_any_address_o
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_off() {
-    let mut app = TestApp::new("adv_resume_count").await;
-    let web = app.start(Kind::Web, &[("DOWNLOAD_RESUMES", "3")]).await;
+    let (app, web) = TestApp::with_web("adv_resume_count", &[("DOWNLOAD_RESUMES", "3")]).await;
     let data = random_bytes(40 * MIB, 22);
     let path = share_once(&app, &web, &data).await;
     let alice = client_from("127.0.0.1");
-    let first = alice.get(web.url(&path)).send().await.unwrap();
+    let first = alice.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     let mut have = read_some(first, MIB).await;
     // Three resumes, each cut off after another MiB or so, each from where the
@@ -314,9 +292,8 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
         let resumed = alice
             .get(web.url(&path))
             .header(header::RANGE, format!("bytes={}-", have.len()))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT, "resume {n}");
         let more = read_some(resumed, MIB).await;
         have.extend_from_slice(&more);
@@ -326,9 +303,8 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
     let fourth = alice
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", have.len()))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(fourth.status(), StatusCode::NOT_FOUND);
     let resumes = count(
         &app,
@@ -341,10 +317,9 @@ async fn resumes_are_limited_in_number_and_each_continues_where_the_last_left_of
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_one_whole_copy() {
-    let mut app = TestApp::new("adv_resume_race").await;
     // A pool as large as a deployment's: with the suites' 5 connections, 100 requests
     // queue long enough behind each other for a stream's next read to give up.
-    let web = app.start(Kind::Web, &[("PG_POOL_SIZE", "20")]).await;
+    let (app, web) = TestApp::with_web("adv_resume_race", &[("PG_POOL_SIZE", "20")]).await;
     let data = random_bytes(8 * MIB, 23);
     let path = share_once(&app, &web, &data).await;
     // Half plain GETs, half `Range: bytes=0-`, all from one address (so every Range
@@ -357,7 +332,7 @@ async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_o
             if i % 2 == 1 {
                 request = request.header(header::RANGE, "bytes=0-");
             }
-            let response = request.send().await.unwrap();
+            let response = request.answer().await;
             let status = response.status();
             if status.is_success() {
                 (status, read_all(response).await)
@@ -407,13 +382,12 @@ async fn a_hundred_concurrent_gets_and_resumes_of_a_max_downloads_1_file_serve_o
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_counted_downloads_by_one_client_at_once_both_complete() {
-    let mut app = TestApp::new("adv_two_counted").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_two_counted", &[]).await;
     // Schemathesis found it: a second counted download restarts the client's grant,
     // which stopped the first stream mid-body. Each paid for its download: both finish.
     let data = random_bytes(8 * MIB, 24);
-    let path = share(
-        &app,
+    let path = curl::share(
+        &app.http,
         &web,
         "twice.bin",
         data.clone(),
@@ -421,14 +395,14 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
     )
     .await;
     let client = client_from("127.0.0.1");
-    let mut first = client.get(web.url(&path)).send().await.unwrap();
+    let mut first = client.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     let mut got = Vec::new();
     while got.len() < MIB {
         got.extend_from_slice(&first.chunk().await.unwrap().expect("more bytes"));
     }
     // The second download starts and finishes while the first waits.
-    let second = client.get(web.url(&path)).send().await.unwrap();
+    let second = client.get(web.url(&path)).answer().await;
     assert_eq!(second.status(), StatusCode::OK);
     assert!(
         read_all(second)
@@ -442,8 +416,8 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
     assert!(got == data);
     assert_eq!(downloads(&app).await, 2);
     // Both downloads at once, read in step.
-    let path = share(
-        &app,
+    let path = curl::share(
+        &app.http,
         &web,
         "again.bin",
         data.clone(),
@@ -462,33 +436,21 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
 /// tus-uploads `body` as `name` with tus `filetype`; returns the share path.
 async fn tus_share(app: &TestApp, web: &Process, name: &str, filetype: &str) -> String {
     use crate::harness::data::b64;
-    let created = app
-        .http
-        .post(web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", "12")
-        .header(
-            "Upload-Metadata",
-            format!(
-                "filename {},filetype {}",
-                b64(name.as_bytes()),
-                b64(filetype.as_bytes())
-            ),
-        )
-        .body("alert(1); //")
-        .send()
-        .await
-        .unwrap();
+    let metadata = format!(
+        "filename {},filetype {}",
+        b64(name.as_bytes()),
+        b64(filetype.as_bytes())
+    );
+    let body = b"alert(1); //".to_vec();
+    let created = tus::create_with_upload(&app.http, &web.url(""), 12, Some(&metadata), body).await;
     assert_eq!(created.status(), StatusCode::CREATED, "{filetype}");
     let url = created.headers()["x-share-url"].to_str().unwrap();
-    format!("/{}", url.splitn(4, '/').nth(3).unwrap())
+    curl::path_of(url)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types() {
-    let mut app = TestApp::new("adv_inert_types").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_inert_types", &[]).await;
     // Script types of the WHATWG list a deny-list of "javascript"/"ecmascript" missed
     // (before: served inline as `text/jscript`), and other active or unknown types.
     for filetype in [
@@ -505,7 +467,7 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
         let path = tus_share(&app, &web, "x.txt", filetype).await;
         let inline = path.replacen('/', "/inline/", 1);
         for url in [path.clone(), inline] {
-            let response = app.http.get(web.url(&url)).send().await.unwrap();
+            let response = app.get(web.url(&url)).await;
             assert_eq!(response.status(), StatusCode::OK);
             assert_eq!(
                 response.headers()[header::CONTENT_TYPE],
@@ -525,12 +487,7 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
     // Inert types stay what they are, and inline when asked.
     for filetype in ["text/plain", "image/png", "video/mp4"] {
         let path = tus_share(&app, &web, "x.txt", filetype).await;
-        let response = app
-            .http
-            .get(web.url(&path.replacen('/', "/inline/", 1)))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(web.url(&path.replacen('/', "/inline/", 1))).await;
         assert_eq!(response.headers()[header::CONTENT_TYPE], filetype);
         let disposition = response.headers()[header::CONTENT_DISPOSITION]
             .to_str()
@@ -544,36 +501,48 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_zero_resume_window_every_range_request_counts() {
-    let mut app = TestApp::new("adv_download_no_resume").await;
-    let web = app
-        .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "0s")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_download_no_resume",
+        &[("DOWNLOAD_RESUME_WINDOW", "0s")],
+    )
+    .await;
     let data = random_bytes(100_000, 13);
-    let path = share(&app, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
-    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    let path = curl::share(&app.http, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
+    let first = app.get(web.url(&path)).await;
     assert_eq!(first.status(), StatusCode::OK);
     let resumed = app
         .http
         .get(web.url(&path))
         .header(header::RANGE, "bytes=10-")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(resumed.status(), StatusCode::NOT_FOUND);
+}
+
+/// Waits (30 s at most) until the purge has removed every transfer and every chunk.
+async fn no_transfer_or_chunk_is_left(app: &TestApp) {
+    eventually(
+        "the used-up transfer to be purged",
+        Duration::from_secs(30),
+        || async {
+            let rows = count(app, "SELECT count(*) FROM transfers").await;
+            let chunks = count(app, "SELECT count(*) FROM blob_chunks").await;
+            (rows == 0 && chunks == 0).then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_period() {
-    let mut app = TestApp::new("adv_purge_grace").await;
     // A short resume window: a resume still allowed also holds off the purge.
-    let web = app
-        .start(Kind::Web, &[("DOWNLOAD_RESUME_WINDOW", "5s")])
-        .await;
+    let (mut app, web) =
+        TestApp::with_web("adv_purge_grace", &[("DOWNLOAD_RESUME_WINDOW", "5s")]).await;
     // Larger than every socket buffer between the two ends, so most of it is still
     // in the blob store while the download stalls.
     let data = random_bytes(32 * MIB, 14);
-    let path = share(
-        &app,
+    let path = curl::share(
+        &app.http,
         &web,
         "last.bin",
         data.clone(),
@@ -585,7 +554,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
 
     // The last allowed download starts and stalls (a slow client).
     let client = client_from("127.0.0.1");
-    let mut download = client.get(web.url(&path)).send().await.unwrap();
+    let mut download = client.get(web.url(&path)).answer().await;
     assert_eq!(download.status(), StatusCode::OK);
     let mut got = Vec::new();
     while got.len() < MIB {
@@ -593,12 +562,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     }
 
     // A worker with the default grace (1h) and a clock sweeping every second.
-    let clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "purge-expired=* * * * * *")],
-        )
-        .await;
+    let clock = app.start_clock("purge-expired=* * * * * *").await;
     let mut worker = app.start(Kind::Worker, &[]).await;
     eventually("three purge sweeps", Duration::from_secs(30), || async {
         let sweeps = count(
@@ -626,16 +590,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     worker.kill();
     let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "2s")]).await;
     let started = Instant::now();
-    eventually(
-        "the used-up transfer to be purged",
-        Duration::from_secs(30),
-        || async {
-            let rows = count(&app, "SELECT count(*) FROM transfers").await;
-            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
-            (rows == 0 && chunks == 0).then_some(())
-        },
-    )
-    .await;
+    no_transfer_or_chunk_is_left(&app).await;
     println!(
         "purged {:?} after the short-grace worker started",
         started.elapsed()
@@ -677,7 +632,7 @@ async fn probe_healthz(app: &TestApp, web: &Process, n: usize) -> Vec<Duration> 
     let mut latencies = Vec::with_capacity(n);
     for _ in 0..n {
         let started = Instant::now();
-        let response = app.http.get(web.url("/healthz")).send().await.unwrap();
+        let response = app.get(web.url("/healthz")).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.bytes().await.unwrap();
         latencies.push(started.elapsed());
@@ -689,11 +644,10 @@ async fn probe_healthz(app: &TestApp, web: &Process, n: usize) -> Vec<Duration> 
 #[tokio::test(flavor = "multi_thread")]
 async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_stream() {
     const DOWNLOADS: usize = 4;
-    let mut app = TestApp::new("adv_targz_reactor").await;
     // One HTTP worker thread: anything CPU-heavy on it delays every other request.
-    let web = app.start(Kind::Web, &[("WEB_CONCURRENCY", "1")]).await;
+    let (app, web) = TestApp::with_web("adv_targz_reactor", &[("WEB_CONCURRENCY", "1")]).await;
     let data = random_bytes(8 * MIB, 16);
-    let path = share(&app, &web, "noise.bin", data.clone(), &[]).await;
+    let path = curl::share(&app.http, &web, "noise.bin", data.clone(), &[]).await;
     let token = path.split('/').nth(1).unwrap().to_owned();
     let idle = quantile(&mut probe_healthz(&app, &web, 50).await, 0.99);
 
@@ -709,7 +663,7 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
         downloaders.push(tokio::spawn(async move {
             let mut bytes = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let mut response = http.get(&url).send().await.unwrap();
+                let mut response = http.get(&url).answer().await;
                 assert_eq!(response.status(), StatusCode::OK);
                 while let Some(chunk) = response.chunk().await.unwrap() {
                     bytes += chunk.len();
@@ -768,25 +722,19 @@ async fn healthz_keeps_answering_on_one_http_thread_while_four_tar_gz_downloads_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resume() {
-    let mut app = TestApp::new("adv_purge_resume_window").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("adv_purge_resume_window", &[]).await;
     // Large enough that what the socket buffers swallowed when the client stopped
     // reading stays within the resume overlap (min(8 MiB, half the file)): with a
     // 3 MiB file the server had pushed all of it on a busy machine, and the resume
     // from 512 KiB needed more than the 1.5 MiB allowed.
     let data = random_bytes(40 * MIB, 15);
     let path = share_once(&app, &web, &data).await;
-    let first = app.http.get(web.url(&path)).send().await.unwrap();
+    let first = app.get(web.url(&path)).await;
     assert_eq!(first.status(), StatusCode::OK);
     let got = read_some(first, MIB / 2).await;
 
     // No grace at all: only the open resume window (1h by default) holds it.
-    let _clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "purge-expired=* * * * * *")],
-        )
-        .await;
+    let _clock = app.start_clock("purge-expired=* * * * * *").await;
     let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "0s")]).await;
     eventually("three purge sweeps", Duration::from_secs(30), || async {
         let sweeps = count(
@@ -801,9 +749,8 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
         .http
         .get(web.url(&path))
         .header(header::RANGE, format!("bytes={}-", got.len()))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
     assert!(resumed.bytes().await.unwrap()[..] == data[got.len()..]);
 
@@ -812,14 +759,5 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
         .execute(&app.pg)
         .await
         .unwrap();
-    eventually(
-        "the used-up transfer to be purged",
-        Duration::from_secs(30),
-        || async {
-            let rows = count(&app, "SELECT count(*) FROM transfers").await;
-            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
-            (rows == 0 && chunks == 0).then_some(())
-        },
-    )
-    .await;
+    no_transfer_or_chunk_is_left(&app).await;
 }

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
+use crate::harness::browser::{
+    account_fields, add_to_draft, draft_upload, send_fields, sent_token, sign_in, sign_up,
+};
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
@@ -22,55 +26,14 @@ async fn share(app: &TestApp, web: &Process, name: &str, body: &'static str) -> 
         .http
         .put(web.url(&format!("/{name}")))
         .body(body)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .answer_text()
+        .await;
     url.trim().rsplit('/').nth(1).unwrap().to_owned()
-}
-
-/// Creates a finished tus draft upload carrying `draft_token`; returns its id.
-pub(crate) async fn tus_draft_upload(
-    client: &Client,
-    web: &Process,
-    name: &str,
-    draft_token: &str,
-) -> String {
-    let created = crate::harness::tus::create_draft_upload(
-        client,
-        &web.url(""),
-        name,
-        b"bytes".to_vec(),
-        draft_token,
-    )
-    .await
-    .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    crate::harness::tus::upload_id(&created).unwrap()
-}
-
-pub(crate) async fn add_to_draft(
-    client: &Client,
-    web: &Process,
-    csrf: &str,
-    id: &str,
-) -> StatusCode {
-    client
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_hundred_cookieless_page_views_write_almost_nothing_to_redis() {
-    let mut app = TestApp::new("adv_cookieless").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_cookieless", &[]).await;
     let token = share(&app, &web, "crawled.txt", "crawl me").await;
     let share_page = format!("/s/{token}");
     let before = redis_keys(&app);
@@ -113,15 +76,13 @@ fn sessions_with_ttl(app: &TestApp) -> Vec<(String, i64)> {
 /// cookie sent back with a fresh `Max-Age` — and idle for a whole TTL it is gone.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_once() {
-    let mut app = TestApp::new("adv_session_renewal").await;
-    let web = app.start(Kind::Web, &[("SESSION_TTL", "6s")]).await;
+    let (app, web) = TestApp::with_web("adv_session_renewal", &[("SESSION_TTL", "6s")]).await;
     let client = browser();
     let wrote = client
         .post(web.url("/api/session"))
         .json(&serde_json::json!({ "key": "k", "value": "kept" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(wrote.status(), StatusCode::NO_CONTENT);
     let written = std::time::Instant::now();
     let first = sessions_with_ttl(&app);
@@ -185,11 +146,17 @@ async fn a_sessions_page_views_write_nothing_until_half_its_ttl_then_renew_it_on
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_client_that_learns_an_upload_id_cannot_put_it_in_its_draft() {
-    let mut app = TestApp::new("adv_draft_owner").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (_app, web) = TestApp::with_web("adv_draft_owner", &[]).await;
     let owner = browser();
     let (_, owner_page) = page(&owner, web.url("/")).await;
-    let id = tus_draft_upload(&owner, &web, "mine.txt", &draft_token_of(&owner_page)).await;
+    let id = draft_upload(
+        &owner,
+        &web,
+        "mine.txt",
+        b"bytes".to_vec(),
+        &draft_token_of(&owner_page),
+    )
+    .await;
 
     // The attacker learned the upload id (a log line, a shoulder) and has its own page.
     let attacker = browser();
@@ -216,9 +183,8 @@ pub(crate) async fn signup_tokens(web: &Process) -> (String, String) {
     let response = Client::new()
         .get(web.url("/signup"))
         .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     // Every cookie the page set (the visitor cookie; a session cookie on older builds).
     let cookie = response
         .headers()
@@ -236,7 +202,9 @@ pub(crate) async fn signup_tokens(web: &Process) -> (String, String) {
     (cookie, csrf)
 }
 
-async fn sign_up(
+/// Posts the sign-up form with the cookie and CSRF token [`signup_tokens`] fetched
+/// once, as a client without a cookie jar does.
+async fn sign_up_with_tokens(
     client: &Client,
     web: &Process,
     (cookie, csrf): &(String, String),
@@ -245,23 +213,16 @@ async fn sign_up(
     client
         .post(web.url("/signup"))
         .header(header::COOKIE, cookie)
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", STRONG_PASSWORD),
-        ])
-        .send()
+        .form(&account_fields(csrf, email, STRONG_PASSWORD))
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn five_hundred_concurrent_sign_ups_keep_the_web_under_256_mib() {
-    let mut app = TestApp::new("adv_signup_flood").await;
     // The per-IP limit is raised so that the hashing bound is what is exercised.
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "100000")])
-        .await;
+    let (_app, web) =
+        TestApp::with_web("adv_signup_flood", &[("SIGNUP_ATTEMPTS_PER_IP", "100000")]).await;
     let tokens = signup_tokens(&web).await;
     let client = Client::builder()
         .redirect(Policy::none())
@@ -271,7 +232,7 @@ async fn five_hundred_concurrent_sign_ups_keep_the_web_under_256_mib() {
     let attempts = (0..500).map(|i| {
         let (client, web, tokens) = (&client, &web, &tokens);
         async move {
-            sign_up(client, web, tokens, &format!("flood-{i}@example.org"))
+            sign_up_with_tokens(client, web, tokens, &format!("flood-{i}@example.org"))
                 .await
                 .status()
         }
@@ -300,17 +261,16 @@ async fn five_hundred_concurrent_sign_ups_keep_the_web_under_256_mib() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_up_from_one_ip_past_the_limit_gets_429_with_retry_after() {
-    let mut app = TestApp::new("adv_signup_limit").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "3")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_signup_limit", &[("SIGNUP_ATTEMPTS_PER_IP", "3")]).await;
     let tokens = signup_tokens(&web).await;
     let client = Client::builder().redirect(Policy::none()).build().unwrap();
     for i in 0..3 {
-        let response = sign_up(&client, &web, &tokens, &format!("ok-{i}@example.org")).await;
+        let response =
+            sign_up_with_tokens(&client, &web, &tokens, &format!("ok-{i}@example.org")).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     }
-    let refused = sign_up(&client, &web, &tokens, "one-too-many@example.org").await;
+    let refused = sign_up_with_tokens(&client, &web, &tokens, "one-too-many@example.org").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = refused.headers()["retry-after"]
         .to_str()
@@ -352,9 +312,8 @@ async fn post_form(client: &Client, url: String, form: &[(&str, &str)]) -> reqwe
         .post(url)
         .header(header::ACCEPT, "text/html")
         .form(form)
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -369,20 +328,17 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
 
     // Before the outage: a member signed in, and a password-protected transfer.
     let member = browser();
-    let (_, signup_page) = page(&member, web.url("/signup")).await;
-    let signed_up = post_form(
-        &member,
-        web.url("/signup"),
-        &[
-            ("_csrf", &csrf_of(&signup_page)),
-            ("email", "member@example.org"),
-            ("password", STRONG_PASSWORD),
-        ],
-    )
-    .await;
+    let signed_up = sign_up(&member, &web, "member@example.org", STRONG_PASSWORD).await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
     let (_, upload_page) = page(&member, web.url("/")).await;
-    let id = tus_draft_upload(&member, &web, "locked.txt", &draft_token_of(&upload_page)).await;
+    let id = draft_upload(
+        &member,
+        &web,
+        "locked.txt",
+        b"bytes".to_vec(),
+        &draft_token_of(&upload_page),
+    )
+    .await;
     let member_csrf = csrf_of(&upload_page);
     assert_eq!(
         add_to_draft(&member, &web, &member_csrf, &id).await,
@@ -391,25 +347,21 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
     let sent = post_form(
         &member,
         web.url("/send"),
-        &[
-            ("_csrf", &member_csrf),
-            ("days", "1"),
-            ("max_downloads", ""),
-            ("password", "open sesame"),
-        ],
+        &send_fields(&member_csrf, "1", "", "open sesame"),
     )
     .await;
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let token = sent.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/sent/")
-        .to_owned();
+    let token = sent_token(&sent);
     let visitor = browser();
     let (_, visitor_page) = page(&visitor, web.url("/")).await;
     let visitor_csrf = csrf_of(&visitor_page);
-    let visitor_upload =
-        tus_draft_upload(&visitor, &web, "later.txt", &draft_token_of(&visitor_page)).await;
+    let visitor_upload = draft_upload(
+        &visitor,
+        &web,
+        "later.txt",
+        b"bytes".to_vec(),
+        &draft_token_of(&visitor_page),
+    )
+    .await;
 
     redis.stop();
 
@@ -418,9 +370,8 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
         let response = member
             .get(web.url(path))
             .header(header::ACCEPT, "text/html")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_unavailable(&format!("signed-in GET {path}"), response).await;
     }
     // Every form.
@@ -446,9 +397,8 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
         .post(web.url("/draft"))
         .header("X-CSRF-Token", &visitor_csrf)
         .json(&serde_json::json!({ "upload_id": visitor_upload }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(
         response.status(),
         StatusCode::SERVICE_UNAVAILABLE,
@@ -503,17 +453,7 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
     assert_eq!(status, StatusCode::OK);
     assert!(share.contains("locked.txt"), "unlocked after recovery");
     let fresh = browser();
-    let (_, signin_page) = page(&fresh, web.url("/signin")).await;
-    let signed_in = post_form(
-        &fresh,
-        web.url("/signin"),
-        &[
-            ("_csrf", &csrf_of(&signin_page)),
-            ("email", "member@example.org"),
-            ("password", STRONG_PASSWORD),
-        ],
-    )
-    .await;
+    let signed_in = sign_in(&fresh, &web, "member@example.org", STRONG_PASSWORD).await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     let (status, me) = page(&fresh, web.url("/me")).await;
     assert_eq!(status, StatusCode::OK);
@@ -530,8 +470,7 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() {
-    let mut app = TestApp::new("adv_escaping").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_escaping", &[]).await;
     let hostile_name = "<img src=x onerror=alert(1)>&\"'.txt";
     let hostile_email = "<img/src=x/onerror=alert(1)>@evil.example";
     let raw_markup = ["<img", "onerror=alert(1)>", "<script>alert"];
@@ -546,19 +485,25 @@ async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() 
     let (_, signup_page) = page(&member, web.url("/signup")).await;
     let signed_up = member
         .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf_of(&signup_page).as_str()),
-            ("email", hostile_email),
-            ("password", STRONG_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .form(&account_fields(
+            &csrf_of(&signup_page),
+            hostile_email,
+            STRONG_PASSWORD,
+        ))
+        .answer()
+        .await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
 
     // The hostile name in the draft (upload page) …
     let (_, upload_page) = page(&member, web.url("/")).await;
-    let id = tus_draft_upload(&member, &web, hostile_name, &draft_token_of(&upload_page)).await;
+    let id = draft_upload(
+        &member,
+        &web,
+        hostile_name,
+        b"bytes".to_vec(),
+        &draft_token_of(&upload_page),
+    )
+    .await;
     let csrf = csrf_of(&upload_page);
     assert_eq!(
         add_to_draft(&member, &web, &csrf, &id).await,
@@ -576,13 +521,10 @@ async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() 
     let sent = member
         .post(web.url("/send"))
         .form(&[("_csrf", csrf.as_str()), ("days", "1")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let location = sent.headers()["location"].to_str().unwrap().to_owned();
-    let token = location.trim_start_matches("/sent/").to_owned();
-    let (_, sent_page) = page(&member, web.url(&location)).await;
+        .answer()
+        .await;
+    let token = sent_token(&sent);
+    let (_, sent_page) = page(&member, web.url(&format!("/sent/{token}"))).await;
     no_markup("sent page", &sent_page);
     let (_, share_page) = page(&browser(), web.url(&format!("/s/{token}"))).await;
     no_markup("share page", &share_page);

@@ -4,9 +4,13 @@
 
 use reqwest::{Client, StatusCode, header};
 
+use crate::harness::http::Exchange;
 use crate::harness::{
-    Kind, Process, TestApp,
-    browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
+    Process, TestApp,
+    browser::{
+        STRONG_PASSWORD, account_fields, add_to_draft, browser, csrf_of, draft_token_of,
+        draft_upload, page, send_fields, sent_token, sign_up,
+    },
 };
 
 /// The sign-up form's CSRF token, for `client`.
@@ -16,32 +20,14 @@ async fn signup_csrf(client: &Client, web: &Process) -> String {
     csrf_of(&html)
 }
 
-/// Posts the sign-up form as a browser does (`Accept: text/html`).
-async fn sign_up(client: &Client, web: &Process, email: &str, password: &str) -> reqwest::Response {
-    let csrf = signup_csrf(client, web).await;
-    client
-        .post(web.url("/signup"))
-        .header(header::ACCEPT, "text/html")
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn users(app: &TestApp) -> i64 {
     crate::harness::count(app, "SELECT count(*) FROM users").await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn weak_sign_up_passwords_get_400_with_the_reason_on_the_form_and_no_account() {
-    let mut app = TestApp::new("adv_weak_passwords").await;
-    let web = app
-        .start(Kind::Web, &[("SIGNUP_ATTEMPTS_PER_IP", "100")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_weak_passwords", &[("SIGNUP_ATTEMPTS_PER_IP", "100")]).await;
     let email = "grace.hopper@example.org";
     let client = browser();
     let (_, form) = page(&client, web.url("/signup")).await;
@@ -83,14 +69,9 @@ async fn weak_sign_up_passwords_get_400_with_the_reason_on_the_form_and_no_accou
     let csrf = signup_csrf(&client, &web).await;
     let api = client
         .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", "password1234"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .form(&account_fields(&csrf, email, "password1234"))
+        .answer()
+        .await;
     assert_eq!(api.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = api.json().await.unwrap();
     assert_eq!(body["error"], "bad_request");
@@ -114,42 +95,25 @@ async fn weak_sign_up_passwords_get_400_with_the_reason_on_the_form_and_no_accou
 async fn send_protected(web: &Process, sender: &Client, password: &str) -> reqwest::Response {
     let (_, upload_page) = page(sender, web.url("/")).await;
     let csrf = csrf_of(&upload_page);
-    let created = crate::harness::tus::create_draft_upload(
+    let id = draft_upload(
         sender,
-        &web.url(""),
+        web,
         "secret.txt",
         b"top secret".to_vec(),
         &draft_token_of(&upload_page),
     )
-    .await
-    .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let id = crate::harness::tus::upload_id(&created).unwrap();
-    let added = sender
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::OK);
+    .await;
+    assert_eq!(add_to_draft(sender, web, &csrf, &id).await, StatusCode::OK);
     sender
         .post(web.url("/send"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("days", "1"),
-            ("max_downloads", ""),
-            ("password", password),
-        ])
-        .send()
+        .form(&send_fields(&csrf, "1", "", password))
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_share_password_needs_eight_characters_and_no_more() {
-    let mut app = TestApp::new("adv_share_password_length").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (_app, web) = TestApp::with_web("adv_share_password_length", &[]).await;
     let sender = browser();
     let (_, upload_page) = page(&sender, web.url("/")).await;
     assert!(
@@ -196,9 +160,8 @@ impl Guesser {
             .header("X-Forwarded-For", &self.address)
             .header(header::ACCEPT, "text/html")
             .form(&[("_csrf", self.csrf.as_str()), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             let wait: u64 = response.headers()[header::RETRY_AFTER]
                 .to_str()
@@ -213,26 +176,19 @@ impl Guesser {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sixty_wrong_guesses_from_six_addresses_do_not_lock_the_recipient_out() {
-    let mut app = TestApp::new("adv_unlock_lockout").await;
     // The defaults, spelled out: 10 attempts per address per minute, 50 wrong guesses
     // per transfer per 10 minutes, then 5 per address and transfer.
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                ("UNLOCK_ATTEMPTS_PER_IP", "10"),
-                ("UNLOCK_ATTEMPTS_PER_TRANSFER", "50"),
-                ("UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", "5"),
-            ],
-        )
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_unlock_lockout",
+        &[
+            ("UNLOCK_ATTEMPTS_PER_IP", "10"),
+            ("UNLOCK_ATTEMPTS_PER_TRANSFER", "50"),
+            ("UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", "5"),
+        ],
+    )
+    .await;
     let sent = send_protected(&web, &browser(), "open sesame").await;
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let token = sent.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/sent/")
-        .to_owned();
+    let token = sent_token(&sent);
 
     // Six addresses take turns: 60 wrong guesses, 10 each.
     let mut crowd = Vec::new();

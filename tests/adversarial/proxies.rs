@@ -36,6 +36,9 @@ use tokio::{
     time::Instant,
 };
 
+use crate::harness::browser::account_fields;
+use crate::harness::http::Exchange;
+use crate::harness::tus;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of},
@@ -350,15 +353,14 @@ async fn probe(url: String, marker: &str, headers: &[(&str, &str)]) {
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.unwrap();
+    let response = request.answer().await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_through_haproxy_or_nginx()
  {
-    let mut app = TestApp::new("adv_client_ip").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_client_ip", &[TRUSTED]).await;
     let haproxy = haproxy(&web).await;
     let nginx = nginx(&web).await;
     let forged = [("X-Forwarded-For", "203.0.113.66")];
@@ -380,9 +382,8 @@ async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_t
         .header(header::USER_AGENT, "haproxy-two-lines")
         .header("X-Forwarded-For", "198.51.100.1")
         .header("X-Forwarded-For", "198.51.100.2")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(two_lines.status(), StatusCode::OK);
     assert_eq!(
         logged_client_ip(&web, "haproxy-two-lines").await,
@@ -395,10 +396,11 @@ async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_t
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_client_ip_header_forwarded_the_rfc_7239_header_is_read_and_x_forwarded_for_ignored() {
-    let mut app = TestApp::new("adv_forwarded").await;
-    let web = app
-        .start(Kind::Web, &[TRUSTED, ("CLIENT_IP_HEADER", "forwarded")])
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_forwarded",
+        &[TRUSTED, ("CLIENT_IP_HEADER", "forwarded")],
+    )
+    .await;
     let nginx = nginx_with_tls_and_forwarded(&web).await;
     probe(
         nginx.url("/healthz"),
@@ -414,10 +416,11 @@ async fn with_client_ip_header_forwarded_the_rfc_7239_header_is_read_and_x_forwa
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rotating_forged_x_forwarded_for_through_haproxy_does_not_escape_the_sign_in_limit() {
-    let mut app = TestApp::new("adv_xff_rate_limit").await;
-    let web = app
-        .start(Kind::Web, &[TRUSTED, ("SIGNIN_ATTEMPTS_PER_IP", "3")])
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_xff_rate_limit",
+        &[TRUSTED, ("SIGNIN_ATTEMPTS_PER_IP", "3")],
+    )
+    .await;
     let haproxy = haproxy(&web).await;
     let mut statuses = Vec::new();
     for attempt in 0..6 {
@@ -425,23 +428,18 @@ async fn rotating_forged_x_forwarded_for_through_haproxy_does_not_escape_the_sig
         let form = client
             .get(haproxy.url("/signin"))
             .header(header::ACCEPT, "text/html")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .answer_text()
+            .await;
         let response = client
             .post(haproxy.url("/signin"))
             .header("X-Forwarded-For", format!("198.51.100.{attempt}"))
-            .form(&[
-                ("_csrf", csrf_of(&form).as_str()),
-                ("email", &format!("nobody{attempt}@example.com")),
-                ("password", "wrong-password-123"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .form(&account_fields(
+                &csrf_of(&form),
+                &format!("nobody{attempt}@example.com"),
+                "wrong-password-123",
+            ))
+            .answer()
+            .await;
         statuses.push(response.status());
     }
     assert!(
@@ -472,17 +470,15 @@ async fn write_session(url: String) -> Vec<String> {
         .post(url)
         .header("X-Forwarded-Proto", "https")
         .json(&serde_json::json!({ "key": "k", "value": "v" }))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert!(response.status().is_success(), "{}", response.status());
     set_cookies(&response)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cookies_are_secure_when_a_trusted_proxy_says_https_and_only_then() {
-    let mut app = TestApp::new("adv_secure_cookie").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (mut app, web) = TestApp::with_web("adv_secure_cookie", &[TRUSTED]).await;
     let nginx = nginx_with_tls_and_forwarded(&web).await;
 
     let via_tls_proxy = write_session(nginx.url("/api/session")).await;
@@ -529,18 +525,15 @@ fn assert_absent(logs: &str, secret: &str, what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
-    let mut app = TestApp::new("adv_secrets_in_logs").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, worker) = TestApp::with_web_and_worker("adv_secrets_in_logs").await;
     let http = &app.http;
 
     // curl API: upload, download, HEAD, archive, a wrong deletion, the real deletion.
     let put = http
         .put(web.url("/secret-report.txt?x=1"))
         .body("the bytes of a secret report")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(put.status(), StatusCode::OK);
     let delete_url = put.headers()["x-url-delete"].to_str().unwrap().to_owned();
     let share_url = put.text().await.unwrap().trim().to_owned();
@@ -553,16 +546,12 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         web.url(&format!("/{token}.zip")),
         web.url(&format!("/s/{token}")),
     ] {
-        http.get(url).send().await.unwrap().bytes().await.unwrap();
+        http.get(url).answer_bytes().await;
     }
-    http.head(web.url(&format!("/{path}")))
-        .send()
-        .await
-        .unwrap();
+    http.head(web.url(&format!("/{path}"))).answer().await;
     http.delete(web.url(&format!("/{path}/wrong-deletion-token")))
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
 
     // tus: create, patch, head, and look it up.
     let meta = format!("filename {}", b64(b"tus-secret.bin"));
@@ -571,9 +560,8 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         .header("Tus-Resumable", "1.0.0")
         .header("Upload-Length", "10")
         .header("Upload-Metadata", meta)
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let upload_id = location
@@ -582,22 +570,16 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
         .next()
         .unwrap()
         .to_owned();
-    let patch = http
-        .patch(web.url(&format!("/files/{upload_id}")))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(vec![7u8; 10])
-        .send()
-        .await
-        .unwrap();
+    let patch = tus::patch(
+        http,
+        web.url(&format!("/files/{upload_id}")),
+        "0",
+        vec![7u8; 10],
+    )
+    .await;
     assert_eq!(patch.status(), StatusCode::NO_CONTENT);
-    http.head(web.url(&format!("/files/{upload_id}")))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
-    let deleted = http.delete(delete_url.clone()).send().await.unwrap();
+    tus::head(http, web.url(&format!("/files/{upload_id}"))).await;
+    let deleted = http.delete(delete_url.clone()).answer().await;
     assert!(deleted.status().is_success(), "{}", deleted.status());
 
     // Let the worker run the jobs these requests queued (finish, purge), then read
@@ -629,13 +611,13 @@ async fn metrics_are_served_on_metrics_port_and_not_on_the_public_app_port() {
     let web = app
         .start(Kind::Web, &[("METRICS_PORT", metrics_port.as_str())])
         .await;
-    let public = app.http.get(web.url("/metrics")).send().await.unwrap();
+    let public = app.get(web.url("/metrics")).await;
     assert_eq!(public.status(), StatusCode::NOT_FOUND);
     let private = format!("http://127.0.0.1:{metrics_port}/metrics");
     let text = eventually("metrics on METRICS_PORT", Duration::from_secs(10), || {
         let (http, url) = (app.http.clone(), private.clone());
         async move {
-            let text = http.get(url).send().await.ok()?.text().await.ok()?;
+            let text = http.get(url).try_answer_text().await?;
             text.contains("ferry_http_requests_total").then_some(text)
         }
     })
@@ -777,8 +759,7 @@ fn tally<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, usize> {
 async fn four_thousand_two_hundred_idle_connections_from_one_address_do_not_lock_another_address_out_of_haproxy_or_nginx()
  {
     allow_open_files();
-    let mut app = TestApp::new("adv_proxy_idle_flood").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_proxy_idle_flood", &[TRUSTED]).await;
     for proxy in [haproxy(&web).await, nginx(&web).await] {
         // Issue 26, item 7: 4,200 sockets from one address that never send a byte.
         let flood = open_idle(proxy.port, FLOOD).await;
@@ -869,19 +850,17 @@ async fn finish(stalled: Stalled) -> Option<u16> {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_address_gets_100_requests_at_once_through_haproxy_or_nginx_and_bodies_slower_than_the_header_timeout_still_arrive()
  {
-    let mut app = TestApp::new("adv_proxy_connection_cap").await;
     // Ferry is not the limit here: room for every upload, and no idle timeout within the
     // test.
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                TRUSTED,
-                ("MAX_CONCURRENT_UPLOADS", "1000"),
-                ("UPLOAD_IDLE_TIMEOUT", "10m"),
-            ],
-        )
-        .await;
+    let (_app, web) = TestApp::with_web(
+        "adv_proxy_connection_cap",
+        &[
+            TRUSTED,
+            ("MAX_CONCURRENT_UPLOADS", "1000"),
+            ("UPLOAD_IDLE_TIMEOUT", "10m"),
+        ],
+    )
+    .await;
     const BURST: usize = 150;
     // HAProxy refuses the connection as it accepts it (no answer); nginx counts a
     // connection once its headers are read, and answers 429.
@@ -896,9 +875,8 @@ async fn one_address_gets_100_requests_at_once_through_haproxy_or_nginx_and_bodi
         let other = client_from(BYSTANDER)
             .put(proxy.url("/from-another-address.txt"))
             .body("another address")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(other.status(), StatusCode::OK, "{}", proxy.name);
 
         tokio::time::sleep_until(finish_at).await;
@@ -918,8 +896,7 @@ async fn one_address_gets_100_requests_at_once_through_haproxy_or_nginx_and_bodi
 #[tokio::test(flavor = "multi_thread")]
 async fn past_the_request_rate_one_address_gets_429_with_retry_after_while_another_gets_200_through_haproxy_and_nginx()
  {
-    let mut app = TestApp::new("adv_proxy_request_rate").await;
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_proxy_request_rate", &[TRUSTED]).await;
     for (proxy, allowance) in [
         (haproxy(&web).await, HAPROXY_REQUESTS_PER_10_S),
         (nginx(&web).await, NGINX_REQUEST_BURST),
@@ -969,19 +946,17 @@ async fn past_the_request_rate_one_address_gets_429_with_retry_after_while_anoth
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_sent_x_forwarded_host_or_proto_never_reaches_ferry_through_haproxy_or_nginx() {
-    let mut app = TestApp::new("adv_proxy_forwarded_host").await;
     // No PUBLIC_URL: the share link is built from the request, so a host or scheme a
     // client forged and a proxy passed on would show in it.
-    let web = app.start(Kind::Web, &[TRUSTED]).await;
+    let (_app, web) = TestApp::with_web("adv_proxy_forwarded_host", &[TRUSTED]).await;
     for proxy in [haproxy(&web).await, nginx(&web).await] {
         let put = client_from(BYSTANDER)
             .put(proxy.url("/forged-host.txt"))
             .header("X-Forwarded-Host", "evil.example")
             .header("X-Forwarded-Proto", "https")
             .body("bytes")
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(put.status(), StatusCode::OK, "{}", proxy.name);
         let link = put.text().await.unwrap();
         let share = url::Url::parse(link.trim()).unwrap();

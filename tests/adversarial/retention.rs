@@ -14,7 +14,9 @@ use tokio::{
     net::TcpStream,
 };
 
+use crate::harness::http::Exchange;
 use crate::harness::{Kind, Process, TestApp, count, eventually};
+use crate::harness::{curl, tus};
 
 /// Every retention age at 3 s: a minute of test shows what a year does.
 const SHORT_RETENTION: [(&str, &str); 5] = [
@@ -249,12 +251,7 @@ async fn one_sweep_trims_a_year_of_bookkeeping_to_the_retained_windows_and_no_sl
 
     // Default retention ages; only the sweep's schedule is sped up.
     let mut worker = app.start(Kind::Worker, &[]).await;
-    let mut sweeper = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "retention-sweep=* * * * * *")],
-        )
-        .await;
+    let mut sweeper = app.start_clock("retention-sweep=* * * * * *").await;
     let swept = Instant::now();
     let beyond = format!(
         "SELECT (SELECT count(*) FROM cron_slots WHERE slot_at < now() - interval '30 days 1 minute')
@@ -319,12 +316,7 @@ async fn one_sweep_trims_a_year_of_bookkeeping_to_the_retained_windows_and_no_sl
     sweeper.wait_exit(Duration::from_secs(15)).await;
     worker.terminate();
     worker.wait_exit(Duration::from_secs(30)).await;
-    let digest = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "abort-idle-uploads=0 0 3 * * *")],
-        )
-        .await;
+    let digest = app.start_clock("abort-idle-uploads=0 0 3 * * *").await;
     eventually(
         "the returning clock to catch up its schedule",
         Duration::from_secs(60),
@@ -382,25 +374,10 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
     let mut doomed_web = app.start(Kind::Web, &[]).await;
     // A live transfer, and a resumable upload 2 MB into 5 MB.
     let live = vec![1u8; 3_000_000];
-    let put = app
-        .http
-        .put(doomed_web.url("/live.bin"))
-        .body(live.clone())
-        .send()
-        .await
-        .unwrap();
+    let put = curl::put(&app.http, &doomed_web, "live.bin", live.clone(), &[]).await;
     assert_eq!(put.status(), StatusCode::OK);
     let share = put.text().await.unwrap().trim().to_owned();
-    let tus = app
-        .http
-        .post(doomed_web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Length", "5000000")
-        .body(vec![3u8; 2_000_000])
-        .send()
-        .await
-        .unwrap();
+    let tus = tus::create_stalled(&app.http, &doomed_web.url("")).await;
     assert_eq!(tus.status(), StatusCode::CREATED);
     let tus_url = tus.headers()["location"].to_str().unwrap().to_owned();
     let live_chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
@@ -430,12 +407,7 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
     let web = app.start(Kind::Web, &[]).await;
     let sweep = [("ORPHAN_BLOB_AGE", "4s")];
     let _worker = app.start(Kind::Worker, &sweep).await;
-    let _clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "retention-sweep=* * * * * *")],
-        )
-        .await;
+    let _clock = app.start_clock("retention-sweep=* * * * * *").await;
 
     // Meanwhile a slow but live PUT: 1 MiB a second for 10 s, longer than the orphan
     // age; it commits a chunk each second, so it is never taken for an orphan.
@@ -504,7 +476,7 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
 
     // The live transfer and the resumable upload are intact.
     let path = url::Url::parse(&share).unwrap().path().to_owned();
-    let body = app.http.get(web.url(&path)).send().await.unwrap();
+    let body = app.get(web.url(&path)).await;
     assert_eq!(body.status(), StatusCode::OK);
     assert!(
         body.bytes().await.unwrap() == live,
@@ -513,24 +485,15 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
     let tus_path = url::Url::parse(&tus_url)
         .map(|u| u.path().to_owned())
         .unwrap_or(tus_url);
-    let head = app
-        .http
-        .head(web.url(&tus_path))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
+    let head = tus::head(&app.http, web.url(&tus_path)).await;
     assert_eq!(head.headers()["upload-offset"], "2000000");
-    let resumed = app
-        .http
-        .patch(web.url(&tus_path))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "2000000")
-        .body(vec![3u8; 3_000_000])
-        .send()
-        .await
-        .unwrap();
+    let resumed = tus::patch(
+        &app.http,
+        web.url(&tus_path),
+        "2000000",
+        vec![3u8; 3_000_000],
+    )
+    .await;
     assert_eq!(
         resumed.status(),
         StatusCode::NO_CONTENT,
@@ -575,8 +538,7 @@ async fn every_column_that_references_a_blob_is_known_to_the_orphan_sweep() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bundle_is_rebuilt() {
     use rand::RngCore;
-    let mut app = TestApp::new("adv_retention_bundle").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("adv_retention_bundle", &[]).await;
     // Two incompressible 24 MiB files: the stored zip takes ~48 chunk writes.
     let mut form = reqwest::multipart::Form::new();
     for name in ["one.bin", "two.bin"] {
@@ -587,13 +549,7 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
             reqwest::multipart::Part::bytes(bytes).file_name(name),
         );
     }
-    let answer = app
-        .http
-        .post(web.url("/"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let answer = app.http.post(web.url("/")).multipart(form).answer().await;
     assert_eq!(answer.status(), StatusCode::OK);
     let token = answer
         .text()
@@ -634,12 +590,7 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
     // A new worker re-runs the bundle job (its holder is dead) and the sweep frees the
     // half-written zip.
     let _worker = app.start(Kind::Worker, &[("ORPHAN_BLOB_AGE", "4s")]).await;
-    let _clock = app
-        .start(
-            Kind::Clock,
-            &[("CLOCK_SCHEDULES", "retention-sweep=* * * * * *")],
-        )
-        .await;
+    let _clock = app.start_clock("retention-sweep=* * * * * *").await;
     eventually(
         "the zip to be rebuilt and the half-written one freed",
         Duration::from_secs(90),
@@ -654,12 +605,7 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
         },
     )
     .await;
-    let zip = app
-        .http
-        .get(web.url(&format!("/{token}.zip")))
-        .send()
-        .await
-        .unwrap();
+    let zip = app.get(web.url(&format!("/{token}.zip"))).await;
     assert_eq!(zip.status(), StatusCode::OK);
     assert!(zip.bytes().await.unwrap().len() > 48 << 20);
     assert_eq!(

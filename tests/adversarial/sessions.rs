@@ -13,12 +13,14 @@ use std::{
 
 use reqwest::{Client, StatusCode, cookie::Jar, header, redirect::Policy};
 
+use crate::harness::browser::{add_to_draft, draft_upload};
+use crate::harness::curl;
+use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_token_of, page},
     count, eventually,
 };
-use crate::pages::{add_to_draft, tus_draft_upload};
 
 const PASSWORD: &str = crate::harness::browser::STRONG_PASSWORD;
 
@@ -94,7 +96,7 @@ async fn get(
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
-    request.send().await.unwrap()
+    request.answer().await
 }
 
 /// POSTs a form as a browser (asking for HTML), sending `cookie` if any.
@@ -112,7 +114,7 @@ async fn post_form(
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
-    request.send().await.unwrap()
+    request.answer().await
 }
 
 /// The `Location` of a redirect.
@@ -148,7 +150,14 @@ async fn account(client: &Client, web: &Process, path: &str, email: &str) -> req
 /// the page's draft token, then `POST /draft`).
 async fn draft_file(client: &Client, web: &Process, name: &str) {
     let (_, upload_page) = page(client, web.url("/")).await;
-    let id = tus_draft_upload(client, web, name, &draft_token_of(&upload_page)).await;
+    let id = draft_upload(
+        client,
+        web,
+        name,
+        b"bytes".to_vec(),
+        &draft_token_of(&upload_page),
+    )
+    .await;
     assert_eq!(
         add_to_draft(client, web, &csrf_of(&upload_page), &id).await,
         StatusCode::OK,
@@ -171,8 +180,7 @@ async fn upload_page(client: &Client, web: &Process) -> String {
 /// empty draft (it belonged to the cookie, not the account).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_drafts_after() {
-    let mut app = TestApp::new("adv_visitor_fixation").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_visitor_fixation", &[]).await;
 
     // The attacker gets a visitor cookie (and the CSRF token that goes with it) …
     let (attacker, _) = browser_with_jar();
@@ -291,8 +299,7 @@ async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_draf
 /// account.
 #[tokio::test(flavor = "multi_thread")]
 async fn signing_in_as_another_account_takes_nothing_from_the_first_accounts_draft() {
-    let mut app = TestApp::new("adv_draft_switch").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (_app, web) = TestApp::with_web("adv_draft_switch", &[]).await;
     account(&browser(), &web, "/signup", "second@example.org").await;
 
     let shared = browser();
@@ -368,13 +375,12 @@ async fn visit(web: &Process, email: &str) -> Visit {
         .put(web.url("/once.bin"))
         .header("Max-Downloads", "1")
         .body(vec![7u8; 4096])
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(shared.status(), StatusCode::OK);
     let url = shared.text().await.unwrap();
-    let path = format!("/{}", url.trim().splitn(4, '/').nth(3).unwrap());
-    let downloaded = http.get(web.url(&path)).send().await.unwrap();
+    let path = curl::path_of(&url);
+    let downloaded = http.get(web.url(&path)).answer().await;
     assert_eq!(downloaded.status(), StatusCode::OK);
     let download = set_cookies(&downloaded);
     Visit {
@@ -391,10 +397,11 @@ async fn visit(web: &Process, email: &str) -> Visit {
 /// cookie a browser then sent to the https site.
 #[tokio::test(flavor = "multi_thread")]
 async fn cookies_are_host_prefixed_secure_and_whole_host_when_public_url_is_https_and_only_then() {
-    let mut app = TestApp::new("adv_host_cookies").await;
-    let https = app
-        .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com")])
-        .await;
+    let (mut app, https) = TestApp::with_web(
+        "adv_host_cookies",
+        &[("PUBLIC_URL", "https://files.example.com")],
+    )
+    .await;
     let seen = visit(&https, "https@example.org").await;
     let visitor = cookie_named(&seen.page, "__Host-ferry_visitor")
         .unwrap_or_else(|| panic!("visitor cookie not __Host-: {:?}", seen.page));
@@ -432,7 +439,7 @@ async fn cookies_are_host_prefixed_secure_and_whole_host_when_public_url_is_http
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        async move { request.send().await.unwrap().status() }
+        async move { request.answer().await.status() }
     };
     assert_eq!(head(None).await, StatusCode::NOT_FOUND);
     assert_eq!(head(Some(pair(resume).to_owned())).await, StatusCode::OK);
@@ -479,8 +486,7 @@ async fn cookies_are_host_prefixed_secure_and_whole_host_when_public_url_is_http
 /// session key per send — 100 sends, 100 keys in Redis, no 429.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_sends_without_an_account_store_no_session_and_each_sent_page_is_its_senders() {
-    let mut app = TestApp::new("adv_sends_no_session").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_sends_no_session", &[]).await;
     // A script: it keeps its visitor cookie and drops every other.
     let bot = cookieless();
     let viewed = get(&bot, &web, "/", None).await;
@@ -494,15 +500,21 @@ async fn a_hundred_sends_without_an_account_store_no_session_and_each_sent_page_
     let mut sent = Vec::new();
     let mut after_first = Vec::new();
     for i in 0..100 {
-        let id = tus_draft_upload(&bot, &web, &format!("file-{i}.txt"), &draft_token).await;
+        let id = draft_upload(
+            &bot,
+            &web,
+            &format!("file-{i}.txt"),
+            b"bytes".to_vec(),
+            &draft_token,
+        )
+        .await;
         let added = bot
             .post(web.url("/draft"))
             .header(header::COOKIE, &visitor)
             .header("X-CSRF-Token", &csrf)
             .json(&serde_json::json!({ "upload_id": id }))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(added.status(), StatusCode::OK, "send {i}: POST /draft");
         let response = post_form(
             &bot,
@@ -638,7 +650,7 @@ async fn hsts(web: &Process, path: &str, headers: &[(&str, &str)]) -> Option<Str
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.unwrap();
+    let response = request.answer().await;
     response
         .headers()
         .get(header::STRICT_TRANSPORT_SECURITY)
@@ -649,10 +661,8 @@ async fn hsts(web: &Process, path: &str, headers: &[(&str, &str)]) -> Option<Str
 /// typed `files.example.com` (plain http) could be held on http by anyone on the path.
 #[tokio::test(flavor = "multi_thread")]
 async fn hsts_goes_to_https_clients_only_and_follows_hsts_max_age() {
-    let mut app = TestApp::new("adv_hsts").await;
-    let https = app
-        .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com")])
-        .await;
+    let (mut app, https) =
+        TestApp::with_web("adv_hsts", &[("PUBLIC_URL", "https://files.example.com")]).await;
     let year = Some("max-age=31536000".to_owned());
     assert_eq!(hsts(&https, "/", &[]).await, year);
     assert_eq!(hsts(&https, "/healthz", &[]).await, year);
@@ -678,25 +688,19 @@ async fn hsts_goes_to_https_clients_only_and_follows_hsts_max_age() {
     assert_eq!(hsts(&direct, "/", &forwarded).await, None);
 
     let off = app
-        .start(
-            Kind::Web,
-            &[
-                ("PUBLIC_URL", "https://files.example.com"),
-                ("HSTS_MAX_AGE", "0s"),
-            ],
-        )
+        .start(Kind::Web, &with_public_https(("HSTS_MAX_AGE", "0s")))
         .await;
     assert_eq!(hsts(&off, "/", &[]).await, None, "HSTS_MAX_AGE=0s");
     let day = app
-        .start(
-            Kind::Web,
-            &[
-                ("PUBLIC_URL", "https://files.example.com"),
-                ("HSTS_MAX_AGE", "1d"),
-            ],
-        )
+        .start(Kind::Web, &with_public_https(("HSTS_MAX_AGE", "1d")))
         .await;
     assert_eq!(hsts(&day, "/", &[]).await, Some("max-age=86400".to_owned()));
+}
+
+/// A web process's settings for a deployment served at `https://files.example.com`,
+/// with `setting` on top.
+fn with_public_https(setting: (&'static str, &'static str)) -> [(&'static str, &'static str); 2] {
+    [("PUBLIC_URL", "https://files.example.com"), setting]
 }
 
 /// Kills a child process that a failed assertion left running.
@@ -754,9 +758,8 @@ async fn the_web_refuses_to_start_without_public_url_and_links_never_follow_a_fo
         .header("X-Forwarded-Host", "evil.example")
         .header("X-Forwarded-Proto", "http")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(answer.status(), StatusCode::OK);
     let link = answer.text().await.unwrap();
     assert!(
@@ -771,9 +774,8 @@ async fn the_web_refuses_to_start_without_public_url_and_links_never_follow_a_fo
         .header(header::HOST, "evil.example")
         .header("X-Forwarded-Host", "evil.example")
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let link = answer.text().await.unwrap();
     assert!(
         link.trim().starts_with("http://files.example.com/"),

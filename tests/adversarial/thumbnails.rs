@@ -5,6 +5,7 @@
 
 use std::{io::Write, time::Duration};
 
+use crate::harness::data::png;
 use crate::harness::{Kind, TestApp, eventually, put_file};
 
 /// A PNG of `side`×`side` RGBA pixels all of `colour`, compressed row by row so the test
@@ -39,21 +40,10 @@ fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     png.extend_from_slice(&crc.finalize().to_be_bytes());
 }
 
-/// An ordinary photo-sized PNG.
-fn photo(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn images_too_large_for_the_thumbnail_budget_finish_without_one_and_the_worker_stays_under_192_mib()
  {
-    let mut app = TestApp::new("adv_thumbnail_memory").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (mut app, web) = TestApp::with_web("adv_thumbnail_memory", &[]).await;
     // The four: 244 MiB each decoded, over THUMBNAIL_MAX_PIXELS (40 MP).
     let huge = solid_png(8000, [30, 144, 255, 255]);
     assert!(huge.len() < 300_000, "{} bytes", huge.len());
@@ -70,7 +60,7 @@ async fn images_too_large_for_the_thumbnail_budget_finish_without_one_and_the_wo
         )
         .await;
     }
-    put_file(&web.url("/holiday.png"), photo(1200, 800)).await;
+    put_file(&web.url("/holiday.png"), png(1200, 800)).await;
 
     // Every file is queued before the worker starts, so it takes four at once.
     let mut worker = app

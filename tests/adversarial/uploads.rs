@@ -10,9 +10,11 @@ use tokio::{
     net::TcpStream,
 };
 
+use crate::harness::curl;
 use crate::harness::data::{MIB, b64};
+use crate::harness::http::Exchange;
 use crate::harness::tus::{self, TUS};
-use crate::harness::{Kind, Process, TestApp, count, eventually};
+use crate::harness::{Process, TestApp, count, eventually};
 
 const BOUNDARY: &str = "ferry-adversarial-boundary";
 
@@ -144,25 +146,24 @@ async fn stall_many(port: u16, n: usize, sent: usize) -> (Vec<TcpStream>, Vec<(u
     (held, answered)
 }
 
-async fn put(app: &TestApp, web: &Process, name: &str, body: Vec<u8>) -> reqwest::Response {
-    app.http
-        .put(web.url(&format!("/{name}")))
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+/// Polls (30 s at most) until a `PUT /{name}` of five bytes is accepted again;
+/// `what` names the wait in the timeout's message.
+async fn put_accepted_again(app: &TestApp, web: &Process, name: &str, what: &str) {
+    eventually(what, Duration::from_secs(30), || async {
+        let response = curl::put(&app.http, web, name, b"hello".to_vec(), &[]).await;
+        (response.status() == StatusCode::OK).then_some(())
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------- item 3
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and_slots_return() {
-    let mut app = TestApp::new("adv_stalled_uploads").await;
     // Default MAX_CONCURRENT_UPLOADS (64); an idle timeout longer than the test, so the
     // stalled bodies stay stalled until the client closes them.
-    let web = app
-        .start(Kind::Web, &[("UPLOAD_IDLE_TIMEOUT", "10m")])
-        .await;
+    let (app, web) =
+        TestApp::with_web("adv_stalled_uploads", &[("UPLOAD_IDLE_TIMEOUT", "10m")]).await;
     const CAP: usize = 64;
     let idle_rss = rss_kib(&web);
 
@@ -215,15 +216,7 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
     let (held, answered) = stall_many(web.port, CAP, 1_000_000).await;
     assert_eq!(held.len(), CAP, "after the first wave closed: {answered:?}");
     drop(held);
-    eventually(
-        "a new upload to succeed",
-        Duration::from_secs(30),
-        || async {
-            let response = put(&app, &web, "after.txt", b"hello".to_vec()).await;
-            (response.status() == StatusCode::OK).then_some(())
-        },
-    )
-    .await;
+    put_accepted_again(&app, &web, "after.txt", "a new upload to succeed").await;
     // Memory comes back too: the allocator returns freed pages within seconds, so the
     // process gives back at least a third of what the burst took (measured: about half
     // within 3 s; with glibc's malloc it stayed at the peak, 127 MiB of 128).
@@ -244,16 +237,14 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_client_address_cannot_take_every_upload_slot() {
-    let mut app = TestApp::new("adv_uploads_per_client").await;
-    let web = app
-        .start(
-            Kind::Web,
-            &[
-                ("UPLOAD_IDLE_TIMEOUT", "10m"),
-                ("MAX_UPLOADS_PER_CLIENT", "4"),
-            ],
-        )
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_uploads_per_client",
+        &[
+            ("UPLOAD_IDLE_TIMEOUT", "10m"),
+            ("MAX_UPLOADS_PER_CLIENT", "4"),
+        ],
+    )
+    .await;
 
     // One client (127.0.0.1) trickles ten uploads: it gets its share of four.
     let (held, answered) = stall_many(web.port, 10, 100_000).await;
@@ -270,27 +261,17 @@ async fn one_client_address_cannot_take_every_upload_slot() {
     let response = other
         .put(web.url("/someone-else.txt"))
         .body("not locked out")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     // When the trickling client lets go, its share comes back.
     drop(held);
-    eventually(
-        "the client's share to come back",
-        Duration::from_secs(30),
-        || async {
-            let response = put(&app, &web, "again.txt", b"hello".to_vec()).await;
-            (response.status() == StatusCode::OK).then_some(())
-        },
-    )
-    .await;
+    put_accepted_again(&app, &web, "again.txt", "the client's share to come back").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps_its_offset() {
-    let mut app = TestApp::new("adv_idle_timeout").await;
-    let web = app.start(Kind::Web, &[("UPLOAD_IDLE_TIMEOUT", "1s")]).await;
+    let (app, web) = TestApp::with_web("adv_idle_timeout", &[("UPLOAD_IDLE_TIMEOUT", "1s")]).await;
 
     // curl PUT: 100 KB of a declared 10 MB, then silence → 408 and nothing stored.
     let head = "PUT /slow.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n".to_owned();
@@ -327,12 +308,11 @@ async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps
         .post(web.url("/files/"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", (10 * MIB).to_string())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
-    let path = format!("/{}", location.splitn(4, '/').nth(3).unwrap());
+    let path = curl::path_of(&location);
     let head = format!(
         "PATCH {path} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
         10 * MIB
@@ -349,14 +329,7 @@ async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps
         Seen::Answered(status, head) => assert_eq!(status, 408, "{head}"),
         Seen::Held(_) => panic!("a stalled PATCH body was still held after 20 s"),
     }
-    let offset = app
-        .http
-        .head(web.url(&path))
-        .header(TUS.0, TUS.1)
-        .send()
-        .await
-        .unwrap()
-        .headers()["upload-offset"]
+    let offset = tus::head(&app.http, web.url(&path)).await.headers()["upload-offset"]
         .to_str()
         .unwrap()
         .parse::<usize>()
@@ -395,15 +368,13 @@ async fn post_multipart(app: &TestApp, web: &Process, body: reqwest::Body) -> re
         )
         .timeout(Duration::from_secs(300))
         .body(body)
-        .send()
+        .answer()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind() {
-    let mut app = TestApp::new("adv_multipart_10k").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_multipart_10k", &[]).await;
 
     let body = multipart_body((0..10_000).map(|_| "f.txt".to_owned()), b"x");
     let before = cpu_seconds(&web);
@@ -447,8 +418,7 @@ async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_files_of_the_same_name_get_unique_names() {
-    let mut app = TestApp::new("adv_multipart_1000_same").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_multipart_1000_same", &[]).await;
 
     let body = multipart_body((0..1000).map(|_| "f.txt".to_owned()), b"same");
     let before = cpu_seconds(&web);
@@ -479,8 +449,7 @@ async fn a_thousand_files_of_the_same_name_get_unique_names() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chunked_body_over_max_upload_size_gets_413_and_stores_nothing() {
-    let mut app = TestApp::new("adv_chunked_limit").await;
-    let web = app.start(Kind::Web, &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
+    let (app, web) = TestApp::with_web("adv_chunked_limit", &[("MAX_UPLOAD_SIZE", "1MiB")]).await;
 
     // Three 512 KiB parts, sent chunked (no Content-Length): each file is under the
     // limit, the body is not.
@@ -523,11 +492,12 @@ async fn a_chunked_body_over_max_upload_size_gets_413_and_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multipart_client_that_leaves_midway_stops_the_work_and_leaves_nothing() {
-    let mut app = TestApp::new("adv_multipart_leaves").await;
     // A cap above the parts sent: this is about the client leaving, not the cap.
-    let web = app
-        .start(Kind::Web, &[("MAX_FILES_PER_TRANSFER", "100000")])
-        .await;
+    let (app, web) = TestApp::with_web(
+        "adv_multipart_leaves",
+        &[("MAX_FILES_PER_TRANSFER", "100000")],
+    )
+    .await;
 
     // 3,000 parts named alike of a body that declares more, then the client leaves.
     // (A regression guard: the old code also stopped here, because its cubic naming
@@ -562,8 +532,7 @@ async fn a_multipart_client_that_leaves_midway_stops_the_work_and_leaves_nothing
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_multipart_part_header_that_never_ends_is_refused_without_being_buffered() {
-    let mut app = TestApp::new("adv_multipart_endless_header").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_multipart_endless_header", &[]).await;
 
     // A file part whose header line goes on for 200 MB, sent chunked. The multipart
     // parser keeps a part's headers in memory until their blank line.
@@ -626,8 +595,7 @@ async fn tus_create(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
-    let mut app = TestApp::new("adv_tus_huge_length").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_tus_huge_length", &[]).await;
     let created = tus_create(&app, &web, 10, "").await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let path = tus::path_of(&created);
@@ -650,26 +618,16 @@ async fn a_tus_patch_with_a_huge_content_length_gets_413_up_front() {
         }
     }
     // The upload is untouched and still takes its 10 bytes.
-    let patch = app
-        .http
-        .patch(web.url(&path))
-        .header(TUS.0, TUS.1)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .body(b"0123456789".to_vec())
-        .send()
-        .await
-        .unwrap();
+    let patch = tus::patch(&app.http, web.url(&path), "0", b"0123456789".to_vec()).await;
     assert_eq!(patch.status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn format_characters_in_names_are_stripped_on_every_upload_api() {
-    let mut app = TestApp::new("adv_bidi_names").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_bidi_names", &[]).await;
 
     // curl PUT: U+202E (right-to-left override) would show "txt.exe" as "exe.txt".
-    let response = put(&app, &web, "%E2%80%AEtxt.exe", b"MZ".to_vec()).await;
+    let response = curl::put(&app.http, &web, "%E2%80%AEtxt.exe", b"MZ".to_vec(), &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let url = response.text().await.unwrap();
     assert!(url.trim_end().ends_with("/txt.exe"), "{url}");
@@ -687,9 +645,8 @@ async fn format_characters_in_names_are_stripped_on_every_upload_api() {
         )
         .header("Content-Type", "application/offset+octet-stream")
         .body(b"hi".to_vec())
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let share = created.headers()["x-share-url"]
         .to_str()
@@ -724,8 +681,7 @@ async fn format_characters_in_names_are_stripped_on_every_upload_api() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_tus_metadata_and_checksums_are_refused_at_creation_and_create_nothing() {
-    let mut app = TestApp::new("adv_tus_bad_creation").await;
-    let web = app.start(Kind::Web, &[]).await;
+    let (app, web) = TestApp::with_web("adv_tus_bad_creation", &[]).await;
 
     let refused = [
         // filetype with control characters (used to make the file answer 500 forever).
@@ -767,9 +723,8 @@ async fn bad_tus_metadata_and_checksums_are_refused_at_creation_and_create_nothi
             .header("Upload-Checksum", checksum)
             .header("Content-Type", "application/offset+octet-stream")
             .body(b"hello".to_vec())
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(response.status(), expected, "{checksum}");
         assert!(response.headers().get("location").is_none(), "{checksum}");
     }

@@ -1,9 +1,12 @@
 //! One "browser" for the page tests: a cookie-keeping client that does not follow
-//! redirects, and readers for what the pages carry (CSRF and draft tokens).
+//! redirects, readers for what the pages carry (CSRF and draft tokens), and the forms
+//! and calls a visitor makes (signing up and in, drafting files).
 
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode, header, redirect::Policy};
+use reqwest::{Client, Response, StatusCode, header, redirect::Policy};
+
+use super::{Process, http::Exchange, tus};
 
 /// An account password every suite signs up with: one the strength check
 /// (`ferry_core::AccountPassword`) accepts — zxcvbn scores it 4, and no list holds it.
@@ -43,8 +46,110 @@ pub async fn page(client: &Client, url: String) -> (StatusCode, String) {
     let response = client
         .get(url)
         .header(header::ACCEPT, "text/html")
-        .send()
+        .answer()
+        .await;
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The fields of the sign-up and sign-in forms, as a browser posts them.
+pub fn account_fields<'a>(
+    csrf: &'a str,
+    email: &'a str,
+    password: &'a str,
+) -> [(&'static str, &'a str); 3] {
+    [("_csrf", csrf), ("email", email), ("password", password)]
+}
+
+/// Fills in the account form at `path` (`/signup` or `/signin`) as a cookie-keeping
+/// browser does: loads the form for its CSRF token, then posts it asking for HTML.
+/// The answer as it came (303 when it succeeded).
+pub async fn submit_account_form(
+    client: &Client,
+    web: &Process,
+    path: &str,
+    email: &str,
+    password: &str,
+) -> Response {
+    let (status, form) = page(client, web.url(path)).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}");
+    client
+        .post(web.url(path))
+        .header(header::ACCEPT, "text/html")
+        .form(&account_fields(&csrf_of(&form), email, password))
+        .answer()
+        .await
+}
+
+/// The fields of the upload page's send form: the draft becomes a transfer that
+/// lives `days`, with `max_downloads` ("" for no limit) and `password` ("" for none).
+pub fn send_fields<'a>(
+    csrf: &'a str,
+    days: &'a str,
+    max_downloads: &'a str,
+    password: &'a str,
+) -> [(&'static str, &'a str); 4] {
+    [
+        ("_csrf", csrf),
+        ("days", days),
+        ("max_downloads", max_downloads),
+        ("password", password),
+    ]
+}
+
+/// Signs a cookie-keeping `client` up as `email` through the sign-up form; the answer
+/// as it came (303 when the account was made).
+pub async fn sign_up(client: &Client, web: &Process, email: &str, password: &str) -> Response {
+    submit_account_form(client, web, "/signup", email, password).await
+}
+
+/// Signs a cookie-keeping `client` in as `email` through the sign-in form; the answer
+/// as it came (303 when the password was right).
+pub async fn sign_in(client: &Client, web: &Process, email: &str, password: &str) -> Response {
+    submit_account_form(client, web, "/signin", email, password).await
+}
+
+/// Signs a cookie-keeping `client` out with the CSRF token of a page it was shown
+/// (`html`); the answer as it came (303 when the session ended).
+pub async fn sign_out(client: &Client, web: &Process, html: &str) -> Response {
+    client
+        .post(web.url("/signout"))
+        .form(&[("_csrf", csrf_of(html).as_str())])
+        .answer()
+        .await
+}
+
+/// A finished tus draft upload of `bytes` as the upload page's script sends it, with
+/// the page's `draft_token`; its upload id.
+pub async fn draft_upload(
+    client: &Client,
+    web: &Process,
+    name: &str,
+    bytes: Vec<u8>,
+    draft_token: &str,
+) -> String {
+    let created = tus::create_draft_upload(client, &web.url(""), name, bytes, draft_token)
         .await
         .unwrap();
-    (response.status(), response.text().await.unwrap())
+    assert_eq!(created.status(), StatusCode::CREATED, "draft upload {name}");
+    tus::upload_id(&created).unwrap()
+}
+
+/// Puts the upload `id` into the browser's draft as upload.js does (`POST /draft` with
+/// the page's `csrf`); the status it answers (200 when the file joined the draft).
+pub async fn add_to_draft(client: &Client, web: &Process, csrf: &str, id: &str) -> StatusCode {
+    client
+        .post(web.url("/draft"))
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({ "upload_id": id }))
+        .answer()
+        .await
+        .status()
+}
+
+/// The token of the transfer a `POST /send` made, from its redirect to
+/// `/sent/{token}` (asserted: a 303).
+pub fn sent_token(sent: &Response) -> String {
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER, "POST /send");
+    let location = sent.headers()[header::LOCATION].to_str().unwrap();
+    location.trim_start_matches("/sent/").to_owned()
 }

@@ -44,3 +44,14 @@ pub fn files_form<N: Into<String>>(
             )
         })
 }
+
+/// A `width`×`height` PNG of a smooth gradient, as a photo-like image for the
+/// thumbnail jobs.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}

@@ -25,13 +25,28 @@
 //!
 //! Logs of the child processes go to `target/test-logs/<test>/<process>.log`, and also
 //! to the terminal when `TEST_LOG=1`.
+//!
+//! Write a new test with the helpers the suites share rather than spelling the
+//! requests out again:
+//! - starting: [`TestApp::with_web`], [`TestApp::with_web_and_worker`],
+//!   [`TestApp::start`], [`TestApp::start_clock`]; `ferry admin`: [`TestApp::admin`];
+//! - requests: [`http::Exchange`] (`.answer()`, `.answer_text()`, `.try_answer()` for
+//!   polls), [`TestApp::get`], [`TestApp::head`]; waiting: [`eventually`];
+//! - the curl API: [`curl::put`] (with headers), [`curl::share`], [`curl::path_of`];
+//! - tus: [`tus::create`], [`tus::create_with_upload`], [`tus::create_stalled`],
+//!   [`tus::head`], [`tus::patch`]; multipart forms: [`data::files_form`];
+//! - pages: [`browser::browser`], [`browser::page`], [`browser::sign_up`],
+//!   [`browser::sign_in`], [`browser::sign_out`], [`browser::draft_upload`],
+//!   [`browser::add_to_draft`], [`browser::send_fields`], [`browser::sent_token`].
 
 #![allow(dead_code)]
 
 pub mod browser;
 pub mod cluster;
+pub mod curl;
 pub mod data;
 pub mod garage;
+pub mod http;
 pub mod rig;
 pub mod smtp;
 pub mod tls;
@@ -45,6 +60,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use self::http::Exchange;
 use ferry_dev::services;
 use nix::{
     sys::signal::{Signal, kill},
@@ -195,15 +211,10 @@ fn with_database(url: &str, database: &str) -> String {
 /// Uploads `body` with `curl -T`'s request (`PUT url`) and returns the path of the
 /// download URL Ferry answers with (`/<id>/<name>`).
 pub async fn put_file(url: &str, body: Vec<u8>) -> String {
-    let answer = reqwest::Client::new()
-        .put(url)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let answer = reqwest::Client::new().put(url).body(body).answer().await;
     assert_eq!(answer.status(), reqwest::StatusCode::OK, "PUT {url}");
     let download = answer.text().await.unwrap();
-    format!("/{}", download.trim().splitn(4, '/').nth(3).unwrap())
+    curl::path_of(&download)
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout`.
@@ -418,6 +429,33 @@ impl TestApp {
         app
     }
 
+    /// A fresh app ([`TestApp::new`]) serving through one web process, started with
+    /// `extra` on top of the suites' settings and ready.
+    pub async fn with_web(test: &str, extra: &[(&str, &str)]) -> (TestApp, Process) {
+        let mut app = Self::new(test).await;
+        let web = app.start(Kind::Web, extra).await;
+        (app, web)
+    }
+
+    /// A fresh app ([`TestApp::new`]) with one web process and one worker, both with
+    /// the default settings: the smallest deployment that serves and finishes uploads.
+    pub async fn with_web_and_worker(test: &str) -> (TestApp, Process, Process) {
+        let mut app = Self::new(test).await;
+        let web = app.start(Kind::Web, &[]).await;
+        let worker = app.start(Kind::Worker, &[]).await;
+        (app, web, worker)
+    }
+
+    /// `GET url` with the app's client: the answer as it came.
+    pub async fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::Response {
+        self.http.get(url).answer().await
+    }
+
+    /// `HEAD url` with the app's client: the answer as it came.
+    pub async fn head(&self, url: impl reqwest::IntoUrl) -> reqwest::Response {
+        self.http.head(url).answer().await
+    }
+
     /// The Redis this app's processes use, as the state crate takes it.
     pub fn redis_target(&self) -> ferry_state::RedisTarget {
         match &self.redis_cluster_urls {
@@ -555,6 +593,28 @@ impl TestApp {
             command.env(key, value);
         }
         command
+    }
+
+    /// Starts a clock that enqueues on `schedules` (`CLOCK_SCHEDULES`, e.g.
+    /// `purge-expired=* * * * * *`) instead of the default schedules.
+    pub async fn start_clock(&mut self, schedules: &str) -> Process {
+        self.start(Kind::Clock, &[("CLOCK_SCHEDULES", schedules)])
+            .await
+    }
+
+    /// Runs `ferry admin args…` with this app's environment, asserts that it succeeded
+    /// (its stderr in the failure's message) and returns what it printed on stdout.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = self
+            .command(&[&["admin"], args].concat(), &[])
+            .output()
+            .expect("run ferry admin");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "ferry admin {args:?} failed: {stderr}"
+        );
+        String::from_utf8(out.stdout).expect("ferry admin prints UTF-8")
     }
 
     /// Starts a process of `kind`; for web, waits until it serves `/healthz`.
