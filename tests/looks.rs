@@ -14,45 +14,15 @@ use std::{
 
 use harness::{
     Kind, Process, TestApp,
-    browser::{browser, csrf_of, draft_token_of, page},
+    browser::{browser, csrf_of, draft_file, page, run_chromium_script, send_fields, sent_token},
     data::files_form,
-    eventually,
+    files_finished,
 };
 use reqwest::{Client, StatusCode, header};
 
-/// The browser tests' directory, after checking that what they run is installed.
-fn browser_tests_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "Chromium is not installed; install it: apt-get install chromium fonts-dejavu-core"
-    );
-    assert!(
-        Command::new("node").arg("--version").output().is_ok(),
-        "node is not installed; install it: apt-get install nodejs npm"
-    );
-    assert!(
-        dir.join("node_modules/playwright-core").exists(),
-        "playwright-core is not installed; install it: (cd tests/browser && npm ci)"
-    );
-    dir
-}
-
-/// Runs `node looks.mjs args…` and returns what it printed last (its JSON report).
+/// Runs `node looks.mjs args…` and returns its JSON report.
 fn looks(args: &[&str]) -> serde_json::Value {
-    let out = Command::new("node")
-        .arg(browser_tests_dir().join("looks.mjs"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    run_chromium_script("looks.mjs", args)
 }
 
 /// A scratch directory for one test's files and screenshots.
@@ -238,18 +208,7 @@ async fn upload(web: &Process, files: Vec<(&str, Vec<u8>)>, headers: &[(&str, &s
 
 /// Waits until the worker has finished every file (their sniffed types recorded).
 async fn finished(app: &TestApp) {
-    eventually(
-        "the worker to finish every file",
-        Duration::from_secs(60),
-        || async {
-            let unready: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE NOT ready")
-                .fetch_one(&app.pg)
-                .await
-                .ok()?;
-            (unready == 0).then_some(())
-        },
-    )
-    .await;
+    files_finished(app, Duration::from_secs(60)).await;
 }
 
 async fn downloads_counted(app: &TestApp) -> i64 {
@@ -258,9 +217,7 @@ async fn downloads_counted(app: &TestApp) -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_html_or_svg() {
-    let mut app = TestApp::new("looks_previews").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("looks_previews").await;
     let dir = scratch("previews", web.port);
     let clip = webm(&dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -444,9 +401,7 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
 
 #[tokio::test(flavor = "multi_thread")]
 async fn previews_of_a_max_downloads_1_transfer_are_downloads_and_cannot_pass_the_limit() {
-    let mut app = TestApp::new("looks_limited").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("looks_limited").await;
     let tone = wav(3);
     let token = upload(
         &web,
@@ -550,48 +505,19 @@ async fn previews_of_a_max_downloads_1_transfer_are_downloads_and_cannot_pass_th
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_protected_share_previews_nothing_before_it_is_unlocked() {
-    let mut app = TestApp::new("looks_password").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("looks_password").await;
     let sender = browser();
     let (_, upload_page) = page(&sender, web.url("/")).await;
     let csrf = csrf_of(&upload_page);
-    let created = harness::tus::create_draft_upload(
-        &sender,
-        &web.url(""),
-        "notes.txt",
-        TEXT.as_bytes().to_vec(),
-        &draft_token_of(&upload_page),
-    )
-    .await
-    .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let id = harness::tus::upload_id(&created).unwrap();
-    let added = sender
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::OK);
+    let notes = TEXT.as_bytes().to_vec();
+    draft_file(&sender, &web, &upload_page, "notes.txt", notes).await;
     let sent = sender
         .post(web.url("/send"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("days", "3"),
-            ("max_downloads", ""),
-            ("password", "correct horse battery"),
-        ])
+        .form(&send_fields(&csrf, "3", "", "correct horse battery"))
         .send()
         .await
         .unwrap();
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let token = sent.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/sent/")
-        .to_owned();
+    let token = sent_token(&sent);
     finished(&app).await;
 
     let recipient = browser();
@@ -630,9 +556,7 @@ async fn a_password_protected_share_previews_nothing_before_it_is_unlocked() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_share_page_shows_the_first_64_kib_of_at_most_three_text_files() {
-    let mut app = TestApp::new("looks_text_bound").await;
-    let web = app.start(Kind::Web, &[]).await;
-    let _worker = app.start(Kind::Worker, &[]).await;
+    let (app, web, _worker) = TestApp::with_web_and_worker("looks_text_bound").await;
     // 64 KiB less one byte of `a`, then an `é` across the 64 KiB boundary, then more.
     let mut long = vec![b'a'; 64 * 1024 - 1];
     long.extend_from_slice("é".as_bytes());

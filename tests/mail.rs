@@ -7,7 +7,7 @@ use std::{collections::HashSet, time::Duration};
 
 use harness::{
     Kind, Process, TestApp,
-    browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
+    browser::{self, STRONG_PASSWORD, browser, csrf_of, page, sent_token},
     count, eventually,
     smtp::{Received, SmtpServer},
 };
@@ -17,34 +17,33 @@ const FROM: &str = "Ferry <files@ferry.test>";
 const NEW_PASSWORD: &str = "crimson walrus tangerine ladder";
 const WAIT: Duration = Duration::from_secs(60);
 
+/// Signs `client` up as `email` with the suites' password (asserted: made).
 async fn sign_up(client: &Client, web: &Process, email: &str) {
-    let (_, form) = page(client, web.url("/signup")).await;
-    let answer = client
-        .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf_of(&form).as_str()),
-            ("email", email),
-            ("password", STRONG_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let answer = browser::sign_up(client, web, email, STRONG_PASSWORD).await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER, "sign-up of {email}");
 }
 
+/// Signs `client` in as `email`; the status (303 when the password was right).
 async fn sign_in(client: &Client, web: &Process, email: &str, password: &str) -> StatusCode {
-    let (_, form) = page(client, web.url("/signin")).await;
-    client
-        .post(web.url("/signin"))
-        .form(&[
-            ("_csrf", csrf_of(&form).as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
+    browser::sign_in(client, web, email, password)
         .await
-        .unwrap()
         .status()
+}
+
+/// A fresh app with a web process and a worker that send through `smtp`, started
+/// with `extra` on top of `SMTP_URL` and `MAIL_FROM`.
+async fn mail_app(
+    test: &str,
+    smtp: &SmtpServer,
+    extra: &[(&str, &str)],
+) -> (TestApp, Process, Process) {
+    let mut app = TestApp::new(test).await;
+    let url = smtp.url();
+    let mut env = vec![("SMTP_URL", url.as_str()), ("MAIL_FROM", FROM)];
+    env.extend_from_slice(extra);
+    let web = app.start(Kind::Web, &env).await;
+    let worker = app.start(Kind::Worker, &env).await;
+    (app, web, worker)
 }
 
 /// POSTs `fields` (and the CSRF token of the page at `form_path`) to `action`.
@@ -73,6 +72,11 @@ async fn submit(
     (answer.status(), answer.text().await.unwrap())
 }
 
+/// Asks for a password reset of `email` on `web`'s "forgot" form; the answer.
+async fn forgot(client: &Client, web: &Process, email: &str) -> (StatusCode, String) {
+    submit(client, web, "/forgot", "/forgot", &[("email", email)]).await
+}
+
 fn with_link<'a>(mails: &'a [Received], path: &str) -> Vec<&'a Received> {
     mails.iter().filter(|m| m.link(path).is_some()).collect()
 }
@@ -98,12 +102,14 @@ fn assert_logs_hold_none(processes: &[&Process], secrets: &[&str]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_reset_link_works_once_and_signs_out_every_session_on_every_web_process() {
     let smtp = SmtpServer::start("reset");
-    let mut app = TestApp::new("mail_reset").await;
+    let (mut app, web1, worker) = mail_app("mail_reset", &smtp, &[]).await;
     let url = smtp.url();
-    let env = [("SMTP_URL", url.as_str()), ("MAIL_FROM", FROM)];
-    let web1 = app.start(Kind::Web, &env).await;
-    let web2 = app.start(Kind::Web, &env).await;
-    let worker = app.start(Kind::Worker, &env).await;
+    let web2 = app
+        .start(
+            Kind::Web,
+            &[("SMTP_URL", url.as_str()), ("MAIL_FROM", FROM)],
+        )
+        .await;
 
     let ada = browser();
     sign_up(&ada, &web1, "ada@example.org").await;
@@ -120,22 +126,8 @@ async fn a_password_reset_link_works_once_and_signs_out_every_session_on_every_w
 
     // The same answer whether or not the address has an account.
     let asker = browser();
-    let (known_status, known) = submit(
-        &asker,
-        &web1,
-        "/forgot",
-        "/forgot",
-        &[("email", "Ada@Example.org")],
-    )
-    .await;
-    let (unknown_status, unknown) = submit(
-        &asker,
-        &web1,
-        "/forgot",
-        "/forgot",
-        &[("email", "nobody@example.org")],
-    )
-    .await;
+    let (known_status, known) = forgot(&asker, &web1, "Ada@Example.org").await;
+    let (unknown_status, unknown) = forgot(&asker, &web1, "nobody@example.org").await;
     assert_eq!(known_status, StatusCode::OK);
     assert_eq!((known_status, &known), (unknown_status, &unknown));
     assert!(known.contains("If an account has this address"));
@@ -215,14 +207,7 @@ async fn a_password_reset_link_works_once_and_signs_out_every_session_on_every_w
     assert_eq!(status, StatusCode::GONE);
 
     // An expired link says so.
-    submit(
-        &asker,
-        &web2,
-        "/forgot",
-        "/forgot",
-        &[("email", "ada@example.org")],
-    )
-    .await;
+    forgot(&asker, &web2, "ada@example.org").await;
     let mails = smtp.wait_for("ada@example.org", 3, WAIT).await;
     let second = with_link(&mails, "/reset/")
         .into_iter()
@@ -253,16 +238,12 @@ async fn a_password_reset_link_works_once_and_signs_out_every_session_on_every_w
 async fn with_the_smtp_server_down_mail_jobs_retry_and_every_message_arrives_exactly_once() {
     let mut smtp = SmtpServer::start("retry");
     smtp.stop();
-    let mut app = TestApp::new("mail_retry").await;
-    let url = smtp.url();
-    let env = [
-        ("SMTP_URL", url.as_str()),
-        ("MAIL_FROM", FROM),
-        ("JOB_MAX_ATTEMPTS", "100"),
-        ("SMTP_TIMEOUT", "2s"),
-    ];
-    let web = app.start(Kind::Web, &env).await;
-    let worker = app.start(Kind::Worker, &env).await;
+    let (app, web, worker) = mail_app(
+        "mail_retry",
+        &smtp,
+        &[("JOB_MAX_ATTEMPTS", "100"), ("SMTP_TIMEOUT", "2s")],
+    )
+    .await;
 
     let users = ["u1@example.org", "u2@example.org", "u3@example.org"];
     for user in users {
@@ -322,40 +303,21 @@ async fn with_the_smtp_server_down_mail_jobs_retry_and_every_message_arrives_exa
 
 /// Uploads `name` into the draft of the upload page `html`, as upload.js does.
 async fn draft_upload(client: &Client, web: &Process, name: &str, html: &str) {
-    let created = harness::tus::create_draft_upload(
-        client,
-        &web.url(""),
-        name,
-        b"quarterly numbers".to_vec(),
-        &draft_token_of(html),
-    )
-    .await
-    .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let id = harness::tus::upload_id(&created).unwrap();
-    let added = client
-        .post(web.url("/draft"))
-        .header("X-CSRF-Token", csrf_of(html))
-        .json(&serde_json::json!({ "upload_id": id }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::OK);
+    browser::draft_file(client, web, html, name, b"quarterly numbers".to_vec()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_limits() {
     let smtp = SmtpServer::start("links");
-    let mut app = TestApp::new("mail_links").await;
-    let url = smtp.url();
-    let env = [
-        ("SMTP_URL", url.as_str()),
-        ("MAIL_FROM", FROM),
-        ("MAIL_RECIPIENTS_PER_SEND", "3"),
-        ("LINK_MAILS_PER_ACCOUNT_PER_HOUR", "2"),
-    ];
-    let web = app.start(Kind::Web, &env).await;
-    let worker = app.start(Kind::Worker, &env).await;
+    let (app, web, worker) = mail_app(
+        "mail_links",
+        &smtp,
+        &[
+            ("MAIL_RECIPIENTS_PER_SEND", "3"),
+            ("LINK_MAILS_PER_ACCOUNT_PER_HOUR", "2"),
+        ],
+    )
+    .await;
 
     let sender = browser();
     sign_up(&sender, &web, "grace@example.org").await;
@@ -432,9 +394,7 @@ async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_lim
         .send()
         .await
         .unwrap();
-    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    let location = sent.headers()["location"].to_str().unwrap().to_owned();
-    let share_token = location.trim_start_matches("/sent/").to_owned();
+    let share_token = sent_token(&sent);
     let share_url = web.url(&format!("/s/{share_token}"));
     for recipient in ["a@example.org", "b@example.org"] {
         let mails = smtp.wait_for(recipient, 1, WAIT).await;
@@ -485,28 +445,12 @@ async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_lim
     );
 
     // Per account: the second send is the last this hour.
-    let (status, _) = submit(
-        &sender,
-        &web,
-        "/",
-        "/send",
-        &[("days", "7"), ("recipients", "a@example.org")],
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::SEE_OTHER,
-        "an empty draft sends nothing"
-    );
-    let (status, _) = submit(
-        &sender,
-        &web,
-        "/",
-        "/send",
-        &[("days", "7"), ("recipients", "a@example.org")],
-    )
-    .await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // (The first of these finds an empty draft, sends nothing and redirects.)
+    for expected in [StatusCode::SEE_OTHER, StatusCode::TOO_MANY_REQUESTS] {
+        let fields = [("days", "7"), ("recipients", "a@example.org")];
+        let (status, _) = submit(&sender, &web, "/", "/send", &fields).await;
+        assert_eq!(status, expected);
+    }
 
     assert_logs_hold_none(
         &[&web, &worker],
@@ -596,11 +540,7 @@ async fn reset_requests_are_rate_limited_per_address_and_per_client() {
     let client = browser();
     let ask = |email: &'static str| {
         let (client, web) = (&client, &web);
-        async move {
-            submit(client, web, "/forgot", "/forgot", &[("email", email)])
-                .await
-                .0
-        }
+        async move { forgot(client, web, email).await.0 }
     };
     assert_eq!(ask("one@example.org").await, StatusCode::OK);
     assert_eq!(

@@ -10,7 +10,7 @@ use std::{process::Command, time::Duration, time::Instant};
 
 use bytes::Bytes;
 use harness::data::{MIB, b64, files_form, random_bytes};
-use harness::{Kind, Process, TestApp, count, eventually};
+use harness::{Kind, Process, TestApp, browser::script_succeeded, count, eventually};
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -1015,13 +1015,7 @@ async fn tus_js_client_uploads_in_parallel_and_streams_of_unknown_size_through_f
         .arg(web.url(""))
         .output()
         .unwrap();
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    assert!(
-        out.status.success(),
-        "tus-js-client failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    script_succeeded("tus-js-client", &out);
     let cases: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())

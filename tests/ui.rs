@@ -12,8 +12,11 @@ use std::{process::Command, time::Duration};
 
 use harness::{
     Kind, Process, TestApp,
-    browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
-    eventually,
+    browser::{
+        STRONG_PASSWORD, browser, chromium_tests_dir, csrf_of, draft_token_of, page,
+        script_succeeded,
+    },
+    files_finished,
 };
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
@@ -43,6 +46,21 @@ async fn draft_upload(client: &Client, web: &Process, name: &str, bytes: &[u8], 
     );
     let id = harness::tus::upload_id(&created).unwrap();
     assert_eq!(add_to_draft(client, web, &csrf, &id).await, StatusCode::OK);
+}
+
+/// Signs `client` out through `through` with the CSRF token of the page `html`, then
+/// asserts that `/me` on `check` no longer knows it (a redirect to sign in): `why`.
+async fn sign_out_and_check(
+    client: &Client,
+    through: &Process,
+    html: &str,
+    check: &Process,
+    why: &str,
+) {
+    let signout = sign_out(client, through, html).await;
+    assert_eq!(signout.status(), StatusCode::SEE_OTHER);
+    let me = client.get(check.url("/me")).answer().await;
+    assert_eq!(me.status(), StatusCode::SEE_OTHER, "{why}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -168,13 +186,7 @@ async fn signing_in_renews_the_session_id_and_pages_carry_security_headers() {
         .await;
     assert_eq!(new.status(), StatusCode::OK);
     let (_, me) = page(&client, web.url("/me")).await;
-    let signout = sign_out(&client, &web, &me).await;
-    assert_eq!(signout.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        client.get(web.url("/me")).answer().await.status(),
-        StatusCode::SEE_OTHER,
-        "signed out"
-    );
+    sign_out_and_check(&client, &web, &me, &web, "signed out").await;
 
     let wrong = client
         .post(web.url("/signin"))
@@ -212,13 +224,8 @@ async fn a_session_written_through_one_web_is_read_and_ended_through_another() {
     );
     assert!(me.contains("Signed in as grace@example.org"), "{me}");
 
-    let signout = sign_out(&client, &b, &me).await;
-    assert_eq!(signout.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        client.get(a.url("/me")).answer().await.status(),
-        StatusCode::SEE_OTHER,
-        "signing out through web B ends the session for web A"
-    );
+    let why = "signing out through web B ends the session for web A";
+    sign_out_and_check(&client, &b, &me, &a, why).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -375,29 +382,9 @@ async fn sign_in_guessing_is_rate_limited_per_account() {
     assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
 }
 
-/// The browser tests' directory, after checking that what they run is installed.
-fn browser_tests_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists(),
-        "Chromium is not installed; install it: apt-get install chromium fonts-dejavu-core"
-    );
-    assert!(
-        Command::new("node").arg("--version").output().is_ok(),
-        "node is not installed; install it: apt-get install nodejs npm"
-    );
-    for package in ["playwright-core", "tus-js-client"] {
-        assert!(
-            dir.join("node_modules").join(package).exists(),
-            "{package} is not installed; install it: (cd tests/browser && npm ci)"
-        );
-    }
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_file_back() {
-    let dir = browser_tests_dir();
+    let dir = chromium_tests_dir(&["playwright-core", "tus-js-client"]);
     let (allowed_port, other_port) = (
         ferry_dev::services::free_port(),
         ferry_dev::services::free_port(),
@@ -484,13 +471,7 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
         .arg(other_port.to_string())
         .output()
         .unwrap();
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    assert!(
-        out.status.success(),
-        "browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    script_succeeded("browser test", &out);
     assert_eq!(
         harness::count(
             &app,
@@ -504,7 +485,7 @@ async fn a_page_on_an_allowed_origin_uploads_with_tus_js_client_and_reads_the_fi
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ui_works_end_to_end_in_chromium() {
-    let dir = browser_tests_dir();
+    let dir = chromium_tests_dir(&["playwright-core", "tus-js-client"]);
     let (app, web, _worker) = TestApp::with_web_and_worker("browser_e2e").await;
     let files = std::env::temp_dir().join(format!("ferry-e2e-{}", web.port));
     std::fs::create_dir_all(&files).unwrap();
@@ -532,23 +513,6 @@ async fn the_ui_works_end_to_end_in_chromium() {
     }
     let out = command.output().unwrap();
     let _ = std::fs::remove_dir_all(&files);
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    assert!(
-        out.status.success(),
-        "browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eventually(
-        "the sent transfer to be finished by the worker",
-        Duration::from_secs(30),
-        || async {
-            let unready: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE NOT ready")
-                .fetch_one(&app.pg)
-                .await
-                .ok()?;
-            (unready == 0).then_some(())
-        },
-    )
-    .await;
+    script_succeeded("browser test", &out);
+    files_finished(&app, Duration::from_secs(30)).await;
 }

@@ -29,11 +29,11 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::harness::browser::{account_fields, add_to_draft, draft_upload, sign_up};
+use crate::harness::browser::{account_fields, draft_file, sign_up};
 use crate::harness::http::Exchange;
 use crate::harness::{
     Kind, Process, TestApp,
-    browser::{csrf_of, draft_token_of, page},
+    browser::{csrf_of, page},
     count,
     data::{MIB, b64, files_form, random_bytes},
     eventually,
@@ -618,18 +618,15 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
         let (_, upload_page) = page(&visitor, web.url("/")).await;
         let csrf = csrf_of(&upload_page);
         for (i, seed) in [(0, 9), (1, 10)] {
-            let id = draft_upload(
+            let name = format!("draft-{i}.bin");
+            draft_file(
                 &visitor,
                 &web,
-                &format!("draft-{i}.bin"),
+                &upload_page,
+                &name,
                 random_bytes(size, seed),
-                &draft_token_of(&upload_page),
             )
             .await;
-            assert_eq!(
-                add_to_draft(&visitor, &web, &csrf, &id).await,
-                StatusCode::OK
-            );
         }
         let sent = visitor
             .post(web.url("/send"))
@@ -754,9 +751,7 @@ async fn send_one_file(
     days: &str,
 ) -> reqwest::Response {
     let csrf = csrf_of(upload_page);
-    let draft_token = draft_token_of(upload_page);
-    let id = draft_upload(client, web, name, b"hello".to_vec(), &draft_token).await;
-    assert_eq!(add_to_draft(client, web, &csrf, &id).await, StatusCode::OK);
+    draft_file(client, web, upload_page, name, b"hello".to_vec()).await;
     client
         .post(web.url("/send"))
         .form(&[("_csrf", csrf.as_str()), ("days", days)])

@@ -153,3 +153,69 @@ pub fn sent_token(sent: &Response) -> String {
     let location = sent.headers()[header::LOCATION].to_str().unwrap();
     location.trim_start_matches("/sent/").to_owned()
 }
+
+/// The Chromium tests' directory (`tests/browser`), after checking that Chromium, node
+/// and each of `packages` are installed: a missing one fails the test with the command
+/// that installs it.
+pub fn chromium_tests_dir(packages: &[&str]) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "Chromium is not installed; install it: apt-get install chromium fonts-dejavu-core"
+    );
+    assert!(
+        std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "node is not installed; install it: apt-get install nodejs npm"
+    );
+    for package in packages {
+        assert!(
+            dir.join("node_modules").join(package).exists(),
+            "{package} is not installed; install it: (cd tests/browser && npm ci)"
+        );
+    }
+    dir
+}
+
+/// Runs `node tests/browser/<script> args…` (see [`chromium_tests_dir`]), asserts that
+/// it succeeded and returns the last line it printed, its JSON report.
+pub fn run_chromium_script(script: &str, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new("node")
+        .arg(chromium_tests_dir(&["playwright-core"]).join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = script_succeeded(script, &out);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// What a node script (`what`) printed, after asserting that it exited 0; its output
+/// and errors make the failure message otherwise.
+pub fn script_succeeded(what: &str, out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Puts `bytes` as `name` into the draft of the upload page `html` as upload.js does
+/// (a tus draft upload, then `POST /draft`), asserting both steps; the upload id.
+pub async fn draft_file(
+    client: &Client,
+    web: &Process,
+    html: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> String {
+    let id = draft_upload(client, web, name, bytes, &draft_token_of(html)).await;
+    let added = add_to_draft(client, web, &csrf_of(html), &id).await;
+    assert_eq!(added, StatusCode::OK, "{name} joins the draft");
+    id
+}

@@ -244,6 +244,19 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// Waits up to `timeout` until the worker has finished every file of the app (each
+/// one's type sniffed and recorded: `files.ready`).
+pub async fn files_finished(app: &TestApp, timeout: Duration) {
+    eventually("the worker to finish every file", timeout, || async {
+        let unready: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE NOT ready")
+            .fetch_one(&app.pg)
+            .await
+            .ok()?;
+        (unready == 0).then_some(())
+    })
+    .await;
+}
+
 /// The process types the harness can start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
