@@ -44,6 +44,37 @@ pub fn unavailable_page(message: &str) -> HttpResponse {
     )
 }
 
+/// The page a browser gets for an error answer of `status` (403, 404, 405, 429; the
+/// error middleware calls it: see `error::unavailable_page`).
+pub fn error_page(status: StatusCode, theme: Theme, back: &str) -> HttpResponse {
+    let viewer = Viewer {
+        email: None,
+        csrf: "",
+        theme,
+        back,
+    };
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => (
+            "Not found",
+            "There is nothing at this address. If someone sent you a link, check that it was copied whole.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Too many tries",
+            "That was tried too often in a short time. Please wait a minute and try again.",
+        ),
+        StatusCode::FORBIDDEN => ("Not allowed", "This page is not open to you."),
+        _ => ("Not possible", "This address cannot be used that way."),
+    };
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { (message) }
+            p { a href="/" { "Go to the upload page" } }
+        }
+    };
+    respond(status, page(title, &viewer, body, None))
+}
+
 /// A `200 OK` page (see [`respond`]).
 pub fn ok(body: Markup) -> HttpResponse {
     respond(StatusCode::OK, body)
