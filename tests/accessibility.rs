@@ -108,3 +108,62 @@ async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_theme_toggle_sets_a_cookie_goes_back_only_on_this_site_and_refuses_other_themes() {
+    let mut app = TestApp::new("theme_toggle").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let client = browser();
+    let choose = |theme: &'static str, back: &'static str| {
+        client
+            .post(web.url("/theme"))
+            .form(&[("theme", theme), ("back", back)])
+            .send()
+    };
+
+    let dark = choose("dark", "/signin?next=1").await.unwrap();
+    assert_eq!(dark.status(), StatusCode::SEE_OTHER);
+    assert_eq!(dark.headers()["location"], "/signin?next=1");
+    let cookie = dark.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("ferry_theme=dark;"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let (_, html) = page(&client, web.url("/signin")).await;
+    assert!(
+        html.contains(r#"<html lang="en" data-theme="dark">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="dark" aria-pressed="true""#),
+        "{html}"
+    );
+
+    for elsewhere in [
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+    ] {
+        let answer = choose("light", elsewhere).await.unwrap();
+        assert_eq!(answer.headers()["location"], "/", "back={elsewhere}");
+    }
+    let (_, html) = page(&client, web.url("/")).await;
+    assert!(html.contains(r#"data-theme="light""#));
+
+    let system = choose("system", "/").await.unwrap();
+    let removal = system.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    let (_, html) = page(&client, web.url("/")).await;
+    assert!(!html.contains("data-theme="), "system: no data-theme");
+
+    let sepia = choose("sepia", "/").await.unwrap();
+    assert_eq!(sepia.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        sepia
+            .text()
+            .await
+            .unwrap()
+            .contains("light, dark or system")
+    );
+}
