@@ -84,6 +84,9 @@ try {
   await tabTo(keys, '#pick');
   await keys.setInputFiles('#file-input', file);
   await keys.waitForFunction(() => document.querySelectorAll('#draft-files li[data-done="1"]').length === 1);
+  // The polite live region tells a screen-reader user the upload is done.
+  const said = await keys.locator('#overall-text[aria-live="polite"]').innerText();
+  if (said !== '1 file uploaded — ready to send.') await fail('live region says: ' + said);
   await tabTo(keys, '#send-button');
   await Promise.all([keys.waitForURL(/\/sent\//), keys.keyboard.press('Enter')]);
   console.log('keyboard only: picked a file, sent it with Enter, landed on ' + new URL(keys.url()).pathname);
