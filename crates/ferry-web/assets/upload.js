@@ -22,13 +22,22 @@
     while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
     return (i ? n.toFixed(1) : n) + ' ' + units[i];
   }
+  // #overall-text is a polite live region: screen readers hear the percentage in steps
+  // of 10 (not every progress event), then "ready to send" or which file failed.
+  var spoken = '';
+  function say(text) { if (text !== spoken) { spoken = text; overallText.textContent = text; } }
   function refreshOverall() {
     var pct = totals.size ? Math.round(100 * totals.sent / totals.size) : 0;
     overall.value = pct;
     overall.hidden = !totals.size;
-    overallText.textContent = totals.size ? pct + '% of ' + human(totals.size) : '';
-    sendButton.disabled = list.querySelectorAll('li[data-done="1"]').length === 0 ||
-      list.querySelectorAll('li[data-done="0"]').length > 0;
+    var done = list.querySelectorAll('li[data-done="1"]').length;
+    var busy = list.querySelectorAll('li[data-done="0"]').length;
+    var failed = list.querySelectorAll('li[data-done="failed"]').length;
+    if (!totals.size) say('');
+    else if (busy) say('Uploading: ' + (pct - pct % 10) + '% of ' + human(totals.size));
+    else say(done + ' file' + (done === 1 ? '' : 's') + ' uploaded' +
+      (failed ? ', ' + failed + ' failed' : '') + (done ? ' — ready to send.' : '.'));
+    sendButton.disabled = done === 0 || busy > 0;
     empty.hidden = list.children.length > 0;
   }
   function row(name, size) {

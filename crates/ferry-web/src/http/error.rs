@@ -3,7 +3,7 @@
 //! ([`Error::code`]) — and three renderings: JSON (`{"error":"not_found"}`, the
 //! default), tus (plain text with `Tus-Resumable`: `Tus` in the tus module, built on
 //! [`Error::start_response`]) and HTML (browsers get
-//! a page for a 503, see [`unavailable_page`]). The full cause chain is logged once,
+//! a page for a 403, 404, 405, 429 or 503, see [`unavailable_page`]). The full cause chain is logged once,
 //! never sent. Errors of the use cases (`ferry_core::Error`) convert variant by variant.
 
 use actix_web::{
@@ -227,11 +227,22 @@ impl ResponseError for Error {
     }
 }
 
+/// The error statuses a browser (it asked for HTML) gets as a page instead of JSON:
+/// the ones a person can reach by following or typing a link, or by trying too often.
+const HTML_ERROR_PAGES: [StatusCode; 4] = [
+    StatusCode::FORBIDDEN,
+    StatusCode::NOT_FOUND,
+    StatusCode::METHOD_NOT_ALLOWED,
+    StatusCode::TOO_MANY_REQUESTS,
+];
+
 /// Middleware around the session layer: Redis being down never shows as a 500 with an
 /// empty body. A failure of the session store (load or save; actix-session answers
 /// those with an opaque 500) becomes 503 with `Retry-After`, and every 503 a browser
 /// gets (it asked for HTML) is a small human page instead of JSON. Nothing is cached:
-/// the next request after Redis is back just works.
+/// the next request after Redis is back just works. A browser's 403, 404, 405 and 429
+/// are pages too (in the visitor's theme, keeping `Retry-After`), so every page a
+/// person can land on has a title, a language and the site's landmarks.
 pub fn unavailable_page<S, B>(
     request: ServiceRequest,
     service: &S,
@@ -253,10 +264,28 @@ where
                         .get(header::CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
                         .is_some_and(|v| v.starts_with("application/json"));
+                let status = response.status();
+                let json = response
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("application/json"));
                 if replace {
                     let (request, _) = response.into_parts();
                     Ok(ServiceResponse::new(request, unavailable(true, unlock))
                         .map_into_right_body())
+                } else if html && json && HTML_ERROR_PAGES.contains(&status) {
+                    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+                    let (request, _) = response.into_parts();
+                    let mut page = crate::http::html::error_page(
+                        status,
+                        crate::http::theme::Theme::of(&request),
+                        &crate::http::theme::back_of(&request),
+                    );
+                    if let Some(value) = retry_after {
+                        page.headers_mut().insert(header::RETRY_AFTER, value);
+                    }
+                    Ok(ServiceResponse::new(request, page).map_into_right_body())
                 } else {
                     Ok(response.map_into_left_body())
                 }

@@ -13,7 +13,7 @@ use actix_web::{HttpResponse, http::StatusCode, http::header};
 use ferry_state::transfer::Transfer;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::http::links::remaining_days;
+use crate::http::{links::remaining_days, theme::Theme};
 
 /// An HTML page response that is never cached (pages show per-session state).
 pub fn respond(status: StatusCode, body: Markup) -> HttpResponse {
@@ -29,6 +29,8 @@ pub fn unavailable_page(message: &str) -> HttpResponse {
     let viewer = Viewer {
         email: None,
         csrf: "",
+        theme: Theme::System,
+        back: "/",
     };
     let body = html! {
         section.card {
@@ -40,6 +42,37 @@ pub fn unavailable_page(message: &str) -> HttpResponse {
         StatusCode::SERVICE_UNAVAILABLE,
         page("Back in a moment", &viewer, body, None),
     )
+}
+
+/// The page a browser gets for an error answer of `status` (403, 404, 405, 429; the
+/// error middleware calls it: see `error::unavailable_page`).
+pub fn error_page(status: StatusCode, theme: Theme, back: &str) -> HttpResponse {
+    let viewer = Viewer {
+        email: None,
+        csrf: "",
+        theme,
+        back,
+    };
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => (
+            "Not found",
+            "There is nothing at this address. If someone sent you a link, check that it was copied whole.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Too many tries",
+            "That was tried too often in a short time. Please wait a minute and try again.",
+        ),
+        StatusCode::FORBIDDEN => ("Not allowed", "This page is not open to you."),
+        _ => ("Not possible", "This address cannot be used that way."),
+    };
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { (message) }
+            p { a href="/" { "Go to the upload page" } }
+        }
+    };
+    respond(status, page(title, &viewer, body, None))
 }
 
 /// A `200 OK` page (see [`respond`]).
@@ -93,16 +126,25 @@ pub struct Viewer<'a> {
     pub email: Option<&'a str>,
     /// The visitor's CSRF token (for the sign-out form and scripts).
     pub csrf: &'a str,
+    /// The colour theme their browser chose (`data-theme` on `<html>`).
+    pub theme: Theme,
+    /// Where the theme form returns to (a path on this site).
+    pub back: &'a str,
 }
 
 /// A complete page around `body`; `script` names a file under `/assets/`.
+///
+/// Every page has the same landmarks in the same order — a skip link to the content,
+/// the banner with the site's navigation and the theme choice, `main`, the footer —
+/// and `lang`, so keyboard and screen-reader users find their way the same everywhere.
 pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang="en" data-theme=[viewer.theme.attribute()] {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content=(color_scheme(viewer.theme));
                 meta name="csrf-token" content=(viewer.csrf);
                 title { (title) " · Ferry" }
                 link rel="stylesheet" href="/assets/app.css";
@@ -112,9 +154,10 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
                 }
             }
             body {
+                a.skip href="#content" { "Skip to content" }
                 header.top {
-                    a.logo href="/" { "ferry" span { "." } }
-                    nav {
+                    a.logo href="/" aria-label="Ferry, home" { "ferry" span aria-hidden="true" { "." } }
+                    nav aria-label="Account" {
                         @match viewer.email {
                             Some(email) => {
                                 a href="/me" { "My transfers" }
@@ -129,10 +172,35 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
                                 a.button.secondary href="/signup" { "Sign up" }
                             }
                         }
+                        (theme_form(viewer))
                     }
                 }
-                main { (body) }
+                main #content tabindex="-1" { (body) }
                 footer { "Ferry — files that survive any server. Links expire; nothing is kept longer than you say." }
+            }
+        }
+    }
+}
+
+/// The `color-scheme` of a page in `theme`: the browser's own controls, scrollbars
+/// and viewers (video, PDF) follow it.
+fn color_scheme(theme: Theme) -> &'static str {
+    match theme {
+        Theme::System => "light dark",
+        Theme::Light => "light",
+        Theme::Dark => "dark",
+    }
+}
+
+/// The theme choice: three buttons of one form (works without JavaScript), the
+/// current one pressed.
+fn theme_form(viewer: &Viewer) -> Markup {
+    html! {
+        form.theme method="post" action="/theme" role="group" aria-label="Colour theme" {
+            input type="hidden" name="back" value=(viewer.back);
+            @for theme in Theme::ALL {
+                button.link type="submit" name="theme" value=(theme.name())
+                    aria-pressed=(if theme == viewer.theme { "true" } else { "false" }) { (theme.label()) }
             }
         }
     }
@@ -168,6 +236,8 @@ mod tests {
         let viewer = Viewer {
             email: Some(r#"<img src=x onerror="a('b')">&"#),
             csrf: r#""><script>"#,
+            theme: Theme::Dark,
+            back: "/",
         };
         let page = page("<b>", &viewer, html! { p { ("</main>") } }, None).into_string();
         assert!(page.contains("&lt;img src=x onerror=&quot;a('b')&quot;&gt;&amp;"));

@@ -10,7 +10,8 @@
 //! [`cors`], [`security`], [`access_log`], [`telemetry`]); and what several features
 //! render the same way — the page layout and shared markup ([`html`]), the static
 //! assets ([`assets`]), share and deletion links ([`links`]), download header names
-//! ([`names`]), the QR code of a share link ([`qr`]).
+//! ([`names`]), the QR code of a share link ([`qr`]), the visitor's colour theme
+//! ([`theme`]).
 //!
 //! The rule: modules here import only each other and `crate::config`, never a feature
 //! (`upload`, `share`, `account`, `admin`, `api`). A feature may import anything here.
@@ -44,5 +45,6 @@ pub mod request;
 pub mod security;
 pub mod session_store;
 pub mod telemetry;
+pub mod theme;
 pub mod upload_limits;
 pub mod visitor;

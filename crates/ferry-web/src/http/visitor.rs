@@ -22,6 +22,7 @@ use crate::{
         csrf,
         error::{Error, Result},
         html::Viewer,
+        theme::{self, Theme},
     },
 };
 
@@ -39,6 +40,10 @@ pub struct Visitor {
     pub user: Option<User>,
     /// The visitor's CSRF token (see `csrf`).
     pub csrf: String,
+    /// The colour theme their browser chose (see `theme`).
+    pub theme: Theme,
+    /// Where the header's theme form returns to (this page, when it has a `GET`).
+    pub back: String,
 }
 
 impl Visitor {
@@ -47,6 +52,8 @@ impl Visitor {
         Viewer {
             email: self.user.as_ref().map(|u| u.email.as_str()),
             csrf: &self.csrf,
+            theme: self.theme,
+            back: &self.back,
         }
     }
 }
@@ -88,7 +95,12 @@ pub async fn load(
     };
     // After a possible sign-out above, so the token matches the cookie sent with it.
     let csrf = csrf::token(request, session, config);
-    Ok(Visitor { user, csrf })
+    Ok(Visitor {
+        user,
+        csrf,
+        theme: Theme::of(request),
+        back: theme::back_of(request),
+    })
 }
 
 /// Signs `user` in on a renewed session id (so a session id seen before sign-in is

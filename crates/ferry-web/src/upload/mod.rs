@@ -77,7 +77,7 @@ pub async fn upload_page(
                 strong { "Drag and drop files here" }
                 " " span.muted { "or" } " "
                 button #pick .secondary type="button" { "choose files" }
-                input #file-input .sr-only type="file" multiple aria-label="Choose files";
+                input #file-input .sr-only type="file" multiple tabindex="-1" aria-label="Choose files";
             }
         }
         section.card aria-labelledby="draft-title" {

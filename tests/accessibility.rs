@@ -1,0 +1,169 @@
+//! Accessibility and the colour themes, in a real Chromium with axe-core: every page
+//! in light and dark (the system's preference, and the header's toggle) has no serious
+//! or critical axe violation, and the upload page works with the keyboard alone
+//! (tests/browser/accessibility.mjs drives the browser). With `FERRY_SCREENSHOTS=DIR`
+//! it saves the dark-mode screenshots of README (`dark-upload.png`, `dark-share.png`).
+
+mod harness;
+
+use std::{process::Command, time::Duration};
+
+use harness::{
+    Kind, TestApp,
+    browser::{STRONG_PASSWORD, browser, csrf_of, page},
+    eventually,
+    smtp::SmtpServer,
+};
+use reqwest::StatusCode;
+
+/// tests/browser, after checking that Chromium, node and the npm packages are there.
+fn browser_tests_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "Chromium is not installed; install it: apt-get install chromium fonts-dejavu-core"
+    );
+    assert!(
+        Command::new("node").arg("--version").output().is_ok(),
+        "node is not installed; install it: apt-get install nodejs npm"
+    );
+    for package in ["playwright-core", "@axe-core/playwright"] {
+        assert!(
+            dir.join("node_modules").join(package).exists(),
+            "{package} is not installed; install it: (cd tests/browser && npm ci)"
+        );
+    }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
+    let dir = browser_tests_dir();
+    let smtp = SmtpServer::start("accessibility");
+    let mut app = TestApp::new("accessibility").await;
+    let url = smtp.url();
+    // Mail on, so the mail pages (forgot, reset, verify, recipients) exist; two wrong
+    // share passwords are enough to see the 429 page.
+    let env = [
+        ("SMTP_URL", url.as_str()),
+        ("MAIL_FROM", "Ferry <files@ferry.test>"),
+        ("UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", "2"),
+    ];
+    let web = app.start(Kind::Web, &env).await;
+    let _worker = app.start(Kind::Worker, &env).await;
+
+    // An admin with a confirmed address, for /me, /admin and the recipients field.
+    let email = "admin@ferry.test";
+    let client = browser();
+    let (_, form) = page(&client, web.url("/signup")).await;
+    let answer = client
+        .post(web.url("/signup"))
+        .form(&[
+            ("_csrf", csrf_of(&form).as_str()),
+            ("email", email),
+            ("password", STRONG_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER, "sign-up");
+    sqlx::query("UPDATE users SET is_admin = true, email_verified_at = now() WHERE email = $1")
+        .bind(email)
+        .execute(&app.pg)
+        .await
+        .unwrap();
+
+    let file = std::env::temp_dir().join(format!("ferry-a11y-{}.txt", web.port));
+    std::fs::write(&file, "Minutes of the accessibility review.\n").unwrap();
+    let mut command = Command::new("node");
+    command
+        .arg(dir.join("accessibility.mjs"))
+        .arg(web.url(""))
+        .arg(&file)
+        .arg(email)
+        .arg(STRONG_PASSWORD);
+    if let Ok(shots) = std::env::var("FERRY_SCREENSHOTS") {
+        command.arg(shots);
+    }
+    let out = command.output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "accessibility test failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The keyboard-only send and the three themed sends made real transfers.
+    eventually(
+        "the transfers sent from the browser",
+        Duration::from_secs(30),
+        || async {
+            let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM transfers")
+                .fetch_one(&app.pg)
+                .await
+                .ok()?;
+            (sent >= 5).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_theme_toggle_sets_a_cookie_goes_back_only_on_this_site_and_refuses_other_themes() {
+    let mut app = TestApp::new("theme_toggle").await;
+    let web = app.start(Kind::Web, &[]).await;
+    let client = browser();
+    let choose = |theme: &'static str, back: &'static str| {
+        client
+            .post(web.url("/theme"))
+            .form(&[("theme", theme), ("back", back)])
+            .send()
+    };
+
+    let dark = choose("dark", "/signin?next=1").await.unwrap();
+    assert_eq!(dark.status(), StatusCode::SEE_OTHER);
+    assert_eq!(dark.headers()["location"], "/signin?next=1");
+    let cookie = dark.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("ferry_theme=dark;"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let (_, html) = page(&client, web.url("/signin")).await;
+    assert!(
+        html.contains(r#"<html lang="en" data-theme="dark">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="dark" aria-pressed="true""#),
+        "{html}"
+    );
+
+    for elsewhere in [
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+    ] {
+        let answer = choose("light", elsewhere).await.unwrap();
+        assert_eq!(answer.headers()["location"], "/", "back={elsewhere}");
+    }
+    let (_, html) = page(&client, web.url("/")).await;
+    assert!(html.contains(r#"data-theme="light""#));
+
+    let system = choose("system", "/").await.unwrap();
+    let removal = system.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    let (_, html) = page(&client, web.url("/")).await;
+    assert!(!html.contains("data-theme="), "system: no data-theme");
+
+    let sepia = choose("sepia", "/").await.unwrap();
+    assert_eq!(sepia.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        sepia
+            .text()
+            .await
+            .unwrap()
+            .contains("light, dark or system")
+    );
+}
