@@ -10,35 +10,15 @@ use std::{process::Command, time::Duration};
 
 use harness::{
     Kind, TestApp,
-    browser::{STRONG_PASSWORD, browser, csrf_of, page},
+    browser::{STRONG_PASSWORD, browser, chromium_tests_dir, page, script_succeeded, sign_up},
     eventually,
     smtp::SmtpServer,
 };
 use reqwest::StatusCode;
 
-/// tests/browser, after checking that Chromium, node and the npm packages are there.
-fn browser_tests_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists(),
-        "Chromium is not installed; install it: apt-get install chromium fonts-dejavu-core"
-    );
-    assert!(
-        Command::new("node").arg("--version").output().is_ok(),
-        "node is not installed; install it: apt-get install nodejs npm"
-    );
-    for package in ["playwright-core", "@axe-core/playwright"] {
-        assert!(
-            dir.join("node_modules").join(package).exists(),
-            "{package} is not installed; install it: (cd tests/browser && npm ci)"
-        );
-    }
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
-    let dir = browser_tests_dir();
+    let dir = chromium_tests_dir(&["playwright-core", "@axe-core/playwright"]);
     let smtp = SmtpServer::start("accessibility");
     let mut app = TestApp::new("accessibility").await;
     let url = smtp.url();
@@ -55,17 +35,7 @@ async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
     // An admin with a confirmed address, for /me, /admin and the recipients field.
     let email = "admin@ferry.test";
     let client = browser();
-    let (_, form) = page(&client, web.url("/signup")).await;
-    let answer = client
-        .post(web.url("/signup"))
-        .form(&[
-            ("_csrf", csrf_of(&form).as_str()),
-            ("email", email),
-            ("password", STRONG_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let answer = sign_up(&client, &web, email, STRONG_PASSWORD).await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER, "sign-up");
     sqlx::query("UPDATE users SET is_admin = true, email_verified_at = now() WHERE email = $1")
         .bind(email)
@@ -87,13 +57,7 @@ async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
     }
     let out = command.output().unwrap();
     let _ = std::fs::remove_file(&file);
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    assert!(
-        out.status.success(),
-        "accessibility test failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    script_succeeded("accessibility test", &out);
     // The keyboard-only send and the three themed sends made real transfers.
     eventually(
         "the transfers sent from the browser",
@@ -159,11 +123,6 @@ async fn the_theme_toggle_sets_a_cookie_goes_back_only_on_this_site_and_refuses_
 
     let sepia = choose("sepia", "/").await.unwrap();
     assert_eq!(sepia.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        sepia
-            .text()
-            .await
-            .unwrap()
-            .contains("light, dark or system")
-    );
+    let refusal = sepia.text().await.unwrap();
+    assert!(refusal.contains("light, dark or system"), "{refusal}");
 }

@@ -15,7 +15,7 @@
 //    critical violation, and the page must really be in the theme (its background).
 // With SCREENSHOT_DIR, saves dark-upload.png and dark-share.png there.
 // Exits non-zero, listing every violation, on any failure.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { AxeBuilder } from '@axe-core/playwright';
 import { join } from 'node:path';
 
@@ -24,13 +24,7 @@ if (!base || !file || !email || !password) {
   console.error('usage: node accessibility.mjs BASE_URL FILE EMAIL PASSWORD [SCREENSHOT_DIR]');
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const fail = async (message) => { console.error('FAILED: ' + message); await browser.close(); process.exit(1); };
+const { browser, fail } = await launch();
 const problems = [];
 let checked = 0;
 

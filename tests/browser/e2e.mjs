@@ -6,7 +6,7 @@
 // reloads to check the draft survived, sends it with a download limit, opens the
 // share link in a fresh browser context (another visitor) and downloads a file,
 // comparing its bytes. Exits non-zero, with the reason, on any failure.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -15,13 +15,7 @@ if (!base || !first || !second) {
   console.error('usage: node e2e.mjs BASE_URL FILE1 FILE2 [SCREENSHOT_DIR]');
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const fail = async (message) => { console.error('FAILED: ' + message); await browser.close(); process.exit(1); };
+const { browser, fail } = await launch();
 const shot = async (page, name) => { if (shots) await page.screenshot({ path: join(shots, name), fullPage: true }); };
 
 try {

@@ -13,18 +13,11 @@
 //     opens the PDF preview, and tries to render the HTML and SVG files every way a
 //     recipient could. Prints a JSON report; exits non-zero, with the reason, on a
 //     failure (a dialog opened by a script of an upload is one).
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { join } from 'node:path';
 
 const [mode, ...args] = process.argv.slice(2);
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required'],
-});
-const fail = async (message) => { console.error('FAILED: ' + message); await browser.close(); process.exit(1); };
+const { browser, fail } = await launch(['--autoplay-policy=no-user-gesture-required']);
 // Every dialog is a script from an upload that ran: none may open.
 const dialogs = [];
 const watch = (page) => page.on('dialog', async (dialog) => { dialogs.push(dialog.message()); await dialog.dismiss(); });
