@@ -84,6 +84,13 @@ try {
   await tabTo(keys, '#send-button');
   await Promise.all([keys.waitForURL(/\/sent\//), keys.keyboard.press('Enter')]);
   console.log('keyboard only: picked a file, sent it with Enter, landed on ' + new URL(keys.url()).pathname);
+  // Copying the link by keyboard is announced through the page's status region.
+  await tabTo(keys, 'button[data-copy]');
+  await keys.keyboard.press('Enter');
+  await keys.waitForFunction(() => document.getElementById('copy-status').textContent !== '')
+    .catch(() => fail('copying the link is not announced'));
+  const copied = await keys.locator('#copy-status[role="status"]').innerText();
+  if (copied !== 'Link copied to the clipboard.') await fail('status region says: ' + copied);
 
   // A password-protected transfer for the password pages.
   const locked = await newPage('light');

@@ -7,7 +7,13 @@
       field.select();
       (navigator.clipboard ? navigator.clipboard.writeText(field.value) : Promise.reject())
         .catch(function () { document.execCommand('copy'); })
-        .finally(function () { button.textContent = 'Copied'; setTimeout(function () { button.textContent = 'Copy'; }, 1500); });
+        .finally(function () {
+          button.textContent = 'Copied';
+          // The button's new text is not announced; the page's status region is.
+          var status = document.getElementById(button.getAttribute('data-status'));
+          if (status) status.textContent = 'Link copied to the clipboard.';
+          setTimeout(function () { button.textContent = 'Copy'; }, 1500);
+        });
     });
   });
 })();

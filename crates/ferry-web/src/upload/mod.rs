@@ -397,8 +397,10 @@ pub async fn sent(
             label for="share-link" { "Share link" }
             div.share-link {
                 input #share-link type="text" readonly value=(link);
-                button type="button" data-copy="share-link" { "Copy" }
+                button type="button" data-copy="share-link" data-status="copy-status" { "Copy" }
             }
+            // Announced by screen readers when share.js copies the link.
+            span.sr-only #copy-status role="status" aria-live="polite" {}
             (qr::figure(&link))
             div.meta.spaced { (limits_line(&transfer)) }
             p { a.button.secondary href={ "/s/" (transfer.token) } { "Open the share page" } }
