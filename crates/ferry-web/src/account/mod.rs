@@ -23,6 +23,7 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use ferry_core::{
     MIN_ACCOUNT_PASSWORD_CHARS, Service,
+    mail::plausible_email,
     rate_limit::{self, Bucket},
 };
 use ferry_state::State;
@@ -144,15 +145,6 @@ pub struct Credentials {
     _csrf: String,
     email: String,
     password: String,
-}
-
-fn plausible_email(email: &str) -> bool {
-    let email = email.trim();
-    email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// `POST /signup`: rate limited per client IP in Redis (every web process counts
