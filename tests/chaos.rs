@@ -1147,6 +1147,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
                 access_key_id: garage.access_key_id.clone(),
                 secret_access_key: garage.secret_access_key.clone().into(),
                 part_size: 8 * 1024 * 1024,
+                request_timeout: std::time::Duration::from_secs(60),
             }),
         },
     })

@@ -89,6 +89,11 @@ pub struct BlobArgs {
     /// next, received meanwhile.
     #[arg(long, env = "S3_PART_SIZE", default_value = "5MiB", value_parser = part_size)]
     pub s3_part_size: u64,
+    /// Longest one request to the bucket may take, a part upload included; a request
+    /// past it is tried again (three times at most), so one stalled request does not
+    /// fail an upload or a blob move. Raise it with S3_PART_SIZE on a slow link.
+    #[arg(long, env = "S3_REQUEST_TIMEOUT", default_value = "60s", value_parser = request_timeout)]
+    pub s3_request_timeout: std::time::Duration,
 }
 
 impl BlobArgs {
@@ -106,6 +111,7 @@ impl BlobArgs {
                 access_key_id: key.clone(),
                 secret_access_key: secret.clone(),
                 part_size: self.s3_part_size as usize,
+                request_timeout: self.s3_request_timeout,
             }),
             _ => None,
         };
@@ -135,6 +141,15 @@ fn part_size(value: &str) -> Result<u64, String> {
         return Err("must be between 5MiB and 5GiB (S3's part sizes)".into());
     }
     Ok(size)
+}
+
+fn request_timeout(value: &str) -> Result<std::time::Duration, String> {
+    let timeout = parse_duration(value)?;
+    if timeout < std::time::Duration::from_secs(1) || timeout > std::time::Duration::from_secs(3600)
+    {
+        return Err("must be between 1s and 1h".into());
+    }
+    Ok(timeout)
 }
 
 impl ConnectionArgs {

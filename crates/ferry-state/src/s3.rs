@@ -98,9 +98,17 @@ impl Bucket {
             .with_access_key_id(&settings.access_key_id)
             .with_secret_access_key(settings.secret_access_key.expose_secret())
             .with_virtual_hosted_style_request(false)
+            // Each request may take `request_timeout` (object_store's own default, 30 s,
+            // is short for a part on a busy store); one that stalls past it is tried
+            // again: the retries' window is four timeouts, so a stalled attempt leaves
+            // time for the next (a 30 s window once let one stalled part PUT fail a
+            // whole blob move on Garage).
+            .with_client_options(
+                object_store::ClientOptions::new().with_timeout(settings.request_timeout),
+            )
             .with_retry(object_store::RetryConfig {
                 max_retries: 3,
-                retry_timeout: std::time::Duration::from_secs(30),
+                retry_timeout: settings.request_timeout * 4,
                 ..Default::default()
             });
         // Request bodies are not signed (`UNSIGNED-PAYLOAD`): signing would cost a

@@ -101,4 +101,6 @@ pub struct S3Settings {
     /// Size of a multipart-upload part: bytes an upload buffers before sending them
     /// (at least S3's minimum, 5 MiB).
     pub part_size: usize,
+    /// Longest one request may take before it is tried again.
+    pub request_timeout: std::time::Duration,
 }
