@@ -32,6 +32,13 @@ pub enum Error {
     /// Another request holds this upload right now.
     #[error("busy with another request")]
     Locked,
+    /// The file request was closed by its owner or expired.
+    #[error("this file request is closed")]
+    Gone,
+    /// The file request takes no more of what was asked (the message says what is
+    /// left, and is safe to show).
+    #[error("{0}")]
+    RequestFull(String),
     /// Too many attempts ([`crate::rate_limit`]); retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),

@@ -354,11 +354,12 @@ impl Service {
             max_downloads: send.limits.max_downloads.map(MaxDownloads::get),
             password_hash: send.password_hash,
             owner_id: send.owner_id,
+            file_request_id: None,
         };
         let mut names = UniqueNames::default();
         let Some(transfer) = self
             .state
-            .create_transfer_from_uploads(&items, &options, |name| {
+            .create_transfer_from_uploads(&items, &options, None, |name| {
                 names.claim_name(FileName::parse(&name)).into()
             })
             .await?
@@ -438,7 +439,13 @@ impl Service {
                     .state
                     .abort_idle_uploads(housekeeping.purge_batch)
                     .await?;
-                tracing::info!(aborted, "idle resumable uploads aborted");
+                // Requests ended long ago, once the sweep above gave back their
+                // unfinished uploads (what arrived stays, as the owner's transfers).
+                let requests = self
+                    .state
+                    .purge_file_requests(crate::file_request::KEEP_ENDED_DAYS)
+                    .await?;
+                tracing::info!(aborted, requests, "idle resumable uploads aborted");
             }
             Schedule::StatsRollup => {
                 let hour = slot

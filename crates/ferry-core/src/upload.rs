@@ -306,6 +306,8 @@ impl Service {
         if current.offset != offset {
             return Err(Error::Conflict);
         }
+        // Closing a file request stops the uploads into it at once, begun or not.
+        self.check_request_open(&current).await?;
         let mut current = current;
         match (current.length, length) {
             (None, Some(declared)) => {

@@ -22,6 +22,7 @@ pub mod budget;
 pub mod cron;
 pub mod draft;
 mod error;
+pub mod file_request;
 pub mod jobs;
 pub mod mail;
 pub mod process;

@@ -134,6 +134,8 @@ pub struct TransferOptions {
     pub password_hash: Option<String>,
     /// The signed-in user who made it, if any.
     pub owner_id: Option<Uuid>,
+    /// The file request it arrived through, if any.
+    pub file_request_id: Option<Uuid>,
 }
 
 impl TransferOptions {
@@ -144,6 +146,7 @@ impl TransferOptions {
             max_downloads,
             password_hash: None,
             owner_id: None,
+            file_request_id: None,
         }
     }
 }
@@ -987,8 +990,9 @@ pub(crate) async fn insert_transfer(
     options: &TransferOptions,
 ) -> Result<Transfer> {
     let row = query_transfer_rows!(
-        "INSERT INTO transfers (id, token, deletion_token, expires_at, max_downloads, password_hash, owner_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING",
+        "INSERT INTO transfers (id, token, deletion_token, expires_at, max_downloads, password_hash,
+                                owner_id, file_request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING",
         "",
         Uuid::new_v4(),
         new_token(),
@@ -996,7 +1000,8 @@ pub(crate) async fn insert_transfer(
         options.expires_at,
         options.max_downloads,
         options.password_hash.as_deref(),
-        options.owner_id
+        options.owner_id,
+        options.file_request_id
     )
     .fetch_one(&mut *tx)
     .await?;

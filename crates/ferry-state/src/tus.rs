@@ -87,6 +87,8 @@ pub struct Upload {
     pub completed_at: Option<DateTime<Utc>>,
     /// tus concatenation: `partial`, or `final;…` (see [`NewUpload::concat`]).
     pub concat: Option<String>,
+    /// The file request it goes into, if any.
+    pub file_request_id: Option<Uuid>,
 }
 
 impl Upload {
@@ -114,7 +116,7 @@ macro_rules! query_uploads {
             "SELECT u.id, u.blob_id, u.length, b.size AS offset, b.hash_state, u.metadata,
                     u.filename, u.content_type, u.max_downloads, u.max_days, u.expires_at,
                     t.token AS \"transfer_token?\", t.deletion_token AS \"deletion_token?\",
-                    u.draft, u.completed_at, u.concat
+                    u.draft, u.completed_at, u.concat, u.file_request_id
              FROM uploads u JOIN blobs b ON b.id = u.blob_id
              LEFT JOIN transfers t ON t.id = u.transfer_id "
             $(+ $sql)+
@@ -152,14 +154,28 @@ static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
 impl State {
     /// Creates an upload (and its empty blob).
     pub async fn create_upload(&self, new: &NewUpload) -> Result<Upload> {
+        let mut tx = self.pg().begin().await?;
+        let id = self.insert_upload(&mut tx, new, None).await?;
+        tx.commit().await?;
+        self.created_upload(&id).await
+    }
+
+    /// Inserts an upload row and its empty blob in `tx`; `request` is the file
+    /// request it goes into and the bytes it was admitted with. Returns its id.
+    pub(crate) async fn insert_upload(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        new: &NewUpload,
+        request: Option<(Uuid, i64)>,
+    ) -> Result<String> {
         let id = new_token();
         let blob_id = Uuid::new_v4();
-        let mut tx = self.pg().begin().await?;
-        self.insert_blob(&mut tx, blob_id).await?;
+        self.insert_blob(&mut *tx, blob_id).await?;
         sqlx::query!(
             "INSERT INTO uploads (id, blob_id, length, metadata, filename, content_type,
-                                  max_downloads, max_days, expires_at, draft, concat)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                  max_downloads, max_days, expires_at, draft, concat,
+                                  file_request_id, request_bytes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             id,
             blob_id,
             new.length,
@@ -170,12 +186,18 @@ impl State {
             new.max_days,
             new.expires_at,
             new.draft,
-            new.concat.as_deref()
+            new.concat.as_deref(),
+            request.map(|(id, _)| id),
+            request.map(|(_, bytes)| bytes)
         )
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        self.find_upload(&id)
+        Ok(id)
+    }
+
+    /// The upload just created with id `id`.
+    pub(crate) async fn created_upload(&self, id: &str) -> Result<Upload> {
+        self.find_upload(id)
             .await?
             .ok_or_else(|| Error::Corrupt(format!("upload {id} vanished after creation")))
     }
@@ -255,8 +277,14 @@ impl State {
             size: upload.offset,
             sha256: sha256.to_vec(),
         };
-        let expires_at = Utc::now() + chrono::Duration::days(i64::from(upload.max_days));
-        let options = TransferOptions::new(expires_at, upload.max_downloads);
+        let options = match upload.file_request_id {
+            // Into a file request: the request owner's transfer, with their rules.
+            Some(request) => request_transfer_options(&mut tx, request).await?,
+            None => TransferOptions::new(
+                Utc::now() + chrono::Duration::days(i64::from(upload.max_days)),
+                upload.max_downloads,
+            ),
+        };
         let transfer = insert_transfer(&mut tx, &[file], &options).await?;
         sqlx::query!(
             "UPDATE uploads SET transfer_id = $2, completed_at = now() WHERE id = $1",
@@ -277,6 +305,7 @@ impl State {
         &self,
         ids: &[String],
         options: &TransferOptions,
+        file_request: Option<Uuid>,
         mut unique_name: impl FnMut(String) -> String,
     ) -> Result<Option<Transfer>> {
         let mut tx = self.pg().begin().await?;
@@ -293,8 +322,10 @@ impl State {
             r#"SELECT u.id, u.blob_id, u.length AS "length!", u.filename, u.content_type, b.sha256
              FROM uploads u JOIN blobs b ON b.id = u.blob_id
              WHERE u.id = ANY($1) AND u.draft AND u.completed_at IS NOT NULL AND u.transfer_id IS NULL
+               AND u.file_request_id IS NOT DISTINCT FROM $2
              ORDER BY array_position($1, u.id) FOR UPDATE OF u"#,
-            ids
+            ids,
+            file_request
         )
         .fetch_all(&mut *tx)
         .await?;
@@ -439,9 +470,9 @@ async fn remove_upload(
     id: &str,
     unsent_only: bool,
 ) -> Result<Option<Vec<Uuid>>> {
-    let Some(blob_id) = sqlx::query_scalar!(
+    let Some(removed) = sqlx::query!(
         "DELETE FROM uploads WHERE id = $1 AND (transfer_id IS NULL OR NOT $2)
-         RETURNING blob_id",
+         RETURNING blob_id, transfer_id, file_request_id, request_bytes",
         id,
         unsent_only
     )
@@ -450,6 +481,20 @@ async fn remove_upload(
     else {
         return Ok(None);
     };
+    let blob_id = removed.blob_id;
+    // An upload into a file request that never became a transfer gives back the file
+    // and the bytes it was admitted with.
+    if let (Some(request), None) = (removed.file_request_id, removed.transfer_id) {
+        sqlx::query!(
+            "UPDATE file_requests
+             SET files_used = files_used - 1, bytes_used = bytes_used - $2
+             WHERE id = $1",
+            request,
+            removed.request_bytes.unwrap_or(0)
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     let unused: Vec<Uuid> = sqlx::query_scalar!(
         r#"SELECT id AS "id!" FROM unreferenced_blobs WHERE id = $1"#,
         blob_id
@@ -464,4 +509,26 @@ async fn remove_upload(
     .execute(&mut *tx)
     .await?;
     Ok(Some(tombstones))
+}
+
+/// The options of a transfer that an upload into file request `request` becomes: the
+/// request owner's, with the request's lifetime and download limit.
+pub(crate) async fn request_transfer_options(
+    tx: &mut sqlx::PgConnection,
+    request: Uuid,
+) -> Result<TransferOptions> {
+    let rules = sqlx::query!(
+        "SELECT owner_id, transfer_days, transfer_max_downloads FROM file_requests WHERE id = $1",
+        request
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::Corrupt(format!("file request {request} is gone")))?;
+    let mut options = TransferOptions::new(
+        Utc::now() + chrono::Duration::days(i64::from(rules.transfer_days)),
+        rules.transfer_max_downloads,
+    );
+    options.owner_id = Some(rules.owner_id);
+    options.file_request_id = Some(request);
+    Ok(options)
 }

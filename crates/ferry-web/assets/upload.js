@@ -1,4 +1,5 @@
-// Ferry upload page: resumable uploads (tus 1.0) into the visitor's draft transfer.
+// Ferry upload page: resumable uploads (tus 1.0) into the visitor's draft transfer —
+// or, on a file request's page (#drop has data-file-request), into that request.
 // No framework, no CDN. Each file is sent in chunks; a failed chunk is retried after
 // asking the server (any web process) how much it has, so uploads survive restarts.
 (function () {
@@ -8,6 +9,8 @@
   var drop = document.getElementById('drop');
   // Binds each upload to this visitor's draft: only this draft can take it in.
   var draftToken = drop.getAttribute('data-draft-token');
+  var fileRequest = drop.getAttribute('data-file-request');
+  var draftUrl = fileRequest ? '/r/' + encodeURIComponent(fileRequest) + '/draft' : '/draft';
   var input = document.getElementById('file-input');
   var list = document.getElementById('draft-files');
   var overall = document.getElementById('overall');
@@ -71,7 +74,8 @@
     totals.size += file.size; refreshOverall();
     var create = await request('POST', '/files/', {
       'Tus-Resumable': '1.0.0', 'Upload-Length': String(file.size),
-      'Upload-Metadata': 'filename ' + b64(file.name) + ',filetype ' + b64(file.type || 'application/octet-stream') + ',ferry_draft ' + b64('1') + ',ferry_draft_token ' + b64(draftToken)
+      'Upload-Metadata': 'filename ' + b64(file.name) + ',filetype ' + b64(file.type || 'application/octet-stream') + ',ferry_draft ' + b64('1') + ',ferry_draft_token ' + b64(draftToken) +
+        (fileRequest ? ',file_request ' + b64(fileRequest) : '')
     }, null);
     if (create.status !== 201) { fail(ui, create); return; }
     var location = create.getResponseHeader('Location');
@@ -103,7 +107,7 @@
         totals.sent += offset - counted; counted = offset;
       }
     }
-    var added = await request('POST', '/draft', { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    var added = await request('POST', draftUrl, { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
       JSON.stringify({ upload_id: id }));
     if (added.status !== 200) { fail(ui, added); return; }
     ui.bar.value = 100; ui.li.setAttribute('data-done', '1'); refreshOverall();

@@ -11,6 +11,7 @@ mod account;
 mod admin;
 mod api;
 mod config;
+mod file_request;
 mod http;
 mod routes;
 mod share;

@@ -18,6 +18,7 @@ use ferry_core::Service;
 use crate::{
     Config, account, admin,
     api::{curl, probes, scaffolding, tus},
+    file_request,
     http::{
         assets,
         error::{Error, Result},
@@ -121,6 +122,26 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
         .route("/s/{token}/unlock", web::post().to(share::unlock))
         .route("/s/{token}/delete", web::post().to(share::delete));
 
+    // File requests (file_request): the owner's page, the uploaders' page; the curl upload
+    // `PUT /r/{token}/{name}` is among the catch-alls below.
+    cfg.route("/requests", web::get().to(file_request::my_requests))
+        .route("/requests", web::post().to(file_request::create))
+        .route(
+            "/requests/{token}/close",
+            web::post().to(file_request::close),
+        )
+        .route("/r/{token}", web::get().to(file_request::request_page))
+        .service(
+            web::resource("/r/{token}/draft")
+                .guard(guard::Post())
+                .to(file_request::add_to_draft),
+        )
+        .service(
+            web::resource("/r/{token}/send")
+                .guard(guard::Post())
+                .to(file_request::send),
+        );
+
     // Accounts (account).
     cfg.route("/signup", web::get().to(account::signup_form))
         .route("/signup", web::post().to(account::signup))
@@ -160,6 +181,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
     )
     .service(
         web::resource("/{first}/{second}/{third}")
+            .route(web::put().to(put_three))
             .route(web::get().to(get_three))
             .route(web::head().to(get_three))
             .route(web::delete().to(delete_three))
@@ -219,6 +241,21 @@ async fn put_two(
     let (first, name) = path.into_inner();
     match first.as_str() {
         "put" | "upload" => curl::put_file(request, body, service, config, &name).await,
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// `PUT /r/{token}/{name}`: one file into a file request.
+async fn put_three(
+    request: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    body: web::Payload,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    let (first, token, name) = path.into_inner();
+    match first.as_str() {
+        "r" => curl::put_into_request(request, body, service, config, &token, &name).await,
         _ => Err(Error::NotFound),
     }
 }

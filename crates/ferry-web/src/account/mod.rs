@@ -299,10 +299,13 @@ pub async fn my_transfers(
     };
     let base = request::base_url(&request, &config);
     let transfers = state.transfers_of(user.id).await?;
+    let ids: Vec<uuid::Uuid> = transfers.iter().map(|t| t.id).collect();
+    let via: std::collections::HashMap<uuid::Uuid, String> =
+        state.request_titles(&ids).await?.into_iter().collect();
     let body = html! {
         section.card {
             h1 { "My transfers" }
-            p.lead { "Signed in as " (user.email) "." }
+            p.lead { "Signed in as " (user.email) ". " a href="/requests" { "Ask someone for files" } "." }
             @if config.mail.enabled() {
                 @if user.email_verified_at.is_some() {
                     p.muted #address-status { "Your address is confirmed." }
@@ -325,7 +328,12 @@ pub async fn my_transfers(
                     li {
                         div.progress-row {
                             a.name href={ "/s/" (transfer.token) } { (names.join(", ")) }
-                            span.meta { (limits_line(transfer)) }
+                            span.meta {
+                                @if let Some(title) = via.get(&transfer.id) {
+                                    span.via { "Uploaded to your request “" (title) "”" }
+                                }
+                                (limits_line(transfer))
+                            }
                             span.muted { (base) "/s/" (transfer.token) }
                         }
                         span.size { (human_size(transfer.total_size())) }

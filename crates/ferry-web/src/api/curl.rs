@@ -11,7 +11,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use ferry_core::{FileName, Limits, Service};
+use ferry_core::{FileName, Limits, NewUploadRequest, Service};
 use ferry_state::transfer::{NewFile, Transfer};
 use futures::StreamExt;
 
@@ -80,11 +80,106 @@ async fn admit(
 ) -> Result<(Limits, Hold, upload_limits::UploadSlot)> {
     check_declared_length(request, config.max_upload_size, true)?;
     let limits = limits(request, service)?;
+    let (hold, slot) = admit_body(request, service, config).await?;
+    Ok((limits, hold, slot))
+}
+
+/// The part of [`admit`] every anonymous upload passes: the client's new-upload rate,
+/// its byte budget (the declared bytes taken), an upload slot.
+async fn admit_body(
+    request: &HttpRequest,
+    service: &Service,
+    config: &Config,
+) -> Result<(Hold, upload_limits::UploadSlot)> {
     budget::count_new_upload(request, service.state(), config).await?;
     let hold = Hold::open(request, service.state(), config, declared_length(request)).await?;
     let slot = upload_limits::take_slot(request)
         .ok_or(Error::UploadsBusy(upload_limits::BUSY_RETRY_AFTER_SECS))?;
-    Ok((limits, hold, slot))
+    Ok((hold, slot))
+}
+
+/// `PUT /r/{token}/{name}`: one file into a file request. It becomes a transfer of the
+/// request's owner, with their rules (`Max-Downloads`/`Max-Days` do not apply); the
+/// uploader gets a receipt, not a link. The body must declare its length
+/// (`Content-Length`, as `curl -T` does): the request counts the bytes before any is
+/// stored. The upload goes through the resumable-upload rows, so a process killed
+/// midway leaves an unfinished upload that the idle sweep removes, giving the
+/// request's file and bytes back.
+pub async fn put_into_request(
+    request: HttpRequest,
+    body: web::Payload,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    token: &str,
+    raw_name: &str,
+) -> Result<HttpResponse> {
+    let file_request = service.open_file_request(token).await?;
+    check_declared_length(&request, config.max_upload_size, true)?;
+    let length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            Error::bad_request(
+                "an upload into a file request needs Content-Length (curl -T sends it)",
+            )
+        })?;
+    let (hold, _slot) = admit_body(&request, &service, &config).await?;
+    let name = FileName::parse(raw_name);
+    let upload = service
+        .create_request_upload(
+            &file_request,
+            NewUploadRequest {
+                length: Some(length),
+                metadata: None,
+                filename: name,
+                filetype: None,
+                max_downloads: None,
+                max_days: None,
+                draft: false,
+                partial: false,
+            },
+        )
+        .await?;
+    let written = service
+        .write_upload(&upload, 0, None, None, hold.meter(body))
+        .await;
+    let (size, transfer) = match written {
+        Ok((size, Some(transfer))) => (size, transfer),
+        outcome => {
+            service.abandon_upload(&upload.id).await;
+            let error = match outcome {
+                Err(e) => hold.refused().unwrap_or_else(|| e.into()),
+                Ok(_) => Error::bad_request("the body ended before its Content-Length"),
+            };
+            hold.settle(0).await;
+            return Err(error);
+        }
+    };
+    hold.settle(size.max(0) as u64).await;
+    let base = request::base_url(&request, &config);
+    service
+        .announce_request_upload(&transfer, &format!("{base}/me"))
+        .await;
+    let received = transfer
+        .files
+        .first()
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
+    if request::wants_json(&request) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "received": received,
+            "size": size,
+            "request": file_request.title,
+        })));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!(
+            "received {received} ({size} bytes) for the request \"{}\"\n",
+            file_request.title.replace(['\r', '\n'], " ")
+        )))
 }
 
 /// `PUT /{name}` (and `/put/{name}`, `/upload/{name}`): one file, one transfer.

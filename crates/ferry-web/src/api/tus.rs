@@ -26,7 +26,7 @@ use actix_web::{
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use ferry_core::{FileName, MaxDownloads, NewUploadRequest, Service, blob::Checksum};
-use ferry_state::transfer::Transfer;
+use ferry_state::{transfer::Transfer, tus::Upload};
 
 use crate::{
     Config,
@@ -100,6 +100,8 @@ struct Metadata {
     max_downloads: Option<MaxDownloads>,
     max_days: Option<String>,
     draft: bool,
+    /// The link token of the file request it goes into (`file_request`).
+    file_request: Option<String>,
 }
 
 fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Tus> {
@@ -110,6 +112,7 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Tus> {
         max_downloads: None,
         max_days: None,
         draft: false,
+        file_request: None,
     };
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(metadata);
@@ -145,6 +148,7 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Tus> {
             // Checked against the deployment's lifetimes by the service.
             "max_days" | "max-days" => metadata.max_days = Some(value),
             "ferry_draft" => metadata.draft = value == "1",
+            "file_request" => metadata.file_request = Some(value),
             _ => {}
         }
     }
@@ -284,8 +288,18 @@ pub async fn create(
         draft: metadata.draft,
         partial: matches!(concat, Concat::Partial),
     };
+    // Into a file request: it must still take uploads (410 otherwise).
+    let file_request = match &metadata.file_request {
+        Some(token) => Some(service.open_file_request(token).await?),
+        None => None,
+    };
     budget::count_new_upload(&request, service.state(), &config).await?;
     if let Concat::Final { parts, value } = &concat {
+        if file_request.is_some() {
+            return Err(bad_request(
+                "an upload into a file request cannot be a parallel upload's final upload",
+            ));
+        }
         // Not charged to the byte budget: its pieces were, and they are removed once
         // it is complete.
         if with_body {
@@ -304,7 +318,7 @@ pub async fn create(
             .insert_header((header::LOCATION, format!("{base}/files/{}", upload.id)))
             .insert_header(("Upload-Offset", upload.offset.to_string()));
         if let Some(transfer) = transfer {
-            share_headers(&mut response, &base, &transfer);
+            share_headers(&mut response, &base, &transfer, &upload);
         }
         return Ok(response.finish());
     }
@@ -345,7 +359,14 @@ pub async fn create(
     } else {
         (None, None)
     };
-    let upload = service.create_upload(new(length)).await?;
+    let upload = match &file_request {
+        Some(file_request) => {
+            service
+                .create_request_upload(file_request, new(length))
+                .await?
+        }
+        None => service.create_upload(new(length)).await?,
+    };
     let base = request::base_url(&request, &config);
     let location = format!("{base}/files/{}", upload.id);
 
@@ -371,7 +392,12 @@ pub async fn create(
         .insert_header(("Upload-Expires", http_date(upload.expires_at)))
         .insert_header(("Upload-Offset", offset.to_string()));
     if let Some(transfer) = transfer {
-        share_headers(&mut response, &base, &transfer);
+        if upload.file_request_id.is_some() {
+            service
+                .announce_request_upload(&transfer, &format!("{base}/me"))
+                .await;
+        }
+        share_headers(&mut response, &base, &transfer, &upload);
     }
     Ok(response.finish())
 }
@@ -408,6 +434,7 @@ pub async fn head(
             &mut response,
             &request::base_url(&request, &config),
             &transfer,
+            &upload,
         );
     }
     Ok(response.finish())
@@ -423,9 +450,11 @@ pub async fn status(
     let state = service.state();
     let upload = state.find_upload(&id).await?.ok_or(Error::NotFound)?;
     let base = request::base_url(&request, &config);
+    // An upload into a file request became its owner's transfer: the uploader gets
+    // no link to it.
     let transfer = match &upload.transfer_token {
-        Some(token) => state.find_transfer(token).await?,
-        None => None,
+        Some(token) if upload.file_request_id.is_none() => state.find_transfer(token).await?,
+        _ => None,
     };
     Ok(tus_response(StatusCode::OK).json(serde_json::json!({
         "id": upload.id,
@@ -532,11 +561,15 @@ pub async fn patch(
     let mut response = tus_response(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", new_offset.to_string()));
     match transfer {
-        Some(transfer) => share_headers(
-            &mut response,
-            &request::base_url(&request, &config),
-            &transfer,
-        ),
+        Some(transfer) => {
+            let base = request::base_url(&request, &config);
+            if upload.file_request_id.is_some() {
+                service
+                    .announce_request_upload(&transfer, &format!("{base}/me"))
+                    .await;
+            }
+            share_headers(&mut response, &base, &transfer, &upload)
+        }
         None => {
             response.insert_header(("Upload-Expires", http_date(upload.expires_at)));
         }
@@ -555,7 +588,19 @@ pub async fn terminate(
     Ok(tus_response(StatusCode::NO_CONTENT).finish())
 }
 
-fn share_headers(response: &mut HttpResponseBuilder, base: &str, transfer: &Transfer) {
+/// The links of the transfer a finished upload became. An upload into a file request
+/// became its owner's transfer: the uploader gets no link to it (nor a way to delete
+/// it), only `X-File-Request: received`.
+fn share_headers(
+    response: &mut HttpResponseBuilder,
+    base: &str,
+    transfer: &Transfer,
+    upload: &Upload,
+) {
+    if upload.file_request_id.is_some() {
+        response.insert_header(("X-File-Request", "received"));
+        return;
+    }
     if let Some(file) = transfer.files.first() {
         response
             .insert_header((

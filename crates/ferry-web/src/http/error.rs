@@ -66,6 +66,12 @@ pub enum Error {
     /// Another request holds this upload right now; retry shortly.
     #[error("upload is busy with another request")]
     Locked,
+    /// The file request was closed by its owner or expired.
+    #[error("this file request is closed")]
+    Gone,
+    /// The file request takes no more of what was asked; the message says what is left.
+    #[error("{0}")]
+    RequestFull(String),
     /// The tus request did not say `Tus-Resumable: 1.0.0`.
     #[error("Tus-Resumable 1.0.0 is required")]
     TusVersion,
@@ -104,6 +110,8 @@ impl From<ferry_core::Error> for Error {
             Core::ChecksumMismatch => Error::ChecksumMismatch,
             Core::Locked => Error::Locked,
             Core::TooManyRequests(seconds) => Error::TooManyRequests(seconds),
+            Core::Gone => Error::Gone,
+            Core::RequestFull(message) => Error::RequestFull(message),
             Core::State(e) => Error::State(e),
         }
     }
@@ -118,7 +126,8 @@ impl Error {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::NotFound => StatusCode::NOT_FOUND,
-            Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooLarge | Error::RequestFull(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Gone => StatusCode::GONE,
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::TooManyRequests(_) | Error::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -146,6 +155,8 @@ impl Error {
             Error::BadRequest(_) => "bad_request",
             Error::NotFound => "not_found",
             Error::TooLarge => "too_large",
+            Error::Gone => "request_closed",
+            Error::RequestFull(_) => "request_full",
             Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
             Error::Forbidden(code) => code,
             Error::TooManyRequests(_) => "too_many_requests",
@@ -213,7 +224,9 @@ impl ResponseError for Error {
         let mut response = self.start_response();
         let mut body = serde_json::json!({ "error": self.code() });
         match self {
-            Error::BadRequest(message) => body["message"] = message.clone().into(),
+            Error::BadRequest(message) | Error::RequestFull(message) => {
+                body["message"] = message.clone().into()
+            }
             Error::TooManyRequests(seconds) | Error::UploadsBusy(seconds) => {
                 body["retry_after"] = (*seconds).into()
             }
@@ -229,9 +242,10 @@ impl ResponseError for Error {
 
 /// The error statuses a browser (it asked for HTML) gets as a page instead of JSON:
 /// the ones a person can reach by following or typing a link, or by trying too often.
-const HTML_ERROR_PAGES: [StatusCode; 4] = [
+const HTML_ERROR_PAGES: [StatusCode; 5] = [
     StatusCode::FORBIDDEN,
     StatusCode::NOT_FOUND,
+    StatusCode::GONE,
     StatusCode::METHOD_NOT_ALLOWED,
     StatusCode::TOO_MANY_REQUESTS,
 ];

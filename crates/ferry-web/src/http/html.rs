@@ -63,6 +63,10 @@ pub fn error_page(status: StatusCode, theme: Theme, back: &str) -> HttpResponse 
             "That was tried too often in a short time. Please wait a minute and try again.",
         ),
         StatusCode::FORBIDDEN => ("Not allowed", "This page is not open to you."),
+        StatusCode::GONE => (
+            "Closed",
+            "This file request is closed: its owner closed it, or its time ran out. Ask them for a new link.",
+        ),
         _ => ("Not possible", "This address cannot be used that way."),
     };
     let body = html! {
@@ -161,6 +165,7 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
                         @match viewer.email {
                             Some(email) => {
                                 a href="/me" { "My transfers" }
+                                a href="/requests" { "File requests" }
                                 span.muted { (email) }
                                 form method="post" action="/signout" {
                                     (csrf_field(viewer.csrf))

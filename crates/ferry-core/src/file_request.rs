@@ -1,0 +1,267 @@
+//! File requests: a signed-in user asks others to upload to them through a link.
+//!
+//! The owner sets what a request takes — how many files, how many bytes in all, until
+//! when — and the rules of the transfers the uploads become (their own lifetime and
+//! download limit). Uploaders need no account: they upload through the request's page,
+//! the curl API (`PUT /r/{token}/{name}`) or tus (`file_request` in `Upload-Metadata`),
+//! bounded like every anonymous client (rate, upload slots, byte budget, sizes).
+//!
+//! Every upload declares its length before a byte is stored, and is admitted by one
+//! conditional `UPDATE` of the request's counters ([`ferry_state::file_request`]), so
+//! the limits hold across replicas; an upload that never completes gives its share
+//! back when it is removed. Each visit of the page becomes one transfer (its draft,
+//! sent); each curl or tus upload one transfer of one file. The owner finds them on
+//! "My transfers"; an uploader sees only what they uploaded.
+
+use chrono::Utc;
+use ferry_state::{
+    file_request::{FileRequest, NewFileRequest, Refusal},
+    transfer::Transfer,
+    tus::{NewUpload, Upload},
+};
+use uuid::Uuid;
+
+use crate::{Error, FileName, MaxDownloads, NewUploadRequest, Result, Service, name::UniqueNames};
+
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest message to the uploaders, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+/// Most requests one user may have open at once (every row an account can make is
+/// bounded).
+pub const MAX_OPEN_REQUESTS: i64 = 100;
+/// Longest a request stays open, in days.
+pub const MAX_REQUEST_DAYS: u16 = 365;
+/// How long an ended request is kept (its page says it ended) before the purge.
+pub const KEEP_ENDED_DAYS: i32 = 30;
+
+/// What the owner typed into the "new request" form, unparsed.
+#[derive(Clone, Debug, Default)]
+pub struct RequestForm {
+    /// Title (required).
+    pub title: String,
+    /// Message (optional).
+    pub message: String,
+    /// Days it stays open.
+    pub days: String,
+    /// Most files.
+    pub max_files: String,
+    /// Most bytes in all, as a size (`500 MB`, `2 GB`).
+    pub max_size: String,
+    /// Lifetime in days of the transfers the uploads become.
+    pub transfer_days: String,
+    /// Download limit of those transfers (empty: none).
+    pub transfer_max_downloads: String,
+}
+
+impl Service {
+    /// Creates a request for `owner` from `form` (every field checked; the error names
+    /// the field).
+    pub async fn create_file_request(
+        &self,
+        owner: Uuid,
+        form: &RequestForm,
+    ) -> Result<FileRequest> {
+        let title = text(&form.title, "title", MAX_TITLE_CHARS)?;
+        if title.is_empty() {
+            return Err(Error::invalid("give the request a title"));
+        }
+        let message = text(&form.message, "message", MAX_MESSAGE_CHARS)?;
+        let days = whole(
+            &form.days,
+            "open for (days)",
+            1,
+            i64::from(MAX_REQUEST_DAYS),
+        )?;
+        let max_files = whole(
+            &form.max_files,
+            "most files",
+            1,
+            self.policy.max_files as i64,
+        )?;
+        let max_bytes = match parse_size::parse_size(form.max_size.trim()) {
+            Ok(bytes) if bytes > 0 && bytes <= i64::MAX as u64 => bytes as i64,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "most bytes: `{}` is not a size (e.g. 500 MB, 2 GB)",
+                    form.max_size.trim()
+                )));
+            }
+        };
+        let limits = self.account_limits(
+            Some(form.transfer_max_downloads.trim()).filter(|v| !v.is_empty()),
+            Some(form.transfer_days.trim()).filter(|v| !v.is_empty()),
+        )?;
+        if self.state.open_file_requests_of(owner).await? >= MAX_OPEN_REQUESTS {
+            return Err(Error::invalid(format!(
+                "you have {MAX_OPEN_REQUESTS} open requests: close one first"
+            )));
+        }
+        let new = NewFileRequest {
+            owner_id: owner,
+            title,
+            message,
+            expires_at: Utc::now() + chrono::Duration::days(days),
+            max_files: max_files as i32,
+            max_bytes,
+            transfer_days: i32::from(limits.max_days.get()),
+            transfer_max_downloads: limits.max_downloads.map(MaxDownloads::get),
+        };
+        Ok(self.state.create_file_request(&new).await?)
+    }
+
+    /// The request behind link token `token`, if it still takes uploads: `NotFound`
+    /// for an unknown one, `Gone` for a closed or expired one.
+    pub async fn open_file_request(&self, token: &str) -> Result<FileRequest> {
+        let request = self
+            .state
+            .find_file_request(token)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if !request.is_open(Utc::now()) {
+            return Err(Error::Gone);
+        }
+        Ok(request)
+    }
+
+    /// Closes `owner`'s request `token`: no upload starts or continues from now on.
+    pub async fn close_file_request(&self, token: &str, owner: Uuid) -> Result<()> {
+        if self.state.close_file_request(token, owner).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// Creates a resumable upload into `request`, admitted by the request's counters
+    /// in the same statement. The length must be declared (the bytes are counted
+    /// before any is stored); pieces of a parallel upload are not taken.
+    pub async fn create_request_upload(
+        &self,
+        request: &FileRequest,
+        new: NewUploadRequest,
+    ) -> Result<Upload> {
+        let Some(length) = new.length else {
+            return Err(Error::invalid(
+                "an upload into a file request must say its length (Upload-Length, Content-Length)",
+            ));
+        };
+        if new.partial {
+            return Err(Error::invalid(
+                "an upload into a file request cannot be a piece of a parallel upload",
+            ));
+        }
+        self.check_upload_length(length)?;
+        let content_type = new
+            .filetype
+            .clone()
+            .unwrap_or_else(|| new.filename.guess_type());
+        let row = NewUpload {
+            length: Some(length as i64),
+            metadata: new.metadata,
+            filename: new.filename.into(),
+            content_type,
+            max_downloads: request.transfer_max_downloads,
+            max_days: request.transfer_days,
+            expires_at: Utc::now()
+                + chrono::Duration::from_std(self.policy.upload_expiry)
+                    .unwrap_or(chrono::Duration::hours(24)),
+            draft: new.draft,
+            concat: None,
+        };
+        match self
+            .state
+            .create_request_upload(request.id, length as i64, &row)
+            .await?
+        {
+            Ok(upload) => Ok(upload),
+            Err(Refusal::Unknown) => Err(Error::NotFound),
+            Err(Refusal::Closed) => Err(Error::Gone),
+            Err(Refusal::NoFilesLeft) => Err(Error::RequestFull(
+                "this request takes no more files".to_owned(),
+            )),
+            Err(Refusal::TooFewBytesLeft(left)) => Err(Error::RequestFull(format!(
+                "this request takes {left} more bytes, fewer than this file has"
+            ))),
+        }
+    }
+
+    /// Refuses a write to an upload into a file request that has closed or expired
+    /// since the upload began (a write to any other upload passes).
+    pub(crate) async fn check_request_open(&self, upload: &Upload) -> Result<()> {
+        let Some(id) = upload.file_request_id else {
+            return Ok(());
+        };
+        match self.state.file_request_by_id(id).await? {
+            Some(request) if request.is_open(Utc::now()) => Ok(()),
+            _ => Err(Error::Gone),
+        }
+    }
+
+    /// Sends an uploader's draft of `request`: its finished uploads into that request
+    /// become one transfer of the request's owner, with the request's rules. `None`
+    /// when there is nothing to send.
+    pub async fn send_request_draft(
+        &self,
+        draft: &str,
+        request: &FileRequest,
+    ) -> Result<Option<Transfer>> {
+        let items = self.state.draft_items(draft).await?;
+        let options = self.state.file_request_transfer_options(request.id).await?;
+        let mut names = UniqueNames::default();
+        let Some(transfer) = self
+            .state
+            .create_transfer_from_uploads(&items, &options, Some(request.id), |name| {
+                names.claim_name(FileName::parse(&name)).into()
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.state.draft_clear(draft).await?;
+        self.enqueue_finishing(&transfer).await;
+        Ok(Some(transfer))
+    }
+
+    /// Tells the owner of the request `transfer` arrived through about it (when mail
+    /// is on and their address is confirmed); `link` is where they see it. A failure
+    /// is logged: the files are safe either way.
+    pub async fn announce_request_upload(&self, transfer: &Transfer, link: &str) {
+        let result: Result<()> = async {
+            let Some(request) = self.state.transfer_file_request(transfer.id).await? else {
+                return Ok(());
+            };
+            let Some(owner) = self.state.user_by_id(request.owner_id).await? else {
+                return Ok(());
+            };
+            let files = transfer.files.iter().map(|f| f.name.clone()).collect();
+            self.notify_file_request_upload(&owner, &request.title, files, link)
+                .await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not queue the file request's upload notice");
+        }
+    }
+}
+
+/// A form's free text, trimmed, at most `most` characters.
+fn text(value: &str, field: &str, most: usize) -> Result<String> {
+    let value = value.trim();
+    if value.chars().count() > most {
+        return Err(Error::invalid(format!(
+            "the {field} is longer than {most} characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// A form's whole number in `low..=high`.
+fn whole(value: &str, field: &str, low: i64, high: i64) -> Result<i64> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if (low..=high).contains(&n) => Ok(n),
+        _ => Err(Error::invalid(format!(
+            "{field} must be a whole number from {low} to {high}"
+        ))),
+    }
+}

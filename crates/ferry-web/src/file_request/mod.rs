@@ -1,0 +1,365 @@
+//! File requests (`ferry_core::file_request`): the owner's page (`/requests`: create,
+//! list, close) and the uploader's page (`/r/{token}`: drop files, watch them upload,
+//! send them). The curl route `PUT /r/{token}/{name}` is in `api::curl`, tus uploads
+//! name the request in `Upload-Metadata` (`api::tus`).
+//!
+//! An uploader's visit collects its files in a draft of its own — the visitor's draft
+//! id and the request's id together — so an uploader sees only what they uploaded
+//! here, and sending it makes one transfer of the request's owner.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chrono::Utc;
+use ferry_core::{Service, file_request::RequestForm};
+use ferry_state::file_request::FileRequest;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::{
+    Config,
+    http::{
+        csrf,
+        error::{Error, Result},
+        html::{CsrfOnly, csrf_field, human_size, page, plural, redirect, respond},
+        qr, request, visitor,
+    },
+    upload,
+};
+
+/// The draft of this visitor's visit to request `file_request`.
+fn visit_draft(
+    request: &HttpRequest,
+    session: &Session,
+    config: &Config,
+    file_request: &FileRequest,
+) -> Option<String> {
+    visitor::draft_id(request, session, config)
+        .map(|draft| format!("{draft}:r:{}", file_request.id))
+}
+
+/// `GET /r/{token}`: the uploader's page (a browser), or what the request takes (JSON,
+/// for scripts). A closed or expired request answers 410.
+pub async fn request_page(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    query: web::Query<SentQuery>,
+) -> Result<HttpResponse> {
+    let file_request = service.open_file_request(&token).await?;
+    if !request::wants_html(&request) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "title": file_request.title,
+            "message": file_request.message,
+            "files_left": file_request.files_left(),
+            "bytes_left": file_request.bytes_left(),
+            "expires_at": file_request.expires_at,
+            "upload": format!("{}/r/{}/{{name}}", request::base_url(&request, &config), file_request.token),
+        })));
+    }
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let draft = visit_draft(&request, &session, &config, &file_request).ok_or(Error::NotFound)?;
+    let draft_token = visitor::draft_token(&config, &draft);
+    let drafted = if csrf::returning(&request) {
+        service.draft(&draft).await?
+    } else {
+        Vec::new()
+    };
+    let path = format!("/r/{}", file_request.token);
+    let body = html! {
+        section.card {
+            h1 { (file_request.title) }
+            @if !file_request.message.is_empty() {
+                p.lead.message { (file_request.message) }
+            }
+            div.meta.spaced {
+                span { (file_request.files_left()) " more file" (plural(file_request.files_left())) }
+                span { "up to " (human_size(file_request.bytes_left())) " in all" }
+                span { "open until " (file_request.expires_at.format("%Y-%m-%d")) }
+            }
+            @if let Some(sent) = query.sent {
+                p.notice role="status" {
+                    "Thank you: " (sent) " file" (plural(sent)) " sent. Only the person who asked can see them."
+                }
+            }
+            (upload::drop_zone(&draft_token, Some(&file_request.token)))
+        }
+        section.card aria-labelledby="draft-title" {
+            h2 #draft-title { "Your files" }
+            p.muted { "Only you see this list. Nobody else's files are shown here." }
+            (upload::draft_list(&drafted, None))
+            form method="post" action={ (path) "/send" } {
+                (csrf_field(&visitor.csrf))
+                p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send them" } }
+            }
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(
+            &file_request.title,
+            &visitor.viewer(),
+            body,
+            Some("upload.js"),
+        ),
+    ))
+}
+
+/// `GET /r/{token}`'s query: `sent=N` after a send.
+#[derive(Deserialize)]
+pub struct SentQuery {
+    sent: Option<u32>,
+}
+
+/// `POST /r/{token}/draft` (script, JSON, `X-CSRF-Token`): adds a finished upload
+/// into this request to this visit's draft.
+pub async fn add_to_draft(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    body: web::Json<upload::DraftAdd>,
+) -> Result<HttpResponse> {
+    let presented = request
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|v| v.to_str().ok());
+    csrf::verify(&request, &session, &config, presented)?;
+    let file_request = service.open_file_request(&token).await?;
+    let draft = visit_draft(&request, &session, &config, &file_request)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    let files = service
+        .add_to_draft(
+            &draft,
+            body.upload_id(),
+            &visitor::draft_token(&config, &draft),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
+}
+
+/// `POST /r/{token}/send` (form): this visit's files become one transfer of the
+/// request's owner, who is told by e-mail.
+pub async fn send(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let file_request = service.open_file_request(&token).await?;
+    let draft = visit_draft(&request, &session, &config, &file_request)
+        .ok_or(Error::Forbidden("csrf_token_invalid"))?;
+    let Some(transfer) = service.send_request_draft(&draft, &file_request).await? else {
+        return Err(Error::bad_request("no finished files to send yet"));
+    };
+    let base = request::base_url(&request, &config);
+    service
+        .announce_request_upload(&transfer, &format!("{base}/me"))
+        .await;
+    Ok(redirect(&format!(
+        "/r/{}?sent={}",
+        file_request.token,
+        transfer.files.len()
+    )))
+}
+
+/// The owner's "new request" form.
+#[derive(Deserialize)]
+pub struct NewRequestForm {
+    _csrf: String,
+    title: String,
+    #[serde(default)]
+    message: String,
+    days: String,
+    max_files: String,
+    max_size: String,
+    transfer_days: String,
+    #[serde(default)]
+    transfer_max_downloads: String,
+}
+
+/// `GET /requests`: the signed-in user's requests and the form for a new one.
+pub async fn my_requests(
+    request: HttpRequest,
+    session: Session,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse> {
+    requests_page(&request, &session, &service, &config, None, StatusCode::OK).await
+}
+
+async fn requests_page(
+    request: &HttpRequest,
+    session: &Session,
+    service: &Service,
+    config: &Config,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse> {
+    let visitor = visitor::load(request, session, service.state(), config).await?;
+    let Some(user) = &visitor.user else {
+        return Ok(redirect("/signin"));
+    };
+    let requests = service.state().file_requests_of(user.id, 200).await?;
+    let base = request::base_url(request, config);
+    let now = Utc::now();
+    let body = html! {
+        section.card {
+            h1 { "File requests" }
+            p.lead { "A file request is a link through which anyone can upload files to you — no account needed. What they send arrives in " a href="/me" { "My transfers" } "." }
+            @for file_request in &requests {
+                (request_row(file_request, &base, &visitor.csrf, now))
+            }
+            @if requests.is_empty() {
+                p.muted { "No requests yet." }
+            }
+            // Announced by screen readers when share.js copies a link.
+            span.sr-only #copy-status role="status" aria-live="polite" {}
+        }
+        section.card aria-labelledby="new-title" {
+            h2 #new-title { "New request" }
+            @if let Some(problem) = problem {
+                p.notice.error role="alert" { (problem) }
+            }
+            form method="post" action="/requests" {
+                (csrf_field(&visitor.csrf))
+                label for="title" { "What are you asking for?" }
+                input #title name="title" type="text" required maxlength=(ferry_core::file_request::MAX_TITLE_CHARS);
+                label for="message" { "Message to the uploaders (optional)" }
+                textarea #message name="message" rows="2" maxlength=(ferry_core::file_request::MAX_MESSAGE_CHARS) {}
+                div.row {
+                    div {
+                        label for="days" { "Open for (days)" }
+                        input #days name="days" type="number" min="1" max=(ferry_core::file_request::MAX_REQUEST_DAYS) value="7" required;
+                    }
+                    div {
+                        label for="max_files" { "Most files" }
+                        input #max_files name="max_files" type="number" min="1" value="10" required;
+                    }
+                    div {
+                        label for="max_size" { "Most in all" }
+                        input #max_size name="max_size" type="text" value="1 GB" required aria-describedby="size-hint";
+                        small #size-hint .hint { "A size such as 500 MB or 2 GB." }
+                    }
+                }
+                div.row {
+                    div {
+                        label for="transfer_days" { "Keep what arrives for (days)" }
+                        input #transfer_days name="transfer_days" type="number" min="1" max=(config.max_days_limit) value=(config.default_max_days.min(config.max_days_limit)) required;
+                    }
+                    div {
+                        label for="transfer_max_downloads" { "Download limit of what arrives" }
+                        input #transfer_max_downloads name="transfer_max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
+                    }
+                }
+                p { button type="submit" { "Create the request" } }
+            }
+        }
+    };
+    Ok(respond(
+        status,
+        page("File requests", &visitor.viewer(), body, Some("share.js")),
+    ))
+}
+
+/// One of the owner's requests: its link (with a QR code while open), what arrived,
+/// and the close button.
+fn request_row(
+    file_request: &FileRequest,
+    base: &str,
+    csrf: &str,
+    now: chrono::DateTime<Utc>,
+) -> Markup {
+    let link = format!("{base}/r/{}", file_request.token);
+    let open = file_request.is_open(now);
+    html! {
+        article.request {
+            h2 { (file_request.title) }
+            div.meta.spaced {
+                span { (file_request.files_used) " of " (file_request.max_files) " files" }
+                span { (human_size(file_request.bytes_used)) " of " (human_size(file_request.max_bytes)) }
+                @if file_request.closed_at.is_some() {
+                    span { "closed" }
+                } @else if !open {
+                    span { "expired" }
+                } @else {
+                    span { "open until " (file_request.expires_at.format("%Y-%m-%d")) }
+                }
+            }
+            @if open {
+                div.share-link {
+                    input id={ "link-" (file_request.token) } type="text" readonly value=(link)
+                        aria-label={ "Link of the request " (file_request.title) };
+                    button type="button" data-copy={ "link-" (file_request.token) } data-status="copy-status" { "Copy" }
+                }
+                details {
+                    summary { "QR code" }
+                    (qr::figure(&link))
+                }
+                form method="post" action={ "/requests/" (file_request.token) "/close" } {
+                    (csrf_field(csrf))
+                    button.link type="submit" { "Close this request" }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /requests`: creates a request; a bad field shows the form again with why.
+pub async fn create(
+    request: HttpRequest,
+    session: Session,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    form: web::Form<NewRequestForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let user = visitor.user.ok_or(Error::Forbidden("sign_in_required"))?;
+    let form = form.into_inner();
+    let typed = RequestForm {
+        title: form.title,
+        message: form.message,
+        days: form.days,
+        max_files: form.max_files,
+        max_size: form.max_size,
+        transfer_days: form.transfer_days,
+        transfer_max_downloads: form.transfer_max_downloads,
+    };
+    match service.create_file_request(user.id, &typed).await {
+        Ok(_) => Ok(redirect("/requests")),
+        Err(ferry_core::Error::Invalid(problem)) => {
+            requests_page(
+                &request,
+                &session,
+                &service,
+                &config,
+                Some(&problem),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /requests/{token}/close`: closes one of the signed-in user's requests.
+pub async fn close(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let user = visitor.user.ok_or(Error::Forbidden("sign_in_required"))?;
+    service.close_file_request(&token, user.id).await?;
+    Ok(redirect("/requests"))
+}

@@ -1,0 +1,475 @@
+//! Black-box tests of file requests: a signed-in owner asks, anyone with the link
+//! uploads — through the request's page, `PUT /r/{token}/{name}` and tus — and the
+//! request's limits hold across web processes, also while they are killed.
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::{
+    Kind, Process, TestApp,
+    browser::{self, STRONG_PASSWORD, browser, csrf_of, page},
+    count,
+    data::b64,
+    eventually,
+    http::Exchange,
+    tus,
+};
+use reqwest::{Client, StatusCode, header};
+
+/// Signs a new browser up as `email` on `web` and creates a request there with
+/// `fields` on top of sensible defaults; the browser and the request's link token.
+async fn owner_with_request(
+    web: &Process,
+    email: &str,
+    fields: &[(&str, &str)],
+) -> (Client, String) {
+    let owner = browser();
+    let made = browser::sign_up(&owner, web, email, STRONG_PASSWORD).await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up");
+    let token = create_request(&owner, web, fields).await;
+    (owner, token)
+}
+
+/// Creates a request through the owner's form; its link token (the newest request on
+/// `/requests`).
+async fn create_request(owner: &Client, web: &Process, fields: &[(&str, &str)]) -> String {
+    let (status, form) = page(owner, web.url("/requests")).await;
+    assert_eq!(status, StatusCode::OK, "GET /requests");
+    let csrf = csrf_of(&form);
+    let mut all: Vec<(&str, &str)> = vec![
+        ("_csrf", csrf.as_str()),
+        ("title", "Holiday photos"),
+        ("message", ""),
+        ("days", "7"),
+        ("max_files", "10"),
+        ("max_size", "1 GB"),
+        ("transfer_days", "14"),
+        ("transfer_max_downloads", ""),
+    ];
+    for (key, value) in fields {
+        all.retain(|(k, _)| k != key);
+        all.push((key, value));
+    }
+    let created = owner
+        .post(web.url("/requests"))
+        .header(header::ACCEPT, "text/html")
+        .form(&all)
+        .answer()
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER, "POST /requests");
+    let (_, list) = page(owner, web.url("/requests")).await;
+    let link = browser::attribute(&list, "/r/");
+    link.split(['"', '<', ' ']).next().unwrap().to_owned()
+}
+
+/// `PUT /r/{token}/{name}` of `bytes`, as `curl -T` sends it: status and body.
+async fn put_into(
+    client: &Client,
+    web: &Process,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, String) {
+    let answer = client
+        .put(web.url(&format!("/r/{token}/{name}")))
+        .body(bytes)
+        .answer()
+        .await;
+    (answer.status(), answer.text().await.unwrap())
+}
+
+/// The request's counters as stored: (files_used, bytes_used).
+async fn counters(app: &TestApp, token: &str) -> (i64, i64) {
+    (
+        count(
+            app,
+            &format!("SELECT files_used::int8 FROM file_requests WHERE token = '{token}'"),
+        )
+        .await,
+        count(
+            app,
+            &format!("SELECT bytes_used FROM file_requests WHERE token = '{token}'"),
+        )
+        .await,
+    )
+}
+
+/// Transfers that arrived through request `token`, and their bytes.
+async fn arrived(app: &TestApp, token: &str) -> (i64, i64) {
+    let join = format!(
+        "FROM transfers t JOIN files f ON f.transfer_id = t.id
+         JOIN file_requests r ON r.id = t.file_request_id WHERE r.token = '{token}'"
+    );
+    (
+        count(app, &format!("SELECT count(*) {join}")).await,
+        count(
+            app,
+            &format!("SELECT COALESCE(sum(f.size), 0)::int8 {join}"),
+        )
+        .await,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_uploads_racing_into_a_ten_file_request_through_two_web_processes_store_exactly_ten()
+{
+    let mut app = TestApp::new("request_files").await;
+    let webs = [
+        app.start(Kind::Web, &[]).await,
+        app.start(Kind::Web, &[]).await,
+    ];
+    let (_owner, token) =
+        owner_with_request(&webs[0], "asker@example.com", &[("max_files", "10")]).await;
+
+    let client = Client::new();
+    let answers = futures::future::join_all((0..50).map(|i| {
+        let (client, web, token) = (client.clone(), &webs[i % 2], token.clone());
+        async move {
+            put_into(
+                &client,
+                web,
+                &token,
+                &format!("photo-{i}.jpg"),
+                vec![i as u8; 10_000],
+            )
+            .await
+        }
+    }))
+    .await;
+    let accepted = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(accepted, 10, "{answers:?}");
+    for (status, body) in &answers {
+        if *status != StatusCode::OK {
+            assert_eq!(*status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+            assert!(body.contains("takes no more files"), "{body}");
+        } else {
+            assert!(
+                body.contains("Holiday photos"),
+                "a receipt, not a link: {body}"
+            );
+            assert!(!body.contains("/s/") && !body.contains("http"), "{body}");
+        }
+    }
+    assert_eq!(arrived(&app, &token).await, (10, 100_000));
+    assert_eq!(counters(&app, &token).await, (10, 100_000));
+    // Every transfer is the owner's, with the request's lifetime.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM transfers t JOIN users u ON u.id = t.owner_id
+                      WHERE u.email = 'asker@example.com' AND t.file_request_id IS NOT NULL
+                        AND t.expires_at > now() + interval '13 days'"
+        )
+        .await,
+        10
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_that_together_pass_the_byte_limit_never_store_more_than_it() {
+    let mut app = TestApp::new("request_bytes").await;
+    let webs = [
+        app.start(Kind::Web, &[]).await,
+        app.start(Kind::Web, &[]).await,
+    ];
+    let (_owner, token) = owner_with_request(
+        &webs[0],
+        "bytes@example.com",
+        &[("max_files", "100"), ("max_size", "100 KB")],
+    )
+    .await;
+    let client = Client::new();
+    // Twenty tus uploads of 30 KB, created at once through both processes: three fit.
+    let metadata = format!(
+        "filename {},file_request {}",
+        b64(b"part.bin"),
+        b64(token.as_bytes())
+    );
+    let created = futures::future::join_all((0..20).map(|i| {
+        let (client, base, metadata) = (client.clone(), webs[i % 2].url(""), metadata.clone());
+        async move {
+            tus::create_with_upload(&client, &base, 30_000, Some(&metadata), vec![7; 30_000]).await
+        }
+    }))
+    .await;
+    let mut refused = 0;
+    for answer in created {
+        match answer.status() {
+            StatusCode::CREATED => {
+                assert_eq!(answer.headers()["x-file-request"], "received");
+                assert!(answer.headers().get("x-share-url").is_none());
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                refused += 1;
+                let text = answer.text().await.unwrap();
+                assert!(text.contains("more bytes"), "{text}");
+            }
+            other => panic!("unexpected {other}: {}", answer.text().await.unwrap()),
+        }
+    }
+    assert_eq!(refused, 17);
+    let (files, bytes) = arrived(&app, &token).await;
+    assert_eq!((files, bytes), (3, 90_000));
+    assert!(bytes <= 100_000);
+    // Without a declared length nothing is admitted: the bytes could not be counted.
+    let deferred = client
+        .post(webs[0].url("/files/"))
+        .header(tus::TUS.0, tus::TUS.1)
+        .header("Upload-Defer-Length", "1")
+        .header("Upload-Metadata", &metadata)
+        .answer()
+        .await;
+    assert_eq!(deferred.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(counters(&app, &token).await, (3, 90_000));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_a_request_stops_new_and_running_uploads_and_an_unfinished_one_gives_its_share_back()
+ {
+    let (app, web) = TestApp::with_web("request_close", &[]).await;
+    let (owner, token) =
+        owner_with_request(&web, "closer@example.com", &[("max_files", "3")]).await;
+    let client = Client::new();
+    let metadata = format!(
+        "filename {},file_request {}",
+        b64(b"big.bin"),
+        b64(token.as_bytes())
+    );
+    // Two uploads begin: half of each is sent.
+    let mut running = Vec::new();
+    for _ in 0..2 {
+        let created = tus::create_with_upload(
+            &client,
+            &web.url(""),
+            20_000,
+            Some(&metadata),
+            vec![1; 10_000],
+        )
+        .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        running.push(tus::path_of(&created));
+    }
+    assert_eq!(counters(&app, &token).await, (2, 40_000));
+    // Terminating one gives its file and bytes back at once.
+    let gone = client
+        .delete(web.url(&running[1]))
+        .header(tus::TUS.0, tus::TUS.1)
+        .answer()
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    assert_eq!(counters(&app, &token).await, (1, 20_000));
+
+    // The owner closes the request.
+    let (_, list) = page(&owner, web.url("/requests")).await;
+    let closed = owner
+        .post(web.url(&format!("/requests/{token}/close")))
+        .form(&[("_csrf", csrf_of(&list).as_str())])
+        .answer()
+        .await;
+    assert_eq!(closed.status(), StatusCode::SEE_OTHER);
+    // The running upload cannot continue, a new one cannot start, the page says so.
+    let patched = tus::patch(&client, web.url(&running[0]), 10_000, vec![1; 10_000]).await;
+    assert_eq!(patched.status(), StatusCode::GONE);
+    let (status, body) = put_into(&client, &web, &token, "late.txt", b"late".to_vec()).await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    let (status, html) = page(&browser(), web.url(&format!("/r/{token}"))).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("closed"), "{html}");
+    assert_eq!(arrived(&app, &token).await, (0, 0));
+    // Another user cannot close it, nor can anyone without a session.
+    let stranger = browser();
+    browser::sign_up(&stranger, &web, "stranger@example.com", STRONG_PASSWORD).await;
+    let (_, theirs) = page(&stranger, web.url("/requests")).await;
+    let refused = stranger
+        .post(web.url(&format!("/requests/{token}/close")))
+        .form(&[("_csrf", csrf_of(&theirs).as_str())])
+        .answer()
+        .await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_uploader_sees_only_their_own_files_and_the_owner_finds_them_in_my_transfers() {
+    let (app, web, _worker) = TestApp::with_web_and_worker("request_page").await;
+    let hostile = r#"<script>alert("t")</script> & "quotes""#;
+    let (owner, token) = owner_with_request(
+        &web,
+        "pages@example.com",
+        &[
+            ("title", hostile),
+            ("message", "<img src=x onerror=alert(1)>"),
+        ],
+    )
+    .await;
+    let path = format!("/r/{token}");
+
+    // Two uploaders, each through the request's page as upload.js drives it.
+    let mut sent = Vec::new();
+    for (who, name) in [
+        ("first", "first-upload.txt"),
+        ("second", "second-upload.txt"),
+    ] {
+        let visitor = browser();
+        let (status, html) = page(&visitor, web.url(&path)).await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img src=x"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;script&gt;alert"), "the title as text");
+        assert!(
+            !html.contains("first-upload.txt"),
+            "{who} sees nobody else's files"
+        );
+        let draft_token = browser::draft_token_of(&html);
+        let metadata = format!(
+            "filename {},ferry_draft {},ferry_draft_token {},file_request {}",
+            b64(name.as_bytes()),
+            b64(b"1"),
+            b64(draft_token.as_bytes()),
+            b64(token.as_bytes())
+        );
+        let body = format!("{who} file").into_bytes();
+        let created =
+            tus::create_with_upload(&visitor, &web.url(""), body.len(), Some(&metadata), body)
+                .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let id = tus::upload_id(&created).unwrap();
+        let added = visitor
+            .post(web.url(&format!("{path}/draft")))
+            .header("X-CSRF-Token", csrf_of(&html))
+            .json(&serde_json::json!({ "upload_id": id }))
+            .answer()
+            .await;
+        assert_eq!(added.status(), StatusCode::OK);
+        // A draft of the plain upload page cannot take it (nor a stranger's draft).
+        assert_eq!(
+            browser::add_to_draft(&visitor, &web, &csrf_of(&html), &id).await,
+            StatusCode::FORBIDDEN
+        );
+        let (_, mine) = page(&visitor, web.url(&path)).await;
+        assert!(mine.contains(name), "{who} sees their file");
+        let send = visitor
+            .post(web.url(&format!("{path}/send")))
+            .form(&[("_csrf", csrf_of(&mine).as_str())])
+            .answer()
+            .await;
+        assert_eq!(send.status(), StatusCode::SEE_OTHER);
+        sent.push(
+            send.headers()[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+        let (_, after) = page(&visitor, web.url(&sent[sent.len() - 1])).await;
+        assert!(after.contains("Thank you: 1 file sent"), "{after}");
+    }
+    // Each visit is one transfer of the owner's, listed on their page with the request.
+    let (_, me) = page(&owner, web.url("/me")).await;
+    assert!(
+        me.contains("first-upload.txt") && me.contains("second-upload.txt"),
+        "{me}"
+    );
+    assert!(me.contains("Uploaded to your request"), "{me}");
+    assert!(!me.contains("<script>alert"), "{me}");
+    assert_eq!(arrived(&app, &token).await.0, 2);
+    harness::files_finished(&app, Duration::from_secs(60)).await;
+}
+
+/// The chaos part: uploads into one request through three web processes while they are
+/// killed and restarted. Every acknowledged upload is the owner's, whole; never more
+/// than the request takes; and once the idle sweep has run, the counters are exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_into_one_request_while_web_processes_are_killed_lose_nothing_acknowledged() {
+    let mut app = TestApp::new("request_chaos").await;
+    let mut webs = vec![
+        app.start(Kind::Web, &[]).await,
+        app.start(Kind::Web, &[]).await,
+        app.start(Kind::Web, &[]).await,
+    ];
+    let (_owner, token) =
+        owner_with_request(&webs[0], "chaos@example.com", &[("max_files", "25")]).await;
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut acknowledged: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut refused_full = 0;
+    for round in 0..8 {
+        let ports: Vec<u16> = webs.iter().map(|w| w.port).collect();
+        let uploads = futures::future::join_all((0..6).map(|i| {
+            let client = client.clone();
+            let token = token.clone();
+            let port = ports[i % ports.len()];
+            let name = format!("r{round}-{i}.bin");
+            let body: Vec<u8> = (0..400_000u32)
+                .map(|n| (n as u8) ^ (round as u8) ^ (i as u8))
+                .collect();
+            async move {
+                let answer = client
+                    .put(format!("http://127.0.0.1:{port}/r/{token}/{name}"))
+                    .body(body.clone())
+                    .send()
+                    .await;
+                (name, body, answer.map(|a| a.status()).ok())
+            }
+        }));
+        // One web process is killed while the round's uploads are on their way.
+        let victim = round % webs.len();
+        let killer = async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            webs[victim].kill();
+        };
+        let (results, ()) = tokio::join!(uploads, killer);
+        for (name, body, status) in results {
+            match status {
+                Some(StatusCode::OK) => acknowledged.push((name, body)),
+                Some(StatusCode::PAYLOAD_TOO_LARGE) => refused_full += 1,
+                _ => {}
+            }
+        }
+        webs[victim] = app.start(Kind::Web, &[]).await;
+    }
+    assert!(!acknowledged.is_empty());
+    assert!(
+        acknowledged.len() <= 25,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    // Every acknowledged upload arrived whole, as the owner's.
+    for (name, body) in &acknowledged {
+        let digest = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(body));
+        let stored = count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM files f JOIN transfers t ON t.id = f.transfer_id
+                 JOIN file_requests r ON r.id = t.file_request_id
+                 WHERE r.token = '{token}' AND f.name = '{name}' AND f.sha256 = '\\x{}'::bytea",
+                hex::encode(digest)
+            ),
+        )
+        .await;
+        assert_eq!(stored, 1, "{name} acknowledged but not stored whole");
+    }
+    let (files, _) = arrived(&app, &token).await;
+    assert!(files <= 25 && files >= acknowledged.len() as i64);
+    // Uploads cut off by a kill still hold their share until the idle sweep removes
+    // them; then the counters are exactly what arrived.
+    sqlx::query(
+        "UPDATE uploads SET expires_at = now() - interval '1 second' WHERE transfer_id IS NULL",
+    )
+    .execute(&app.pg)
+    .await
+    .unwrap();
+    let _worker = app.start(Kind::Worker, &[]).await;
+    let _clock = app.start_clock("abort-idle-uploads=* * * * * *").await;
+    let (files, bytes) = arrived(&app, &token).await;
+    eventually(
+        "the counters to match what arrived",
+        Duration::from_secs(60),
+        || async { (counters(&app, &token).await == (files, bytes)).then_some(()) },
+    )
+    .await;
+    let _ = refused_full;
+}
