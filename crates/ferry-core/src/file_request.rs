@@ -62,7 +62,11 @@ impl Service {
         owner: Uuid,
         form: &RequestForm,
     ) -> Result<FileRequest> {
-        let title = text(&form.title, "title", MAX_TITLE_CHARS)?;
+        // One line: a title goes into page headings and mail subjects.
+        let title: String = text(&form.title, "title", MAX_TITLE_CHARS)?
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         if title.is_empty() {
             return Err(Error::invalid("give the request a title"));
         }

@@ -18,12 +18,11 @@ use serde::Deserialize;
 use crate::{
     Config,
     http::{
-        csrf,
+        csrf, drop,
         error::{Error, Result},
         html::{CsrfOnly, csrf_field, human_size, page, plural, redirect, respond},
         qr, request, visitor,
     },
-    upload,
 };
 
 /// The draft of this visitor's visit to request `file_request`.
@@ -83,12 +82,12 @@ pub async fn request_page(
                     "Thank you: " (sent) " file" (plural(sent)) " sent. Only the person who asked can see them."
                 }
             }
-            (upload::drop_zone(&draft_token, Some(&file_request.token)))
+            (drop::drop_zone(&draft_token, Some(&file_request.token)))
         }
         section.card aria-labelledby="draft-title" {
             h2 #draft-title { "Your files" }
             p.muted { "Only you see this list. Nobody else's files are shown here." }
-            (upload::draft_list(&drafted, None))
+            (drop::draft_list(&drafted, None))
             form method="post" action={ (path) "/send" } {
                 (csrf_field(&visitor.csrf))
                 p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send them" } }
@@ -120,7 +119,7 @@ pub async fn add_to_draft(
     token: web::Path<String>,
     service: web::Data<Service>,
     config: web::Data<Config>,
-    body: web::Json<upload::DraftAdd>,
+    body: web::Json<drop::DraftAdd>,
 ) -> Result<HttpResponse> {
     let presented = request
         .headers()

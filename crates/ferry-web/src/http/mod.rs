@@ -11,7 +11,7 @@
 //! render the same way — the page layout and shared markup ([`html`]), the static
 //! assets ([`assets`]), share and deletion links ([`links`]), download header names
 //! ([`names`]), the QR code of a share link ([`qr`]), the visitor's colour theme
-//! ([`theme`]).
+//! ([`theme`]), the drop zone and draft list of the pages that take files ([`drop`]).
 //!
 //! The rule: modules here import only each other and `crate::config`, never a feature
 //! (`upload`, `share`, `account`, `admin`, `api`). A feature may import anything here.
@@ -35,6 +35,7 @@ pub mod assets;
 pub mod budget;
 pub mod cors;
 pub mod csrf;
+pub mod drop;
 pub mod error;
 pub mod html;
 pub mod links;

@@ -21,15 +21,14 @@ use ferry_core::{
     mail::{MAX_MESSAGE_CHARS, plausible_email},
     rate_limit::{self, Bucket},
 };
-use ferry_state::tus::Upload;
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
 use crate::{
     Config,
     http::{
         budget::Hold,
-        csrf,
+        csrf, drop,
         error::{Error, Result},
         html::{csrf_field, human_size, limits_line, ok, page, plural, redirect},
         password::Passwords,
@@ -74,11 +73,11 @@ pub async fn upload_page(
         section.card {
             h1 { "Send files" }
             p.lead { "Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart." }
-            (drop_zone(&draft_token, None))
+            (drop::drop_zone(&draft_token, None))
         }
         section.card aria-labelledby="draft-title" {
             h2 #draft-title { "Your draft" }
-            (draft_list(&drafted, Some(csrf)))
+            (drop::draft_list(&drafted, Some(csrf)))
             form method="post" action="/send" {
                 (csrf_field(csrf))
                 div.row {
@@ -135,58 +134,6 @@ pub async fn upload_page(
     )))
 }
 
-/// Where files are dropped or chosen; `upload.js` sends them over tus into the draft
-/// `draft_token` names (and into `file_request`, the link token of a file request,
-/// when given: the script then adds them through `/r/{token}/draft`).
-pub fn drop_zone(draft_token: &str, file_request: Option<&str>) -> Markup {
-    html! {
-        div #drop .drop data-draft-token=(draft_token) data-file-request=[file_request] {
-            strong { "Drag and drop files here" }
-            " " span.muted { "or" } " "
-            button #pick .secondary type="button" { "choose files" }
-            input #file-input .sr-only type="file" multiple tabindex="-1" aria-label="Choose files";
-        }
-    }
-}
-
-/// The files of a draft (the script adds rows as uploads start) and the progress of
-/// the uploads, announced politely; with `remove_csrf`, each file has a remove form.
-pub fn draft_list(drafted: &[Upload], remove_csrf: Option<&str>) -> Markup {
-    html! {
-        p #draft-empty .muted hidden[!drafted.is_empty()] { "No files yet." }
-        ul #draft-files .files {
-            @for upload in drafted {
-                li data-done="1" {
-                    span.name { (upload.filename) }
-                    span.size { (human_size(upload.offset)) }
-                    @if let Some(csrf) = remove_csrf {
-                        form method="post" action="/draft/remove" {
-                            (csrf_field(csrf))
-                            input type="hidden" name="upload_id" value=(upload.id);
-                            button.link type="submit" aria-label={ "Remove " (upload.filename) } { "Remove" }
-                        }
-                    }
-                }
-            }
-        }
-        progress #overall max="100" value="0" aria-label="Overall upload progress" {}
-        p #overall-text .muted aria-live="polite" {}
-    }
-}
-
-/// The upload the page's script adds to the draft.
-#[derive(Deserialize)]
-pub struct DraftAdd {
-    upload_id: String,
-}
-
-impl DraftAdd {
-    /// The finished upload to add.
-    pub fn upload_id(&self) -> &str {
-        &self.upload_id
-    }
-}
-
 /// `POST /draft` (script, JSON, `X-CSRF-Token`): adds a finished draft upload. Only
 /// the page that started the upload may add it: its draft token is in the upload's
 /// metadata.
@@ -195,7 +142,7 @@ pub async fn add_to_draft(
     session: Session,
     service: web::Data<Service>,
     config: web::Data<Config>,
-    body: web::Json<DraftAdd>,
+    body: web::Json<drop::DraftAdd>,
 ) -> Result<HttpResponse> {
     let presented = request
         .headers()
@@ -206,7 +153,7 @@ pub async fn add_to_draft(
         .ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let token = visitor::draft_token(&config, &draft);
     let files = service
-        .add_to_draft(&draft, &body.upload_id, &token)
+        .add_to_draft(&draft, body.upload_id(), &token)
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "files": files })))
 }
