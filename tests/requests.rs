@@ -526,3 +526,107 @@ async fn the_owner_is_mailed_about_every_upload_into_their_request() {
         assert!(notice.body().contains("/me"), "{}", notice.body());
     }
 }
+
+/// A request with a password: nothing goes in without it — not through the page, curl
+/// or tus — wrong guesses are refused, the page unlocks for its session, and the
+/// password given in tus metadata is checked, never stored or echoed back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_protected_request_takes_uploads_only_with_its_password() {
+    let (app, web) = TestApp::with_web("request_password", &[]).await;
+    let secret = "harbour lights 42";
+    let (_owner, token) = owner_with_request(
+        &web,
+        "guarded@example.com",
+        &[("password", secret), ("message", "only for the auditors")],
+    )
+    .await;
+    let client = Client::new();
+    let put = |password: Option<&'static str>| {
+        let request = client
+            .put(web.url(&format!("/r/{token}/scan.pdf")))
+            .body(b"%PDF scan".to_vec());
+        match password {
+            Some(p) => request.header("Ferry-Request-Password", p),
+            None => request,
+        }
+    };
+    let answer = put(None).answer().await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert!(answer.text().await.unwrap().contains("password_required"));
+    let answer = put(Some("not the password")).answer().await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert!(answer.text().await.unwrap().contains("password_wrong"));
+    assert_eq!(
+        put(Some("harbour lights 42")).answer().await.status(),
+        StatusCode::OK
+    );
+
+    // tus: the password in the metadata is checked and dropped before it is stored.
+    let metadata = format!(
+        "filename {},file_request {},file_request_password {}",
+        b64(b"tus.bin"),
+        b64(token.as_bytes()),
+        b64(secret.as_bytes())
+    );
+    let created =
+        tus::create_with_upload(&client, &web.url(""), 5, Some(&metadata), b"hello".to_vec()).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let echoed = tus::head(&client, web.url(&tus::path_of(&created))).await;
+    let echoed = echoed.headers()["upload-metadata"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !echoed.contains("file_request_password") && !echoed.contains(&b64(secret.as_bytes())),
+        "{echoed}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM uploads WHERE metadata LIKE '%file_request_password%'"
+        )
+        .await,
+        0
+    );
+
+    // The JSON description keeps the message for those with the password.
+    let described: serde_json::Value = client
+        .get(web.url(&format!("/r/{token}")))
+        .answer_json()
+        .await;
+    assert_eq!(described["password_required"], true);
+    assert_eq!(described["message"], "");
+
+    // The page: a password form first, no drop zone; the right password opens it.
+    let visitor = browser();
+    let (status, html) = page(&visitor, web.url(&format!("/r/{token}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("data-draft-token") && !html.contains("only for the auditors"),
+        "{html}"
+    );
+    let unlock = |password: &'static str, html: String| {
+        let visitor = visitor.clone();
+        let url = web.url(&format!("/r/{token}/unlock"));
+        async move {
+            visitor
+                .post(url)
+                .header(header::ACCEPT, "text/html")
+                .form(&[("_csrf", csrf_of(&html).as_str()), ("password", password)])
+                .answer()
+                .await
+                .status()
+        }
+    };
+    assert_eq!(
+        unlock("wrong password!", html.clone()).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        unlock("harbour lights 42", html).await,
+        StatusCode::SEE_OTHER
+    );
+    let (_, opened) = page(&visitor, web.url(&format!("/r/{token}"))).await;
+    assert!(opened.contains("data-draft-token") && opened.contains("only for the auditors"));
+    assert_eq!(arrived(&app, &token).await.0, 2);
+}

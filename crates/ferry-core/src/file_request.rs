@@ -52,6 +52,9 @@ pub struct RequestForm {
     pub transfer_days: String,
     /// Download limit of those transfers (empty: none).
     pub transfer_max_downloads: String,
+    /// argon2id hash of the password uploaders must give (the web hashes it, with
+    /// its bounded hasher, after `SharePassword` accepted it), if any.
+    pub password_hash: Option<String>,
 }
 
 impl Service {
@@ -108,6 +111,7 @@ impl Service {
             expires_at: Utc::now() + chrono::Duration::days(days),
             max_files: max_files as i32,
             max_bytes,
+            password_hash: form.password_hash.clone(),
             transfer_days: i32::from(limits.max_days.get()),
             transfer_max_downloads: limits.max_downloads.map(MaxDownloads::get),
         };
@@ -126,6 +130,33 @@ impl Service {
             return Err(Error::Gone);
         }
         Ok(request)
+    }
+
+    /// One guess by `client` at the password of `request` (which has one), counted
+    /// like a share password's guesses ([`Service::counted_guess`]) under its own
+    /// scope.
+    pub async fn unlock_file_request<E, V>(
+        &self,
+        request: &FileRequest,
+        client: &str,
+        limits: crate::UnlockLimits,
+        verify: V,
+    ) -> std::result::Result<crate::Verdict, E>
+    where
+        E: From<Error>,
+        V: AsyncFnOnce(String) -> std::result::Result<crate::PasswordCheck, E>,
+    {
+        let Some(hash) = request.password_hash.clone() else {
+            return Ok(crate::Verdict::Right);
+        };
+        self.counted_guess(
+            &format!("r:{}", request.token),
+            client,
+            limits,
+            hash,
+            verify,
+        )
+        .await
     }
 
     /// Closes `owner`'s request `token`: no upload starts or continues from now on.

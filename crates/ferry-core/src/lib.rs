@@ -44,5 +44,5 @@ pub use password::{
 };
 pub use schedule::Schedule;
 pub use service::{DRAFT_TOKEN_KEY, Housekeeping, Policy, SendDraft, Service};
-pub use unlock::{PasswordCheck, Unlock, UnlockLimits};
+pub use unlock::{PasswordCheck, Unlock, UnlockLimits, Verdict};
 pub use upload::{NewUploadRequest, metadata_value};

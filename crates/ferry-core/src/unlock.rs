@@ -76,25 +76,55 @@ impl Service {
         E: From<Error>,
         V: AsyncFnOnce(String) -> Result<PasswordCheck, E>,
     {
-        let state = &self.state;
-        let Some(transfer) = state.find_transfer(token).await.map_err(Error::from)? else {
+        let Some(transfer) = self.state.find_transfer(token).await.map_err(Error::from)? else {
             return Ok(Unlock::Gone);
         };
         let Some(hash) = transfer.password_hash.clone() else {
             return Ok(Unlock::Unprotected(transfer));
         };
+        Ok(
+            match self
+                .counted_guess(&transfer.token, client, limits, hash, verify)
+                .await?
+            {
+                Verdict::Right => Unlock::Unlocked(transfer),
+                Verdict::Wrong => Unlock::Wrong(transfer),
+                Verdict::CannotCheck => Unlock::CannotCheck(transfer),
+            },
+        )
+    }
+
+    /// One guess by `client` at the password `hash` of whatever `scope` names (a
+    /// transfer's token; `r:` and a file request's), counted in Redis before it is
+    /// checked: per client (every attempt), and per scope, where only wrong guesses
+    /// stay counted and a client that has not itself guessed wrong here gets in even
+    /// when a crowd used up the scope's guesses. A right guess, and one that could not
+    /// be checked, is taken back.
+    pub async fn counted_guess<E, V>(
+        &self,
+        scope: &str,
+        client: &str,
+        limits: UnlockLimits,
+        hash: String,
+        verify: V,
+    ) -> Result<Verdict, E>
+    where
+        E: From<Error>,
+        V: AsyncFnOnce(String) -> Result<PasswordCheck, E>,
+    {
+        let state = &self.state;
         let per_client = Bucket {
             name: format!("unlock-ip:{client}"),
             max: limits.per_client,
             window_secs: 60,
         };
         let per_transfer = Bucket {
-            name: format!("unlock-transfer:{}", transfer.token),
+            name: format!("unlock-transfer:{scope}"),
             max: limits.per_transfer,
             window_secs: 600,
         };
         let per_client_on_transfer = Bucket {
-            name: format!("unlock-ip-transfer:{}:{client}", transfer.token),
+            name: format!("unlock-ip-transfer:{scope}:{client}"),
             max: limits.per_client_and_transfer,
             window_secs: 600,
         };
@@ -105,23 +135,35 @@ impl Service {
         // Without Redis the attempt cannot be counted, so the password is not checked.
         let guess = match admitted.await {
             Err(Error::State(e)) if e.is_unavailable() => {
-                tracing::warn!(error = %e, "share password not checked: Redis unreachable");
-                return Ok(Unlock::CannotCheck(transfer));
+                tracing::warn!(error = %e, "password not checked: Redis unreachable");
+                return Ok(Verdict::CannotCheck);
             }
             other => other?,
         };
         match verify(hash).await? {
             PasswordCheck::Busy => {
                 take_back(state, guess).await;
-                Ok(Unlock::CannotCheck(transfer))
+                Ok(Verdict::CannotCheck)
             }
             PasswordCheck::Right => {
                 take_back(state, guess).await;
-                Ok(Unlock::Unlocked(transfer))
+                Ok(Verdict::Right)
             }
-            PasswordCheck::Wrong => Ok(Unlock::Wrong(transfer)),
+            PasswordCheck::Wrong => Ok(Verdict::Wrong),
         }
     }
+}
+
+/// The verdict on one counted guess ([`Service::counted_guess`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Right; the guess was taken back.
+    Right,
+    /// Wrong; the guess stays counted.
+    Wrong,
+    /// Not checked: it could not be counted (Redis unreachable) or checked (hasher
+    /// busy); nothing stays counted.
+    CannotCheck,
 }
 
 /// Takes back a guess that was right or never checked. If Redis fails here, the guess

@@ -23,6 +23,8 @@ CREATE TABLE file_requests (
     max_bytes       BIGINT      NOT NULL CHECK (max_bytes > 0),
     files_used      INTEGER     NOT NULL DEFAULT 0 CHECK (files_used >= 0 AND files_used <= max_files),
     bytes_used      BIGINT      NOT NULL DEFAULT 0 CHECK (bytes_used >= 0 AND bytes_used <= max_bytes),
+    -- argon2id hash of the password uploaders must give first, if any.
+    password_hash   TEXT,
     -- The rules of the transfers the uploads become (the owner's own).
     transfer_days          INTEGER NOT NULL CHECK (transfer_days > 0),
     transfer_max_downloads INTEGER CHECK (transfer_max_downloads > 0)

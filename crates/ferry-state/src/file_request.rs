@@ -44,6 +44,8 @@ pub struct FileRequest {
     pub files_used: i32,
     /// Bytes admitted so far (the declared lengths of those files).
     pub bytes_used: i64,
+    /// argon2id hash of the password uploaders must give first, if any.
+    pub password_hash: Option<String>,
     /// Lifetime in days of each transfer the uploads become.
     pub transfer_days: i32,
     /// Download limit of those transfers, if any.
@@ -82,6 +84,8 @@ pub struct NewFileRequest {
     pub max_files: i32,
     /// Most bytes.
     pub max_bytes: i64,
+    /// argon2id hash of the uploaders' password, if any.
+    pub password_hash: Option<String>,
     /// Lifetime in days of the transfers the uploads become.
     pub transfer_days: i32,
     /// Download limit of those transfers.
@@ -107,7 +111,7 @@ macro_rules! query_requests {
         sqlx::query_as!(
             FileRequest,
             "SELECT id, token, owner_id, title, message, created_at, expires_at, closed_at,
-                    max_files, max_bytes, files_used, bytes_used,
+                    max_files, max_bytes, files_used, bytes_used, password_hash,
                     transfer_days, transfer_max_downloads
              FROM file_requests "
             $(+ $sql)+
@@ -122,8 +126,8 @@ impl State {
         let id = Uuid::new_v4();
         sqlx::query!(
             "INSERT INTO file_requests (id, token, owner_id, title, message, expires_at,
-                 max_files, max_bytes, transfer_days, transfer_max_downloads)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 max_files, max_bytes, password_hash, transfer_days, transfer_max_downloads)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             id,
             new_token(),
             new.owner_id,
@@ -132,6 +136,7 @@ impl State {
             new.expires_at,
             new.max_files,
             new.max_bytes,
+            new.password_hash.as_deref(),
             new.transfer_days,
             new.transfer_max_downloads
         )

@@ -132,6 +132,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
         )
         .route("/r/{token}", web::get().to(file_request::request_page))
         .service(
+            web::resource("/r/{token}/unlock")
+                .guard(guard::Post())
+                .to(file_request::unlock),
+        )
+        .service(
             web::resource("/r/{token}/draft")
                 .guard(guard::Post())
                 .to(file_request::add_to_draft),
@@ -248,14 +253,21 @@ async fn put_two(
 /// `PUT /r/{token}/{name}`: one file into a file request.
 async fn put_three(
     request: HttpRequest,
+    session: Session,
     path: web::Path<(String, String, String)>,
     body: web::Payload,
     service: web::Data<Service>,
     config: web::Data<Config>,
+    passwords: web::Data<crate::http::password::Passwords>,
 ) -> Result<HttpResponse> {
     let (first, token, name) = path.into_inner();
     match first.as_str() {
-        "r" => curl::put_into_request(request, body, service, config, &token, &name).await,
+        "r" => {
+            curl::put_into_request(
+                request, session, body, service, config, passwords, &token, &name,
+            )
+            .await
+        }
         _ => Err(Error::NotFound),
     }
 }

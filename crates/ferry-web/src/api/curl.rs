@@ -10,6 +10,7 @@
 //! `Content-Length` before it is read, or as soon as it grows past the limit.
 
 use actix_multipart::Multipart;
+use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use ferry_core::{FileName, Limits, NewUploadRequest, Service};
 use ferry_state::transfer::{NewFile, Transfer};
@@ -20,7 +21,9 @@ use crate::{
     http::{
         budget::{self, Hold},
         error::{Error, Result},
-        links, request,
+        links,
+        password::Passwords,
+        request,
         upload_limits::{self, BodyStop},
     },
 };
@@ -105,15 +108,26 @@ async fn admit_body(
 /// stored. The upload goes through the resumable-upload rows, so a process killed
 /// midway leaves an unfinished upload that the idle sweep removes, giving the
 /// request's file and bytes back.
+#[allow(clippy::too_many_arguments)]
 pub async fn put_into_request(
     request: HttpRequest,
+    session: Session,
     body: web::Payload,
     service: web::Data<Service>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     token: &str,
     raw_name: &str,
 ) -> Result<HttpResponse> {
-    let file_request = service.open_file_request(token).await?;
+    let password = request
+        .headers()
+        .get("Ferry-Request-Password")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let file_request = super::admit_file_request(
+        &request, &session, &service, &config, &passwords, token, password,
+    )
+    .await?;
     check_declared_length(&request, config.max_upload_size, true)?;
     let length = request
         .headers()

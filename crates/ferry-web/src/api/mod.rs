@@ -19,10 +19,60 @@ pub mod probes;
 pub mod scaffolding;
 pub mod tus;
 
-use ferry_state::transfer::Transfer;
+use actix_session::Session;
+use actix_web::HttpRequest;
+use ferry_core::{Service, Verdict};
+use ferry_state::{file_request::FileRequest, transfer::Transfer};
 use serde_json::{Value, json};
 
-use crate::http::links::{delete_url, file_url, remaining_days};
+use crate::{
+    Config,
+    http::{
+        error::{Error, Result},
+        links::{delete_url, file_url, remaining_days},
+        password::Passwords,
+        request, visitor,
+    },
+};
+
+/// The open file request `token` an upload (curl or tus) goes into, once its
+/// password, if it has one, was given: this session unlocked it on the request's
+/// page, or `password` (the `Ferry-Request-Password` header, tus metadata
+/// `file_request_password`) is right — a guess counted like a share password's.
+/// 403 `password_required` / `password_wrong`; 503 when it cannot be checked now.
+pub async fn admit_file_request(
+    http: &HttpRequest,
+    session: &Session,
+    service: &Service,
+    config: &Config,
+    passwords: &Passwords,
+    token: &str,
+    password: Option<String>,
+) -> Result<FileRequest> {
+    let file_request = service.open_file_request(token).await?;
+    if file_request.password_hash.is_none()
+        || visitor::has_unlocked(session, &visitor::request_scope(&file_request.token))
+    {
+        return Ok(file_request);
+    }
+    let Some(password) = password else {
+        return Err(Error::Forbidden("password_required"));
+    };
+    let client = request::client_ip(http, config);
+    match service
+        .unlock_file_request(
+            &file_request,
+            &client,
+            config.unlock_limits(),
+            async |hash| passwords.check(password, hash).await,
+        )
+        .await?
+    {
+        Verdict::Right => Ok(file_request),
+        Verdict::Wrong => Err(Error::Forbidden("password_wrong")),
+        Verdict::CannotCheck => Err(Error::Busy),
+    }
+}
 
 /// The JSON description of a transfer for its uploader.
 pub fn transfer_json(base: &str, transfer: &Transfer) -> Value {

@@ -33,10 +33,13 @@ use crate::{
     http::{
         budget::{self, Hold},
         error::Error,
-        links, request,
+        links,
+        password::Passwords,
+        request,
         upload_limits::{self, UploadSlot},
     },
 };
+use actix_session::Session;
 
 /// The tus protocol version spoken here.
 pub const VERSION: &str = "1.0.0";
@@ -102,6 +105,8 @@ struct Metadata {
     draft: bool,
     /// The link token of the file request it goes into (`file_request`).
     file_request: Option<String>,
+    /// That request's password, if it has one (`file_request_password`).
+    file_request_password: Option<String>,
 }
 
 fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Tus> {
@@ -113,6 +118,7 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Tus> {
         max_days: None,
         draft: false,
         file_request: None,
+        file_request_password: None,
     };
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(metadata);
@@ -149,8 +155,19 @@ fn parse_metadata(raw: Option<&str>) -> Result<Metadata, Tus> {
             "max_days" | "max-days" => metadata.max_days = Some(value),
             "ferry_draft" => metadata.draft = value == "1",
             "file_request" => metadata.file_request = Some(value),
+            "file_request_password" => metadata.file_request_password = Some(value),
             _ => {}
         }
+    }
+    // A request's password is checked, never kept: the metadata is stored and echoed
+    // back to anyone who learns the upload's id.
+    if metadata.file_request_password.is_some() {
+        metadata.raw = Some(
+            raw.split(',')
+                .filter(|pair| pair.trim().split(' ').next() != Some("file_request_password"))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
     }
     Ok(metadata)
 }
@@ -270,9 +287,11 @@ fn take_slot(request: &HttpRequest) -> Result<UploadSlot, Tus> {
 /// client never learnt its `Location`, so it could not resume it anyway.
 pub async fn create(
     request: HttpRequest,
+    session: Session,
     body: web::Payload,
     service: web::Data<Service>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
 ) -> TusResult {
     require_version(&request)?;
     let concat = parse_concat(header(&request, "Upload-Concat"))?;
@@ -288,9 +307,21 @@ pub async fn create(
         draft: metadata.draft,
         partial: matches!(concat, Concat::Partial),
     };
-    // Into a file request: it must still take uploads (410 otherwise).
+    // Into a file request: it must still take uploads (410 otherwise), and its
+    // password, if any, must have been given.
     let file_request = match &metadata.file_request {
-        Some(token) => Some(service.open_file_request(token).await?),
+        Some(token) => Some(
+            super::admit_file_request(
+                &request,
+                &session,
+                &service,
+                &config,
+                &passwords,
+                token,
+                metadata.file_request_password.clone(),
+            )
+            .await?,
+        ),
         None => None,
     };
     budget::count_new_upload(&request, service.state(), &config).await?;

@@ -10,7 +10,9 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::Utc;
-use ferry_core::{Service, file_request::RequestForm};
+use ferry_core::{
+    MIN_SHARE_PASSWORD_CHARS, Service, SharePassword, Verdict, file_request::RequestForm,
+};
 use ferry_state::file_request::FileRequest;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -19,9 +21,12 @@ use crate::{
     Config,
     http::{
         csrf, drop,
+        error::RETRY_AFTER_SECS,
         error::{Error, Result},
         html::{CsrfOnly, csrf_field, human_size, page, plural, redirect, respond},
-        qr, request, visitor,
+        password::Passwords,
+        qr, request,
+        visitor::{self, Visitor},
     },
 };
 
@@ -36,6 +41,98 @@ fn visit_draft(
         .map(|draft| format!("{draft}:r:{}", file_request.id))
 }
 
+/// Whether this session may upload into `file_request`: it has no password, or the
+/// session gave it on the request's page.
+fn unlocked(session: &Session, file_request: &FileRequest) -> bool {
+    file_request.password_hash.is_none()
+        || visitor::has_unlocked(session, &visitor::request_scope(&file_request.token))
+}
+
+/// The page asking for a request's password (`problem`: why again).
+fn password_page(
+    visitor: &Visitor,
+    file_request: &FileRequest,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    let body = html! {
+        section.card {
+            h1 { (file_request.title) }
+            p.lead { "Whoever asked for these files protected the upload with a password." }
+            @if let Some(problem) = problem {
+                div.notice.error role="alert" { (problem) }
+            }
+            form method="post" action={ "/r/" (file_request.token) "/unlock" } {
+                (csrf_field(&visitor.csrf))
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete="current-password" required autofocus;
+                p { button type="submit" { "Unlock" } }
+            }
+        }
+    };
+    respond(
+        status,
+        page(&file_request.title, &visitor.viewer(), body, None),
+    )
+}
+
+/// The request-password form.
+#[derive(Deserialize)]
+pub struct UnlockForm {
+    _csrf: String,
+    password: String,
+}
+
+/// `POST /r/{token}/unlock`: checks a request's password, counted like a share
+/// password's guesses (`Service::unlock_file_request`).
+pub async fn unlock(
+    request: HttpRequest,
+    session: Session,
+    token: web::Path<String>,
+    service: web::Data<Service>,
+    config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
+    form: web::Form<UnlockForm>,
+) -> Result<HttpResponse> {
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let file_request = service.open_file_request(&token).await?;
+    let client = request::client_ip(&request, &config);
+    let verdict = service
+        .unlock_file_request(
+            &file_request,
+            &client,
+            config.unlock_limits(),
+            async |hash| passwords.check(form.password.clone(), hash).await,
+        )
+        .await?;
+    match verdict {
+        Verdict::Right => {
+            visitor::unlock(&session, &visitor::request_scope(&file_request.token))?;
+            Ok(redirect(&format!("/r/{}", file_request.token)))
+        }
+        Verdict::Wrong => Ok(password_page(
+            &visitor,
+            &file_request,
+            Some("That password is not right."),
+            StatusCode::FORBIDDEN,
+        )),
+        Verdict::CannotCheck => {
+            let mut response = password_page(
+                &visitor,
+                &file_request,
+                Some("The password can't be checked right now. Please try again in a minute."),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+            Ok(response)
+        }
+    }
+}
+
 /// `GET /r/{token}`: the uploader's page (a browser), or what the request takes (JSON,
 /// for scripts). A closed or expired request answers 410.
 pub async fn request_page(
@@ -48,9 +145,12 @@ pub async fn request_page(
 ) -> Result<HttpResponse> {
     let file_request = service.open_file_request(&token).await?;
     if !request::wants_html(&request) {
+        // A protected request's message is for those who gave the password.
+        let protected = file_request.password_hash.is_some();
         return Ok(HttpResponse::Ok().json(serde_json::json!({
             "title": file_request.title,
-            "message": file_request.message,
+            "message": if protected { "" } else { file_request.message.as_str() },
+            "password_required": protected,
             "files_left": file_request.files_left(),
             "bytes_left": file_request.bytes_left(),
             "expires_at": file_request.expires_at,
@@ -58,6 +158,9 @@ pub async fn request_page(
         })));
     }
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    if !unlocked(&session, &file_request) {
+        return Ok(password_page(&visitor, &file_request, None, StatusCode::OK));
+    }
     let draft = visit_draft(&request, &session, &config, &file_request).ok_or(Error::NotFound)?;
     let draft_token = visitor::draft_token(&config, &draft);
     let drafted = if csrf::returning(&request) {
@@ -127,6 +230,9 @@ pub async fn add_to_draft(
         .and_then(|v| v.to_str().ok());
     csrf::verify(&request, &session, &config, presented)?;
     let file_request = service.open_file_request(&token).await?;
+    if !unlocked(&session, &file_request) {
+        return Err(Error::Forbidden("password_required"));
+    }
     let draft = visit_draft(&request, &session, &config, &file_request)
         .ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let files = service
@@ -151,6 +257,9 @@ pub async fn send(
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     let file_request = service.open_file_request(&token).await?;
+    if !unlocked(&session, &file_request) {
+        return Err(Error::Forbidden("password_required"));
+    }
     let draft = visit_draft(&request, &session, &config, &file_request)
         .ok_or(Error::Forbidden("csrf_token_invalid"))?;
     let Some(transfer) = service.send_request_draft(&draft, &file_request).await? else {
@@ -180,6 +289,8 @@ pub struct NewRequestForm {
     transfer_days: String,
     #[serde(default)]
     transfer_max_downloads: String,
+    #[serde(default)]
+    password: String,
 }
 
 /// `GET /requests`: the signed-in user's requests and the form for a new one.
@@ -255,6 +366,12 @@ async fn requests_page(
                         label for="transfer_max_downloads" { "Download limit of what arrives" }
                         input #transfer_max_downloads name="transfer_max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
                     }
+                    div {
+                        label for="request_password" { "Password for uploaders (optional)" }
+                        input #request_password name="password" type="password" autocomplete="new-password"
+                            minlength=(MIN_SHARE_PASSWORD_CHARS) aria-describedby="request-password-hint";
+                        small #request-password-hint .hint { "At least " (MIN_SHARE_PASSWORD_CHARS) " characters. Send it apart from the link." }
+                    }
                 }
                 p { button type="submit" { "Create the request" } }
             }
@@ -282,6 +399,9 @@ fn request_row(
             div.meta.spaced {
                 span { (file_request.files_used) " of " (file_request.max_files) " files" }
                 span { (human_size(file_request.bytes_used)) " of " (human_size(file_request.max_bytes)) }
+                @if file_request.password_hash.is_some() {
+                    span { "password protected" }
+                }
                 @if file_request.closed_at.is_some() {
                     span { "closed" }
                 } @else if !open {
@@ -315,12 +435,28 @@ pub async fn create(
     session: Session,
     service: web::Data<Service>,
     config: web::Data<Config>,
+    passwords: web::Data<Passwords>,
     form: web::Form<NewRequestForm>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     let user = visitor.user.ok_or(Error::Forbidden("sign_in_required"))?;
     let form = form.into_inner();
+    let password_hash = match SharePassword::parse_optional(&form.password) {
+        Ok(None) => None,
+        Ok(Some(password)) => Some(passwords.hash(password.expose().to_owned()).await?),
+        Err(weak) => {
+            return requests_page(
+                &request,
+                &session,
+                &service,
+                &config,
+                Some(&weak.to_string()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
     let typed = RequestForm {
         title: form.title,
         message: form.message,
@@ -329,6 +465,7 @@ pub async fn create(
         max_size: form.max_size,
         transfer_days: form.transfer_days,
         transfer_max_downloads: form.transfer_max_downloads,
+        password_hash,
     };
     match service.create_file_request(user.id, &typed).await {
         Ok(_) => Ok(redirect("/requests")),

@@ -123,6 +123,17 @@ impl Passwords {
         .await?
     }
 
+    /// [`Passwords::verify`] as the use cases' password check: a full hasher is
+    /// `Busy` (the guess is then taken back, not counted), not an error.
+    pub async fn check(&self, password: String, hash: String) -> Result<ferry_core::PasswordCheck> {
+        match self.verify(password, hash).await {
+            Ok(true) => Ok(ferry_core::PasswordCheck::Right),
+            Ok(false) => Ok(ferry_core::PasswordCheck::Wrong),
+            Err(Error::Busy) => Ok(ferry_core::PasswordCheck::Busy),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether `password` matches the PHC string `hash` (compared in constant time).
     pub async fn verify(&self, password: String, hash: String) -> Result<bool> {
         self.run(move |buffer| {

@@ -201,6 +201,12 @@ pub fn sent(request: &HttpRequest, config: &Config, token: &str) -> bool {
         .is_some_and(|c| csrf::same(&sent_value(config, token), c.value()))
 }
 
+/// What [`has_unlocked`] and [`unlock`] call the file request with link token
+/// `token` (beside transfer tokens, which never start with `r:`).
+pub fn request_scope(token: &str) -> String {
+    format!("r:{token}")
+}
+
 /// Whether this session unlocked the password-protected transfer `token`.
 pub fn has_unlocked(session: &Session, token: &str) -> bool {
     session

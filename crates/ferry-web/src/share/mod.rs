@@ -17,7 +17,7 @@ pub mod download;
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use ferry_core::{PasswordCheck, Service, Unlock};
+use ferry_core::{Service, Unlock};
 use ferry_state::transfer::Transfer;
 use maud::html;
 use serde::Deserialize;
@@ -26,7 +26,7 @@ use crate::{
     Config,
     http::{
         csrf,
-        error::{Error, RETRY_AFTER_SECS, Result},
+        error::{RETRY_AFTER_SECS, Result},
         html::{csrf_field, human_size, limits_line, ok, page, plural, redirect, respond},
         links,
         names::{self, Preview},
@@ -228,17 +228,9 @@ pub async fn unlock(
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     let client = request::client_ip(&request, &config);
     let verdict = service
-        .unlock_transfer(
-            &token,
-            &client,
-            config.unlock_limits(),
-            async |hash| match passwords.verify(form.password.clone(), hash).await {
-                Ok(true) => Ok(PasswordCheck::Right),
-                Ok(false) => Ok(PasswordCheck::Wrong),
-                Err(Error::Busy) => Ok(PasswordCheck::Busy),
-                Err(e) => Err(e),
-            },
-        )
+        .unlock_transfer(&token, &client, config.unlock_limits(), async |hash| {
+            passwords.check(form.password.clone(), hash).await
+        })
         .await?;
     match verdict {
         Unlock::Gone => Ok(gone_page(&visitor)),
