@@ -21,7 +21,7 @@ use ferry_state::{
 };
 use uuid::Uuid;
 
-use crate::{Error, FileName, MaxDownloads, NewUploadRequest, Result, Service, name::UniqueNames};
+use crate::{Error, MaxDownloads, NewUploadRequest, Result, Service};
 
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -241,21 +241,8 @@ impl Service {
         draft: &str,
         request: &FileRequest,
     ) -> Result<Option<Transfer>> {
-        let items = self.state.draft_items(draft).await?;
         let options = self.state.file_request_transfer_options(request.id).await?;
-        let mut names = UniqueNames::default();
-        let Some(transfer) = self
-            .state
-            .create_transfer_from_uploads(&items, &options, Some(request.id), |name| {
-                names.claim_name(FileName::parse(&name)).into()
-            })
-            .await?
-        else {
-            return Ok(None);
-        };
-        self.state.draft_clear(draft).await?;
-        self.enqueue_finishing(&transfer).await;
-        Ok(Some(transfer))
+        self.send_draft_as(draft, &options).await
     }
 
     /// Tells the owner of the request `transfer` arrived through about it (when mail

@@ -348,7 +348,6 @@ impl Service {
     /// (names made unique within it), the draft is emptied and the files' finishing is
     /// enqueued. `None` when the draft holds nothing to send.
     pub async fn send_draft(&self, draft: &str, send: SendDraft) -> Result<Option<Transfer>> {
-        let items = self.state.draft_items(draft).await?;
         let options = TransferOptions {
             expires_at: send.limits.max_days.expires_at(Utc::now()),
             max_downloads: send.limits.max_downloads.map(MaxDownloads::get),
@@ -356,10 +355,21 @@ impl Service {
             owner_id: send.owner_id,
             file_request_id: None,
         };
+        self.send_draft_as(draft, &options).await
+    }
+
+    /// Sends draft `draft` as a transfer with `options`: only its uploads into
+    /// `options.file_request_id` (none: its uploads into no request) are taken.
+    pub(crate) async fn send_draft_as(
+        &self,
+        draft: &str,
+        options: &TransferOptions,
+    ) -> Result<Option<Transfer>> {
+        let items = self.state.draft_items(draft).await?;
         let mut names = UniqueNames::default();
         let Some(transfer) = self
             .state
-            .create_transfer_from_uploads(&items, &options, None, |name| {
+            .create_transfer_from_uploads(&items, options, options.file_request_id, |name| {
                 names.claim_name(FileName::parse(&name)).into()
             })
             .await?

@@ -21,9 +21,8 @@ use crate::{
     Config,
     http::{
         csrf, drop,
-        error::RETRY_AFTER_SECS,
         error::{Error, Result},
-        html::{CsrfOnly, csrf_field, human_size, page, plural, redirect, respond},
+        html::{self, CsrfOnly, csrf_field, human_size, page, plural, redirect, respond},
         password::Passwords,
         qr, request,
         visitor::{self, Visitor},
@@ -55,24 +54,13 @@ fn password_page(
     problem: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
-    let body = html! {
-        section.card {
-            h1 { (file_request.title) }
-            p.lead { "Whoever asked for these files protected the upload with a password." }
-            @if let Some(problem) = problem {
-                div.notice.error role="alert" { (problem) }
-            }
-            form method="post" action={ "/r/" (file_request.token) "/unlock" } {
-                (csrf_field(&visitor.csrf))
-                label for="password" { "Password" }
-                input #password name="password" type="password" autocomplete="current-password" required autofocus;
-                p { button type="submit" { "Unlock" } }
-            }
-        }
-    };
-    respond(
+    html::password_page(
+        &visitor.viewer(),
+        &file_request.title,
+        "Whoever asked for these files protected the upload with a password.",
+        &format!("/r/{}/unlock", file_request.token),
+        problem,
         status,
-        page(&file_request.title, &visitor.viewer(), body, None),
     )
 }
 
@@ -117,19 +105,12 @@ pub async fn unlock(
             Some("That password is not right."),
             StatusCode::FORBIDDEN,
         )),
-        Verdict::CannotCheck => {
-            let mut response = password_page(
-                &visitor,
-                &file_request,
-                Some("The password can't be checked right now. Please try again in a minute."),
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
-            response.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECS),
-            );
-            Ok(response)
-        }
+        Verdict::CannotCheck => Ok(password_page(
+            &visitor,
+            &file_request,
+            Some(html::CANNOT_CHECK_NOW),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )),
     }
 }
 

@@ -91,6 +91,46 @@ pub fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
+/// The page that asks for a password before anything else (a share's, a file
+/// request's): `lead` says who set it, the form posts to `action`, `problem` says why
+/// again. A `503` (the password cannot be checked now) carries `Retry-After`.
+pub fn password_page(
+    viewer: &Viewer,
+    title: &str,
+    lead: &str,
+    action: &str,
+    problem: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead { (lead) }
+            @if let Some(problem) = problem {
+                div.notice.error role="alert" { (problem) }
+            }
+            form method="post" action=(action) {
+                (csrf_field(viewer.csrf))
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete="current-password" required autofocus;
+                p { button type="submit" { "Unlock" } }
+            }
+        }
+    };
+    let mut response = respond(status, page(title, viewer, body, None));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static(crate::http::error::RETRY_AFTER_SECS),
+        );
+    }
+    response
+}
+
+/// What a password page says when the password cannot be checked right now.
+pub const CANNOT_CHECK_NOW: &str =
+    "The password can't be checked right now. Please try again in a minute.";
+
 /// A form that carries only the CSRF token.
 #[derive(serde::Deserialize)]
 pub struct CsrfOnly {

@@ -16,7 +16,7 @@
 pub mod download;
 
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use ferry_core::{Service, Unlock};
 use ferry_state::transfer::Transfer;
 use maud::html;
@@ -26,8 +26,8 @@ use crate::{
     Config,
     http::{
         csrf,
-        error::{RETRY_AFTER_SECS, Result},
-        html::{csrf_field, human_size, limits_line, ok, page, plural, redirect, respond},
+        error::Result,
+        html::{self, human_size, limits_line, ok, page, plural, redirect, respond},
         links,
         names::{self, Preview},
         password::Passwords,
@@ -164,6 +164,7 @@ fn gone_page(visitor: &Visitor) -> HttpResponse {
     )
 }
 
+/// The share's password page ([`html::password_page`]).
 fn password_page(
     visitor: &Visitor,
     transfer: &Transfer,
@@ -171,38 +172,25 @@ fn password_page(
     error: Option<&str>,
     status: actix_web::http::StatusCode,
 ) -> HttpResponse {
-    let body = html! {
-        section.card {
-            h1 { (title) }
-            p.lead { "The sender protected these files with a password." }
-            @if let Some(error) = error {
-                div.notice.error role="alert" { (error) }
-            }
-            form method="post" action={ "/s/" (transfer.token) "/unlock" } {
-                (csrf_field(&visitor.csrf))
-                label for="password" { "Password" }
-                input #password name="password" type="password" autocomplete="current-password" required autofocus;
-                p { button type="submit" { "Unlock" } }
-            }
-        }
-    };
-    respond(status, page(title, &visitor.viewer(), body, None))
+    html::password_page(
+        &visitor.viewer(),
+        title,
+        "The sender protected these files with a password.",
+        &format!("/s/{}/unlock", transfer.token),
+        error,
+        status,
+    )
 }
 
 /// The password page saying the password cannot be checked right now (503).
 fn cannot_check_now(visitor: &Visitor, transfer: &Transfer) -> HttpResponse {
-    let mut response = password_page(
+    password_page(
         visitor,
         transfer,
         "Try again in a minute",
-        Some("The password can't be checked right now. Please try again in a minute."),
+        Some(html::CANNOT_CHECK_NOW),
         actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-    );
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        header::HeaderValue::from_static(RETRY_AFTER_SECS),
-    );
-    response
+    )
 }
 
 /// The share-password form.
