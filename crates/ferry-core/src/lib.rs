@@ -23,6 +23,7 @@ pub mod archive;
 pub mod blob;
 mod domain;
 mod error;
+pub mod i18n;
 pub mod mail;
 mod name;
 mod operations;

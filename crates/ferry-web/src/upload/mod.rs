@@ -30,7 +30,7 @@ use crate::{
         budget::Hold,
         csrf,
         error::{Error, Result},
-        html::{csrf_field, human_size, limits_line, ok, page, plural, redirect},
+        html::{csrf_field, limits_line, ok, page, redirect},
         password::Passwords,
         qr, request, visitor,
     },
@@ -69,85 +69,100 @@ pub async fn upload_page(
             .user
             .as_ref()
             .is_some_and(|u| u.email_verified_at.is_some());
+    let l = visitor.locale;
+    // The script's words: templates whose `{name}`s it fills in, and the plural
+    // forms of its counts by CLDR category (it picks one with `Intl.PluralRules`).
+    let units = ["size-b", "size-kb", "size-mb", "size-gb", "size-tb"]
+        .map(|key| l.t_args(key, &[("n", "{n}".into())]));
+    let strings = serde_json::json!({
+        "uploading": l.t_args("js-uploading", &[("pct", "{pct}".into()), ("size", "{size}".into())]),
+        "ready": l.plural_forms("js-ready", "done"),
+        "failed": l.plural_forms("js-failed", "failed"),
+        "progress": l.t_args("js-progress-label", &[("name", "{name}".into())]),
+        "failedStatus": l.t_args("js-failed-status", &[("status", "{status}".into())]),
+        "units": units,
+        "decimal": l.decimal_sign(),
+    });
     let body = html! {
         section.card {
-            h1 { "Send files" }
-            p.lead { "Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart." }
-            div #drop .drop data-draft-token=(draft_token) {
-                strong { "Drag and drop files here" }
-                " " span.muted { "or" } " "
-                button #pick .secondary type="button" { "choose files" }
-                input #file-input .sr-only type="file" multiple tabindex="-1" aria-label="Choose files";
+            h1 { (l.t("upload-title")) }
+            p.lead { (l.t("upload-lead")) }
+            div #drop .drop data-draft-token=(draft_token) data-strings=(strings.to_string()) {
+                strong { (l.t("upload-drop")) }
+                " " span.muted { (l.t("upload-or")) } " "
+                button #pick .secondary type="button" { (l.t("upload-choose")) }
+                input #file-input .sr-only type="file" multiple tabindex="-1" aria-label=(l.t("upload-choose-label"));
             }
         }
         section.card aria-labelledby="draft-title" {
-            h2 #draft-title { "Your draft" }
-            p #draft-empty .muted hidden[!drafted.is_empty()] { "No files yet." }
+            h2 #draft-title { (l.t("draft-title")) }
+            p #draft-empty .muted hidden[!drafted.is_empty()] { (l.t("draft-empty")) }
             ul #draft-files .files {
                 @for upload in &drafted {
                     li data-done="1" {
                         span.name { (upload.filename) }
-                        span.size { (human_size(upload.offset)) }
+                        span.size { (l.size(upload.offset)) }
                         form method="post" action="/draft/remove" {
                             (csrf_field(csrf))
                             input type="hidden" name="upload_id" value=(upload.id);
-                            button.link type="submit" aria-label={ "Remove " (upload.filename) } { "Remove" }
+                            button.link type="submit"
+                                aria-label=(l.t_args("draft-remove-label", &[("name", upload.filename.as_str().into())])) { (l.t("draft-remove")) }
                         }
                     }
                 }
             }
-            progress #overall max="100" value="0" aria-label="Overall upload progress" {}
+            progress #overall max="100" value="0" aria-label=(l.t("upload-overall-label")) {}
             p #overall-text .muted aria-live="polite" {}
             form method="post" action="/send" {
                 (csrf_field(csrf))
                 div.row {
                     div {
-                        label for="days" { "Expires after" }
+                        label for="days" { (l.t("send-expires-after")) }
                         select #days name="days" {
                             @for days in day_choices {
-                                option value=(days) selected[days == default_days] { (days) " day" (plural(days)) }
+                                option value=(days) selected[days == default_days] { (l.t_args("days-count", &[("days", days.into())])) }
                             }
                         }
                     }
                     div {
-                        label for="max_downloads" { "Download limit" }
-                        input #max_downloads name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
+                        label for="max_downloads" { (l.t("send-download-limit")) }
+                        input #max_downloads name="max_downloads" type="number" min="1" max="1000000" placeholder=(l.t("send-no-limit"));
                     }
                     div {
-                        label for="password" { "Password (optional)" }
+                        label for="password" { (l.t("send-password")) }
                         input #password name="password" type="password" autocomplete="new-password"
                             minlength=(MIN_SHARE_PASSWORD_CHARS) aria-describedby="password-hint";
-                        small #password-hint .hint { "At least " (MIN_SHARE_PASSWORD_CHARS) " characters. Send it apart from the link." }
+                        small #password-hint .hint { (l.t_args("send-password-hint", &[("min", MIN_SHARE_PASSWORD_CHARS.into())])) }
                     }
                 }
                 @if mail_on {
                     div.row {
                         div {
-                            label for="recipients" { "E-mail the link to (optional)" }
+                            label for="recipients" { (l.t("send-recipients")) }
                             input #recipients name="recipients" type="text" autocomplete="off"
                                 aria-describedby="recipients-hint";
                             small #recipients-hint .hint {
-                                "Up to " (config.mail_recipients_per_send) " addresses, separated by commas."
+                                (l.t_args("send-recipients-hint", &[("max", config.mail_recipients_per_send.into())]))
                             }
                         }
                         div {
-                            label for="message" { "Message (optional)" }
+                            label for="message" { (l.t("send-message")) }
                             textarea #message name="message" maxlength=(MAX_MESSAGE_CHARS) rows="2" {}
                         }
                     }
                     p {
                         label.check {
                             input #notify name="notify" type="checkbox" value="1";
-                            " Tell me by e-mail when it is first downloaded"
+                            " " (l.t("send-notify"))
                         }
                     }
                 }
-                p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send and get a link" } }
+                p { button #send-button type="submit" disabled[drafted.is_empty()] { (l.t("send-button")) } }
             }
         }
     };
     Ok(ok(page(
-        "Send files",
+        &l.t("upload-title"),
         &visitor.viewer(),
         body,
         Some("upload.js"),
@@ -341,7 +356,7 @@ pub async fn send(
                 let url = format!("{base}/s/{}", transfer.token);
                 let files = transfer.files.iter().map(|f| f.name.clone()).collect();
                 service
-                    .send_link(user, &recipients, &url, files, message)
+                    .send_link(user, &recipients, &url, files, message, visitor.locale)
                     .await?;
             }
             Ok::<(), ferry_core::Error>(())
@@ -383,37 +398,43 @@ pub async fn sent(
     let base = request::base_url(&request, &config);
     let link = format!("{base}/s/{}", transfer.token);
     let count = transfer.files.len();
+    let l = visitor.locale;
     let body = html! {
         section.card {
             div.notice.ok {
-                "Sent. Share this link — anyone with it can download " (count) " file" (plural(count as i64))
-                " (" (human_size(transfer.total_size())) ")."
+                (l.t_args("sent-notice", &[("count", count.into()), ("size", l.size(transfer.total_size()).into())]))
             }
             @if query.mail.as_deref() == Some("failed") {
                 div.notice.error role="alert" {
-                    "The transfer was sent, but its e-mails could not be queued. Share the link yourself."
+                    (l.t("sent-mail-failed"))
                 }
             }
-            label for="share-link" { "Share link" }
+            label for="share-link" { (l.t("share-link-label")) }
             div.share-link {
                 input #share-link type="text" readonly value=(link);
-                button type="button" data-copy="share-link" data-status="copy-status" { "Copy" }
+                button type="button" data-copy="share-link" data-status="copy-status"
+                    data-copied=(l.t("copied")) data-copied-status=(l.t("copied-status")) { (l.t("copy")) }
             }
             // Announced by screen readers when share.js copies the link.
             span.sr-only #copy-status role="status" aria-live="polite" {}
-            (qr::figure(&link))
-            div.meta.spaced { (limits_line(&transfer)) }
-            p { a.button.secondary href={ "/s/" (transfer.token) } { "Open the share page" } }
+            (qr::figure(l, &link))
+            div.meta.spaced { (limits_line(l, &transfer)) }
+            p { a.button.secondary href={ "/s/" (transfer.token) } { (l.t("open-share-page")) } }
         }
         section.card {
-            h2 { "Changed your mind?" }
+            h2 { (l.t("changed-mind")) }
             form method="post" action={ "/s/" (transfer.token) "/delete" } {
                 (csrf_field(&visitor.csrf))
                 input type="hidden" name="deletion" value=(deletion);
-                p.muted { "Deleting makes the link stop working at once and frees the files." }
-                button.secondary type="submit" { "Delete this transfer" }
+                p.muted { (l.t("delete-explain")) }
+                button.secondary type="submit" { (l.t("delete-transfer")) }
             }
         }
     };
-    Ok(ok(page("Sent", &visitor.viewer(), body, Some("share.js"))))
+    Ok(ok(page(
+        &l.t("sent-title"),
+        &visitor.viewer(),
+        body,
+        Some("share.js"),
+    )))
 }
