@@ -141,6 +141,16 @@ impl Locale {
         }
     }
 
+    /// Every message key (English's; every catalogue has the same, as a test
+    /// checks), in catalogue order.
+    pub fn keys() -> Vec<&'static str> {
+        include_str!("../locales/en/ferry.ftl")
+            .lines()
+            .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
+            .filter_map(|line| line.split_once(" =").map(|(key, _)| key.trim()))
+            .collect()
+    }
+
     /// Message `key` in this language.
     pub fn t(self, key: &str) -> String {
         self.t_args(key, &[])
@@ -272,6 +282,10 @@ mod tests {
     #[test]
     fn every_catalogue_has_exactly_the_keys_of_english() {
         let english = keys(Locale::En);
+        assert_eq!(
+            Locale::keys().into_iter().map(str::to_owned).collect::<BTreeSet<_>>(),
+            english
+        );
         assert!(english.len() > 50, "English has {} keys", english.len());
         for locale in Locale::ALL {
             let theirs = keys(locale);

@@ -411,7 +411,7 @@ pub async fn sent(
             }
             label for="share-link" { (l.t("share-link-label")) }
             div.share-link {
-                input #share-link type="text" readonly value=(link);
+                input #share-link type="text" readonly dir="ltr" value=(link);
                 button type="button" data-copy="share-link" data-status="copy-status"
                     data-copied=(l.t("copied")) data-copied-status=(l.t("copied-status")) { (l.t("copy")) }
             }
