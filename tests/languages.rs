@@ -28,9 +28,35 @@ const FROM: &str = "Ferry <files@ferry.test>";
 const MARK: &str = "\u{e000}";
 /// Every argument name the catalogues use.
 const ARGS: [&str; 29] = [
-    "count", "days", "left", "minutes", "max", "min", "seconds", "pct", "done", "failed",
-    "status", "remaining", "pid", "seen", "name", "n", "size", "email", "sender", "what",
-    "link", "url", "title", "version", "uptime", "last", "next", "files", "message",
+    "count",
+    "days",
+    "left",
+    "minutes",
+    "max",
+    "min",
+    "seconds",
+    "pct",
+    "done",
+    "failed",
+    "status",
+    "remaining",
+    "pid",
+    "seen",
+    "name",
+    "n",
+    "size",
+    "email",
+    "sender",
+    "what",
+    "link",
+    "url",
+    "title",
+    "version",
+    "uptime",
+    "last",
+    "next",
+    "files",
+    "message",
 ];
 /// Fixed text shorter than this is only looked for as a whole text or label (a
 /// short fragment such as "up to" could be part of any sentence).
@@ -52,7 +78,8 @@ fn english_of(locale: Locale) -> Vec<(&'static str, String, bool)> {
             continue;
         }
         for fragment in en.split(MARK) {
-            let fragment = fragment.trim_matches(|c: char| c.is_whitespace() || "().,:“”".contains(c));
+            let fragment =
+                fragment.trim_matches(|c: char| c.is_whitespace() || "().,:“”".contains(c));
             if fragment.chars().count() >= MIN_FRAGMENT_CHARS && !theirs.contains(fragment) {
                 english.push((key, fragment.to_owned(), false));
             }
@@ -106,7 +133,8 @@ fn english_on(html: &str, locale: Locale) -> Vec<String> {
         .filter(|(_, english, whole)| {
             texts.iter().any(|text| {
                 if *whole {
-                    text == english || (english.chars().count() >= 16 && text.contains(english.as_str()))
+                    text == english
+                        || (english.chars().count() >= 16 && text.contains(english.as_str()))
                 } else {
                     text.contains(english.as_str())
                 }
@@ -174,14 +202,21 @@ async fn every_page_in_every_language_shows_no_english_and_arabic_reads_right_to
         (&visitor, "/forgot".into(), StatusCode::OK),
         (&visitor, format!("/s/{locked}"), StatusCode::OK),
         (&visitor, "/no/such/page".into(), StatusCode::NOT_FOUND),
-        (&visitor, "/s/no-such-transfer".into(), StatusCode::NOT_FOUND),
+        (
+            &visitor,
+            "/s/no-such-transfer".into(),
+            StatusCode::NOT_FOUND,
+        ),
         (&visitor, "/admin".into(), StatusCode::FORBIDDEN),
         (&visitor, "/reset/no-such-token".into(), StatusCode::GONE),
     ];
 
     // The detector finds English where English is: on the English pages.
     let (_, english) = page(&visitor, web.url("/signin")).await;
-    assert!(english.contains(r#"<html lang="en" dir="ltr""#), "{english}");
+    assert!(
+        english.contains(r#"<html lang="en" dir="ltr""#),
+        "{english}"
+    );
     let found = english_on(&english, Locale::De);
     assert!(found.len() > 5, "the detector sees English: {found:?}");
 
@@ -225,9 +260,15 @@ async fn the_switchers_cookie_wins_over_accept_language_and_bad_values_mean_engl
         .unwrap();
     assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
     assert_eq!(chosen.headers()[header::LOCATION], "/signin?next=1");
-    let cookie = chosen.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    let cookie = chosen.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("ferry_lang=es;"), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     let answer = client
         .get(web.url("/signin"))
         .header(header::ACCEPT, "text/html")
@@ -236,10 +277,19 @@ async fn the_switchers_cookie_wins_over_accept_language_and_bad_values_mean_engl
         .await
         .unwrap();
     let vary = answer.headers()[header::VARY].to_str().unwrap().to_owned();
-    assert!(vary.contains("Accept-Language") && vary.contains("Cookie"), "{vary}");
+    assert!(
+        vary.contains("Accept-Language") && vary.contains("Cookie"),
+        "{vary}"
+    );
     let html = answer.text().await.unwrap();
-    assert!(html.contains(r#"<html lang="es" dir="ltr""#), "the cookie wins: {html}");
-    assert!(html.contains(r#"value="es" lang="es" dir="ltr" aria-pressed="true""#), "{html}");
+    assert!(
+        html.contains(r#"<html lang="es" dir="ltr""#),
+        "the cookie wins: {html}"
+    );
+    assert!(
+        html.contains(r#"value="es" lang="es" dir="ltr" aria-pressed="true""#),
+        "{html}"
+    );
     assert!(html.contains("Español") && html.contains("العربية") && html.contains("Deutsch"));
 
     // Elsewhere is never followed back to; a language Ferry lacks sets nothing.
@@ -275,7 +325,10 @@ async fn the_switchers_cookie_wins_over_accept_language_and_bad_values_mean_engl
             .unwrap();
         assert_eq!(answer.status(), StatusCode::OK, "{cookie} / {language}");
         let html = answer.text().await.unwrap();
-        assert!(html.contains(r#"<html lang="en" dir="ltr""#), "{cookie} / {language}: {html}");
+        assert!(
+            html.contains(r#"<html lang="en" dir="ltr""#),
+            "{cookie} / {language}: {html}"
+        );
     }
 }
 
@@ -299,7 +352,10 @@ async fn a_password_reset_mail_arrives_in_the_language_it_was_asked_in() {
         .unwrap();
     assert_eq!(asked.status(), StatusCode::OK);
     let answer = asked.text().await.unwrap();
-    assert!(answer.contains(&Locale::De.t("check-mail-title")), "{answer}");
+    assert!(
+        answer.contains(&Locale::De.t("check-mail-title")),
+        "{answer}"
+    );
 
     let mails = smtp.wait_for(email, 2, Duration::from_secs(60)).await;
     let reset = mails
@@ -315,5 +371,9 @@ async fn a_password_reset_mail_arrives_in_the_language_it_was_asked_in() {
         .iter()
         .find(|m| m.link("/verify/").is_some())
         .expect("a verification mail");
-    assert!(verify.body().contains("Confirm that this address"), "{}", verify.body());
+    assert!(
+        verify.body().contains("Confirm that this address"),
+        "{}",
+        verify.body()
+    );
 }

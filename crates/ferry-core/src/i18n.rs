@@ -166,7 +166,11 @@ impl Locale {
         CATALOGUES
             .try_lookup_complete(&self.id(), key, Some(&args))
             .unwrap_or_else(|| {
-                tracing::warn!(key, locale = self.code(), "message missing from every catalogue");
+                tracing::warn!(
+                    key,
+                    locale = self.code(),
+                    "message missing from every catalogue"
+                );
                 key.to_owned()
             })
     }
@@ -193,7 +197,10 @@ impl Locale {
             .iter()
             .map(|&(category, n)| {
                 let text = self.t_args(key, &[(arg, n.into())]);
-                (category, text.replacen(&n.to_string(), &format!("{{{arg}}}"), 1))
+                (
+                    category,
+                    text.replacen(&n.to_string(), &format!("{{{arg}}}"), 1),
+                )
             })
             .collect()
     }
@@ -263,16 +270,28 @@ mod tests {
     /// Sample arguments that every message's variables are among.
     fn samples() -> Vec<Arg<'static>> {
         let mut args: Vec<Arg> = [
-            "count", "days", "left", "minutes", "max", "min", "seconds", "pct", "done",
-            "failed", "status", "remaining", "pid", "seen",
+            "count",
+            "days",
+            "left",
+            "minutes",
+            "max",
+            "min",
+            "seconds",
+            "pct",
+            "done",
+            "failed",
+            "status",
+            "remaining",
+            "pid",
+            "seen",
         ]
         .into_iter()
         .map(|name| (name, FluentValue::from(3)))
         .collect();
         for name in [
-            "name", "n", "size", "email", "address", "sender", "what", "link", "url",
-            "title", "total", "date", "path", "reason", "message", "files", "version",
-            "uptime", "last", "next",
+            "name", "n", "size", "email", "address", "sender", "what", "link", "url", "title",
+            "total", "date", "path", "reason", "message", "files", "version", "uptime", "last",
+            "next",
         ] {
             args.push((name, FluentValue::from("x")));
         }
@@ -283,7 +302,10 @@ mod tests {
     fn every_catalogue_has_exactly_the_keys_of_english() {
         let english = keys(Locale::En);
         assert_eq!(
-            Locale::keys().into_iter().map(str::to_owned).collect::<BTreeSet<_>>(),
+            Locale::keys()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<BTreeSet<_>>(),
             english
         );
         assert!(english.len() > 50, "English has {} keys", english.len());
@@ -292,7 +314,11 @@ mod tests {
             let missing: Vec<_> = english.difference(&theirs).collect();
             let extra: Vec<_> = theirs.difference(&english).collect();
             assert!(missing.is_empty(), "{} lacks {missing:?}", locale.code());
-            assert!(extra.is_empty(), "{} has keys English lacks: {extra:?}", locale.code());
+            assert!(
+                extra.is_empty(),
+                "{} has keys English lacks: {extra:?}",
+                locale.code()
+            );
         }
     }
 
@@ -306,7 +332,9 @@ mod tests {
             for key in keys(locale) {
                 for count in [0, 1, 2, 3, 11, 100, 101] {
                     let mut args = args.clone();
-                    for name in ["count", "days", "left", "minutes", "seconds", "done", "failed"] {
+                    for name in [
+                        "count", "days", "left", "minutes", "seconds", "done", "failed",
+                    ] {
                         args.insert(Cow::Borrowed(name), FluentValue::from(count));
                     }
                     let text = CATALOGUES
@@ -320,7 +348,10 @@ mod tests {
 
     #[test]
     fn a_language_is_negotiated_by_q_value_and_region_falls_back_to_the_language() {
-        assert_eq!(Locale::negotiate("de-AT,de;q=0.9,en;q=0.8"), Some(Locale::De));
+        assert_eq!(
+            Locale::negotiate("de-AT,de;q=0.9,en;q=0.8"),
+            Some(Locale::De)
+        );
         assert_eq!(Locale::negotiate("en;q=0.5, fr-CA;q=0.9"), Some(Locale::Fr));
         assert_eq!(Locale::negotiate("ja, ar;q=0.1"), Some(Locale::Ar));
         assert_eq!(Locale::negotiate("ja, zh"), None);

@@ -92,7 +92,9 @@ impl WeakPassword {
     /// other languages get a general one instead.
     pub fn message(&self, locale: crate::i18n::Locale) -> String {
         match self {
-            WeakPassword::TooShort(min) => locale.t_args("weak-too-short", &[("min", (*min).into())]),
+            WeakPassword::TooShort(min) => {
+                locale.t_args("weak-too-short", &[("min", (*min).into())])
+            }
             WeakPassword::TooLong => {
                 locale.t_args("weak-too-long", &[("max", MAX_PASSWORD_BYTES.into())])
             }

@@ -251,7 +251,8 @@ impl Service {
             files,
             url: url.to_owned(),
         };
-        self.enqueue_mail(&requester.email, &mail, Locale::En).await?;
+        self.enqueue_mail(&requester.email, &mail, Locale::En)
+            .await?;
         Ok(())
     }
 

@@ -47,11 +47,14 @@ pub fn password_reset(locale: Locale, link: &str, ttl_minutes: u64) -> Composed 
             l.t_args("mail-reset-choose-text", &minutes),
             l.t("mail-reset-ignore"),
         ),
-        html: wrap(l, html! {
-            p { (l.t("mail-reset-intro")) }
-            p { a href=(link) { (l.t("mail-reset-choose")) } " " (l.t_args("mail-reset-works", &minutes)) }
-            p { (l.t("mail-reset-ignore")) }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (l.t("mail-reset-intro")) }
+                p { a href=(link) { (l.t("mail-reset-choose")) } " " (l.t_args("mail-reset-works", &minutes)) }
+                p { (l.t("mail-reset-ignore")) }
+            },
+        ),
     }
 }
 
@@ -65,11 +68,14 @@ pub fn verify_address(locale: Locale, link: &str) -> Composed {
             l.t("mail-verify-intro"),
             l.t("mail-verify-ignore"),
         ),
-        html: wrap(l, html! {
-            p { (l.t("mail-verify-intro")) }
-            p { a href=(link) { (l.t("mail-verify-button")) } }
-            p { (l.t("mail-verify-ignore")) }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (l.t("mail-verify-intro")) }
+                p { a href=(link) { (l.t("mail-verify-button")) } }
+                p { (l.t("mail-verify-ignore")) }
+            },
+        ),
     }
 }
 
@@ -104,14 +110,17 @@ pub fn share_link(
     Composed {
         subject: l.t_args("mail-share-subject", &args),
         text,
-        html: wrap(l, html! {
-            p { (intro) }
-            @if let Some(message) = message {
-                blockquote style="white-space: pre-wrap" dir="auto" { (message) }
-            }
-            p { a href=(url) { (l.t("mail-download")) } " — " (url) }
-            ul { @for name in files { li dir="auto" { (name) } } }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (intro) }
+                @if let Some(message) = message {
+                    blockquote style="white-space: pre-wrap" dir="auto" { (message) }
+                }
+                p { a href=(url) { (l.t("mail-download")) } " — " (url) }
+                ul { @for name in files { li dir="auto" { (name) } } }
+            },
+        ),
     }
 }
 
@@ -128,10 +137,13 @@ pub fn first_download(locale: Locale, url: Option<&str>, files: &[String]) -> Co
     Composed {
         subject: l.t_args("mail-first-subject", &args),
         text,
-        html: wrap(l, html! {
-            p { (intro) }
-            @if let Some(url) = url { p { a href=(url) { (url) } } }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (intro) }
+                @if let Some(url) = url { p { a href=(url) { (url) } } }
+            },
+        ),
     }
 }
 
@@ -153,11 +165,14 @@ pub fn file_request_upload(locale: Locale, title: &str, files: &[String], url: &
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
-        html: wrap(l, html! {
-            p { (intro) }
-            ul { @for name in files { li dir="auto" { (name) } } }
-            p { a href=(url) { (url) } }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (intro) }
+                ul { @for name in files { li dir="auto" { (name) } } }
+                p { a href=(url) { (url) } }
+            },
+        ),
     }
 }
 
@@ -185,7 +200,13 @@ mod tests {
         let mail = password_reset(Locale::De, "https://f.example/reset/x", 60);
         assert!(mail.subject.contains("Passwort"), "{}", mail.subject);
         assert!(mail.html.contains(r#"lang="de""#));
-        let mail = share_link(Locale::Ar, "a@example.com", "https://f.example/s/x", &["a".into(), "b".into()], None);
+        let mail = share_link(
+            Locale::Ar,
+            "a@example.com",
+            "https://f.example/s/x",
+            &["a".into(), "b".into()],
+            None,
+        );
         assert!(mail.html.contains(r#"dir="rtl""#));
         assert!(!mail.subject.contains("sent you"), "{}", mail.subject);
     }

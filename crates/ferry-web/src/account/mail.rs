@@ -64,12 +64,7 @@ pub async fn forgot_form(
             p { button type="submit" { (l.t("forgot-button")) } }
         }
     };
-    Ok(card(
-        &visitor,
-        "forgot-title",
-        StatusCode::OK,
-        body,
-    ))
+    Ok(card(&visitor, "forgot-title", StatusCode::OK, body))
 }
 
 /// The forgot form.
@@ -239,7 +234,12 @@ pub async fn reset(
                 div.notice.ok { (l.t("password-changed")) }
                 p { a.button href="/signin" { (l.t("sign-in")) } }
             };
-            Ok(card(&visitor, "password-changed-title", StatusCode::OK, body))
+            Ok(card(
+                &visitor,
+                "password-changed-title",
+                StatusCode::OK,
+                body,
+            ))
         }
         other => Ok(dead_link(&visitor, other)),
     }
@@ -262,7 +262,12 @@ pub async fn verify(
                 div.notice.ok { (l.t("me-confirmed")) }
                 p { a.button href="/me" { (l.t("me-title")) } }
             };
-            Ok(card(&visitor, "address-confirmed-title", StatusCode::OK, body))
+            Ok(card(
+                &visitor,
+                "address-confirmed-title",
+                StatusCode::OK,
+                body,
+            ))
         }
         other => {
             let why = match other {

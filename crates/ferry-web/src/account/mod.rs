@@ -35,8 +35,8 @@ use crate::{
     http::{
         csrf,
         error::{Error, Result},
-        language::Locale,
         html::{CsrfOnly, csrf_field, limits_line, linked, page, redirect, respond},
+        language::Locale,
         password::Passwords,
         request,
         visitor::{self, Visitor},
@@ -188,10 +188,7 @@ pub async fn signup(
     };
     let l = visitor.locale;
     if !plausible_email(&email) {
-        return refuse(
-            l.t("error-not-email"),
-            Locale::En.t("error-not-email"),
-        );
+        return refuse(l.t("error-not-email"), Locale::En.t("error-not-email"));
     }
     // Checked before hashing: argon2 is the expensive part, and a refused password
     // never reaches it.

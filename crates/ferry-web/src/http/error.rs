@@ -273,8 +273,10 @@ where
                     .is_some_and(|v| v.starts_with("application/json"));
                 if replace {
                     let (request, _) = response.into_parts();
-                    Ok(ServiceResponse::new(request, unavailable(true, unlock, locale))
-                        .map_into_right_body())
+                    Ok(
+                        ServiceResponse::new(request, unavailable(true, unlock, locale))
+                            .map_into_right_body(),
+                    )
                 } else if html && json && HTML_ERROR_PAGES.contains(&status) {
                     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
                     let (request, _) = response.into_parts();

@@ -268,6 +268,9 @@ mod tests {
     #[test]
     fn a_link_inside_a_sentence_keeps_the_sentence_escaped() {
         let markup = linked(Locale::En, "new-here", "/signup", "signup-title").into_string();
-        assert_eq!(markup, r#"New here? <a href="/signup">Create an account</a>"#);
+        assert_eq!(
+            markup,
+            r#"New here? <a href="/signup">Create an account</a>"#
+        );
     }
 }

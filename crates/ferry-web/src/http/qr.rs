@@ -49,7 +49,11 @@ mod tests {
 
     #[test]
     fn the_code_is_an_inline_svg_with_a_label_and_no_declaration() {
-        let markup = figure(Locale::En, "https://files.example.com/s/abcdefghijklmnopqrstuv").into_string();
+        let markup = figure(
+            Locale::En,
+            "https://files.example.com/s/abcdefghijklmnopqrstuv",
+        )
+        .into_string();
         assert!(
             markup.starts_with(r#"<figure class="qr"><svg role="img" aria-label="#),
             "{markup}"
