@@ -102,13 +102,7 @@ pub async fn forgot(
     let base = request::base_url(&request, &config);
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
     let l = visitor.locale;
-    service
-        .request_password_reset(&email, &base, l)
-        .await
-        .map_err(|e| match e {
-            ferry_core::Error::Invalid(_) => Error::bad_request(l.t("error-not-email")),
-            e => e.into(),
-        })?;
+    service.request_password_reset(&email, &base, l).await?;
     let body = html! {
         p.lead { (l.t("check-mail-lead")) }
         p.muted { a href="/signin" { (l.t("back-to-signin")) } }
