@@ -6,7 +6,9 @@
 //! where a key belongs shows up here. Arabic pages are right to left. The header's
 //! switcher (a cookie) wins over the browser's header; a bad cookie or header means
 //! English, never an error. A password-reset mail arrives in the language of the
-//! request that asked for it.
+//! request that asked for it. In Chromium, the upload page's script speaks the
+//! page's language (plural forms included) and the Arabic layout mirrors without
+//! overflowing (tests/browser/languages.mjs).
 
 mod harness;
 
@@ -16,8 +18,8 @@ use ferry_core::i18n::Locale;
 use harness::{
     Kind, Process, TestApp,
     browser::{
-        STRONG_PASSWORD, browser, csrf_of, draft_file, page, page_in, send_fields, sent_token,
-        sign_up,
+        STRONG_PASSWORD, browser, csrf_of, draft_file, page, page_in, run_chromium_script,
+        send_fields, sent_token, sign_up,
     },
     smtp::SmtpServer,
 };
@@ -376,4 +378,51 @@ async fn a_password_reset_mail_arrives_in_the_language_it_was_asked_in() {
         "{}",
         verify.body()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_upload_pages_script_speaks_the_pages_language_in_chromium() {
+    let (_app, web) = TestApp::with_web("languages_chromium", &[]).await;
+    let dir = std::env::temp_dir().join(format!("ferry-languages-{}", web.port));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("bericht.txt");
+    let b = dir.join("tableau.csv");
+    std::fs::write(&a, vec![b'x'; 1_500_000]).unwrap();
+    std::fs::write(&b, "a;b\n1;2\n").unwrap();
+    for locale in [Locale::Ar, Locale::De] {
+        let mut args = vec![
+            web.url(""),
+            locale.code().to_owned(),
+            a.display().to_string(),
+            b.display().to_string(),
+        ];
+        if let Ok(shots) = std::env::var("FERRY_SCREENSHOTS") {
+            args.push(shots);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let report = run_chromium_script("languages.mjs", &args);
+        let code = locale.code();
+        assert_eq!(report["lang"], code, "{report}");
+        assert_eq!(report["dir"], locale.dir(), "{report}");
+        let ready = locale.t_args("js-ready", &[("done", 2.into())]);
+        assert_eq!(report["said"], ready.as_str(), "{code}: {report}");
+        assert_eq!(
+            report["size"],
+            locale.size(1_500_000).as_str(),
+            "{code}: {report}"
+        );
+        assert_eq!(
+            report["copied"],
+            locale.t("copied-status").as_str(),
+            "{code}: {report}"
+        );
+        assert_eq!(report["overflows"], false, "{code}: {report}");
+        assert_eq!(report["logoAtStart"], true, "{code}: {report}");
+        assert_eq!(
+            report["violations"],
+            serde_json::json!([]),
+            "{code}: {report}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -152,7 +152,7 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
             body {
                 a.skip href="#content" { (l.t("skip-to-content")) }
                 header.top {
-                    a.logo href="/" aria-label=(l.t("home-label")) { "ferry" span aria-hidden="true" { "." } }
+                    a.logo href="/" dir="ltr" aria-label=(l.t("home-label")) { "ferry" span aria-hidden="true" { "." } }
                     nav aria-label=(l.t("nav-account")) {
                         @match viewer.email {
                             Some(email) => {
