@@ -6,7 +6,8 @@
 //! where a key belongs shows up here. Arabic pages are right to left. The header's
 //! switcher (a cookie) wins over the browser's header; a bad cookie or header means
 //! English, never an error. A password-reset mail arrives in the language of the
-//! request that asked for it. In Chromium, the upload page's script speaks the
+//! request that asked for it, a link mail and the first-download notice in the
+//! sender's. In Chromium, the upload page's script speaks the
 //! page's language (plural forms included) and the Arabic layout mirrors without
 //! overflowing (tests/browser/languages.mjs).
 
@@ -21,6 +22,7 @@ use harness::{
         STRONG_PASSWORD, browser, csrf_of, draft_file, page, page_in, run_chromium_script,
         send_fields, sent_token, sign_up,
     },
+    eventually,
     smtp::SmtpServer,
 };
 use reqwest::{Client, StatusCode, header};
@@ -425,4 +427,81 @@ async fn the_upload_pages_script_speaks_the_pages_language_in_chromium() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn link_mails_and_the_first_download_notice_are_in_the_senders_language() {
+    let smtp = SmtpServer::start("languages-notice");
+    let (app, web, _worker) = app_with_mail("languages_notice", &smtp).await;
+    let sender = browser();
+    let email = "marie@example.org";
+    let made = sign_up(&sender, &web, email, STRONG_PASSWORD).await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up");
+    sqlx::query("UPDATE users SET email_verified_at = now() WHERE email = $1")
+        .bind(email)
+        .execute(&app.pg)
+        .await
+        .unwrap();
+    // The sender chose French with the switcher; the downloader's browser is English.
+    let chosen = sender
+        .post(web.url("/language"))
+        .form(&[("lang", "fr"), ("back", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    let (_, upload) = page(&sender, web.url("/")).await;
+    assert!(upload.contains(r#"<html lang="fr""#));
+    draft_file(
+        &sender,
+        &web,
+        &upload,
+        "rapport.txt",
+        b"Chiffres.\n".to_vec(),
+    )
+    .await;
+    let sent = sender
+        .post(web.url("/send"))
+        .form(&[
+            ("_csrf", csrf_of(&upload).as_str()),
+            ("days", "7"),
+            ("recipients", "ami@example.org"),
+            ("notify", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token = sent_token(&sent);
+
+    let link = &smtp
+        .wait_for("ami@example.org", 1, Duration::from_secs(60))
+        .await[0];
+    assert!(link.body().contains(r#"lang="fr""#), "{}", link.body());
+    assert!(link.body().contains("avec Ferry"), "{}", link.body());
+
+    let got = browser()
+        .get(web.url(&format!("/get/{token}/rapport.txt")))
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    got.bytes().await.unwrap();
+    // (Her address was confirmed by hand: whether its mail went out first varies.)
+    let notice = eventually(
+        "the first-download notice",
+        Duration::from_secs(60),
+        || async {
+            smtp.messages()
+                .into_iter()
+                .find(|m| m.envelope_to == [email] && m.body().contains("rapport.txt"))
+        },
+    )
+    .await;
+    assert!(notice.body().contains(r#"lang="fr""#), "{}", notice.body());
+    assert!(
+        notice.body().contains("Votre transfert"),
+        "{}",
+        notice.body()
+    );
 }

@@ -13,9 +13,10 @@
 //! either way; the worker finds no account and marks the row skipped.
 //!
 //! A mail is written in the language of the request that asked for it: its
-//! [`Locale`] is stored beside the parameters (`params.locale`, absent means English:
-//! rows queued before languages existed, and the first-download notice, which the
-//! state layer queues without a request), and the worker composes in it.
+//! [`Locale`] is stored beside the parameters (`params.locale`; absent means English,
+//! as for rows queued before languages existed), and the worker composes in it. The
+//! first-download notice is queued by someone else's download: it takes the language
+//! the sender asked for it in, kept on the transfer (`notify_locale`).
 
 pub mod templates;
 
@@ -230,9 +231,15 @@ impl Service {
     }
 
     /// Asks for the first-download notice of transfer `id` (its owner is told, once,
-    /// when it is first downloaded, by the state layer where downloads are counted).
-    pub async fn notify_first_download(&self, id: Uuid) -> Result<()> {
-        Ok(self.state.set_first_download_notice(id, true).await?)
+    /// when it is first downloaded, by the state layer where downloads are counted),
+    /// in the owner's language `locale` (the download that triggers it is someone
+    /// else's request).
+    pub async fn notify_first_download(&self, id: Uuid, locale: Locale) -> Result<()> {
+        let locale = (locale != Locale::En).then_some(locale.code());
+        Ok(self
+            .state
+            .set_first_download_notice(id, true, locale)
+            .await?)
     }
 
     /// The upload-into-a-file-request notice, ready for file requests to call.

@@ -349,7 +349,9 @@ pub async fn send(
     if let Some(user) = mailer {
         let queued = async {
             if notify {
-                service.notify_first_download(transfer.id).await?;
+                service
+                    .notify_first_download(transfer.id, visitor.locale)
+                    .await?;
             }
             if !recipients.is_empty() {
                 let base = request::base_url(&request, &config);
