@@ -31,7 +31,7 @@ const FROM: &str = "Ferry <files@ferry.test>";
 /// Stands for every argument of a message, so what is left is the fixed text.
 const MARK: &str = "\u{e000}";
 /// Every argument name the catalogues use.
-const ARGS: [&str; 29] = [
+const ARGS: [&str; 30] = [
     "count",
     "days",
     "left",
@@ -61,6 +61,7 @@ const ARGS: [&str; 29] = [
     "next",
     "files",
     "message",
+    "address",
 ];
 /// Fixed text shorter than this is only looked for as a whole text or label (a
 /// short fragment such as "up to" could be part of any sentence).
@@ -460,6 +461,24 @@ async fn link_mails_and_the_first_download_notice_are_in_the_senders_language() 
         b"Chiffres.\n".to_vec(),
     )
     .await;
+    // A form error says what to change in her language too.
+    let refused = sender
+        .post(web.url("/send"))
+        .form(&[
+            ("_csrf", csrf_of(&upload).as_str()),
+            ("days", "7"),
+            ("recipients", "ami-at-example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refusal = refused.text().await.unwrap();
+    let expected = Locale::Fr.t_args(
+        "send-error-not-address",
+        &[("address", "ami-at-example".into())],
+    );
+    assert!(refusal.contains(&expected), "{refusal}");
     let sent = sender
         .post(web.url("/send"))
         .form(&[

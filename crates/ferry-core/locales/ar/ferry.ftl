@@ -126,6 +126,9 @@ send-recipients-hint = حتى { $max } عناوين، تفصل بينها فوا
 send-message = رسالة (اختيارية)
 send-notify = أعلمني بالبريد الإلكتروني عند أول تنزيل
 send-button = أرسل واحصل على رابط
+send-error-not-address = «{ $address }» ليس عنوان بريد إلكتروني
+send-error-too-many = عدد المستلمين كبير جدًا: { $max } على الأكثر في كل إرسال (MAIL_RECIPIENTS_PER_SEND)
+send-error-message-long = الرسالة أطول من { $max } حرف
 
 ## The upload page's script
 

@@ -102,6 +102,9 @@ send-recipients-hint = Bis zu { $max } Adressen, durch Kommas getrennt.
 send-message = Nachricht (optional)
 send-notify = Per E-Mail benachrichtigen, wenn zum ersten Mal heruntergeladen wird
 send-button = Senden und Link erhalten
+send-error-not-address = „{ $address }“ ist keine E-Mail-Adresse
+send-error-too-many = zu viele Empfänger: höchstens { $max } pro Sendung (MAIL_RECIPIENTS_PER_SEND)
+send-error-message-long = die Nachricht ist länger als { $max } Zeichen
 
 ## The upload page's script
 

@@ -102,6 +102,9 @@ send-recipients-hint = Up to { $max } addresses, separated by commas.
 send-message = Message (optional)
 send-notify = Tell me by e-mail when it is first downloaded
 send-button = Send and get a link
+send-error-not-address = `{ $address }` is not an e-mail address
+send-error-too-many = too many recipients: at most { $max } per send (MAIL_RECIPIENTS_PER_SEND)
+send-error-message-long = the message is longer than { $max } characters
 
 ## The upload page's script (live region and rows)
 

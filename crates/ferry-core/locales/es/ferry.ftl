@@ -102,6 +102,9 @@ send-recipients-hint = Hasta { $max } direcciones, separadas por comas.
 send-message = Mensaje (opcional)
 send-notify = Avisarme por correo cuando se descargue por primera vez
 send-button = Enviar y obtener un enlace
+send-error-not-address = «{ $address }» no es una dirección de correo electrónico
+send-error-too-many = demasiados destinatarios: como máximo { $max } por envío (MAIL_RECIPIENTS_PER_SEND)
+send-error-message-long = el mensaje tiene más de { $max } caracteres
 
 ## The upload page's script
 

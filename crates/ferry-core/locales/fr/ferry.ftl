@@ -102,6 +102,9 @@ send-recipients-hint = Jusqu’à { $max } adresses, séparées par des virgules
 send-message = Message (facultatif)
 send-notify = Me prévenir par e-mail au premier téléchargement
 send-button = Envoyer et obtenir un lien
+send-error-not-address = « { $address } » n’est pas une adresse e-mail
+send-error-too-many = trop de destinataires : { $max } au maximum par envoi (MAIL_RECIPIENTS_PER_SEND)
+send-error-message-long = le message dépasse { $max } caractères
 
 ## The upload page's script
 

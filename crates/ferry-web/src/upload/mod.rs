@@ -31,6 +31,7 @@ use crate::{
         csrf,
         error::{Error, Result},
         html::{csrf_field, limits_line, ok, page, redirect},
+        language::Locale,
         password::Passwords,
         qr, request, visitor,
     },
@@ -242,8 +243,8 @@ pub struct SendForm {
 }
 
 /// The recipients typed on the send form: each a plausible address, at most
-/// `most`, no repeats; a clear message otherwise.
-fn parse_recipients(typed: &str, most: usize) -> Result<Vec<String>> {
+/// `most`, no repeats; a clear message in `locale` otherwise.
+fn parse_recipients(typed: &str, most: usize, locale: Locale) -> Result<Vec<String>> {
     let mut recipients: Vec<String> = Vec::new();
     for address in typed.split([',', ';', ' ', '\n', '\r', '\t']) {
         let address = address.trim().to_lowercase();
@@ -251,16 +252,17 @@ fn parse_recipients(typed: &str, most: usize) -> Result<Vec<String>> {
             continue;
         }
         if !plausible_email(&address) {
-            return Err(Error::bad_request(format!(
-                "`{address}` is not an e-mail address"
+            return Err(Error::bad_request(locale.t_args(
+                "send-error-not-address",
+                &[("address", address.as_str().into())],
             )));
         }
         recipients.push(address);
     }
     if recipients.len() > most {
-        return Err(Error::bad_request(format!(
-            "too many recipients: at most {most} per send (MAIL_RECIPIENTS_PER_SEND)"
-        )));
+        return Err(Error::bad_request(
+            locale.t_args("send-error-too-many", &[("max", most.into())]),
+        ));
     }
     Ok(recipients)
 }
@@ -282,20 +284,25 @@ pub async fn send(
         None => service.limits(max_downloads, Some(&form.days))?,
     };
     let password = SharePassword::parse_optional(&form.password)
-        .map_err(|weak| Error::bad_request(weak.to_string()))?;
+        .map_err(|weak| Error::bad_request(weak.message(visitor.locale)))?;
     let password_hash = match password {
         None => None,
         Some(password) => Some(passwords.hash(password.expose().to_owned()).await?),
     };
     // Mail: checked before anything is sent, so a refused list sends nothing.
-    let recipients = parse_recipients(&form.recipients, config.mail_recipients_per_send as usize)?;
+    let recipients = parse_recipients(
+        &form.recipients,
+        config.mail_recipients_per_send as usize,
+        visitor.locale,
+    )?;
     let message = Some(form.message.trim().to_owned()).filter(|m| !m.is_empty());
     if message
         .as_ref()
         .is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS)
     {
-        return Err(Error::bad_request(format!(
-            "the message is longer than {MAX_MESSAGE_CHARS} characters"
+        return Err(Error::bad_request(visitor.locale.t_args(
+            "send-error-message-long",
+            &[("max", MAX_MESSAGE_CHARS.into())],
         )));
     }
     let notify = form.notify.is_some();
