@@ -96,7 +96,7 @@ async fn the_theme_toggle_sets_a_cookie_goes_back_only_on_this_site_and_refuses_
     );
     let (_, html) = page(&client, web.url("/signin")).await;
     assert!(
-        html.contains(r#"<html lang="en" data-theme="dark">"#),
+        html.contains(r#"<html lang="en" dir="ltr" data-theme="dark">"#),
         "{html}"
     );
     assert!(

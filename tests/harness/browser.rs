@@ -51,6 +51,18 @@ pub async fn page(client: &Client, url: String) -> (StatusCode, String) {
     (response.status(), response.text().await.unwrap())
 }
 
+/// GETs `url` as a browser set to `language` would (`Accept-Language`, asking for
+/// HTML): status and body.
+pub async fn page_in(client: &Client, url: String, language: &str) -> (StatusCode, String) {
+    let response = client
+        .get(url)
+        .header(header::ACCEPT, "text/html")
+        .header(header::ACCEPT_LANGUAGE, language)
+        .answer()
+        .await;
+    (response.status(), response.text().await.unwrap())
+}
+
 /// The fields of the sign-up and sign-in forms, as a browser posts them.
 pub fn account_fields<'a>(
     csrf: &'a str,

@@ -36,7 +36,7 @@ pub const MAX_REQUEST_DAYS: u16 = 365;
 pub const KEEP_ENDED_DAYS: i32 = 30;
 
 /// What the owner typed into the "new request" form, unparsed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RequestForm {
     /// Title (required).
     pub title: String,
@@ -55,6 +55,8 @@ pub struct RequestForm {
     /// argon2id hash of the password uploaders must give (the web hashes it, with
     /// its bounded hasher, after `SharePassword` accepted it), if any.
     pub password_hash: Option<String>,
+    /// The owner's language: their upload notices are written in it.
+    pub locale: crate::i18n::Locale,
 }
 
 impl Service {
@@ -112,6 +114,7 @@ impl Service {
             max_files: max_files as i32,
             max_bytes,
             password_hash: form.password_hash.clone(),
+            locale: form.locale.code().to_owned(),
             transfer_days: i32::from(limits.max_days.get()),
             transfer_max_downloads: limits.max_downloads.map(MaxDownloads::get),
         };
@@ -257,7 +260,8 @@ impl Service {
                 return Ok(());
             };
             let files = transfer.files.iter().map(|f| f.name.clone()).collect();
-            self.notify_file_request_upload(&owner, &request.title, files, link)
+            let locale = crate::i18n::Locale::parse(&request.locale).unwrap_or_default();
+            self.notify_file_request_upload(&owner, &request.title, files, link, locale)
                 .await
         }
         .await;

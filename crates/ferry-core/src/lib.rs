@@ -24,6 +24,7 @@ pub mod blob;
 mod domain;
 mod error;
 pub mod file_request;
+pub mod i18n;
 pub mod mail;
 mod name;
 mod operations;

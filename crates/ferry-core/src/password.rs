@@ -87,6 +87,25 @@ impl fmt::Display for WeakPassword {
     }
 }
 
+impl WeakPassword {
+    /// Why, in `locale`'s words, for a form. zxcvbn's own advice is English only, so
+    /// other languages get a general one instead.
+    pub fn message(&self, locale: crate::i18n::Locale) -> String {
+        match self {
+            WeakPassword::TooShort(min) => {
+                locale.t_args("weak-too-short", &[("min", (*min).into())])
+            }
+            WeakPassword::TooLong => {
+                locale.t_args("weak-too-long", &[("max", MAX_PASSWORD_BYTES.into())])
+            }
+            WeakPassword::LikeEmail => locale.t("weak-like-email"),
+            WeakPassword::Common => locale.t("weak-common"),
+            WeakPassword::Guessable(_) if locale == crate::i18n::Locale::En => self.to_string(),
+            WeakPassword::Guessable(_) => locale.t("weak-guessable"),
+        }
+    }
+}
+
 impl std::error::Error for WeakPassword {}
 
 impl From<WeakPassword> for crate::Error {

@@ -25,6 +25,8 @@ CREATE TABLE file_requests (
     bytes_used      BIGINT      NOT NULL DEFAULT 0 CHECK (bytes_used >= 0 AND bytes_used <= max_bytes),
     -- argon2id hash of the password uploaders must give first, if any.
     password_hash   TEXT,
+    -- The owner's language when they made it: their upload notices are written in it.
+    locale          TEXT        NOT NULL DEFAULT 'en',
     -- The rules of the transfers the uploads become (the owner's own).
     transfer_days          INTEGER NOT NULL CHECK (transfer_days > 0),
     transfer_max_downloads INTEGER CHECK (transfer_max_downloads > 0)

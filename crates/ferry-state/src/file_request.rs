@@ -46,6 +46,8 @@ pub struct FileRequest {
     pub bytes_used: i64,
     /// argon2id hash of the password uploaders must give first, if any.
     pub password_hash: Option<String>,
+    /// The owner's language when they made it (a `Locale` code).
+    pub locale: String,
     /// Lifetime in days of each transfer the uploads become.
     pub transfer_days: i32,
     /// Download limit of those transfers, if any.
@@ -86,6 +88,8 @@ pub struct NewFileRequest {
     pub max_bytes: i64,
     /// argon2id hash of the uploaders' password, if any.
     pub password_hash: Option<String>,
+    /// The owner's language (a `Locale` code).
+    pub locale: String,
     /// Lifetime in days of the transfers the uploads become.
     pub transfer_days: i32,
     /// Download limit of those transfers.
@@ -111,7 +115,7 @@ macro_rules! query_requests {
         sqlx::query_as!(
             FileRequest,
             "SELECT id, token, owner_id, title, message, created_at, expires_at, closed_at,
-                    max_files, max_bytes, files_used, bytes_used, password_hash,
+                    max_files, max_bytes, files_used, bytes_used, password_hash, locale,
                     transfer_days, transfer_max_downloads
              FROM file_requests "
             $(+ $sql)+
@@ -126,8 +130,8 @@ impl State {
         let id = Uuid::new_v4();
         sqlx::query!(
             "INSERT INTO file_requests (id, token, owner_id, title, message, expires_at,
-                 max_files, max_bytes, password_hash, transfer_days, transfer_max_downloads)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 max_files, max_bytes, password_hash, locale, transfer_days, transfer_max_downloads)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             id,
             new_token(),
             new.owner_id,
@@ -137,6 +141,7 @@ impl State {
             new.max_files,
             new.max_bytes,
             new.password_hash.as_deref(),
+            new.locale,
             new.transfer_days,
             new.transfer_max_downloads
         )

@@ -261,7 +261,7 @@ impl State {
     pub(crate) async fn enqueue_first_download_notice(&self, id: Uuid) {
         let notice = async {
             let Some(row) = sqlx::query!(
-                r#"SELECT u.email,
+                r#"SELECT u.email, t.notify_locale,
                           array(SELECT f.name FROM files f WHERE f.transfer_id = t.id
                                 ORDER BY f.name) AS "files!"
                    FROM transfers t JOIN users u ON u.id = t.owner_id
@@ -273,7 +273,7 @@ impl State {
             else {
                 return Ok(());
             };
-            let params = serde_json::json!({ "files": row.files });
+            let params = serde_json::json!({ "files": row.files, "locale": row.notify_locale });
             self.enqueue_mail(
                 "first_download",
                 &row.email,
@@ -288,12 +288,19 @@ impl State {
         }
     }
 
-    /// Asks for (or stops) the first-download notice of transfer `id`.
-    pub async fn set_first_download_notice(&self, id: Uuid, notify: bool) -> Result<()> {
+    /// Asks for (or stops) the first-download notice of transfer `id`, to be written
+    /// in language `locale` (a code such as `de`; `None` for English).
+    pub async fn set_first_download_notice(
+        &self,
+        id: Uuid,
+        notify: bool,
+        locale: Option<&str>,
+    ) -> Result<()> {
         sqlx::query!(
-            "UPDATE transfers SET notify_first_download = $2 WHERE id = $1",
+            "UPDATE transfers SET notify_first_download = $2, notify_locale = $3 WHERE id = $1",
             id,
-            notify
+            notify,
+            locale
         )
         .execute(self.pg())
         .await?;

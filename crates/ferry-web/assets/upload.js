@@ -18,12 +18,25 @@
   var sendButton = document.getElementById('send-button');
   var empty = document.getElementById('draft-empty');
   var totals = { sent: 0, size: 0 };
+  // The page's words, in the page's language (the server's catalogues): templates
+  // with {name}s to fill in, and plural forms by CLDR category.
+  var strings = JSON.parse(drop.getAttribute('data-strings'));
+  var plurals = new Intl.PluralRules(document.documentElement.lang || 'en');
 
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
+  function counted(forms, name, n) {
+    var values = {}; values[name] = n;
+    return fill(forms[plurals.select(n)] || forms.other, values);
+  }
   function b64(s) { return btoa(unescape(encodeURIComponent(s))); }
   function human(n) {
-    var units = ['B', 'KB', 'MB', 'GB', 'TB'], i = 0;
-    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-    return (i ? n.toFixed(1) : n) + ' ' + units[i];
+    var i = 0;
+    while (n >= 1000 && i < strings.units.length - 1) { n /= 1000; i++; }
+    return fill(strings.units[i], { n: i ? n.toFixed(1).replace('.', strings.decimal) : n });
   }
   // #overall-text is a polite live region: screen readers hear the percentage in steps
   // of 10 (not every progress event), then "ready to send" or which file failed.
@@ -37,9 +50,9 @@
     var busy = list.querySelectorAll('li[data-done="0"]').length;
     var failed = list.querySelectorAll('li[data-done="failed"]').length;
     if (!totals.size) say('');
-    else if (busy) say('Uploading: ' + (pct - pct % 10) + '% of ' + human(totals.size));
-    else say(done + ' file' + (done === 1 ? '' : 's') + ' uploaded' +
-      (failed ? ', ' + failed + ' failed' : '') + (done ? ' — ready to send.' : '.'));
+    else if (busy) say(fill(strings.uploading, { pct: pct - pct % 10, size: human(totals.size) }));
+    else say([done ? counted(strings.ready, 'done', done) : '',
+      failed ? counted(strings.failed, 'failed', failed) : ''].join(' ').trim());
     sendButton.disabled = done === 0 || busy > 0;
     empty.hidden = list.children.length > 0;
   }
@@ -49,7 +62,7 @@
     var box = document.createElement('div'); box.className = 'progress-row';
     var label = document.createElement('span'); label.className = 'name'; label.textContent = name;
     var bar = document.createElement('progress'); bar.max = 100; bar.value = 0;
-    bar.setAttribute('aria-label', 'Upload progress of ' + name);
+    bar.setAttribute('aria-label', fill(strings.progress, { name: name }));
     box.appendChild(label); box.appendChild(bar);
     var sz = document.createElement('span'); sz.className = 'size'; sz.textContent = human(size);
     li.appendChild(box); li.appendChild(sz);
@@ -114,7 +127,7 @@
   }
   function fail(ui, xhr) {
     ui.li.setAttribute('data-done', 'failed');
-    ui.size.textContent = 'failed (' + xhr.status + ')';
+    ui.size.textContent = fill(strings.failedStatus, { status: xhr.status });
     ui.size.className = 'size notice error';
     refreshOverall();
   }

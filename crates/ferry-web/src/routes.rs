@@ -22,7 +22,7 @@ use crate::{
     http::{
         assets,
         error::{Error, Result},
-        request, theme,
+        language, request, theme,
     },
     share::{
         self,
@@ -109,7 +109,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
             web::get().to(|| async { assets::asset_named("favicon.svg") }),
         )
         // The colour theme (http::theme): a cookie, then back to the page.
-        .route("/theme", web::post().to(theme::choose));
+        .route("/theme", web::post().to(theme::choose))
+        // The language (http::language): a cookie, then back to the page.
+        .route("/language", web::post().to(language::choose));
 
     // The sender's pages (upload); `GET /` is above.
     cfg.route("/draft", web::post().to(upload::add_to_draft))

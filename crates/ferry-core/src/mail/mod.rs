@@ -11,6 +11,12 @@
 //! A reset asked for an address without an account looks, to the asker, exactly like
 //! one for an address with one: the web stores the same row and enqueues the same job
 //! either way; the worker finds no account and marks the row skipped.
+//!
+//! A mail is written in the language of the request that asked for it: its
+//! [`Locale`] is stored beside the parameters (`params.locale`; absent means English,
+//! as for rows queued before languages existed), and the worker composes in it. The
+//! first-download notice is queued by someone else's download: it takes the language
+//! the sender asked for it in, kept on the transfer (`notify_locale`).
 
 pub mod templates;
 
@@ -21,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{Error, Result, Service};
+use crate::{Error, Result, Service, i18n::Locale};
 
 pub use templates::Composed;
 
@@ -85,6 +91,9 @@ impl Mail {
     }
 }
 
+/// The key of a mail's language among an outbox row's parameters.
+const LOCALE: &str = "locale";
+
 /// Longest message a sender may add to a share-link mail, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
@@ -113,10 +122,13 @@ pub fn plausible_email(email: &str) -> bool {
 }
 
 impl Service {
-    /// Enqueues one mail to `recipient`.
-    pub async fn enqueue_mail(&self, recipient: &str, mail: &Mail) -> Result<Uuid> {
-        let params = serde_json::to_value(mail)
+    /// Enqueues one mail to `recipient`, to be written in `locale`.
+    pub async fn enqueue_mail(&self, recipient: &str, mail: &Mail, locale: Locale) -> Result<Uuid> {
+        let mut params = serde_json::to_value(mail)
             .map_err(|e| Error::invalid(format!("mail parameters: {e}")))?;
+        if let Some(fields) = params.as_object_mut() {
+            fields.insert(LOCALE.into(), locale.code().into());
+        }
         Ok(self
             .state
             .enqueue_mail(
@@ -132,7 +144,12 @@ impl Service {
     /// account has that address (the worker decides), so the answer and the work done
     /// here are the same either way. Rate limits are the caller's (per client, per
     /// address), checked before.
-    pub async fn request_password_reset(&self, email: &str, base_url: &str) -> Result<()> {
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        base_url: &str,
+        locale: Locale,
+    ) -> Result<()> {
         let email = email.trim().to_lowercase();
         if !plausible_email(&email) {
             return Err(Error::invalid("That does not look like an e-mail address."));
@@ -140,7 +157,7 @@ impl Service {
         let mail = Mail::PasswordReset {
             base_url: base_url.to_owned(),
         };
-        self.enqueue_mail(&email, &mail).await?;
+        self.enqueue_mail(&email, &mail, locale).await?;
         Ok(())
     }
 
@@ -162,13 +179,19 @@ impl Service {
             .await?)
     }
 
-    /// Enqueues the address-verification mail of `user` (sign-up, "send again").
-    pub async fn request_verification(&self, user: &User, base_url: &str) -> Result<()> {
+    /// Enqueues the address-verification mail of `user` (sign-up, "send again"),
+    /// in `locale`.
+    pub async fn request_verification(
+        &self,
+        user: &User,
+        base_url: &str,
+        locale: Locale,
+    ) -> Result<()> {
         let mail = Mail::VerifyAddress {
             user_id: user.id,
             base_url: base_url.to_owned(),
         };
-        self.enqueue_mail(&user.email, &mail).await?;
+        self.enqueue_mail(&user.email, &mail, locale).await?;
         Ok(())
     }
 
@@ -181,7 +204,8 @@ impl Service {
     }
 
     /// Enqueues the share link of a transfer to each of `recipients` (already parsed
-    /// and counted by the caller), from `sender`, whose address must be verified.
+    /// and counted by the caller), from `sender`, whose address must be verified, in
+    /// the sender's language `locale` (the recipients' is unknown).
     pub async fn send_link(
         &self,
         sender: &User,
@@ -189,6 +213,7 @@ impl Service {
         url: &str,
         files: Vec<String>,
         message: Option<String>,
+        locale: Locale,
     ) -> Result<()> {
         if sender.email_verified_at.is_none() {
             return Err(Error::Forbidden("address_not_verified"));
@@ -200,15 +225,21 @@ impl Service {
             message,
         };
         for recipient in recipients {
-            self.enqueue_mail(recipient, &mail).await?;
+            self.enqueue_mail(recipient, &mail, locale).await?;
         }
         Ok(())
     }
 
     /// Asks for the first-download notice of transfer `id` (its owner is told, once,
-    /// when it is first downloaded, by the state layer where downloads are counted).
-    pub async fn notify_first_download(&self, id: Uuid) -> Result<()> {
-        Ok(self.state.set_first_download_notice(id, true).await?)
+    /// when it is first downloaded, by the state layer where downloads are counted),
+    /// in the owner's language `locale` (the download that triggers it is someone
+    /// else's request).
+    pub async fn notify_first_download(&self, id: Uuid, locale: Locale) -> Result<()> {
+        let locale = (locale != Locale::En).then_some(locale.code());
+        Ok(self
+            .state
+            .set_first_download_notice(id, true, locale)
+            .await?)
     }
 
     /// The upload-into-a-file-request notice, ready for file requests to call.
@@ -218,6 +249,7 @@ impl Service {
         title: &str,
         files: Vec<String>,
         url: &str,
+        locale: Locale,
     ) -> Result<()> {
         if requester.email_verified_at.is_none() {
             return Ok(());
@@ -227,7 +259,7 @@ impl Service {
             files,
             url: url.to_owned(),
         };
-        self.enqueue_mail(&requester.email, &mail).await?;
+        self.enqueue_mail(&requester.email, &mail, locale).await?;
         Ok(())
     }
 
@@ -240,7 +272,11 @@ impl Service {
             return Ok(None);
         }
         let mut params = row.params.clone();
+        let mut locale = Locale::En;
         if let Some(fields) = params.as_object_mut() {
+            if let Some(code) = fields.remove(LOCALE) {
+                locale = code.as_str().and_then(Locale::parse).unwrap_or_default();
+            }
             fields.insert("kind".into(), serde_json::Value::String(row.kind.clone()));
         }
         let mail: Mail = serde_json::from_value(params)
@@ -259,6 +295,7 @@ impl Service {
                     .store_reset_token(user.id, &hash, expires)
                     .await?;
                 templates::password_reset(
+                    locale,
                     &format!("{base_url}/reset/{token}"),
                     self.policy.password_reset_ttl.as_secs().div_ceil(60),
                 )
@@ -275,17 +312,19 @@ impl Service {
                 self.state
                     .store_verification_token(user.id, &hash, expires)
                     .await?;
-                templates::verify_address(&format!("{base_url}/verify/{token}"))
+                templates::verify_address(locale, &format!("{base_url}/verify/{token}"))
             }
             Mail::ShareLink {
                 sender,
                 url,
                 files,
                 message,
-            } => templates::share_link(&sender, &url, &files, message.as_deref()),
-            Mail::FirstDownload { url, files } => templates::first_download(url.as_deref(), &files),
+            } => templates::share_link(locale, &sender, &url, &files, message.as_deref()),
+            Mail::FirstDownload { url, files } => {
+                templates::first_download(locale, url.as_deref(), &files)
+            }
             Mail::FileRequestUpload { title, files, url } => {
-                templates::file_request_upload(&title, &files, &url)
+                templates::file_request_upload(locale, &title, &files, &url)
             }
         }))
     }

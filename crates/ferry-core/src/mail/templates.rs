@@ -1,11 +1,14 @@
 //! Every mail's words, one function per mail: its subject, its plain-text part and its
-//! HTML part (maud, so every value spliced in is escaped). When the string catalogue
-//! arrives, each literal here becomes a key; nothing else in Ferry holds mail text.
+//! HTML part (maud, so every value spliced in is escaped), in the language the mail
+//! was asked for in: every sentence is a key of `ferry_core::i18n`'s catalogues
+//! (`mail-…`); nothing else in Ferry holds mail text.
 //!
 //! Values come in as plain strings and go out as a subject (lettre encodes it as a
 //! header value: a CR LF in a title cannot start a new header) and two bodies.
 
 use maud::{Markup, html};
+
+use crate::i18n::Locale;
 
 /// A composed message, before it has headers.
 #[derive(Clone, Debug)]
@@ -18,14 +21,14 @@ pub struct Composed {
     pub html: String,
 }
 
-fn wrap(body: Markup) -> String {
+fn wrap(locale: Locale, body: Markup) -> String {
     html! {
         (maud::DOCTYPE)
-        html lang="en" {
+        html lang=(locale.code()) dir=(locale.dir()) {
             head { meta charset="utf-8"; }
             body style="font-family: sans-serif; line-height: 1.5; max-width: 36rem" {
                 (body)
-                p style="color: #666; font-size: 0.9em" { "— Ferry" }
+                p style="color: #666; font-size: 0.9em" { (locale.t("mail-signature")) }
             }
         }
     }
@@ -33,106 +36,143 @@ fn wrap(body: Markup) -> String {
 }
 
 /// The password-reset mail: a single-use link that works for `ttl_minutes`.
-pub fn password_reset(link: &str, ttl_minutes: u64) -> Composed {
+pub fn password_reset(locale: Locale, link: &str, ttl_minutes: u64) -> Composed {
+    let l = locale;
+    let minutes = [("minutes", ttl_minutes.into())];
     Composed {
-        subject: "Reset your Ferry password".into(),
+        subject: l.t("mail-reset-subject"),
         text: format!(
-            "Someone (hopefully you) asked to reset the password of your Ferry account.\n\n\
-             Choose a new password here (the link works once, for {ttl_minutes} minutes):\n\n\
-             {link}\n\n\
-             If you did not ask, ignore this mail: your password stays as it is.\n"
+            "{}\n\n{}\n\n{link}\n\n{}\n",
+            l.t("mail-reset-intro"),
+            l.t_args("mail-reset-choose-text", &minutes),
+            l.t("mail-reset-ignore"),
         ),
-        html: wrap(html! {
-            p { "Someone (hopefully you) asked to reset the password of your Ferry account." }
-            p { a href=(link) { "Choose a new password" } " (the link works once, for " (ttl_minutes) " minutes)." }
-            p { "If you did not ask, ignore this mail: your password stays as it is." }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (l.t("mail-reset-intro")) }
+                p { a href=(link) { (l.t("mail-reset-choose")) } " " (l.t_args("mail-reset-works", &minutes)) }
+                p { (l.t("mail-reset-ignore")) }
+            },
+        ),
     }
 }
 
 /// The sign-up mail that confirms the address: a single-use link.
-pub fn verify_address(link: &str) -> Composed {
+pub fn verify_address(locale: Locale, link: &str) -> Composed {
+    let l = locale;
     Composed {
-        subject: "Confirm your e-mail address for Ferry".into(),
+        subject: l.t("mail-verify-subject"),
         text: format!(
-            "Confirm that this address belongs to your Ferry account:\n\n{link}\n\n\
-             If you did not sign up, ignore this mail.\n"
+            "{}\n\n{link}\n\n{}\n",
+            l.t("mail-verify-intro"),
+            l.t("mail-verify-ignore"),
         ),
-        html: wrap(html! {
-            p { "Confirm that this address belongs to your Ferry account:" }
-            p { a href=(link) { "Confirm my address" } }
-            p { "If you did not sign up, ignore this mail." }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (l.t("mail-verify-intro")) }
+                p { a href=(link) { (l.t("mail-verify-button")) } }
+                p { (l.t("mail-verify-ignore")) }
+            },
+        ),
+    }
+}
+
+/// "report.pdf" for one file, "3 files" for more.
+fn what(locale: Locale, files: &[String]) -> String {
+    match files {
+        [one] => one.clone(),
+        many => locale.t_args("mail-files", &[("count", many.len().into())]),
     }
 }
 
 /// The share link, sent by `sender` (their account's address) with their `message`.
-pub fn share_link(sender: &str, url: &str, files: &[String], message: Option<&str>) -> Composed {
-    let what = match files {
-        [one] => one.clone(),
-        many => format!("{} files", many.len()),
-    };
-    let mut text = format!("{sender} sent you {what} with Ferry.\n\n");
+pub fn share_link(
+    locale: Locale,
+    sender: &str,
+    url: &str,
+    files: &[String],
+    message: Option<&str>,
+) -> Composed {
+    let l = locale;
+    let what = what(l, files);
+    let args = [("sender", sender.into()), ("what", what.as_str().into())];
+    let intro = l.t_args("mail-share-intro", &args);
+    let mut text = format!("{intro}\n\n");
     if let Some(message) = message {
-        text.push_str(&format!("Their message:\n{message}\n\n"));
+        text.push_str(&format!("{}\n{message}\n\n", l.t("mail-share-message")));
     }
-    text.push_str(&format!("Download: {url}\n"));
+    text.push_str(&format!("{}: {url}\n", l.t("mail-download")));
     for name in files {
         text.push_str(&format!("  - {name}\n"));
     }
     Composed {
-        subject: format!("{sender} sent you {what}"),
+        subject: l.t_args("mail-share-subject", &args),
         text,
-        html: wrap(html! {
-            p { (sender) " sent you " (what) " with Ferry." }
-            @if let Some(message) = message {
-                blockquote style="white-space: pre-wrap" { (message) }
-            }
-            p { a href=(url) { "Download" } " — " (url) }
-            ul { @for name in files { li { (name) } } }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (intro) }
+                @if let Some(message) = message {
+                    blockquote style="white-space: pre-wrap" dir="auto" { (message) }
+                }
+                p { a href=(url) { (l.t("mail-download")) } " — " (url) }
+                ul { @for name in files { li dir="auto" { (name) } } }
+            },
+        ),
     }
 }
 
 /// The owner's notice of the first download of their transfer.
-pub fn first_download(url: Option<&str>, files: &[String]) -> Composed {
-    let what = match files {
-        [one] => one.clone(),
-        many => format!("{} files", many.len()),
-    };
-    let mut text = format!("Your transfer {what} was downloaded for the first time.\n");
+pub fn first_download(locale: Locale, url: Option<&str>, files: &[String]) -> Composed {
+    let l = locale;
+    let what = what(l, files);
+    let args = [("what", what.as_str().into())];
+    let intro = l.t_args("mail-first-intro", &args);
+    let mut text = format!("{intro}\n");
     if let Some(url) = url {
         text.push_str(&format!("\n{url}\n"));
     }
     Composed {
-        subject: format!("{what} was downloaded"),
+        subject: l.t_args("mail-first-subject", &args),
         text,
-        html: wrap(html! {
-            p { "Your transfer " (what) " was downloaded for the first time." }
-            @if let Some(url) = url { p { a href=(url) { (url) } } }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (intro) }
+                @if let Some(url) = url { p { a href=(url) { (url) } } }
+            },
+        ),
     }
 }
 
 /// The requester's notice of an upload into their file request (file requests do
 /// not exist yet: ready for them to call).
-pub fn file_request_upload(title: &str, files: &[String], url: &str) -> Composed {
+pub fn file_request_upload(locale: Locale, title: &str, files: &[String], url: &str) -> Composed {
+    let l = locale;
+    let intro = l.t_args(
+        "mail-request-intro",
+        &[("count", files.len().into()), ("title", title.into())],
+    );
     Composed {
-        subject: format!("New upload into “{title}”"),
+        subject: l.t_args("mail-request-subject", &[("title", title.into())]),
         text: format!(
-            "{} file(s) arrived in your file request “{title}”:\n{}\n\n{url}\n",
-            files.len(),
+            "{intro}\n{}\n\n{url}\n",
             files
                 .iter()
                 .map(|n| format!("  - {n}"))
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
-        html: wrap(html! {
-            p { (files.len()) " file(s) arrived in your file request “" (title) "”:" }
-            ul { @for name in files { li { (name) } } }
-            p { a href=(url) { (url) } }
-        }),
+        html: wrap(
+            l,
+            html! {
+                p { (intro) }
+                ul { @for name in files { li dir="auto" { (name) } } }
+                p { a href=(url) { (url) } }
+            },
+        ),
     }
 }
 
@@ -143,6 +183,7 @@ mod tests {
     #[test]
     fn html_parts_escape_what_users_typed() {
         let mail = share_link(
+            Locale::En,
             "a@example.com",
             "https://f.example/s/x",
             &["<script>x</script>.txt".into()],
@@ -152,5 +193,21 @@ mod tests {
         assert!(!mail.html.contains("<b>hi"));
         assert!(mail.html.contains("&lt;b&gt;hi"));
         assert!(mail.text.contains("<b>hi</b>"));
+    }
+
+    #[test]
+    fn a_mail_is_written_in_its_language() {
+        let mail = password_reset(Locale::De, "https://f.example/reset/x", 60);
+        assert!(mail.subject.contains("Passwort"), "{}", mail.subject);
+        assert!(mail.html.contains(r#"lang="de""#));
+        let mail = share_link(
+            Locale::Ar,
+            "a@example.com",
+            "https://f.example/s/x",
+            &["a".into(), "b".into()],
+            None,
+        );
+        assert!(mail.html.contains(r#"dir="rtl""#));
+        assert!(!mail.subject.contains("sent you"), "{}", mail.subject);
     }
 }

@@ -24,7 +24,7 @@ use crate::{
     http::{
         csrf,
         error::{Error, Result},
-        html::{csrf_field, page, redirect, respond},
+        html::{csrf_field, linked, page, redirect, respond},
         password::Passwords,
         request,
         visitor::{self, Visitor},
@@ -40,8 +40,9 @@ fn mail_on(config: &Config) -> Result<()> {
 }
 
 fn card(visitor: &Visitor, title: &str, status: StatusCode, body: Markup) -> HttpResponse {
+    let title = visitor.locale.t(title);
     let body = html! { section.card { h1 { (title) } (body) } };
-    respond(status, page(title, &visitor.viewer(), body, None))
+    respond(status, page(&title, &visitor.viewer(), body, None))
 }
 
 /// `GET /forgot`: the address form.
@@ -53,21 +54,17 @@ pub async fn forgot_form(
 ) -> Result<HttpResponse> {
     mail_on(&config)?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let l = visitor.locale;
     let body = html! {
-        p.lead { "Type the address of your account. If it has one, we mail it a link to choose a new password." }
+        p.lead { (l.t("forgot-lead")) }
         form method="post" action="/forgot" {
             (csrf_field(&visitor.csrf))
-            label for="email" { "E-mail" }
+            label for="email" { (l.t("email-label")) }
             input #email name="email" type="email" autocomplete="email" required;
-            p { button type="submit" { "Mail me a link" } }
+            p { button type="submit" { (l.t("forgot-button")) } }
         }
     };
-    Ok(card(
-        &visitor,
-        "Forgot your password?",
-        StatusCode::OK,
-        body,
-    ))
+    Ok(card(&visitor, "forgot-title", StatusCode::OK, body))
 }
 
 /// The forgot form.
@@ -103,25 +100,27 @@ pub async fn forgot(
     ];
     rate_limit::enforce(service.state(), &buckets).await?;
     let base = request::base_url(&request, &config);
-    service.request_password_reset(&email, &base).await?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let l = visitor.locale;
+    service.request_password_reset(&email, &base, l).await?;
     let body = html! {
-        p.lead { "If an account has this address, a link to choose a new password is on its way. It works once, for a limited time." }
-        p.muted { a href="/signin" { "Back to sign in" } }
+        p.lead { (l.t("check-mail-lead")) }
+        p.muted { a href="/signin" { (l.t("back-to-signin")) } }
     };
-    Ok(card(&visitor, "Check your mail", StatusCode::OK, body))
+    Ok(card(&visitor, "check-mail-title", StatusCode::OK, body))
 }
 
 fn dead_link(visitor: &Visitor, used: TokenUse) -> HttpResponse {
+    let l = visitor.locale;
     let why = match used {
-        TokenUse::Expired => "This link has expired.",
-        _ => "This link does not work: it was used already, or a newer one replaced it.",
+        TokenUse::Expired => "link-expired",
+        _ => "link-used",
     };
     let body = html! {
-        div.notice.error role="alert" { (why) }
-        p { a href="/forgot" { "Ask for a new link" } }
+        div.notice.error role="alert" { (l.t(why)) }
+        p { a href="/forgot" { (l.t("ask-new-link")) } }
     };
-    card(visitor, "Link not valid", StatusCode::GONE, body)
+    card(visitor, "link-invalid-title", StatusCode::GONE, body)
 }
 
 fn reset_form(
@@ -130,22 +129,23 @@ fn reset_form(
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
+    let l = visitor.locale;
     let body = html! {
         @if let Some(error) = error {
             div.notice.error role="alert" { (error) }
         }
         form method="post" action={ "/reset/" (token) } {
             (csrf_field(&visitor.csrf))
-            label for="password" { "New password" }
+            label for="password" { (l.t("new-password-label")) }
             input #password name="password" type="password" autocomplete="new-password" required
                 minlength=(MIN_ACCOUNT_PASSWORD_CHARS) aria-describedby="password-hint";
             small #password-hint .hint {
-                "At least " (MIN_ACCOUNT_PASSWORD_CHARS) " characters. Every device signed in to this account is signed out."
+                (l.t_args("reset-hint", &[("min", MIN_ACCOUNT_PASSWORD_CHARS.into())]))
             }
-            p { button type="submit" { "Set the new password" } }
+            p { button type="submit" { (l.t("reset-button")) } }
         }
     };
-    card(visitor, "Choose a new password", status, body)
+    card(visitor, "reset-title", status, body)
 }
 
 /// `GET /reset/{token}`: the new-password form, or why the link does not work.
@@ -213,7 +213,7 @@ pub async fn reset(
             return Ok(reset_form(
                 &visitor,
                 &token,
-                Some(&weak.to_string()),
+                Some(&weak.message(visitor.locale)),
                 StatusCode::BAD_REQUEST,
             ));
         }
@@ -223,11 +223,17 @@ pub async fn reset(
         TokenUse::Used(_) => {
             // This browser, too, starts afresh: it signs in with the new password.
             visitor::sign_out(&request, &session);
+            let l = visitor.locale;
             let body = html! {
-                div.notice.ok { "Your password is changed. Every device that was signed in is signed out." }
-                p { a.button href="/signin" { "Sign in" } }
+                div.notice.ok { (l.t("password-changed")) }
+                p { a.button href="/signin" { (l.t("sign-in")) } }
             };
-            Ok(card(&visitor, "Password changed", StatusCode::OK, body))
+            Ok(card(
+                &visitor,
+                "password-changed-title",
+                StatusCode::OK,
+                body,
+            ))
         }
         other => Ok(dead_link(&visitor, other)),
     }
@@ -243,24 +249,30 @@ pub async fn verify(
 ) -> Result<HttpResponse> {
     mail_on(&config)?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    let l = visitor.locale;
     match service.verify_address(&token).await? {
         TokenUse::Used(_) => {
             let body = html! {
-                div.notice.ok { "Your address is confirmed." }
-                p { a.button href="/me" { "My transfers" } }
+                div.notice.ok { (l.t("me-confirmed")) }
+                p { a.button href="/me" { (l.t("me-title")) } }
             };
-            Ok(card(&visitor, "Address confirmed", StatusCode::OK, body))
+            Ok(card(
+                &visitor,
+                "address-confirmed-title",
+                StatusCode::OK,
+                body,
+            ))
         }
         other => {
             let why = match other {
-                TokenUse::Expired => "This link has expired.",
-                _ => "This link does not work: it was used already, or a newer one replaced it.",
+                TokenUse::Expired => "link-expired",
+                _ => "link-used",
             };
             let body = html! {
-                div.notice.error role="alert" { (why) }
-                p { "Sign in and ask for a new one on " a href="/me" { "My transfers" } "." }
+                div.notice.error role="alert" { (l.t(why)) }
+                p { (linked(l, "verify-ask-again", "/me", "me-title")) }
             };
-            Ok(card(&visitor, "Link not valid", StatusCode::GONE, body))
+            Ok(card(&visitor, "link-invalid-title", StatusCode::GONE, body))
         }
     }
 }
@@ -288,7 +300,9 @@ pub async fn send_verification(
         )
         .await?;
         let base = request::base_url(&request, &config);
-        service.request_verification(&user, &base).await?;
+        service
+            .request_verification(&user, &base, visitor.locale)
+            .await?;
     }
     Ok(redirect("/me"))
 }

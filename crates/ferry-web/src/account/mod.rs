@@ -35,7 +35,8 @@ use crate::{
     http::{
         csrf,
         error::{Error, Result},
-        html::{CsrfOnly, csrf_field, human_size, limits_line, page, redirect, respond},
+        html::{CsrfOnly, csrf_field, limits_line, linked, page, redirect, respond},
+        language::Locale,
         password::Passwords,
         request,
         visitor::{self, Visitor},
@@ -50,20 +51,22 @@ fn form_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
+    let l = visitor.locale;
     let (title, action, button, other): (&str, &str, &str, Markup) = match kind {
         "signup" => (
-            "Create an account",
+            "signup-title",
             "/signup",
-            "Sign up",
-            html! { "Have an account? " a href="/signin" { "Sign in" } },
+            "sign-up",
+            linked(l, "have-account", "/signin", "sign-in"),
         ),
         _ => (
-            "Sign in",
+            "signin-title",
             "/signin",
-            "Sign in",
-            html! { "New here? " a href="/signup" { "Create an account" } },
+            "sign-in",
+            linked(l, "new-here", "/signup", "signup-title"),
         ),
     };
+    let title = l.t(title);
     let signup = kind == "signup";
     let autocomplete = if signup {
         "new-password"
@@ -73,34 +76,33 @@ fn form_page(
     let body = html! {
         section.card {
             h1 { (title) }
-            p.lead { "An account keeps a list of the transfers you send, so you can see and delete them later." }
+            p.lead { (l.t("account-lead")) }
             @if let Some(error) = error {
                 div.notice.error role="alert" { (error) }
             }
             form method="post" action=(action) {
                 (csrf_field(&visitor.csrf))
-                label for="email" { "E-mail" }
+                label for="email" { (l.t("email-label")) }
                 input #email name="email" type="email" autocomplete="email" required value=(email);
-                label for="password" { "Password" }
+                label for="password" { (l.t("password-label")) }
                 @if signup {
                     input #password name="password" type="password" autocomplete=(autocomplete) required
                         minlength=(MIN_ACCOUNT_PASSWORD_CHARS) aria-describedby="password-hint";
                     small #password-hint .hint {
-                        "At least " (MIN_ACCOUNT_PASSWORD_CHARS) " characters. A few uncommon words make a strong password; "
-                        "common passwords, and your e-mail address, are refused."
+                        (l.t_args("account-password-hint", &[("min", MIN_ACCOUNT_PASSWORD_CHARS.into())]))
                     }
                 } @else {
                     input #password name="password" type="password" autocomplete=(autocomplete) required;
                 }
-                p { button type="submit" { (button) } }
+                p { button type="submit" { (l.t(button)) } }
             }
             @if mail && !signup {
-                p { a href="/forgot" { "Forgot your password?" } }
+                p { a href="/forgot" { (l.t("forgot-link")) } }
             }
             p.muted { (other) }
         }
     };
-    respond(status, page(title, &visitor.viewer(), body, None))
+    respond(status, page(&title, &visitor.viewer(), body, None))
 }
 
 /// `GET /signup`: the sign-up form.
@@ -169,23 +171,24 @@ pub async fn signup(
     let visitor = visitor::load(&request, &session, &state, &config).await?;
     let email = form.email.trim().to_lowercase();
     // A browser gets the form again, saying what to change; any other client a 400
-    // with the same sentence (`{"error":"bad_request","message":…}`).
-    let refuse = |message: &str| {
+    // with the same sentence (`{"error":"bad_request","message":…}`, in English).
+    let refuse = |message: String, english: String| {
         if request::wants_html(&request) {
             Ok(form_page(
                 &visitor,
                 config.mail.enabled(),
                 "signup",
                 &email,
-                Some(message),
+                Some(&message),
                 StatusCode::BAD_REQUEST,
             ))
         } else {
-            Err(Error::bad_request(message))
+            Err(Error::bad_request(english))
         }
     };
+    let l = visitor.locale;
     if !plausible_email(&email) {
-        return refuse("That does not look like an e-mail address.");
+        return refuse(l.t("error-not-email"), Locale::En.t("error-not-email"));
     }
     // Checked before hashing: argon2 is the expensive part, and a refused password
     // never reaches it.
@@ -194,7 +197,7 @@ pub async fn signup(
         .await?
     {
         Ok(password) => password,
-        Err(weak) => return refuse(&weak.to_string()),
+        Err(weak) => return refuse(weak.message(l), weak.to_string()),
     };
     let hash = passwords.hash(password.expose().to_owned()).await?;
     let Some(user) = state.create_user(&email, &hash).await? else {
@@ -203,7 +206,7 @@ pub async fn signup(
             config.mail.enabled(),
             "signup",
             &email,
-            Some("An account with this e-mail already exists. Sign in instead."),
+            Some(&l.t("error-account-exists")),
             StatusCode::CONFLICT,
         ));
     };
@@ -212,7 +215,10 @@ pub async fn signup(
     // is asked for again from /me ("send it again").
     if config.mail.enabled() {
         let base = request::base_url(&request, &config);
-        if let Err(e) = service.request_verification(&user, &base).await {
+        if let Err(e) = service
+            .request_verification(&user, &base, visitor.locale)
+            .await
+        {
             tracing::warn!(error = %e, "could not enqueue the verification mail");
         }
     }
@@ -265,7 +271,7 @@ pub async fn signin(
             config.mail.enabled(),
             "signin",
             &email,
-            Some("E-mail or password is not right."),
+            Some(&visitor.locale.t("error-signin-wrong")),
             StatusCode::UNAUTHORIZED,
         )),
     }
@@ -302,25 +308,29 @@ pub async fn my_transfers(
     let ids: Vec<uuid::Uuid> = transfers.iter().map(|t| t.id).collect();
     let via: std::collections::HashMap<uuid::Uuid, String> =
         state.request_titles(&ids).await?.into_iter().collect();
+    let l = visitor.locale;
     let body = html! {
         section.card {
-            h1 { "My transfers" }
-            p.lead { "Signed in as " (user.email) ". " a href="/requests" { "Ask someone for files" } "." }
+            h1 { (l.t("me-title")) }
+            p.lead {
+                (l.t_args("me-signed-in-as", &[("email", user.email.as_str().into())]))
+                " " a href="/requests" { (l.t("me-ask-for-files")) }
+            }
             @if config.mail.enabled() {
                 @if user.email_verified_at.is_some() {
-                    p.muted #address-status { "Your address is confirmed." }
+                    p.muted #address-status { (l.t("me-confirmed")) }
                 } @else {
                     form #address-status method="post" action="/me/verify" {
                         (csrf_field(&visitor.csrf))
                         p.muted {
-                            "Your address is not confirmed yet: we mailed you a link. "
-                            button.link type="submit" { "Send it again" }
+                            (l.t("me-unconfirmed")) " "
+                            button.link type="submit" { (l.t("me-send-again")) }
                         }
                     }
                 }
             }
             @if transfers.is_empty() {
-                p.muted { "Nothing yet. " a href="/" { "Send some files" } "." }
+                p.muted { (linked(l, "me-nothing", "/", "me-send-some")) }
             }
             ul.files {
                 @for transfer in &transfers {
@@ -330,16 +340,16 @@ pub async fn my_transfers(
                             a.name href={ "/s/" (transfer.token) } { (names.join(", ")) }
                             span.meta {
                                 @if let Some(title) = via.get(&transfer.id) {
-                                    span.via { "Uploaded to your request “" (title) "”" }
+                                    span.via { (l.t_args("me-via-request", &[("title", title.as_str().into())])) }
                                 }
-                                (limits_line(transfer))
+                                (limits_line(l, transfer))
                             }
                             span.muted { (base) "/s/" (transfer.token) }
                         }
-                        span.size { (human_size(transfer.total_size())) }
+                        span.size { (l.size(transfer.total_size())) }
                         form method="post" action={ "/me/" (transfer.token) "/delete" } {
                             (csrf_field(&visitor.csrf))
-                            button.link type="submit" { "Delete" }
+                            button.link type="submit" { (l.t("delete")) }
                         }
                     }
                 }
@@ -348,7 +358,7 @@ pub async fn my_transfers(
     };
     Ok(respond(
         StatusCode::OK,
-        page("My transfers", &visitor.viewer(), body, None),
+        page(&l.t("me-title"), &visitor.viewer(), body, None),
     ))
 }
 

@@ -24,6 +24,7 @@ use crate::{
         csrf,
         error::{Error, Result},
         html::{CsrfOnly, csrf_field, page},
+        language::Locale,
         visitor::{self, Visitor},
     },
 };
@@ -49,6 +50,7 @@ pub async fn overview(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let visitor = admin(&request, &session, &state, &config).await?;
+    let l = visitor.locale;
     let processes = state.live_processes().await?;
     let depths = state.queue_depths().await?;
     let dead = state.dead_jobs().await?;
@@ -71,8 +73,8 @@ pub async fn overview(
             }
             let last = last_slots
                 .get(&name)
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                .unwrap_or_else(|| "never".into());
+                .map(|t| l.date_time(*t))
+                .unwrap_or_else(|| l.t("admin-never"));
             let expression = schedule["expression"]
                 .as_str()
                 .unwrap_or_default()
@@ -84,39 +86,42 @@ pub async fn overview(
     let now = Utc::now();
     let body = html! {
         section.card {
-            h1 { "Operations" }
+            h1 { (l.t("admin-title")) }
             div.meta {
                 span { "web: " (count("web")) }
                 span { "worker: " (count("worker")) }
                 span { "clock: " (count("clock")) }
             }
-            h2 { "Processes" }
+            h2 { (l.t("admin-processes")) }
             ul.files {
                 @for p in &processes {
                     li {
                         span.name { strong { (p.kind) } " " (p.id) }
                         span.size {
-                            "pid " (p.pid) " · v" (p.version) " · up "
-                            (humanize((now - p.started_at).num_seconds()))
-                            " · seen " ((now - p.last_seen).num_seconds()) "s ago"
+                            (l.t_args("admin-process-line", &[
+                                ("pid", p.pid.into()),
+                                ("version", p.version.as_str().into()),
+                                ("uptime", humanize(l, (now - p.started_at).num_seconds()).into()),
+                                ("seen", humanize(l, (now - p.last_seen).num_seconds()).into()),
+                            ]))
                         }
                     }
                 }
             }
         }
         section.card {
-            h2 { "Queues" }
+            h2 { (l.t("admin-queues")) }
             ul.files {
                 @for d in &depths {
                     li { span.name { (d.queue) " — " (d.status) } span.size { (d.count) } }
                 }
                 @if depths.is_empty() {
-                    li.muted { "No jobs yet." }
+                    li.muted { (l.t("admin-no-jobs")) }
                 }
             }
         }
         section.card {
-            h2 { "Dead jobs" }
+            h2 { (l.t("admin-dead")) }
             ul.files {
                 @for job in dead.iter().take(100) {
                     li {
@@ -124,32 +129,32 @@ pub async fn overview(
                             (job.queue) " " span.muted { (job.id) } br;
                             span.muted { (job.last_error.as_deref().unwrap_or("")) }
                         }
-                        span.size { (job.attempts) " attempts" }
+                        span.size { (l.t_args("admin-attempts", &[("count", job.attempts.into())])) }
                         form method="post" action={ "/admin/jobs/" (job.id) "/retry" } {
                             (csrf_field(&visitor.csrf))
-                            button.secondary type="submit" { "Retry" }
+                            button.secondary type="submit" { (l.t("admin-retry")) }
                         }
                     }
                 }
                 @if dead.is_empty() {
-                    li.muted { "None." }
+                    li.muted { (l.t("admin-none")) }
                 }
             }
         }
         section.card {
-            h2 { "Schedules" }
+            h2 { (l.t("admin-schedules")) }
             ul.files {
                 @for (name, expression, last, next) in &announced {
                     li {
                         span.name { strong { (name) } " " span.muted { (expression) } }
-                        span.size { "last " (last) " · next " (next) }
+                        span.size { (l.t_args("admin-last-next", &[("last", last.as_str().into()), ("next", next.as_str().into())])) }
                     }
                 }
                 @for (name, last) in &last_slots {
                     @if !seen.contains(name) {
                         li {
-                            span.name { strong { (name) } " " span.muted { "no clock announces it now" } }
-                            span.size { "last " (last.format("%Y-%m-%d %H:%M:%S UTC").to_string()) }
+                            span.name { strong { (name) } " " span.muted { (l.t("admin-unannounced")) } }
+                            span.size { (l.t_args("admin-last", &[("last", l.date_time(*last).into())])) }
                         }
                     }
                 }
@@ -159,16 +164,18 @@ pub async fn overview(
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(page("Operations", &visitor.viewer(), body, None).into_string()))
+        .insert_header((header::VARY, "Accept-Language, Cookie"))
+        .body(page(&l.t("admin-title"), &visitor.viewer(), body, None).into_string()))
 }
 
-fn humanize(seconds: i64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
+fn humanize(locale: Locale, seconds: i64) -> String {
+    let (key, n) = match seconds {
+        s if s < 120 => ("duration-seconds", s),
+        s if s < 7200 => ("duration-minutes", s / 60),
+        s if s < 172_800 => ("duration-hours", s / 3600),
+        s => ("duration-days", s / 86_400),
+    };
+    locale.t_args(key, &[("n", n.into())])
 }
 
 /// `POST /admin/jobs/{id}/retry`: gives a dead job another set of attempts.

@@ -22,7 +22,8 @@ use crate::{
     http::{
         csrf, drop,
         error::{Error, Result},
-        html::{self, CsrfOnly, csrf_field, human_size, page, plural, redirect, respond},
+        html::{self, CsrfOnly, csrf_field, page, redirect, respond},
+        language::Locale,
         password::Passwords,
         qr, request,
         visitor::{self, Visitor},
@@ -57,7 +58,7 @@ fn password_page(
     html::password_page(
         &visitor.viewer(),
         &file_request.title,
-        "Whoever asked for these files protected the upload with a password.",
+        &visitor.locale.t("request-password-lead"),
         &format!("/r/{}/unlock", file_request.token),
         problem,
         status,
@@ -102,13 +103,13 @@ pub async fn unlock(
         Verdict::Wrong => Ok(password_page(
             &visitor,
             &file_request,
-            Some("That password is not right."),
+            Some(&visitor.locale.t("wrong-password")),
             StatusCode::FORBIDDEN,
         )),
         Verdict::CannotCheck => Ok(password_page(
             &visitor,
             &file_request,
-            Some(html::CANNOT_CHECK_NOW),
+            Some(&visitor.locale.t("unavailable-unlock")),
             StatusCode::SERVICE_UNAVAILABLE,
         )),
     }
@@ -144,6 +145,7 @@ pub async fn request_page(
     }
     let draft = visit_draft(&request, &session, &config, &file_request).ok_or(Error::NotFound)?;
     let draft_token = visitor::draft_token(&config, &draft);
+    let l = visitor.locale;
     let drafted = if csrf::returning(&request) {
         service.draft(&draft).await?
     } else {
@@ -157,24 +159,24 @@ pub async fn request_page(
                 p.lead.message { (file_request.message) }
             }
             div.meta.spaced {
-                span { (file_request.files_left()) " more file" (plural(file_request.files_left())) }
-                span { "up to " (human_size(file_request.bytes_left())) " in all" }
-                span { "open until " (file_request.expires_at.format("%Y-%m-%d")) }
+                span { (l.t_args("request-files-left", &[("n", file_request.files_left().into())])) }
+                span { (l.t_args("request-bytes-left", &[("size", l.size(file_request.bytes_left()).into())])) }
+                span { (l.t_args("request-open-until", &[("date", l.date_time(file_request.expires_at).into())])) }
             }
             @if let Some(sent) = query.sent {
                 p.notice role="status" {
-                    "Thank you: " (sent) " file" (plural(sent)) " sent. Only the person who asked can see them."
+                    (l.t_args("request-sent", &[("n", sent.into())]))
                 }
             }
-            (drop::drop_zone(&draft_token, Some(&file_request.token)))
+            (drop::drop_zone(l, &draft_token, Some(&file_request.token)))
         }
         section.card aria-labelledby="draft-title" {
-            h2 #draft-title { "Your files" }
-            p.muted { "Only you see this list. Nobody else's files are shown here." }
-            (drop::draft_list(&drafted, None))
+            h2 #draft-title { (l.t("request-your-files")) }
+            p.muted { (l.t("request-only-you")) }
+            (drop::draft_list(l, &drafted, None))
             form method="post" action={ (path) "/send" } {
                 (csrf_field(&visitor.csrf))
-                p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send them" } }
+                p { button #send-button type="submit" disabled[drafted.is_empty()] { (l.t("request-send")) } }
             }
         }
     };
@@ -299,74 +301,81 @@ async fn requests_page(
     let requests = service.state().file_requests_of(user.id, 200).await?;
     let base = request::base_url(request, config);
     let now = Utc::now();
+    let l = visitor.locale;
     let body = html! {
         section.card {
-            h1 { "File requests" }
-            p.lead { "A file request is a link through which anyone can upload files to you — no account needed. What they send arrives in " a href="/me" { "My transfers" } "." }
+            h1 { (l.t("requests-title")) }
+            p.lead { (l.t("requests-lead")) " " a href="/me" { (l.t("nav-my-transfers")) } }
             @for file_request in &requests {
-                (request_row(file_request, &base, &visitor.csrf, now))
+                (request_row(l, file_request, &base, &visitor.csrf, now))
             }
             @if requests.is_empty() {
-                p.muted { "No requests yet." }
+                p.muted { (l.t("requests-none")) }
             }
             // Announced by screen readers when share.js copies a link.
             span.sr-only #copy-status role="status" aria-live="polite" {}
         }
         section.card aria-labelledby="new-title" {
-            h2 #new-title { "New request" }
+            h2 #new-title { (l.t("requests-new")) }
             @if let Some(problem) = problem {
                 p.notice.error role="alert" { (problem) }
             }
             form method="post" action="/requests" {
                 (csrf_field(&visitor.csrf))
-                label for="title" { "What are you asking for?" }
+                label for="title" { (l.t("requests-field-title")) }
                 input #title name="title" type="text" required maxlength=(ferry_core::file_request::MAX_TITLE_CHARS);
-                label for="message" { "Message to the uploaders (optional)" }
+                label for="message" { (l.t("requests-field-message")) }
                 textarea #message name="message" rows="2" maxlength=(ferry_core::file_request::MAX_MESSAGE_CHARS) {}
                 div.row {
                     div {
-                        label for="days" { "Open for (days)" }
+                        label for="days" { (l.t("requests-field-days")) }
                         input #days name="days" type="number" min="1" max=(ferry_core::file_request::MAX_REQUEST_DAYS) value="7" required;
                     }
                     div {
-                        label for="max_files" { "Most files" }
+                        label for="max_files" { (l.t("requests-field-max-files")) }
                         input #max_files name="max_files" type="number" min="1" value="10" required;
                     }
                     div {
-                        label for="max_size" { "Most in all" }
+                        label for="max_size" { (l.t("requests-field-max-size")) }
                         input #max_size name="max_size" type="text" value="1 GB" required aria-describedby="size-hint";
-                        small #size-hint .hint { "A size such as 500 MB or 2 GB." }
+                        small #size-hint .hint { (l.t("requests-size-hint")) }
                     }
                 }
                 div.row {
                     div {
-                        label for="transfer_days" { "Keep what arrives for (days)" }
+                        label for="transfer_days" { (l.t("requests-field-transfer-days")) }
                         input #transfer_days name="transfer_days" type="number" min="1" max=(config.max_days_limit) value=(config.default_max_days.min(config.max_days_limit)) required;
                     }
                     div {
-                        label for="transfer_max_downloads" { "Download limit of what arrives" }
-                        input #transfer_max_downloads name="transfer_max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
+                        label for="transfer_max_downloads" { (l.t("requests-field-transfer-max-downloads")) }
+                        input #transfer_max_downloads name="transfer_max_downloads" type="number" min="1" max="1000000" placeholder=(l.t("send-no-limit"));
                     }
                     div {
-                        label for="request_password" { "Password for uploaders (optional)" }
+                        label for="request_password" { (l.t("requests-field-password")) }
                         input #request_password name="password" type="password" autocomplete="new-password"
                             minlength=(MIN_SHARE_PASSWORD_CHARS) aria-describedby="request-password-hint";
-                        small #request-password-hint .hint { "At least " (MIN_SHARE_PASSWORD_CHARS) " characters. Send it apart from the link." }
+                        small #request-password-hint .hint { (l.t_args("send-password-hint", &[("min", MIN_SHARE_PASSWORD_CHARS.into())])) }
                     }
                 }
-                p { button type="submit" { "Create the request" } }
+                p { button type="submit" { (l.t("requests-create")) } }
             }
         }
     };
     Ok(respond(
         status,
-        page("File requests", &visitor.viewer(), body, Some("share.js")),
+        page(
+            &l.t("requests-title"),
+            &visitor.viewer(),
+            body,
+            Some("share.js"),
+        ),
     ))
 }
 
 /// One of the owner's requests: its link (with a QR code while open), what arrived,
 /// and the close button.
 fn request_row(
+    l: Locale,
     file_request: &FileRequest,
     base: &str,
     csrf: &str,
@@ -378,32 +387,33 @@ fn request_row(
         article.request {
             h2 { (file_request.title) }
             div.meta.spaced {
-                span { (file_request.files_used) " of " (file_request.max_files) " files" }
-                span { (human_size(file_request.bytes_used)) " of " (human_size(file_request.max_bytes)) }
+                span { (l.t_args("requests-files-used", &[("used", file_request.files_used.into()), ("max", file_request.max_files.into())])) }
+                span { (l.t_args("requests-bytes-used", &[("used", l.size(file_request.bytes_used).into()), ("max", l.size(file_request.max_bytes).into())])) }
                 @if file_request.password_hash.is_some() {
-                    span { "password protected" }
+                    span { (l.t("password-protected")) }
                 }
                 @if file_request.closed_at.is_some() {
-                    span { "closed" }
+                    span { (l.t("requests-closed")) }
                 } @else if !open {
-                    span { "expired" }
+                    span { (l.t("requests-expired")) }
                 } @else {
-                    span { "open until " (file_request.expires_at.format("%Y-%m-%d")) }
+                    span { (l.t_args("request-open-until", &[("date", l.date_time(file_request.expires_at).into())])) }
                 }
             }
             @if open {
                 div.share-link {
                     input id={ "link-" (file_request.token) } type="text" readonly value=(link)
-                        aria-label={ "Link of the request " (file_request.title) };
-                    button type="button" data-copy={ "link-" (file_request.token) } data-status="copy-status" { "Copy" }
+                        aria-label=(l.t_args("requests-link-label", &[("title", file_request.title.as_str().into())]));
+                    button type="button" data-copy={ "link-" (file_request.token) } data-status="copy-status"
+                        data-copied=(l.t("copied")) data-copied-status=(l.t("copied-status")) { (l.t("copy")) }
                 }
                 details {
-                    summary { "QR code" }
-                    (qr::figure(&link))
+                    summary { (l.t("requests-qr")) }
+                    (qr::figure(l, &link))
                 }
                 form method="post" action={ "/requests/" (file_request.token) "/close" } {
                     (csrf_field(csrf))
-                    button.link type="submit" { "Close this request" }
+                    button.link type="submit" { (l.t("requests-close")) }
                 }
             }
         }
@@ -447,6 +457,7 @@ pub async fn create(
         transfer_days: form.transfer_days,
         transfer_max_downloads: form.transfer_max_downloads,
         password_hash,
+        locale: visitor.locale,
     };
     match service.create_file_request(user.id, &typed).await {
         Ok(_) => Ok(redirect("/requests")),

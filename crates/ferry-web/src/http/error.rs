@@ -266,6 +266,7 @@ where
 {
     // Not a clone of the request: routing needs it unshared.
     let html = crate::http::request::wants_html(request.request());
+    let locale = crate::http::language::of(request.request());
     let unlock = request.path().ends_with("/unlock");
     let response = service.call(request);
     async move {
@@ -286,14 +287,17 @@ where
                     .is_some_and(|v| v.starts_with("application/json"));
                 if replace {
                     let (request, _) = response.into_parts();
-                    Ok(ServiceResponse::new(request, unavailable(true, unlock))
-                        .map_into_right_body())
+                    Ok(
+                        ServiceResponse::new(request, unavailable(true, unlock, locale))
+                            .map_into_right_body(),
+                    )
                 } else if html && json && HTML_ERROR_PAGES.contains(&status) {
                     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
                     let (request, _) = response.into_parts();
                     let mut page = crate::http::html::error_page(
                         status,
                         crate::http::theme::Theme::of(&request),
+                        locale,
                         &crate::http::theme::back_of(&request),
                     );
                     if let Some(value) = retry_after {
@@ -310,7 +314,7 @@ where
                 tracing::error!(error.cause_chain = ?error, status = 503, "session store failed");
                 Err(actix_web::error::InternalError::from_response(
                     "session store unavailable",
-                    unavailable(html, unlock),
+                    unavailable(html, unlock, locale),
                 )
                 .into())
             }
@@ -319,14 +323,18 @@ where
 }
 
 /// 503 with `Retry-After`: a short page for a browser (for a share-password unlock,
-/// saying the password can't be checked right now), `{"error":"unavailable"}` else.
-fn unavailable(html: bool, unlock: bool) -> HttpResponse {
+/// saying the password can't be checked right now) in `locale`,
+/// `{"error":"unavailable"}` else.
+fn unavailable(html: bool, unlock: bool, locale: crate::http::language::Locale) -> HttpResponse {
     let mut response = if html {
-        crate::http::html::unavailable_page(if unlock {
-            "The password can't be checked right now. Please try again in a minute."
-        } else {
-            "Ferry cannot reach part of its storage right now, so this page cannot be shown. Nothing you sent is lost. Please try again in a minute."
-        })
+        crate::http::html::unavailable_page(
+            locale,
+            if unlock {
+                "unavailable-unlock"
+            } else {
+                "unavailable"
+            },
+        )
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": "unavailable" }))
     };

@@ -13,70 +13,68 @@ use actix_web::{HttpResponse, http::StatusCode, http::header};
 use ferry_state::transfer::Transfer;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::http::{links::remaining_days, theme::Theme};
+use crate::http::{language::Locale, links::remaining_days, theme::Theme};
 
-/// An HTML page response that is never cached (pages show per-session state).
+/// An HTML page response that is never cached (pages show per-session state) and
+/// says that its words depend on the visitor's language (header and cookie).
 pub fn respond(status: StatusCode, body: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::VARY, "Accept-Language, Cookie"))
         .body(body.into_string())
 }
 
 /// The page for "try again in a moment" (503): Redis or another backing service is
-/// unreachable, or the server is too busy. Needs nothing but this process.
-pub fn unavailable_page(message: &str) -> HttpResponse {
+/// unreachable, or the server is too busy. Needs nothing but this process;
+/// `message` is a catalogue key.
+pub fn unavailable_page(locale: Locale, message: &str) -> HttpResponse {
     let viewer = Viewer {
         email: None,
         csrf: "",
         theme: Theme::System,
+        locale,
         back: "/",
     };
+    let title = locale.t("unavailable-title");
     let body = html! {
         section.card {
-            h1 { "Back in a moment" }
-            p.lead { (message) }
+            h1 { (title) }
+            p.lead { (locale.t(message)) }
         }
     };
     respond(
         StatusCode::SERVICE_UNAVAILABLE,
-        page("Back in a moment", &viewer, body, None),
+        page(&title, &viewer, body, None),
     )
 }
 
 /// The page a browser gets for an error answer of `status` (403, 404, 405, 429; the
 /// error middleware calls it: see `error::unavailable_page`).
-pub fn error_page(status: StatusCode, theme: Theme, back: &str) -> HttpResponse {
+pub fn error_page(status: StatusCode, theme: Theme, locale: Locale, back: &str) -> HttpResponse {
     let viewer = Viewer {
         email: None,
         csrf: "",
         theme,
+        locale,
         back,
     };
     let (title, message) = match status {
-        StatusCode::NOT_FOUND => (
-            "Not found",
-            "There is nothing at this address. If someone sent you a link, check that it was copied whole.",
-        ),
-        StatusCode::TOO_MANY_REQUESTS => (
-            "Too many tries",
-            "That was tried too often in a short time. Please wait a minute and try again.",
-        ),
-        StatusCode::FORBIDDEN => ("Not allowed", "This page is not open to you."),
-        StatusCode::GONE => (
-            "Closed",
-            "This file request is closed: its owner closed it, or its time ran out. Ask them for a new link.",
-        ),
-        _ => ("Not possible", "This address cannot be used that way."),
+        StatusCode::NOT_FOUND => ("error-not-found-title", "error-not-found"),
+        StatusCode::TOO_MANY_REQUESTS => ("error-too-many-title", "error-too-many"),
+        StatusCode::FORBIDDEN => ("error-forbidden-title", "error-forbidden"),
+        StatusCode::GONE => ("error-gone-title", "error-gone"),
+        _ => ("error-other-title", "error-other"),
     };
+    let title = locale.t(title);
     let body = html! {
         section.card {
             h1 { (title) }
-            p.lead { (message) }
-            p { a href="/" { "Go to the upload page" } }
+            p.lead { (locale.t(message)) }
+            p { a href="/" { (locale.t("error-go-home")) } }
         }
     };
-    respond(status, page(title, &viewer, body, None))
+    respond(status, page(&title, &viewer, body, None))
 }
 
 /// A `200 OK` page (see [`respond`]).
@@ -93,7 +91,7 @@ pub fn redirect(to: &str) -> HttpResponse {
 
 /// The page that asks for a password before anything else (a share's, a file
 /// request's): `lead` says who set it, the form posts to `action`, `problem` says why
-/// again. A `503` (the password cannot be checked now) carries `Retry-After`.
+/// again (all three already in the viewer's language). A `503` (the password cannot be checked now) carries `Retry-After`.
 pub fn password_page(
     viewer: &Viewer,
     title: &str,
@@ -111,9 +109,9 @@ pub fn password_page(
             }
             form method="post" action=(action) {
                 (csrf_field(viewer.csrf))
-                label for="password" { "Password" }
+                label for="password" { (viewer.locale.t("password-label")) }
                 input #password name="password" type="password" autocomplete="current-password" required autofocus;
-                p { button type="submit" { "Unlock" } }
+                p { button type="submit" { (viewer.locale.t("unlock")) } }
             }
         }
     };
@@ -127,10 +125,6 @@ pub fn password_page(
     response
 }
 
-/// What a password page says when the password cannot be checked right now.
-pub const CANNOT_CHECK_NOW: &str =
-    "The password can't be checked right now. Please try again in a minute.";
-
 /// A form that carries only the CSRF token.
 #[derive(serde::Deserialize)]
 pub struct CsrfOnly {
@@ -143,25 +137,16 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="_csrf" value=(token); }
 }
 
-/// Human-readable size (decimal units, as file managers show).
-pub fn human_size(bytes: i64) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < units.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
-}
-
-/// "s" unless `n` is one.
-pub fn plural(n: impl Into<i64>) -> &'static str {
-    if n.into() == 1 { "" } else { "s" }
+/// Message `key`, whose `$link` argument becomes a link to `href` saying message
+/// `label` ("New here? <a>Create an account</a>"): the sentence stays whole in the
+/// catalogue, so each language puts the link where its word order wants it. Every
+/// part is escaped.
+pub fn linked(locale: Locale, key: &str, href: &str, label: &str) -> Markup {
+    // A private-use character no catalogue contains marks where the link goes.
+    const MARK: &str = "\u{e000}";
+    let text = locale.t_args(key, &[("link", MARK.into())]);
+    let (before, after) = text.split_once(MARK).unwrap_or((&text, ""));
+    html! { (before) a href=(href) { (locale.t(label)) } (after) }
 }
 
 /// Who is looking at the page (for the header).
@@ -172,19 +157,23 @@ pub struct Viewer<'a> {
     pub csrf: &'a str,
     /// The colour theme their browser chose (`data-theme` on `<html>`).
     pub theme: Theme,
-    /// Where the theme form returns to (a path on this site).
+    /// The language they read (`lang` and `dir` on `<html>`, every word).
+    pub locale: Locale,
+    /// Where the theme and language forms return to (a path on this site).
     pub back: &'a str,
 }
 
 /// A complete page around `body`; `script` names a file under `/assets/`.
 ///
 /// Every page has the same landmarks in the same order — a skip link to the content,
-/// the banner with the site's navigation and the theme choice, `main`, the footer —
-/// and `lang`, so keyboard and screen-reader users find their way the same everywhere.
+/// the banner with the site's navigation and the theme and language choices, `main`,
+/// the footer — and `lang` and `dir`, so keyboard and screen-reader users find their
+/// way the same everywhere, and right-to-left languages read right to left.
 pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) -> Markup {
+    let l = viewer.locale;
     html! {
         (DOCTYPE)
-        html lang="en" data-theme=[viewer.theme.attribute()] {
+        html lang=(l.code()) dir=(l.dir()) data-theme=[viewer.theme.attribute()] {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -198,30 +187,31 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
                 }
             }
             body {
-                a.skip href="#content" { "Skip to content" }
+                a.skip href="#content" { (l.t("skip-to-content")) }
                 header.top {
-                    a.logo href="/" aria-label="Ferry, home" { "ferry" span aria-hidden="true" { "." } }
-                    nav aria-label="Account" {
+                    a.logo href="/" dir="ltr" aria-label=(l.t("home-label")) { "ferry" span aria-hidden="true" { "." } }
+                    nav aria-label=(l.t("nav-account")) {
                         @match viewer.email {
                             Some(email) => {
-                                a href="/me" { "My transfers" }
-                                a href="/requests" { "File requests" }
+                                a href="/me" { (l.t("nav-my-transfers")) }
+                                a href="/requests" { (l.t("nav-file-requests")) }
                                 span.muted { (email) }
                                 form method="post" action="/signout" {
                                     (csrf_field(viewer.csrf))
-                                    button.link type="submit" { "Sign out" }
+                                    button.link type="submit" { (l.t("sign-out")) }
                                 }
                             }
                             None => {
-                                a href="/signin" { "Sign in" }
-                                a.button.secondary href="/signup" { "Sign up" }
+                                a href="/signin" { (l.t("sign-in")) }
+                                a.button.secondary href="/signup" { (l.t("sign-up")) }
                             }
                         }
                         (theme_form(viewer))
+                        (language_form(viewer))
                     }
                 }
                 main #content tabindex="-1" { (body) }
-                footer { "Ferry — files that survive any server. Links expire; nothing is kept longer than you say." }
+                footer { (l.t("footer")) }
             }
         }
     }
@@ -240,12 +230,30 @@ fn color_scheme(theme: Theme) -> &'static str {
 /// The theme choice: three buttons of one form (works without JavaScript), the
 /// current one pressed.
 fn theme_form(viewer: &Viewer) -> Markup {
+    let l = viewer.locale;
     html! {
-        form.theme method="post" action="/theme" role="group" aria-label="Colour theme" {
+        form.theme method="post" action="/theme" role="group" aria-label=(l.t("theme-group")) {
             input type="hidden" name="back" value=(viewer.back);
             @for theme in Theme::ALL {
                 button.link type="submit" name="theme" value=(theme.name())
-                    aria-pressed=(if theme == viewer.theme { "true" } else { "false" }) { (theme.label()) }
+                    aria-pressed=(if theme == viewer.theme { "true" } else { "false" }) { (l.t(theme.label())) }
+            }
+        }
+    }
+}
+
+/// The language choice: one button per language, each named in itself (and marked
+/// with its own `lang`, so a screen reader says "Deutsch" in German), the current
+/// one pressed.
+fn language_form(viewer: &Viewer) -> Markup {
+    html! {
+        form.theme.language method="post" action="/language" role="group"
+            aria-label=(viewer.locale.t("language-group")) {
+            input type="hidden" name="back" value=(viewer.back);
+            @for locale in Locale::ALL {
+                button.link type="submit" name="lang" value=(locale.code())
+                    lang=(locale.code()) dir=(locale.dir())
+                    aria-pressed=(if locale == viewer.locale { "true" } else { "false" }) { (locale.native_name()) }
             }
         }
     }
@@ -253,21 +261,23 @@ fn theme_form(viewer: &Viewer) -> Markup {
 
 /// "Expires in 3 days · 5 downloads left · password protected". A limit counts per
 /// file: with several files it says so ("per file"; "up to" once they differ).
-pub fn limits_line(transfer: &Transfer) -> Markup {
+pub fn limits_line(locale: Locale, transfer: &Transfer) -> Markup {
     let days = remaining_days(transfer);
     let several = transfer.files.len() > 1;
     let differ = transfer.archive_remaining_downloads() != transfer.remaining_downloads();
+    let key = match (differ, several) {
+        (false, false) => "downloads-left",
+        (false, true) => "downloads-left-per-file",
+        (true, false) => "downloads-left-up-to",
+        (true, true) => "downloads-left-up-to-per-file",
+    };
     html! {
-        span { "Expires in " (days) " day" (plural(days)) }
+        span { (locale.t_args("expires-in-days", &[("days", days.into())])) }
         @if let Some(left) = transfer.remaining_downloads() {
-            span {
-                @if differ { "up to " }
-                (left) " download" (plural(left)) " left"
-                @if several { " per file" }
-            }
+            span { (locale.t_args(key, &[("left", i64::from(left).into())])) }
         }
         @if transfer.password_hash.is_some() {
-            span { "password protected" }
+            span { (locale.t("password-protected")) }
         }
     }
 }
@@ -282,6 +292,7 @@ mod tests {
             email: Some(r#"<img src=x onerror="a('b')">&"#),
             csrf: r#""><script>"#,
             theme: Theme::Dark,
+            locale: Locale::Ar,
             back: "/",
         };
         let page = page("<b>", &viewer, html! { p { ("</main>") } }, None).into_string();
@@ -293,8 +304,11 @@ mod tests {
     }
 
     #[test]
-    fn sizes_read_like_a_file_manager() {
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(1_500_000), "1.5 MB");
+    fn a_link_inside_a_sentence_keeps_the_sentence_escaped() {
+        let markup = linked(Locale::En, "new-here", "/signup", "signup-title").into_string();
+        assert_eq!(
+            markup,
+            r#"New here? <a href="/signup">Create an account</a>"#
+        );
     }
 }

@@ -11,7 +11,8 @@
 //! render the same way — the page layout and shared markup ([`html`]), the static
 //! assets ([`assets`]), share and deletion links ([`links`]), download header names
 //! ([`names`]), the QR code of a share link ([`qr`]), the visitor's colour theme
-//! ([`theme`]), the drop zone and draft list of the pages that take files ([`drop`]).
+//! ([`theme`]) and language ([`language`]), the drop zone and draft list of the pages
+//! that take files ([`drop`]).
 //!
 //! The rule: modules here import only each other and `crate::config`, never a feature
 //! (`upload`, `share`, `account`, `admin`, `api`). A feature may import anything here.
@@ -26,9 +27,10 @@
 //!   the handler or the piece here that needs it;
 //! - a new job type: `ferry-state`'s `jobs` and the worker; the web only enqueues it
 //!   through a use case of `ferry_core::Service`;
-//! - a new user-facing string: beside the markup that shows it, in the feature's
-//!   module (or [`html`] when every page shows it), until the catalogue of
-//!   conventions.md exists; then it becomes a key there.
+//! - a new user-facing string: a key in every catalogue of
+//!   `crates/ferry-core/locales/*/ferry.ftl` (see `ferry_core::i18n`), looked up with
+//!   the page's [`language::Locale`] (`viewer.locale.t("key")`) beside the markup
+//!   that shows it.
 
 pub mod access_log;
 pub mod assets;
@@ -38,6 +40,7 @@ pub mod csrf;
 pub mod drop;
 pub mod error;
 pub mod html;
+pub mod language;
 pub mod links;
 pub mod names;
 pub mod password;

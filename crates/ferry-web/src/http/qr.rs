@@ -5,13 +5,13 @@
 use maud::{Markup, PreEscaped, html};
 use qrcode::{EcLevel, QrCode, render::svg};
 
-/// What a screen reader says for the code (the link itself is beside it as text).
-const LABEL: &str = "QR code of the share link";
+use crate::http::language::Locale;
 
 /// A `figure` with the code of `link`, visible without a click. Dark on light whatever
 /// the page's theme, with the quiet zone scanners need. Nothing when the link is too
 /// long for a QR code (over ~2 KB: no real link is).
-pub fn figure(link: &str) -> Markup {
+/// A screen reader says what the code is (the link itself is beside it as text).
+pub fn figure(locale: Locale, link: &str) -> Markup {
     let Ok(code) = QrCode::with_error_correction_level(link.as_bytes(), EcLevel::M) else {
         return html! {};
     };
@@ -28,15 +28,17 @@ pub fn figure(link: &str) -> Markup {
     let drawn = drawn
         .split_once("?>")
         .map_or(drawn.as_str(), |(_, svg)| svg);
+    // The label is escaped like any text (maud's escaping of `&<>"`).
+    let label = html! { (locale.t("qr-label")) }.into_string();
     let drawn = drawn.replacen(
         "<svg ",
-        &format!(r#"<svg role="img" aria-label="{LABEL}" class="qr-code" "#),
+        &format!(r#"<svg role="img" aria-label="{label}" class="qr-code" "#),
         1,
     );
     html! {
         figure.qr {
             (PreEscaped(drawn))
-            figcaption.muted { "Scan to open the link on a phone" }
+            figcaption.muted { (locale.t("qr-caption")) }
         }
     }
 }
@@ -47,7 +49,11 @@ mod tests {
 
     #[test]
     fn the_code_is_an_inline_svg_with_a_label_and_no_declaration() {
-        let markup = figure("https://files.example.com/s/abcdefghijklmnopqrstuv").into_string();
+        let markup = figure(
+            Locale::En,
+            "https://files.example.com/s/abcdefghijklmnopqrstuv",
+        )
+        .into_string();
         assert!(
             markup.starts_with(r#"<figure class="qr"><svg role="img" aria-label="#),
             "{markup}"
@@ -61,6 +67,6 @@ mod tests {
 
     #[test]
     fn a_link_too_long_for_a_code_draws_nothing() {
-        assert_eq!(figure(&"x".repeat(5000)).into_string(), "");
+        assert_eq!(figure(Locale::En, &"x".repeat(5000)).into_string(), "");
     }
 }

@@ -58,12 +58,12 @@ impl Theme {
         }
     }
 
-    /// What the header's button says.
+    /// The catalogue key of what the header's button says.
     pub fn label(self) -> &'static str {
         match self {
-            Theme::System => "System",
-            Theme::Light => "Light",
-            Theme::Dark => "Dark",
+            Theme::System => "theme-system",
+            Theme::Light => "theme-light",
+            Theme::Dark => "theme-dark",
         }
     }
 

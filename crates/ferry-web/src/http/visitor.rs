@@ -22,6 +22,7 @@ use crate::{
         csrf,
         error::{Error, Result},
         html::Viewer,
+        language::{self, Locale},
         theme::{self, Theme},
     },
 };
@@ -42,6 +43,8 @@ pub struct Visitor {
     pub csrf: String,
     /// The colour theme their browser chose (see `theme`).
     pub theme: Theme,
+    /// The language they read (see `language`).
+    pub locale: Locale,
     /// Where the header's theme form returns to (this page, when it has a `GET`).
     pub back: String,
 }
@@ -53,6 +56,7 @@ impl Visitor {
             email: self.user.as_ref().map(|u| u.email.as_str()),
             csrf: &self.csrf,
             theme: self.theme,
+            locale: self.locale,
             back: &self.back,
         }
     }
@@ -99,6 +103,7 @@ pub async fn load(
         user,
         csrf,
         theme: Theme::of(request),
+        locale: language::of(request),
         back: theme::back_of(request),
     })
 }

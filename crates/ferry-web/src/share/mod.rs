@@ -27,7 +27,7 @@ use crate::{
     http::{
         csrf,
         error::Result,
-        html::{self, human_size, limits_line, ok, page, plural, redirect, respond},
+        html::{self, limits_line, linked, ok, page, redirect, respond},
         links,
         names::{self, Preview},
         password::Passwords,
@@ -58,7 +58,7 @@ pub async fn share_page(
         return Ok(password_page(
             &visitor,
             &transfer,
-            "Password required",
+            "password-required",
             None,
             actix_web::http::StatusCode::OK,
         ));
@@ -85,12 +85,13 @@ pub async fn share_page(
             excerpts[i] = download::text_excerpt(&service, &transfer.files[i]).await?;
         }
     }
+    let l = visitor.locale;
     let body = html! {
         section.card {
-            h1 { (count) " file" (plural(count as i64)) " for you" }
-            div.meta { span { (human_size(transfer.total_size())) } (limits_line(&transfer)) }
+            h1 { (l.t_args("files-for-you", &[("count", count.into())])) }
+            div.meta { span { (l.size(transfer.total_size())) } (limits_line(l, &transfer)) }
             @if limited && previews.iter().any(Option::is_some) {
-                p.muted #preview-cost { "Each preview uses one of the downloads the sender allowed." }
+                p.muted #preview-cost { (l.t("preview-cost")) }
             }
             ul.files {
                 @for (i, file) in transfer.files.iter().enumerate() {
@@ -100,36 +101,39 @@ pub async fn share_page(
                         @if file.thumbnail_blob_id.is_some() {
                             img.thumb src={ "/thumb/" (token) "/" (href) } alt="" loading="lazy";
                         }
-                        span.name { (file.name) }
-                        span.size { (human_size(file.size)) }
+                        span.name dir="auto" { (file.name) }
+                        span.size { (l.size(file.size)) }
                         @match (previews[i], limited, &excerpts[i]) {
                             (None, _, _) | (Some(Preview::Video | Preview::Audio), false, _) | (Some(Preview::Text), false, Some(_)) => {}
                             // A button, not a link: it spends a download.
                             (Some(_), true, _) => {
                                 form.inline method="get" action=(preview_url) {
-                                    button.secondary type="submit" aria-describedby="preview-cost" { "Preview" }
+                                    button.secondary type="submit" aria-describedby="preview-cost" { (l.t("preview")) }
                                 }
                             }
                             (Some(Preview::Pdf), false, _) => {
-                                a.button.secondary href=(preview_url) target="_blank" rel="noopener" { "View PDF" }
+                                a.button.secondary href=(preview_url) target="_blank" rel="noopener" { (l.t("view-pdf")) }
                             }
                             (Some(Preview::Text), false, None) => {
-                                a.button.secondary href=(preview_url) { "View as text" }
+                                a.button.secondary href=(preview_url) { (l.t("view-text")) }
                             }
                         }
-                        a.button.secondary href={ "/get/" (token) "/" (href) } download { "Download" }
+                        a.button.secondary href={ "/get/" (token) "/" (href) } download { (l.t("download")) }
                         @if !limited {
                             @match (previews[i], &excerpts[i]) {
                                 (Some(Preview::Video), _) => div.preview {
-                                    video controls preload="metadata" src=(preview_url) aria-label={ "Play " (file.name) } {}
+                                    video controls preload="metadata" src=(preview_url)
+                                        aria-label=(l.t_args("play-label", &[("name", file.name.as_str().into())])) {}
                                 },
                                 (Some(Preview::Audio), _) => div.preview {
-                                    audio controls preload="metadata" src=(preview_url) aria-label={ "Play " (file.name) } {}
+                                    audio controls preload="metadata" src=(preview_url)
+                                        aria-label=(l.t_args("play-label", &[("name", file.name.as_str().into())])) {}
                                 },
                                 (Some(Preview::Text), Some((text, more))) => div.preview {
-                                    pre.text-preview tabindex="0" aria-label={ "Start of " (file.name) } { (text) }
+                                    pre.text-preview tabindex="0" dir="auto"
+                                        aria-label=(l.t_args("text-start-label", &[("name", file.name.as_str().into())])) { (text) }
                                     @if *more {
-                                        p.muted { "The first 64 KiB. " a href=(preview_url) { "View all as text" } " or download the file." }
+                                        p.muted { (linked(l, "text-first-part", &preview_url, "view-all-text")) }
                                     }
                                 },
                                 _ => {}
@@ -139,32 +143,39 @@ pub async fn share_page(
                 }
             }
             @if count > 1 {
-                p { a.button href={ "/" (token) ".zip" } { "Download all as .zip" } }
+                p { a.button href={ "/" (token) ".zip" } { (l.t("download-zip")) } }
             }
         }
         section.card {
-            h2 { "Share this page" }
-            (qr::figure(&link))
+            h2 { (l.t("share-this-page")) }
+            (qr::figure(l, &link))
         }
     };
-    Ok(ok(page("Download", &visitor.viewer(), body, None)))
+    Ok(ok(page(
+        &l.t("download-title"),
+        &visitor.viewer(),
+        body,
+        None,
+    )))
 }
 
 fn gone_page(visitor: &Visitor) -> HttpResponse {
+    let l = visitor.locale;
     let body = html! {
         section.card {
-            h1 { "This link no longer works" }
-            p.lead { "The transfer expired, was deleted, or has been downloaded as many times as its sender allowed. Ask the sender for a new link." }
-            p { a.button href="/" { "Send your own files" } }
+            h1 { (l.t("gone-heading")) }
+            p.lead { (l.t("gone-lead")) }
+            p { a.button href="/" { (l.t("send-your-own")) } }
         }
     };
     respond(
         actix_web::http::StatusCode::NOT_FOUND,
-        page("Link expired", &visitor.viewer(), body, None),
+        page(&l.t("gone-title"), &visitor.viewer(), body, None),
     )
 }
 
-/// The share's password page ([`html::password_page`]).
+/// The share's password page ([`html::password_page`]); `title` and `error` are
+/// catalogue keys.
 fn password_page(
     visitor: &Visitor,
     transfer: &Transfer,
@@ -172,12 +183,13 @@ fn password_page(
     error: Option<&str>,
     status: actix_web::http::StatusCode,
 ) -> HttpResponse {
+    let l = visitor.locale;
     html::password_page(
         &visitor.viewer(),
-        title,
-        "The sender protected these files with a password.",
+        &l.t(title),
+        &l.t("share-password-lead"),
         &format!("/s/{}/unlock", transfer.token),
-        error,
+        error.map(|key| l.t(key)).as_deref(),
         status,
     )
 }
@@ -187,8 +199,8 @@ fn cannot_check_now(visitor: &Visitor, transfer: &Transfer) -> HttpResponse {
     password_page(
         visitor,
         transfer,
-        "Try again in a minute",
-        Some(html::CANNOT_CHECK_NOW),
+        "try-again-title",
+        Some("unavailable-unlock"),
         actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
     )
 }
@@ -234,8 +246,8 @@ pub async fn unlock(
         Unlock::Wrong(transfer) => Ok(password_page(
             &visitor,
             &transfer,
-            "Password required",
-            Some("That password is not right."),
+            "password-required",
+            Some("wrong-password"),
             actix_web::http::StatusCode::FORBIDDEN,
         )),
     }
@@ -262,12 +274,18 @@ pub async fn delete(
     service
         .delete_transfer(&token, None, &form.deletion)
         .await?;
+    let l = visitor.locale;
     let body = html! {
         section.card {
-            h1 { "Deleted" }
-            p.lead { "The link no longer works, and the files are being erased." }
-            p { a.button href="/" { "Send more files" } }
+            h1 { (l.t("deleted-title")) }
+            p.lead { (l.t("deleted-lead")) }
+            p { a.button href="/" { (l.t("send-more")) } }
         }
     };
-    Ok(ok(page("Deleted", &visitor.viewer(), body, None)))
+    Ok(ok(page(
+        &l.t("deleted-title"),
+        &visitor.viewer(),
+        body,
+        None,
+    )))
 }

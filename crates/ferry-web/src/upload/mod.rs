@@ -30,7 +30,8 @@ use crate::{
         budget::Hold,
         csrf, drop,
         error::{Error, Result},
-        html::{csrf_field, human_size, limits_line, ok, page, plural, redirect},
+        html::{csrf_field, limits_line, ok, page, redirect},
+        language::Locale,
         password::Passwords,
         qr, request, visitor,
     },
@@ -69,65 +70,66 @@ pub async fn upload_page(
             .user
             .as_ref()
             .is_some_and(|u| u.email_verified_at.is_some());
+    let l = visitor.locale;
     let body = html! {
         section.card {
-            h1 { "Send files" }
-            p.lead { "Drop files to upload them. They wait in your draft until you send it — even if you reload, or our servers restart." }
-            (drop::drop_zone(&draft_token, None))
+            h1 { (l.t("upload-title")) }
+            p.lead { (l.t("upload-lead")) }
+            (drop::drop_zone(l, &draft_token, None))
         }
         section.card aria-labelledby="draft-title" {
-            h2 #draft-title { "Your draft" }
-            (drop::draft_list(&drafted, Some(csrf)))
+            h2 #draft-title { (l.t("draft-title")) }
+            (drop::draft_list(l, &drafted, Some(csrf)))
             form method="post" action="/send" {
                 (csrf_field(csrf))
                 div.row {
                     div {
-                        label for="days" { "Expires after" }
+                        label for="days" { (l.t("send-expires-after")) }
                         select #days name="days" {
                             @for days in day_choices {
-                                option value=(days) selected[days == default_days] { (days) " day" (plural(days)) }
+                                option value=(days) selected[days == default_days] { (l.t_args("days-count", &[("days", days.into())])) }
                             }
                         }
                     }
                     div {
-                        label for="max_downloads" { "Download limit" }
-                        input #max_downloads name="max_downloads" type="number" min="1" max="1000000" placeholder="No limit";
+                        label for="max_downloads" { (l.t("send-download-limit")) }
+                        input #max_downloads name="max_downloads" type="number" min="1" max="1000000" placeholder=(l.t("send-no-limit"));
                     }
                     div {
-                        label for="password" { "Password (optional)" }
+                        label for="password" { (l.t("send-password")) }
                         input #password name="password" type="password" autocomplete="new-password"
                             minlength=(MIN_SHARE_PASSWORD_CHARS) aria-describedby="password-hint";
-                        small #password-hint .hint { "At least " (MIN_SHARE_PASSWORD_CHARS) " characters. Send it apart from the link." }
+                        small #password-hint .hint { (l.t_args("send-password-hint", &[("min", MIN_SHARE_PASSWORD_CHARS.into())])) }
                     }
                 }
                 @if mail_on {
                     div.row {
                         div {
-                            label for="recipients" { "E-mail the link to (optional)" }
+                            label for="recipients" { (l.t("send-recipients")) }
                             input #recipients name="recipients" type="text" autocomplete="off"
                                 aria-describedby="recipients-hint";
                             small #recipients-hint .hint {
-                                "Up to " (config.mail_recipients_per_send) " addresses, separated by commas."
+                                (l.t_args("send-recipients-hint", &[("max", config.mail_recipients_per_send.into())]))
                             }
                         }
                         div {
-                            label for="message" { "Message (optional)" }
+                            label for="message" { (l.t("send-message")) }
                             textarea #message name="message" maxlength=(MAX_MESSAGE_CHARS) rows="2" {}
                         }
                     }
                     p {
                         label.check {
                             input #notify name="notify" type="checkbox" value="1";
-                            " Tell me by e-mail when it is first downloaded"
+                            " " (l.t("send-notify"))
                         }
                     }
                 }
-                p { button #send-button type="submit" disabled[drafted.is_empty()] { "Send and get a link" } }
+                p { button #send-button type="submit" disabled[drafted.is_empty()] { (l.t("send-button")) } }
             }
         }
     };
     Ok(ok(page(
-        "Send files",
+        &l.t("upload-title"),
         &visitor.viewer(),
         body,
         Some("upload.js"),
@@ -201,8 +203,8 @@ pub struct SendForm {
 }
 
 /// The recipients typed on the send form: each a plausible address, at most
-/// `most`, no repeats; a clear message otherwise.
-fn parse_recipients(typed: &str, most: usize) -> Result<Vec<String>> {
+/// `most`, no repeats; a clear message in `locale` otherwise.
+fn parse_recipients(typed: &str, most: usize, locale: Locale) -> Result<Vec<String>> {
     let mut recipients: Vec<String> = Vec::new();
     for address in typed.split([',', ';', ' ', '\n', '\r', '\t']) {
         let address = address.trim().to_lowercase();
@@ -210,16 +212,17 @@ fn parse_recipients(typed: &str, most: usize) -> Result<Vec<String>> {
             continue;
         }
         if !plausible_email(&address) {
-            return Err(Error::bad_request(format!(
-                "`{address}` is not an e-mail address"
+            return Err(Error::bad_request(locale.t_args(
+                "send-error-not-address",
+                &[("address", address.as_str().into())],
             )));
         }
         recipients.push(address);
     }
     if recipients.len() > most {
-        return Err(Error::bad_request(format!(
-            "too many recipients: at most {most} per send (MAIL_RECIPIENTS_PER_SEND)"
-        )));
+        return Err(Error::bad_request(
+            locale.t_args("send-error-too-many", &[("max", most.into())]),
+        ));
     }
     Ok(recipients)
 }
@@ -241,20 +244,25 @@ pub async fn send(
         None => service.limits(max_downloads, Some(&form.days))?,
     };
     let password = SharePassword::parse_optional(&form.password)
-        .map_err(|weak| Error::bad_request(weak.to_string()))?;
+        .map_err(|weak| Error::bad_request(weak.message(visitor.locale)))?;
     let password_hash = match password {
         None => None,
         Some(password) => Some(passwords.hash(password.expose().to_owned()).await?),
     };
     // Mail: checked before anything is sent, so a refused list sends nothing.
-    let recipients = parse_recipients(&form.recipients, config.mail_recipients_per_send as usize)?;
+    let recipients = parse_recipients(
+        &form.recipients,
+        config.mail_recipients_per_send as usize,
+        visitor.locale,
+    )?;
     let message = Some(form.message.trim().to_owned()).filter(|m| !m.is_empty());
     if message
         .as_ref()
         .is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS)
     {
-        return Err(Error::bad_request(format!(
-            "the message is longer than {MAX_MESSAGE_CHARS} characters"
+        return Err(Error::bad_request(visitor.locale.t_args(
+            "send-error-message-long",
+            &[("max", MAX_MESSAGE_CHARS.into())],
         )));
     }
     let notify = form.notify.is_some();
@@ -308,14 +316,16 @@ pub async fn send(
     if let Some(user) = mailer {
         let queued = async {
             if notify {
-                service.notify_first_download(transfer.id).await?;
+                service
+                    .notify_first_download(transfer.id, visitor.locale)
+                    .await?;
             }
             if !recipients.is_empty() {
                 let base = request::base_url(&request, &config);
                 let url = format!("{base}/s/{}", transfer.token);
                 let files = transfer.files.iter().map(|f| f.name.clone()).collect();
                 service
-                    .send_link(user, &recipients, &url, files, message)
+                    .send_link(user, &recipients, &url, files, message, visitor.locale)
                     .await?;
             }
             Ok::<(), ferry_core::Error>(())
@@ -357,37 +367,43 @@ pub async fn sent(
     let base = request::base_url(&request, &config);
     let link = format!("{base}/s/{}", transfer.token);
     let count = transfer.files.len();
+    let l = visitor.locale;
     let body = html! {
         section.card {
             div.notice.ok {
-                "Sent. Share this link — anyone with it can download " (count) " file" (plural(count as i64))
-                " (" (human_size(transfer.total_size())) ")."
+                (l.t_args("sent-notice", &[("count", count.into()), ("size", l.size(transfer.total_size()).into())]))
             }
             @if query.mail.as_deref() == Some("failed") {
                 div.notice.error role="alert" {
-                    "The transfer was sent, but its e-mails could not be queued. Share the link yourself."
+                    (l.t("sent-mail-failed"))
                 }
             }
-            label for="share-link" { "Share link" }
+            label for="share-link" { (l.t("share-link-label")) }
             div.share-link {
-                input #share-link type="text" readonly value=(link);
-                button type="button" data-copy="share-link" data-status="copy-status" { "Copy" }
+                input #share-link type="text" readonly dir="ltr" value=(link);
+                button type="button" data-copy="share-link" data-status="copy-status"
+                    data-copied=(l.t("copied")) data-copied-status=(l.t("copied-status")) { (l.t("copy")) }
             }
             // Announced by screen readers when share.js copies the link.
             span.sr-only #copy-status role="status" aria-live="polite" {}
-            (qr::figure(&link))
-            div.meta.spaced { (limits_line(&transfer)) }
-            p { a.button.secondary href={ "/s/" (transfer.token) } { "Open the share page" } }
+            (qr::figure(l, &link))
+            div.meta.spaced { (limits_line(l, &transfer)) }
+            p { a.button.secondary href={ "/s/" (transfer.token) } { (l.t("open-share-page")) } }
         }
         section.card {
-            h2 { "Changed your mind?" }
+            h2 { (l.t("changed-mind")) }
             form method="post" action={ "/s/" (transfer.token) "/delete" } {
                 (csrf_field(&visitor.csrf))
                 input type="hidden" name="deletion" value=(deletion);
-                p.muted { "Deleting makes the link stop working at once and frees the files." }
-                button.secondary type="submit" { "Delete this transfer" }
+                p.muted { (l.t("delete-explain")) }
+                button.secondary type="submit" { (l.t("delete-transfer")) }
             }
         }
     };
-    Ok(ok(page("Sent", &visitor.viewer(), body, Some("share.js"))))
+    Ok(ok(page(
+        &l.t("sent-title"),
+        &visitor.viewer(),
+        body,
+        Some("share.js"),
+    )))
 }

@@ -1,0 +1,333 @@
+# Ferrys Wörter auf Deutsch (Schlüssel und Argumente wie in en/ferry.ftl).
+# Begriffe: „Übertragung“ (transfer), „Entwurf“ (draft), „Freigabelink“ (share link),
+# „Download-Limit“. Anrede: „Sie“.
+
+## Layout: header, footer, switchers
+
+skip-to-content = Zum Inhalt springen
+home-label = Ferry, Startseite
+nav-account = Konto
+nav-my-transfers = Meine Übertragungen
+sign-out = Abmelden
+sign-in = Anmelden
+sign-up = Registrieren
+footer = Ferry – Dateien, die jeden Serverausfall überstehen. Links laufen ab; nichts wird länger aufbewahrt, als Sie festlegen.
+theme-group = Farbschema
+theme-light = Hell
+theme-dark = Dunkel
+theme-system = System
+language-group = Sprache
+
+## Error pages
+
+error-not-found-title = Nicht gefunden
+error-not-found = Unter dieser Adresse gibt es nichts. Wenn Ihnen jemand einen Link geschickt hat, prüfen Sie, ob er vollständig kopiert wurde.
+error-too-many-title = Zu viele Versuche
+error-too-many = Das wurde in kurzer Zeit zu oft versucht. Bitte warten Sie eine Minute und versuchen Sie es dann erneut.
+error-forbidden-title = Nicht erlaubt
+error-forbidden = Diese Seite steht Ihnen nicht offen.
+error-other-title = Nicht möglich
+error-other = Diese Adresse lässt sich so nicht verwenden.
+error-go-home = Zur Upload-Seite
+unavailable-title = Gleich wieder da
+unavailable = Ferry erreicht gerade einen Teil seines Speichers nicht, deshalb kann diese Seite nicht angezeigt werden. Nichts, was Sie gesendet haben, geht verloren. Bitte versuchen Sie es in einer Minute erneut.
+unavailable-unlock = Das Passwort kann gerade nicht geprüft werden. Bitte versuchen Sie es in einer Minute erneut.
+
+## Sizes and durations
+
+size-b = { $n } B
+size-kb = { $n } KB
+size-mb = { $n } MB
+size-gb = { $n } GB
+size-tb = { $n } TB
+duration-seconds = { $n } s
+duration-minutes = { $n } Min.
+duration-hours = { $n } Std.
+duration-days = { $n } T.
+
+## A transfer's limits
+
+expires-in-days =
+    { $days ->
+        [one] Läuft in { $days } Tag ab
+       *[other] Läuft in { $days } Tagen ab
+    }
+downloads-left =
+    { $left ->
+        [one] noch { $left } Download
+       *[other] noch { $left } Downloads
+    }
+downloads-left-per-file =
+    { $left ->
+        [one] noch { $left } Download pro Datei
+       *[other] noch { $left } Downloads pro Datei
+    }
+downloads-left-up-to =
+    { $left ->
+        [one] noch bis zu { $left } Download
+       *[other] noch bis zu { $left } Downloads
+    }
+downloads-left-up-to-per-file =
+    { $left ->
+        [one] noch bis zu { $left } Download pro Datei
+       *[other] noch bis zu { $left } Downloads pro Datei
+    }
+password-protected = passwortgeschützt
+days-count =
+    { $days ->
+        [one] { $days } Tag
+       *[other] { $days } Tage
+    }
+
+## Upload page
+
+upload-title = Dateien senden
+upload-lead = Legen Sie Dateien ab, um sie hochzuladen. Sie warten in Ihrem Entwurf, bis Sie ihn senden – auch wenn Sie die Seite neu laden oder unsere Server neu starten.
+upload-drop = Dateien hierher ziehen und ablegen
+upload-or = oder
+upload-choose = Dateien auswählen
+upload-choose-label = Dateien auswählen
+draft-title = Ihr Entwurf
+draft-empty = Noch keine Dateien.
+draft-remove = Entfernen
+draft-remove-label = { $name } entfernen
+upload-overall-label = Fortschritt des gesamten Uploads
+send-expires-after = Läuft ab nach
+send-download-limit = Download-Limit
+send-no-limit = Kein Limit
+send-password = Passwort (optional)
+send-password-hint = Mindestens { $min } Zeichen. Schicken Sie es getrennt vom Link.
+send-recipients = Link per E-Mail senden an (optional)
+send-recipients-hint = Bis zu { $max } Adressen, durch Kommas getrennt.
+send-message = Nachricht (optional)
+send-notify = Per E-Mail benachrichtigen, wenn zum ersten Mal heruntergeladen wird
+send-button = Senden und Link erhalten
+send-error-not-address = „{ $address }“ ist keine E-Mail-Adresse
+send-error-too-many = zu viele Empfänger: höchstens { $max } pro Sendung (MAIL_RECIPIENTS_PER_SEND)
+send-error-message-long = die Nachricht ist länger als { $max } Zeichen
+
+## The upload page's script
+
+js-uploading = Wird hochgeladen: { $pct } % von { $size }
+js-ready =
+    { $done ->
+        [one] { $done } Datei hochgeladen – bereit zum Senden.
+       *[other] { $done } Dateien hochgeladen – bereit zum Senden.
+    }
+js-failed =
+    { $failed ->
+        [one] { $failed } Datei fehlgeschlagen.
+       *[other] { $failed } Dateien fehlgeschlagen.
+    }
+js-progress-label = Upload-Fortschritt von { $name }
+js-failed-status = fehlgeschlagen ({ $status })
+
+## Sent page
+
+sent-title = Gesendet
+sent-notice =
+    { $count ->
+        [one] Gesendet. Teilen Sie diesen Link – wer ihn hat, kann { $count } Datei ({ $size }) herunterladen.
+       *[other] Gesendet. Teilen Sie diesen Link – wer ihn hat, kann { $count } Dateien ({ $size }) herunterladen.
+    }
+sent-mail-failed = Die Übertragung wurde gesendet, aber ihre E-Mails konnten nicht eingereiht werden. Teilen Sie den Link selbst.
+share-link-label = Freigabelink
+copy = Kopieren
+copied = Kopiert
+copied-status = Link in die Zwischenablage kopiert.
+open-share-page = Freigabeseite öffnen
+changed-mind = Doch anders entschieden?
+delete-explain = Beim Löschen funktioniert der Link sofort nicht mehr, und die Dateien werden freigegeben.
+delete-transfer = Diese Übertragung löschen
+qr-label = QR-Code des Freigabelinks
+qr-caption = Scannen, um den Link auf dem Handy zu öffnen
+
+## Share page
+
+download-title = Herunterladen
+files-for-you =
+    { $count ->
+        [one] { $count } Datei für Sie
+       *[other] { $count } Dateien für Sie
+    }
+preview-cost = Jede Vorschau verbraucht einen der Downloads, die der Absender erlaubt hat.
+preview = Vorschau
+view-pdf = PDF ansehen
+view-text = Als Text ansehen
+download = Herunterladen
+play-label = { $name } abspielen
+text-start-label = Anfang von { $name }
+text-first-part = Die ersten 64 KiB. { $link } oder die Datei herunterladen.
+view-all-text = Alles als Text ansehen
+download-zip = Alle als .zip herunterladen
+share-this-page = Diese Seite teilen
+gone-title = Link abgelaufen
+gone-heading = Dieser Link funktioniert nicht mehr
+gone-lead = Die Übertragung ist abgelaufen, wurde gelöscht oder so oft heruntergeladen, wie der Absender erlaubt hat. Bitten Sie den Absender um einen neuen Link.
+send-your-own = Eigene Dateien senden
+password-required = Passwort erforderlich
+share-password-lead = Der Absender hat diese Dateien mit einem Passwort geschützt.
+unlock = Entsperren
+try-again-title = Bitte in einer Minute erneut versuchen
+wrong-password = Dieses Passwort ist nicht richtig.
+deleted-title = Gelöscht
+deleted-lead = Der Link funktioniert nicht mehr, und die Dateien werden gelöscht.
+send-more = Weitere Dateien senden
+
+## Accounts
+
+signup-title = Konto erstellen
+signin-title = Anmelden
+have-account = Schon ein Konto? { $link }
+new-here = Neu hier? { $link }
+account-lead = Ein Konto führt eine Liste der Übertragungen, die Sie senden, damit Sie sie später ansehen und löschen können.
+email-label = E-Mail
+password-label = Passwort
+account-password-hint = Mindestens { $min } Zeichen. Ein paar ungewöhnliche Wörter ergeben ein starkes Passwort; gängige Passwörter und Ihre E-Mail-Adresse werden abgelehnt.
+forgot-link = Passwort vergessen?
+error-not-email = Das sieht nicht nach einer E-Mail-Adresse aus.
+error-account-exists = Es gibt schon ein Konto mit dieser E-Mail-Adresse. Melden Sie sich stattdessen an.
+error-signin-wrong = E-Mail oder Passwort stimmt nicht.
+weak-too-short = Wählen Sie ein Passwort mit mindestens { $min } Zeichen.
+weak-too-long = Dieses Passwort ist zu lang: höchstens { $max } Bytes.
+weak-like-email = Ihr Passwort darf nicht Ihre E-Mail-Adresse sein. Wählen Sie etwas, das nur Sie wissen.
+weak-common = Dieses Passwort steht auf einer Liste gängiger Passwörter – den ersten, die ein Angreifer ausprobiert. Wählen Sie ein anderes.
+weak-guessable = Dieses Passwort wäre leicht zu erraten. Fügen Sie ein paar ungewöhnliche Wörter hinzu.
+me-title = Meine Übertragungen
+me-signed-in-as = Angemeldet als { $email }.
+me-confirmed = Ihre Adresse ist bestätigt.
+me-unconfirmed = Ihre Adresse ist noch nicht bestätigt: Wir haben Ihnen einen Link geschickt.
+me-send-again = Erneut senden
+me-nothing = Noch nichts. { $link }.
+me-send-some = Dateien senden
+delete = Löschen
+
+## Password reset and address confirmation
+
+forgot-title = Passwort vergessen?
+forgot-lead = Geben Sie die Adresse Ihres Kontos ein. Gibt es dazu ein Konto, schicken wir einen Link, mit dem Sie ein neues Passwort wählen.
+forgot-button = Link zusenden
+check-mail-title = Sehen Sie in Ihr Postfach
+check-mail-lead = Falls ein Konto diese Adresse hat, ist ein Link zum Wählen eines neuen Passworts unterwegs. Er funktioniert einmal und nur für begrenzte Zeit.
+back-to-signin = Zurück zur Anmeldung
+link-expired = Dieser Link ist abgelaufen.
+link-used = Dieser Link funktioniert nicht: Er wurde schon benutzt, oder ein neuerer hat ihn ersetzt.
+ask-new-link = Neuen Link anfordern
+link-invalid-title = Link ungültig
+new-password-label = Neues Passwort
+reset-hint = Mindestens { $min } Zeichen. Alle Geräte, die bei diesem Konto angemeldet sind, werden abgemeldet.
+reset-button = Neues Passwort festlegen
+reset-title = Neues Passwort wählen
+password-changed = Ihr Passwort ist geändert. Alle Geräte, die angemeldet waren, sind abgemeldet.
+password-changed-title = Passwort geändert
+address-confirmed-title = Adresse bestätigt
+verify-ask-again = Melden Sie sich an und fordern Sie unter { $link } einen neuen an.
+
+## Operations (admins)
+
+admin-title = Betrieb
+admin-processes = Prozesse
+admin-process-line = PID { $pid } · v{ $version } · läuft seit { $uptime } · zuletzt gesehen vor { $seen }
+admin-queues = Warteschlangen
+admin-no-jobs = Noch keine Jobs.
+admin-dead = Gescheiterte Jobs
+admin-attempts =
+    { $count ->
+        [one] { $count } Versuch
+       *[other] { $count } Versuche
+    }
+admin-retry = Erneut versuchen
+admin-none = Keine.
+admin-schedules = Zeitpläne
+admin-last-next = zuletzt { $last } · als Nächstes { $next }
+admin-last = zuletzt { $last }
+admin-never = nie
+admin-unannounced = keine Uhr kündigt ihn gerade an
+
+## Mails
+
+mail-signature = – Ferry
+mail-reset-subject = Ihr Ferry-Passwort zurücksetzen
+mail-reset-intro = Jemand (hoffentlich Sie) hat darum gebeten, das Passwort Ihres Ferry-Kontos zurückzusetzen.
+mail-reset-choose-text =
+    { $minutes ->
+        [one] Wählen Sie hier ein neues Passwort (der Link funktioniert einmal, { $minutes } Minute lang):
+       *[other] Wählen Sie hier ein neues Passwort (der Link funktioniert einmal, { $minutes } Minuten lang):
+    }
+mail-reset-choose = Neues Passwort wählen
+mail-reset-works =
+    { $minutes ->
+        [one] (der Link funktioniert einmal, { $minutes } Minute lang).
+       *[other] (der Link funktioniert einmal, { $minutes } Minuten lang).
+    }
+mail-reset-ignore = Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Ihr Passwort bleibt, wie es ist.
+mail-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse für Ferry
+mail-verify-intro = Bestätigen Sie, dass diese Adresse zu Ihrem Ferry-Konto gehört:
+mail-verify-button = Meine Adresse bestätigen
+mail-verify-ignore = Wenn Sie sich nicht registriert haben, ignorieren Sie diese E-Mail.
+mail-files =
+    { $count ->
+        [one] { $count } Datei
+       *[other] { $count } Dateien
+    }
+mail-share-subject = { $sender } hat Ihnen { $what } geschickt
+mail-share-intro = { $sender } hat Ihnen { $what } mit Ferry geschickt.
+mail-share-message = Nachricht:
+mail-download = Herunterladen
+mail-first-subject = { $what } wurde heruntergeladen
+mail-first-intro = Ihre Übertragung { $what } wurde zum ersten Mal heruntergeladen.
+mail-request-subject = Neuer Upload in „{ $title }“
+mail-request-intro =
+    { $count ->
+        [one] { $count } Datei ist in Ihrer Dateianfrage „{ $title }“ angekommen:
+       *[other] { $count } Dateien sind in Ihrer Dateianfrage „{ $title }“ angekommen:
+    }
+
+## Dateianfragen (die eigene Seite /requests, die Seite der Hochladenden /r/{token})
+
+nav-file-requests = Dateianfragen
+me-ask-for-files = Jemanden um Dateien bitten.
+me-via-request = Hochgeladen zu deiner Anfrage „{ $title }“
+error-gone-title = Geschlossen
+error-gone = Diese Dateianfrage ist geschlossen: Ihr Besitzer hat sie geschlossen, oder ihre Zeit ist abgelaufen. Bitte um einen neuen Link.
+request-password-lead = Wer um diese Dateien bittet, hat das Hochladen mit einem Passwort geschützt.
+request-files-left =
+    { $n ->
+        [one] noch { $n } Datei
+       *[other] noch { $n } Dateien
+    }
+request-bytes-left = bis zu { $size } insgesamt
+request-open-until = offen bis { $date }
+request-sent =
+    { $n ->
+        [one] Danke: { $n } Datei gesendet. Nur wer darum gebeten hat, kann sie sehen.
+       *[other] Danke: { $n } Dateien gesendet. Nur wer darum gebeten hat, kann sie sehen.
+    }
+request-your-files = Deine Dateien
+request-only-you = Nur du siehst diese Liste. Die Dateien anderer werden hier nie gezeigt.
+request-send = Absenden
+requests-title = Dateianfragen
+requests-lead = Eine Dateianfrage ist ein Link, über den dir jeder Dateien hochladen kann – ganz ohne Konto. Was ankommt, findest du unter
+requests-none = Noch keine Anfragen.
+requests-new = Neue Anfrage
+requests-field-title = Worum bittest du?
+requests-field-message = Nachricht an die Hochladenden (optional)
+requests-field-days = Offen für (Tage)
+requests-field-max-files = Höchstens Dateien
+requests-field-max-size = Höchstens insgesamt
+requests-size-hint = Eine Größe wie 500 MB oder 2 GB.
+requests-field-transfer-days = Angekommenes aufbewahren für (Tage)
+requests-field-transfer-max-downloads = Download-Limit des Angekommenen
+requests-field-password = Passwort für Hochladende (optional)
+requests-create = Anfrage erstellen
+requests-files-used =
+    { $max ->
+        [one] { $used } von { $max } Datei
+       *[other] { $used } von { $max } Dateien
+    }
+requests-bytes-used = { $used } von { $max }
+requests-closed = geschlossen
+requests-expired = abgelaufen
+requests-link-label = Link der Anfrage „{ $title }“
+requests-qr = QR-Code
+requests-close = Diese Anfrage schließen
