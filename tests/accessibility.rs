@@ -12,8 +12,8 @@ use std::{process::Command, time::Duration};
 use harness::{
     Kind, TestApp,
     browser::{
-        STRONG_PASSWORD, browser, chromium_tests_dir, create_file_request, page,
-        screenshot_dir, script_succeeded, sign_up,
+        STRONG_PASSWORD, browser, chromium_tests_dir, create_file_request, page, screenshot_dir,
+        script_succeeded, sign_up,
     },
     eventually,
     smtp::SmtpServer,

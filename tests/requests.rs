@@ -382,7 +382,10 @@ async fn in_chromium_files_dropped_on_a_request_through_one_web_reach_the_owner_
         email,
         &[
             ("title", "Photos and clips from the trip"),
-            ("message", "Drop everything you took in Lisbon here. Thank you!"),
+            (
+                "message",
+                "Drop everything you took in Lisbon here. Thank you!",
+            ),
         ],
     )
     .await;
@@ -391,9 +394,15 @@ async fn in_chromium_files_dropped_on_a_request_through_one_web_reach_the_owner_
     let dropped = [
         ("tram-28.bin", data::random_bytes(12 * MIB + 12_345, 28)),
         ("miradouro.png", data::png(800, 600)),
-        ("itinerary.txt", b"Day 1: Alfama. Day 2: Belem. Day 3: Sintra.\n".to_vec()),
+        (
+            "itinerary.txt",
+            b"Day 1: Alfama. Day 2: Belem. Day 3: Sintra.\n".to_vec(),
+        ),
     ];
-    let keyed = ("typed-by-keyboard.txt", b"Chosen and sent with the keyboard.\n".to_vec());
+    let keyed = (
+        "typed-by-keyboard.txt",
+        b"Chosen and sent with the keyboard.\n".to_vec(),
+    );
     let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     for (name, bytes) in dropped.iter().chain([&keyed]) {
         std::fs::write(dir.join(name), bytes).unwrap();

@@ -122,11 +122,7 @@ pub async fn sign_out(client: &Client, web: &Process, html: &str) -> Response {
 /// "Holiday photos" request open 7 days for up to 10 files and 1 GB, what arrives kept
 /// 14 days with no download limit, each of `fields` replacing its default. The new
 /// request's link token (asserted: the form answered 303 and the request is listed).
-pub async fn create_file_request(
-    owner: &Client,
-    web: &Process,
-    fields: &[(&str, &str)],
-) -> String {
+pub async fn create_file_request(owner: &Client, web: &Process, fields: &[(&str, &str)]) -> String {
     let (status, form) = page(owner, web.url("/requests")).await;
     assert_eq!(status, StatusCode::OK, "GET /requests");
     let csrf = csrf_of(&form);
