@@ -456,7 +456,7 @@ async fn in_chromium_files_dropped_on_a_request_through_one_web_reach_the_owner_
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_into_one_request_while_web_processes_are_killed_lose_nothing_acknowledged() {
     let mut app = TestApp::new("request_chaos").await;
-    let mut webs = vec![
+    let mut webs = [
         app.start(Kind::Web, &[]).await,
         app.start(Kind::Web, &[]).await,
         app.start(Kind::Web, &[]).await,
