@@ -1,6 +1,7 @@
 //! Accessibility and the colour themes, in a real Chromium with axe-core: every page
-//! in light and dark (the system's preference, and the header's toggle) has no serious
-//! or critical axe violation, and the upload page works with the keyboard alone
+//! (file requests too: the owner's list and a request's upload page) in light and dark
+//! (the system's preference, and the header's toggle) has no serious or critical axe
+//! violation, and the upload page works with the keyboard alone
 //! (tests/browser/accessibility.mjs drives the browser). With `FERRY_SCREENSHOTS=DIR`
 //! it saves the dark-mode screenshots of README (`dark-upload.png`, `dark-share.png`).
 
@@ -10,7 +11,10 @@ use std::{process::Command, time::Duration};
 
 use harness::{
     Kind, TestApp,
-    browser::{STRONG_PASSWORD, browser, chromium_tests_dir, page, script_succeeded, sign_up},
+    browser::{
+        STRONG_PASSWORD, browser, chromium_tests_dir, create_file_request, page, screenshot_dir,
+        script_succeeded, sign_up,
+    },
     eventually,
     smtp::SmtpServer,
 };
@@ -42,6 +46,8 @@ async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
         .execute(&app.pg)
         .await
         .unwrap();
+    // One file request of theirs, for /requests and the request's own page.
+    create_file_request(&client, &web, &[]).await;
 
     let file = std::env::temp_dir().join(format!("ferry-a11y-{}.txt", web.port));
     std::fs::write(&file, "Minutes of the accessibility review.\n").unwrap();
@@ -52,7 +58,7 @@ async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
         .arg(&file)
         .arg(email)
         .arg(STRONG_PASSWORD);
-    if let Ok(shots) = std::env::var("FERRY_SCREENSHOTS") {
+    if let Some(shots) = screenshot_dir() {
         command.arg(shots);
     }
     let out = command.output().unwrap();

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use harness::{
     Kind, Process, TestApp,
-    browser::{self, STRONG_PASSWORD, browser, csrf_of, page},
+    browser::{self, STRONG_PASSWORD, browser, csrf_of, page, run_chromium_script},
     count,
-    data::b64,
-    eventually,
+    data::{self, MIB, b64},
+    eventually, files_finished,
     http::Exchange,
     smtp::SmtpServer,
     tus,
@@ -19,7 +19,8 @@ use harness::{
 use reqwest::{Client, StatusCode, header};
 
 /// Signs a new browser up as `email` on `web` and creates a request there with
-/// `fields` on top of sensible defaults; the browser and the request's link token.
+/// `fields` on top of the defaults of [`browser::create_file_request`]; the browser and
+/// the request's link token.
 async fn owner_with_request(
     web: &Process,
     email: &str,
@@ -28,40 +29,8 @@ async fn owner_with_request(
     let owner = browser();
     let made = browser::sign_up(&owner, web, email, STRONG_PASSWORD).await;
     assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up");
-    let token = create_request(&owner, web, fields).await;
+    let token = browser::create_file_request(&owner, web, fields).await;
     (owner, token)
-}
-
-/// Creates a request through the owner's form; its link token (the newest request on
-/// `/requests`).
-async fn create_request(owner: &Client, web: &Process, fields: &[(&str, &str)]) -> String {
-    let (status, form) = page(owner, web.url("/requests")).await;
-    assert_eq!(status, StatusCode::OK, "GET /requests");
-    let csrf = csrf_of(&form);
-    let mut all: Vec<(&str, &str)> = vec![
-        ("_csrf", csrf.as_str()),
-        ("title", "Holiday photos"),
-        ("message", ""),
-        ("days", "7"),
-        ("max_files", "10"),
-        ("max_size", "1 GB"),
-        ("transfer_days", "14"),
-        ("transfer_max_downloads", ""),
-    ];
-    for (key, value) in fields {
-        all.retain(|(k, _)| k != key);
-        all.push((key, value));
-    }
-    let created = owner
-        .post(web.url("/requests"))
-        .header(header::ACCEPT, "text/html")
-        .form(&all)
-        .answer()
-        .await;
-    assert_eq!(created.status(), StatusCode::SEE_OTHER, "POST /requests");
-    let (_, list) = page(owner, web.url("/requests")).await;
-    let link = browser::attribute(&list, "/r/");
-    link.split(['"', '<', ' ']).next().unwrap().to_owned()
 }
 
 /// `PUT /r/{token}/{name}` of `bytes`, as `curl -T` sends it: status and body.
@@ -378,6 +347,110 @@ async fn an_uploader_sees_only_their_own_files_and_the_owner_finds_them_in_my_tr
     harness::files_finished(&app, Duration::from_secs(60)).await;
 }
 
+/// How many files of request `token` are named `name` and hold exactly `bytes` (their
+/// `files.sha256` is the digest of `bytes`).
+async fn stored_whole(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> i64 {
+    count(
+        app,
+        &format!(
+            "SELECT count(*) FROM files f JOIN transfers t ON t.id = f.transfer_id
+             JOIN file_requests r ON r.id = t.file_request_id
+             WHERE r.token = '{token}' AND f.name = '{name}' AND f.sha256 = '\\x{}'::bytea",
+            data::sha_hex(bytes)
+        ),
+    )
+    .await
+}
+
+/// The whole journey in Chromium (tests/browser/requests.mjs), across two web
+/// processes: an uploader drops three files — one of several 4 MiB tus chunks — on the
+/// request's page on one process and sends them; a visitor of the other process sees
+/// none of them, and adds a file with the keyboard alone. The owner's page lists every
+/// file, and what Postgres holds is byte for byte what the browser sent. With
+/// `FERRY_SCREENSHOTS=DIR` the script saves `file-request.png` and `requests.png`.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_chromium_files_dropped_on_a_request_through_one_web_reach_the_owner_whole_and_a_visitor_of_another_sees_none()
+ {
+    let mut app = TestApp::new("request_chromium").await;
+    let webs = [
+        app.start(Kind::Web, &[]).await,
+        app.start(Kind::Web, &[]).await,
+    ];
+    let _worker = app.start(Kind::Worker, &[]).await;
+    let email = "photographer@example.com";
+    let (owner, token) = owner_with_request(
+        &webs[0],
+        email,
+        &[
+            ("title", "Photos and clips from the trip"),
+            (
+                "message",
+                "Drop everything you took in Lisbon here. Thank you!",
+            ),
+        ],
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("ferry-requests-{}", webs[0].port));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dropped = [
+        ("tram-28.bin", data::random_bytes(12 * MIB + 12_345, 28)),
+        ("miradouro.png", data::png(800, 600)),
+        (
+            "itinerary.txt",
+            b"Day 1: Alfama. Day 2: Belem. Day 3: Sintra.\n".to_vec(),
+        ),
+    ];
+    let keyed = (
+        "typed-by-keyboard.txt",
+        b"Chosen and sent with the keyboard.\n".to_vec(),
+    );
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    for (name, bytes) in dropped.iter().chain([&keyed]) {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+
+    let mut args = vec![
+        webs[0].url(""),
+        webs[1].url(""),
+        token.clone(),
+        email.to_owned(),
+        STRONG_PASSWORD.to_owned(),
+        path(keyed.0),
+    ];
+    args.extend(dropped.iter().map(|(name, _)| path(name)));
+    args.extend(browser::screenshot_dir());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let report = run_chromium_script("requests.mjs", &args);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // 12 MiB and a bit is four chunks; the two small files one each.
+    assert!(report["patches"].as_u64().unwrap() >= 6, "{report}");
+    assert_eq!(report["patchedUploads"], 3, "{report}");
+    assert_eq!(report["otherSaw"], serde_json::json!([]), "{report}");
+    assert!(
+        report["row"].as_str().unwrap().contains("4 of 10 files"),
+        "{report}"
+    );
+    // The owner finds all four files on their page, from the other process too.
+    let (_, me) = page(&owner, webs[1].url("/me")).await;
+    for (name, _) in dropped.iter().chain([&keyed]) {
+        assert!(me.contains(name), "{name} is not on /me: {me}");
+    }
+    assert!(me.contains("Uploaded to your request"), "{me}");
+    assert_eq!(arrived(&app, &token).await.0, 4);
+    // What Postgres holds is what the browser read from disk, byte for byte: the
+    // digest taken while the chunks arrived, and the worker's own reading of the
+    // stored blob, which finishes a file only when it matches.
+    for (name, bytes) in dropped.iter().chain([&keyed]) {
+        assert_eq!(
+            stored_whole(&app, &token, name, bytes).await,
+            1,
+            "{name} is not stored whole"
+        );
+    }
+    files_finished(&app, Duration::from_secs(60)).await;
+}
+
 /// The chaos part: uploads into one request through three web processes while they are
 /// killed and restarted. Every acknowledged upload is the owner's, whole; never more
 /// than the request takes; and once the idle sweep has run, the counters are exact.
@@ -440,18 +513,11 @@ async fn uploads_into_one_request_while_web_processes_are_killed_lose_nothing_ac
     );
     // Every acknowledged upload arrived whole, as the owner's.
     for (name, body) in &acknowledged {
-        let digest = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(body));
-        let stored = count(
-            &app,
-            &format!(
-                "SELECT count(*) FROM files f JOIN transfers t ON t.id = f.transfer_id
-                 JOIN file_requests r ON r.id = t.file_request_id
-                 WHERE r.token = '{token}' AND f.name = '{name}' AND f.sha256 = '\\x{}'::bytea",
-                hex::encode(digest)
-            ),
-        )
-        .await;
-        assert_eq!(stored, 1, "{name} acknowledged but not stored whole");
+        assert_eq!(
+            stored_whole(&app, &token, name, body).await,
+            1,
+            "{name} acknowledged but not stored whole"
+        );
     }
     let (files, _) = arrived(&app, &token).await;
     assert!(files <= 25 && files >= acknowledged.len() as i64);

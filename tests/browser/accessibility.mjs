@@ -11,8 +11,10 @@
 //    the header's toggle (a cookie) on a light system — every page: the upload page
 //    empty and with a file, the sent page, the share page, the password page and its
 //    wrong-password answer until 429, the gone page, a 404, sign-in, sign-up, forgot
-//    password, reset and verify links, /me and /admin. axe must report no serious or
-//    critical violation, and the page must really be in the theme (its background).
+//    password, reset and verify links, /me, /admin, /requests (the account has one
+//    file request) and that request's page: empty, with a file, and after sending.
+//    axe must report no serious or critical violation, and the page must really be in
+//    the theme (its background).
 // With SCREENSHOT_DIR, saves dark-upload.png and dark-share.png there.
 // Exits non-zero, listing every violation, on any failure.
 import { launch } from './chromium.mjs';
@@ -150,6 +152,16 @@ try {
     await check(page, theme, '/me');
     await page.goto(base + '/admin');
     await check(page, theme, '/admin');
+    await page.goto(base + '/requests');
+    if ((await page.locator('article.request').count()) !== 1) await fail('/requests does not list the one file request');
+    await check(page, theme, '/requests with a request');
+    const request = new URL(await page.inputValue('article.request input[readonly]')).pathname;
+    await page.goto(base + request);
+    await check(page, theme, 'file request page, empty');
+    await uploadOne(page);
+    await check(page, theme, 'file request page with a file');
+    await Promise.all([page.waitForURL(/\?sent=1$/), page.click('#send-button')]);
+    await check(page, theme, 'file request page, sent');
     await page.goto(base + '/');
     if ((await page.locator('#recipients').count()) !== 1) await fail('no recipients field for a confirmed sender');
     await check(page, theme, 'upload page signed in, with e-mail');

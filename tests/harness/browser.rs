@@ -130,6 +130,40 @@ pub async fn sign_out(client: &Client, web: &Process, html: &str) -> Response {
         .await
 }
 
+/// Creates a file request through the signed-in `owner`'s form on `/requests`: a
+/// "Holiday photos" request open 7 days for up to 10 files and 1 GB, what arrives kept
+/// 14 days with no download limit, each of `fields` replacing its default. The new
+/// request's link token (asserted: the form answered 303 and the request is listed).
+pub async fn create_file_request(owner: &Client, web: &Process, fields: &[(&str, &str)]) -> String {
+    let (status, form) = page(owner, web.url("/requests")).await;
+    assert_eq!(status, StatusCode::OK, "GET /requests");
+    let csrf = csrf_of(&form);
+    let mut all: Vec<(&str, &str)> = vec![
+        ("_csrf", csrf.as_str()),
+        ("title", "Holiday photos"),
+        ("message", ""),
+        ("days", "7"),
+        ("max_files", "10"),
+        ("max_size", "1 GB"),
+        ("transfer_days", "14"),
+        ("transfer_max_downloads", ""),
+    ];
+    for (key, value) in fields {
+        all.retain(|(k, _)| k != key);
+        all.push((key, value));
+    }
+    let created = owner
+        .post(web.url("/requests"))
+        .header(header::ACCEPT, "text/html")
+        .form(&all)
+        .answer()
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER, "POST /requests");
+    let (_, list) = page(owner, web.url("/requests")).await;
+    let link = attribute(&list, "/r/");
+    link.split(['"', '<', ' ']).next().unwrap().to_owned()
+}
+
 /// A finished tus draft upload of `bytes` as the upload page's script sends it, with
 /// the page's `draft_token`; its upload id.
 pub async fn draft_upload(
@@ -189,6 +223,15 @@ pub fn chromium_tests_dir(packages: &[&str]) -> std::path::PathBuf {
         );
     }
     dir
+}
+
+/// Where the Chromium tests save README's screenshots: the directory `FERRY_SCREENSHOTS`
+/// names, if it is set. A relative one (`docs/screenshots`, as README says) is taken
+/// from the repository's root, not from where cargo runs the test (`crates/ferry`).
+pub fn screenshot_dir() -> Option<String> {
+    let dir = std::env::var_os("FERRY_SCREENSHOTS")?;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Some(root.join(dir).to_string_lossy().into_owned())
 }
 
 /// Runs `node tests/browser/<script> args…` (see [`chromium_tests_dir`]), asserts that

@@ -37,7 +37,10 @@
 //!   [`tus::head`], [`tus::patch`]; multipart forms: [`data::files_form`];
 //! - pages: [`browser::browser`], [`browser::page`], [`browser::sign_up`],
 //!   [`browser::sign_in`], [`browser::sign_out`], [`browser::draft_upload`],
-//!   [`browser::add_to_draft`], [`browser::send_fields`], [`browser::sent_token`].
+//!   [`browser::add_to_draft`], [`browser::send_fields`], [`browser::sent_token`];
+//! - file requests: [`browser::create_file_request`];
+//! - Chromium: [`browser::chromium_tests_dir`], [`browser::run_chromium_script`],
+//!   [`browser::script_succeeded`], [`browser::screenshot_dir`].
 
 #![allow(dead_code)]
 
