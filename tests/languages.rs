@@ -195,8 +195,36 @@ async fn every_page_in_every_language_shows_no_english_and_arabic_reads_right_to
     let (_, upload) = page(&admin, web.url("/")).await;
     draft_file(&admin, &web, &upload, "draft.txt", b"waiting".to_vec()).await;
 
+    // A file request (one open, one with a password, one closed), with a file sent
+    // into the open one, so /me shows what arrived.
+    let request = harness::browser::create_file_request(&admin, &web, &[]).await;
+    let guarded =
+        harness::browser::create_file_request(&admin, &web, &[("password", "harbour lights")])
+            .await;
+    let closed = harness::browser::create_file_request(&admin, &web, &[]).await;
+    let (_, list) = page(&admin, web.url("/requests")).await;
+    let shut = admin
+        .post(web.url(&format!("/requests/{closed}/close")))
+        .form(&[("_csrf", harness::browser::csrf_of(&list).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shut.status(), StatusCode::SEE_OTHER);
+    let put = reqwest::Client::new()
+        .put(web.url(&format!("/r/{request}/brief.pdf")))
+        .body(b"%PDF brief".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+
     let visitor = browser();
     let pages: Vec<(&Client, String, StatusCode)> = vec![
+        (&admin, "/requests".into(), StatusCode::OK),
+        (&visitor, format!("/r/{request}"), StatusCode::OK),
+        (&visitor, format!("/r/{request}?sent=2"), StatusCode::OK),
+        (&visitor, format!("/r/{guarded}"), StatusCode::OK),
+        (&visitor, format!("/r/{closed}"), StatusCode::GONE),
         (&admin, "/".into(), StatusCode::OK),
         (&admin, "/me".into(), StatusCode::OK),
         (&admin, format!("/sent/{open}"), StatusCode::OK),
