@@ -86,8 +86,7 @@ pub enum Error {
 /// Result of web handlers.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Seconds a client should wait before retrying after a 503.
-pub const RETRY_AFTER_SECS: &str = "5";
+pub use crate::http::RETRY_AFTER_SECS;
 
 impl Error {
     /// A 400 with a message for the client.

@@ -119,7 +119,7 @@ pub fn password_page(
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(
             header::RETRY_AFTER,
-            header::HeaderValue::from_static(crate::http::error::RETRY_AFTER_SECS),
+            header::HeaderValue::from_static(crate::http::RETRY_AFTER_SECS),
         );
     }
     response

@@ -32,6 +32,10 @@
 //!   the page's [`language::Locale`] (`viewer.locale.t("key")`) beside the markup
 //!   that shows it.
 
+/// Seconds a client should wait before retrying after a 503 (every rendering of one:
+/// `error`'s, the password pages of `html`).
+pub const RETRY_AFTER_SECS: &str = "5";
+
 pub mod access_log;
 pub mod assets;
 pub mod budget;
