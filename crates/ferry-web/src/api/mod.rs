@@ -11,8 +11,8 @@
 //! from `crate::http`; what it does, from a use case of `ferry_core::Service`.
 //!
 //! A new setting is a field of `Config`; a new job type is enqueued through a use case
-//! of `ferry_core::Service`, never built here; a new string stays beside the markup
-//! that shows it (the full list is in `crate::http`'s module docs).
+//! of `ferry_core::Service`, never built here. Answers here are for programs and stay
+//! English; a string a person reads is a key of the catalogues (`ferry_core::i18n`).
 
 pub mod curl;
 pub mod probes;
