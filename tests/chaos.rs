@@ -16,7 +16,11 @@ use std::{
 };
 
 use harness::data::sha_hex;
-use harness::{Kind, TestApp, eventually, put_file, rig::Rig};
+use harness::{
+    Kind, TestApp, eventually, put_file,
+    requests::{arrived, counters, owner_with_request, stored_whole},
+    rig::Rig,
+};
 use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -1213,4 +1217,98 @@ async fn whole_downloads(urls: Vec<String>, want: String, label: &str) {
             "{label}: GET {url}: the acknowledged bytes, whole"
         );
     }
+}
+
+/// File requests under fire: uploads into one request through three web processes while they are
+/// killed and restarted. Every acknowledged upload is the owner's, whole; never more
+/// than the request takes; and once the idle sweep has run, the counters are exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_into_one_request_while_web_processes_are_killed_lose_nothing_acknowledged() {
+    let mut app = TestApp::new("request_chaos").await;
+    let mut webs = [
+        app.start(Kind::Web, &[]).await,
+        app.start(Kind::Web, &[]).await,
+        app.start(Kind::Web, &[]).await,
+    ];
+    let (_owner, token) =
+        owner_with_request(&webs[0], "chaos@example.com", &[("max_files", "25")]).await;
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut acknowledged: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut refused_full = 0;
+    for round in 0..8 {
+        let ports: Vec<u16> = webs.iter().map(|w| w.port).collect();
+        let uploads = futures::future::join_all((0..6).map(|i| {
+            let client = client.clone();
+            let token = token.clone();
+            let port = ports[i % ports.len()];
+            let name = format!("r{round}-{i}.bin");
+            let body: Vec<u8> = (0..400_000u32)
+                .map(|n| (n as u8) ^ (round as u8) ^ (i as u8))
+                .collect();
+            async move {
+                let answer = client
+                    .put(format!("http://127.0.0.1:{port}/r/{token}/{name}"))
+                    .body(body.clone())
+                    .send()
+                    .await;
+                (name, body, answer.map(|a| a.status()).ok())
+            }
+        }));
+        // One web process is killed while the round's uploads are on their way.
+        let victim = round % webs.len();
+        let killer = async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            webs[victim].kill();
+        };
+        let (results, ()) = tokio::join!(uploads, killer);
+        for (name, body, status) in results {
+            match status {
+                Some(StatusCode::OK) => acknowledged.push((name, body)),
+                Some(StatusCode::PAYLOAD_TOO_LARGE) => refused_full += 1,
+                _ => {}
+            }
+        }
+        webs[victim] = app.start(Kind::Web, &[]).await;
+    }
+    assert!(!acknowledged.is_empty());
+    assert!(
+        acknowledged.len() <= 25,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    // Every acknowledged upload arrived whole, as the owner's.
+    for (name, body) in &acknowledged {
+        assert_eq!(
+            stored_whole(&app, &token, name, body).await,
+            1,
+            "{name} acknowledged but not stored whole"
+        );
+    }
+    let (files, _) = arrived(&app, &token).await;
+    assert!(files <= 25 && files >= acknowledged.len() as i64);
+    // Uploads cut off by a kill still hold their share until the idle sweep removes
+    // them; then the counters are exactly what arrived.
+    sqlx::query(
+        "UPDATE uploads SET expires_at = now() - interval '1 second' WHERE transfer_id IS NULL",
+    )
+    .execute(&app.pg)
+    .await
+    .unwrap();
+    let _worker = app.start(Kind::Worker, &[]).await;
+    let _clock = app.start_clock("abort-idle-uploads=* * * * * *").await;
+    let (files, bytes) = arrived(&app, &token).await;
+    eventually(
+        "the counters to match what arrived",
+        Duration::from_secs(60),
+        || async { (counters(&app, &token).await == (files, bytes)).then_some(()) },
+    )
+    .await;
+    eprintln!(
+        "{} acknowledged, {refused_full} refused as full, {} cut off by kills; {files} files arrived",
+        acknowledged.len(),
+        48 - acknowledged.len() - refused_full
+    );
 }

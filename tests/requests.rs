@@ -7,79 +7,17 @@ mod harness;
 use std::time::Duration;
 
 use harness::{
-    Kind, Process, TestApp,
+    Kind, TestApp,
     browser::{self, STRONG_PASSWORD, browser, csrf_of, page, run_chromium_script},
     count,
     data::{self, MIB, b64},
-    eventually, files_finished,
+    files_finished,
     http::Exchange,
+    requests::{arrived, counters, owner_with_request, put_into, stored_whole},
     smtp::SmtpServer,
     tus,
 };
 use reqwest::{Client, StatusCode, header};
-
-/// Signs a new browser up as `email` on `web` and creates a request there with
-/// `fields` on top of the defaults of [`browser::create_file_request`]; the browser and
-/// the request's link token.
-async fn owner_with_request(
-    web: &Process,
-    email: &str,
-    fields: &[(&str, &str)],
-) -> (Client, String) {
-    let owner = browser();
-    let made = browser::sign_up(&owner, web, email, STRONG_PASSWORD).await;
-    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up");
-    let token = browser::create_file_request(&owner, web, fields).await;
-    (owner, token)
-}
-
-/// `PUT /r/{token}/{name}` of `bytes`, as `curl -T` sends it: status and body.
-async fn put_into(
-    client: &Client,
-    web: &Process,
-    token: &str,
-    name: &str,
-    bytes: Vec<u8>,
-) -> (StatusCode, String) {
-    let answer = client
-        .put(web.url(&format!("/r/{token}/{name}")))
-        .body(bytes)
-        .answer()
-        .await;
-    (answer.status(), answer.text().await.unwrap())
-}
-
-/// The request's counters as stored: (files_used, bytes_used).
-async fn counters(app: &TestApp, token: &str) -> (i64, i64) {
-    (
-        count(
-            app,
-            &format!("SELECT files_used::int8 FROM file_requests WHERE token = '{token}'"),
-        )
-        .await,
-        count(
-            app,
-            &format!("SELECT bytes_used FROM file_requests WHERE token = '{token}'"),
-        )
-        .await,
-    )
-}
-
-/// Transfers that arrived through request `token`, and their bytes.
-async fn arrived(app: &TestApp, token: &str) -> (i64, i64) {
-    let join = format!(
-        "FROM transfers t JOIN files f ON f.transfer_id = t.id
-         JOIN file_requests r ON r.id = t.file_request_id WHERE r.token = '{token}'"
-    );
-    (
-        count(app, &format!("SELECT count(*) {join}")).await,
-        count(
-            app,
-            &format!("SELECT COALESCE(sum(f.size), 0)::int8 {join}"),
-        )
-        .await,
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_uploads_racing_into_a_ten_file_request_through_two_web_processes_store_exactly_ten()
@@ -347,21 +285,6 @@ async fn an_uploader_sees_only_their_own_files_and_the_owner_finds_them_in_my_tr
     harness::files_finished(&app, Duration::from_secs(60)).await;
 }
 
-/// How many files of request `token` are named `name` and hold exactly `bytes` (their
-/// `files.sha256` is the digest of `bytes`).
-async fn stored_whole(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> i64 {
-    count(
-        app,
-        &format!(
-            "SELECT count(*) FROM files f JOIN transfers t ON t.id = f.transfer_id
-             JOIN file_requests r ON r.id = t.file_request_id
-             WHERE r.token = '{token}' AND f.name = '{name}' AND f.sha256 = '\\x{}'::bytea",
-            data::sha_hex(bytes)
-        ),
-    )
-    .await
-}
-
 /// The whole journey in Chromium (tests/browser/requests.mjs), across two web
 /// processes: an uploader drops three files — one of several 4 MiB tus chunks — on the
 /// request's page on one process and sends them; a visitor of the other process sees
@@ -449,100 +372,6 @@ async fn in_chromium_files_dropped_on_a_request_through_one_web_reach_the_owner_
         );
     }
     files_finished(&app, Duration::from_secs(60)).await;
-}
-
-/// The chaos part: uploads into one request through three web processes while they are
-/// killed and restarted. Every acknowledged upload is the owner's, whole; never more
-/// than the request takes; and once the idle sweep has run, the counters are exact.
-#[tokio::test(flavor = "multi_thread")]
-async fn uploads_into_one_request_while_web_processes_are_killed_lose_nothing_acknowledged() {
-    let mut app = TestApp::new("request_chaos").await;
-    let mut webs = [
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-    ];
-    let (_owner, token) =
-        owner_with_request(&webs[0], "chaos@example.com", &[("max_files", "25")]).await;
-    let client = Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let mut acknowledged: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut refused_full = 0;
-    for round in 0..8 {
-        let ports: Vec<u16> = webs.iter().map(|w| w.port).collect();
-        let uploads = futures::future::join_all((0..6).map(|i| {
-            let client = client.clone();
-            let token = token.clone();
-            let port = ports[i % ports.len()];
-            let name = format!("r{round}-{i}.bin");
-            let body: Vec<u8> = (0..400_000u32)
-                .map(|n| (n as u8) ^ (round as u8) ^ (i as u8))
-                .collect();
-            async move {
-                let answer = client
-                    .put(format!("http://127.0.0.1:{port}/r/{token}/{name}"))
-                    .body(body.clone())
-                    .send()
-                    .await;
-                (name, body, answer.map(|a| a.status()).ok())
-            }
-        }));
-        // One web process is killed while the round's uploads are on their way.
-        let victim = round % webs.len();
-        let killer = async {
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            webs[victim].kill();
-        };
-        let (results, ()) = tokio::join!(uploads, killer);
-        for (name, body, status) in results {
-            match status {
-                Some(StatusCode::OK) => acknowledged.push((name, body)),
-                Some(StatusCode::PAYLOAD_TOO_LARGE) => refused_full += 1,
-                _ => {}
-            }
-        }
-        webs[victim] = app.start(Kind::Web, &[]).await;
-    }
-    assert!(!acknowledged.is_empty());
-    assert!(
-        acknowledged.len() <= 25,
-        "{} acknowledged",
-        acknowledged.len()
-    );
-    // Every acknowledged upload arrived whole, as the owner's.
-    for (name, body) in &acknowledged {
-        assert_eq!(
-            stored_whole(&app, &token, name, body).await,
-            1,
-            "{name} acknowledged but not stored whole"
-        );
-    }
-    let (files, _) = arrived(&app, &token).await;
-    assert!(files <= 25 && files >= acknowledged.len() as i64);
-    // Uploads cut off by a kill still hold their share until the idle sweep removes
-    // them; then the counters are exactly what arrived.
-    sqlx::query(
-        "UPDATE uploads SET expires_at = now() - interval '1 second' WHERE transfer_id IS NULL",
-    )
-    .execute(&app.pg)
-    .await
-    .unwrap();
-    let _worker = app.start(Kind::Worker, &[]).await;
-    let _clock = app.start_clock("abort-idle-uploads=* * * * * *").await;
-    let (files, bytes) = arrived(&app, &token).await;
-    eventually(
-        "the counters to match what arrived",
-        Duration::from_secs(60),
-        || async { (counters(&app, &token).await == (files, bytes)).then_some(()) },
-    )
-    .await;
-    eprintln!(
-        "{} acknowledged, {refused_full} refused as full, {} cut off by kills; {files} files arrived",
-        acknowledged.len(),
-        48 - acknowledged.len() - refused_full
-    );
 }
 
 /// The owner is told by e-mail of every upload into their request (once their address
@@ -695,4 +524,36 @@ async fn a_password_protected_request_takes_uploads_only_with_its_password() {
     let (_, opened) = page(&visitor, web.url(&format!("/r/{token}"))).await;
     assert!(opened.contains("data-draft-token") && opened.contains("only for the auditors"));
     assert_eq!(arrived(&app, &token).await.0, 2);
+}
+
+/// A bad field on the owner's form shows the form again (400) saying which field and
+/// why, in the owner's language, and makes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_field_on_the_request_form_is_explained_in_the_owners_language() {
+    let (app, web) = TestApp::with_web("request_form", &[]).await;
+    let (owner, _) = owner_with_request(&web, "forms@example.com", &[]).await;
+    for (language, expected) in [("en", "is not a size"), ("de", "ist keine Größe")] {
+        let (_, form) = page(&owner, web.url("/requests")).await;
+        let answer = owner
+            .post(web.url("/requests"))
+            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT_LANGUAGE, language)
+            .form(&[
+                ("_csrf", csrf_of(&form).as_str()),
+                ("title", "Contracts"),
+                ("days", "7"),
+                ("max_files", "5"),
+                ("max_size", "lots"),
+                ("transfer_days", "7"),
+            ])
+            .answer()
+            .await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        let html = answer.text().await.unwrap();
+        assert!(
+            html.contains(expected) && html.contains("lots"),
+            "{language}: {html}"
+        );
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM file_requests").await, 1);
 }

@@ -50,6 +50,7 @@ pub mod curl;
 pub mod data;
 pub mod garage;
 pub mod http;
+pub mod requests;
 pub mod rig;
 pub mod smtp;
 pub mod tls;

@@ -21,7 +21,7 @@ use ferry_state::{
 };
 use uuid::Uuid;
 
-use crate::{Error, MaxDownloads, NewUploadRequest, Result, Service};
+use crate::{Error, NewUploadRequest, Result, Service, i18n::Locale};
 
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -67,43 +67,66 @@ impl Service {
         owner: Uuid,
         form: &RequestForm,
     ) -> Result<FileRequest> {
+        // Each problem is said in the owner's language, naming the field by its label.
+        let l = form.locale;
         // One line: a title goes into page headings and mail subjects.
-        let title: String = text(&form.title, "title", MAX_TITLE_CHARS)?
+        let title: String = text(l, &form.title, "requests-field-title", MAX_TITLE_CHARS)?
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         if title.is_empty() {
-            return Err(Error::invalid("give the request a title"));
+            return Err(Error::invalid(l.t("requests-error-no-title")));
         }
-        let message = text(&form.message, "message", MAX_MESSAGE_CHARS)?;
+        let message = text(
+            l,
+            &form.message,
+            "requests-field-message",
+            MAX_MESSAGE_CHARS,
+        )?;
         let days = whole(
+            l,
             &form.days,
-            "open for (days)",
+            "requests-field-days",
             1,
             i64::from(MAX_REQUEST_DAYS),
         )?;
         let max_files = whole(
+            l,
             &form.max_files,
-            "most files",
+            "requests-field-max-files",
             1,
             self.policy.max_files as i64,
         )?;
         let max_bytes = match parse_size::parse_size(form.max_size.trim()) {
             Ok(bytes) if bytes > 0 && bytes <= i64::MAX as u64 => bytes as i64,
             _ => {
-                return Err(Error::invalid(format!(
-                    "most bytes: `{}` is not a size (e.g. 500 MB, 2 GB)",
-                    form.max_size.trim()
+                return Err(Error::invalid(l.t_args(
+                    "requests-error-size",
+                    &[("value", form.max_size.trim().to_owned().into())],
                 )));
             }
         };
-        let limits = self.account_limits(
-            Some(form.transfer_max_downloads.trim()).filter(|v| !v.is_empty()),
-            Some(form.transfer_days.trim()).filter(|v| !v.is_empty()),
+        let transfer_days = whole(
+            l,
+            &form.transfer_days,
+            "requests-field-transfer-days",
+            1,
+            i64::from(self.policy.lifetimes.longest()),
         )?;
+        let transfer_max_downloads = match form.transfer_max_downloads.trim() {
+            "" => None,
+            typed => Some(whole(
+                l,
+                typed,
+                "requests-field-transfer-max-downloads",
+                1,
+                i64::from(crate::MAX_DOWNLOADS_LIMIT),
+            )? as i32),
+        };
         if self.state.open_file_requests_of(owner).await? >= MAX_OPEN_REQUESTS {
-            return Err(Error::invalid(format!(
-                "you have {MAX_OPEN_REQUESTS} open requests: close one first"
+            return Err(Error::invalid(l.t_args(
+                "requests-error-too-many-open",
+                &[("max", MAX_OPEN_REQUESTS.into())],
             )));
         }
         let new = NewFileRequest {
@@ -115,8 +138,8 @@ impl Service {
             max_bytes,
             password_hash: form.password_hash.clone(),
             locale: form.locale.code().to_owned(),
-            transfer_days: i32::from(limits.max_days.get()),
-            transfer_max_downloads: limits.max_downloads.map(MaxDownloads::get),
+            transfer_days: transfer_days as i32,
+            transfer_max_downloads,
         };
         Ok(self.state.create_file_request(&new).await?)
     }
@@ -271,23 +294,30 @@ impl Service {
     }
 }
 
-/// A form's free text, trimmed, at most `most` characters.
-fn text(value: &str, field: &str, most: usize) -> Result<String> {
+/// A form's free text, trimmed, at most `most` characters; `field` is the key of the
+/// field's label.
+fn text(l: Locale, value: &str, field: &str, most: usize) -> Result<String> {
     let value = value.trim();
     if value.chars().count() > most {
-        return Err(Error::invalid(format!(
-            "the {field} is longer than {most} characters"
+        return Err(Error::invalid(l.t_args(
+            "requests-error-too-long",
+            &[("field", l.t(field).into()), ("max", most.into())],
         )));
     }
     Ok(value.to_owned())
 }
 
-/// A form's whole number in `low..=high`.
-fn whole(value: &str, field: &str, low: i64, high: i64) -> Result<i64> {
+/// A form's whole number in `low..=high`; `field` is the key of the field's label.
+fn whole(l: Locale, value: &str, field: &str, low: i64, high: i64) -> Result<i64> {
     match value.trim().parse::<i64>() {
         Ok(n) if (low..=high).contains(&n) => Ok(n),
-        _ => Err(Error::invalid(format!(
-            "{field} must be a whole number from {low} to {high}"
+        _ => Err(Error::invalid(l.t_args(
+            "requests-error-number",
+            &[
+                ("field", l.t(field).into()),
+                ("low", low.into()),
+                ("high", high.into()),
+            ],
         ))),
     }
 }

@@ -284,6 +284,8 @@ mod tests {
             "remaining",
             "pid",
             "seen",
+            "low",
+            "high",
         ]
         .into_iter()
         .map(|name| (name, FluentValue::from(3)))
@@ -291,7 +293,7 @@ mod tests {
         for name in [
             "name", "n", "size", "email", "address", "sender", "what", "link", "url", "title",
             "total", "date", "path", "reason", "message", "files", "version", "uptime", "last",
-            "next", "used",
+            "next", "used", "field", "value",
         ] {
             args.push((name, FluentValue::from("x")));
         }

@@ -442,7 +442,7 @@ pub async fn create(
                 &session,
                 &service,
                 &config,
-                Some(&weak.to_string()),
+                Some(&weak.message(visitor.locale)),
                 StatusCode::BAD_REQUEST,
             )
             .await;
