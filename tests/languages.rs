@@ -15,7 +15,7 @@ mod harness;
 
 use std::time::Duration;
 
-use ferry_core::i18n::Locale;
+use ferry_core::i18n::{self, Locale};
 use harness::{
     Kind, Process, TestApp,
     browser::{
@@ -30,39 +30,6 @@ use reqwest::{Client, StatusCode, header};
 const FROM: &str = "Ferry <files@ferry.test>";
 /// Stands for every argument of a message, so what is left is the fixed text.
 const MARK: &str = "\u{e000}";
-/// Every argument name the catalogues use.
-const ARGS: [&str; 30] = [
-    "count",
-    "days",
-    "left",
-    "minutes",
-    "max",
-    "min",
-    "seconds",
-    "pct",
-    "done",
-    "failed",
-    "status",
-    "remaining",
-    "pid",
-    "seen",
-    "name",
-    "n",
-    "size",
-    "email",
-    "sender",
-    "what",
-    "link",
-    "url",
-    "title",
-    "version",
-    "uptime",
-    "last",
-    "next",
-    "files",
-    "message",
-    "address",
-];
 /// Fixed text shorter than this is only looked for as a whole text or label (a
 /// short fragment such as "up to" could be part of any sentence).
 const MIN_FRAGMENT_CHARS: usize = 12;
@@ -70,7 +37,11 @@ const MIN_FRAGMENT_CHARS: usize = 12;
 /// What of English must not appear on a page in `locale`: each message that reads
 /// differently there, whole (no arguments) or as its fixed fragments.
 fn english_of(locale: Locale) -> Vec<(&'static str, String, bool)> {
-    let args: Vec<_> = ARGS.iter().map(|name| (*name, MARK.into())).collect();
+    let args: Vec<_> = i18n::NUMBER_ARGUMENTS
+        .iter()
+        .chain(&i18n::TEXT_ARGUMENTS)
+        .map(|name| (*name, MARK.into()))
+        .collect();
     let mut english = Vec::new();
     for key in Locale::keys() {
         let en = Locale::En.t_args(key, &args);
