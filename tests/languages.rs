@@ -398,7 +398,7 @@ async fn the_upload_pages_script_speaks_the_pages_language_in_chromium() {
             a.display().to_string(),
             b.display().to_string(),
         ];
-        if let Ok(shots) = std::env::var("FERRY_SCREENSHOTS") {
+        if let Some(shots) = harness::browser::screenshot_dir() {
             args.push(shots);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -304,7 +304,7 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
     assert_eq!(downloads_counted(&app).await, 0, "previews are free here");
 
     // In Chromium.
-    let shots = std::env::var("FERRY_SCREENSHOTS").ok();
+    let shots = harness::browser::screenshot_dir();
     let mut args = vec!["previews".to_owned(), web.url(&format!("/s/{token}"))];
     args.extend(shots.clone());
     let report = looks(&args.iter().map(String::as_str).collect::<Vec<_>>());

@@ -508,7 +508,7 @@ async fn the_ui_works_end_to_end_in_chromium() {
         .arg(web.url(""))
         .arg(&text)
         .arg(&photo);
-    if let Ok(shots) = std::env::var("FERRY_SCREENSHOTS") {
+    if let Some(shots) = harness::browser::screenshot_dir() {
         command.arg(shots);
     }
     let out = command.output().unwrap();
