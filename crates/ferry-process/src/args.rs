@@ -303,6 +303,7 @@ mod tests {
                 "S3_ENDPOINT",
                 "S3_PART_SIZE",
                 "S3_REGION",
+                "S3_REQUEST_TIMEOUT",
                 "SHUTDOWN_TIMEOUT"
             ]
         );

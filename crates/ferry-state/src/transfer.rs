@@ -657,31 +657,37 @@ impl State {
     /// stream; otherwise says who took it over (and the stream sends nothing more under
     /// it).
     pub async fn claim_download_bytes(&self, grant: &Grant, end: i64) -> Result<Claim> {
-        // A counted download sets the generation and zeroes `resumes`; each resume adds
-        // one to both. So `generation - resumes` names the counted download the grant
-        // is on now, whatever resumes followed it.
-        let row = sqlx::query!(
-            r#"WITH claimed AS (
-                   UPDATE download_grants SET delivered = GREATEST(delivered, $5)
-                   WHERE transfer_id = $1 AND file_name = $2 AND client = $3
-                     AND generation = $4
-                   RETURNING 1
-               )
-               SELECT EXISTS (SELECT 1 FROM claimed) AS "claimed!",
-                      (SELECT generation - resumes FROM download_grants
-                       WHERE transfer_id = $1 AND file_name = $2 AND client = $3)
-                          AS counted_generation"#,
+        let claimed = sqlx::query!(
+            "UPDATE download_grants SET delivered = GREATEST(delivered, $5)
+             WHERE transfer_id = $1 AND file_name = $2 AND client = $3 AND generation = $4",
             grant.transfer_id,
             grant.file_name,
             grant.client,
             grant.generation,
             end
         )
-        .fetch_one(self.pg())
+        .execute(self.pg())
         .await?;
-        Ok(if row.claimed {
-            Claim::Cleared
-        } else if row.counted_generation == Some(grant.generation) {
+        if claimed.rows_affected() == 1 {
+            return Ok(Claim::Cleared);
+        }
+        // A counted download sets the generation and zeroes `resumes`; each resume adds
+        // one to both. So `generation - resumes` names the counted download the grant
+        // is on now, whatever resumes followed it. Read in a statement of its own: one
+        // statement's snapshot can predate the write that made the UPDATE above miss
+        // (it waited for that row's lock), and would then name this stream's own
+        // download, stopping a stream that a newer counted download only restarted.
+        let counted_generation = sqlx::query_scalar!(
+            "SELECT generation - resumes FROM download_grants
+             WHERE transfer_id = $1 AND file_name = $2 AND client = $3",
+            grant.transfer_id,
+            grant.file_name,
+            grant.client
+        )
+        .fetch_optional(self.pg())
+        .await?
+        .flatten();
+        Ok(if counted_generation == Some(grant.generation) {
             Claim::Resumed
         } else {
             Claim::Restarted
