@@ -11,7 +11,7 @@
 
 use actix_multipart::Multipart;
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use ferry_core::{FileName, Limits, NewUploadRequest, Service};
 use ferry_state::transfer::{NewFile, Transfer};
 use futures::StreamExt;
@@ -51,22 +51,12 @@ fn limits(request: &HttpRequest, service: &Service) -> Result<Limits> {
 
 /// The body's declared `Content-Length`, 0 when it has none (chunked).
 pub fn declared_length(request: &HttpRequest) -> u64 {
-    request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0)
+    request::content_length(request).unwrap_or(0)
 }
 
 /// Refuses a body whose declared length is over the limit (or empty), before reading it.
 pub fn check_declared_length(request: &HttpRequest, max: u64, empty_is_error: bool) -> Result<()> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
+    match request::content_length(request) {
         Some(n) if n > max => Err(Error::TooLarge),
         Some(0) if empty_is_error => Err(Error::bad_request("the body is empty")),
         _ => Ok(()),
@@ -129,16 +119,9 @@ pub async fn put_into_request(
     )
     .await?;
     check_declared_length(&request, config.max_upload_size, true)?;
-    let length = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| {
-            Error::bad_request(
-                "an upload into a file request needs Content-Length (curl -T sends it)",
-            )
-        })?;
+    let length = request::content_length(&request).ok_or_else(|| {
+        Error::bad_request("an upload into a file request needs Content-Length (curl -T sends it)")
+    })?;
     let (hold, _slot) = admit_body(&request, &service, &config).await?;
     let name = FileName::parse(raw_name);
     let upload = service

@@ -50,9 +50,11 @@ pub async fn admit_file_request(
     password: Option<String>,
 ) -> Result<FileRequest> {
     let file_request = service.open_file_request(token).await?;
-    if file_request.password_hash.is_none()
-        || visitor::has_unlocked(session, &visitor::request_scope(&file_request.token))
-    {
+    if visitor::may_upload_into(
+        session,
+        &file_request.token,
+        file_request.password_hash.as_deref(),
+    ) {
         return Ok(file_request);
     }
     let Some(password) = password else {

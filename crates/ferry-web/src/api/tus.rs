@@ -269,10 +269,6 @@ fn parse_checksum(request: &HttpRequest) -> Result<Option<Checksum>, Tus> {
 
 /// The request's `Content-Length`, if it sent one. actix has already refused a value
 /// that is not a `u64`, so this never overflows; callers compare it as `u64`.
-fn content_length(request: &HttpRequest) -> Option<u64> {
-    header(request, "Content-Length").and_then(|v| v.parse::<u64>().ok())
-}
-
 fn take_slot(request: &HttpRequest) -> Result<UploadSlot, Tus> {
     upload_limits::take_slot(request).ok_or(Tus(Error::UploadsBusy(
         upload_limits::BUSY_RETRY_AFTER_SECS,
@@ -382,10 +378,11 @@ pub async fn create(
         hold.check_room(length).await?;
     }
     let (checksum, slot) = if with_body {
-        if content_length(&request).is_some_and(|n| n > limit) {
+        if request::content_length(&request).is_some_and(|n| n > limit) {
             return Err(Tus(Error::TooLarge));
         }
-        hold.take(content_length(&request).unwrap_or(0)).await?;
+        hold.take(request::content_length(&request).unwrap_or(0))
+            .await?;
         (parse_checksum(&request)?, Some(take_slot(&request)?))
     } else {
         (None, None)
@@ -522,7 +519,7 @@ pub async fn patch(
     let length = header(&request, "Upload-Length")
         .map(parse_length)
         .transpose()?;
-    let declared = content_length(&request);
+    let declared = request::content_length(&request);
     // Compared as u64: a declared length near u64::MAX must not wrap around.
     if declared.is_some_and(|n| n > config.max_upload_size) {
         return Err(Tus(Error::TooLarge));

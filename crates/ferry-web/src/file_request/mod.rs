@@ -41,11 +41,13 @@ fn visit_draft(
         .map(|draft| format!("{draft}:r:{}", file_request.id))
 }
 
-/// Whether this session may upload into `file_request`: it has no password, or the
-/// session gave it on the request's page.
+/// Whether this session may upload into `file_request` ([`visitor::may_upload_into`]).
 fn unlocked(session: &Session, file_request: &FileRequest) -> bool {
-    file_request.password_hash.is_none()
-        || visitor::has_unlocked(session, &visitor::request_scope(&file_request.token))
+    visitor::may_upload_into(
+        session,
+        &file_request.token,
+        file_request.password_hash.as_deref(),
+    )
 }
 
 /// The page asking for a request's password (`problem`: why again).

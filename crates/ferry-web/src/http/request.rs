@@ -199,6 +199,15 @@ fn parse_node(node: &str) -> Option<IpAddr> {
     node.parse::<SocketAddr>().ok().map(|addr| addr.ip())
 }
 
+/// The body's declared `Content-Length`, if it has one that parses.
+pub fn content_length(request: &HttpRequest) -> Option<u64> {
+    request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,6 +212,13 @@ pub fn request_scope(token: &str) -> String {
     format!("r:{token}")
 }
 
+/// Whether this session may upload into a file request protected (or not, `None`)
+/// by `password_hash`, whose link token is `token`: it has no password, or this
+/// session gave it.
+pub fn may_upload_into(session: &Session, token: &str, password_hash: Option<&str>) -> bool {
+    password_hash.is_none() || has_unlocked(session, &request_scope(token))
+}
+
 /// Whether this session unlocked the password-protected transfer `token`.
 pub fn has_unlocked(session: &Session, token: &str) -> bool {
     session
