@@ -515,6 +515,7 @@ async fn the_orphan_sweep_frees_only_blobs_no_row_refers_to() {
             expires_at: in_days(1),
             draft: false,
             concat: None,
+            owner_id: None,
         })
         .await
         .unwrap();
@@ -626,6 +627,7 @@ async fn completing_an_upload_twice_returns_the_transfer_the_first_call_made() {
             expires_at: in_days(1),
             draft: false,
             concat: None,
+            owner_id: None,
         })
         .await
         .unwrap();

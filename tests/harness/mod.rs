@@ -54,6 +54,7 @@ pub mod requests;
 pub mod rig;
 pub mod smtp;
 pub mod tls;
+pub mod tokens;
 pub mod tus;
 
 use std::{

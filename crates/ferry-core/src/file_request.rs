@@ -229,6 +229,7 @@ impl Service {
                     .unwrap_or(chrono::Duration::hours(24)),
             draft: new.draft,
             concat: None,
+            owner_id: None,
         };
         match self
             .state
@@ -296,7 +297,7 @@ impl Service {
 
 /// A form's free text, trimmed, at most `most` characters; `field` is the key of the
 /// field's label.
-fn text(l: Locale, value: &str, field: &str, most: usize) -> Result<String> {
+pub(crate) fn text(l: Locale, value: &str, field: &str, most: usize) -> Result<String> {
     let value = value.trim();
     if value.chars().count() > most {
         return Err(Error::invalid(l.t_args(
@@ -308,7 +309,7 @@ fn text(l: Locale, value: &str, field: &str, most: usize) -> Result<String> {
 }
 
 /// A form's whole number in `low..=high`; `field` is the key of the field's label.
-fn whole(l: Locale, value: &str, field: &str, low: i64, high: i64) -> Result<i64> {
+pub(crate) fn whole(l: Locale, value: &str, field: &str, low: i64, high: i64) -> Result<i64> {
     match value.trim().parse::<i64>() {
         Ok(n) if (low..=high).contains(&n) => Ok(n),
         _ => Err(Error::invalid(l.t_args(

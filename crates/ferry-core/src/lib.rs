@@ -19,6 +19,7 @@
 //! use case returns. No HTTP, no SQL, no Redis commands: adapters translate requests
 //! into calls here, and this crate calls typed functions of `ferry-state`.
 
+pub mod api_token;
 pub mod archive;
 pub mod blob;
 mod domain;

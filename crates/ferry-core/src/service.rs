@@ -204,12 +204,14 @@ impl Service {
 
     /// Makes a transfer of `files` (written under `guard`, which it disarms once the
     /// transfer holds them) and enqueues their finishing. Names are made unique within
-    /// the transfer, in order (`a.txt`, `a (2).txt`, …).
+    /// the transfer, in order (`a.txt`, `a (2).txt`, …). `owner`: the account it is
+    /// made for (an API token's), whose "my transfers" lists it.
     pub async fn create_transfer(
         &self,
         guard: BlobGuard,
         mut files: Vec<NewFile>,
         limits: Limits,
+        owner: Option<Uuid>,
     ) -> Result<Transfer> {
         if files.is_empty() {
             return Err(Error::invalid(
@@ -221,10 +223,13 @@ impl Service {
         for file in &mut files {
             file.name = names.claim(std::mem::take(&mut file.name));
         }
-        let options = TransferOptions::new(
-            limits.max_days.expires_at(Utc::now()),
-            limits.max_downloads.map(MaxDownloads::get),
-        );
+        let options = TransferOptions {
+            owner_id: owner,
+            ..TransferOptions::new(
+                limits.max_days.expires_at(Utc::now()),
+                limits.max_downloads.map(MaxDownloads::get),
+            )
+        };
         let transfer = self.state.create_transfer(&files, &options).await?;
         guard.disarm();
         self.enqueue_finishing(&transfer).await;

@@ -19,6 +19,7 @@ use ferry_state::{
     tus::{NewUpload, PARTIAL, Upload},
 };
 use futures::{Stream, StreamExt};
+use uuid::Uuid;
 
 use crate::{
     Error, FileName, MaxDownloads, Result, Service,
@@ -52,6 +53,9 @@ pub struct NewUploadRequest {
     /// A piece of a parallel upload (tus `Upload-Concat: partial`): once complete it
     /// waits to be concatenated, and never becomes a transfer of its own.
     pub partial: bool,
+    /// The account it is made for (an API token's or a session's): the transfer it
+    /// becomes is theirs, and may live as long as a signed-in user's may.
+    pub owner: Option<Uuid>,
 }
 
 /// Most partial uploads one final upload may concatenate.
@@ -99,9 +103,11 @@ impl Service {
         if let Some(length) = request.length {
             self.check_upload_length(length)?;
         }
-        let max_days = self
-            .policy
-            .anonymous_lifetimes
+        let lifetimes = match request.owner {
+            Some(_) => &self.policy.lifetimes,
+            None => &self.policy.anonymous_lifetimes,
+        };
+        let max_days = lifetimes
             .parse_or_default(request.max_days.as_deref())
             .map_err(|e| Error::invalid(format!("Upload-Metadata `max_days` {e}")))?;
         let content_type = request
@@ -122,6 +128,7 @@ impl Service {
                 expires_at,
                 draft: request.draft,
                 concat,
+                owner_id: request.owner,
             })
             .await?)
     }

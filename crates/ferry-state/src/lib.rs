@@ -15,6 +15,7 @@
 //! - the same functions work on a single Redis and on a Redis Cluster
 //!   ([`RedisTarget`]; how keys are laid out for a cluster: `redis_pool.rs`).
 
+pub mod api_token;
 pub mod blob;
 pub mod blob_store;
 pub mod blobs;

@@ -47,6 +47,8 @@ pub struct NewUpload {
     pub draft: bool,
     /// tus concatenation: `partial`, or the `Upload-Concat` value of a final upload.
     pub concat: Option<String>,
+    /// The account it belongs to (the transfer it becomes is theirs), if any.
+    pub owner_id: Option<Uuid>,
 }
 
 /// The `concat` of a partial upload (one piece of a parallel upload).
@@ -89,6 +91,8 @@ pub struct Upload {
     pub concat: Option<String>,
     /// The file request it goes into, if any.
     pub file_request_id: Option<Uuid>,
+    /// The account it belongs to, if any.
+    pub owner_id: Option<Uuid>,
 }
 
 impl Upload {
@@ -116,7 +120,7 @@ macro_rules! query_uploads {
             "SELECT u.id, u.blob_id, u.length, b.size AS offset, b.hash_state, u.metadata,
                     u.filename, u.content_type, u.max_downloads, u.max_days, u.expires_at,
                     t.token AS \"transfer_token?\", t.deletion_token AS \"deletion_token?\",
-                    u.draft, u.completed_at, u.concat, u.file_request_id
+                    u.draft, u.completed_at, u.concat, u.file_request_id, u.owner_id
              FROM uploads u JOIN blobs b ON b.id = u.blob_id
              LEFT JOIN transfers t ON t.id = u.transfer_id "
             $(+ $sql)+
@@ -174,8 +178,8 @@ impl State {
         sqlx::query!(
             "INSERT INTO uploads (id, blob_id, length, metadata, filename, content_type,
                                   max_downloads, max_days, expires_at, draft, concat,
-                                  file_request_id, request_bytes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                  file_request_id, request_bytes, owner_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             id,
             blob_id,
             new.length,
@@ -188,7 +192,8 @@ impl State {
             new.draft,
             new.concat.as_deref(),
             request.map(|(id, _)| id),
-            request.map(|(_, bytes)| bytes)
+            request.map(|(_, bytes)| bytes),
+            new.owner_id
         )
         .execute(&mut *tx)
         .await?;
@@ -280,10 +285,13 @@ impl State {
         let options = match upload.file_request_id {
             // Into a file request: the request owner's transfer, with their rules.
             Some(request) => request_transfer_options(&mut tx, request).await?,
-            None => TransferOptions::new(
-                Utc::now() + chrono::Duration::days(i64::from(upload.max_days)),
-                upload.max_downloads,
-            ),
+            None => TransferOptions {
+                owner_id: upload.owner_id,
+                ..TransferOptions::new(
+                    Utc::now() + chrono::Duration::days(i64::from(upload.max_days)),
+                    upload.max_downloads,
+                )
+            },
         };
         let transfer = insert_transfer(&mut tx, &[file], &options).await?;
         sqlx::query!(

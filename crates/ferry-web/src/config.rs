@@ -112,6 +112,11 @@ pub struct Config {
     /// counts twice (its zip is a second copy). 429 with `Retry-After` beyond.
     #[arg(long, env = "UPLOAD_BYTES_PER_CLIENT_PER_DAY", default_value = "20GiB", value_parser = parse_size)]
     pub upload_bytes_per_client_per_day: u64,
+    /// Who may upload: `anyone` (the upload page, the curl API and tus are open to
+    /// all), or `members` (they need a signed-in session or an API token). Share
+    /// links and file requests work for anyone either way.
+    #[arg(long, env = "UPLOADS", default_value = "anyone", value_enum)]
+    pub uploads: Uploads,
     /// Longest lifetime of a transfer made without an account (the curl API, tus, and
     /// the upload page when not signed in); `Max-Days` above it gets 400. Signed-in
     /// users may ask for up to `MAX_DAYS_LIMIT`.
@@ -344,6 +349,22 @@ impl Config {
             password_reset_ttl: self.mail.password_reset_ttl,
             verification_ttl: self.mail.verification_link_ttl,
         }
+    }
+}
+
+/// Who may upload (`UPLOADS`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Uploads {
+    /// Anyone, bounded per client (today's default).
+    Anyone,
+    /// Only signed-in users and API tokens.
+    Members,
+}
+
+impl Uploads {
+    /// Whether a caller without an account may upload.
+    pub fn anyone(self) -> bool {
+        self == Uploads::Anyone
     }
 }
 

@@ -17,7 +17,7 @@ use ferry_core::Service;
 
 use crate::{
     Config, account, admin,
-    api::{curl, probes, scaffolding, tus},
+    api::{account as api_account, curl, probes, scaffolding, tus},
     file_request,
     http::{
         assets,
@@ -157,6 +157,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
         .route("/signout", web::post().to(account::signout))
         .route("/me", web::get().to(account::my_transfers))
         .route("/me/{token}/delete", web::post().to(account::delete_mine))
+        .route("/tokens", web::get().to(account::tokens::tokens))
+        .route("/tokens", web::post().to(account::tokens::create))
+        .route(
+            "/tokens/{id}/revoke",
+            web::post().to(account::tokens::revoke),
+        )
         .route(
             "/me/verify",
             web::post().to(account::mail::send_verification),
@@ -166,6 +172,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
         .route("/reset/{token}", web::get().to(account::mail::reset_page))
         .route("/reset/{token}", web::post().to(account::mail::reset))
         .route("/verify/{token}", web::get().to(account::mail::verify));
+
+    // The JSON API of an account (api::account): an API token's or a session's.
+    cfg.service(
+        web::resource("/api/transfers")
+            .name("api_transfers")
+            .route(web::get().to(api_account::transfers)),
+    )
+    .service(
+        web::resource("/api/requests")
+            .name("api_requests")
+            .route(web::get().to(api_account::requests))
+            .route(web::post().to(api_account::create_request)),
+    )
+    .service(
+        web::resource("/api/requests/{token}/close")
+            .name("api_request_close")
+            .route(web::post().to(api_account::close_request)),
+    );
 
     // The operator's page (admin).
     cfg.route("/admin", web::get().to(admin::overview))
@@ -219,27 +243,30 @@ async fn index(
 
 async fn post_root(
     request: HttpRequest,
+    session: Session,
     body: web::Payload,
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    curl::post_multipart(request, body, service, config).await
+    curl::post_multipart(request, session, body, service, config).await
 }
 
 /// `PUT /{name}`.
 async fn put_one(
     request: HttpRequest,
+    session: Session,
     path: web::Path<String>,
     body: web::Payload,
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    curl::put_file(request, body, service, config, &path).await
+    curl::put_file(request, session, body, service, config, &path).await
 }
 
 /// `PUT /put/{name}`, `PUT /upload/{name}`.
 async fn put_two(
     request: HttpRequest,
+    session: Session,
     path: web::Path<(String, String)>,
     body: web::Payload,
     service: web::Data<Service>,
@@ -247,7 +274,9 @@ async fn put_two(
 ) -> Result<HttpResponse> {
     let (first, name) = path.into_inner();
     match first.as_str() {
-        "put" | "upload" => curl::put_file(request, body, service, config, &name).await,
+        "put" | "upload" => {
+            curl::put_file(request, session, body, service, config, &name).await
+        }
         _ => Err(Error::NotFound),
     }
 }

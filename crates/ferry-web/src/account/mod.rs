@@ -18,6 +18,7 @@
 //! that shows it (the full list is in `crate::http`'s module docs).
 
 pub mod mail;
+pub mod tokens;
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -315,6 +316,7 @@ pub async fn my_transfers(
             p.lead {
                 (l.t_args("me-signed-in-as", &[("email", user.email.as_str().into())]))
                 " " a href="/requests" { (l.t("me-ask-for-files")) }
+                " " a href="/tokens" { (l.t("me-api-tokens")) }
             }
             @if config.mail.enabled() {
                 @if user.email_verified_at.is_some() {

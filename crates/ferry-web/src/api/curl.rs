@@ -15,11 +15,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use ferry_core::{FileName, Limits, NewUploadRequest, Service};
 use ferry_state::transfer::{NewFile, Transfer};
 use futures::StreamExt;
+use uuid::Uuid;
 
 use crate::{
     Config,
     http::{
         budget::{self, Hold},
+        caller,
         error::{Error, Result},
         links,
         password::Passwords,
@@ -28,8 +30,9 @@ use crate::{
     },
 };
 
-/// `Max-Downloads` and `Max-Days` of an upload request, checked by the service.
-fn limits(request: &HttpRequest, service: &Service) -> Result<Limits> {
+/// `Max-Downloads` and `Max-Days` of an upload request, checked by the service: up to
+/// a signed-in user's lifetimes for an upload an account makes (`owner`).
+fn limits(request: &HttpRequest, service: &Service, owner: Option<Uuid>) -> Result<Limits> {
     // transfer.sh encrypts on the server when asked; Ferry does not. Ignoring the
     // header would let the uploader believe a plaintext file is encrypted, so the
     // upload is refused before a byte is read.
@@ -46,7 +49,10 @@ fn limits(request: &HttpRequest, service: &Service) -> Result<Limits> {
             .get(name)
             .map(|v| v.to_str().unwrap_or("?"))
     };
-    Ok(service.limits(header("Max-Downloads"), header("Max-Days"))?)
+    Ok(match owner {
+        Some(_) => service.account_limits(header("Max-Downloads"), header("Max-Days"))?,
+        None => service.limits(header("Max-Downloads"), header("Max-Days"))?,
+    })
 }
 
 /// The body's declared `Content-Length`, 0 when it has none (chunked).
@@ -63,18 +69,38 @@ pub fn check_declared_length(request: &HttpRequest, max: u64, empty_is_error: bo
     }
 }
 
-/// Everything an upload must pass before its body is read, in order: its declared
-/// length, its `Max-Downloads`/`Max-Days`, the client's new-upload rate, the declared
-/// bytes taken from the client's byte budget, and an upload slot.
+/// What an admitted upload holds while its body is read.
+struct Admitted {
+    /// The account it is made for (an API token's or a session's), if any.
+    owner: Option<Uuid>,
+    limits: Limits,
+    hold: Hold,
+    _slot: upload_limits::UploadSlot,
+}
+
+/// Everything an upload must pass before its body is read, in order: who calls (an
+/// API token must be good and may upload; with `UPLOADS=members` an account is
+/// needed), its declared length, its `Max-Downloads`/`Max-Days`, the client's
+/// new-upload rate, the declared bytes taken from the client's byte budget, and an
+/// upload slot.
 async fn admit(
     request: &HttpRequest,
+    session: &Session,
     service: &Service,
     config: &Config,
-) -> Result<(Limits, Hold, upload_limits::UploadSlot)> {
+) -> Result<Admitted> {
+    let owner = caller::of(request, session, service, config)
+        .await?
+        .uploader(config)?;
     check_declared_length(request, config.max_upload_size, true)?;
-    let limits = limits(request, service)?;
+    let limits = limits(request, service, owner)?;
     let (hold, slot) = admit_body(request, service, config).await?;
-    Ok((limits, hold, slot))
+    Ok(Admitted {
+        owner,
+        limits,
+        hold,
+        _slot: slot,
+    })
 }
 
 /// The part of [`admit`] every anonymous upload passes: the client's new-upload rate,
@@ -136,6 +162,7 @@ pub async fn put_into_request(
                 max_days: None,
                 draft: false,
                 partial: false,
+                owner: None,
             },
         )
         .await?;
@@ -182,12 +209,18 @@ pub async fn put_into_request(
 /// `PUT /{name}` (and `/put/{name}`, `/upload/{name}`): one file, one transfer.
 pub async fn put_file(
     request: HttpRequest,
+    session: Session,
     body: web::Payload,
     service: web::Data<Service>,
     config: web::Data<Config>,
     raw_name: &str,
 ) -> Result<HttpResponse> {
-    let (limits, hold, _slot) = admit(&request, &service, &config).await?;
+    let Admitted {
+        owner,
+        limits,
+        hold,
+        _slot,
+    } = admit(&request, &session, &service, &config).await?;
     let mut guard = service.blob_guard();
     let file = service
         .store_file(
@@ -199,7 +232,9 @@ pub async fn put_file(
         .await
         .map_err(|e| hold.refused().unwrap_or_else(|| e.into()))?;
     let size = file.size as u64;
-    let transfer = service.create_transfer(guard, vec![file], limits).await?;
+    let transfer = service
+        .create_transfer(guard, vec![file], limits, owner)
+        .await?;
     hold.settle(size).await;
     Ok(created(&request, &config, &transfer))
 }
@@ -212,11 +247,17 @@ pub async fn put_file(
 /// fails (or actix drops this future) and every blob written so far is deleted.
 pub async fn post_multipart(
     request: HttpRequest,
+    session: Session,
     body: web::Payload,
     service: web::Data<Service>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
-    let (limits, hold, _slot) = admit(&request, &service, &config).await?;
+    let Admitted {
+        owner,
+        limits,
+        hold,
+        _slot,
+    } = admit(&request, &session, &service, &config).await?;
     let (body, meter) =
         upload_limits::guard_body(body, config.upload_idle_timeout, config.max_upload_size);
     let body = hold.meter(body);
@@ -267,7 +308,7 @@ pub async fn post_multipart(
     // Several files get a zip beside them: a second copy, charged too.
     hold.take_bundle(files.len(), stored).await?;
     let kept = if files.len() > 1 { 2 * stored } else { stored };
-    let transfer = service.create_transfer(guard, files, limits).await?;
+    let transfer = service.create_transfer(guard, files, limits, owner).await?;
     hold.settle(kept).await;
     Ok(created(&request, &config, &transfer))
 }

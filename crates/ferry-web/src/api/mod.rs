@@ -1,6 +1,7 @@
 //! The APIs for programs, not browsers: the curl API (`curl -T file <url>`, short
 //! paths; [`curl`]), tus 1.0 resumable uploads at `/files/` ([`tus`]), the probes and
-//! the OpenAPI description ([`probes`]), and the test-only endpoints
+//! the OpenAPI description ([`probes`]), an account's JSON API for API tokens
+//! ([`account`]), and the test-only endpoints
 //! ([`scaffolding`]). Answers are JSON or plain text, never pages; errors render as
 //! `{"error": code}` (`crate::http::error`), tus's as plain text with `Tus-Resumable`
 //! ([`tus::Tus`]).
@@ -14,6 +15,7 @@
 //! of `ferry_core::Service`, never built here. Answers here are for programs and stay
 //! English; a string a person reads is a key of the catalogues (`ferry_core::i18n`).
 
+pub mod account;
 pub mod curl;
 pub mod probes;
 pub mod scaffolding;

@@ -32,6 +32,7 @@ use crate::{
     Config,
     http::{
         budget::{self, Hold},
+        caller,
         error::Error,
         links,
         password::Passwords,
@@ -293,6 +294,14 @@ pub async fn create(
     let concat = parse_concat(header(&request, "Upload-Concat"))?;
     let metadata = parse_metadata(header(&request, "Upload-Metadata"))?;
     let with_body = header(&request, "Content-Type") == Some(OFFSET_OCTET_STREAM);
+    // Who uploads: a token sent must be good; an upload into a file request is open
+    // to anyone (and is the request owner's), any other needs an account when
+    // `UPLOADS=members`, and is the caller's.
+    let caller = caller::of(&request, &session, &service, &config).await?;
+    let owner = match metadata.file_request {
+        Some(_) => None,
+        None => caller.uploader(&config)?,
+    };
     let new = |length| NewUploadRequest {
         length,
         metadata: metadata.raw.clone(),
@@ -302,6 +311,7 @@ pub async fn create(
         max_days: metadata.max_days.clone(),
         draft: metadata.draft,
         partial: matches!(concat, Concat::Partial),
+        owner,
     };
     // Into a file request: it must still take uploads (410 otherwise), and its
     // password, if any, must have been given.

@@ -40,6 +40,10 @@ pub enum Error {
     /// Not allowed (the code says why: `csrf_token_invalid`, `password_required`, …).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// Credentials are needed, or those sent are no good (the code says which:
+    /// `sign_in_required`, `invalid_token`). Answered with `WWW-Authenticate: Bearer`.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
     /// Too busy right now (every password-hashing slot taken); retry shortly.
     #[error("busy")]
     Busy,
@@ -129,6 +133,7 @@ impl Error {
             Error::Gone => StatusCode::GONE,
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::TooManyRequests(_) | Error::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::UploadsBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -157,7 +162,7 @@ impl Error {
             Error::Gone => "request_closed",
             Error::RequestFull(_) => "request_full",
             Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
-            Error::Forbidden(code) => code,
+            Error::Forbidden(code) | Error::Unauthorized(code) => code,
             Error::TooManyRequests(_) => "too_many_requests",
             Error::QuotaExceeded(_) => "upload_budget_exceeded",
             Error::UploadsBusy(_) => "busy",
@@ -205,6 +210,14 @@ impl Error {
         if let Some(seconds) = self.retry_after() {
             response.insert_header((header::RETRY_AFTER, seconds));
         }
+        if let Error::Unauthorized(code) = self {
+            // RFC 6750: the scheme, and for a token that was sent, why it failed.
+            let challenge = match *code {
+                "invalid_token" => r#"Bearer realm="ferry", error="invalid_token""#,
+                _ => r#"Bearer realm="ferry""#,
+            };
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
         if let Error::RangeNotSatisfiable(size) = self {
             response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
         }
@@ -241,7 +254,8 @@ impl ResponseError for Error {
 
 /// The error statuses a browser (it asked for HTML) gets as a page instead of JSON:
 /// the ones a person can reach by following or typing a link, or by trying too often.
-const HTML_ERROR_PAGES: [StatusCode; 5] = [
+const HTML_ERROR_PAGES: [StatusCode; 6] = [
+    StatusCode::UNAUTHORIZED,
     StatusCode::FORBIDDEN,
     StatusCode::NOT_FOUND,
     StatusCode::GONE,

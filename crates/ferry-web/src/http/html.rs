@@ -63,6 +63,7 @@ pub fn error_page(status: StatusCode, theme: Theme, locale: Locale, back: &str) 
         StatusCode::NOT_FOUND => ("error-not-found-title", "error-not-found"),
         StatusCode::TOO_MANY_REQUESTS => ("error-too-many-title", "error-too-many"),
         StatusCode::FORBIDDEN => ("error-forbidden-title", "error-forbidden"),
+        StatusCode::UNAUTHORIZED => ("error-sign-in-title", "error-sign-in"),
         StatusCode::GONE => ("error-gone-title", "error-gone"),
         _ => ("error-other-title", "error-other"),
     };
@@ -71,7 +72,11 @@ pub fn error_page(status: StatusCode, theme: Theme, locale: Locale, back: &str) 
         section.card {
             h1 { (title) }
             p.lead { (locale.t(message)) }
-            p { a href="/" { (locale.t("error-go-home")) } }
+            @if status == StatusCode::UNAUTHORIZED {
+                p { a href="/signin" { (locale.t("sign-in")) } }
+            } @else {
+                p { a href="/" { (locale.t("error-go-home")) } }
+            }
         }
     };
     respond(status, page(&title, &viewer, body, None))

@@ -6,7 +6,8 @@
 //! ([`request`]); the visitor (session, sign-in, draft id, unlocked transfers:
 //! [`visitor`], stored by [`session_store`]) and its CSRF token ([`csrf`]); what one
 //! client or process may spend ([`budget`], [`upload_limits`]); the bounded password
-//! hasher ([`password`]); the middleware (CORS, security headers, access log, metrics:
+//! hasher ([`password`]); who calls an API — token, session or nobody ([`caller`]);
+//! the middleware (CORS, security headers, access log, metrics:
 //! [`cors`], [`security`], [`access_log`], [`telemetry`]); and what several features
 //! render the same way — the page layout and shared markup ([`html`]), the static
 //! assets ([`assets`]), share and deletion links ([`links`]), download header names
@@ -39,6 +40,7 @@ pub const RETRY_AFTER_SECS: &str = "5";
 pub mod access_log;
 pub mod assets;
 pub mod budget;
+pub mod caller;
 pub mod cors;
 pub mod csrf;
 pub mod drop;

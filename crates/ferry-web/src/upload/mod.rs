@@ -45,6 +45,9 @@ pub async fn upload_page(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    if visitor.user.is_none() && !config.uploads.anyone() {
+        return Ok(members_only_page(&visitor));
+    }
     let draft = visitor::draft_id(&request, &session, &config).ok_or(Error::NotFound)?;
     let draft_token = visitor::draft_token(&config, &draft);
     // Redis is read only for a returning visitor: a first page view has no draft yet.
@@ -134,6 +137,23 @@ pub async fn upload_page(
         body,
         Some("upload.js"),
     )))
+}
+
+/// The upload page for a visitor without an account when `UPLOADS=members`: what to
+/// do instead (sign in; a share link or a file request needs no account).
+fn members_only_page(visitor: &visitor::Visitor) -> HttpResponse {
+    let l = visitor.locale;
+    let body = html! {
+        section.card {
+            h1 { (l.t("upload-title")) }
+            p.lead { (l.t("members-only-lead")) }
+            p {
+                a.button href="/signin" { (l.t("sign-in")) }
+            }
+            p.muted { (l.t("members-only-links")) }
+        }
+    };
+    ok(page(&l.t("upload-title"), &visitor.viewer(), body, None))
 }
 
 /// `POST /draft` (script, JSON, `X-CSRF-Token`): adds a finished draft upload. Only
@@ -238,6 +258,9 @@ pub async fn send(
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     let visitor = visitor::load(&request, &session, service.state(), &config).await?;
+    if visitor.user.is_none() && !config.uploads.anyone() {
+        return Err(Error::Unauthorized("sign_in_required"));
+    }
     let max_downloads = Some(form.max_downloads.as_str()).filter(|v| !v.trim().is_empty());
     let limits = match visitor.user {
         Some(_) => service.account_limits(max_downloads, Some(&form.days))?,
