@@ -12,11 +12,11 @@ use std::{process::Command, time::Duration};
 use harness::{
     Kind, TestApp,
     browser::{
-        STRONG_PASSWORD, browser, chromium_tests_dir, create_file_request, page, screenshot_dir,
-        script_succeeded, sign_up,
+        STRONG_PASSWORD, browser, chromium_tests_dir, create_file_request, page, register,
+        screenshot_dir, script_succeeded,
     },
     eventually,
-    smtp::SmtpServer,
+    smtp::{SmtpServer, app_with_mail},
 };
 use reqwest::StatusCode;
 
@@ -24,28 +24,21 @@ use reqwest::StatusCode;
 async fn every_page_passes_axe_in_both_themes_and_uploads_work_by_keyboard() {
     let dir = chromium_tests_dir(&["playwright-core", "@axe-core/playwright"]);
     let smtp = SmtpServer::start("accessibility");
-    let mut app = TestApp::new("accessibility").await;
-    let url = smtp.url();
     // Mail on, so the mail pages (forgot, reset, verify, recipients) exist; two wrong
     // share passwords are enough to see the 429 page.
-    let env = [
-        ("SMTP_URL", url.as_str()),
-        ("MAIL_FROM", "Ferry <files@ferry.test>"),
-        ("UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", "2"),
-    ];
-    let web = app.start(Kind::Web, &env).await;
-    let _worker = app.start(Kind::Worker, &env).await;
+    let (app, web, _worker) = app_with_mail(
+        "accessibility",
+        &smtp,
+        &[("UNLOCK_ATTEMPTS_PER_IP_AND_TRANSFER", "2")],
+    )
+    .await;
 
     // An admin with a confirmed address, for /me, /admin and the recipients field.
     let email = "admin@ferry.test";
     let client = browser();
-    let answer = sign_up(&client, &web, email, STRONG_PASSWORD).await;
-    assert_eq!(answer.status(), StatusCode::SEE_OTHER, "sign-up");
-    sqlx::query("UPDATE users SET is_admin = true, email_verified_at = now() WHERE email = $1")
-        .bind(email)
-        .execute(&app.pg)
-        .await
-        .unwrap();
+    register(&client, &web, email).await;
+    app.make_admin(email).await;
+    app.confirm_email(email).await;
     // One file request of theirs, for /requests and the request's own page.
     create_file_request(&client, &web, &[]).await;
 

@@ -17,9 +17,10 @@ use std::{
 
 use harness::data::sha_hex;
 use harness::{
-    Kind, TestApp, eventually, put_file,
+    Kind, TestApp, count, eventually, put_file,
     requests::{arrived, counters, owner_with_request, stored_whole},
     rig::Rig,
+    unique_temp_path,
 };
 use rand::Rng;
 use reqwest::{Client, StatusCode};
@@ -81,6 +82,25 @@ impl Ledger {
             .copied()
             .unwrap_or_default()
     }
+}
+
+/// How many jobs of the clock's schedules were ever enqueued.
+const CRON_JOBS: &str = "SELECT count(*) FROM apalis.jobs WHERE job_type = 'ferry.cron'";
+
+/// 1, 2, 3, … for as long as `deadline` has not passed: the numbered requests of one
+/// kind of load.
+fn numbered_until(deadline: Instant) -> impl Iterator<Item = u64> {
+    (1..).take_while(move |_| Instant::now() < deadline)
+}
+
+/// How many of the demo jobs `keys` have run, or `None` while Postgres does not answer.
+async fn jobs_run(app: &TestApp, keys: &[String]) -> Option<usize> {
+    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_key = ANY($1)")
+        .bind(keys)
+        .fetch_one(&app.pg)
+        .await
+        .ok()?;
+    Some(done as usize)
 }
 
 fn random_body(len: usize) -> Vec<u8> {
@@ -149,9 +169,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
             let client = client_with_timeout(Duration::from_secs(60));
-            let mut n = 0;
-            while Instant::now() < deadline {
-                n += 1;
+            for n in numbered_until(deadline) {
                 let body = random_body(upload_size / 2 + rand::rng().random_range(0..upload_size));
                 let sha = sha_hex(&body);
                 let started = Instant::now();
@@ -177,9 +195,7 @@ async fn drive(base: String, deadline: Instant, upload_size: usize, with_tus: bo
         let (ledger, base) = (ledger.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
             let client = client_with_timeout(Duration::from_secs(30));
-            let mut n = 0;
-            while Instant::now() < deadline {
-                n += 1;
+            for n in numbered_until(deadline) {
                 let key = format!("job-{n}-{}", rand::rng().random::<u32>());
                 let started = Instant::now();
                 let response = client
@@ -299,13 +315,8 @@ async fn audit(app: &TestApp, base: &str, ledger: &Ledger) -> (usize, usize, usi
         "every acknowledged job to run",
         Duration::from_secs(120),
         || async {
-            let done: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_key = ANY($1)")
-                    .bind(&keys)
-                    .fetch_one(&app.pg)
-                    .await
-                    .ok()?;
-            (done as usize == keys.len()).then_some(keys.len() - done as usize)
+            let done = jobs_run(app, &keys).await?;
+            (done == keys.len()).then_some(keys.len() - done)
         },
     )
     .await;
@@ -489,11 +500,7 @@ async fn clocks_killed_repeatedly_still_enqueue_every_slot_exactly_once() {
             .fetch_all(&app.pg)
             .await
             .unwrap();
-    let jobs: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'ferry.cron'")
-            .fetch_one(&app.pg)
-            .await
-            .unwrap();
+    let jobs = count(&app, CRON_JOBS).await;
     let gaps = slots
         .windows(2)
         .filter(|w| (w[1] - w[0]).num_seconds() != 1)
@@ -524,10 +531,7 @@ async fn session_answers(user: &Client, base: &str, what: &str) -> reqwest::Resp
 #[tokio::test(flavor = "multi_thread")]
 async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferry() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let dir = std::env::temp_dir().join(format!(
-        "ferry-chaos-services-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir = unique_temp_path("chaos-services");
     let mut pg =
         ferry_dev::services::start_postgres(&dir.join("pg"), ferry_dev::services::free_port())
             .unwrap();
@@ -650,8 +654,7 @@ async fn redis_and_postgres_restarts_degrade_and_recover_without_restarting_ferr
 #[tokio::test(flavor = "multi_thread")]
 async fn a_redis_restart_that_keeps_its_data_keeps_every_session_and_draft() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let dir =
-        std::env::temp_dir().join(format!("ferry-chaos-aof-{}", uuid::Uuid::new_v4().simple()));
+    let dir = unique_temp_path("chaos-aof");
     let mut redis =
         ferry_dev::services::start_persistent_redis(&dir, ferry_dev::services::free_port())
             .unwrap();
@@ -778,13 +781,7 @@ async fn scaling_workers_up_and_down_while_jobs_flow_drains_the_queue() {
     }
     let started = Instant::now();
     eventually("the queue to drain", Duration::from_secs(120), || async {
-        let done: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_key = ANY($1)")
-                .bind(&keys)
-                .fetch_one(&app.pg)
-                .await
-                .ok()?;
-        (done as usize == keys.len()).then_some(())
+        (jobs_run(&app, &keys).await? == keys.len()).then_some(())
     })
     .await;
     let twice: i64 = sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE runs > 1")
@@ -1072,10 +1069,7 @@ async fn the_procfile_runs_under_honcho_behind_haproxy_and_stops_cleanly() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothing() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let dir = std::env::temp_dir().join(format!(
-        "ferry-chaos-garage-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir = unique_temp_path("chaos-garage");
     let mut garage = harness::garage::Garage::start(&dir);
     garage.create_bucket("outage");
     let settings = [
@@ -1224,12 +1218,7 @@ async fn whole_downloads(urls: Vec<String>, want: String, label: &str) {
 /// than the request takes; and once the idle sweep has run, the counters are exact.
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_into_one_request_while_web_processes_are_killed_lose_nothing_acknowledged() {
-    let mut app = TestApp::new("request_chaos").await;
-    let mut webs = [
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-    ];
+    let (mut app, mut webs) = TestApp::with_webs::<3>("request_chaos", &[]).await;
     let (_owner, token) =
         owner_with_request(&webs[0], "chaos@example.com", &[("max_files", "25")]).await;
     let client = Client::builder()

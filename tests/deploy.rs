@@ -90,12 +90,7 @@ fn procfile_compose_kubernetes_and_app_json_follow_the_process_model() {
         .arg(FERRY)
         .output()
         .expect("python3 is not installed; install it: apt-get install python3 python3-yaml");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok("deploy/check.py", out);
 }
 
 /// Runs deploy/check.py on a copy of the tree with `file` replaced by `content`;
@@ -130,6 +125,15 @@ fn check_fails_with(file: &str, content: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs deploy/check.py as [`check_fails_with`] does, on the shipped `file` with `from`
+/// (which it must contain) replaced by `to`; returns what it printed.
+fn check_fails_when_changed(file: &str, from: &str, to: &str) -> String {
+    let shipped = std::fs::read_to_string(root().join(file)).unwrap();
+    let changed = shipped.replace(from, to);
+    assert_ne!(changed, shipped, "{file} no longer has {from:?}");
+    check_fails_with(file, &changed)
+}
+
 #[test]
 fn the_structural_checks_catch_a_broken_procfile() {
     // The checker must be able to fail: a Procfile naming a subcommand that does not
@@ -145,50 +149,50 @@ fn the_structural_checks_catch_a_broken_procfile() {
 fn the_structural_checks_catch_a_deployment_whose_web_has_no_public_url() {
     // `ferry web` refuses to start without PUBLIC_URL (issue 26, item 12): compose,
     // the Kubernetes ConfigMap and app.json must each give it one.
-    let compose = std::fs::read_to_string(root().join("deploy/compose.yaml")).unwrap();
-    let without = compose.replace("PUBLIC_URL: ${PUBLIC_URL:-http://localhost:8080}\n", "");
-    assert_ne!(without, compose);
-    let printed = check_fails_with("deploy/compose.yaml", &without);
-    assert!(printed.contains("compose: web's PUBLIC_URL"), "{printed}");
-    let config =
-        std::fs::read_to_string(root().join("deploy/kubernetes/base/configmap.yaml")).unwrap();
-    let without = config.replace("PUBLIC_URL: https://ferry.example.com", "PUBLIC_URL: \"\"");
-    assert_ne!(without, config);
-    let printed = check_fails_with("deploy/kubernetes/base/configmap.yaml", &without);
-    assert!(
-        printed.contains("kubernetes: the ConfigMap's PUBLIC_URL"),
-        "{printed}"
-    );
-    let app = std::fs::read_to_string(root().join("app.json")).unwrap();
-    let optional = app.replace("\"required\": true", "\"required\": false");
-    assert_ne!(optional, app);
-    let printed = check_fails_with("app.json", &optional);
-    assert!(
-        printed.contains("app.json: PUBLIC_URL is not required"),
-        "{printed}"
-    );
+    for (file, from, to, complaint) in [
+        (
+            "deploy/compose.yaml",
+            "PUBLIC_URL: ${PUBLIC_URL:-http://localhost:8080}\n",
+            "",
+            "compose: web's PUBLIC_URL",
+        ),
+        (
+            "deploy/kubernetes/base/configmap.yaml",
+            "PUBLIC_URL: https://ferry.example.com",
+            "PUBLIC_URL: \"\"",
+            "kubernetes: the ConfigMap's PUBLIC_URL",
+        ),
+        (
+            "app.json",
+            "\"required\": true",
+            "\"required\": false",
+            "app.json: PUBLIC_URL is not required",
+        ),
+    ] {
+        let printed = check_fails_when_changed(file, from, to);
+        assert!(printed.contains(complaint), "{file}: {printed}");
+    }
 }
 
 #[test]
 fn app_json_is_checked_against_herokus_published_schema() {
     // The container stack (what app.json said before) is not a value Heroku's schema
     // allows, and on it the Procfile's release phase would not run.
-    let app = std::fs::read_to_string(root().join("app.json"))
-        .unwrap()
-        .replace("\"stack\": \"heroku-24\"", "\"stack\": \"container\"");
-    let printed = check_fails_with("app.json", &app);
+    let printed = check_fails_when_changed(
+        "app.json",
+        "\"stack\": \"heroku-24\"",
+        "\"stack\": \"container\"",
+    );
     assert!(
         printed.contains("app.json.stack: 'container' is not one of"),
         "{printed}"
     );
     // A formation entry without its quantity breaks the schema too.
-    let app = std::fs::read_to_string(root().join("app.json"))
-        .unwrap()
-        .replace(
-            "\"quantity\": 1, \"size\": \"basic\"",
-            "\"size\": \"basic\"",
-        );
-    let printed = check_fails_with("app.json", &app);
+    let printed = check_fails_when_changed(
+        "app.json",
+        "\"quantity\": 1, \"size\": \"basic\"",
+        "\"size\": \"basic\"",
+    );
     assert!(
         printed.contains("'quantity' is a required property"),
         "{printed}"

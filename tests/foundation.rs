@@ -10,7 +10,10 @@ use std::{
     time::Duration,
 };
 
-use harness::{Kind, TestApp, eventually};
+use harness::{
+    Kind, TestApp, count, eventually,
+    http::{cookie_pair, header_text},
+};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
@@ -36,6 +39,25 @@ async fn effect_runs(app: &TestApp, key: &str) -> Option<(i32, String)> {
         .fetch_optional(&app.pg)
         .await
         .unwrap()
+}
+
+/// Waits up to `timeout` (`what` names the wait) until the demo job `key` has run: its
+/// runs and last worker.
+async fn ran(app: &TestApp, key: &str, what: &str, timeout: Duration) -> (i32, String) {
+    eventually(what, timeout, || effect_runs(app, key)).await
+}
+
+/// Enqueues the demo job `key` through `web` and waits as [`ran`] does for a worker to
+/// run it.
+async fn demo_job_runs(
+    app: &TestApp,
+    web: &harness::Process,
+    key: &str,
+    what: &str,
+    timeout: Duration,
+) -> (i32, String) {
+    enqueue_demo(app, web, json!({ "key": key })).await;
+    ran(app, key, what, timeout).await
 }
 
 async fn job_row(app: &TestApp, id: &str) -> (String, i32, Option<String>) {
@@ -83,6 +105,7 @@ async fn session_values(app: &TestApp, web: &harness::Process, cookie: &str) -> 
         .header(header::COOKIE, cookie)
         .answer()
         .await;
+    assert_eq!(read.status(), StatusCode::OK, "GET /api/session");
     read.json::<Value>().await.unwrap()["values"].clone()
 }
 
@@ -97,45 +120,23 @@ async fn readyz_turns_200(app: &TestApp, web: &harness::Process) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_written_through_one_web_process_is_read_through_another_and_survives_a_sigkill()
 {
-    let mut app = TestApp::new("session_across_processes").await;
-    let mut a = app.start(Kind::Web, &[]).await;
-    let b = app.start(Kind::Web, &[]).await;
+    let (app, [mut a, b]) = TestApp::with_webs("session_across_processes", &[]).await;
 
     let response = write_session(&app, &a, "colour", "teal").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let cookie = response.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let set_cookie = header_text(&response, header::SET_COOKIE);
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie = cookie_pair(&set_cookie);
 
     a.kill();
-    let read = app
-        .http
-        .get(b.url("/api/session"))
-        .header(header::COOKIE, &cookie)
-        .answer()
-        .await;
-    assert_eq!(read.status(), StatusCode::OK);
-    assert_eq!(
-        read.json::<Value>().await.unwrap()["values"]["colour"],
-        "teal"
-    );
+    assert_eq!(session_values(&app, &b, &cookie).await["colour"], "teal");
 
     // A tampered cookie is not an error: it is a fresh, empty session.
     let mut tampered = cookie.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    let fresh = app
-        .http
-        .get(b.url("/api/session"))
-        .header(header::COOKIE, &tampered)
-        .answer()
-        .await;
-    assert_eq!(fresh.status(), StatusCode::OK);
-    assert_eq!(fresh.json::<Value>().await.unwrap()["values"], json!({}));
+    assert_eq!(session_values(&app, &b, &tampered).await, json!({}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -145,14 +146,8 @@ async fn a_job_enqueued_through_web_is_run_by_a_worker_and_retried_until_it_succ
     let id = enqueue_demo(&app, &web, json!({ "key": "hello" })).await;
     let flaky = enqueue_demo(&app, &web, json!({ "key": "flaky", "fail_attempts": 2 })).await;
 
-    eventually("the job to run", 30 * SECOND, || async {
-        effect_runs(&app, "hello").await
-    })
-    .await;
-    eventually("the flaky job to succeed", 30 * SECOND, || async {
-        effect_runs(&app, "flaky").await
-    })
-    .await;
+    ran(&app, "hello", "the job to run", 30 * SECOND).await;
+    ran(&app, "flaky", "the flaky job to succeed", 30 * SECOND).await;
     for job in [&id, &flaky] {
         eventually("the job to be acknowledged", 30 * SECOND, || async {
             (job_row(&app, job).await.0 == "Done").then_some(())
@@ -282,11 +277,11 @@ async fn three_clocks_enqueue_each_slot_of_an_every_second_schedule_exactly_once
     .fetch_one(&app.pg)
     .await
     .unwrap();
-    let total_jobs: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'ferry.cron'")
-            .fetch_one(&app.pg)
-            .await
-            .unwrap();
+    let total_jobs = count(
+        &app,
+        "SELECT count(*) FROM apalis.jobs WHERE job_type = 'ferry.cron'",
+    )
+    .await;
     let by_clock: Vec<(String, i64)> = sqlx::query_as(
         "SELECT enqueued_by, count(*) FROM cron_slots GROUP BY enqueued_by ORDER BY 1",
     )
@@ -473,11 +468,12 @@ async fn an_idle_worker_is_woken_by_notify_not_its_heartbeat_even_after_a_postgr
     readyz_turns_200(&app, &web).await;
     // Give the listener time to find out and reconnect (it backs off up to 5 s).
     tokio::time::sleep(7 * SECOND).await;
-    enqueue_demo(&app, &web, json!({ "key": "woken-again" })).await;
-    eventually(
+    demo_job_runs(
+        &app,
+        &web,
+        "woken-again",
         "the worker to run a job enqueued after the restart, long before its heartbeat",
         20 * SECOND,
-        || async { effect_runs(&app, "woken-again").await },
     )
     .await;
     assert!(
@@ -985,11 +981,7 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
     let web = app.start(Kind::Web, &[]).await;
     let mut worker = app.start(Kind::Worker, &[]).await;
     let mut clock = app.start_clock("stats-rollup=* * * * * *").await;
-    enqueue_demo(&app, &web, json!({ "key": "before" })).await;
-    eventually("the first job", 30 * SECOND, || async {
-        effect_runs(&app, "before").await
-    })
-    .await;
+    demo_job_runs(&app, &web, "before", "the first job", 30 * SECOND).await;
 
     pg.stop();
     let refused = app
@@ -1015,11 +1007,12 @@ async fn web_worker_and_clock_ride_out_a_postgres_restart_without_being_restarte
     let restarted_at = chrono::Utc::now();
 
     readyz_turns_200(&app, &web).await;
-    enqueue_demo(&app, &web, json!({ "key": "after" })).await;
-    eventually(
+    demo_job_runs(
+        &app,
+        &web,
+        "after",
         "a job enqueued after the restart to run",
         60 * SECOND,
-        || async { effect_runs(&app, "after").await },
     )
     .await;
     eventually("the clock to enqueue slots again", 30 * SECOND, || async {

@@ -10,7 +10,7 @@ use harness::{curl, tus};
 
 use std::time::Duration;
 
-use harness::{Kind, TestApp, count, eventually};
+use harness::{Kind, TestApp, count, counts_eventually, eventually};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -110,20 +110,8 @@ async fn a_multi_file_transfer_gets_a_stored_zip_identical_to_the_streamed_one()
             "filedata",
             reqwest::multipart::Part::bytes(b"two".to_vec()).file_name("two.txt"),
         );
-    let body = app
-        .http
-        .post(web.url("/"))
-        .multipart(form)
-        .answer_text()
-        .await;
-    let token = body
-        .lines()
-        .next()
-        .unwrap()
-        .split('/')
-        .nth(3)
-        .unwrap()
-        .to_owned();
+    let answer = curl::post_files(&app.http, &web, form, &[]).await;
+    let token = curl::token_of(&answer.text().await.unwrap());
     let streamed = app
         .http
         .get(web.url(&format!("/{token}.zip")))
@@ -170,19 +158,13 @@ async fn an_expired_transfer_disappears_within_two_clock_slots_and_its_chunks_ar
         .await
         .unwrap();
     let expired_at = std::time::Instant::now();
-    eventually(
+    let expired = format!("SELECT count(*) FROM transfers WHERE token = '{token}'");
+    counts_eventually(
+        &app,
         "the expired transfer and its chunks to be purged",
         Duration::from_secs(20),
-        || async {
-            let gone = count(
-                &app,
-                &format!("SELECT count(*) FROM transfers WHERE token = '{token}'"),
-            )
-            .await
-                == 0;
-            let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
-            (gone && chunks == chunks_before / 2).then_some(())
-        },
+        [&expired, "SELECT count(*) FROM blob_chunks"],
+        |[transfers, chunks]| transfers == 0 && chunks == chunks_before / 2,
     )
     .await;
     println!(

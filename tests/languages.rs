@@ -19,15 +19,15 @@ use ferry_core::i18n::{self, Locale};
 use harness::{
     Kind, Process, TestApp,
     browser::{
-        STRONG_PASSWORD, browser, csrf_of, draft_file, page, page_in, run_chromium_script,
-        send_fields, sent_token, sign_up,
+        browser, choose_language, csrf_of, draft_file, page, page_in, register,
+        run_chromium_script, send_draft, send_fields, sent_token,
     },
     eventually,
-    smtp::SmtpServer,
+    http::Exchange,
+    smtp::{SmtpServer, app_with_mail},
 };
 use reqwest::{Client, StatusCode, header};
 
-const FROM: &str = "Ferry <files@ferry.test>";
 /// Stands for every argument of a message, so what is left is the fixed text.
 const MARK: &str = "\u{e000}";
 /// Fixed text shorter than this is only looked for as a whole text or label (a
@@ -120,17 +120,6 @@ fn english_on(html: &str, locale: Locale) -> Vec<String> {
         .collect()
 }
 
-/// The app of this suite: a web process and a worker with mail on (so the mail
-/// pages exist), sending through `smtp`.
-async fn app_with_mail(test: &str, smtp: &SmtpServer) -> (TestApp, Process, Process) {
-    let mut app = TestApp::new(test).await;
-    let url = smtp.url();
-    let env = [("SMTP_URL", url.as_str()), ("MAIL_FROM", FROM)];
-    let web = app.start(Kind::Web, &env).await;
-    let worker = app.start(Kind::Worker, &env).await;
-    (app, web, worker)
-}
-
 /// Drafts `name` on `client`'s upload page and sends it with `password` ("" for
 /// none) and a download limit; the transfer's token.
 async fn send(client: &Client, web: &Process, name: &str, password: &str) -> String {
@@ -148,19 +137,14 @@ async fn send(client: &Client, web: &Process, name: &str, password: &str) -> Str
 #[tokio::test(flavor = "multi_thread")]
 async fn every_page_in_every_language_shows_no_english_and_arabic_reads_right_to_left() {
     let smtp = SmtpServer::start("languages");
-    let (app, web, _worker) = app_with_mail("languages_pages", &smtp).await;
+    let (app, web, _worker) = app_with_mail("languages_pages", &smtp, &[]).await;
 
     // An admin (address not yet confirmed, so /me offers to send the link again) with
     // a sent transfer, a password-protected one, and a file waiting in the draft.
     let admin = browser();
     let email = "admin@ferry.test";
-    let made = sign_up(&admin, &web, email, STRONG_PASSWORD).await;
-    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up");
-    sqlx::query("UPDATE users SET is_admin = true WHERE email = $1")
-        .bind(email)
-        .execute(&app.pg)
-        .await
-        .unwrap();
+    register(&admin, &web, email).await;
+    app.make_admin(email).await;
     let open = send(&admin, &web, "notes.txt", "").await;
     let locked = send(&admin, &web, "plans.txt", "open sesame").await;
     let (_, upload) = page(&admin, web.url("/")).await;
@@ -256,12 +240,7 @@ async fn the_switchers_cookie_wins_over_accept_language_and_bad_values_mean_engl
     assert!(html.contains(r#"<html lang="de" dir="ltr""#), "{html}");
 
     // The switcher: a cookie for a year, then back to the page it was used on.
-    let chosen = client
-        .post(web.url("/language"))
-        .form(&[("lang", "es"), ("back", "/signin?next=1")])
-        .send()
-        .await
-        .unwrap();
+    let chosen = choose_language(&client, &web, "es", "/signin?next=1").await;
     assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
     assert_eq!(chosen.headers()[header::LOCATION], "/signin?next=1");
     let cookie = chosen.headers()[header::SET_COOKIE]
@@ -297,19 +276,9 @@ async fn the_switchers_cookie_wins_over_accept_language_and_bad_values_mean_engl
     assert!(html.contains("Español") && html.contains("العربية") && html.contains("Deutsch"));
 
     // Elsewhere is never followed back to; a language Ferry lacks sets nothing.
-    let away = client
-        .post(web.url("/language"))
-        .form(&[("lang", "de"), ("back", "//evil.example/")])
-        .send()
-        .await
-        .unwrap();
+    let away = choose_language(&client, &web, "de", "//evil.example/").await;
     assert_eq!(away.headers()[header::LOCATION], "/");
-    let klingon = browser()
-        .post(web.url("/language"))
-        .form(&[("lang", "tlh"), ("back", "/")])
-        .send()
-        .await
-        .unwrap();
+    let klingon = choose_language(&browser(), &web, "tlh", "/").await;
     assert_eq!(klingon.status(), StatusCode::SEE_OTHER);
     assert!(klingon.headers().get(header::SET_COOKIE).is_none());
 
@@ -339,10 +308,9 @@ async fn the_switchers_cookie_wins_over_accept_language_and_bad_values_mean_engl
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_reset_mail_arrives_in_the_language_it_was_asked_in() {
     let smtp = SmtpServer::start("languages-mail");
-    let (_app, web, _worker) = app_with_mail("languages_mail", &smtp).await;
+    let (_app, web, _worker) = app_with_mail("languages_mail", &smtp, &[]).await;
     let email = "grete@example.org";
-    let made = sign_up(&browser(), &web, email, STRONG_PASSWORD).await;
-    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up");
+    register(&browser(), &web, email).await;
 
     let asker = browser();
     let (_, form) = page_in(&asker, web.url("/forgot"), "de-DE,de;q=0.9").await;
@@ -432,23 +400,13 @@ async fn the_upload_pages_script_speaks_the_pages_language_in_chromium() {
 #[tokio::test(flavor = "multi_thread")]
 async fn link_mails_and_the_first_download_notice_are_in_the_senders_language() {
     let smtp = SmtpServer::start("languages-notice");
-    let (app, web, _worker) = app_with_mail("languages_notice", &smtp).await;
+    let (app, web, _worker) = app_with_mail("languages_notice", &smtp, &[]).await;
     let sender = browser();
     let email = "marie@example.org";
-    let made = sign_up(&sender, &web, email, STRONG_PASSWORD).await;
-    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up");
-    sqlx::query("UPDATE users SET email_verified_at = now() WHERE email = $1")
-        .bind(email)
-        .execute(&app.pg)
-        .await
-        .unwrap();
+    register(&sender, &web, email).await;
+    app.confirm_email(email).await;
     // The sender chose French with the switcher; the downloader's browser is English.
-    let chosen = sender
-        .post(web.url("/language"))
-        .form(&[("lang", "fr"), ("back", "/")])
-        .send()
-        .await
-        .unwrap();
+    let chosen = choose_language(&sender, &web, "fr", "/").await;
     assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
     let (_, upload) = page(&sender, web.url("/")).await;
     assert!(upload.contains(r#"<html lang="fr""#));
@@ -461,16 +419,7 @@ async fn link_mails_and_the_first_download_notice_are_in_the_senders_language() 
     )
     .await;
     // A form error says what to change in her language too.
-    let refused = sender
-        .post(web.url("/send"))
-        .form(&[
-            ("_csrf", csrf_of(&upload).as_str()),
-            ("days", "7"),
-            ("recipients", "ami-at-example"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = send_draft(&sender, &web, &upload, &[("recipients", "ami-at-example")]).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let refusal = refused.text().await.unwrap();
     let expected = Locale::Fr.t_args(
@@ -478,17 +427,13 @@ async fn link_mails_and_the_first_download_notice_are_in_the_senders_language() 
         &[("address", "ami-at-example".into())],
     );
     assert!(refusal.contains(&expected), "{refusal}");
-    let sent = sender
-        .post(web.url("/send"))
-        .form(&[
-            ("_csrf", csrf_of(&upload).as_str()),
-            ("days", "7"),
-            ("recipients", "ami@example.org"),
-            ("notify", "1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let sent = send_draft(
+        &sender,
+        &web,
+        &upload,
+        &[("recipients", "ami@example.org"), ("notify", "1")],
+    )
+    .await;
     let token = sent_token(&sent);
 
     let link = &smtp
@@ -500,9 +445,8 @@ async fn link_mails_and_the_first_download_notice_are_in_the_senders_language() 
     let got = browser()
         .get(web.url(&format!("/get/{token}/rapport.txt")))
         .header(header::ACCEPT_LANGUAGE, "en")
-        .send()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(got.status(), StatusCode::OK);
     got.bytes().await.unwrap();
     // (Her address was confirmed by hand: whether its mail went out first varies.)

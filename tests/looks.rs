@@ -15,8 +15,10 @@ use std::{
 use harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of, draft_file, page, run_chromium_script, send_fields, sent_token},
+    curl,
     data::files_form,
     files_finished,
+    http::Exchange,
 };
 use reqwest::{Client, StatusCode, header};
 
@@ -34,18 +36,10 @@ fn scratch(name: &str, port: u16) -> PathBuf {
 
 /// What `zbarimg` reads from the picture at `path`.
 fn decode_qr(path: &Path) -> String {
-    let out = Command::new("zbarimg")
-        .args(["--quiet", "--raw"])
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("zbarimg is not installed ({e}); install it: apt-get install -y zbar-tools")
-        });
-    assert!(
-        out.status.success(),
-        "zbarimg found no code in {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
+    // zbarimg fails when it finds no code in the picture.
+    let out = run_tool(
+        Command::new("zbarimg").args(["--quiet", "--raw"]).arg(path),
+        "zbar-tools",
     );
     String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
 }
@@ -116,28 +110,22 @@ fn wav(seconds: u32) -> Vec<u8> {
 /// `ffmpeg` (Debian's): no video is committed.
 fn webm(dir: &Path) -> Vec<u8> {
     let path = dir.join("clip.webm");
-    let out = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc=duration=10:size=320x240:rate=15")
-        .args([
-            "-c:v",
-            "libvpx",
-            "-deadline",
-            "realtime",
-            "-b:v",
-            "500k",
-            "-f",
-            "webm",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("ffmpeg is not installed ({e}); install it: apt-get install -y ffmpeg")
-        });
-    assert!(
-        out.status.success(),
-        "ffmpeg failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_tool(
+        Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+            .arg("testsrc=duration=10:size=320x240:rate=15")
+            .args([
+                "-c:v",
+                "libvpx",
+                "-deadline",
+                "realtime",
+                "-b:v",
+                "500k",
+                "-f",
+                "webm",
+            ])
+            .arg(&path),
+        "ffmpeg",
     );
     std::fs::read(&path).unwrap()
 }
@@ -189,26 +177,56 @@ const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height
 /// Uploads `files` as one transfer with the curl API (`headers` added); returns its
 /// token.
 async fn upload(web: &Process, files: Vec<(&str, Vec<u8>)>, headers: &[(&str, &str)]) -> String {
-    let mut request = Client::new()
-        .post(web.url("/"))
-        .multipart(files_form(files));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
+    let response = curl::post_files(&Client::new(), web, files_form(files), headers).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let body = response.text().await.unwrap();
-    let url = body.lines().next().unwrap();
-    url.trim_start_matches(&web.url("/"))
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned()
+    curl::token_of(&response.text().await.unwrap())
 }
 
 /// Waits until the worker has finished every file (their sniffed types recorded).
 async fn finished(app: &TestApp) {
     files_finished(app, Duration::from_secs(60)).await;
+}
+
+/// `GET /preview/{token}/{name}` by `client`, with `Range: range` when given (as a
+/// player asks): the answer as it came.
+async fn preview(
+    client: &Client,
+    web: &Process,
+    token: &str,
+    name: &str,
+    range: Option<&str>,
+) -> reqwest::Response {
+    let request = client.get(web.url(&format!("/preview/{token}/{name}")));
+    match range {
+        Some(range) => request.header(header::RANGE, range),
+        None => request,
+    }
+    .answer()
+    .await
+}
+
+/// Asserts that the Chromium player of `report` (`looks.mjs`' report of one media
+/// element) sought past its target and played on, in a file of `seconds`.
+fn assert_sought_and_played(report: &serde_json::Value, seconds: f64, what: &str) {
+    assert!(
+        report["at"].as_f64().unwrap() >= report["target"].as_f64().unwrap(),
+        "the {what} sought and played on: {report}"
+    );
+    assert!(
+        (report["duration"].as_f64().unwrap() - seconds).abs() < 0.5,
+        "{report}"
+    );
+}
+
+/// Runs `command`, a program of the Debian package `package`: a missing program fails
+/// the test with the command that installs it, a failing run with its output.
+fn run_tool(command: &mut Command, package: &str) -> std::process::Output {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let out = command.output().unwrap_or_else(|e| {
+        panic!("{program} is not installed ({e}); install it: apt-get install -y {package}")
+    });
+    harness::succeeded(&program, &out);
+    out
 }
 
 async fn downloads_counted(app: &TestApp) -> i64 {
@@ -240,12 +258,14 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
     // Over HTTP first: a preview of a transfer without a limit is served with Range,
     // byte for byte, and counts nothing.
     let client = Client::new();
-    let part = client
-        .get(web.url(&format!("/preview/{token}/tone.wav")))
-        .header(header::RANGE, "bytes=1000000-1000099")
-        .send()
-        .await
-        .unwrap();
+    let part = preview(
+        &client,
+        &web,
+        &token,
+        "tone.wav",
+        Some("bytes=1000000-1000099"),
+    )
+    .await;
     assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
         part.headers()[header::CONTENT_RANGE],
@@ -253,22 +273,14 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
     );
     assert_eq!(part.headers()[header::CONTENT_TYPE], "audio/x-wav");
     assert_eq!(part.bytes().await.unwrap(), &tone[1_000_000..1_000_100]);
-    let text = client
-        .get(web.url(&format!("/preview/{token}/notes.txt")))
-        .send()
-        .await
-        .unwrap();
+    let text = preview(&client, &web, &token, "notes.txt", None).await;
     assert_eq!(
         text.headers()[header::CONTENT_TYPE],
         "text/plain; charset=utf-8"
     );
     assert_eq!(text.headers()["x-content-type-options"], "nosniff");
     // The PDF the viewer shows comes under the downloads' own headers.
-    let pdf = client
-        .get(web.url(&format!("/preview/{token}/doc.pdf")))
-        .send()
-        .await
-        .unwrap();
+    let pdf = preview(&client, &web, &token, "doc.pdf", None).await;
     let headers = pdf.headers();
     assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
     assert_eq!(
@@ -284,11 +296,7 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
             .starts_with("inline;")
     );
     for active in ["page.html", "image.svg"] {
-        let refused = client
-            .get(web.url(&format!("/preview/{token}/{active}")))
-            .send()
-            .await
-            .unwrap();
+        let refused = preview(&client, &web, &token, active, None).await;
         assert_eq!(
             refused.status(),
             StatusCode::NOT_FOUND,
@@ -322,14 +330,7 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
         "the text shows as text"
     );
     let video = &report["video"];
-    assert!(
-        video["at"].as_f64().unwrap() >= video["target"].as_f64().unwrap(),
-        "the video player sought and played on: {video}"
-    );
-    assert!(
-        (video["duration"].as_f64().unwrap() - 10.0).abs() < 0.5,
-        "{video}"
-    );
+    assert_sought_and_played(video, 10.0, "video player");
     assert_eq!(
         video["size"],
         serde_json::json!([320, 240]),
@@ -344,15 +345,7 @@ async fn previews_play_and_seek_show_text_as_text_open_pdfs_and_never_render_htm
         "the video came with Range, answered 206: {}",
         report["media"]
     );
-    let audio = &report["audio"];
-    assert!(
-        audio["at"].as_f64().unwrap() >= audio["target"].as_f64().unwrap(),
-        "the player sought and played on: {audio}"
-    );
-    assert!(
-        (audio["duration"].as_f64().unwrap() - 60.0).abs() < 0.5,
-        "{audio}"
-    );
+    assert_sought_and_played(&report["audio"], 60.0, "player");
     let seeks: Vec<_> = report["media"]
         .as_array()
         .unwrap()
@@ -437,20 +430,15 @@ async fn previews_of_a_max_downloads_1_transfer_are_downloads_and_cannot_pass_th
     assert_eq!(downloads_counted(&app).await, 0);
 
     // A text preview is the download.
-    let preview = client
-        .get(web.url(&format!("/preview/{token}/notes.txt")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(preview.status(), StatusCode::OK);
-    assert_eq!(preview.headers()["x-remaining-downloads"], "0");
-    assert_eq!(preview.text().await.unwrap(), TEXT);
+    let previewed = preview(&client, &web, &token, "notes.txt", None).await;
+    assert_eq!(previewed.status(), StatusCode::OK);
+    assert_eq!(previewed.headers()["x-remaining-downloads"], "0");
+    assert_eq!(previewed.text().await.unwrap(), TEXT);
     for path in ["preview", "get", "inline"] {
         let again = Client::new()
             .get(web.url(&format!("/{path}/{token}/notes.txt")))
-            .send()
-            .await
-            .unwrap();
+            .answer()
+            .await;
         assert_eq!(
             again.status(),
             StatusCode::NOT_FOUND,
@@ -460,37 +448,18 @@ async fn previews_of_a_max_downloads_1_transfer_are_downloads_and_cannot_pass_th
 
     // The player's first request (a Range from 0) is the audio's one download; a plain
     // GET after it gets nothing.
-    let player = client
-        .get(web.url(&format!("/preview/{token}/tone.wav")))
-        .header(header::RANGE, "bytes=0-")
-        .send()
-        .await
-        .unwrap();
+    let player = preview(&client, &web, &token, "tone.wav", Some("bytes=0-")).await;
     assert_eq!(player.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(player.bytes().await.unwrap().len(), tone.len());
     // A seek is a resume under that download's grant: back a little (within what a
     // resume may re-send, half this small file) it plays on for free; back to the
     // start it would be a second copy, and there is no download left for one.
-    let near_end = client
-        .get(web.url(&format!("/preview/{token}/tone.wav")))
-        .header(header::RANGE, "bytes=400000-")
-        .send()
-        .await
-        .unwrap();
+    let near_end = preview(&client, &web, &token, "tone.wav", Some("bytes=400000-")).await;
     assert_eq!(near_end.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(near_end.bytes().await.unwrap(), &tone[400_000..]);
-    let from_start = client
-        .get(web.url(&format!("/preview/{token}/tone.wav")))
-        .header(header::RANGE, "bytes=100-")
-        .send()
-        .await
-        .unwrap();
+    let from_start = preview(&client, &web, &token, "tone.wav", Some("bytes=100-")).await;
     assert_eq!(from_start.status(), StatusCode::NOT_FOUND);
-    let plain = client
-        .get(web.url(&format!("/preview/{token}/tone.wav")))
-        .send()
-        .await
-        .unwrap();
+    let plain = preview(&client, &web, &token, "tone.wav", None).await;
     assert_eq!(
         plain.status(),
         StatusCode::NOT_FOUND,
@@ -526,12 +495,8 @@ async fn a_password_protected_share_previews_nothing_before_it_is_unlocked() {
     assert!(locked.contains("Password required"), "{locked}");
     assert!(!locked.contains("Notes for the review"), "{locked}");
     assert!(!locked.contains("/preview/"), "{locked}");
-    let preview = recipient
-        .get(web.url(&format!("/preview/{token}/notes.txt")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(preview.status(), StatusCode::FORBIDDEN);
+    let previewed = preview(&recipient, &web, &token, "notes.txt", None).await;
+    assert_eq!(previewed.status(), StatusCode::FORBIDDEN);
 
     let unlocked = recipient
         .post(web.url(&format!("/s/{token}/unlock")))
@@ -545,13 +510,9 @@ async fn a_password_protected_share_previews_nothing_before_it_is_unlocked() {
     assert_eq!(unlocked.status(), StatusCode::SEE_OTHER);
     let (_, open) = page(&recipient, web.url(&format!("/s/{token}"))).await;
     assert!(open.contains("Notes for the review"), "{open}");
-    let preview = recipient
-        .get(web.url(&format!("/preview/{token}/notes.txt")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(preview.status(), StatusCode::OK);
-    assert_eq!(preview.text().await.unwrap(), TEXT);
+    let previewed = preview(&recipient, &web, &token, "notes.txt", None).await;
+    assert_eq!(previewed.status(), StatusCode::OK);
+    assert_eq!(previewed.text().await.unwrap(), TEXT);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -594,11 +555,7 @@ async fn a_share_page_shows_the_first_64_kib_of_at_most_three_text_files() {
         "it gets a link instead: {}",
         &html[html.len().saturating_sub(3000)..]
     );
-    let whole = Client::new()
-        .get(web.url(&format!("/preview/{token}/long.txt")))
-        .send()
-        .await
-        .unwrap();
+    let whole = preview(&Client::new(), &web, &token, "long.txt", None).await;
     assert_eq!(
         whole.headers()[header::CONTENT_TYPE],
         "text/plain; charset=utf-8"

@@ -7,43 +7,20 @@ use std::{collections::HashSet, time::Duration};
 
 use harness::{
     Kind, Process, TestApp,
-    browser::{self, STRONG_PASSWORD, browser, csrf_of, page, sent_token},
+    browser::{self, STRONG_PASSWORD, browser, csrf_of, page, register, send_draft, sent_token},
     count, eventually,
-    smtp::{Received, SmtpServer},
+    smtp::{MAIL_FROM, Received, SmtpServer, app_with_mail},
 };
 use reqwest::{Client, StatusCode};
 
-const FROM: &str = "Ferry <files@ferry.test>";
 const NEW_PASSWORD: &str = "crimson walrus tangerine ladder";
 const WAIT: Duration = Duration::from_secs(60);
-
-/// Signs `client` up as `email` with the suites' password (asserted: made).
-async fn sign_up(client: &Client, web: &Process, email: &str) {
-    let answer = browser::sign_up(client, web, email, STRONG_PASSWORD).await;
-    assert_eq!(answer.status(), StatusCode::SEE_OTHER, "sign-up of {email}");
-}
 
 /// Signs `client` in as `email`; the status (303 when the password was right).
 async fn sign_in(client: &Client, web: &Process, email: &str, password: &str) -> StatusCode {
     browser::sign_in(client, web, email, password)
         .await
         .status()
-}
-
-/// A fresh app with a web process and a worker that send through `smtp`, started
-/// with `extra` on top of `SMTP_URL` and `MAIL_FROM`.
-async fn mail_app(
-    test: &str,
-    smtp: &SmtpServer,
-    extra: &[(&str, &str)],
-) -> (TestApp, Process, Process) {
-    let mut app = TestApp::new(test).await;
-    let url = smtp.url();
-    let mut env = vec![("SMTP_URL", url.as_str()), ("MAIL_FROM", FROM)];
-    env.extend_from_slice(extra);
-    let web = app.start(Kind::Web, &env).await;
-    let worker = app.start(Kind::Worker, &env).await;
-    (app, web, worker)
 }
 
 /// POSTs `fields` (and the CSRF token of the page at `form_path`) to `action`.
@@ -102,17 +79,17 @@ fn assert_logs_hold_none(processes: &[&Process], secrets: &[&str]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_reset_link_works_once_and_signs_out_every_session_on_every_web_process() {
     let smtp = SmtpServer::start("reset");
-    let (mut app, web1, worker) = mail_app("mail_reset", &smtp, &[]).await;
+    let (mut app, web1, worker) = app_with_mail("mail_reset", &smtp, &[]).await;
     let url = smtp.url();
     let web2 = app
         .start(
             Kind::Web,
-            &[("SMTP_URL", url.as_str()), ("MAIL_FROM", FROM)],
+            &[("SMTP_URL", url.as_str()), ("MAIL_FROM", MAIL_FROM)],
         )
         .await;
 
     let ada = browser();
-    sign_up(&ada, &web1, "ada@example.org").await;
+    register(&ada, &web1, "ada@example.org").await;
     let elsewhere = browser();
     assert_eq!(
         sign_in(&elsewhere, &web2, "ada@example.org", STRONG_PASSWORD).await,
@@ -238,7 +215,7 @@ async fn a_password_reset_link_works_once_and_signs_out_every_session_on_every_w
 async fn with_the_smtp_server_down_mail_jobs_retry_and_every_message_arrives_exactly_once() {
     let mut smtp = SmtpServer::start("retry");
     smtp.stop();
-    let (app, web, worker) = mail_app(
+    let (app, web, worker) = app_with_mail(
         "mail_retry",
         &smtp,
         &[("JOB_MAX_ATTEMPTS", "100"), ("SMTP_TIMEOUT", "2s")],
@@ -247,7 +224,7 @@ async fn with_the_smtp_server_down_mail_jobs_retry_and_every_message_arrives_exa
 
     let users = ["u1@example.org", "u2@example.org", "u3@example.org"];
     for user in users {
-        sign_up(&browser(), &web, user).await;
+        register(&browser(), &web, user).await;
     }
     // Each verification mail's job fails and is retried (in the worker, with backoff)
     // while the server is down.
@@ -309,7 +286,7 @@ async fn draft_upload(client: &Client, web: &Process, name: &str, html: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_limits() {
     let smtp = SmtpServer::start("links");
-    let (app, web, worker) = mail_app(
+    let (app, web, worker) = app_with_mail(
         "mail_links",
         &smtp,
         &[
@@ -320,7 +297,7 @@ async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_lim
     .await;
 
     let sender = browser();
-    sign_up(&sender, &web, "grace@example.org").await;
+    register(&sender, &web, "grace@example.org").await;
     let (_, upload) = page(&sender, web.url("/")).await;
     assert!(
         !upload.contains("name=\"recipients\""),
@@ -382,18 +359,17 @@ async fn a_verified_sender_mails_the_share_link_to_each_recipient_within_the_lim
     );
 
     let (_, form) = page(&sender, web.url("/")).await;
-    let sent = sender
-        .post(web.url("/send"))
-        .form(&[
-            ("_csrf", csrf_of(&form).as_str()),
-            ("days", "7"),
+    let sent = send_draft(
+        &sender,
+        &web,
+        &form,
+        &[
             ("recipients", "a@example.org, B@example.org"),
             ("message", "Numbers attached.\r\nBcc: evil@example.com"),
             ("notify", "1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let share_token = sent_token(&sent);
     let share_url = web.url(&format!("/s/{share_token}"));
     for recipient in ["a@example.org", "b@example.org"] {
@@ -475,7 +451,7 @@ async fn without_smtp_url_no_e_mail_feature_is_shown() {
         page(&client, web.url("/forgot")).await.0,
         StatusCode::NOT_FOUND
     );
-    sign_up(&client, &web, "lin@example.org").await;
+    register(&client, &web, "lin@example.org").await;
     let (_, upload) = page(&client, web.url("/")).await;
     assert!(!upload.contains("recipients"));
     let (_, me) = page(&client, web.url("/me")).await;
@@ -510,7 +486,7 @@ async fn the_admin_password_reset_ends_every_session_of_the_account() {
     let mut app = TestApp::new("mail_admin_reset").await;
     let web = app.start(Kind::Web, &[]).await;
     let client = browser();
-    sign_up(&client, &web, "kim@example.org").await;
+    register(&client, &web, "kim@example.org").await;
     assert_eq!(page(&client, web.url("/me")).await.0, StatusCode::OK);
     let out = app
         .command(
@@ -532,7 +508,7 @@ async fn reset_requests_are_rate_limited_per_address_and_per_client() {
     let mut app = TestApp::new("mail_reset_limits").await;
     let env = [
         ("SMTP_URL", "smtp://127.0.0.1:9"),
-        ("MAIL_FROM", FROM),
+        ("MAIL_FROM", MAIL_FROM),
         ("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", "1"),
         ("PASSWORD_RESETS_PER_IP_PER_HOUR", "3"),
     ];

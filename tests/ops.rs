@@ -486,13 +486,12 @@ async fn blobs_sweep_frees_what_a_killed_upload_left_behind() {
         .body(reqwest::Body::wrap_stream(body))
         .send();
     let upload = tokio::spawn(request);
-    eventually(
+    harness::count_eventually(
+        &app,
         "a chunk of the upload to be stored",
         Duration::from_secs(20),
-        || async {
-            (harness::count(&app, "SELECT count(*) FROM blobs WHERE size > 0").await > 0)
-                .then_some(())
-        },
+        "SELECT count(*) FROM blobs WHERE size > 0",
+        |stored| stored > 0,
     )
     .await;
     web.kill();
@@ -576,7 +575,7 @@ async fn the_openapi_description_holds_against_schemathesis() {
     assert_eq!(doc["openapi"], "3.1.0");
 
     // Something real to reach: a transfer with a file, and an unfinished tus upload.
-    let put = curl::put(
+    let url = curl::link(
         &app.http,
         &web,
         "hello.txt",
@@ -584,16 +583,8 @@ async fn the_openapi_description_holds_against_schemathesis() {
         &[("Max-Downloads", "1000000")],
     )
     .await;
-    assert_eq!(put.status(), StatusCode::OK);
-    let url = put.text().await.unwrap();
-    let token = url.trim().split('/').nth(3).unwrap().to_owned();
-    let created = app
-        .http
-        .post(web.url("/files/"))
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "100000")
-        .answer()
-        .await;
+    let token = curl::token_of(&url);
+    let created = harness::tus::announce(&app.http, &web.url(""), 100_000).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let upload = harness::tus::upload_id(&created).unwrap();
 

@@ -75,6 +75,23 @@ async fn exec(app: &TestApp, sql: &'static str, id: Uuid) {
     sqlx::query(sql).bind(id).execute(&app.pg).await.unwrap();
 }
 
+/// The downloads counted on transfer `id` so far (`transfers.downloads`).
+async fn downloads_of(app: &TestApp, id: Uuid) -> i32 {
+    sqlx::query_scalar("SELECT downloads FROM transfers WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pg)
+        .await
+        .unwrap()
+}
+
+/// A downloader from `address` with no resume cookie: a first download.
+fn first_time_from(address: &str) -> Downloader<'_> {
+    Downloader {
+        address,
+        resume_secret: None,
+    }
+}
+
 const HERE: Downloader<'static> = Downloader {
     address: "192.0.2.1",
     resume_secret: None,
@@ -164,12 +181,7 @@ async fn of_many_concurrent_claims_on_a_limited_transfer_exactly_the_limit_succe
     }
     remaining.sort_unstable();
     assert_eq!(remaining, [0, 1, 2]);
-    let downloads: i32 = sqlx::query_scalar("SELECT downloads FROM transfers WHERE id = $1")
-        .bind(limited.id)
-        .fetch_one(&app.pg)
-        .await
-        .unwrap();
-    assert_eq!(downloads, 3);
+    assert_eq!(downloads_of(&app, limited.id).await, 3);
 
     // admit_download counts the same way.
     let admitted = transfer(&state, Some(2)).await;
@@ -177,10 +189,7 @@ async fn of_many_concurrent_claims_on_a_limited_transfer_exactly_the_limit_succe
         let state = state.clone();
         tokio::spawn(async move {
             let address = format!("203.0.113.{i}");
-            let who = Downloader {
-                address: &address,
-                resume_secret: None,
-            };
+            let who = first_time_from(&address);
             state
                 .admit_download(admitted.id, "a.bin", who, false, WINDOW)
                 .await
@@ -216,10 +225,7 @@ async fn a_limit_counts_per_file_and_an_archive_takes_one_of_each_all_or_nothing
         let state = state.clone();
         tokio::spawn(async move {
             let address = format!("203.0.113.{i}");
-            let who = Downloader {
-                address: &address,
-                resume_secret: None,
-            };
+            let who = first_time_from(&address);
             match i % 3 {
                 0 => state
                     .claim_archive_download(limited.id)
@@ -358,12 +364,7 @@ async fn a_counted_download_is_resumed_by_its_client_or_secret_without_using_ano
             .unwrap(),
         None
     );
-    let downloads: i32 = sqlx::query_scalar("SELECT downloads FROM transfers WHERE id = $1")
-        .bind(once.id)
-        .fetch_one(&app.pg)
-        .await
-        .unwrap();
-    assert_eq!(downloads, 1);
+    assert_eq!(downloads_of(&app, once.id).await, 1);
 
     // Once the grant expires, nobody resumes.
     exec(

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use harness::{
     Kind, TestApp,
-    browser::{self, STRONG_PASSWORD, browser, csrf_of, page, run_chromium_script},
+    browser::{self, STRONG_PASSWORD, browser, csrf_of, page, press, run_chromium_script},
     count,
     data::{self, MIB, b64},
     files_finished,
     http::Exchange,
     requests::{arrived, counters, owner_with_request, put_into, stored_whole},
-    smtp::SmtpServer,
+    smtp::{SmtpServer, app_with_mail},
     tus,
 };
 use reqwest::{Client, StatusCode, header};
@@ -22,11 +22,7 @@ use reqwest::{Client, StatusCode, header};
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_uploads_racing_into_a_ten_file_request_through_two_web_processes_store_exactly_ten()
 {
-    let mut app = TestApp::new("request_files").await;
-    let webs = [
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-    ];
+    let (app, webs) = TestApp::with_webs::<2>("request_files", &[]).await;
     let (_owner, token) =
         owner_with_request(&webs[0], "asker@example.com", &[("max_files", "10")]).await;
 
@@ -76,11 +72,7 @@ async fn fifty_uploads_racing_into_a_ten_file_request_through_two_web_processes_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_that_together_pass_the_byte_limit_never_store_more_than_it() {
-    let mut app = TestApp::new("request_bytes").await;
-    let webs = [
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-    ];
+    let (app, webs) = TestApp::with_webs::<2>("request_bytes", &[]).await;
     let (_owner, token) = owner_with_request(
         &webs[0],
         "bytes@example.com",
@@ -170,11 +162,7 @@ async fn closing_a_request_stops_new_and_running_uploads_and_an_unfinished_one_g
 
     // The owner closes the request.
     let (_, list) = page(&owner, web.url("/requests")).await;
-    let closed = owner
-        .post(web.url(&format!("/requests/{token}/close")))
-        .form(&[("_csrf", csrf_of(&list).as_str())])
-        .answer()
-        .await;
+    let closed = press(&owner, web.url(&format!("/requests/{token}/close")), &list).await;
     assert_eq!(closed.status(), StatusCode::SEE_OTHER);
     // The running upload cannot continue, a new one cannot start, the page says so.
     let patched = tus::patch(&client, web.url(&running[0]), 10_000, vec![1; 10_000]).await;
@@ -187,13 +175,14 @@ async fn closing_a_request_stops_new_and_running_uploads_and_an_unfinished_one_g
     assert_eq!(arrived(&app, &token).await, (0, 0));
     // Another user cannot close it, nor can anyone without a session.
     let stranger = browser();
-    browser::sign_up(&stranger, &web, "stranger@example.com", STRONG_PASSWORD).await;
+    browser::register(&stranger, &web, "stranger@example.com").await;
     let (_, theirs) = page(&stranger, web.url("/requests")).await;
-    let refused = stranger
-        .post(web.url(&format!("/requests/{token}/close")))
-        .form(&[("_csrf", csrf_of(&theirs).as_str())])
-        .answer()
-        .await;
+    let refused = press(
+        &stranger,
+        web.url(&format!("/requests/{token}/close")),
+        &theirs,
+    )
+    .await;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
 }
 
@@ -258,11 +247,7 @@ async fn an_uploader_sees_only_their_own_files_and_the_owner_finds_them_in_my_tr
         );
         let (_, mine) = page(&visitor, web.url(&path)).await;
         assert!(mine.contains(name), "{who} sees their file");
-        let send = visitor
-            .post(web.url(&format!("{path}/send")))
-            .form(&[("_csrf", csrf_of(&mine).as_str())])
-            .answer()
-            .await;
+        let send = press(&visitor, web.url(&format!("{path}/send")), &mine).await;
         assert_eq!(send.status(), StatusCode::SEE_OTHER);
         sent.push(
             send.headers()[header::LOCATION]
@@ -294,11 +279,7 @@ async fn an_uploader_sees_only_their_own_files_and_the_owner_finds_them_in_my_tr
 #[tokio::test(flavor = "multi_thread")]
 async fn in_chromium_files_dropped_on_a_request_through_one_web_reach_the_owner_whole_and_a_visitor_of_another_sees_none()
  {
-    let mut app = TestApp::new("request_chromium").await;
-    let webs = [
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-    ];
+    let (mut app, webs) = TestApp::with_webs::<2>("request_chromium", &[]).await;
     let _worker = app.start(Kind::Worker, &[]).await;
     let email = "photographer@example.com";
     let (owner, token) = owner_with_request(
@@ -381,14 +362,7 @@ async fn in_chromium_files_dropped_on_a_request_through_one_web_reach_the_owner_
 #[tokio::test(flavor = "multi_thread")]
 async fn the_owner_is_mailed_about_every_upload_into_their_request() {
     let smtp = SmtpServer::start("request_mail");
-    let mut app = TestApp::new("request_mail").await;
-    let url = smtp.url();
-    let env = [
-        ("SMTP_URL", url.as_str()),
-        ("MAIL_FROM", "Ferry <files@ferry.test>"),
-    ];
-    let web = app.start(Kind::Web, &env).await;
-    let _worker = app.start(Kind::Worker, &env).await;
+    let (app, web, _worker) = app_with_mail("request_mail", &smtp, &[]).await;
     let (_owner, token) = owner_with_request(
         &web,
         "notified@example.com",
@@ -397,10 +371,7 @@ async fn the_owner_is_mailed_about_every_upload_into_their_request() {
     .await;
     // The sign-up mailed a verification link; the address counts as confirmed here
     // (the mail suite proves the link itself).
-    sqlx::query("UPDATE users SET email_verified_at = now() WHERE email = 'notified@example.com'")
-        .execute(&app.pg)
-        .await
-        .unwrap();
+    app.confirm_email("notified@example.com").await;
     let client = Client::new();
     for name in ["invoice-1.pdf", "invoice-2.pdf"] {
         let (status, body) = put_into(&client, &web, &token, name, b"%PDF-1.4 scan".to_vec()).await;

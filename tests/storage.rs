@@ -10,7 +10,10 @@ use std::{process::Command, time::Duration, time::Instant};
 
 use bytes::Bytes;
 use harness::data::{MIB, b64, files_form, random_bytes};
-use harness::{Kind, Process, TestApp, browser::script_succeeded, count, eventually};
+use harness::{
+    Kind, Process, TestApp, assert_counts, browser::script_succeeded, count, count_eventually,
+    eventually,
+};
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -241,10 +244,7 @@ async fn range_requests_are_served_from_the_right_chunk() {
         );
     }
     let unsatisfiable = app
-        .http
-        .get(web.url(&path))
-        .header(header::RANGE, format!("bytes={}-", data.len()))
-        .answer()
+        .get_range(web.url(&path), &format!("bytes={}-", data.len()))
         .await;
     assert_eq!(unsatisfiable.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(
@@ -316,13 +316,7 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
             .enumerate()
             .map(|(i, bytes)| (format!("f{i}.bin"), bytes.clone())),
     );
-    let response = app
-        .http
-        .post(web.url("/"))
-        .header("Max-Downloads", "1")
-        .multipart(form)
-        .answer()
-        .await;
+    let response = curl::post_files(&app.http, &web, form, &[("Max-Downloads", "1")]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.text().await.unwrap();
     let paths: Vec<String> = body.lines().map(curl::path_of).collect();
@@ -371,18 +365,10 @@ async fn max_downloads_on_a_multipart_upload_counts_per_file_as_transfer_sh_does
     // Without a limit archives and files download freely; with one, an archive is one
     // download of each file.
     let form = files_form([("x", b"x".to_vec()), ("y", b"y".to_vec())]);
-    let body = app
-        .http
-        .post(web.url("/"))
-        .header("Max-Downloads", "2")
-        .multipart(form)
-        .answer_text()
-        .await;
-    let x = format!(
-        "/{}",
-        body.lines().next().unwrap().splitn(4, '/').nth(3).unwrap()
-    );
-    let token = x.split('/').nth(1).unwrap().to_owned();
+    let answer = curl::post_files(&app.http, &web, form, &[("Max-Downloads", "2")]).await;
+    let body = answer.text().await.unwrap();
+    let x = curl::path_of(body.lines().next().unwrap());
+    let token = curl::token_of(&body);
     let zip = get(&app, &web, &format!("/{token}.zip")).await;
     assert_eq!(zip.status(), StatusCode::OK);
     assert_eq!(header_of(&zip, "x-remaining-downloads"), "1");
@@ -402,20 +388,12 @@ async fn deleting_needs_the_deletion_token_and_frees_the_bytes_and_expired_trans
     let path = curl::path_of(&delete_url);
     let (share_path, deletion_token) = path.rsplit_once('/').unwrap();
 
-    let wrong = app
-        .http
-        .delete(web.url(&format!("{share_path}/not-the-token")))
-        .answer()
-        .await;
+    let wrong = curl::delete(&app.http, &web, &format!("{share_path}/not-the-token")).await;
     assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
     assert_eq!(get(&app, &web, share_path).await.status(), StatusCode::OK);
     assert!(stored_pieces(&app).await >= 1);
 
-    let right = app
-        .http
-        .delete(web.url(&format!("{share_path}/{deletion_token}")))
-        .answer()
-        .await;
+    let right = curl::delete(&app.http, &web, &format!("{share_path}/{deletion_token}")).await;
     assert_eq!(right.status(), StatusCode::OK);
     assert_eq!(
         get(&app, &web, share_path).await.status(),
@@ -456,16 +434,9 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
     );
 
     // No Content-Length: refused as soon as the stream passes the limit.
-    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..20)
-        .map(|i| Ok(Bytes::from(random_bytes(128 * 1024, i))))
-        .collect();
-    let streamed = app
-        .http
-        .put(web.url("/stream.bin"))
-        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
-        .send()
-        .await;
-    if let Ok(response) = streamed {
+    let chunks = (0..20).map(|i| random_bytes(128 * 1024, i));
+    let streamed = curl::put_chunked(&app.http, &web, "stream.bin", chunks).await;
+    if let Some(response) = streamed {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     } // (the server may also close the connection while the client is still sending)
 
@@ -771,13 +742,7 @@ async fn tus_bad_input_gets_the_protocol_status_codes_and_changes_nothing() {
     };
     assert_eq!(uncommitted, 0, "the rejected bytes were discarded");
 
-    let too_big = app
-        .http
-        .post(web.url("/files/"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", (11 * MIB).to_string())
-        .answer()
-        .await;
+    let too_big = tus::announce(&app.http, &web.url(""), 11 * MIB).await;
     assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let no_length = app
         .http
@@ -833,20 +798,15 @@ async fn a_tus_upload_interrupted_by_sigkill_of_its_process_resumes_on_another()
         .body(body)
         .send();
     let in_flight = tokio::spawn(request);
-    eventually(
+    count_eventually(
+        &app,
         "A to commit the first chunks",
         Duration::from_secs(30),
-        || async {
-            (count(&app, "SELECT coalesce(max(size), 0) FROM blobs").await >= 10 * MIB as i64)
-                .then_some(())
-        },
+        "SELECT coalesce(max(size), 0) FROM blobs",
+        |committed| committed >= 10 * MIB as i64,
     )
     .await;
-    a.kill();
-    assert!(
-        in_flight.await.unwrap().is_err(),
-        "the connection died with A"
-    );
+    kill_mid_request(&mut a, in_flight).await;
 
     let offset = tus_offset(&app, &b, &path).await as usize;
     assert_eq!(
@@ -1030,33 +990,25 @@ async fn tus_js_client_uploads_in_parallel_and_streams_of_unknown_size_through_f
     );
     // One transfer per upload: the pieces of the parallel one never became transfers,
     // and none of them is left.
-    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 2);
-    assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM files WHERE name IN ('parallel.bin', 'stream.bin')"
-        )
-        .await,
-        2
-    );
-    assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM uploads WHERE concat = 'partial'"
-        )
-        .await,
-        0
-    );
-    assert_eq!(count(&app, "SELECT count(*) FROM uploads").await, 2);
+    assert_counts(
+        &app,
+        &[
+            ("SELECT count(*) FROM transfers", 2),
+            (
+                "SELECT count(*) FROM files WHERE name IN ('parallel.bin', 'stream.bin')",
+                2,
+            ),
+            ("SELECT count(*) FROM uploads WHERE concat = 'partial'", 0),
+            ("SELECT count(*) FROM uploads", 2),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lose_nothing() {
-    let (mut app, a) =
-        TestApp::with_web("tus_concat_rules", &[("MAX_UPLOAD_SIZE", "4000000")]).await;
-    let b = app
-        .start(Kind::Web, &[("MAX_UPLOAD_SIZE", "4000000")])
-        .await;
+    let (app, [a, b]) =
+        TestApp::with_webs("tus_concat_rules", &[("MAX_UPLOAD_SIZE", "4000000")]).await;
     let options = app
         .http
         .request(reqwest::Method::OPTIONS, a.url("/files/"))
@@ -1212,17 +1164,16 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     let first = tus_patch(&app, &a, &d, 0, data[..MIB].to_vec(), &[]).await;
     assert_eq!(first.status(), StatusCode::NO_CONTENT);
     assert_eq!(header_of(&first, "upload-offset"), MIB.to_string());
+    // The rest of the data at MIB through B, telling the length at last.
+    let rest_with_length = |length: usize| {
+        let headers = [("Upload-Length", length.to_string())];
+        let rest = data[MIB..].to_vec();
+        let (app, b, d) = (&app, &b, &d);
+        async move { tus_patch(app, b, d, MIB, rest, &headers).await }
+    };
     // A length below what arrived, or past MAX_UPLOAD_SIZE: refused, nothing lost.
     for length in [MIB - 1, 4_000_001] {
-        let refused = tus_patch(
-            &app,
-            &b,
-            &d,
-            MIB,
-            data[MIB..].to_vec(),
-            &[("Upload-Length", length.to_string())],
-        )
-        .await;
+        let refused = rest_with_length(length).await;
         assert!(
             refused.status().is_client_error(),
             "{length}: {}",
@@ -1231,15 +1182,7 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
         assert_eq!(tus_offset(&app, &b, &d).await, MIB as i64);
     }
     // The last PATCH tells the length, through the other process.
-    let last = tus_patch(
-        &app,
-        &b,
-        &d,
-        MIB,
-        data[MIB..].to_vec(),
-        &[("Upload-Length", data.len().to_string())],
-    )
-    .await;
+    let last = rest_with_length(data.len()).await;
     assert_eq!(last.status(), StatusCode::NO_CONTENT);
     let share_url = header_of(&last, "x-share-url");
     let back = app.get(&share_url).await;
@@ -1260,6 +1203,19 @@ async fn tus_concatenation_and_deferred_length_refuse_what_they_cannot_do_and_lo
     let big = location(&create(&a, deferred()).await.unwrap());
     let over = tus_patch(&app, &a, &big, 0, random_bytes(4_000_001, 34), &[]).await;
     assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// SIGKILLs web process `a` while `in_flight` (a request to it) is still running, and
+/// asserts that the request's connection died with it.
+async fn kill_mid_request(
+    a: &mut Process,
+    in_flight: tokio::task::JoinHandle<reqwest::Result<Response>>,
+) {
+    a.kill();
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the connection died with A"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1303,22 +1259,16 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
     };
     // A dies while it copies the pieces into the final upload.
     let in_flight = tokio::spawn(final_request(&a));
-    eventually("A to start copying", Duration::from_secs(30), || async {
-        (count(
-            &app,
-            "SELECT count(*) FROM uploads u JOIN blobs b ON b.id = u.blob_id
-             WHERE u.concat LIKE 'final;%' AND b.size > 0",
-        )
-        .await
-            == 1)
-            .then_some(())
-    })
+    count_eventually(
+        &app,
+        "A to start copying",
+        Duration::from_secs(30),
+        "SELECT count(*) FROM uploads u JOIN blobs b ON b.id = u.blob_id
+         WHERE u.concat LIKE 'final;%' AND b.size > 0",
+        |copying| copying == 1,
+    )
     .await;
-    a.kill();
-    assert!(
-        in_flight.await.unwrap().is_err(),
-        "the connection died with A"
-    );
+    kill_mid_request(&mut a, in_flight).await;
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
     for (path, piece) in paths.iter().zip(&pieces) {
         assert_eq!(tus_offset(&app, &b, path).await, piece.len() as i64);
@@ -1333,15 +1283,14 @@ async fn a_concatenation_cut_off_by_sigkill_loses_no_piece_and_succeeds_when_sen
         sha(&pieces.concat()),
         "the pieces, in order"
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 1);
-    assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM uploads WHERE concat = 'partial'"
-        )
-        .await,
-        0
-    );
+    assert_counts(
+        &app,
+        &[
+            ("SELECT count(*) FROM transfers", 1),
+            ("SELECT count(*) FROM uploads WHERE concat = 'partial'", 0),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1358,26 +1307,14 @@ async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxie
         ("X-Forwarded-Host", "drop.example.org"),
     ];
 
-    let url = curl::put(&app.http, &trusting, "a.txt", b"a".to_vec(), &forwarded)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let url = curl::link(&app.http, &trusting, "a.txt", b"a".to_vec(), &forwarded).await;
     assert!(url.starts_with("https://drop.example.org/"), "{url}");
-    let url = curl::put(&app.http, &wary, "b.txt", b"b".to_vec(), &forwarded)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let url = curl::link(&app.http, &wary, "b.txt", b"b".to_vec(), &forwarded).await;
     assert!(
         url.starts_with(&format!("http://127.0.0.1:{}/", wary.port)),
         "forged headers ignored: {url}"
     );
-    let url = curl::put(&app.http, &fixed, "c.txt", b"c".to_vec(), &forwarded)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let url = curl::link(&app.http, &fixed, "c.txt", b"c".to_vec(), &forwarded).await;
     assert!(url.starts_with("https://files.example.com/"), "{url}");
 }
 
@@ -1388,11 +1325,7 @@ async fn share_urls_use_public_url_or_forwarded_headers_only_from_trusted_proxie
 /// (staged, then committed) included.
 #[tokio::test(flavor = "multi_thread")]
 async fn small_tus_patches_are_durable_and_resumable_on_any_process_whatever_the_store() {
-    let mut app = TestApp::new("tus_small_patches").await;
-    let mut webs = [
-        app.start(Kind::Web, &[]).await,
-        app.start(Kind::Web, &[]).await,
-    ];
+    let (mut app, mut webs) = TestApp::with_webs::<2>("tus_small_patches", &[]).await;
     // 13 PATCHes of 700 KiB and a short last one: the tail crosses 5 MiB twice.
     let piece = 700 * 1024;
     let data = random_bytes(13 * piece + 4321, 77);

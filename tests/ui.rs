@@ -282,11 +282,8 @@ async fn a_post_without_the_csrf_token_is_rejected() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_password_guessing_hits_429_across_two_processes_and_the_right_password_unlocks() {
-    let (mut app, a) =
-        TestApp::with_web("password_rate_limit", &[("UNLOCK_ATTEMPTS_PER_IP", "6")]).await;
-    let b = app
-        .start(Kind::Web, &[("UNLOCK_ATTEMPTS_PER_IP", "6")])
-        .await;
+    let (app, [a, b]) =
+        TestApp::with_webs("password_rate_limit", &[("UNLOCK_ATTEMPTS_PER_IP", "6")]).await;
     let sender = browser();
     let upload_page = page(&sender, a.url("/")).await.1;
     let csrf = csrf_of(&upload_page);

@@ -30,15 +30,34 @@ use tokio::{
 };
 
 use crate::harness::browser::{account_fields, draft_file, sign_up};
-use crate::harness::http::Exchange;
+use crate::harness::http::{Exchange, retry_after};
 use crate::harness::{
-    Kind, Process, TestApp,
+    Kind, Process, TestApp, blobs_come_to,
     browser::{csrf_of, page},
-    count,
+    count, curl,
     data::{MIB, b64, files_form, random_bytes},
     eventually,
     tus::{self, OCTETS, TUS},
 };
+use crate::uploads::app_with_four_upload_slots;
+
+/// The byte budget of the item 1 tests: 10 MiB a client a day.
+const DAILY_BUDGET: (&str, &str) = ("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB");
+
+/// A fresh app serving through one web process whose clients may upload
+/// [`DAILY_BUDGET`].
+async fn app_with_daily_budget(test: &str) -> (TestApp, Process) {
+    TestApp::with_web(test, &[DAILY_BUDGET]).await
+}
+
+/// A multipart form of two files of `size` random bytes each, named `names` (seeds
+/// `seed` and `seed + 1`).
+fn two_files(names: [&str; 2], size: usize, seed: u64) -> reqwest::multipart::Form {
+    files_form([
+        (names[0], random_bytes(size, seed)),
+        (names[1], random_bytes(size, seed + 1)),
+    ])
+}
 
 /// How long a test waits for any one answer before it fails (a bound, not a measure).
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
@@ -249,11 +268,7 @@ async fn past_uploads_per_client_per_hour_a_put_or_tus_creation_gets_429_and_sto
     }
     let refused = alice.put(web.url("/a-5.txt")).body("hello").answer().await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = refused.headers()[header::RETRY_AFTER]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&refused);
     assert!(
         (1..=3600).contains(&retry_after),
         "Retry-After {retry_after}"
@@ -299,11 +314,7 @@ async fn past_uploads_per_client_per_hour_a_put_or_tus_creation_gets_429_and_sto
 #[tokio::test(flavor = "multi_thread")]
 async fn past_upload_bytes_per_client_per_day_a_put_gets_429_before_its_body_and_a_failed_one_gives_its_bytes_back()
  {
-    let (app, web) = TestApp::with_web(
-        "adv_budget_bytes",
-        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
-    )
-    .await;
+    let (app, web) = app_with_daily_budget("adv_budget_bytes").await;
     let alice = client_from("127.0.0.1");
 
     // 6 MiB of a 10 MiB budget stored.
@@ -331,12 +342,8 @@ async fn past_upload_bytes_per_client_per_day_a_put_gets_429_before_its_body_and
     let answer = exchange("127.0.0.1", web.port, head.to_owned(), pieces).await;
     answer.assert_over_budget("a chunked 6 MiB PUT");
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 1);
-    eventually(
-        "the cut body's blob to be deleted",
-        Duration::from_secs(30),
-        || async { (count(&app, "SELECT count(*) FROM blobs").await == 1).then_some(()) },
-    )
-    .await;
+    // Wait for the cut body's blob to be deleted.
+    blobs_come_to(&app, 1, Duration::from_secs(30)).await;
 
     // What the cut body took is given back: exactly the 4 MiB left fit, and then not a
     // byte more.
@@ -375,7 +382,7 @@ async fn past_upload_bytes_per_client_per_day_a_put_gets_429_before_its_body_and
 #[tokio::test(flavor = "multi_thread")]
 async fn the_byte_budget_holds_across_two_web_processes_taking_it_at_once() {
     let mut app = TestApp::new("adv_budget_replicas").await;
-    let budget = [("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")];
+    let budget = [DAILY_BUDGET];
     let webs = [
         app.start(Kind::Web, &budget).await,
         app.start(Kind::Web, &budget).await,
@@ -407,11 +414,7 @@ async fn the_byte_budget_holds_across_two_web_processes_taking_it_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_creation_announcing_more_than_is_left_gets_429_and_a_failed_patch_gives_its_bytes_back()
  {
-    let (app, web) = TestApp::with_web(
-        "adv_budget_tus",
-        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
-    )
-    .await;
+    let (app, web) = app_with_daily_budget("adv_budget_tus").await;
     let client = client_from("127.0.0.1");
     let base = web.url("");
 
@@ -473,11 +476,7 @@ async fn tus_offset(client: &Client, web: &Process, path: &str) -> usize {
 /// bytes), counting those bytes twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tus_patch_that_loses_its_upload_to_another_patch_gives_back_every_byte_it_took() {
-    let (_app, web) = TestApp::with_web(
-        "adv_budget_tus_race",
-        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
-    )
-    .await;
+    let (_app, web) = app_with_daily_budget("adv_budget_tus_race").await;
     let client = client_from("127.0.0.1");
     let created = tus::create(&client, &web.url(""), 8 * MIB, "").await;
     assert_eq!(created.status(), StatusCode::CREATED);
@@ -542,24 +541,12 @@ async fn a_tus_patch_that_loses_its_upload_to_another_patch_gives_back_every_byt
 
 #[tokio::test(flavor = "multi_thread")]
 async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_upload_page() {
-    let (app, web) = TestApp::with_web(
-        "adv_budget_bundle",
-        &[("UPLOAD_BYTES_PER_CLIENT_PER_DAY", "10MiB")],
-    )
-    .await;
-    let post = |client: Client, form: reqwest::multipart::Form| {
-        let url = web.url("/");
-        async move { client.post(url).multipart(form).answer().await }
-    };
-
+    let (app, web) = app_with_daily_budget("adv_budget_bundle").await;
     // Two 3 MiB files: 6 MiB, and 6 MiB more for their zip, pass 10 MiB. Refused after
     // the parts were read; nothing is kept.
     let alice = client_from("127.0.0.1");
-    let pair = files_form([
-        ("a.bin", random_bytes(3 * MIB, 4)),
-        ("b.bin", random_bytes(3 * MIB, 5)),
-    ]);
-    let refused = post(alice.clone(), pair).await;
+    let pair = two_files(["a.bin", "b.bin"], 3 * MIB, 4);
+    let refused = curl::post_files(&alice, &web, pair, &[]).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key(header::RETRY_AFTER));
     assert!(
@@ -570,30 +557,20 @@ async fn several_files_are_charged_again_for_their_zip_by_multipart_and_by_the_u
             .contains("upload_budget_exceeded")
     );
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
-    eventually(
-        "the refused parts to be deleted",
-        Duration::from_secs(30),
-        || async { (count(&app, "SELECT count(*) FROM blobs").await == 0).then_some(()) },
-    )
-    .await;
+    // Wait for the refused parts to be deleted.
+    blobs_come_to(&app, 0, Duration::from_secs(30)).await;
 
     // One 3 MiB file has no zip: it passes, and the refused pair gave back everything
     // it took, so exactly 7 MiB more fit.
-    let one = post(
-        alice.clone(),
-        files_form([("c.bin", random_bytes(3 * MIB, 6))]),
-    )
-    .await;
+    let one = files_form([("c.bin", random_bytes(3 * MIB, 6))]);
+    let one = curl::post_files(&alice, &web, one, &[]).await;
     assert_eq!(one.status(), StatusCode::OK);
     eventually_put(&alice, &web, "seven.bin", 7 * MIB).await;
 
     // Another client: two 2 MiB files are charged 8 MiB, to the byte.
     let bob = client_from("127.0.0.2");
-    let pair = files_form([
-        ("d.bin", random_bytes(2 * MIB, 7)),
-        ("e.bin", random_bytes(2 * MIB, 8)),
-    ]);
-    let stored = post(bob.clone(), pair).await;
+    let pair = two_files(["d.bin", "e.bin"], 2 * MIB, 7);
+    let stored = curl::post_files(&bob, &web, pair, &[]).await;
     assert_eq!(stored.status(), StatusCode::OK);
     assert_eq!(stored.text().await.unwrap().lines().count(), 2);
     let answer = exchange(
@@ -661,12 +638,7 @@ async fn anonymous_transfers_live_at_most_max_days_anonymous_and_a_signed_in_sen
     };
 
     // curl: 30 days refused, naming the limit; nothing stored.
-    let refused = client
-        .put(web.url("/long.txt"))
-        .header("Max-Days", "30")
-        .body("hello")
-        .answer()
-        .await;
+    let refused = curl::put(&client, &web, "long.txt", "hello", &[("Max-Days", "30")]).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let message = refused.text().await.unwrap();
     assert!(
@@ -849,14 +821,7 @@ async fn sign_ups_from_one_ipv6_64_share_one_limit_unless_client_ipv6_prefix_is_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
-    let (app, web) = TestApp::with_web(
-        "adv_budget_ipv6_slots",
-        &[
-            ("UPLOAD_IDLE_TIMEOUT", "10m"),
-            ("MAX_UPLOADS_PER_CLIENT", "4"),
-        ],
-    )
-    .await;
+    let (app, web) = app_with_four_upload_slots("adv_budget_ipv6_slots").await;
 
     // Four PUTs from four addresses of one /64 declare 100 MB, send 64 KiB and stall;
     // each is being stored (its blob exists) before the next starts.
@@ -868,12 +833,8 @@ async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
             Some(&format!("2001:db8:1:2::{n}")),
         );
         held.push(stall("127.0.0.1", web.port, head, 64 * 1024).await);
-        eventually(
-            "the stalled PUT to hold a slot",
-            Duration::from_secs(30),
-            || async { (count(&app, "SELECT count(*) FROM blobs").await == n).then_some(()) },
-        )
-        .await;
+        // Wait for the stalled PUT to hold a slot.
+        blobs_come_to(&app, n, Duration::from_secs(30)).await;
     }
     // A fifth address of the same /64 is the same client: 503 before its body.
     let answer = exchange(
@@ -892,13 +853,14 @@ async fn stalled_uploads_from_one_ipv6_64_share_one_clients_upload_slots() {
     assert_eq!(count(&app, "SELECT count(*) FROM blobs").await, 4);
 
     // Another /64 is another client, and uploads meanwhile.
-    let other = client_from("127.0.0.1")
-        .put(web.url("/other-64.txt"))
-        .header("X-Forwarded-For", "2001:db8:1:3::1")
-        .body("not locked out")
-        .answer()
-        .await;
-    assert_eq!(other.status(), StatusCode::OK);
+    curl::share(
+        &client_from("127.0.0.1"),
+        &web,
+        "other-64.txt",
+        "not locked out",
+        &[("X-Forwarded-For", "2001:db8:1:3::1")],
+    )
+    .await;
 
     // When the stalled uploads go away the /64's slots come back.
     for task in held {

@@ -9,20 +9,45 @@ use std::time::{Duration, Instant};
 use reqwest::{StatusCode, header};
 
 use crate::harness::data::{MIB, random_bytes};
-use crate::harness::http::Exchange;
-use crate::harness::{Kind, Process, TestApp, count, eventually};
+use crate::harness::http::{Exchange, cookie_pair, header_text};
+use crate::harness::{Kind, Process, TestApp, count, count_eventually, counts_eventually};
 use crate::harness::{curl, tus};
 
-/// Shares `data` as `once.bin` with `Max-Downloads: 1`; returns the share path.
-async fn share_once(app: &TestApp, web: &Process, data: &[u8]) -> String {
+/// Shares `data` as `name` with `Max-Downloads: {max_downloads}`; returns the share
+/// path.
+async fn share_limited(
+    app: &TestApp,
+    web: &Process,
+    name: &str,
+    data: &[u8],
+    max_downloads: u32,
+) -> String {
+    let limit = max_downloads.to_string();
     curl::share(
         &app.http,
         web,
-        "once.bin",
+        name,
         data.to_vec(),
-        &[("Max-Downloads", "1")],
+        &[("Max-Downloads", &limit)],
     )
     .await
+}
+
+/// Shares `data` as `once.bin` with `Max-Downloads: 1`; returns the share path.
+async fn share_once(app: &TestApp, web: &Process, data: &[u8]) -> String {
+    share_limited(app, web, "once.bin", data, 1).await
+}
+
+/// Waits (30 s at most) until the clock's purge job has run three times.
+async fn three_purge_sweeps(app: &TestApp) {
+    count_eventually(
+        app,
+        "three purge sweeps",
+        Duration::from_secs(30),
+        "SELECT count(*) FROM job_effects WHERE job_key LIKE 'purge-expired@%'",
+        |sweeps| sweeps >= 3,
+    )
+    .await;
 }
 
 async fn downloads(app: &TestApp) -> i64 {
@@ -136,13 +161,10 @@ async fn an_interrupted_max_downloads_1_download_resumes_for_its_client_and_for_
     let first = alice.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()["x-remaining-downloads"], "0");
-    let cookie = first.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(cookie.starts_with("ferry_resume_"), "{cookie}");
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let set_cookie = header_text(&first, header::SET_COOKIE);
+    assert!(set_cookie.starts_with("ferry_resume_"), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    let cookie = cookie_pair(&set_cookie);
     let got = read_some(first, MIB).await;
     assert_eq!(got[..], data[..got.len()]);
     assert_eq!(downloads(&app).await, 1);
@@ -386,14 +408,7 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
     // Schemathesis found it: a second counted download restarts the client's grant,
     // which stopped the first stream mid-body. Each paid for its download: both finish.
     let data = random_bytes(8 * MIB, 24);
-    let path = curl::share(
-        &app.http,
-        &web,
-        "twice.bin",
-        data.clone(),
-        &[("Max-Downloads", "2")],
-    )
-    .await;
+    let path = share_limited(&app, &web, "twice.bin", &data, 2).await;
     let client = client_from("127.0.0.1");
     let mut first = client.get(web.url(&path)).answer().await;
     assert_eq!(first.status(), StatusCode::OK);
@@ -416,14 +431,7 @@ async fn two_counted_downloads_by_one_client_at_once_both_complete() {
     assert!(got == data);
     assert_eq!(downloads(&app).await, 2);
     // Both downloads at once, read in step.
-    let path = curl::share(
-        &app.http,
-        &web,
-        "again.bin",
-        data.clone(),
-        &[("Max-Downloads", "2")],
-    )
-    .await;
+    let path = share_limited(&app, &web, "again.bin", &data, 2).await;
     let (a, b) = tokio::join!(
         client.get(web.url(&path)).send(),
         client.get(web.url(&path)).send()
@@ -474,9 +482,7 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
                 "application/octet-stream",
                 "{filetype} at {url}"
             );
-            let disposition = response.headers()[header::CONTENT_DISPOSITION]
-                .to_str()
-                .unwrap();
+            let disposition = header_text(&response, header::CONTENT_DISPOSITION);
             assert!(
                 disposition.starts_with("attachment"),
                 "{filetype}: {disposition}"
@@ -489,9 +495,7 @@ async fn uploads_are_served_as_themselves_only_from_an_allow_list_of_inert_types
         let path = tus_share(&app, &web, "x.txt", filetype).await;
         let response = app.get(web.url(&path.replacen('/', "/inline/", 1))).await;
         assert_eq!(response.headers()[header::CONTENT_TYPE], filetype);
-        let disposition = response.headers()[header::CONTENT_DISPOSITION]
-            .to_str()
-            .unwrap();
+        let disposition = header_text(&response, header::CONTENT_DISPOSITION);
         assert!(
             disposition.starts_with("inline"),
             "{filetype}: {disposition}"
@@ -507,28 +511,24 @@ async fn with_a_zero_resume_window_every_range_request_counts() {
     )
     .await;
     let data = random_bytes(100_000, 13);
-    let path = curl::share(&app.http, &web, "once.bin", data, &[("Max-Downloads", "1")]).await;
+    let path = share_once(&app, &web, &data).await;
     let first = app.get(web.url(&path)).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let resumed = app
-        .http
-        .get(web.url(&path))
-        .header(header::RANGE, "bytes=10-")
-        .answer()
-        .await;
+    let resumed = app.get_range(web.url(&path), "bytes=10-").await;
     assert_eq!(resumed.status(), StatusCode::NOT_FOUND);
 }
 
 /// Waits (30 s at most) until the purge has removed every transfer and every chunk.
 async fn no_transfer_or_chunk_is_left(app: &TestApp) {
-    eventually(
+    counts_eventually(
+        app,
         "the used-up transfer to be purged",
         Duration::from_secs(30),
-        || async {
-            let rows = count(app, "SELECT count(*) FROM transfers").await;
-            let chunks = count(app, "SELECT count(*) FROM blob_chunks").await;
-            (rows == 0 && chunks == 0).then_some(())
-        },
+        [
+            "SELECT count(*) FROM transfers",
+            "SELECT count(*) FROM blob_chunks",
+        ],
+        |[rows, chunks]| rows == 0 && chunks == 0,
     )
     .await;
 }
@@ -541,14 +541,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     // Larger than every socket buffer between the two ends, so most of it is still
     // in the blob store while the download stalls.
     let data = random_bytes(32 * MIB, 14);
-    let path = curl::share(
-        &app.http,
-        &web,
-        "last.bin",
-        data.clone(),
-        &[("Max-Downloads", "1")],
-    )
-    .await;
+    let path = share_limited(&app, &web, "last.bin", &data, 1).await;
     let chunks = count(&app, "SELECT count(*) FROM blob_chunks").await;
     assert!(chunks > 0);
 
@@ -564,15 +557,7 @@ async fn a_used_up_transfer_still_streaming_is_purged_only_after_the_grace_perio
     // A worker with the default grace (1h) and a clock sweeping every second.
     let clock = app.start_clock("purge-expired=* * * * * *").await;
     let mut worker = app.start(Kind::Worker, &[]).await;
-    eventually("three purge sweeps", Duration::from_secs(30), || async {
-        let sweeps = count(
-            &app,
-            "SELECT count(*) FROM job_effects WHERE job_key LIKE 'purge-expired@%'",
-        )
-        .await;
-        (sweeps >= 3).then_some(())
-    })
-    .await;
+    three_purge_sweeps(&app).await;
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 1);
     assert_eq!(
         count(&app, "SELECT count(*) FROM blob_chunks").await,
@@ -736,20 +721,9 @@ async fn a_used_up_transfer_keeps_its_bytes_while_its_downloader_may_still_resum
     // No grace at all: only the open resume window (1h by default) holds it.
     let _clock = app.start_clock("purge-expired=* * * * * *").await;
     let _worker = app.start(Kind::Worker, &[("PURGE_GRACE", "0s")]).await;
-    eventually("three purge sweeps", Duration::from_secs(30), || async {
-        let sweeps = count(
-            &app,
-            "SELECT count(*) FROM job_effects WHERE job_key LIKE 'purge-expired@%'",
-        )
-        .await;
-        (sweeps >= 3).then_some(())
-    })
-    .await;
+    three_purge_sweeps(&app).await;
     let resumed = app
-        .http
-        .get(web.url(&path))
-        .header(header::RANGE, format!("bytes={}-", got.len()))
-        .answer()
+        .get_range(web.url(&path), &format!("bytes={}-", got.len()))
         .await;
     assert_eq!(resumed.status(), StatusCode::PARTIAL_CONTENT);
     assert!(resumed.bytes().await.unwrap()[..] == data[got.len()..]);

@@ -7,12 +7,14 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode, header, redirect::Policy};
 
 use crate::harness::browser::{
-    account_fields, add_to_draft, draft_upload, send_fields, sent_token, sign_in, sign_up,
+    account_fields, add_to_draft, draft_file, draft_upload, post_form, register, send_fields,
+    sent_token, sign_in,
 };
-use crate::harness::http::Exchange;
+use crate::harness::http::{Exchange, retry_after};
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{STRONG_PASSWORD, browser, csrf_of, draft_token_of, page},
+    unique_temp_path,
 };
 
 /// Keys under this app's Redis prefix (on every node, in cluster mode).
@@ -272,11 +274,7 @@ async fn sign_up_from_one_ip_past_the_limit_gets_429_with_retry_after() {
     }
     let refused = sign_up_with_tokens(&client, &web, &tokens, "one-too-many@example.org").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = refused.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&refused);
     assert!(
         (1..=600).contains(&retry_after),
         "Retry-After {retry_after}"
@@ -306,20 +304,20 @@ async fn assert_unavailable(what: &str, response: reqwest::Response) -> String {
     body
 }
 
-/// Posts a form as a browser does (asking for HTML).
-async fn post_form(client: &Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
-    client
-        .post(url)
-        .header(header::ACCEPT, "text/html")
-        .form(form)
-        .answer()
-        .await
+/// Unlocks share `token` as a browser with the CSRF token `csrf` does, with the
+/// password its tests send ("open sesame"): the answer as it came.
+async fn unlock(client: &Client, web: &Process, token: &str, csrf: &str) -> reqwest::Response {
+    post_form(
+        client,
+        web.url(&format!("/s/{token}/unlock")),
+        &[("_csrf", csrf), ("password", "open sesame")],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_restart() {
-    let dir =
-        std::env::temp_dir().join(format!("ferry-adv-redis-{}", uuid::Uuid::new_v4().simple()));
+    let dir = unique_temp_path("adv-redis");
     let mut redis =
         ferry_dev::services::start_redis(&dir.join("redis"), ferry_dev::services::free_port())
             .unwrap();
@@ -328,22 +326,10 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
 
     // Before the outage: a member signed in, and a password-protected transfer.
     let member = browser();
-    let signed_up = sign_up(&member, &web, "member@example.org", STRONG_PASSWORD).await;
-    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    register(&member, &web, "member@example.org").await;
     let (_, upload_page) = page(&member, web.url("/")).await;
-    let id = draft_upload(
-        &member,
-        &web,
-        "locked.txt",
-        b"bytes".to_vec(),
-        &draft_token_of(&upload_page),
-    )
-    .await;
+    draft_file(&member, &web, &upload_page, "locked.txt", b"bytes".to_vec()).await;
     let member_csrf = csrf_of(&upload_page);
-    assert_eq!(
-        add_to_draft(&member, &web, &member_csrf, &id).await,
-        StatusCode::OK
-    );
     let sent = post_form(
         &member,
         web.url("/send"),
@@ -406,13 +392,8 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
     );
     assert!(response.headers().contains_key("retry-after"));
     // The share password cannot be checked: it says so.
-    let unlock = post_form(
-        &visitor,
-        web.url(&format!("/s/{token}/unlock")),
-        &[("_csrf", &visitor_csrf), ("password", "open sesame")],
-    )
-    .await;
-    let body = assert_unavailable("POST unlock", unlock).await;
+    let answer = unlock(&visitor, &web, &token, &visitor_csrf).await;
+    let body = assert_unavailable("POST unlock", answer).await;
     assert!(
         body.contains("can&#39;t be checked right now")
             || body.contains("can't be checked right now"),
@@ -420,13 +401,8 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
     );
     assert!(!body.contains("not right"), "{body}");
     // Also for a visitor whose session itself cannot be loaded.
-    let unlock = post_form(
-        &member,
-        web.url(&format!("/s/{token}/unlock")),
-        &[("_csrf", &member_csrf), ("password", "open sesame")],
-    )
-    .await;
-    let body = assert_unavailable("signed-in POST unlock", unlock).await;
+    let answer = unlock(&member, &web, &token, &member_csrf).await;
+    let body = assert_unavailable("signed-in POST unlock", answer).await;
     assert!(body.contains("can't be checked right now"), "{body}");
     // Cookieless page views need no Redis at all: they still work.
     let (status, _) = page(&Client::new(), web.url("/signin")).await;
@@ -440,12 +416,7 @@ async fn with_redis_stopped_pages_and_forms_answer_503_and_recover_without_a_res
 
     // The same process recovers: the share password is checked, sign-in works.
     crate::harness::eventually("unlock to work again", Duration::from_secs(30), || async {
-        let r = post_form(
-            &visitor,
-            web.url(&format!("/s/{token}/unlock")),
-            &[("_csrf", &visitor_csrf), ("password", "open sesame")],
-        )
-        .await;
+        let r = unlock(&visitor, &web, &token, &visitor_csrf).await;
         (r.status() == StatusCode::SEE_OTHER).then_some(())
     })
     .await;
@@ -496,19 +467,8 @@ async fn hostile_file_names_and_e_mail_addresses_render_as_text_on_every_page() 
 
     // The hostile name in the draft (upload page) …
     let (_, upload_page) = page(&member, web.url("/")).await;
-    let id = draft_upload(
-        &member,
-        &web,
-        hostile_name,
-        b"bytes".to_vec(),
-        &draft_token_of(&upload_page),
-    )
-    .await;
+    draft_file(&member, &web, &upload_page, hostile_name, b"bytes".to_vec()).await;
     let csrf = csrf_of(&upload_page);
-    assert_eq!(
-        add_to_draft(&member, &web, &csrf, &id).await,
-        StatusCode::OK
-    );
     let (_, upload_page) = page(&member, web.url("/")).await;
     no_markup("upload page", &upload_page);
     assert!(

@@ -42,7 +42,7 @@ use crate::harness::tus;
 use crate::harness::{
     Kind, Process, TestApp,
     browser::{browser, csrf_of},
-    count,
+    count_eventually,
     data::b64,
     eventually,
 };
@@ -130,6 +130,24 @@ fn client_from(address: &str) -> Client {
         .unwrap()
 }
 
+/// Runs the proxy `program` (`haproxy` or `nginx`) with `args` from its scratch `dir`
+/// and waits until it serves Ferry's `/healthz` on `port`; a missing program fails with
+/// the command that installs it.
+async fn serve(program: &'static str, args: &[&str], dir: PathBuf, port: u16) -> Proxy {
+    let install = match program {
+        "haproxy" => "apt-get install haproxy",
+        _ => "apt-get install nginx-light",
+    };
+    let child = spawn(program, args, &dir, install);
+    wait_until_serving(Proxy {
+        name: program,
+        child,
+        port,
+        dir,
+    })
+    .await
+}
+
 async fn wait_until_serving(mut proxy: Proxy) -> Proxy {
     // From the bystander's address, so the flooding address starts with a clean slate
     // in the proxy's per-address counters.
@@ -197,19 +215,7 @@ async fn haproxy(web: &Process) -> Proxy {
     );
     let cfg = dir.join("haproxy.cfg");
     fs::write(&cfg, config).unwrap();
-    let child = spawn(
-        "haproxy",
-        &["-db", "-f", cfg.to_str().unwrap()],
-        &dir,
-        "apt-get install haproxy",
-    );
-    wait_until_serving(Proxy {
-        name: "haproxy",
-        child,
-        port,
-        dir,
-    })
-    .await
+    serve("haproxy", &["-db", "-f", cfg.to_str().unwrap()], dir, port).await
 }
 
 /// nginx running deploy/nginx.conf, proxying to `web` from 127.0.0.2 instead of
@@ -245,28 +251,17 @@ async fn nginx(web: &Process) -> Proxy {
     fs::write(&cfg, config).unwrap();
     let global = format!("daemon off; pid {d}/nginx.pid;");
     let error_log = dir.join("error.log");
-    let child = spawn(
-        "nginx",
-        &[
-            "-c",
-            cfg.to_str().unwrap(),
-            "-p",
-            dir.to_str().unwrap(),
-            "-e",
-            error_log.to_str().unwrap(),
-            "-g",
-            &global,
-        ],
-        &dir,
-        "apt-get install nginx-light",
-    );
-    wait_until_serving(Proxy {
-        name: "nginx",
-        child,
-        port,
-        dir,
-    })
-    .await
+    let args = [
+        "-c",
+        cfg.to_str().unwrap(),
+        "-p",
+        dir.to_str().unwrap(),
+        "-e",
+        error_log.to_str().unwrap(),
+        "-g",
+        &global,
+    ];
+    serve("nginx", &args, dir.clone(), port).await
 }
 
 /// Not the shipped nginx: a TLS-terminating nginx (`X-Forwarded-Proto: https`) that
@@ -311,19 +306,8 @@ http {{
     );
     let cfg = dir.join("nginx.conf");
     fs::write(&cfg, config).unwrap();
-    let child = spawn(
-        "nginx",
-        &["-c", cfg.to_str().unwrap(), "-p", dir.to_str().unwrap()],
-        &dir,
-        "apt-get install nginx-light",
-    );
-    wait_until_serving(Proxy {
-        name: "nginx",
-        child,
-        port,
-        dir,
-    })
-    .await
+    let args = ["-c", cfg.to_str().unwrap(), "-p", dir.to_str().unwrap()];
+    serve("nginx", &args, dir.clone(), port).await
 }
 
 /// The `http.client_ip` of the logged request that carried `marker` as its user agent.
@@ -357,6 +341,18 @@ async fn probe(url: String, marker: &str, headers: &[(&str, &str)]) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// The client address `web` logged for a [`probe`] of `url` (directly or through a
+/// proxy) marked `marker` and sent with `headers`.
+async fn client_address_seen(
+    web: &Process,
+    url: String,
+    marker: &str,
+    headers: &[(&str, &str)],
+) -> String {
+    probe(url, marker, headers).await;
+    logged_client_ip(web, marker).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_through_haproxy_or_nginx()
  {
@@ -366,15 +362,21 @@ async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_t
     let forged = [("X-Forwarded-For", "203.0.113.66")];
 
     // Straight to Ferry: the peer is not a trusted proxy, so the header is ignored.
-    probe(web.url("/healthz"), "direct-forged", &forged).await;
-    assert_eq!(logged_client_ip(&web, "direct-forged").await, "127.0.0.1");
+    assert_eq!(
+        client_address_seen(&web, web.url("/healthz"), "direct-forged", &forged).await,
+        "127.0.0.1"
+    );
 
     // Through HAProxy and nginx: they append the real peer (127.0.0.1) to the forged
     // value; the right-most untrusted address is the real one.
-    probe(haproxy.url("/healthz"), "haproxy-forged", &forged).await;
-    assert_eq!(logged_client_ip(&web, "haproxy-forged").await, "127.0.0.1");
-    probe(nginx.url("/healthz"), "nginx-forged", &forged).await;
-    assert_eq!(logged_client_ip(&web, "nginx-forged").await, "127.0.0.1");
+    assert_eq!(
+        client_address_seen(&web, haproxy.url("/healthz"), "haproxy-forged", &forged).await,
+        "127.0.0.1"
+    );
+    assert_eq!(
+        client_address_seen(&web, nginx.url("/healthz"), "nginx-forged", &forged).await,
+        "127.0.0.1"
+    );
 
     // Forged on two header lines: every line counts, in order.
     let two_lines = Client::new()
@@ -390,8 +392,10 @@ async fn a_forged_x_forwarded_for_never_becomes_the_client_address_directly_or_t
         "127.0.0.1"
     );
     // No proxy header at all through a trusted proxy: the address it connected from.
-    probe(haproxy.url("/healthz"), "haproxy-plain", &[]).await;
-    assert_eq!(logged_client_ip(&web, "haproxy-plain").await, "127.0.0.1");
+    assert_eq!(
+        client_address_seen(&web, haproxy.url("/healthz"), "haproxy-plain", &[]).await,
+        "127.0.0.1"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -402,16 +406,14 @@ async fn with_client_ip_header_forwarded_the_rfc_7239_header_is_read_and_x_forwa
     )
     .await;
     let nginx = nginx_with_tls_and_forwarded(&web).await;
-    probe(
-        nginx.url("/healthz"),
-        "nginx-forwarded",
-        &[
-            ("Forwarded", "for=\"[2001:db8::66]:4711\";proto=https"),
-            ("X-Forwarded-For", "203.0.113.66"),
-        ],
-    )
-    .await;
-    assert_eq!(logged_client_ip(&web, "nginx-forwarded").await, "127.0.0.1");
+    let forwarded = [
+        ("Forwarded", "for=\"[2001:db8::66]:4711\";proto=https"),
+        ("X-Forwarded-For", "203.0.113.66"),
+    ];
+    assert_eq!(
+        client_address_seen(&web, nginx.url("/healthz"), "nginx-forwarded", &forwarded).await,
+        "127.0.0.1"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -481,34 +483,25 @@ async fn cookies_are_secure_when_a_trusted_proxy_says_https_and_only_then() {
     let (mut app, web) = TestApp::with_web("adv_secure_cookie", &[TRUSTED]).await;
     let nginx = nginx_with_tls_and_forwarded(&web).await;
 
-    let via_tls_proxy = write_session(nginx.url("/api/session")).await;
-    assert!(!via_tls_proxy.is_empty());
-    assert!(
-        via_tls_proxy
-            .iter()
-            .all(|c| c.to_ascii_lowercase().contains("; secure")),
-        "{via_tls_proxy:?}"
-    );
+    assert_all_secure(&write_session(nginx.url("/api/session")).await, true);
     // A client claiming https itself is not believed.
-    let forged = write_session(web.url("/api/session")).await;
-    assert!(!forged.is_empty());
-    assert!(
-        forged
-            .iter()
-            .all(|c| !c.to_ascii_lowercase().contains("; secure")),
-        "{forged:?}"
-    );
+    assert_all_secure(&write_session(web.url("/api/session")).await, false);
     // An https PUBLIC_URL marks every cookie Secure, whoever asks.
     let public = app
         .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com")])
         .await;
-    let behind_https = write_session(public.url("/api/session")).await;
-    assert!(!behind_https.is_empty());
+    assert_all_secure(&write_session(public.url("/api/session")).await, true);
+}
+
+/// Asserts that `cookies` (`Set-Cookie` lines) were written, and that each is marked
+/// `Secure` when `secure`, and none is otherwise.
+fn assert_all_secure(cookies: &[String], secure: bool) {
+    assert!(!cookies.is_empty());
     assert!(
-        behind_https
+        cookies
             .iter()
-            .all(|c| c.to_ascii_lowercase().contains("; secure")),
-        "{behind_https:?}"
+            .all(|c| c.to_ascii_lowercase().contains("; secure") == secure),
+        "{cookies:?}"
     );
 }
 
@@ -584,17 +577,12 @@ async fn share_tokens_deletion_tokens_and_upload_ids_never_appear_in_any_log() {
 
     // Let the worker run the jobs these requests queued (finish, purge), then read
     // every log line any process wrote.
-    eventually(
+    count_eventually(
+        &app,
         "the queued jobs to run",
         Duration::from_secs(30),
-        || async {
-            let pending = count(
-                &app,
-                "SELECT count(*) FROM apalis.jobs WHERE status NOT IN ('Done', 'Failed', 'Killed')",
-            )
-            .await;
-            (pending == 0).then_some(())
-        },
+        "SELECT count(*) FROM apalis.jobs WHERE status NOT IN ('Done', 'Failed', 'Killed')",
+        |pending| pending == 0,
     )
     .await;
     let logs = format!("{}{}", web.log(), worker.log());

@@ -14,8 +14,9 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::harness::http::Exchange;
-use crate::harness::{Kind, Process, TestApp, count, eventually};
+use crate::harness::{
+    Kind, Process, TestApp, count, count_eventually, counts_eventually, eventually,
+};
 use crate::harness::{curl, tus};
 
 /// Every retention age at 3 s: a minute of test shows what a year does.
@@ -317,18 +318,13 @@ async fn one_sweep_trims_a_year_of_bookkeeping_to_the_retained_windows_and_no_sl
     worker.terminate();
     worker.wait_exit(Duration::from_secs(30)).await;
     let digest = app.start_clock("abort-idle-uploads=0 0 3 * * *").await;
-    eventually(
+    count_eventually(
+        &app,
         "the returning clock to catch up its schedule",
         Duration::from_secs(60),
-        || async {
-            let newest = count(
-                &app,
-                "SELECT count(*) FROM cron_slots WHERE schedule = 'abort-idle-uploads'
-                   AND slot_at > now() - interval '1 day'",
-            )
-            .await;
-            (newest == 1).then_some(())
-        },
+        "SELECT count(*) FROM cron_slots WHERE schedule = 'abort-idle-uploads'
+           AND slot_at > now() - interval '1 day'",
+        |newest| newest == 1,
     )
     .await;
     let key: String = sqlx::query_scalar("SELECT idempotency_key FROM apalis.jobs WHERE id = $1")
@@ -438,18 +434,13 @@ async fn a_put_killed_mid_body_leaves_an_orphan_the_sweep_frees_while_live_bytes
         })
     };
 
-    eventually(
+    let orphan_blob = format!("SELECT count(*) FROM blobs WHERE id = '{orphan}'");
+    counts_eventually(
+        &app,
         "the orphan blob and its chunks to be freed",
         Duration::from_secs(60),
-        || async {
-            let blob = count(
-                &app,
-                &format!("SELECT count(*) FROM blobs WHERE id = '{orphan}'"),
-            )
-            .await;
-            let chunks = count(&app, &orphan_chunks).await;
-            (blob == 0 && chunks == 0).then_some(())
-        },
+        [&orphan_blob, &orphan_chunks],
+        |[blob, chunks]| blob == 0 && chunks == 0,
     )
     .await;
     let (answer, sha) = slow.await.unwrap();
@@ -549,19 +540,9 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
             reqwest::multipart::Part::bytes(bytes).file_name(name),
         );
     }
-    let answer = app.http.post(web.url("/")).multipart(form).answer().await;
+    let answer = curl::post_files(&app.http, &web, form, &[]).await;
     assert_eq!(answer.status(), StatusCode::OK);
-    let token = answer
-        .text()
-        .await
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .split('/')
-        .nth(3)
-        .unwrap()
-        .to_owned();
+    let token = curl::token_of(&answer.text().await.unwrap());
     assert_eq!(count(&app, ORPHANS).await, 0);
 
     // The worker starts the zip; it is killed as soon as the zip has bytes in Postgres.
@@ -591,18 +572,15 @@ async fn a_worker_killed_mid_bundle_leaves_an_orphan_the_sweep_frees_and_the_bun
     // half-written zip.
     let _worker = app.start(Kind::Worker, &[("ORPHAN_BLOB_AGE", "4s")]).await;
     let _clock = app.start_clock("retention-sweep=* * * * * *").await;
-    eventually(
+    counts_eventually(
+        &app,
         "the zip to be rebuilt and the half-written one freed",
         Duration::from_secs(90),
-        || async {
-            let attached = count(
-                &app,
-                "SELECT count(*) FROM transfers WHERE bundle_blob_id IS NOT NULL",
-            )
-            .await;
-            let orphans = count(&app, ORPHANS).await;
-            (attached == 1 && orphans == 0).then_some(())
-        },
+        [
+            "SELECT count(*) FROM transfers WHERE bundle_blob_id IS NOT NULL",
+            ORPHANS,
+        ],
+        |[attached, orphans]| attached == 1 && orphans == 0,
     )
     .await;
     let zip = app.get(web.url(&format!("/{token}.zip"))).await;

@@ -46,6 +46,18 @@ fn cookieless() -> Client {
         .unwrap()
 }
 
+/// The share link web answers a `PUT /hello.txt` with (asserted: 200) when a client
+/// names `evil.example` as the host, in `Host` and `X-Forwarded-Host`, with `headers`
+/// on top.
+async fn link_asked_for_by_evil(web: &Process, headers: &[(&str, &str)]) -> String {
+    let mut evil = vec![
+        ("Host", "evil.example"),
+        ("X-Forwarded-Host", "evil.example"),
+    ];
+    evil.extend_from_slice(headers);
+    curl::link(&cookieless(), web, "hello.txt", "hello", &evil).await
+}
+
 /// Every `Set-Cookie` of `response`, as sent.
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
@@ -115,6 +127,19 @@ async fn post_form(
         request = request.header(header::COOKIE, cookie);
     }
     request.answer().await
+}
+
+/// Sends the draft of `client`'s session (`POST /send` for one day) with the CSRF
+/// token `csrf`, as the upload page's form does: the answer as it came.
+async fn send_for_a_day(client: &Client, web: &Process, csrf: &str) -> reqwest::Response {
+    post_form(
+        client,
+        web,
+        "/send",
+        None,
+        &[("_csrf", csrf), ("days", "1")],
+    )
+    .await
 }
 
 /// The `Location` of a redirect.
@@ -227,26 +252,12 @@ async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_draf
     );
     assert!(!attacker_view.contains("drafted-before-sign-in.txt"));
     // … cannot send it (their draft is empty: nothing is sent) …
-    let sent = post_form(
-        &attacker,
-        &web,
-        "/send",
-        None,
-        &[("_csrf", &attacker_csrf), ("days", "1")],
-    )
-    .await;
+    let sent = send_for_a_day(&attacker, &web, &attacker_csrf).await;
     assert_eq!(location(&sent), "/", "the attacker's /send made a transfer");
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
     // … and the CSRF token minted for the planted cookie does not authorise anything in
     // the victim's signed-in browser.
-    let forged = post_form(
-        &victim,
-        &web,
-        "/send",
-        None,
-        &[("_csrf", &attacker_csrf), ("days", "1")],
-    )
-    .await;
+    let forged = send_for_a_day(&victim, &web, &attacker_csrf).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
 
@@ -271,14 +282,7 @@ async fn a_visitor_cookie_planted_before_sign_in_reaches_nothing_the_victim_draf
         "the account's draft is bound to the account: {there}"
     );
     // And sent from there, as one transfer of the account.
-    let sent = post_form(
-        &elsewhere,
-        &web,
-        "/send",
-        None,
-        &[("_csrf", &csrf_of(&there)), ("days", "1")],
-    )
-    .await;
+    let sent = send_for_a_day(&elsewhere, &web, &csrf_of(&there)).await;
     assert!(location(&sent).starts_with("/sent/"));
     assert_eq!(
         count(
@@ -615,14 +619,7 @@ async fn a_hundred_sends_without_an_account_store_no_session_and_each_sent_page_
     account(&member, &web, "/signup", "member@example.org").await;
     draft_file(&member, &web, "member.txt").await;
     let member_page = upload_page(&member, &web).await;
-    let response = post_form(
-        &member,
-        &web,
-        "/send",
-        None,
-        &[("_csrf", &csrf_of(&member_page)), ("days", "1")],
-    )
-    .await;
+    let response = send_for_a_day(&member, &web, &csrf_of(&member_page)).await;
     let to = location(&response);
     let token = to.trim_start_matches("/sent/").to_owned();
     let (status, html) = page(&member, web.url(&to)).await;
@@ -752,16 +749,7 @@ async fn the_web_refuses_to_start_without_public_url_and_links_never_follow_a_fo
     let web = app
         .start(Kind::Web, &[("PUBLIC_URL", "https://files.example.com")])
         .await;
-    let answer = cookieless()
-        .put(web.url("/hello.txt"))
-        .header(header::HOST, "evil.example")
-        .header("X-Forwarded-Host", "evil.example")
-        .header("X-Forwarded-Proto", "http")
-        .body("hello")
-        .answer()
-        .await;
-    assert_eq!(answer.status(), StatusCode::OK);
-    let link = answer.text().await.unwrap();
+    let link = link_asked_for_by_evil(&web, &[("X-Forwarded-Proto", "http")]).await;
     assert!(
         link.trim().starts_with("https://files.example.com/") && !link.contains("evil"),
         "{link}"
@@ -769,14 +757,7 @@ async fn the_web_refuses_to_start_without_public_url_and_links_never_follow_a_fo
     let plain = app
         .start(Kind::Web, &[("PUBLIC_URL", "http://files.example.com")])
         .await;
-    let answer = cookieless()
-        .put(plain.url("/hello.txt"))
-        .header(header::HOST, "evil.example")
-        .header("X-Forwarded-Host", "evil.example")
-        .body("hello")
-        .answer()
-        .await;
-    let link = answer.text().await.unwrap();
+    let link = link_asked_for_by_evil(&plain, &[]).await;
     assert!(
         link.trim().starts_with("http://files.example.com/"),
         "{link}"

@@ -14,7 +14,7 @@ use crate::harness::curl;
 use crate::harness::data::{MIB, b64};
 use crate::harness::http::Exchange;
 use crate::harness::tus::{self, TUS};
-use crate::harness::{Process, TestApp, count, eventually};
+use crate::harness::{Process, TestApp, blobs_come_to, count, eventually};
 
 const BOUNDARY: &str = "ferry-adversarial-boundary";
 
@@ -235,16 +235,22 @@ async fn three_hundred_stalled_uploads_stay_under_256_mib_the_excess_get_503_and
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn one_client_address_cannot_take_every_upload_slot() {
-    let (app, web) = TestApp::with_web(
-        "adv_uploads_per_client",
+/// A fresh app serving through one web process where a client may hold four uploads
+/// at once, an idle one for 10 minutes: the upload slot tests (here and in budgets).
+pub(crate) async fn app_with_four_upload_slots(test: &str) -> (TestApp, Process) {
+    TestApp::with_web(
+        test,
         &[
             ("UPLOAD_IDLE_TIMEOUT", "10m"),
             ("MAX_UPLOADS_PER_CLIENT", "4"),
         ],
     )
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_client_address_cannot_take_every_upload_slot() {
+    let (app, web) = app_with_four_upload_slots("adv_uploads_per_client").await;
 
     // One client (127.0.0.1) trickles ten uploads: it gets its share of four.
     let (held, answered) = stall_many(web.port, 10, 100_000).await;
@@ -258,11 +264,7 @@ async fn one_client_address_cannot_take_every_upload_slot() {
         .local_address("127.0.0.9".parse::<std::net::IpAddr>().unwrap())
         .build()
         .unwrap();
-    let response = other
-        .put(web.url("/someone-else.txt"))
-        .body("not locked out")
-        .answer()
-        .await;
+    let response = curl::put(&other, &web, "someone-else.txt", "not locked out", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     // When the trickling client lets go, its share comes back.
     drop(held);
@@ -303,13 +305,7 @@ async fn a_body_that_sends_nothing_for_the_idle_timeout_is_dropped_and_tus_keeps
 
     // tus PATCH: 2.5 MiB of a declared 10 MiB, then silence → 408, and the bytes that
     // arrived stay committed, so the client resumes from there.
-    let created = app
-        .http
-        .post(web.url("/files/"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", (10 * MIB).to_string())
-        .answer()
-        .await;
+    let created = tus::announce(&app.http, &web.url(""), 10 * MIB).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let path = curl::path_of(&location);
@@ -381,12 +377,8 @@ async fn ten_thousand_parts_named_alike_get_a_quick_400_and_leave_nothing_behind
     let response = post_multipart(&app, &web, body.into()).await;
     let status = response.status();
     let text = response.text().await.unwrap();
-    eventually(
-        "the refused parts to be deleted",
-        Duration::from_secs(60),
-        || async { (count(&app, "SELECT count(*) FROM blobs").await == 0).then_some(()) },
-    )
-    .await;
+    // Wait for the refused parts to be deleted.
+    blobs_come_to(&app, 0, Duration::from_secs(60)).await;
     // The work done, not the time it took (speed is benches/' business): the web stored
     // the 1,000 parts MAX_FILES_PER_TRANSFER allows and stopped at the next one, rather
     // than storing (and naming) all 10,000. Postgres counts every row ever inserted into
@@ -470,23 +462,14 @@ async fn a_chunked_body_over_max_upload_size_gets_413_and_stores_nothing() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // A chunked PUT over the limit too.
-    let pieces: Vec<Result<bytes::Bytes, std::io::Error>> = (0..24)
-        .map(|_| Ok(bytes::Bytes::from(vec![b'z'; 64 * 1024])))
-        .collect();
-    let response = app
-        .http
-        .put(web.url("/big.bin"))
-        .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
-        .send()
-        .await;
+    let pieces = (0..24).map(|_| vec![b'z'; 64 * 1024]);
+    let response = curl::put_chunked(&app.http, &web, "big.bin", pieces).await;
     // actix may close the connection before reqwest finished sending; either way no 200.
-    if let Ok(response) = response {
+    if let Some(response) = response {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
-    eventually("nothing to be stored", Duration::from_secs(10), || async {
-        (count(&app, "SELECT count(*) FROM blobs").await == 0).then_some(())
-    })
-    .await;
+    // Nothing of it stays stored.
+    blobs_come_to(&app, 0, Duration::from_secs(10)).await;
     assert_eq!(count(&app, "SELECT count(*) FROM transfers").await, 0);
 }
 
@@ -658,14 +641,8 @@ async fn format_characters_in_names_are_stripped_on_every_upload_api() {
     let body = multipart_body(std::iter::once("\u{202E}gpj.exe".to_owned()), b"x");
     let response = post_multipart(&app, &web, body.into()).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .trim_end()
-            .ends_with("/gpj.exe")
-    );
+    let link = response.text().await.unwrap();
+    assert!(link.trim_end().ends_with("/gpj.exe"), "{link}");
 
     let stored: Vec<String> = sqlx::query_scalar("SELECT name FROM files")
         .fetch_all(&app.pg)

@@ -114,20 +114,75 @@ pub async fn sign_up(client: &Client, web: &Process, email: &str, password: &str
     submit_account_form(client, web, "/signup", email, password).await
 }
 
+/// Signs a cookie-keeping `client` up as `email` with [`STRONG_PASSWORD`] through the
+/// sign-up form, asserting that the account was made (303): the client is signed in.
+pub async fn register(client: &Client, web: &Process, email: &str) {
+    let made = sign_up(client, web, email, STRONG_PASSWORD).await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign-up of {email}");
+}
+
 /// Signs a cookie-keeping `client` in as `email` through the sign-in form; the answer
 /// as it came (303 when the password was right).
 pub async fn sign_in(client: &Client, web: &Process, email: &str, password: &str) -> Response {
     submit_account_form(client, web, "/signin", email, password).await
 }
 
-/// Signs a cookie-keeping `client` out with the CSRF token of a page it was shown
-/// (`html`); the answer as it came (303 when the session ended).
-pub async fn sign_out(client: &Client, web: &Process, html: &str) -> Response {
+/// POSTs `fields` to `url` as a browser submits a form (asking for HTML): the answer
+/// as it came.
+pub async fn post_form(client: &Client, url: String, fields: &[(&str, &str)]) -> Response {
     client
-        .post(web.url("/signout"))
+        .post(url)
+        .header(header::ACCEPT, "text/html")
+        .form(fields)
+        .answer()
+        .await
+}
+
+/// POSTs a form that carries nothing but the CSRF token of a page the `client` was
+/// shown (`html`) to `url`, as the pages' one-button forms (close, send, sign out)
+/// do, without asking for HTML: the answer as it came.
+pub async fn press(client: &Client, url: String, html: &str) -> Response {
+    client
+        .post(url)
         .form(&[("_csrf", csrf_of(html).as_str())])
         .answer()
         .await
+}
+
+/// Picks `language` in the header's language switcher, as a browser on page `back`
+/// submits it (`POST /language`): the answer as it came (303 back when accepted).
+pub async fn choose_language(
+    client: &Client,
+    web: &Process,
+    language: &str,
+    back: &str,
+) -> Response {
+    client
+        .post(web.url("/language"))
+        .form(&[("lang", language), ("back", back)])
+        .answer()
+        .await
+}
+
+/// Sends the draft of the upload page `html` (`POST /send`) for 7 days with `fields`
+/// on top (recipients, message, notify…): the answer as it came (303 to
+/// `/sent/{token}` when sent, see [`sent_token`]).
+pub async fn send_draft(
+    client: &Client,
+    web: &Process,
+    html: &str,
+    fields: &[(&str, &str)],
+) -> Response {
+    let csrf = csrf_of(html);
+    let mut all = vec![("_csrf", csrf.as_str()), ("days", "7")];
+    all.extend_from_slice(fields);
+    client.post(web.url("/send")).form(&all).answer().await
+}
+
+/// Signs a cookie-keeping `client` out with the CSRF token of a page it was shown
+/// (`html`); the answer as it came (303 when the session ended).
+pub async fn sign_out(client: &Client, web: &Process, html: &str) -> Response {
+    press(client, web.url("/signout"), html).await
 }
 
 /// Creates a file request through the signed-in `owner`'s form on `/requests`: a

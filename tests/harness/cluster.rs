@@ -97,12 +97,7 @@ impl Cluster {
             .stdin(Stdio::null())
             .output()
             .expect("run redis-cli --cluster create");
-        assert!(
-            out.status.success(),
-            "redis-cli --cluster create failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        super::succeeded("redis-cli --cluster create", &out);
         for port in &ports {
             wait_until(&format!("node {port} to report cluster_state:ok"), || {
                 cli(*port, &["CLUSTER", "INFO"]).is_some_and(|out| out.contains("cluster_state:ok"))

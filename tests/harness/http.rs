@@ -50,3 +50,29 @@ impl Exchange for RequestBuilder {
         answer.bytes().await.expect("the response's body")
     }
 }
+
+/// The value of header `name` in `response` as text (asserted: present and visible
+/// ASCII), e.g. a `Set-Cookie` or `Content-Disposition` to check.
+pub fn header_text(response: &Response, name: impl reqwest::header::AsHeaderName) -> String {
+    response
+        .headers()
+        .get(name)
+        .expect("the response has the header")
+        .to_str()
+        .expect("the header is visible ASCII")
+        .to_owned()
+}
+
+/// The seconds a refusal's `Retry-After` asks the client to wait (asserted: present,
+/// and a whole number of seconds).
+pub fn retry_after(response: &Response) -> u64 {
+    header_text(response, reqwest::header::RETRY_AFTER)
+        .parse()
+        .expect("Retry-After is a whole number of seconds")
+}
+
+/// The `name=value` pair a `Set-Cookie` line sends back (its attributes dropped), as
+/// a `Cookie` header carries it.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().trim().to_owned()
+}

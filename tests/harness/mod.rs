@@ -27,18 +27,31 @@
 //! to the terminal when `TEST_LOG=1`.
 //!
 //! Write a new test with the helpers the suites share rather than spelling the
-//! requests out again:
-//! - starting: [`TestApp::with_web`], [`TestApp::with_web_and_worker`],
-//!   [`TestApp::start`], [`TestApp::start_clock`]; `ferry admin`: [`TestApp::admin`];
+//! requests out again (`duplicates` run over `tests/` shows where a test repeats
+//! another):
+//! - starting: [`TestApp::with_web`], [`TestApp::with_webs`] (N web processes),
+//!   [`TestApp::with_web_and_worker`], [`smtp::app_with_mail`], [`TestApp::start`],
+//!   [`TestApp::start_clock`]; `ferry admin`: [`TestApp::admin`]; accounts:
+//!   [`TestApp::make_admin`], [`TestApp::confirm_email`];
 //! - requests: [`http::Exchange`] (`.answer()`, `.answer_text()`, `.try_answer()` for
-//!   polls), [`TestApp::get`], [`TestApp::head`]; waiting: [`eventually`];
-//! - the curl API: [`curl::put`] (with headers), [`curl::share`], [`curl::path_of`];
-//! - tus: [`tus::create`], [`tus::create_with_upload`], [`tus::create_stalled`],
-//!   [`tus::head`], [`tus::patch`]; multipart forms: [`data::files_form`];
-//! - pages: [`browser::browser`], [`browser::page`], [`browser::sign_up`],
-//!   [`browser::sign_in`], [`browser::sign_out`], [`browser::draft_upload`],
-//!   [`browser::add_to_draft`], [`browser::send_fields`], [`browser::sent_token`];
-//! - file requests: [`browser::create_file_request`];
+//!   polls), [`TestApp::get`], [`TestApp::get_range`], [`TestApp::head`]; what came
+//!   back: [`http::header_text`], [`http::retry_after`], [`http::cookie_pair`];
+//! - waiting: [`eventually`], [`count_eventually`], [`counts_eventually`],
+//!   [`blobs_come_to`], [`files_finished`]; what the database holds: [`count`],
+//!   [`assert_counts`];
+//! - the curl API: [`curl::put`] (with headers), [`curl::put_chunked`], [`curl::link`],
+//!   [`curl::share`], [`curl::post_files`] (multipart, with [`data::files_form`]),
+//!   [`curl::delete`], [`curl::path_of`], [`curl::token_of`];
+//! - tus: [`tus::announce`], [`tus::create`], [`tus::create_with_upload`],
+//!   [`tus::create_stalled`], [`tus::head`], [`tus::patch`];
+//! - pages: [`browser::browser`], [`browser::page`], [`browser::register`] (sign-up
+//!   asserted), [`browser::sign_up`], [`browser::sign_in`], [`browser::sign_out`],
+//!   [`browser::post_form`], [`browser::press`] (a CSRF-only form),
+//!   [`browser::choose_language`], [`browser::draft_upload`], [`browser::add_to_draft`],
+//!   [`browser::draft_file`], [`browser::send_draft`], [`browser::send_fields`],
+//!   [`browser::sent_token`];
+//! - file requests: [`browser::create_file_request`], [`requests::owner_with_request`];
+//! - processes and files: [`succeeded`] (a command's exit), [`unique_temp_path`];
 //! - Chromium: [`browser::chromium_tests_dir`], [`browser::run_chromium_script`],
 //!   [`browser::script_succeeded`], [`browser::screenshot_dir`].
 
@@ -135,11 +148,12 @@ fn backing() -> &'static Backing {
         let dir = std::env::temp_dir().join(format!("ferry-test-services-{}", std::process::id()));
         let mut servers = Vec::new();
         let admin_url = database_url.unwrap_or_else(|| {
-            let pg = services::start_postgres(&dir.join("postgres"), services::free_port())
-                .expect("no DATABASE_URL, and a throwaway Postgres could not be started");
-            let url = pg.url.clone();
-            servers.push(pg);
-            url
+            let started = services::start_postgres(&dir.join("postgres"), services::free_port());
+            throwaway(
+                &mut servers,
+                started,
+                "no DATABASE_URL, and a throwaway Postgres",
+            )
         });
         let mut cluster = None;
         let (redis_url, redis_cluster) = if cluster_mode() {
@@ -157,11 +171,8 @@ fn backing() -> &'static Backing {
             (urls[0].clone(), Some(urls))
         } else {
             let url = redis_url.unwrap_or_else(|| {
-                let redis = services::start_redis(&dir.join("redis"), services::free_port())
-                    .expect("no REDIS_URL, and a throwaway Redis could not be started");
-                let url = redis.url.clone();
-                servers.push(redis);
-                url
+                let started = services::start_redis(&dir.join("redis"), services::free_port());
+                throwaway(&mut servers, started, "no REDIS_URL, and a throwaway Redis")
             });
             (url, None)
         };
@@ -180,6 +191,20 @@ fn backing() -> &'static Backing {
             _cluster: cluster,
         }
     })
+}
+
+/// The URL of a throwaway server the harness `started`, which joins `servers` (kept
+/// for the test binary's life); a server that could not be started fails the test,
+/// `what` saying which.
+fn throwaway(
+    servers: &mut Vec<services::Server>,
+    started: ferry_dev::Result<services::Server>,
+    what: &str,
+) -> String {
+    let server = started.unwrap_or_else(|e| panic!("{what} could not be started: {e}"));
+    let url = server.url.clone();
+    servers.push(server);
+    url
 }
 
 fn reap_on_exit(pids: &[u32], dir: &std::path::Path) {
@@ -222,6 +247,13 @@ pub async fn put_file(url: &str, body: Vec<u8>) -> String {
     curl::path_of(&download)
 }
 
+/// A path under the system's temporary directory that no other call (in this or any
+/// test process) gets: `ferry-{name}-{uuid}`. Not created: a service started there
+/// makes it, or the caller does.
+pub fn unique_temp_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("ferry-{name}-{}", uuid::Uuid::new_v4().simple()))
+}
+
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
@@ -241,12 +273,76 @@ where
     }
 }
 
+/// Polls `sql` (a `SELECT count(*) …`, as [`count`] runs it) every 100 ms until
+/// `done` holds for its value, and returns that value; panics naming `what` after
+/// `timeout`.
+pub async fn count_eventually(
+    app: &TestApp,
+    what: &str,
+    timeout: Duration,
+    sql: &str,
+    done: impl Fn(i64) -> bool,
+) -> i64 {
+    let [n] = counts_eventually(app, what, timeout, [sql], |[n]| done(n)).await;
+    n
+}
+
+/// Like [`count_eventually`] for a condition on several counts at once: polls every
+/// one of `queries` until `done` holds for their values (in order), and returns them.
+pub async fn counts_eventually<const N: usize>(
+    app: &TestApp,
+    what: &str,
+    timeout: Duration,
+    queries: [&str; N],
+    done: impl Fn([i64; N]) -> bool,
+) -> [i64; N] {
+    eventually(what, timeout, || async {
+        let mut counts = [0; N];
+        for (n, sql) in counts.iter_mut().zip(queries) {
+            *n = count(app, sql).await;
+        }
+        done(counts).then_some(counts)
+    })
+    .await
+}
+
+/// Asserts that a finished command (`what`) exited 0, with its output and errors as
+/// the failure's message; what it printed on stdout.
+pub fn succeeded(what: &str, out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// Runs a `SELECT count(*) …` (or any single-bigint query) against the app's database.
 pub async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&app.pg)
         .await
         .unwrap()
+}
+
+/// Asserts what the app's database holds: for each `(query, expected)`, that the
+/// count `query` returns ([`count`]) is `expected`; a failure names the query.
+pub async fn assert_counts(app: &TestApp, expected: &[(&str, i64)]) {
+    for (sql, n) in expected {
+        assert_eq!(count(app, sql).await, *n, "{sql}");
+    }
+}
+
+/// Waits up to `timeout` until the app stores exactly `n` blobs: the bytes of
+/// refused, cut or abandoned uploads have been given back (or the uploads under way
+/// have begun to store theirs).
+pub async fn blobs_come_to(app: &TestApp, n: i64, timeout: Duration) {
+    let what = format!("the app to store {n} blobs");
+    count_eventually(app, &what, timeout, "SELECT count(*) FROM blobs", |blobs| {
+        blobs == n
+    })
+    .await;
 }
 
 /// Waits up to `timeout` until the worker has finished every file of the app (each
@@ -455,6 +551,24 @@ impl TestApp {
         (app, web)
     }
 
+    /// A fresh app ([`TestApp::new`]) serving through `N` web processes, each started
+    /// with `extra` on top of the suites' settings and ready: the deployment for what
+    /// must hold across processes.
+    pub async fn with_webs<const N: usize>(
+        test: &str,
+        extra: &[(&str, &str)],
+    ) -> (TestApp, [Process; N]) {
+        let mut app = Self::new(test).await;
+        let mut webs = Vec::with_capacity(N);
+        for _ in 0..N {
+            webs.push(app.start(Kind::Web, extra).await);
+        }
+        let webs: [Process; N] = webs
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("{N} web processes were started"));
+        (app, webs)
+    }
+
     /// A fresh app ([`TestApp::new`]) with one web process and one worker, both with
     /// the default settings: the smallest deployment that serves and finishes uploads.
     pub async fn with_web_and_worker(test: &str) -> (TestApp, Process, Process) {
@@ -467,6 +581,43 @@ impl TestApp {
     /// `GET url` with the app's client: the answer as it came.
     pub async fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::Response {
         self.http.get(url).answer().await
+    }
+
+    /// `GET url` with `Range: range` (e.g. `bytes=100-`) with the app's client: the
+    /// answer as it came.
+    pub async fn get_range(&self, url: impl reqwest::IntoUrl, range: &str) -> reqwest::Response {
+        self.http
+            .get(url)
+            .header(reqwest::header::RANGE, range)
+            .answer()
+            .await
+    }
+
+    /// Marks the account `email` an administrator, as `ferry admin` would.
+    pub async fn make_admin(&self, email: &str) {
+        self.update_user("UPDATE users SET is_admin = true WHERE email = $1", email)
+            .await;
+    }
+
+    /// Marks the address of the account `email` confirmed, as following the link of
+    /// its verification mail would (the mail suite proves the link itself).
+    pub async fn confirm_email(&self, email: &str) {
+        self.update_user(
+            "UPDATE users SET email_verified_at = now() WHERE email = $1",
+            email,
+        )
+        .await;
+    }
+
+    /// Runs `sql` (an `UPDATE users … WHERE email = $1`) for the account `email`,
+    /// asserting that there is one.
+    async fn update_user(&self, sql: &'static str, email: &str) {
+        let updated = sqlx::query(sql)
+            .bind(email)
+            .execute(&self.pg)
+            .await
+            .expect("update the account");
+        assert_eq!(updated.rows_affected(), 1, "no account {email}");
     }
 
     /// `HEAD url` with the app's client: the answer as it came.

@@ -10,6 +10,28 @@ use std::{
     time::Duration,
 };
 
+use super::{Kind, Process, TestApp};
+
+/// The sender the suites' deployments mail from (`MAIL_FROM`).
+pub const MAIL_FROM: &str = "Ferry <files@ferry.test>";
+
+/// A fresh app ([`TestApp::new`]) with a web process and a worker that send mail
+/// through `smtp` from [`MAIL_FROM`] (so the mail pages exist), both started with
+/// `extra` on top.
+pub async fn app_with_mail(
+    test: &str,
+    smtp: &SmtpServer,
+    extra: &[(&str, &str)],
+) -> (TestApp, Process, Process) {
+    let mut app = TestApp::new(test).await;
+    let url = smtp.url();
+    let mut env = vec![("SMTP_URL", url.as_str()), ("MAIL_FROM", MAIL_FROM)];
+    env.extend_from_slice(extra);
+    let web = app.start(Kind::Web, &env).await;
+    let worker = app.start(Kind::Worker, &env).await;
+    (app, web, worker)
+}
+
 /// How to install what the server needs.
 pub const INSTALL: &str = "apt-get install -y python3-aiosmtpd";
 

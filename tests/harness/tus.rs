@@ -20,6 +20,17 @@ pub async fn create(client: &Client, base: &str, length: usize, metadata: &str) 
         .await
 }
 
+/// `POST {base}/files/` announcing an upload of `length` bytes, with no metadata and
+/// no bytes yet: the response as it came (201 with `Location` when accepted).
+pub async fn announce(client: &Client, base: &str, length: usize) -> Response {
+    client
+        .post(format!("{base}/files/"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", length.to_string())
+        .answer()
+        .await
+}
+
 /// `POST {base}/files/` declaring an upload of `length` bytes and sending `bytes` of
 /// them in the same request (creation-with-upload), with `metadata` (the raw
 /// `Upload-Metadata`) when given: the response as it came.
