@@ -109,7 +109,7 @@ async fn one_file_transfer(
         .unwrap();
     let limits = service.limits(None, None).unwrap();
     service
-        .create_transfer(guard, vec![file], limits)
+        .create_transfer(guard, vec![file], limits, None)
         .await
         .unwrap()
 }
@@ -157,7 +157,7 @@ async fn files_stored_through_the_service_become_one_transfer_whose_finishing_is
         .unwrap();
     let limits = service.limits(Some("2"), Some("3")).unwrap();
     let transfer = service
-        .create_transfer(guard, vec![first, second], limits)
+        .create_transfer(guard, vec![first, second], limits, None)
         .await
         .unwrap();
 
@@ -257,6 +257,7 @@ fn new_upload(length: u64, draft: bool, metadata: Option<String>) -> NewUploadRe
         max_days: Some("2".into()),
         draft,
         partial: false,
+        owner: None,
     }
 }
 
@@ -531,7 +532,7 @@ async fn the_stored_zip_is_byte_for_byte_the_zip_streamed_live() {
         );
     }
     let transfer = service
-        .create_transfer(guard, files, service.limits(None, None).unwrap())
+        .create_transfer(guard, files, service.limits(None, None).unwrap(), None)
         .await
         .unwrap();
 

@@ -69,7 +69,9 @@ async fn a_token_uploads_as_its_owner_through_curl_and_tus_and_stops_on_every_pr
     assert_eq!(
         count(
             &app,
-            &format!("SELECT count(*) FROM api_tokens WHERE prefix = '{secret}' OR name = '{secret}'")
+            &format!(
+                "SELECT count(*) FROM api_tokens WHERE prefix = '{secret}' OR name = '{secret}'"
+            )
         )
         .await,
         0
@@ -86,9 +88,14 @@ async fn a_token_uploads_as_its_owner_through_curl_and_tus_and_stops_on_every_pr
         .await;
     assert_eq!(put.status(), StatusCode::OK);
     let metadata = format!("filename {}", b64(b"build.log"));
-    let created =
-        tus::create_with_upload(&script, &webs[1].url(""), 9, Some(&metadata), b"log lines".to_vec())
-            .await;
+    let created = tus::create_with_upload(
+        &script,
+        &webs[1].url(""),
+        9,
+        Some(&metadata),
+        b"log lines".to_vec(),
+    )
+    .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(owned_by(&app, "ci@example.com").await, 2);
     assert_eq!(
@@ -102,8 +109,14 @@ async fn a_token_uploads_as_its_owner_through_curl_and_tus_and_stops_on_every_pr
 
     // Its owner sees them on /me, the script through the JSON API.
     let (_, me) = page(&owner, webs[0].url("/me")).await;
-    assert!(me.contains("report.txt") && me.contains("build.log"), "{me}");
-    let listed = script.get(webs[0].url("/api/transfers")).answer_json().await;
+    assert!(
+        me.contains("report.txt") && me.contains("build.log"),
+        "{me}"
+    );
+    let listed = script
+        .get(webs[0].url("/api/transfers"))
+        .answer_json()
+        .await;
     let names: Vec<&str> = listed["transfers"]
         .as_array()
         .unwrap()
@@ -114,7 +127,11 @@ async fn a_token_uploads_as_its_owner_through_curl_and_tus_and_stops_on_every_pr
     assert!(names.contains(&"report.txt") && names.contains(&"build.log"));
     // Its use is noted (to the minute).
     assert_eq!(
-        count(&app, "SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL").await,
+        count(
+            &app,
+            "SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL"
+        )
+        .await,
         1
     );
 
@@ -140,7 +157,9 @@ async fn a_token_uploads_as_its_owner_through_curl_and_tus_and_stops_on_every_pr
             .contains("invalid_token")
     );
     assert_eq!(
-        tus::create(&script, &webs[1].url(""), 5, &metadata).await.status(),
+        tus::create(&script, &webs[1].url(""), 5, &metadata)
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(owned_by(&app, "ci@example.com").await, 2);
@@ -208,9 +227,15 @@ async fn wrong_expired_and_unscoped_tokens_are_refused_and_never_taken_for_anony
     let (_, html) = page(&owner, web.url("/tokens")).await;
     let csrf = csrf_of(&html);
     for (fields, says) in [
-        (vec![("name", ""), ("scope", "upload")], "Give the token a name"),
+        (
+            vec![("name", ""), ("scope", "upload")],
+            "Give the token a name",
+        ),
         (vec![("name", "x")], "at least one thing"),
-        (vec![("name", "x"), ("scope", "admin")], "not something a token may do"),
+        (
+            vec![("name", "x"), ("scope", "admin")],
+            "not something a token may do",
+        ),
         (
             vec![("name", "x"), ("scope", "read"), ("expires_in_days", "0")],
             "whole number from 1",
@@ -257,7 +282,10 @@ async fn a_token_with_the_requests_scope_manages_its_owners_file_requests_and_no
         .json(&serde_json::json!({"title": "x", "max_files": 0, "max_size": "1 MB"}))
         .answer_json()
         .await;
-    assert!(bad["message"].as_str().unwrap().contains("Most files"), "{bad}");
+    assert!(
+        bad["message"].as_str().unwrap().contains("Most files"),
+        "{bad}"
+    );
 
     // Anyone uploads into it, no account needed.
     let (status, _) = put_into(&Client::new(), &web, &token, "march.pdf", b"%PDF".to_vec()).await;
@@ -277,11 +305,18 @@ async fn a_token_with_the_requests_scope_manages_its_owners_file_requests_and_no
         Client::new().post(&path).answer().await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(script.post(&path).answer().await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        script.post(&path).answer().await.status(),
+        StatusCode::NO_CONTENT
+    );
     let (status, _) = put_into(&Client::new(), &web, &token, "april.pdf", b"%PDF".to_vec()).await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM file_requests WHERE closed_at IS NOT NULL").await,
+        count(
+            &app,
+            "SELECT count(*) FROM file_requests WHERE closed_at IS NOT NULL"
+        )
+        .await,
         1
     );
 }
@@ -309,15 +344,13 @@ async fn with_uploads_for_members_only_nobody_uploads_without_an_account_but_lin
         "filedata",
         reqwest::multipart::Part::bytes(b"b".to_vec()).file_name("b.txt"),
     );
-    let posted = anonymous
-        .post(web.url("/"))
-        .multipart(form)
-        .answer()
-        .await;
+    let posted = anonymous.post(web.url("/")).multipart(form).answer().await;
     assert_eq!(posted.status(), StatusCode::UNAUTHORIZED);
     let metadata = format!("filename {}", b64(b"c.txt"));
     assert_eq!(
-        tus::create(&anonymous, &web.url(""), 1, &metadata).await.status(),
+        tus::create(&anonymous, &web.url(""), 1, &metadata)
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     // The upload page tells a visitor to sign in instead of offering a drop zone.
@@ -332,7 +365,14 @@ async fn with_uploads_for_members_only_nobody_uploads_without_an_account_but_lin
     // A member uploads from the page (tus into the draft, then send)…
     let owner = member(&web, "member@example.com").await;
     let (_, html) = page(&owner, web.url("/")).await;
-    let id = browser::draft_upload(&owner, &web, "plan.txt", b"the plan".to_vec(), &draft_token_of(&html)).await;
+    let id = browser::draft_upload(
+        &owner,
+        &web,
+        "plan.txt",
+        b"the plan".to_vec(),
+        &draft_token_of(&html),
+    )
+    .await;
     assert_eq!(
         browser::add_to_draft(&owner, &web, &csrf_of(&html), &id).await,
         StatusCode::OK

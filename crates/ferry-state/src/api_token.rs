@@ -45,7 +45,11 @@ pub struct NewApiToken<'a> {
 
 impl State {
     /// Stores a new token, unless its owner already has `max` (then `None`).
-    pub async fn create_api_token(&self, new: &NewApiToken<'_>, max: i64) -> Result<Option<ApiToken>> {
+    pub async fn create_api_token(
+        &self,
+        new: &NewApiToken<'_>,
+        max: i64,
+    ) -> Result<Option<ApiToken>> {
         let mut tx = self.pg().begin().await?;
         // Counted under the owner's row lock, so two racing creations cannot both pass.
         sqlx::query!("SELECT id FROM users WHERE id = $1 FOR UPDATE", new.user_id)

@@ -128,9 +128,13 @@ impl Application {
                 .app_data(upload_slots.clone())
                 // A body that is not the JSON a route takes is a 400 like any other
                 // (`{"error":"bad_request","message":…}`), not actix's plain text.
-                .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(
-                    |e, _| Error::bad_request(format!("the JSON body is not right: {e}")).into(),
-                ))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(JSON_LIMIT)
+                        .error_handler(|e, _| {
+                            Error::bad_request(format!("the JSON body is not right: {e}")).into()
+                        }),
+                )
                 .wrap(sessions)
                 .wrap_fn(session_store::resend_renewed_cookie)
                 .wrap_fn(error::unavailable_page)

@@ -274,9 +274,7 @@ async fn put_two(
 ) -> Result<HttpResponse> {
     let (first, name) = path.into_inner();
     match first.as_str() {
-        "put" | "upload" => {
-            curl::put_file(request, session, body, service, config, &name).await
-        }
+        "put" | "upload" => curl::put_file(request, session, body, service, config, &name).await,
         _ => Err(Error::NotFound),
     }
 }

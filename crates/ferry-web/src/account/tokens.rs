@@ -115,7 +115,12 @@ async fn tokens_page(
     };
     Ok(respond(
         status,
-        page(&l.t("tokens-title"), &visitor.viewer(), body, Some("share.js")),
+        page(
+            &l.t("tokens-title"),
+            &visitor.viewer(),
+            body,
+            Some("share.js"),
+        ),
     ))
 }
 

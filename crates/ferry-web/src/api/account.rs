@@ -137,10 +137,17 @@ pub async fn create_request(
     let password_hash = match SharePassword::parse_optional(&body.password) {
         Ok(None) => None,
         Ok(Some(password)) => Some(passwords.hash(password.expose().to_owned()).await?),
-        Err(weak) => return Err(Error::bad_request(weak.message(ferry_core::i18n::Locale::default()))),
+        Err(weak) => {
+            return Err(Error::bad_request(
+                weak.message(ferry_core::i18n::Locale::default()),
+            ));
+        }
     };
     let transfer_days = match body.transfer_days.trim() {
-        "" => config.default_max_days.min(config.max_days_limit).to_string(),
+        "" => config
+            .default_max_days
+            .min(config.max_days_limit)
+            .to_string(),
         typed => typed.to_owned(),
     };
     let form = RequestForm {
