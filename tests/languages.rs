@@ -182,6 +182,7 @@ async fn every_page_in_every_language_shows_no_english_and_arabic_reads_right_to
         (&visitor, format!("/r/{closed}"), StatusCode::GONE),
         (&admin, "/".into(), StatusCode::OK),
         (&admin, "/me".into(), StatusCode::OK),
+        (&admin, "/tokens".into(), StatusCode::OK),
         (&admin, format!("/sent/{open}"), StatusCode::OK),
         (&admin, format!("/s/{open}"), StatusCode::OK),
         (&admin, "/admin".into(), StatusCode::OK),

@@ -155,6 +155,14 @@ try {
     await page.goto(base + '/requests');
     if ((await page.locator('article.request').count()) !== 1) await fail('/requests does not list the one file request');
     await check(page, theme, '/requests with a request');
+    await page.goto(base + '/tokens');
+    await check(page, theme, '/tokens');
+    await page.fill('#token-name', `ci ${theme}`);
+    await Promise.all([page.waitForLoadState(), page.click('main form[action="/tokens"] button[type="submit"]')]);
+    if (!(await page.inputValue('#new-token')).startsWith('ferry_')) await fail('/tokens shows no new token');
+    await check(page, theme, '/tokens with a new token');
+    if (shots && theme === 'light') await page.screenshot({ path: join(shots, 'tokens.png'), fullPage: true });
+    await page.goto(base + '/requests');
     const request = new URL(await page.inputValue('article.request input[readonly]')).pathname;
     await page.goto(base + request);
     await check(page, theme, 'file request page, empty');
