@@ -20,6 +20,7 @@ use harness::{
     Kind, TestApp, count, eventually, put_file,
     requests::{arrived, counters, owner_with_request, stored_whole},
     rig::Rig,
+    tokens::{bearer, make_token},
     unique_temp_path,
 };
 use rand::Rng;
@@ -1299,5 +1300,154 @@ async fn uploads_into_one_request_while_web_processes_are_killed_lose_nothing_ac
         "{} acknowledged, {refused_full} refused as full, {} cut off by kills; {files} files arrived",
         acknowledged.len(),
         48 - acknowledged.len() - refused_full
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_uploading_with_api_tokens_while_web_processes_are_killed_lose_nothing_and_strangers_store_nothing()
+ {
+    const MEMBERS: (&str, &str) = ("UPLOADS", "members");
+    let (mut app, mut webs) = TestApp::with_webs::<3>("token_chaos", &[MEMBERS]).await;
+    let owner = harness::browser::browser();
+    harness::browser::register(&owner, &webs[0], "robot@example.com").await;
+    let secret = make_token(&owner, &webs[0], "chaos robot", &["upload", "read"]).await;
+    let script = bearer(&secret);
+    let stranger = client_with_timeout(Duration::from_secs(30));
+    // (name, bytes, share path) of every upload a 200 or 201 acknowledged.
+    let mut acknowledged: Vec<(String, Vec<u8>, String)> = Vec::new();
+    let mut strangers_stored = 0;
+    for round in 0..8 {
+        let ports: Vec<u16> = webs.iter().map(|w| w.port).collect();
+        let uploads = futures::future::join_all((0..6).map(|i| {
+            let (script, stranger) = (script.clone(), stranger.clone());
+            let base = format!("http://127.0.0.1:{}", ports[i % ports.len()]);
+            let name = format!("t{round}-{i}.bin");
+            let body = random_body(300_000 + i * 1000);
+            async move {
+                let status_and_link = match i {
+                    // A stranger tries too: never stored.
+                    0 => stranger
+                        .put(format!("{base}/{name}"))
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .ok()
+                        .map(|a| (a.status(), None)),
+                    // A tus upload with the token, whole in its creation.
+                    1 => script
+                        .post(format!("{base}/files/"))
+                        .header("Tus-Resumable", "1.0.0")
+                        .header("Content-Type", "application/offset+octet-stream")
+                        .header("Upload-Length", body.len().to_string())
+                        .header(
+                            "Upload-Metadata",
+                            format!("filename {}", harness::data::b64(name.as_bytes())),
+                        )
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .ok()
+                        .map(|a| {
+                            let link = a
+                                .headers()
+                                .get("X-Share-Url")
+                                .map(|v| v.to_str().unwrap().to_owned());
+                            (a.status(), link)
+                        }),
+                    _ => match script
+                        .put(format!("{base}/{name}"))
+                        .body(body.clone())
+                        .send()
+                        .await
+                    {
+                        Ok(a) => {
+                            let status = a.status();
+                            Some((status, a.text().await.ok()))
+                        }
+                        Err(_) => None,
+                    },
+                };
+                (i, name, body, status_and_link)
+            }
+        }));
+        let victim = round % webs.len();
+        let killer = async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            webs[victim].kill();
+        };
+        let (results, ()) = tokio::join!(uploads, killer);
+        for (i, name, body, answer) in results {
+            match (i, answer) {
+                (0, Some((status, _))) if status.is_success() => strangers_stored += 1,
+                (0, Some((status, _))) => assert_eq!(status, StatusCode::UNAUTHORIZED),
+                (_, Some((status, Some(link)))) if status.is_success() => {
+                    acknowledged.push((name, body, curl::path_of(&link)))
+                }
+                _ => {}
+            }
+        }
+        webs[victim] = app.start(Kind::Web, &[MEMBERS]).await;
+    }
+    assert_eq!(
+        strangers_stored, 0,
+        "an upload without an account was stored"
+    );
+    assert!(
+        acknowledged.len() >= 8,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    // Every acknowledged upload is the member's and reads back whole from any process.
+    for (k, (name, body, path)) in acknowledged.iter().enumerate() {
+        let got = reqwest::get(webs[k % webs.len()].url(path))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            sha_hex(&got),
+            sha_hex(body),
+            "{name} acknowledged but not whole"
+        );
+    }
+    let owned = count(
+        &app,
+        "SELECT count(*) FROM transfers t JOIN users u ON u.id = t.owner_id
+         WHERE u.email = 'robot@example.com'",
+    )
+    .await;
+    assert!(owned >= acknowledged.len() as i64, "{owned} owned");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM transfers WHERE owner_id IS NULL"
+        )
+        .await,
+        0
+    );
+    let listed = script
+        .get(webs[1].url("/api/transfers"))
+        .answer_json()
+        .await;
+    assert_eq!(listed["transfers"].as_array().unwrap().len() as i64, owned);
+    // Revoked (its row deleted, as /tokens does): every process, the restarted ones
+    // too, refuses it at once.
+    count(
+        &app,
+        "WITH r AS (DELETE FROM api_tokens RETURNING 1) SELECT count(*) FROM r",
+    )
+    .await;
+    for web in &webs {
+        let answer = script
+            .put(web.url("/late.bin"))
+            .body(vec![1; 10])
+            .answer()
+            .await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    eprintln!(
+        "{} uploads acknowledged with a token through 8 kills, {owned} transfers owned, 0 stored for strangers",
+        acknowledged.len()
     );
 }

@@ -7,9 +7,7 @@ mod harness;
 
 use harness::{
     Kind, Process, TestApp,
-    browser::{
-        self, STRONG_PASSWORD, browser, csrf_of, draft_token_of, page, send_fields, sent_token,
-    },
+    browser::{self, browser, csrf_of, draft_token_of, page, send_fields, sent_token},
     count,
     data::b64,
     http::Exchange,
@@ -22,8 +20,7 @@ use reqwest::{Client, StatusCode, header};
 /// A signed-up, signed-in browser on `web`.
 async fn member(web: &Process, email: &str) -> Client {
     let client = browser();
-    let made = browser::sign_up(&client, web, email, STRONG_PASSWORD).await;
-    assert_eq!(made.status(), StatusCode::SEE_OTHER, "sign up {email}");
+    browser::register(&client, web, email).await;
     client
 }
 

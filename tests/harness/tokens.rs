@@ -30,7 +30,8 @@ pub async fn make_token(owner: &Client, web: &Process, name: &str, scopes: &[&st
     secret
 }
 
-/// A client that sends `Authorization: Bearer <secret>` with every request.
+/// A client that sends `Authorization: Bearer <secret>` with every request (and gives
+/// up on one after a minute, as a script would).
 pub fn bearer(secret: &str) -> Client {
     let mut headers = header::HeaderMap::new();
     headers.insert(
@@ -40,6 +41,7 @@ pub fn bearer(secret: &str) -> Client {
     Client::builder()
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .unwrap()
 }
