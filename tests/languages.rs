@@ -196,7 +196,7 @@ async fn every_page_in_every_language_shows_no_english_and_arabic_reads_right_to
             "/s/no-such-transfer".into(),
             StatusCode::NOT_FOUND,
         ),
-        (&visitor, "/admin".into(), StatusCode::FORBIDDEN),
+        (&visitor, "/admin".into(), StatusCode::NOT_FOUND),
         (&visitor, "/reset/no-such-token".into(), StatusCode::GONE),
     ];
 

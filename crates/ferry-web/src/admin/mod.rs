@@ -38,7 +38,9 @@ async fn admin(
     let visitor = visitor::load(request, session, state, config).await?;
     match &visitor.user {
         Some(user) if user.is_admin => Ok(visitor),
-        _ => Err(Error::Forbidden("admin_only")),
+        // Not even that the page exists: whoever is not an admin gets the 404 any
+        // unknown address gets.
+        _ => Err(Error::NotFound),
     }
 }
 
@@ -187,8 +189,9 @@ pub async fn retry(
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
-    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    // Admin first: to anyone else the action does not exist, whatever they send.
     admin(&request, &session, service.state(), &config).await?;
+    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
     service.retry_dead_job(&id).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))
