@@ -650,3 +650,87 @@ async fn the_openapi_description_holds_against_schemathesis() {
         "every one of the {operations} operations was tested:\n{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_admin_action_is_in_the_audit_log_on_the_page_and_the_cli_until_its_retention_ends() {
+    let (mut app, web) = TestApp::with_web("audit_log", &[]).await;
+    let admin = harness::browser::browser();
+    harness::browser::register(&admin, &web, "root@example.org").await;
+    let bob = harness::browser::browser();
+    harness::browser::register(&bob, &web, "bob@example.org").await;
+    let url = curl::link(&app.http, &web, "abuse.bin", "bad bytes", &[]).await;
+    let token = curl::token_of(&url);
+
+    app.admin(&["users", "make-admin", "root@example.org"]);
+    app.admin(&["transfers", "delete", &token]);
+    app.admin(&["users", "reset-password", "bob@example.org"]);
+    app.admin(&["users", "delete", "bob@example.org"]);
+    // An action that did nothing is not an action: no entry.
+    let missing = app
+        .command(&["admin", "users", "delete", "nobody@example.org"], &[])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+
+    let lines = app.admin(&["audit"]);
+    let entries: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let done: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            ("users.delete", "bob@example.org"),
+            ("users.reset_password", "bob@example.org"),
+            ("transfers.take_down", token.as_str()),
+            ("users.make_admin", "root@example.org"),
+        ],
+        "{lines}"
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["actor"].as_str().unwrap().starts_with("cli:"))
+    );
+    assert!(entries.iter().all(|e| e["at"].is_string()));
+
+    // The operations view shows them.
+    let (status, html) = harness::browser::page(&admin, web.url("/admin")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("transfers.take_down") && html.contains(&token),
+        "{html}"
+    );
+
+    // The retention sweep drops what is older than AUDIT_RETENTION, and only that.
+    let aged = harness::count(
+        &app,
+        "WITH a AS (INSERT INTO audit_log (at, actor, action, target)
+                    VALUES (now() - interval '40 days', 'cli:old', 'users.delete', 'x@example.org')
+                    RETURNING 1) SELECT count(*) FROM a",
+    )
+    .await;
+    assert_eq!(aged, 1);
+    let _worker = app.start(Kind::Worker, &[("AUDIT_RETENTION", "30d")]).await;
+    let _clock = app.start_clock("retention-sweep=* * * * * *").await;
+    harness::count_eventually(
+        &app,
+        "the sweep to drop the aged entry",
+        Duration::from_secs(60),
+        "SELECT count(*) FROM audit_log",
+        |n| n == 4,
+    )
+    .await;
+    assert_eq!(
+        harness::count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE actor = 'cli:old'"
+        )
+        .await,
+        0
+    );
+}

@@ -798,6 +798,7 @@ async fn retention_trims_old_slots_but_keeps_the_newest_of_each_schedule() {
         cron_slots: Duration::from_secs(86_400 * 5),
         job_effects: day,
         orphan_blob_age: day,
+        audit: Duration::from_secs(365 * 86_400),
         batch: 1,
     };
     let swept = state.sweep_retention(&policy).await.unwrap();

@@ -61,6 +61,7 @@ fn service(app: &TestApp) -> Service {
                 cron_slots: Duration::from_secs(30 * 86_400),
                 job_effects: Duration::from_secs(7 * 86_400),
                 orphan_blob_age: Duration::from_secs(86_400),
+                audit: Duration::from_secs(365 * 86_400),
                 batch: 100,
             },
         },
@@ -576,7 +577,7 @@ async fn the_demo_job_and_dead_job_retry_are_checked_by_the_service() {
     assert_eq!(jobs_in(&app, "ferry.demo").await, 1);
     // Not dead: nothing to retry.
     assert!(matches!(
-        service.retry_dead_job(&id).await,
+        service.retry_dead_job("cli:test", &id).await,
         Err(Error::NotFound)
     ));
 }

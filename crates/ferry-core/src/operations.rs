@@ -50,12 +50,45 @@ impl Service {
     }
 
     /// Gives the dead job `id` a fresh set of attempts; not found when it is not dead.
-    pub async fn retry_dead_job(&self, id: &str) -> Result<()> {
+    /// Audited as `actor`'s.
+    pub async fn retry_dead_job(&self, actor: &str, id: &str) -> Result<()> {
         if self.state.retry_dead_job(id).await? {
-            Ok(())
+            self.audit(actor, "jobs.retry", id, serde_json::json!({}))
+                .await
         } else {
             Err(Error::NotFound)
         }
+    }
+
+    /// Records an admin action in the audit log (`actor`: an admin's e-mail address,
+    /// or `cli:` and the operating-system user). Written after the action: an action
+    /// that failed is not in it; one whose record fails says so to its caller.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        Ok(self
+            .state
+            .record_audit(actor, action, target, &details)
+            .await?)
+    }
+
+    /// Grants (or takes away) the admin role. `false` if there is no such user.
+    pub async fn set_admin(&self, actor: &str, email: &str, admin: bool) -> Result<bool> {
+        if !self.state.set_admin(email, admin).await? {
+            return Ok(false);
+        }
+        let action = if admin {
+            "users.make_admin"
+        } else {
+            "users.revoke_admin"
+        };
+        self.audit(actor, action, email, serde_json::json!({}))
+            .await?;
+        Ok(true)
     }
 }
 
@@ -117,10 +150,12 @@ impl Service {
 
     /// Takes transfer `token` down: its links are 404 at once and its bytes are freed
     /// before this returns. `false` if there is no such transfer.
-    pub async fn take_down(&self, token: &str) -> Result<bool> {
+    pub async fn take_down(&self, actor: &str, token: &str) -> Result<bool> {
         let Some(id) = self.state.take_down_transfer(token).await? else {
             return Ok(false);
         };
+        self.audit(actor, "transfers.take_down", token, serde_json::json!({}))
+            .await?;
         self.purge_now(id).await?;
         Ok(true)
     }
@@ -132,10 +167,17 @@ impl Service {
 
     /// Deletes the user with this e-mail address and takes down every transfer they
     /// own. Returns how many transfers went, or `None` if there is no such user.
-    pub async fn delete_user(&self, email: &str) -> Result<Option<usize>> {
+    pub async fn delete_user(&self, actor: &str, email: &str) -> Result<Option<usize>> {
         let Some(transfers) = self.state.delete_user(email).await? else {
             return Ok(None);
         };
+        self.audit(
+            actor,
+            "users.delete",
+            email,
+            serde_json::json!({ "transfers_taken_down": transfers.len() }),
+        )
+        .await?;
         for &id in &transfers {
             self.purge_now(id).await?;
         }
@@ -144,8 +186,18 @@ impl Service {
 
     /// Replaces a user's password hash (argon2id, made by the caller). `false` if
     /// there is no such user.
-    pub async fn reset_password(&self, email: &str, password_hash: &str) -> Result<bool> {
-        Ok(self.state.set_password_hash(email, password_hash).await?)
+    pub async fn reset_password(
+        &self,
+        actor: &str,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<bool> {
+        if !self.state.set_password_hash(email, password_hash).await? {
+            return Ok(false);
+        }
+        self.audit(actor, "users.reset_password", email, serde_json::json!({}))
+            .await?;
+        Ok(true)
     }
 
     /// Frees every blob nothing refers to whose bytes have not changed for `age` (the

@@ -478,6 +478,7 @@ impl Service {
                     cron_slots = swept.cron_slots,
                     job_effects = swept.job_effects,
                     mail = swept.mail,
+                    audit = swept.audit,
                     orphan_blobs = swept.orphan_blobs,
                     orphan_chunks = swept.orphan_chunks,
                     "retention sweep done"

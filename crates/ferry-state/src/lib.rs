@@ -16,6 +16,7 @@
 //!   ([`RedisTarget`]; how keys are laid out for a cluster: `redis_pool.rs`).
 
 pub mod api_token;
+pub mod audit;
 pub mod blob;
 pub mod blob_store;
 pub mod blobs;

@@ -58,6 +58,8 @@ pub struct RetentionPolicy {
     pub job_effects: Duration,
     /// An unreferenced blob whose bytes have not moved for this long is an orphan.
     pub orphan_blob_age: Duration,
+    /// Audit-log entries (`AUDIT_RETENTION`).
+    pub audit: Duration,
     /// Rows per statement.
     pub batch: i64,
 }
@@ -75,6 +77,8 @@ pub struct Swept {
     pub job_effects: u64,
     /// Rows of `mail_outbox`, and expired reset and verification tokens.
     pub mail: u64,
+    /// Audit-log entries past their retention.
+    pub audit: u64,
     /// Orphaned blobs freed.
     pub orphan_blobs: u64,
     /// Chunks freed with them.
@@ -100,6 +104,7 @@ impl State {
         swept.mail = self
             .trim_mail(policy.job_effects, policy.dead_jobs, batch)
             .await?;
+        swept.audit = self.trim_audit(policy.audit, batch).await?;
         swept.orphan_chunks = self.empty_tombstones(batch).await?;
         let (blobs, chunks) = self
             .reclaim_orphan_blobs(policy.orphan_blob_age, batch)

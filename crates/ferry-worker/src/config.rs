@@ -70,6 +70,9 @@ pub struct Config {
     /// committed chunks (1 MiB each).
     #[arg(long, env = "ORPHAN_BLOB_AGE", default_value = "24h", value_parser = parse_duration)]
     pub orphan_blob_age: Duration,
+    /// The retention sweep deletes audit-log entries (admin actions) older than this.
+    #[arg(long, env = "AUDIT_RETENTION", default_value = "365d", value_parser = parse_duration)]
+    pub audit_retention: Duration,
     /// Rows per statement of the retention sweep (keeps each transaction short).
     #[arg(long, env = "RETENTION_BATCH", default_value_t = 1000,
           value_parser = clap::value_parser!(i64).range(1..=100_000))]
@@ -101,6 +104,7 @@ impl Config {
             cron_slots: self.retain_cron_slots,
             job_effects: self.retain_job_effects,
             orphan_blob_age: self.orphan_blob_age,
+            audit: self.audit_retention,
             batch: self.retention_batch,
         }
     }

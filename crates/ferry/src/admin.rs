@@ -23,6 +23,14 @@ pub enum AdminCommand {
     /// Transfers (abuse handling).
     #[command(subcommand)]
     Transfers(TransfersCommand),
+    /// The audit log: every admin action (web and CLI), newest first, as JSON lines.
+    Audit {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// At most this many.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        limit: i64,
+    },
 }
 
 /// `ferry admin transfers …`
@@ -155,6 +163,7 @@ impl AdminCommand {
         match self {
             AdminCommand::Ps(connection)
             | AdminCommand::Queues(connection)
+            | AdminCommand::Audit { connection, .. }
             | AdminCommand::Users(
                 UsersCommand::MakeAdmin { connection, .. }
                 | UsersCommand::List { connection, .. }
@@ -209,13 +218,18 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 count("clock")
             );
         }
+        AdminCommand::Audit { limit, .. } => {
+            for entry in state.audit_entries(limit).await? {
+                println!("{}", serde_json::to_string(&entry)?);
+            }
+        }
         AdminCommand::Queues(_) | AdminCommand::Jobs(JobsCommand::Queues(_)) => {
             for depth in state.queue_depths().await? {
                 println!("{}", serde_json::to_string(&depth)?);
             }
         }
         AdminCommand::Users(UsersCommand::MakeAdmin { email, .. }) => {
-            if !state.set_admin(&email, true).await? {
+            if !service().set_admin(&actor(), &email, true).await? {
                 anyhow::bail!("no user with e-mail {email}");
             }
             println!("{email} can now open /admin");
@@ -249,7 +263,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Transfers(TransfersCommand::Delete { token, .. }) => {
             let service = service();
-            if !service.take_down(&token).await? {
+            if !service.take_down(&actor(), &token).await? {
                 anyhow::bail!("no transfer with token {token}");
             }
             println!(
@@ -265,7 +279,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Users(UsersCommand::Delete { email, .. }) => {
             let service = service();
-            let Some(transfers) = service.delete_user(&email).await? else {
+            let Some(transfers) = service.delete_user(&actor(), &email).await? else {
                 anyhow::bail!("no user with e-mail {email}");
             };
             println!(
@@ -277,7 +291,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             let service = service();
             let password = new_password(&email)?;
             if !service
-                .reset_password(&email, &hash_password(&password)?)
+                .reset_password(&actor(), &email, &hash_password(&password)?)
                 .await?
             {
                 anyhow::bail!("no user with e-mail {email}");
@@ -314,7 +328,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Jobs(JobsCommand::Retry { id, .. }) => {
             let service = service();
-            match service.retry_dead_job(&id).await {
+            match service.retry_dead_job(&actor(), &id).await {
                 Ok(()) => println!("{{\"retried\":{id:?}}}"),
                 Err(ferry_core::Error::NotFound) => anyhow::bail!("no dead job with id {id}"),
                 Err(e) => return Err(e.into()),
@@ -322,6 +336,15 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Who runs this admin task, for the audit log: `cli:` and the operating-system user
+/// (`$USER`, else `$LOGNAME`), as the shell or `kubectl exec` set it.
+fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    format!("cli:{user}")
 }
 
 /// What `ferry admin transfers show` prints.

@@ -444,3 +444,5 @@ tokens-error-no-name = أعطِ الرمز اسمًا.
 tokens-error-scope = “{ $value }” ليس شيئًا يُسمح لرمز بفعله.
 tokens-error-no-scope = اختر شيئًا واحدًا على الأقل يُسمح للرمز به.
 tokens-error-too-many = لديك { $max } رمزًا: ألغِ واحدًا أولًا.
+admin-audit = سجل التدقيق
+admin-audit-lead = كل إجراء إداري، هنا ومن سطر الأوامر، الأحدث أولًا (يُحفظ مدة AUDIT_RETENTION؛ كله: ferry admin audit).

@@ -372,3 +372,5 @@ tokens-error-no-name = Gib dem Token einen Namen.
 tokens-error-scope = „{ $value }“ ist nichts, was ein Token darf.
 tokens-error-no-scope = Wähle mindestens eine Sache, die das Token darf.
 tokens-error-too-many = Du hast { $max } Tokens: Widerrufe zuerst eines.
+admin-audit = Prüfprotokoll
+admin-audit-lead = Jede Admin-Aktion, hier und auf der Kommandozeile, die neueste zuerst (aufbewahrt für AUDIT_RETENTION; alles: ferry admin audit).

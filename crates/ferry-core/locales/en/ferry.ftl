@@ -372,3 +372,5 @@ tokens-error-no-name = Give the token a name.
 tokens-error-scope = “{ $value }” is not something a token may do.
 tokens-error-no-scope = Choose at least one thing the token may do.
 tokens-error-too-many = You have { $max } tokens: revoke one first.
+admin-audit = Audit log
+admin-audit-lead = Every admin action, here and from the command line, newest first (kept for AUDIT_RETENTION; all of it: ferry admin audit).

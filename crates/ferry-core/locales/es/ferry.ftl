@@ -372,3 +372,5 @@ tokens-error-no-name = Ponle un nombre al token.
 tokens-error-scope = «{ $value }» no es algo que un token pueda hacer.
 tokens-error-no-scope = Elige al menos una cosa que el token pueda hacer.
 tokens-error-too-many = Tienes { $max } tokens: revoca uno primero.
+admin-audit = Registro de auditoría
+admin-audit-lead = Cada acción de administración, aquí y desde la línea de órdenes, la más reciente primero (se guarda AUDIT_RETENTION; todo: ferry admin audit).

@@ -372,3 +372,5 @@ tokens-error-no-name = Donnez un nom au jeton.
 tokens-error-scope = « { $value } » n’est pas un droit qu’un jeton peut avoir.
 tokens-error-no-scope = Choisissez au moins une chose que le jeton peut faire.
 tokens-error-too-many = Vous avez { $max } jetons : révoquez-en un d’abord.
+admin-audit = Journal d’audit
+admin-audit-lead = Chaque action d’administration, ici et en ligne de commande, la plus récente d’abord (gardée AUDIT_RETENTION ; tout : ferry admin audit).

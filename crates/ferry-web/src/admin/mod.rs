@@ -56,6 +56,7 @@ pub async fn overview(
     let processes = state.live_processes().await?;
     let depths = state.queue_depths().await?;
     let dead = state.dead_jobs().await?;
+    let audit = state.audit_entries(50).await?;
     let last_slots: BTreeMap<String, chrono::DateTime<Utc>> =
         state.last_slots().await?.into_iter().collect();
 
@@ -143,6 +144,21 @@ pub async fn overview(
                 }
             }
         }
+        section.card #audit {
+            h2 { (l.t("admin-audit")) }
+            p.muted { (l.t("admin-audit-lead")) }
+            ul.files {
+                @for entry in &audit {
+                    li {
+                        span.name { strong { (entry.action) } " " (entry.target) br; span.muted { (entry.actor) } }
+                        span.size { (l.date_time(entry.at)) }
+                    }
+                }
+                @if audit.is_empty() {
+                    li.muted { (l.t("admin-none")) }
+                }
+            }
+        }
         section.card {
             h2 { (l.t("admin-schedules")) }
             ul.files {
@@ -190,9 +206,14 @@ pub async fn retry(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
     // Admin first: to anyone else the action does not exist, whatever they send.
-    admin(&request, &session, service.state(), &config).await?;
+    let visitor = admin(&request, &session, service.state(), &config).await?;
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    service.retry_dead_job(&id).await?;
+    let actor = visitor
+        .user
+        .as_ref()
+        .map(|u| u.email.as_str())
+        .unwrap_or_default();
+    service.retry_dead_job(actor, &id).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))
         .finish())
