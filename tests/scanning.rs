@@ -188,6 +188,17 @@ async fn the_eicar_file_is_never_served_and_a_clean_file_is() {
     assert!(share.contains(&format!("/get/{token}/notes.txt")));
     assert!(share.contains("uploaded anonymously"));
 
+    // Both pages pass axe-core in Chromium, light and dark.
+    let dir = browser::chromium_tests_dir(&["playwright-core", "@axe-core/playwright"]);
+    let out = std::process::Command::new("node")
+        .arg(dir.join("scanning.mjs"))
+        .arg(web.url(""))
+        .arg(&paths[0])
+        .arg(format!("/s/{token}"))
+        .output()
+        .expect("run node");
+    browser::script_succeeded("axe on the scanning pages", &out);
+
     // The clean files are served.
     let (status, _, body) = api_get(&app, &web, &paths[1]).await;
     assert_eq!(status, StatusCode::OK);

@@ -347,7 +347,7 @@ pub fn limits_line(locale: Locale, transfer: &Transfer) -> Markup {
         }
         @let infected = transfer.files.iter().filter(|f| f.scan == ferry_state::transfer::Scan::Infected).count();
         @if infected > 0 {
-            span.warning { (locale.t_args("scan-infected-files", &[("count", infected.into())])) }
+            span.scan { (locale.t_args("scan-infected-files", &[("count", infected.into())])) }
         }
     }
 }

@@ -120,22 +120,22 @@ pub async fn share_page(
                                 Blocked::Unscanned => l.t("scan-label-unscanned"),
                             }) }
                         } @else {
-                        @match (previews[i], limited, &excerpts[i]) {
-                            (None, _, _) | (Some(Preview::Video | Preview::Audio), false, _) | (Some(Preview::Text), false, Some(_)) => {}
-                            // A button, not a link: it spends a download.
-                            (Some(_), true, _) => {
-                                form.inline method="get" action=(preview_url) {
-                                    button.secondary type="submit" aria-describedby="preview-cost" { (l.t("preview")) }
+                            @match (previews[i], limited, &excerpts[i]) {
+                                (None, _, _) | (Some(Preview::Video | Preview::Audio), false, _) | (Some(Preview::Text), false, Some(_)) => {}
+                                // A button, not a link: it spends a download.
+                                (Some(_), true, _) => {
+                                    form.inline method="get" action=(preview_url) {
+                                        button.secondary type="submit" aria-describedby="preview-cost" { (l.t("preview")) }
+                                    }
+                                }
+                                (Some(Preview::Pdf), false, _) => {
+                                    a.button.secondary href=(preview_url) target="_blank" rel="noopener" { (l.t("view-pdf")) }
+                                }
+                                (Some(Preview::Text), false, None) => {
+                                    a.button.secondary href=(preview_url) { (l.t("view-text")) }
                                 }
                             }
-                            (Some(Preview::Pdf), false, _) => {
-                                a.button.secondary href=(preview_url) target="_blank" rel="noopener" { (l.t("view-pdf")) }
-                            }
-                            (Some(Preview::Text), false, None) => {
-                                a.button.secondary href=(preview_url) { (l.t("view-text")) }
-                            }
-                        }
-                        a.button.secondary href={ "/get/" (token) "/" (href) } download { (l.t("download")) }
+                            a.button.secondary href={ "/get/" (token) "/" (href) } download { (l.t("download")) }
                         }
                         @if !limited {
                             @match (previews[i], &excerpts[i]) {
