@@ -250,9 +250,23 @@ async fn the_eicar_file_is_never_served_and_a_clean_file_is() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_clamd_down_files_wait_unserved_and_are_scanned_when_it_returns() {
     let mut clamd = Clamd::prepare("down");
-    let (app, web, worker) = scanning_app("scan_down", &clamd, &[("SCAN_REQUIRED", "true")]).await;
-    let (token, paths) =
-        post_transfer(&app, &web, &[("notes.txt", CLEAN), ("eicar.com", &eicar())]).await;
+    let (mut app, web, worker) =
+        scanning_app("scan_down", &clamd, &[("SCAN_REQUIRED", "true")]).await;
+    // A second web replica: uploads go to one, reads are asked of both.
+    let url = clamd.url();
+    let other = app
+        .start(
+            Kind::Web,
+            &[("CLAMAV_URL", url.as_str()), ("SCAN_REQUIRED", "true")],
+        )
+        .await;
+    let webs = [&web, &other];
+    let (token, paths) = post_transfer(
+        &app,
+        &other,
+        &[("notes.txt", CLEAN), ("eicar.com", &eicar())],
+    )
+    .await;
 
     // The scans fail while clamd is down (and are retried); the files stay pending.
     eventually(
@@ -270,11 +284,13 @@ async fn with_clamd_down_files_wait_unserved_and_are_scanned_when_it_returns() {
         &format!("/{token}.zip"),
         &format!("/{token}.tar.gz"),
     ] {
-        let (status, retry_after, body) = api_get(&app, &web, path).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
-        assert_eq!(retry_after.as_deref(), Some("10"), "{path}");
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(body["error"], "being_scanned", "{path}");
+        for web in webs {
+            let (status, retry_after, body) = api_get(&app, web, path).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert_eq!(retry_after.as_deref(), Some("10"), "{path}");
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["error"], "being_scanned", "{path}");
+        }
     }
     let visitor = browser();
     let (status, html) = page(&visitor, web.url(&paths[0])).await;
@@ -288,14 +304,16 @@ async fn with_clamd_down_files_wait_unserved_and_are_scanned_when_it_returns() {
     // clamd returns: the waiting scans run, the clean file is served, EICAR is not.
     clamd.resume();
     scans_done(&app).await;
-    let (status, _, body) = api_get(&app, &web, &paths[0]).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, CLEAN);
-    let (status, _, _) = api_get(&app, &web, &paths[1]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, body) = api_get(&app, &web, &format!("/{token}.zip")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(contains(&body, CLEAN) && !contains(&body, &eicar()));
+    for web in webs {
+        let (status, _, body) = api_get(&app, web, &paths[0]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, CLEAN);
+        let (status, _, _) = api_get(&app, web, &paths[1]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, body) = api_get(&app, web, &format!("/{token}.zip")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(contains(&body, CLEAN) && !contains(&body, &eicar()));
+    }
 }
 
 /// Asserts that `n` files still wait for their scan.
