@@ -1149,6 +1149,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
                 request_timeout: std::time::Duration::from_secs(60),
             }),
         },
+        scan_new_files: false,
     })
     .unwrap();
     state.empty_tombstones(1000).await.unwrap();

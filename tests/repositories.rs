@@ -33,6 +33,7 @@ fn state(app: &TestApp) -> State {
         redis_pool_size: 4,
         redis_key_prefix: app.redis_prefix.clone(),
         blobs: Default::default(),
+        scan_new_files: false,
     })
     .expect("valid settings")
 }

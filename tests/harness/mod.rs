@@ -58,6 +58,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod clamd;
 pub mod cluster;
 pub mod curl;
 pub mod data;

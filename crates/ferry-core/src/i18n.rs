@@ -263,10 +263,31 @@ pub const NUMBER_ARGUMENTS: [&str; 16] = [
 
 /// Every text argument a message takes (`{ $name }`, …; sizes and dates arrive
 /// already written).
-pub const TEXT_ARGUMENTS: [&str; 23] = [
-    "name", "n", "size", "email", "address", "sender", "what", "link", "url", "title", "total",
-    "date", "path", "reason", "message", "files", "version", "uptime", "last", "next", "used",
-    "field", "value",
+pub const TEXT_ARGUMENTS: [&str; 24] = [
+    "name",
+    "n",
+    "size",
+    "email",
+    "address",
+    "sender",
+    "what",
+    "link",
+    "url",
+    "title",
+    "total",
+    "date",
+    "path",
+    "reason",
+    "message",
+    "files",
+    "version",
+    "uptime",
+    "last",
+    "next",
+    "used",
+    "field",
+    "value",
+    "signature",
 ];
 
 #[cfg(test)]

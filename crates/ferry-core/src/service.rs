@@ -447,7 +447,16 @@ impl Service {
                 {
                     finishes += usize::from(self.state.enqueue_finish(id, attempts).await?);
                 }
-                tracing::info!(purges, finishes, "purge sweep enqueued jobs");
+                // Scans likewise (their job is enqueued beside the finishing one).
+                let mut scans = 0;
+                for id in self
+                    .state
+                    .pending_scans(TimeDelta::minutes(1), 1000)
+                    .await?
+                {
+                    scans += usize::from(self.state.enqueue_scan(id).await?);
+                }
+                tracing::info!(purges, finishes, scans, "purge sweep enqueued jobs");
             }
             Schedule::AbortIdleUploads => {
                 let aborted = self

@@ -181,6 +181,7 @@ impl ConnectionArgs {
             redis_pool_size: self.redis_pool_size,
             redis_key_prefix: self.redis_key_prefix.clone(),
             blobs: self.blobs.settings(),
+            scan_new_files: false,
         }
     }
 }
@@ -239,12 +240,63 @@ pub struct CommonArgs {
     /// are for operators, not for the public.
     #[arg(long, env = "METRICS_PORT")]
     pub metrics_port: Option<u16>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 impl CommonArgs {
-    /// The state crate's settings (see [`ConnectionArgs::settings`]).
+    /// The state crate's settings (see [`ConnectionArgs::settings`]), with new files
+    /// waiting for a scan when a clamd is configured.
     pub fn settings(&self) -> Settings {
-        self.connection.settings()
+        Settings {
+            scan_new_files: self.scan.clamav_url.is_some(),
+            ..self.connection.settings()
+        }
+    }
+}
+
+/// Malware scanning with ClamAV (docs/security.md, "Malware scanning"): web needs to
+/// know whether new files wait for a scan and whether one is required before
+/// serving; the worker runs the scans.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ScanArgs {
+    /// clamd to scan every new file with, over TCP: `tcp://host:3310`. Unset: files
+    /// are not scanned.
+    #[arg(long, env = "CLAMAV_URL", value_parser = clamav_url)]
+    pub clamav_url: Option<ClamavAddress>,
+    /// Serve no file before its scan finished clean (files too large to scan are then
+    /// never served). Needs CLAMAV_URL. Off: files are served while their scan is
+    /// pending; an infected file is never served either way.
+    #[arg(long, env = "SCAN_REQUIRED", default_value_t = false,
+          requires_ifs = SCAN_REQUIRED_TRUE.map(|yes| (yes, "clamav_url")),
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub scan_required: bool,
+    /// Longest one file's scan may take (connecting, streaming it to clamd, the
+    /// verdict); past it the scan fails and is tried again later.
+    #[arg(long, env = "CLAMAV_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    pub clamav_timeout: Duration,
+    /// Files larger than this are not sent to clamd and stay unscanned (served only
+    /// when SCAN_REQUIRED is off). At most clamd's StreamMaxLength (its default: 25M).
+    #[arg(long, env = "SCAN_MAX_SIZE", default_value = "25MiB", value_parser = parse_size)]
+    pub scan_max_size: u64,
+}
+
+/// The spellings of "true" that make SCAN_REQUIRED need CLAMAV_URL (clap compares
+/// the raw value; these are BoolishValueParser's).
+const SCAN_REQUIRED_TRUE: [&str; 8] = ["true", "True", "TRUE", "1", "yes", "Yes", "on", "On"];
+
+/// Where clamd listens: `host:port` from a `tcp://host:port` URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClamavAddress(pub String);
+
+fn clamav_url(value: &str) -> Result<ClamavAddress, String> {
+    const SHAPE: &str = "must be tcp://host:port (clamd's TCPSocket)";
+    let url = url::Url::parse(value.trim()).map_err(|_| SHAPE.to_owned())?;
+    match (url.scheme(), url.host_str(), url.port()) {
+        ("tcp", Some(host), Some(port)) if url.path().is_empty() || url.path() == "/" => {
+            Ok(ClamavAddress(format!("{host}:{port}")))
+        }
+        _ => Err(SHAPE.into()),
     }
 }
 
@@ -289,6 +341,8 @@ mod tests {
                 "AWS_ACCESS_KEY_ID",
                 "AWS_SECRET_ACCESS_KEY",
                 "BLOB_STORE",
+                "CLAMAV_TIMEOUT",
+                "CLAMAV_URL",
                 "DATABASE_URL",
                 "JOB_MAX_ATTEMPTS",
                 "METRICS_PORT",
@@ -304,6 +358,8 @@ mod tests {
                 "S3_PART_SIZE",
                 "S3_REGION",
                 "S3_REQUEST_TIMEOUT",
+                "SCAN_MAX_SIZE",
+                "SCAN_REQUIRED",
                 "SHUTDOWN_TIMEOUT"
             ]
         );
@@ -323,6 +379,34 @@ mod tests {
         assert_eq!(cli.common.job_max_attempts, 5);
         assert_eq!(cli.common.shutdown_timeout, Duration::from_secs(25));
         assert_eq!(cli.common.metrics_port, None);
+    }
+
+    #[test]
+    fn scanning_takes_a_tcp_clamd_and_needs_one_to_be_required() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.common.scan.clamav_url, None);
+        assert!(!cli.common.scan.scan_required);
+        assert!(!cli.common.settings().scan_new_files);
+        assert_eq!(cli.common.scan.scan_max_size, 25 * 1024 * 1024);
+        let cli = parse(&["--clamav-url", "tcp://127.0.0.1:3310"]).unwrap();
+        assert_eq!(
+            cli.common.scan.clamav_url,
+            Some(ClamavAddress("127.0.0.1:3310".into()))
+        );
+        assert!(cli.common.settings().scan_new_files);
+        for bad in [
+            "127.0.0.1:3310",
+            "tcp://clamd",
+            "http://clamd:3310",
+            "unix:///run/c",
+        ] {
+            assert!(parse(&["--clamav-url", bad]).is_err(), "{bad}");
+        }
+        assert!(parse(&["--scan-required", "true"]).is_err());
+        assert!(parse(&["--scan-required", "yes"]).is_err());
+        assert!(parse(&["--scan-required", "false"]).is_ok());
+        let cli = parse(&["--scan-required", "true", "--clamav-url", "tcp://c:3310"]).unwrap();
+        assert!(cli.common.scan.scan_required);
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod mail;
 mod shutdown;
 mod value;
 
-pub use args::{CommonArgs, ConnectionArgs};
+pub use args::{ClamavAddress, CommonArgs, ConnectionArgs, ScanArgs};
 pub use identity::{Identity, Kind, Registration};
 pub use mail::{MailArgs, mail_from, smtp_url};
 pub use shutdown::shutdown_signal;

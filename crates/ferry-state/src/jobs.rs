@@ -38,6 +38,14 @@ pub const BUNDLE_QUEUE: &str = "ferry.bundle";
 pub const PURGE_QUEUE: &str = "ferry.purge";
 /// Queue of [`crate::mail::SendMail`] jobs (run only by workers with `SMTP_URL`).
 pub const MAIL_QUEUE: &str = "ferry.mail";
+/// Queue of [`ScanFile`] jobs (run only by workers with `CLAMAV_URL`).
+pub const SCAN_QUEUE: &str = "ferry.scan";
+
+/// Attempts of a scan job. A scan fails while clamd is down, and must still run
+/// when clamd returns: with the default `RETRY_BACKOFF_MAX` of 60 s, this many
+/// attempts outlast an outage of about 16 hours (after that the job is dead, the
+/// file stays pending, and `ferry admin jobs retry` brings the job back).
+pub const SCAN_ATTEMPTS: usize = 1000;
 
 /// All queues a worker consumes, for listings.
 pub const QUEUES: &[&str] = &[
@@ -47,6 +55,7 @@ pub const QUEUES: &[&str] = &[
     BUNDLE_QUEUE,
     PURGE_QUEUE,
     MAIL_QUEUE,
+    SCAN_QUEUE,
 ];
 
 /// Every status apalis gives a job, for gauges that must exist at zero.
@@ -55,6 +64,13 @@ pub const JOB_STATUSES: &[&str] = &["Pending", "Queued", "Running", "Done", "Fai
 /// Verify a file's SHA-256, sniff its real type, make a thumbnail, mark it ready.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FinishFile {
+    /// The file.
+    pub file_id: uuid::Uuid,
+}
+
+/// Scan a file for malware (clamd) and record the verdict.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScanFile {
     /// The file.
     pub file_id: uuid::Uuid,
 }
@@ -209,6 +225,9 @@ impl State {
     ) -> Result<()> {
         for file in &transfer.files {
             self.enqueue_finish(file.id, max_attempts).await?;
+            if file.scan == crate::transfer::Scan::Pending {
+                self.enqueue_scan(file.id).await?;
+            }
         }
         if transfer.files.len() > 1 {
             let job = BuildBundle {
@@ -230,6 +249,16 @@ impl State {
         let job = FinishFile { file_id: id };
         Ok(self
             .enqueue_unique(FINISH_QUEUE, job, &format!("finish:{id}"), max_attempts)
+            .await?
+            .is_some())
+    }
+
+    /// Enqueues the malware scan of file `id` unless already enqueued (it gets
+    /// [`SCAN_ATTEMPTS`]).
+    pub async fn enqueue_scan(&self, id: uuid::Uuid) -> Result<bool> {
+        let job = ScanFile { file_id: id };
+        Ok(self
+            .enqueue_unique(SCAN_QUEUE, job, &format!("scan:{id}"), SCAN_ATTEMPTS)
             .await?
             .is_some())
     }

@@ -34,6 +34,7 @@ mod redis_pool;
 pub mod relocation;
 pub mod retention;
 pub mod s3;
+pub mod scan;
 pub mod session;
 mod settings;
 pub mod stream_hash;
@@ -70,6 +71,8 @@ pub struct State {
     s3: Option<s3::Bucket>,
     /// The store new blobs are written to.
     new_blobs: StoreKind,
+    /// Whether new files wait for a malware scan (`Settings::scan_new_files`).
+    scan_new_files: bool,
 }
 
 impl State {
@@ -125,6 +128,7 @@ impl State {
             prefix: Arc::from(settings.redis_key_prefix.as_str()),
             s3,
             new_blobs: settings.blobs.new_blobs,
+            scan_new_files: settings.scan_new_files,
         })
     }
 

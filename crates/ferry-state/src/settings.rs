@@ -26,6 +26,9 @@ pub struct Settings {
     pub redis_key_prefix: String,
     /// Where blob bytes are kept.
     pub blobs: BlobSettings,
+    /// Whether files stored from now on wait for a malware scan (`pending`) rather
+    /// than being stored unscanned (`off`): true when a clamd is configured.
+    pub scan_new_files: bool,
 }
 
 /// Which store holds a blob's bytes.

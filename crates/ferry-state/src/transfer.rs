@@ -172,6 +172,51 @@ pub struct StoredFile {
     pub thumbnail_blob_id: Option<Uuid>,
     /// Counted downloads of this file (an archive counts one for each file in it).
     pub downloads: i32,
+    /// Where its malware scan stands.
+    pub scan: Scan,
+    /// The signature clamd found, when infected.
+    pub scan_signature: Option<String>,
+}
+
+/// Where a file's malware scan stands (`files.scan`; see the scanning migration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Scan {
+    /// Stored while scanning was off: never scanned, served as before.
+    Off,
+    /// Waiting for its scan.
+    Pending,
+    /// Scanned; clamd found nothing.
+    Clean,
+    /// Scanned; clamd found malware. Never served.
+    Infected,
+    /// Too big to be scanned (`SCAN_MAX_SIZE`, or clamd's `StreamMaxLength`).
+    TooLarge,
+}
+
+/// Why a file may not be served, by [`StoredFile::blocked`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocked {
+    /// clamd found malware in it.
+    Infected,
+    /// Its scan has not finished, and a finished scan is required.
+    Pending,
+    /// It could not be scanned (too large), and a finished scan is required.
+    Unscanned,
+}
+
+impl StoredFile {
+    /// Why this file may not be served, if it may not: an infected file never is;
+    /// with `scan_required`, neither is a file whose scan has not finished or could
+    /// not be done.
+    pub fn blocked(&self, scan_required: bool) -> Option<Blocked> {
+        match self.scan {
+            Scan::Infected => Some(Blocked::Infected),
+            Scan::Pending if scan_required => Some(Blocked::Pending),
+            Scan::TooLarge if scan_required => Some(Blocked::Unscanned),
+            Scan::Off | Scan::Pending | Scan::Clean | Scan::TooLarge => None,
+        }
+    }
 }
 
 /// A live transfer.
@@ -281,7 +326,8 @@ macro_rules! query_file_rows {
         sqlx::query_as!(
             $record,
             $head
-                + " id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id, downloads "
+                + " id, name, content_type, blob_id, size, sha256, ready, thumbnail_blob_id, downloads, \
+                   scan AS \"scan: Scan\", scan_signature "
                 + $tail
             $(, $arg)*
         )
@@ -314,6 +360,8 @@ struct FileRow {
     ready: bool,
     thumbnail_blob_id: Option<Uuid>,
     downloads: i32,
+    scan: Scan,
+    scan_signature: Option<String>,
 }
 
 /// A fresh 128-bit URL-safe token.
@@ -331,7 +379,7 @@ impl State {
         options: &TransferOptions,
     ) -> Result<Transfer> {
         let mut tx = self.pg().begin().await?;
-        let transfer = insert_transfer(&mut tx, files, options).await?;
+        let transfer = insert_transfer(&mut tx, files, options, self.scan_new_files).await?;
         tx.commit().await?;
         Ok(transfer)
     }
@@ -392,6 +440,8 @@ impl State {
                     ready: file.ready,
                     thumbnail_blob_id: file.thumbnail_blob_id,
                     downloads: file.downloads,
+                    scan: file.scan,
+                    scan_signature: file.scan_signature,
                 });
         }
         Ok(rows
@@ -994,6 +1044,7 @@ pub(crate) async fn insert_transfer(
     tx: &mut sqlx::PgConnection,
     files: &[NewFile],
     options: &TransferOptions,
+    scan: bool,
 ) -> Result<Transfer> {
     let row = query_transfer_rows!(
         "INSERT INTO transfers (id, token, deletion_token, expires_at, max_downloads, password_hash,
@@ -1024,6 +1075,8 @@ pub(crate) async fn insert_transfer(
             ready: false,
             thumbnail_blob_id: None,
             downloads: 0,
+            scan: if scan { Scan::Pending } else { Scan::Off },
+            scan_signature: None,
         })
         .collect();
     if stored.is_empty() {
@@ -1036,9 +1089,9 @@ pub(crate) async fn insert_transfer(
     let sizes: Vec<i64> = stored.iter().map(|f| f.size).collect();
     let hashes: Vec<Vec<u8>> = stored.iter().map(|f| f.sha256.clone()).collect();
     sqlx::query!(
-        "INSERT INTO files (id, transfer_id, name, content_type, blob_id, size, sha256, position)
+        "INSERT INTO files (id, transfer_id, name, content_type, blob_id, size, sha256, position, scan)
          SELECT f.id, $1, f.name, f.content_type, f.blob_id, f.size, f.sha256,
-                (f.position - 1)::int
+                (f.position - 1)::int, CASE WHEN $8 THEN 'pending' ELSE 'off' END
          FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::int8[], $7::bytea[])
               WITH ORDINALITY AS f (id, name, content_type, blob_id, size, sha256, position)",
         row.id,
@@ -1047,7 +1100,8 @@ pub(crate) async fn insert_transfer(
         &content_types,
         &blob_ids,
         &sizes,
-        &hashes
+        &hashes,
+        scan
     )
     .execute(&mut *tx)
     .await?;

@@ -338,7 +338,7 @@ async fn get_three(
         "get" | "download" => Presentation::Attachment,
         "inline" => Presentation::Inline,
         "preview" => Presentation::Preview,
-        "thumb" => return download::thumbnail(session, service, &token, &name).await,
+        "thumb" => return download::thumbnail(&request, session, service, &token, &name).await,
         _ => return Err(Error::NotFound),
     };
     download::file(request, session, service, &token, &name, presentation).await

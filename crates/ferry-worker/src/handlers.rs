@@ -10,12 +10,12 @@ use ferry_state::{
     State,
     jobs::{
         BUNDLE_QUEUE, BuildBundle, CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob, FINISH_QUEUE,
-        FinishFile, MAIL_QUEUE, PURGE_QUEUE, PurgeTransfer,
+        FinishFile, MAIL_QUEUE, PURGE_QUEUE, PurgeTransfer, SCAN_QUEUE, ScanFile,
     },
     mail::SendMail,
 };
 
-use crate::{Limits, finish, mail::Mailer};
+use crate::{Limits, finish, mail::Mailer, scan::Scanner};
 
 /// Runs one attempt of a job and records it in the job metrics: wait from enqueue to
 /// first start (from the task id's ULID timestamp), run time, outcome, retries, and
@@ -131,6 +131,19 @@ pub async fn finish_file(
 ) -> Result<(), BoxDynError> {
     let work = finish::run(&service, &limits, job.file_id);
     observed(FINISH_QUEUE, &attempt, &task, &limits, work).await
+}
+
+/// Scans one file for malware and records the verdict (see `scan`).
+pub async fn scan_file(
+    job: ScanFile,
+    attempt: Attempt,
+    task: TaskId,
+    service: Data<Service>,
+    scanner: Data<Scanner>,
+    limits: Data<Limits>,
+) -> Result<(), BoxDynError> {
+    let work = scanner.run(&service, job.file_id);
+    observed(SCAN_QUEUE, &attempt, &task, &limits, work).await
 }
 
 /// Builds the stored zip of one transfer (`Service::build_bundle`).

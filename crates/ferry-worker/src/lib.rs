@@ -14,6 +14,7 @@ mod config;
 mod finish;
 mod handlers;
 mod mail;
+mod scan;
 mod thumbnail;
 
 use std::time::Duration;
@@ -27,7 +28,7 @@ use ferry_state::{
     State,
     jobs::{
         BUNDLE_QUEUE, BuildBundle, CRON_QUEUE, CronTick, DEMO_QUEUE, DemoJob, FINISH_QUEUE,
-        FinishFile, MAIL_QUEUE, PURGE_QUEUE, PurgeTransfer,
+        FinishFile, MAIL_QUEUE, PURGE_QUEUE, PurgeTransfer, SCAN_ATTEMPTS, SCAN_QUEUE, ScanFile,
     },
     mail::SendMail,
 };
@@ -194,6 +195,38 @@ impl Application {
                         .data(mailer.clone())
                         .data(limits.clone())
                         .build(handlers::send_mail)
+                })
+            }
+            None => monitor,
+        };
+        // Scan jobs only where there is a clamd; without one they wait (and the files
+        // stay pending). A scan retries for long (`SCAN_ATTEMPTS`): clamd being down
+        // must not leave a file unscanned for good.
+        let monitor = match &config.common.scan.clamav_url {
+            Some(address) => {
+                let scanner = scan::Scanner {
+                    address: address.0.clone(),
+                    timeout: config.common.scan.clamav_timeout,
+                    max_size: config.common.scan.scan_max_size,
+                };
+                let (state, settings) = (state.clone(), settings.clone());
+                let limits = Limits {
+                    max_attempts: SCAN_ATTEMPTS,
+                    ..limits.clone()
+                };
+                let (wakeups, service) = (wakeups.clone(), service.clone());
+                let name = format!("{identity}/{SCAN_QUEUE}");
+                monitor.register(move |restarts| {
+                    WorkerBuilder::new(format!("{name}#{restarts}"))
+                        .backend(state.queue_backend::<ScanFile>(SCAN_QUEUE, &settings, &wakeups))
+                        .concurrency(concurrency)
+                        .retry(retry_policy(SCAN_ATTEMPTS - 1, backoff))
+                        .catch_panic()
+                        .enable_tracing()
+                        .data(service.clone())
+                        .data(scanner.clone())
+                        .data(limits.clone())
+                        .build(handlers::scan_file)
                 })
             }
             None => monitor,

@@ -343,6 +343,32 @@ mail-request-intro =
        *[other] وصل { $count } ملف إلى طلب الملفات «{ $title }»:
     }
 
+## Malware scanning
+scan-infected-title = عُثر على برمجية خبيثة
+scan-infected = يحتوي «{ $name }» على برمجية خبيثة ({ $signature })، لذا لا يُقدَّم.
+scan-pending-title = قيد الفحص
+scan-pending = يجري فحص «{ $name }» بحثًا عن البرمجيات الخبيثة. أعد المحاولة بعد قليل.
+scan-unscanned-title = لم يُفحص
+scan-unscanned = «{ $name }» أكبر من أن يُفحص بحثًا عن البرمجيات الخبيثة، لذا لا يُقدَّم.
+scan-owner-told = أُبلغ الشخص الذي شارك هذا.
+scan-no-owner = رُفع هذا النقل دون اسم، فلا يوجد من يُبلَّغ.
+scan-back-to-share = العودة إلى صفحة المشاركة
+scan-label-infected = عُثر على برمجية خبيثة ({ $signature }): لا يُقدَّم
+scan-label-pending = قيد الفحص بحثًا عن البرمجيات الخبيثة
+scan-label-unscanned = أكبر من أن يُفحص: لا يُقدَّم
+scan-zip-leaves-out = لا يتضمن الأرشيف الملفات التي لا تُقدَّم.
+scan-infected-files =
+    { $count ->
+        [zero] لا ملفات محظورة
+        [one] ملف واحد محظور: عُثر على برمجية خبيثة
+        [two] ملفان محظوران: عُثر على برمجية خبيثة
+        [few] { $count } ملفات محظورة: عُثر على برمجية خبيثة
+        [many] { $count } ملفًا محظورًا: عُثر على برمجية خبيثة
+       *[other] { $count } ملف محظور: عُثر على برمجية خبيثة
+    }
+mail-malware-subject = عُثر على برمجية خبيثة في «{ $name }»
+mail-malware-intro = وجد فاحص الفيروسات { $signature } في «{ $name }»، وهو ملف شاركته. لن يُقدَّم لأحد.
+
 ## طلبات الملفات (صفحة صاحب الطلب /requests، وصفحة الرافعين /r/{token})
 
 nav-file-requests = طلبات الملفات

@@ -283,6 +283,28 @@ mail-request-intro =
        *[other] { $count } Dateien sind in Ihrer Dateianfrage „{ $title }“ angekommen:
     }
 
+## Malware scanning
+scan-infected-title = Schadsoftware gefunden
+scan-infected = „{ $name }“ enthält Schadsoftware ({ $signature }) und wird deshalb nicht ausgeliefert.
+scan-pending-title = Wird geprüft
+scan-pending = „{ $name }“ wird gerade auf Schadsoftware geprüft. Versuchen Sie es gleich noch einmal.
+scan-unscanned-title = Nicht geprüft
+scan-unscanned = „{ $name }“ ist zu groß für die Prüfung auf Schadsoftware und wird deshalb nicht ausgeliefert.
+scan-owner-told = Die Person, die dies geteilt hat, wurde benachrichtigt.
+scan-no-owner = Diese Übertragung wurde anonym hochgeladen; es gibt niemanden, der benachrichtigt werden kann.
+scan-back-to-share = Zurück zur Freigabeseite
+scan-label-infected = Schadsoftware gefunden ({ $signature }): wird nicht ausgeliefert
+scan-label-pending = Wird auf Schadsoftware geprüft
+scan-label-unscanned = Zu groß für die Prüfung auf Schadsoftware: wird nicht ausgeliefert
+scan-zip-leaves-out = Das Archiv enthält die Dateien nicht, die nicht ausgeliefert werden.
+scan-infected-files =
+    { $count ->
+        [one] { $count } Datei gesperrt: Schadsoftware gefunden
+       *[other] { $count } Dateien gesperrt: Schadsoftware gefunden
+    }
+mail-malware-subject = Schadsoftware in „{ $name }“ gefunden
+mail-malware-intro = Der Virenscanner hat { $signature } in „{ $name }“ gefunden, einer Datei, die Sie geteilt haben. Sie wird an niemanden ausgeliefert.
+
 ## Dateianfragen (die eigene Seite /requests, die Seite der Hochladenden /r/{token})
 
 nav-file-requests = Dateianfragen

@@ -283,6 +283,28 @@ mail-request-intro =
        *[other] { $count } files arrived in your file request “{ $title }”:
     }
 
+## Malware scanning
+scan-infected-title = Malware found
+scan-infected = “{ $name }” contains malware ({ $signature }), so it is not served.
+scan-pending-title = Being checked
+scan-pending = “{ $name }” is being checked for malware. Try again in a moment.
+scan-unscanned-title = Not checked
+scan-unscanned = “{ $name }” is too large to be checked for malware, so it is not served.
+scan-owner-told = The person who shared this has been told.
+scan-no-owner = This transfer was uploaded anonymously, so there is no one to tell.
+scan-back-to-share = Back to the share page
+scan-label-infected = Malware found ({ $signature }): not served
+scan-label-pending = Being checked for malware
+scan-label-unscanned = Too large to check for malware: not served
+scan-zip-leaves-out = The archive leaves out the files that are not served.
+scan-infected-files =
+    { $count ->
+        [one] { $count } file blocked: malware found
+       *[other] { $count } files blocked: malware found
+    }
+mail-malware-subject = Malware found in “{ $name }”
+mail-malware-intro = The virus scanner found { $signature } in “{ $name }”, a file you shared. It will not be served to anyone.
+
 ## File requests (the owner's /requests, the uploaders' /r/{token})
 
 nav-file-requests = File requests

@@ -283,6 +283,28 @@ mail-request-intro =
        *[other] Han llegado { $count } archivos a su solicitud de archivos «{ $title }»:
     }
 
+## Malware scanning
+scan-infected-title = Se encontró malware
+scan-infected = «{ $name }» contiene malware ({ $signature }), así que no se sirve.
+scan-pending-title = En revisión
+scan-pending = «{ $name }» se está revisando en busca de malware. Vuelve a intentarlo en un momento.
+scan-unscanned-title = Sin revisar
+scan-unscanned = «{ $name }» es demasiado grande para revisarlo en busca de malware, así que no se sirve.
+scan-owner-told = Se ha avisado a la persona que compartió esto.
+scan-no-owner = Esta transferencia se subió de forma anónima: no hay nadie a quien avisar.
+scan-back-to-share = Volver a la página compartida
+scan-label-infected = Se encontró malware ({ $signature }): no se sirve
+scan-label-pending = En revisión antivirus
+scan-label-unscanned = Demasiado grande para el antivirus: no se sirve
+scan-zip-leaves-out = El archivo comprimido no incluye los archivos que no se sirven.
+scan-infected-files =
+    { $count ->
+        [one] { $count } archivo bloqueado: se encontró malware
+       *[other] { $count } archivos bloqueados: se encontró malware
+    }
+mail-malware-subject = Se encontró malware en «{ $name }»
+mail-malware-intro = El antivirus encontró { $signature } en «{ $name }», un archivo que compartiste. No se servirá a nadie.
+
 ## Solicitudes de archivos (la página /requests de quien pide, la página /r/{token} de quien sube)
 
 nav-file-requests = Solicitudes de archivos

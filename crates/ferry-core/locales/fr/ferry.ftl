@@ -283,6 +283,28 @@ mail-request-intro =
        *[other] { $count } fichiers sont arrivés dans votre demande de fichiers « { $title } » :
     }
 
+## Malware scanning
+scan-infected-title = Logiciel malveillant détecté
+scan-infected = « { $name } » contient un logiciel malveillant ({ $signature }) : il n’est pas distribué.
+scan-pending-title = Vérification en cours
+scan-pending = « { $name } » est en cours de vérification antivirus. Réessayez dans un instant.
+scan-unscanned-title = Non vérifié
+scan-unscanned = « { $name } » est trop volumineux pour être vérifié par l’antivirus : il n’est pas distribué.
+scan-owner-told = La personne qui a partagé ceci a été prévenue.
+scan-no-owner = Ce transfert a été déposé anonymement : personne ne peut être prévenu.
+scan-back-to-share = Retour à la page de partage
+scan-label-infected = Logiciel malveillant détecté ({ $signature }) : non distribué
+scan-label-pending = Vérification antivirus en cours
+scan-label-unscanned = Trop volumineux pour l’antivirus : non distribué
+scan-zip-leaves-out = L’archive ne contient pas les fichiers qui ne sont pas distribués.
+scan-infected-files =
+    { $count ->
+        [one] { $count } fichier bloqué : logiciel malveillant détecté
+       *[other] { $count } fichiers bloqués : logiciel malveillant détecté
+    }
+mail-malware-subject = Logiciel malveillant détecté dans « { $name } »
+mail-malware-intro = L’antivirus a détecté { $signature } dans « { $name } », un fichier que vous avez partagé. Il ne sera distribué à personne.
+
 ## Demandes de fichiers (la page /requests du demandeur, la page /r/{token} des déposants)
 
 nav-file-requests = Demandes de fichiers

@@ -68,6 +68,14 @@ pub enum Mail {
         /// The transfer's file names.
         files: Vec<String>,
     },
+    /// The owner's notice that clamd found malware in one of their files (enqueued by
+    /// the state layer where the verdict is recorded).
+    MalwareFound {
+        /// The file's name.
+        file: String,
+        /// The signature clamd found.
+        signature: String,
+    },
     /// The requester's notice of an upload into a file request.
     FileRequestUpload {
         /// The request's title.
@@ -87,6 +95,7 @@ impl Mail {
             Mail::ShareLink { .. } => "share_link",
             Mail::FirstDownload { .. } => "first_download",
             Mail::FileRequestUpload { .. } => "file_request_upload",
+            Mail::MalwareFound { .. } => "malware_found",
         }
     }
 }
@@ -325,6 +334,9 @@ impl Service {
             }
             Mail::FileRequestUpload { title, files, url } => {
                 templates::file_request_upload(locale, &title, &files, &url)
+            }
+            Mail::MalwareFound { file, signature } => {
+                templates::malware_found(locale, &file, &signature)
             }
         }))
     }

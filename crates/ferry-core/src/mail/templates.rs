@@ -147,6 +147,18 @@ pub fn first_download(locale: Locale, url: Option<&str>, files: &[String]) -> Co
     }
 }
 
+/// The owner's notice that their file holds malware and is not served.
+pub fn malware_found(locale: Locale, file: &str, signature: &str) -> Composed {
+    let l = locale;
+    let args = [("name", file.into()), ("signature", signature.into())];
+    let intro = l.t_args("mail-malware-intro", &args);
+    Composed {
+        subject: l.t_args("mail-malware-subject", &args),
+        text: format!("{intro}\n"),
+        html: wrap(l, html! { p dir="auto" { (intro) } }),
+    }
+}
+
 /// The requester's notice of an upload into their file request (file requests do
 /// not exist yet: ready for them to call).
 pub fn file_request_upload(locale: Locale, title: &str, files: &[String], url: &str) -> Composed {

@@ -82,6 +82,10 @@ pub enum Error {
     /// The body's `Content-Type` is not the one this route takes (the message says it).
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    /// The file may not be served because of its malware scan (see
+    /// `ferry_state::transfer::StoredFile::blocked`).
+    #[error("blocked by its malware scan: {0:?}")]
+    Blocked(ferry_state::transfer::Blocked),
     /// A bug or an unexpected failure; the message is for the log only.
     #[error("internal: {0}")]
     Internal(String),
@@ -90,7 +94,8 @@ pub enum Error {
 /// Result of web handlers.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-pub use crate::http::RETRY_AFTER_SECS;
+pub use crate::http::{RETRY_AFTER_SECS, SCAN_RETRY_AFTER_SECS};
+use ferry_state::transfer::Blocked;
 
 impl Error {
     /// A 400 with a message for the client.
@@ -134,6 +139,8 @@ impl Error {
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Blocked(Blocked::Infected | Blocked::Unscanned) => StatusCode::FORBIDDEN,
+            Error::Blocked(Blocked::Pending) => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooManyRequests(_) | Error::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::UploadsBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -163,6 +170,9 @@ impl Error {
             Error::RequestFull(_) => "request_full",
             Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
             Error::Forbidden(code) | Error::Unauthorized(code) => code,
+            Error::Blocked(Blocked::Infected) => "malware_found",
+            Error::Blocked(Blocked::Unscanned) => "not_scanned",
+            Error::Blocked(Blocked::Pending) => "being_scanned",
             Error::TooManyRequests(_) => "too_many_requests",
             Error::QuotaExceeded(_) => "upload_budget_exceeded",
             Error::UploadsBusy(_) => "busy",
@@ -184,6 +194,7 @@ impl Error {
             | Error::UploadsBusy(seconds)
             | Error::QuotaExceeded(seconds) => Some(seconds.to_string()),
             Error::Locked => Some("1".to_owned()),
+            Error::Blocked(Blocked::Pending) => Some(SCAN_RETRY_AFTER_SECS.to_string()),
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 Some(RETRY_AFTER_SECS.to_owned())
             }

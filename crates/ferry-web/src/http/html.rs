@@ -82,6 +82,72 @@ pub fn error_page(status: StatusCode, theme: Theme, locale: Locale, back: &str) 
     respond(status, page(&title, &viewer, body, None))
 }
 
+/// The page a browser gets for a file its malware scan keeps back, with `status`
+/// (the JSON answer's, `Error::Blocked`): what was found, or that the check is under
+/// way (with `Retry-After`), or that the file could not be checked; and who was told.
+pub fn blocked_page(
+    request: &actix_web::HttpRequest,
+    status: StatusCode,
+    blocked: ferry_state::transfer::Blocked,
+    transfer: &Transfer,
+    file: Option<&ferry_state::transfer::StoredFile>,
+) -> HttpResponse {
+    use ferry_state::transfer::Blocked;
+    let locale = crate::http::language::of(request);
+    let back = crate::http::theme::back_of(request);
+    let viewer = Viewer {
+        email: None,
+        csrf: "",
+        theme: Theme::of(request),
+        locale,
+        back: &back,
+    };
+    let name = file.map_or("", |f| f.name.as_str());
+    let (title, message) = match blocked {
+        Blocked::Infected => (
+            locale.t("scan-infected-title"),
+            locale.t_args(
+                "scan-infected",
+                &[
+                    ("name", name.into()),
+                    (
+                        "signature",
+                        file.and_then(|f| f.scan_signature.as_deref())
+                            .unwrap_or("?")
+                            .into(),
+                    ),
+                ],
+            ),
+        ),
+        Blocked::Pending => (
+            locale.t("scan-pending-title"),
+            locale.t_args("scan-pending", &[("name", name.into())]),
+        ),
+        Blocked::Unscanned => (
+            locale.t("scan-unscanned-title"),
+            locale.t_args("scan-unscanned", &[("name", name.into())]),
+        ),
+    };
+    let body = html! {
+        section.card {
+            h1 { (title) }
+            p.lead dir="auto" { (message) }
+            @if blocked == Blocked::Infected {
+                p { (locale.t(if transfer.owner_id.is_some() { "scan-owner-told" } else { "scan-no-owner" })) }
+            }
+            p { a href={ "/s/" (transfer.token) } { (locale.t("scan-back-to-share")) } }
+        }
+    };
+    let mut response = respond(status, page(&title, &viewer, body, None));
+    if blocked == Blocked::Pending {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(crate::http::SCAN_RETRY_AFTER_SECS),
+        );
+    }
+    response
+}
+
 /// A `200 OK` page (see [`respond`]).
 pub fn ok(body: Markup) -> HttpResponse {
     respond(StatusCode::OK, body)
@@ -283,6 +349,10 @@ pub fn limits_line(locale: Locale, transfer: &Transfer) -> Markup {
         }
         @if transfer.password_hash.is_some() {
             span { (locale.t("password-protected")) }
+        }
+        @let infected = transfer.files.iter().filter(|f| f.scan == ferry_state::transfer::Scan::Infected).count();
+        @if infected > 0 {
+            span.scan { (locale.t_args("scan-infected-files", &[("count", infected.into())])) }
         }
     }
 }

@@ -37,6 +37,10 @@
 /// `error`'s, the password pages of `html`).
 pub const RETRY_AFTER_SECS: &str = "5";
 
+/// The wait (seconds) a client is told when a file's malware scan has not finished
+/// (`SCAN_REQUIRED`): scans of ordinary files take seconds.
+pub const SCAN_RETRY_AFTER_SECS: u64 = 10;
+
 pub mod access_log;
 pub mod assets;
 pub mod budget;

@@ -26,7 +26,7 @@ use actix_web::{
 use ferry_core::{Service, archive};
 use ferry_state::{
     State,
-    transfer::{Admission, Claim, Downloader, Grant, ResumeRules, StoredFile, Transfer},
+    transfer::{Admission, Blocked, Claim, Downloader, Grant, ResumeRules, StoredFile, Transfer},
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -36,7 +36,7 @@ use crate::{
     config::Config,
     http::{
         error::{Error, Result},
-        links, names, request, visitor,
+        html, links, names, request, visitor,
     },
 };
 
@@ -74,6 +74,10 @@ pub async fn file(
     // are used up) may be learnt.
     check_access(&session, &transfer)?;
     let file = transfer.file(name).ok_or(Error::NotFound)?.clone();
+    // Its malware scan may keep it back (before anything is counted).
+    if let Some(blocked) = file.blocked(scan_required(&request)?) {
+        return refuse(&request, blocked, &transfer, Some(&file));
+    }
     let preview = match presentation {
         Presentation::Preview => Some(names::preview(&file.content_type).ok_or(Error::NotFound)?),
         _ => None,
@@ -260,6 +264,7 @@ pub async fn text_excerpt(service: &Service, file: &StoredFile) -> Result<Option
 /// Serves the worker-made preview of an image file (`/thumb/{token}/{name}`): a small
 /// JPEG, never counted as a download. 404 until the worker has made it.
 pub async fn thumbnail(
+    request: &HttpRequest,
     session: Session,
     service: web::Data<Service>,
     token: &str,
@@ -271,10 +276,11 @@ pub async fn thumbnail(
         .await?
         .ok_or(Error::NotFound)?;
     check_access(&session, &transfer)?;
-    let blob = transfer
-        .file(name)
-        .and_then(|f| f.thumbnail_blob_id)
-        .ok_or(Error::NotFound)?;
+    let file = transfer.file(name).ok_or(Error::NotFound)?;
+    if let Some(blocked) = file.blocked(scan_required(request)?) {
+        return Err(Error::Blocked(blocked));
+    }
+    let blob = file.thumbnail_blob_id.ok_or(Error::NotFound)?;
     let blobs = service.blobs();
     let size = blobs.state(blob).await?.ok_or(Error::NotFound)?.size;
     let mut response = HttpResponse::Ok();
@@ -298,6 +304,29 @@ pub async fn archive(
     let state = service.state();
     let transfer = state.find_transfer(token).await?.ok_or(Error::NotFound)?;
     check_access(&session, &transfer)?;
+    // Files their malware scan keeps back are left out; while one is still being
+    // checked (SCAN_REQUIRED), the archive waits for it rather than go without it.
+    let required = scan_required(&request)?;
+    let blocked: Vec<_> = transfer
+        .files
+        .iter()
+        .filter_map(|f| f.blocked(required).map(|b| (b, f)))
+        .collect();
+    if let Some((_, file)) = blocked.iter().find(|(b, _)| *b == Blocked::Pending) {
+        return refuse(&request, Blocked::Pending, &transfer, Some(file));
+    }
+    if blocked.len() == transfer.files.len()
+        && let Some((b, file)) = blocked.first()
+    {
+        return refuse(&request, *b, &transfer, Some(file));
+    }
+    let files: Vec<StoredFile> = transfer
+        .files
+        .iter()
+        .filter(|f| f.blocked(required).is_none())
+        .cloned()
+        .collect();
+    let complete = blocked.is_empty();
     // An archive is one download of every file in it, and only while each has one.
     let remaining = if request.method() == Method::HEAD {
         transfer.archive_remaining_downloads()
@@ -310,7 +339,6 @@ pub async fn archive(
     let mut response = HttpResponse::Ok();
     common_headers(&mut response, &transfer, remaining);
     let blobs = service.blobs().clone();
-    let files = transfer.files.clone();
     match format {
         ArchiveFormat::Zip => {
             let plan = archive::zip_plan(&files, transfer.created_at);
@@ -325,8 +353,9 @@ pub async fn archive(
                 return Ok(head_response(response, plan.len()));
             }
             // The worker stores the zip of multi-file transfers (the same bytes);
-            // until it has, the zip is built while it streams.
-            match transfer.bundle_blob_id {
+            // until it has, or when a file is left out, the zip is built while it
+            // streams.
+            match transfer.bundle_blob_id.filter(|_| complete) {
                 Some(blob) => Ok(response.streaming(counted(
                     blobs
                         .read(blob, 0, plan.len() as i64)
@@ -491,6 +520,30 @@ fn head_response(mut response: HttpResponseBuilder, length: u64) -> HttpResponse
         length,
         futures::stream::empty::<Result<bytes::Bytes, actix_web::Error>>(),
     ))
+}
+
+/// Whether this web process serves only files whose scan finished (SCAN_REQUIRED).
+fn scan_required(request: &HttpRequest) -> Result<bool> {
+    let config = request
+        .app_data::<web::Data<Config>>()
+        .ok_or_else(|| Error::Internal("web config missing".into()))?;
+    Ok(config.common.scan.scan_required)
+}
+
+/// The answer for a file its malware scan keeps back: a page for a browser, else the
+/// JSON error (`malware_found`, `not_scanned`, or `being_scanned` with `Retry-After`).
+fn refuse(
+    request: &HttpRequest,
+    blocked: Blocked,
+    transfer: &Transfer,
+    file: Option<&StoredFile>,
+) -> Result<HttpResponse> {
+    if request::wants_html(request) {
+        let status = Error::Blocked(blocked).status();
+        Ok(html::blocked_page(request, status, blocked, transfer, file))
+    } else {
+        Err(Error::Blocked(blocked))
+    }
 }
 
 /// A password-protected transfer is served only to sessions that unlocked it on its

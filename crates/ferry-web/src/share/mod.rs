@@ -18,7 +18,7 @@ pub mod download;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use ferry_core::{Service, Unlock};
-use ferry_state::transfer::Transfer;
+use ferry_state::transfer::{Blocked, Transfer};
 use maud::html;
 use serde::Deserialize;
 
@@ -69,10 +69,20 @@ pub async fn share_page(
     // Previews are free only without a download limit: with one, each is a download,
     // so none is shown before a click and the page reads no file's bytes.
     let limited = transfer.max_downloads.is_some();
+    // A file its malware scan keeps back gets a label instead of its links.
+    let blocked: Vec<Option<Blocked>> = transfer
+        .files
+        .iter()
+        .map(|file| file.blocked(config.common.scan.scan_required))
+        .collect();
     let previews: Vec<Option<Preview>> = transfer
         .files
         .iter()
-        .map(|file| names::preview(&file.content_type))
+        .zip(&blocked)
+        .map(|(file, blocked)| match blocked {
+            Some(_) => None,
+            None => names::preview(&file.content_type),
+        })
         .collect();
     let mut excerpts = vec![None; count];
     if !limited {
@@ -98,27 +108,35 @@ pub async fn share_page(
                     @let href = links::encode_segment(&file.name);
                     @let preview_url = format!("/preview/{token}/{href}");
                     li {
-                        @if file.thumbnail_blob_id.is_some() {
+                        @if file.thumbnail_blob_id.is_some() && blocked[i].is_none() {
                             img.thumb src={ "/thumb/" (token) "/" (href) } alt="" loading="lazy";
                         }
                         span.name dir="auto" { (file.name) }
                         span.size { (l.size(file.size)) }
-                        @match (previews[i], limited, &excerpts[i]) {
-                            (None, _, _) | (Some(Preview::Video | Preview::Audio), false, _) | (Some(Preview::Text), false, Some(_)) => {}
-                            // A button, not a link: it spends a download.
-                            (Some(_), true, _) => {
-                                form.inline method="get" action=(preview_url) {
-                                    button.secondary type="submit" aria-describedby="preview-cost" { (l.t("preview")) }
+                        @if let Some(blocked) = blocked[i] {
+                            span.scan role="status" { (match blocked {
+                                Blocked::Infected => l.t_args("scan-label-infected", &[("signature", file.scan_signature.as_deref().unwrap_or("?").into())]),
+                                Blocked::Pending => l.t("scan-label-pending"),
+                                Blocked::Unscanned => l.t("scan-label-unscanned"),
+                            }) }
+                        } @else {
+                            @match (previews[i], limited, &excerpts[i]) {
+                                (None, _, _) | (Some(Preview::Video | Preview::Audio), false, _) | (Some(Preview::Text), false, Some(_)) => {}
+                                // A button, not a link: it spends a download.
+                                (Some(_), true, _) => {
+                                    form.inline method="get" action=(preview_url) {
+                                        button.secondary type="submit" aria-describedby="preview-cost" { (l.t("preview")) }
+                                    }
+                                }
+                                (Some(Preview::Pdf), false, _) => {
+                                    a.button.secondary href=(preview_url) target="_blank" rel="noopener" { (l.t("view-pdf")) }
+                                }
+                                (Some(Preview::Text), false, None) => {
+                                    a.button.secondary href=(preview_url) { (l.t("view-text")) }
                                 }
                             }
-                            (Some(Preview::Pdf), false, _) => {
-                                a.button.secondary href=(preview_url) target="_blank" rel="noopener" { (l.t("view-pdf")) }
-                            }
-                            (Some(Preview::Text), false, None) => {
-                                a.button.secondary href=(preview_url) { (l.t("view-text")) }
-                            }
+                            a.button.secondary href={ "/get/" (token) "/" (href) } download { (l.t("download")) }
                         }
-                        a.button.secondary href={ "/get/" (token) "/" (href) } download { (l.t("download")) }
                         @if !limited {
                             @match (previews[i], &excerpts[i]) {
                                 (Some(Preview::Video), _) => div.preview {
@@ -142,8 +160,14 @@ pub async fn share_page(
                     }
                 }
             }
-            @if count > 1 {
+            @if blocked.contains(&Some(Blocked::Infected)) {
+                p #scan-notice { (l.t(if transfer.owner_id.is_some() { "scan-owner-told" } else { "scan-no-owner" })) }
+            }
+            @if count > 1 && blocked.iter().any(Option::is_none) {
                 p { a.button href={ "/" (token) ".zip" } { (l.t("download-zip")) } }
+                @if blocked.iter().any(Option::is_some) {
+                    p.muted { (l.t("scan-zip-leaves-out")) }
+                }
             }
         }
         section.card {
