@@ -1150,6 +1150,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
             }),
         },
         scan_new_files: false,
+        default_user_quota: None,
     })
     .unwrap();
     state.empty_tombstones(1000).await.unwrap();

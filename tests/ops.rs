@@ -257,6 +257,7 @@ async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
         redis_key_prefix: app.redis_prefix.clone(),
         blobs: Default::default(),
         scan_new_files: false,
+        default_user_quota: None,
     })
     .unwrap();
     let visitor = HashMap::from([("user".to_owned(), "\"someone\"".to_owned())]);

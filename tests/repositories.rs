@@ -34,6 +34,7 @@ fn state(app: &TestApp) -> State {
         redis_key_prefix: app.redis_prefix.clone(),
         blobs: Default::default(),
         scan_new_files: false,
+        default_user_quota: None,
     })
     .expect("valid settings")
 }

@@ -413,3 +413,115 @@ async fn with_uploads_for_members_only_nobody_uploads_without_an_account_but_lin
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(owned_by(&app, "member@example.com").await, 4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hundred_uploads_racing_past_a_quota_store_at_most_the_quota_and_each_refusal_says_what_is_left()
+ {
+    let (app, webs) = TestApp::with_webs::<2>(
+        "quota_race",
+        &[
+            ("DEFAULT_USER_QUOTA", "1MB"),
+            ("MAX_UPLOADS_PER_CLIENT", "200"),
+            ("MAX_CONCURRENT_UPLOADS", "200"),
+        ],
+    )
+    .await;
+    let owner = member(&webs[0], "quota@example.com").await;
+    let script = bearer(&make_token(&owner, &webs[0], "quota", &["upload"]).await);
+    const SIZE: usize = 30_000;
+
+    // Half curl, half tus, through both processes at once: 3 MB into 1 MB.
+    let answers = futures::future::join_all((0..100).map(|i| {
+        let (script, web) = (script.clone(), &webs[i % 2]);
+        async move {
+            let body = vec![i as u8; SIZE];
+            let answer = if i % 4 < 2 {
+                script
+                    .put(web.url(&format!("/q{i}.bin")))
+                    .body(body)
+                    .answer()
+                    .await
+            } else {
+                let metadata = format!("filename {}", b64(format!("q{i}.bin").as_bytes()));
+                tus::create_with_upload(&script, &web.url(""), SIZE, Some(&metadata), body).await
+            };
+            (answer.status(), answer.text().await.unwrap())
+        }
+    }))
+    .await;
+    let stored = answers.iter().filter(|(s, _)| s.is_success()).count();
+    for (status, text) in answers.iter().filter(|(s, _)| !s.is_success()) {
+        assert_eq!(*status, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+        assert!(
+            text.contains("quota has") && text.contains("left"),
+            "{text}"
+        );
+    }
+    // 33 × 30 kB fit in 1 MB; the 34th would not.
+    assert_eq!(stored, 33, "{answers:?}");
+    let owned = "SELECT coalesce(sum(f.size), 0)::int8 FROM files f JOIN transfers t ON t.id = f.transfer_id
+                 JOIN users u ON u.id = t.owner_id WHERE u.email = 'quota@example.com'";
+    assert_eq!(count(&app, owned).await, 990_000);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT used_bytes FROM users WHERE email = 'quota@example.com'"
+        )
+        .await,
+        990_000
+    );
+    // Refused tus uploads are gone, bytes and all.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM uploads WHERE transfer_id IS NULL"
+        )
+        .await,
+        0
+    );
+    let (_, me) = page(&owner, webs[0].url("/me")).await;
+    assert!(me.contains("990") && me.contains("quota"), "{me}");
+
+    // A takedown gives its bytes back at once; an admin's quota of its own lets more in.
+    let first = count(
+        &app,
+        "SELECT count(*) FROM transfers WHERE owner_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(first, 33);
+    let token: String = sqlx::query_scalar("SELECT token FROM transfers LIMIT 1")
+        .fetch_one(&app.pg)
+        .await
+        .unwrap();
+    app.admin(&["transfers", "delete", &token]);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT used_bytes FROM users WHERE email = 'quota@example.com'"
+        )
+        .await,
+        960_000
+    );
+    let big = script
+        .put(webs[1].url("/big.bin"))
+        .body(vec![9; 100_000])
+        .answer_json()
+        .await;
+    assert_eq!(big["error"], "quota_exceeded", "{big}");
+    app.admin(&["users", "set-quota", "quota@example.com", "2MB"]);
+    let fits = script
+        .put(webs[1].url("/big.bin"))
+        .body(vec![9; 100_000])
+        .answer()
+        .await;
+    assert_eq!(fits.status(), StatusCode::OK);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT used_bytes FROM users WHERE email = 'quota@example.com'"
+        )
+        .await,
+        1_060_000
+    );
+    assert!(app.admin(&["audit"]).contains("users.set_quota"));
+}

@@ -160,6 +160,29 @@ impl Service {
         Ok(true)
     }
 
+    /// Gives the user with this e-mail address a storage quota of their own (`None`:
+    /// `DEFAULT_USER_QUOTA` again). `false` if there is no such user. Lowering it
+    /// below what they use deletes nothing; it refuses their next transfers.
+    pub async fn set_user_quota(
+        &self,
+        actor: &str,
+        email: &str,
+        quota: Option<u64>,
+    ) -> Result<bool> {
+        let bytes = quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX));
+        if !self.state.set_user_quota(email, bytes).await? {
+            return Ok(false);
+        }
+        self.audit(
+            actor,
+            "users.set_quota",
+            email,
+            serde_json::json!({ "quota_bytes": bytes }),
+        )
+        .await?;
+        Ok(true)
+    }
+
     /// Every user (at most `limit`), oldest first.
     pub async fn users(&self, limit: i64) -> Result<Vec<UserSummary>> {
         Ok(self.state.users(limit).await?)

@@ -358,7 +358,7 @@ impl Service {
             }
             let sha256 = written.hash.finish();
             self.blobs.seal(current.blob_id, &sha256).await?;
-            let transfer = self.state.complete_upload(&current.id, &sha256).await?;
+            let transfer = self.complete(&current.id, &sha256).await?;
             return Ok((written.size, transfer));
         }
         // All bytes are in but the upload was not finished yet (its writer died in
@@ -378,8 +378,23 @@ impl Service {
                 sha256.to_vec()
             }
         };
-        let transfer = self.state.complete_upload(&current.id, &sha256).await?;
+        let transfer = self.complete(&current.id, &sha256).await?;
         Ok((current.offset, transfer))
+    }
+
+    /// Completes upload `id` (under its lock). One its owner's quota has no room for is
+    /// removed, bytes and all: it can never fit as it is, and keeping it would hold
+    /// the bytes until the idle sweep.
+    async fn complete(&self, id: &str, sha256: &[u8]) -> Result<Option<Transfer>> {
+        match self.state.complete_upload(id, sha256).await {
+            Err(refused @ ferry_state::Error::QuotaExceeded { .. }) => {
+                if let Err(e) = self.state.terminate_upload(id).await {
+                    tracing::warn!(error = %e, "could not remove an upload over quota; it expires");
+                }
+                Err(refused.into())
+            }
+            done => Ok(done?),
+        }
     }
 
     /// Terminates upload `id`: an unfinished one loses its bytes; a finished one only

@@ -182,6 +182,7 @@ impl ConnectionArgs {
             redis_key_prefix: self.redis_key_prefix.clone(),
             blobs: self.blobs.settings(),
             scan_new_files: false,
+            default_user_quota: None,
         }
     }
 }
@@ -242,6 +243,11 @@ pub struct CommonArgs {
     pub metrics_port: Option<u16>,
     #[command(flatten)]
     pub scan: ScanArgs,
+    /// Bytes each account may keep in its transfers (`10GB`, `500MiB`) unless an admin
+    /// gave it a quota of its own (`ferry admin users set-quota`). Unset: no limit
+    /// (usage is still counted). Anonymous uploads have UPLOAD_BYTES_PER_CLIENT_PER_DAY.
+    #[arg(long, env = "DEFAULT_USER_QUOTA", value_parser = parse_size)]
+    pub default_user_quota: Option<u64>,
 }
 
 impl CommonArgs {
@@ -250,6 +256,7 @@ impl CommonArgs {
     pub fn settings(&self) -> Settings {
         Settings {
             scan_new_files: self.scan.clamav_url.is_some(),
+            default_user_quota: self.default_user_quota,
             ..self.connection.settings()
         }
     }
@@ -344,6 +351,7 @@ mod tests {
                 "CLAMAV_TIMEOUT",
                 "CLAMAV_URL",
                 "DATABASE_URL",
+                "DEFAULT_USER_QUOTA",
                 "JOB_MAX_ATTEMPTS",
                 "METRICS_PORT",
                 "PG_POOL_SIZE",

@@ -33,6 +33,14 @@ pub enum Error {
     /// Another process holds the lock on this resource right now.
     #[error("locked by another request")]
     Locked,
+    /// The owner's storage quota has `left` bytes; the transfer needs `wanted`.
+    #[error("the storage quota has {left} bytes left; this needs {wanted}")]
+    QuotaExceeded {
+        /// Bytes left in the quota.
+        left: i64,
+        /// Bytes the refused transfer holds.
+        wanted: i64,
+    },
     /// The object store (S3) refused or failed a request, or could not be reached.
     #[error("object store: {0}")]
     ObjectStore(String),

@@ -73,6 +73,8 @@ pub struct State {
     new_blobs: StoreKind,
     /// Whether new files wait for a malware scan (`Settings::scan_new_files`).
     scan_new_files: bool,
+    /// An account's storage quota unless an admin set one (`Settings::default_user_quota`).
+    default_quota: Option<i64>,
 }
 
 impl State {
@@ -129,6 +131,9 @@ impl State {
             s3,
             new_blobs: settings.blobs.new_blobs,
             scan_new_files: settings.scan_new_files,
+            default_quota: settings
+                .default_user_quota
+                .map(|q| i64::try_from(q).unwrap_or(i64::MAX)),
         })
     }
 

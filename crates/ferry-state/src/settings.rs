@@ -29,6 +29,9 @@ pub struct Settings {
     /// Whether files stored from now on wait for a malware scan (`pending`) rather
     /// than being stored unscanned (`off`): true when a clamd is configured.
     pub scan_new_files: bool,
+    /// Bytes an account may keep in transfers unless an admin set its own quota
+    /// (`DEFAULT_USER_QUOTA`); `None`: no limit.
+    pub default_user_quota: Option<u64>,
 }
 
 /// Which store holds a blob's bytes.

@@ -379,7 +379,14 @@ impl State {
         options: &TransferOptions,
     ) -> Result<Transfer> {
         let mut tx = self.pg().begin().await?;
-        let transfer = insert_transfer(&mut tx, files, options, self.scan_new_files).await?;
+        let transfer = insert_transfer(
+            &mut tx,
+            files,
+            options,
+            self.scan_new_files,
+            self.default_quota,
+        )
+        .await?;
         tx.commit().await?;
         Ok(transfer)
     }
@@ -912,6 +919,14 @@ impl State {
         )
         .execute(&mut *tx)
         .await?;
+        // Its owner's quota gets its bytes back with the row.
+        sqlx::query!(
+            "UPDATE users u SET used_bytes = greatest(u.used_bytes - t.quota_charged, 0)
+             FROM transfers t WHERE t.id = $1 AND u.id = t.owner_id",
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
         sqlx::query!("DELETE FROM transfers WHERE id = $1", id)
             .execute(&mut *tx)
             .await?;
@@ -1040,16 +1055,29 @@ impl State {
     }
 }
 
+/// Inserts a transfer of `files` in `tx` (each file waiting for a malware scan when
+/// `scan`). A transfer with an owner is charged to their storage quota (theirs, else
+/// `default_quota`; neither: counted, never refused) in the same transaction:
+/// [`crate::Error::QuotaExceeded`] when it does not fit.
 pub(crate) async fn insert_transfer(
     tx: &mut sqlx::PgConnection,
     files: &[NewFile],
     options: &TransferOptions,
     scan: bool,
+    default_quota: Option<i64>,
 ) -> Result<Transfer> {
+    let bytes: i64 = files.iter().map(|f| f.size).sum();
+    let charged = match options.owner_id {
+        Some(owner) => {
+            charge_quota(&mut *tx, owner, bytes, default_quota).await?;
+            bytes
+        }
+        None => 0,
+    };
     let row = query_transfer_rows!(
         "INSERT INTO transfers (id, token, deletion_token, expires_at, max_downloads, password_hash,
-                                owner_id, file_request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING",
+                                owner_id, file_request_id, quota_charged)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING",
         "",
         Uuid::new_v4(),
         new_token(),
@@ -1058,7 +1086,8 @@ pub(crate) async fn insert_transfer(
         options.max_downloads,
         options.password_hash.as_deref(),
         options.owner_id,
-        options.file_request_id
+        options.file_request_id,
+        charged
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -1106,6 +1135,42 @@ pub(crate) async fn insert_transfer(
     .execute(&mut *tx)
     .await?;
     Ok(transfer_from(row, stored))
+}
+
+/// Adds `bytes` to `owner`'s used storage if it stays within their quota.
+async fn charge_quota(
+    tx: &mut sqlx::PgConnection,
+    owner: Uuid,
+    bytes: i64,
+    default_quota: Option<i64>,
+) -> Result<()> {
+    let charged = sqlx::query_scalar!(
+        "UPDATE users SET used_bytes = used_bytes + $2
+         WHERE id = $1
+           AND (coalesce(quota_bytes, $3) IS NULL OR used_bytes + $2 <= coalesce(quota_bytes, $3))
+         RETURNING used_bytes",
+        owner,
+        bytes,
+        default_quota
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if charged.is_some() {
+        return Ok(());
+    }
+    let left = sqlx::query_scalar!(
+        r#"SELECT greatest(coalesce(quota_bytes, $2) - used_bytes, 0) AS "left!"
+           FROM users WHERE id = $1"#,
+        owner,
+        default_quota
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .unwrap_or(0);
+    Err(crate::Error::QuotaExceeded {
+        left,
+        wanted: bytes,
+    })
 }
 
 fn transfer_from(row: TransferRow, files: Vec<StoredFile>) -> Transfer {

@@ -293,7 +293,14 @@ impl State {
                 )
             },
         };
-        let transfer = insert_transfer(&mut tx, &[file], &options, self.scan_new_files).await?;
+        let transfer = insert_transfer(
+            &mut tx,
+            &[file],
+            &options,
+            self.scan_new_files,
+            self.default_quota,
+        )
+        .await?;
         sqlx::query!(
             "UPDATE uploads SET transfer_id = $2, completed_at = now() WHERE id = $1",
             id,
@@ -350,7 +357,14 @@ impl State {
                 sha256: upload.sha256.clone().unwrap_or_default(),
             });
         }
-        let transfer = insert_transfer(&mut tx, &files, options, self.scan_new_files).await?;
+        let transfer = insert_transfer(
+            &mut tx,
+            &files,
+            options,
+            self.scan_new_files,
+            self.default_quota,
+        )
+        .await?;
         let sent: Vec<String> = uploads.iter().map(|u| u.id.clone()).collect();
         sqlx::query!(
             "UPDATE uploads SET transfer_id = $2 WHERE id = ANY($1)",

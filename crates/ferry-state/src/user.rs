@@ -80,7 +80,7 @@ impl State {
     pub async fn users(&self, limit: i64) -> Result<Vec<UserSummary>> {
         Ok(sqlx::query_as!(
             UserSummary,
-            r#"SELECT u.email, u.is_admin, u.created_at,
+            r#"SELECT u.email, u.is_admin, u.created_at, u.used_bytes, u.quota_bytes,
                       (SELECT count(*) FROM transfers t
                        WHERE t.owner_id = u.id AND transfer_is_live(t)) AS "live_transfers!"
                FROM users u ORDER BY u.created_at, u.email LIMIT $1"#,
@@ -137,6 +137,57 @@ impl State {
     }
 }
 
+/// An account's storage: what its transfers hold and what it may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Storage {
+    /// Bytes its transfers hold until they are purged.
+    pub used: i64,
+    /// Its quota (its own, else the deployment's default); `None`: no limit.
+    pub quota: Option<i64>,
+}
+
+impl Storage {
+    /// Bytes it may still store; `None`: no limit.
+    pub fn left(&self) -> Option<i64> {
+        self.quota.map(|q| (q - self.used).max(0))
+    }
+}
+
+impl State {
+    /// The storage of user `id` (zero used for an unknown id).
+    pub async fn storage_of(&self, id: Uuid) -> Result<Storage> {
+        let row = sqlx::query!(
+            "SELECT used_bytes, quota_bytes FROM users WHERE id = $1",
+            id
+        )
+        .fetch_optional(self.pg())
+        .await?;
+        Ok(match row {
+            Some(row) => Storage {
+                used: row.used_bytes,
+                quota: row.quota_bytes.or(self.default_quota),
+            },
+            None => Storage {
+                used: 0,
+                quota: self.default_quota,
+            },
+        })
+    }
+
+    /// Sets the quota of the user with this e-mail address (`None`: the default
+    /// again). Returns `false` if there is no such user.
+    pub async fn set_user_quota(&self, email: &str, quota: Option<i64>) -> Result<bool> {
+        let done = sqlx::query!(
+            "UPDATE users SET quota_bytes = $2 WHERE email = lower($1)",
+            email,
+            quota
+        )
+        .execute(self.pg())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
 /// One line of `ferry admin users list`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct UserSummary {
@@ -148,4 +199,8 @@ pub struct UserSummary {
     pub created_at: DateTime<Utc>,
     /// Live transfers the user owns.
     pub live_transfers: i64,
+    /// Bytes their transfers hold until purged.
+    pub used_bytes: i64,
+    /// Their own quota, if an admin set one (else `DEFAULT_USER_QUOTA` applies).
+    pub quota_bytes: Option<i64>,
 }

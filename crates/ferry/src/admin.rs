@@ -114,6 +114,16 @@ pub enum UsersCommand {
         /// The user's e-mail address.
         email: String,
     },
+    /// Give an account a storage quota of its own (`10GB`, `500MiB`), or `default` for
+    /// DEFAULT_USER_QUOTA again. Lowering it deletes nothing: it refuses new transfers.
+    SetQuota {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The user's e-mail address.
+        email: String,
+        /// A size, or `default`.
+        quota: String,
+    },
     /// Give an account a new random password, printed once. Sign-ins already open
     /// stay open until they end (SESSION_TTL, SESSION_ABSOLUTE_TTL).
     ResetPassword {
@@ -168,7 +178,8 @@ impl AdminCommand {
                 UsersCommand::MakeAdmin { connection, .. }
                 | UsersCommand::List { connection, .. }
                 | UsersCommand::Delete { connection, .. }
-                | UsersCommand::ResetPassword { connection, .. },
+                | UsersCommand::ResetPassword { connection, .. }
+                | UsersCommand::SetQuota { connection, .. },
             )
             | AdminCommand::Blobs(
                 BlobsCommand::Migrate { connection, .. } | BlobsCommand::Sweep { connection, .. },
@@ -285,6 +296,22 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::json!({ "deleted": email, "transfers_taken_down": transfers })
+            );
+        }
+        AdminCommand::Users(UsersCommand::SetQuota { email, quota, .. }) => {
+            let quota = match quota.trim() {
+                "default" => None,
+                size => Some(
+                    ferry_process::parse_size(size)
+                        .map_err(|e| anyhow::anyhow!("QUOTA {size:?}: {e}"))?,
+                ),
+            };
+            if !service().set_user_quota(&actor(), &email, quota).await? {
+                anyhow::bail!("no user with e-mail {email}");
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "email": email, "quota_bytes": quota })
             );
         }
         AdminCommand::Users(UsersCommand::ResetPassword { email, .. }) => {

@@ -472,3 +472,5 @@ tokens-error-no-scope = اختر شيئًا واحدًا على الأقل يُ�
 tokens-error-too-many = لديك { $max } رمزًا: ألغِ واحدًا أولًا.
 admin-audit = سجل التدقيق
 admin-audit-lead = كل إجراء إداري، هنا ومن سطر الأوامر، الأحدث أولًا (يُحفظ مدة AUDIT_RETENTION؛ كله: ferry admin audit).
+me-storage-used = تشغل تحويلاتك { $used } (حتى تُحذف نهائيًا).
+me-storage-quota = تشغل تحويلاتك { $used } من حصتك البالغة { $total } (حتى تُحذف نهائيًا).

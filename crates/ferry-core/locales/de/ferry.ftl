@@ -396,3 +396,5 @@ tokens-error-no-scope = Wähle mindestens eine Sache, die das Token darf.
 tokens-error-too-many = Du hast { $max } Tokens: Widerrufe zuerst eines.
 admin-audit = Prüfprotokoll
 admin-audit-lead = Jede Admin-Aktion, hier und auf der Kommandozeile, die neueste zuerst (aufbewahrt für AUDIT_RETENTION; alles: ferry admin audit).
+me-storage-used = Deine Übertragungen belegen { $used } (bis sie gelöscht sind).
+me-storage-quota = Deine Übertragungen belegen { $used } von deinem Kontingent von { $total } (bis sie gelöscht sind).

@@ -396,3 +396,5 @@ tokens-error-no-scope = Choose at least one thing the token may do.
 tokens-error-too-many = You have { $max } tokens: revoke one first.
 admin-audit = Audit log
 admin-audit-lead = Every admin action, here and from the command line, newest first (kept for AUDIT_RETENTION; all of it: ferry admin audit).
+me-storage-used = Your transfers use { $used } (until they are purged).
+me-storage-quota = Your transfers use { $used } of your { $total } quota (until they are purged).

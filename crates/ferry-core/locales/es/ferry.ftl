@@ -396,3 +396,5 @@ tokens-error-no-scope = Elige al menos una cosa que el token pueda hacer.
 tokens-error-too-many = Tienes { $max } tokens: revoca uno primero.
 admin-audit = Registro de auditoría
 admin-audit-lead = Cada acción de administración, aquí y desde la línea de órdenes, la más reciente primero (se guarda AUDIT_RETENTION; todo: ferry admin audit).
+me-storage-used = Tus transferencias ocupan { $used } (hasta que se purguen).
+me-storage-quota = Tus transferencias ocupan { $used } de tu cuota de { $total } (hasta que se purguen).

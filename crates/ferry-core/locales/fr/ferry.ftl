@@ -396,3 +396,5 @@ tokens-error-no-scope = Choisissez au moins une chose que le jeton peut faire.
 tokens-error-too-many = Vous avez { $max } jetons : révoquez-en un d’abord.
 admin-audit = Journal d’audit
 admin-audit-lead = Chaque action d’administration, ici et en ligne de commande, la plus récente d’abord (gardée AUDIT_RETENTION ; tout : ferry admin audit).
+me-storage-used = Vos transferts occupent { $used } (jusqu’à leur purge).
+me-storage-quota = Vos transferts occupent { $used } de votre quota de { $total } (jusqu’à leur purge).

@@ -306,6 +306,7 @@ pub async fn my_transfers(
     };
     let base = request::base_url(&request, &config);
     let transfers = state.transfers_of(user.id).await?;
+    let storage = state.storage_of(user.id).await?;
     let ids: Vec<uuid::Uuid> = transfers.iter().map(|t| t.id).collect();
     let via: std::collections::HashMap<uuid::Uuid, String> =
         state.request_titles(&ids).await?.into_iter().collect();
@@ -317,6 +318,12 @@ pub async fn my_transfers(
                 (l.t_args("me-signed-in-as", &[("email", user.email.as_str().into())]))
                 " " a href="/requests" { (l.t("me-ask-for-files")) }
                 " " a href="/tokens" { (l.t("me-api-tokens")) }
+            }
+            p.muted #storage {
+                @match storage.quota {
+                    Some(quota) => (l.t_args("me-storage-quota", &[("used", l.size(storage.used).into()), ("total", l.size(quota).into())])),
+                    None => (l.t_args("me-storage-used", &[("used", l.size(storage.used).into())])),
+                }
             }
             @if config.mail.enabled() {
                 @if user.email_verified_at.is_some() {

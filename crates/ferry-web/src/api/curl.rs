@@ -93,6 +93,7 @@ async fn admit(
         .await?
         .uploader(config)?;
     check_declared_length(request, config.max_upload_size, true)?;
+    super::check_quota_room(service, owner, declared_length(request)).await?;
     let limits = limits(request, service, owner)?;
     let (hold, slot) = admit_body(request, service, config).await?;
     Ok(Admitted {

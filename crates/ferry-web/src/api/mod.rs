@@ -78,6 +78,25 @@ pub async fn admit_file_request(
     }
 }
 
+/// Refuses, before a byte is read, an upload for `owner` that declares more bytes than
+/// their storage quota has left (413 `quota_exceeded`). Only a courtesy: the quota is
+/// enforced when the transfer is made, in the transaction that charges it.
+pub async fn check_quota_room(
+    service: &Service,
+    owner: Option<uuid::Uuid>,
+    declared: u64,
+) -> Result<()> {
+    let Some(owner) = owner else {
+        return Ok(());
+    };
+    let storage = service.state().storage_of(owner).await?;
+    let declared = i64::try_from(declared).unwrap_or(i64::MAX);
+    match storage.left() {
+        Some(left) if declared > left => Err(Error::storage_full(left, declared)),
+        _ => Ok(()),
+    }
+}
+
 /// The JSON description of a transfer for its uploader.
 pub fn transfer_json(base: &str, transfer: &Transfer) -> Value {
     let first = transfer

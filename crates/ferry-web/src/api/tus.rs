@@ -379,6 +379,7 @@ pub async fn create(
     };
     if let Some(length) = length {
         service.check_upload_length(length)?;
+        super::check_quota_room(&service, owner, length).await?;
     }
     let limit = length.unwrap_or(config.max_upload_size);
     // An upload that announces more than the client may still store today is refused

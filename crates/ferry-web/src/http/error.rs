@@ -76,6 +76,9 @@ pub enum Error {
     /// The file request takes no more of what was asked; the message says what is left.
     #[error("{0}")]
     RequestFull(String),
+    /// The account's storage quota has no room for this; the message says what is left.
+    #[error("{0}")]
+    StorageFull(String),
     /// The tus request did not say `Tus-Resumable: 1.0.0`.
     #[error("Tus-Resumable 1.0.0 is required")]
     TusVersion,
@@ -104,6 +107,19 @@ impl Error {
     }
 }
 
+impl Error {
+    /// 413 `quota_exceeded`: the account has `left` bytes of its quota; this needs
+    /// `wanted`.
+    pub fn storage_full(left: i64, wanted: i64) -> Error {
+        let l = ferry_core::i18n::Locale::default();
+        Error::StorageFull(format!(
+            "your storage quota has {} left; this needs {}: delete some transfers or ask an admin for more",
+            l.size(left),
+            l.size(wanted)
+        ))
+    }
+}
+
 impl From<ferry_core::Error> for Error {
     fn from(error: ferry_core::Error) -> Error {
         use ferry_core::Error as Core;
@@ -120,6 +136,9 @@ impl From<ferry_core::Error> for Error {
             Core::TooManyRequests(seconds) => Error::TooManyRequests(seconds),
             Core::Gone => Error::Gone,
             Core::RequestFull(message) => Error::RequestFull(message),
+            Core::State(ferry_state::Error::QuotaExceeded { left, wanted }) => {
+                Error::storage_full(left, wanted)
+            }
             Core::State(e) => Error::State(e),
         }
     }
@@ -134,7 +153,9 @@ impl Error {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::NotFound => StatusCode::NOT_FOUND,
-            Error::TooLarge | Error::RequestFull(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooLarge | Error::RequestFull(_) | Error::StorageFull(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Error::Gone => StatusCode::GONE,
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -168,6 +189,7 @@ impl Error {
             Error::TooLarge => "too_large",
             Error::Gone => "request_closed",
             Error::RequestFull(_) => "request_full",
+            Error::StorageFull(_) => "quota_exceeded",
             Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
             Error::Forbidden(code) | Error::Unauthorized(code) => code,
             Error::Blocked(Blocked::Infected) => "malware_found",
@@ -247,9 +269,9 @@ impl ResponseError for Error {
         let mut response = self.start_response();
         let mut body = serde_json::json!({ "error": self.code() });
         match self {
-            Error::BadRequest(message) | Error::RequestFull(message) => {
-                body["message"] = message.clone().into()
-            }
+            Error::BadRequest(message)
+            | Error::RequestFull(message)
+            | Error::StorageFull(message) => body["message"] = message.clone().into(),
             Error::TooManyRequests(seconds) | Error::UploadsBusy(seconds) => {
                 body["retry_after"] = (*seconds).into()
             }
