@@ -186,6 +186,8 @@ async fn every_page_in_every_language_shows_no_english_and_arabic_reads_right_to
         (&admin, format!("/sent/{open}"), StatusCode::OK),
         (&admin, format!("/s/{open}"), StatusCode::OK),
         (&admin, "/admin".into(), StatusCode::OK),
+        (&admin, "/admin/users".into(), StatusCode::OK),
+        (&admin, "/admin/transfers".into(), StatusCode::OK),
         (&visitor, "/signin".into(), StatusCode::OK),
         (&visitor, "/signup".into(), StatusCode::OK),
         (&visitor, "/forgot".into(), StatusCode::OK),

@@ -736,3 +736,183 @@ async fn every_admin_action_is_in_the_audit_log_on_the_page_and_the_cli_until_it
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_pages_manage_users_and_transfers_audited_and_are_not_there_for_anyone_else() {
+    use harness::browser::{browser, csrf_of, page, register};
+    use harness::tokens::{bearer, make_token};
+    let (app, web) = TestApp::with_web("admin_pages", &[]).await;
+    let root = browser();
+    register(&root, &web, "root@example.org").await;
+    app.admin(&["users", "make-admin", "root@example.org"]);
+    let alice = browser();
+    register(&alice, &web, "alice@example.org").await;
+    let script = bearer(&make_token(&alice, &web, "laptop", &["upload"]).await);
+    let put = script
+        .put(web.url("/quarterly-report.pdf"))
+        .body(b"%PDF figures".to_vec())
+        .answer_text()
+        .await;
+    let token = curl::token_of(&put);
+    curl::link(&app.http, &web, "cat.gif", "GIF89a", &[]).await;
+
+    // Not an admin, or not signed in: the pages and their actions are not there.
+    let anonymous = Client::builder().redirect(Policy::none()).build().unwrap();
+    for client in [&alice, &anonymous] {
+        for path in ["/admin/users", "/admin/transfers", "/admin/users?q=a"] {
+            assert_eq!(
+                client.get(web.url(path)).answer().await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+        let act = client
+            .post(web.url("/admin/users"))
+            .form(&[
+                ("_csrf", "x"),
+                ("email", "root@example.org"),
+                ("action", "disable"),
+            ])
+            .answer()
+            .await;
+        assert_eq!(act.status(), StatusCode::NOT_FOUND);
+        let take = client
+            .post(web.url(&format!("/admin/transfers/{token}/take-down")))
+            .form(&[("_csrf", "x")])
+            .answer()
+            .await;
+        assert_eq!(take.status(), StatusCode::NOT_FOUND);
+    }
+
+    // Users: search, then each action, as the signed-in admin.
+    let (status, html) = page(&root, web.url("/admin/users?q=ALICE")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("alice@example.org") && !html.contains(r#"value="root@example.org""#),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let act = |action: &'static str, email: &'static str, quota: &'static str| {
+        let (root, csrf, url) = (&root, csrf.clone(), web.url("/admin/users"));
+        async move {
+            root.post(url)
+                .form(&[
+                    ("_csrf", csrf.as_str()),
+                    ("email", email),
+                    ("action", action),
+                    ("quota", quota),
+                ])
+                .answer()
+                .await
+                .status()
+        }
+    };
+    assert_eq!(
+        act("disable", "alice@example.org", "").await,
+        StatusCode::SEE_OTHER
+    );
+    // Disabled: her session is over, her token fails, her password gets a plain answer.
+    let (_, me) = page(&alice, web.url("/me")).await;
+    assert!(!me.contains("alice@example.org"), "{me}");
+    let refused = script
+        .put(web.url("/more.pdf"))
+        .body(b"x".to_vec())
+        .answer()
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let again = browser();
+    let signin =
+        harness::browser::sign_in(&again, &web, "alice@example.org", STRONG_PASSWORD).await;
+    assert_eq!(signin.status(), StatusCode::FORBIDDEN);
+    assert!(signin.text().await.unwrap().contains("disabled"));
+    assert_eq!(
+        act("enable", "alice@example.org", "").await,
+        StatusCode::SEE_OTHER
+    );
+    let signin =
+        harness::browser::sign_in(&again, &web, "alice@example.org", STRONG_PASSWORD).await;
+    assert_eq!(signin.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        act("quota", "alice@example.org", "1MB").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        harness::count(
+            &app,
+            "SELECT quota_bytes FROM users WHERE email = 'alice@example.org'"
+        )
+        .await,
+        1_000_000
+    );
+    assert_eq!(
+        act("make_admin", "alice@example.org", "").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        act("revoke_admin", "alice@example.org", "").await,
+        StatusCode::SEE_OTHER
+    );
+    // An admin does not lock themselves out here.
+    assert_eq!(
+        act("disable", "root@example.org", "").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        act("disable", "nobody@example.org", "").await,
+        StatusCode::NOT_FOUND
+    );
+
+    // Transfers: by token, by a file's name, by owner; then a takedown.
+    for q in [token.as_str(), "QUARTERLY", "alice@"] {
+        let (_, html) = page(&root, web.url(&format!("/admin/transfers?q={q}"))).await;
+        assert!(html.contains(&token), "{q}: {html}");
+        assert!(!html.contains("cat.gif"), "{q}: {html}");
+    }
+    let (_, all) = page(&root, web.url("/admin/transfers")).await;
+    assert!(all.contains("cat.gif") && all.contains("quarterly-report.pdf"));
+    let taken = root
+        .post(web.url(&format!("/admin/transfers/{token}/take-down")))
+        .form(&[("_csrf", csrf.as_str())])
+        .answer()
+        .await;
+    assert_eq!(taken.status(), StatusCode::SEE_OTHER);
+    let gone = app
+        .http
+        .get(web.url(&format!("/{token}/quarterly-report.pdf")))
+        .answer()
+        .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    assert_eq!(
+        act("delete", "alice@example.org", "").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        harness::count(
+            &app,
+            "SELECT count(*) FROM users WHERE email = 'alice@example.org'"
+        )
+        .await,
+        0
+    );
+
+    // Every one of those is in the audit log, as the admin's.
+    let audit = app.admin(&["audit"]);
+    for action in [
+        "users.disable",
+        "users.enable",
+        "users.set_quota",
+        "users.revoke_admin",
+        "transfers.take_down",
+        "users.delete",
+    ] {
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains(action) && l.contains("\"actor\":\"root@example.org\"")),
+            "{action}: {audit}"
+        );
+    }
+    let (_, overview) = page(&root, web.url("/admin")).await;
+    assert!(overview.contains("users.delete") && overview.contains("/admin/users"));
+}

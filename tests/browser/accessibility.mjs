@@ -152,6 +152,12 @@ try {
     await check(page, theme, '/me');
     await page.goto(base + '/admin');
     await check(page, theme, '/admin');
+    await page.goto(base + '/admin/users');
+    await check(page, theme, '/admin/users');
+    if (shots && theme === 'light') await page.screenshot({ path: join(shots, 'admin-users.png'), fullPage: true });
+    await page.goto(base + '/admin/transfers');
+    await check(page, theme, '/admin/transfers');
+    if (shots && theme === 'light') await page.screenshot({ path: join(shots, 'admin-transfers.png'), fullPage: true });
     await page.goto(base + '/requests');
     if ((await page.locator('article.request').count()) !== 1) await fail('/requests does not list the one file request');
     await check(page, theme, '/requests with a request');

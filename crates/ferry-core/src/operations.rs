@@ -183,6 +183,28 @@ impl Service {
         Ok(true)
     }
 
+    /// Disables (or enables again) an account: disabled, it cannot sign in, its
+    /// sessions end and its API tokens fail; what it shared stays. `false` if there is
+    /// no such user.
+    pub async fn set_user_disabled(
+        &self,
+        actor: &str,
+        email: &str,
+        disabled: bool,
+    ) -> Result<bool> {
+        if !self.state.set_user_disabled(email, disabled).await? {
+            return Ok(false);
+        }
+        let action = if disabled {
+            "users.disable"
+        } else {
+            "users.enable"
+        };
+        self.audit(actor, action, email, serde_json::json!({}))
+            .await?;
+        Ok(true)
+    }
+
     /// Every user (at most `limit`), oldest first.
     pub async fn users(&self, limit: i64) -> Result<Vec<UserSummary>> {
         Ok(self.state.users(limit).await?)

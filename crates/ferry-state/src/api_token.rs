@@ -116,9 +116,10 @@ impl State {
         let Some(row) = sqlx::query!(
             r#"SELECT t.id, t.name, t.prefix, t.scopes, t.created_at, t.last_used_at, t.expires_at,
                       u.id AS user_id, u.email, u.password_hash, u.is_admin,
-                      u.created_at AS user_created_at, u.email_verified_at, u.session_epoch
+                      u.created_at AS user_created_at, u.email_verified_at, u.session_epoch, u.disabled_at
                FROM api_tokens t JOIN users u ON u.id = t.user_id
-               WHERE t.secret_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())"#,
+               WHERE t.secret_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())
+                 AND u.disabled_at IS NULL"#,
             secret_hash
         )
         .fetch_optional(self.pg())
@@ -155,6 +156,7 @@ impl State {
                 created_at: row.user_created_at,
                 email_verified_at: row.email_verified_at,
                 session_epoch: row.session_epoch,
+                disabled_at: row.disabled_at,
             },
         )))
     }

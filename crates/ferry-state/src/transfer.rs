@@ -1188,3 +1188,49 @@ fn transfer_from(row: TransferRow, files: Vec<StoredFile>) -> Transfer {
         files,
     }
 }
+
+/// One transfer in the admin page's search.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct TransferHit {
+    /// Share token.
+    pub token: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops being served.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it is served now.
+    pub live: bool,
+    /// Its owner's address, if it has one.
+    pub owner_email: Option<String>,
+    /// Its files' names, in order.
+    pub names: String,
+    /// Its files' bytes.
+    pub size: i64,
+}
+
+impl State {
+    /// Transfers not deleted whose token is `query`, or one of whose files' names or
+    /// whose owner's address contains it (all when empty), newest first, at most
+    /// `limit`. Names are matched without regard to case, by a scan: an operator's
+    /// search, not a public one.
+    pub async fn search_transfers(&self, query: &str, limit: i64) -> Result<Vec<TransferHit>> {
+        Ok(sqlx::query_as!(
+            TransferHit,
+            r#"SELECT t.token, t.created_at, t.expires_at, transfer_is_live(t) AS "live!",
+                      u.email AS "owner_email?",
+                      coalesce((SELECT string_agg(f.name, ', ' ORDER BY f.position)
+                                FROM files f WHERE f.transfer_id = t.id), '') AS "names!",
+                      coalesce((SELECT sum(f.size) FROM files f WHERE f.transfer_id = t.id), 0)::int8 AS "size!"
+               FROM transfers t LEFT JOIN users u ON u.id = t.owner_id
+               WHERE t.deleted_at IS NULL
+                 AND ($1 = '' OR t.token = $1 OR strpos(u.email, lower($1)) > 0
+                      OR EXISTS (SELECT 1 FROM files f WHERE f.transfer_id = t.id
+                                 AND strpos(lower(f.name), lower($1)) > 0))
+               ORDER BY t.created_at DESC LIMIT $2"#,
+            query,
+            limit
+        )
+        .fetch_all(self.pg())
+        .await?)
+    }
+}

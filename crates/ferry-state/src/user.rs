@@ -23,6 +23,8 @@ pub struct User {
     pub email_verified_at: Option<DateTime<Utc>>,
     /// Sessions that began in an older epoch are over (a password reset bumps it).
     pub session_epoch: i32,
+    /// When an admin disabled the account, if they did: no sign-in, no session, no token.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl State {
@@ -32,7 +34,7 @@ impl State {
             User,
             "INSERT INTO users (id, email, password_hash) VALUES ($1, lower($2), $3)
              ON CONFLICT (email) DO NOTHING
-             RETURNING id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch",
+             RETURNING id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch, disabled_at",
             Uuid::new_v4(),
             email,
             password_hash
@@ -45,7 +47,7 @@ impl State {
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         Ok(sqlx::query_as!(
             User,
-            "SELECT id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch FROM users WHERE email = lower($1)",
+            "SELECT id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch, disabled_at FROM users WHERE email = lower($1)",
             email
         )
         .fetch_optional(self.pg())
@@ -68,7 +70,7 @@ impl State {
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
         Ok(sqlx::query_as!(
             User,
-            "SELECT id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch FROM users WHERE id = $1",
+            "SELECT id, email, password_hash, is_admin, created_at, email_verified_at, session_epoch, disabled_at FROM users WHERE id = $1",
             id
         )
         .fetch_optional(self.pg())
@@ -80,7 +82,7 @@ impl State {
     pub async fn users(&self, limit: i64) -> Result<Vec<UserSummary>> {
         Ok(sqlx::query_as!(
             UserSummary,
-            r#"SELECT u.email, u.is_admin, u.created_at, u.used_bytes, u.quota_bytes,
+            r#"SELECT u.email, u.is_admin, u.created_at, u.used_bytes, u.quota_bytes, u.disabled_at,
                       (SELECT count(*) FROM transfers t
                        WHERE t.owner_id = u.id AND transfer_is_live(t)) AS "live_transfers!"
                FROM users u ORDER BY u.created_at, u.email LIMIT $1"#,
@@ -188,6 +190,41 @@ impl State {
     }
 }
 
+impl State {
+    /// Disables (or enables again) the user with this e-mail address; disabling ends
+    /// every session of the account (a new session epoch). `false` if there is no such
+    /// user.
+    pub async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool> {
+        let done = sqlx::query!(
+            "UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END,
+                              session_epoch = session_epoch + CASE WHEN $2 THEN 1 ELSE 0 END
+             WHERE email = lower($1)",
+            email,
+            disabled
+        )
+        .execute(self.pg())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Users whose address contains `query` (all when empty), oldest first, at most
+    /// `limit`: the admin page's list.
+    pub async fn search_users(&self, query: &str, limit: i64) -> Result<Vec<UserSummary>> {
+        Ok(sqlx::query_as!(
+            UserSummary,
+            r#"SELECT u.email, u.is_admin, u.created_at, u.used_bytes, u.quota_bytes, u.disabled_at,
+                      (SELECT count(*) FROM transfers t
+                       WHERE t.owner_id = u.id AND transfer_is_live(t)) AS "live_transfers!"
+               FROM users u WHERE strpos(u.email, lower($1)) > 0
+               ORDER BY u.created_at, u.email LIMIT $2"#,
+            query,
+            limit
+        )
+        .fetch_all(self.pg())
+        .await?)
+    }
+}
+
 /// One line of `ferry admin users list`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct UserSummary {
@@ -203,4 +240,6 @@ pub struct UserSummary {
     pub used_bytes: i64,
     /// Their own quota, if an admin set one (else `DEFAULT_USER_QUOTA` applies).
     pub quota_bytes: Option<i64>,
+    /// When an admin disabled the account, if they did.
+    pub disabled_at: Option<DateTime<Utc>>,
 }

@@ -193,6 +193,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, test_endpoints: bool) {
 
     // The operator's page (admin).
     cfg.route("/admin", web::get().to(admin::overview))
+        .route("/admin/users", web::get().to(admin::users::users))
+        .route("/admin/users", web::post().to(admin::users::act))
+        .route(
+            "/admin/transfers",
+            web::get().to(admin::transfers::transfers),
+        )
+        .route(
+            "/admin/transfers/{token}/take-down",
+            web::post().to(admin::transfers::take_down),
+        )
         .route("/admin/jobs/{id}/retry", web::post().to(admin::retry));
 
     // The curl API's short paths (api::curl) and the downloads (share::download).

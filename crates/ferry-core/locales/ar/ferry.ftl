@@ -474,3 +474,35 @@ admin-audit = سجل التدقيق
 admin-audit-lead = كل إجراء إداري، هنا ومن سطر الأوامر، الأحدث أولًا (يُحفظ مدة AUDIT_RETENTION؛ كله: ferry admin audit).
 me-storage-used = تشغل تحويلاتك { $used } (حتى تُحذف نهائيًا).
 me-storage-quota = تشغل تحويلاتك { $used } من حصتك البالغة { $total } (حتى تُحذف نهائيًا).
+
+## Admin pages: users and transfers
+
+admin-users = المستخدمون
+admin-transfers = التحويلات
+admin-search-users = ابحث عن الحسابات بالعنوان
+admin-search = بحث
+admin-role-admin = مشرف
+admin-disabled = معطّل
+admin-user-transfers = { $count ->
+    [zero] لا تحويلات نشطة
+    [one] تحويل نشط واحد
+    [two] تحويلان نشطان
+    [few] { $count } تحويلات نشطة
+    [many] { $count } تحويلًا نشطًا
+   *[other] { $count } تحويل نشط
+}
+admin-own-quota = حصة خاصة { $size }
+admin-revoke-admin = سحب دور المشرف
+admin-make-admin = جعله مشرفًا
+admin-enable = تفعيل
+admin-disable = تعطيل
+admin-quota-label = حصة تخزين { $email }
+admin-quota-placeholder = مثلًا 20GB
+admin-set-quota = تعيين الحصة
+admin-delete-user = حذف مع تحويلاته
+admin-search-transfers = ابحث عن التحويلات بالرمز أو باسم الملف أو بالمالك
+admin-anonymous = مجهول
+admin-not-live = غير متاح
+admin-take-down = إزالة
+error-signin-disabled = هذا الحساب معطّل. اسأل أحد مشرفي هذا الخادم.
+admin-user-storage = { $used } مخزَّنة

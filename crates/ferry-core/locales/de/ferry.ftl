@@ -398,3 +398,31 @@ admin-audit = Prüfprotokoll
 admin-audit-lead = Jede Admin-Aktion, hier und auf der Kommandozeile, die neueste zuerst (aufbewahrt für AUDIT_RETENTION; alles: ferry admin audit).
 me-storage-used = Deine Übertragungen belegen { $used } (bis sie gelöscht sind).
 me-storage-quota = Deine Übertragungen belegen { $used } von deinem Kontingent von { $total } (bis sie gelöscht sind).
+
+## Admin pages: users and transfers
+
+admin-users = Benutzer
+admin-transfers = Übertragungen
+admin-search-users = Konten nach Adresse suchen
+admin-search = Suchen
+admin-role-admin = Admin
+admin-disabled = gesperrt
+admin-user-transfers = { $count ->
+    [one] { $count } aktive Übertragung
+   *[other] { $count } aktive Übertragungen
+}
+admin-own-quota = eigenes Kontingent { $size }
+admin-revoke-admin = Admin-Rolle entziehen
+admin-make-admin = Zum Admin machen
+admin-enable = Entsperren
+admin-disable = Sperren
+admin-quota-label = Speicherkontingent von { $email }
+admin-quota-placeholder = z. B. 20GB
+admin-set-quota = Kontingent setzen
+admin-delete-user = Mit Übertragungen löschen
+admin-search-transfers = Übertragungen nach Token, Dateiname oder Besitzer suchen
+admin-anonymous = anonym
+admin-not-live = nicht abrufbar
+admin-take-down = Sperren und löschen
+error-signin-disabled = Dieses Konto ist gesperrt. Wende dich an einen Admin dieses Servers.
+admin-user-storage = { $used } gespeichert

@@ -398,3 +398,31 @@ admin-audit = Audit log
 admin-audit-lead = Every admin action, here and from the command line, newest first (kept for AUDIT_RETENTION; all of it: ferry admin audit).
 me-storage-used = Your transfers use { $used } (until they are purged).
 me-storage-quota = Your transfers use { $used } of your { $total } quota (until they are purged).
+
+## Admin pages: users and transfers
+
+admin-users = Users
+admin-transfers = Transfers
+admin-search-users = Find accounts by address
+admin-search = Search
+admin-role-admin = admin
+admin-disabled = disabled
+admin-user-transfers = { $count ->
+    [one] { $count } live transfer
+   *[other] { $count } live transfers
+}
+admin-own-quota = own quota { $size }
+admin-revoke-admin = Take admin role
+admin-make-admin = Make admin
+admin-enable = Enable
+admin-disable = Disable
+admin-quota-label = Storage quota of { $email }
+admin-quota-placeholder = e.g. 20GB
+admin-set-quota = Set quota
+admin-delete-user = Delete with transfers
+admin-search-transfers = Find transfers by token, file name or owner
+admin-anonymous = anonymous
+admin-not-live = not served
+admin-take-down = Take down
+error-signin-disabled = This account is disabled. Ask an admin of this server.
+admin-user-storage = { $used } stored

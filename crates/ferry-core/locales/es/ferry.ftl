@@ -398,3 +398,31 @@ admin-audit = Registro de auditoría
 admin-audit-lead = Cada acción de administración, aquí y desde la línea de órdenes, la más reciente primero (se guarda AUDIT_RETENTION; todo: ferry admin audit).
 me-storage-used = Tus transferencias ocupan { $used } (hasta que se purguen).
 me-storage-quota = Tus transferencias ocupan { $used } de tu cuota de { $total } (hasta que se purguen).
+
+## Admin pages: users and transfers
+
+admin-users = Usuarios
+admin-transfers = Transferencias
+admin-search-users = Buscar cuentas por dirección
+admin-search = Buscar
+admin-role-admin = admin
+admin-disabled = desactivada
+admin-user-transfers = { $count ->
+    [one] { $count } transferencia activa
+   *[other] { $count } transferencias activas
+}
+admin-own-quota = cuota propia { $size }
+admin-revoke-admin = Quitar rol de admin
+admin-make-admin = Hacer admin
+admin-enable = Activar
+admin-disable = Desactivar
+admin-quota-label = Cuota de almacenamiento de { $email }
+admin-quota-placeholder = p. ej. 20GB
+admin-set-quota = Fijar cuota
+admin-delete-user = Borrar con sus transferencias
+admin-search-transfers = Buscar transferencias por token, nombre de archivo o propietario
+admin-anonymous = anónima
+admin-not-live = no disponible
+admin-take-down = Retirar
+error-signin-disabled = Esta cuenta está desactivada. Pregunta a un admin de este servidor.
+admin-user-storage = { $used } almacenados

@@ -398,3 +398,31 @@ admin-audit = Journal d’audit
 admin-audit-lead = Chaque action d’administration, ici et en ligne de commande, la plus récente d’abord (gardée AUDIT_RETENTION ; tout : ferry admin audit).
 me-storage-used = Vos transferts occupent { $used } (jusqu’à leur purge).
 me-storage-quota = Vos transferts occupent { $used } de votre quota de { $total } (jusqu’à leur purge).
+
+## Admin pages: users and transfers
+
+admin-users = Utilisateurs
+admin-transfers = Transferts
+admin-search-users = Chercher des comptes par adresse
+admin-search = Chercher
+admin-role-admin = admin
+admin-disabled = désactivé
+admin-user-transfers = { $count ->
+    [one] { $count } transfert actif
+   *[other] { $count } transferts actifs
+}
+admin-own-quota = quota propre { $size }
+admin-revoke-admin = Retirer le rôle admin
+admin-make-admin = Rendre admin
+admin-enable = Réactiver
+admin-disable = Désactiver
+admin-quota-label = Quota de stockage de { $email }
+admin-quota-placeholder = p. ex. 20GB
+admin-set-quota = Fixer le quota
+admin-delete-user = Supprimer avec ses transferts
+admin-search-transfers = Chercher des transferts par jeton, nom de fichier ou propriétaire
+admin-anonymous = anonyme
+admin-not-live = non servi
+admin-take-down = Retirer
+error-signin-disabled = Ce compte est désactivé. Adressez-vous à un admin de ce serveur.
+admin-user-storage = { $used } stockés

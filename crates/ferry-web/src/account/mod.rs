@@ -263,6 +263,16 @@ pub async fn signin(
     };
     let matches = passwords.verify(form.password.clone(), hash).await?;
     match user {
+        // The right password of a disabled account: said plainly (whoever typed it
+        // knows the password, so nothing is given away).
+        Some(user) if matches && user.disabled_at.is_some() => Ok(form_page(
+            &visitor,
+            config.mail.enabled(),
+            "signin",
+            &email,
+            Some(&visitor.locale.t("error-signin-disabled")),
+            StatusCode::FORBIDDEN,
+        )),
         Some(user) if matches => {
             visitor::sign_in(&request, &session, &service, &config, &user).await?;
             Ok(redirect("/me"))

@@ -9,6 +9,9 @@
 //! of `ferry_core::Service`, never built here; a new string stays beside the markup
 //! that shows it (the full list is in `crate::http`'s module docs).
 
+pub mod transfers;
+pub mod users;
+
 use std::collections::BTreeMap;
 
 use actix_session::Session;
@@ -29,7 +32,7 @@ use crate::{
     },
 };
 
-async fn admin(
+pub(crate) async fn admin(
     request: &HttpRequest,
     session: &Session,
     state: &State,
@@ -90,6 +93,7 @@ pub async fn overview(
     let body = html! {
         section.card {
             h1 { (l.t("admin-title")) }
+            (nav(l))
             div.meta {
                 span { "web: " (count("web")) }
                 span { "worker: " (count("worker")) }
@@ -184,6 +188,26 @@ pub async fn overview(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::VARY, "Accept-Language, Cookie"))
         .body(page(&l.t("admin-title"), &visitor.viewer(), body, None).into_string()))
+}
+
+/// The admin pages' own links.
+fn nav(l: Locale) -> maud::Markup {
+    html! {
+        p.spaced {
+            a href="/admin" { (l.t("admin-title")) }
+            " · " a href="/admin/users" { (l.t("admin-users")) }
+            " · " a href="/admin/transfers" { (l.t("admin-transfers")) }
+        }
+    }
+}
+
+/// An admin page's answer: never cached, varies with the visitor.
+fn admin_page(title: &str, visitor: &Visitor, body: maud::Markup) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::VARY, "Accept-Language, Cookie"))
+        .body(page(title, &visitor.viewer(), body, None).into_string())
 }
 
 fn humanize(locale: Locale, seconds: i64) -> String {

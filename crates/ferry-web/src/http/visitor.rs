@@ -88,7 +88,9 @@ pub async fn load(
         Some(id) => {
             let epoch = session.get::<i32>(EPOCH).ok().flatten().unwrap_or(0);
             match state.user_by_id(id).await? {
-                Some(user) if user.session_epoch == epoch => Some(user),
+                Some(user) if user.session_epoch == epoch && user.disabled_at.is_none() => {
+                    Some(user)
+                }
                 _ => {
                     sign_out(request, session);
                     None
