@@ -220,6 +220,21 @@ fn humanize(locale: Locale, seconds: i64) -> String {
     locale.t_args(key, &[("n", n.into())])
 }
 
+/// The start of every admin action: the caller is an admin — checked first, so that
+/// to anyone else the action does not exist (404), whatever they send — then the
+/// form's CSRF token. Returns the admin's address, the audit log's actor.
+pub(crate) async fn acting_admin(
+    request: &HttpRequest,
+    session: &Session,
+    state: &State,
+    config: &Config,
+    presented_csrf: &str,
+) -> Result<String> {
+    let visitor = admin(request, session, state, config).await?;
+    csrf::verify(request, session, config, Some(presented_csrf))?;
+    Ok(visitor.user.map(|u| u.email).unwrap_or_default())
+}
+
 /// `POST /admin/jobs/{id}/retry`: gives a dead job another set of attempts.
 pub async fn retry(
     request: HttpRequest,
@@ -229,15 +244,8 @@ pub async fn retry(
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
-    // Admin first: to anyone else the action does not exist, whatever they send.
-    let visitor = admin(&request, &session, service.state(), &config).await?;
-    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let actor = visitor
-        .user
-        .as_ref()
-        .map(|u| u.email.as_str())
-        .unwrap_or_default();
-    service.retry_dead_job(actor, &id).await?;
+    let actor = acting_admin(&request, &session, service.state(), &config, &form._csrf).await?;
+    service.retry_dead_job(&actor, &id).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))
         .finish())

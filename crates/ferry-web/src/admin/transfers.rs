@@ -10,13 +10,12 @@ use maud::html;
 use crate::{
     Config,
     http::{
-        csrf,
         error::{Error, Result},
         html::{CsrfOnly, csrf_field, redirect},
     },
 };
 
-use super::{admin, admin_page, nav, users::Search};
+use super::{acting_admin, admin, admin_page, nav, users::Search};
 
 /// `GET /admin/transfers?q=`: the transfers `q` finds, newest first.
 pub async fn transfers(
@@ -76,14 +75,8 @@ pub async fn take_down(
     config: web::Data<Config>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse> {
-    let visitor = admin(&request, &session, service.state(), &config).await?;
-    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let actor = visitor
-        .user
-        .as_ref()
-        .map(|u| u.email.as_str())
-        .unwrap_or_default();
-    if !service.take_down(actor, &token).await? {
+    let actor = acting_admin(&request, &session, service.state(), &config, &form._csrf).await?;
+    if !service.take_down(&actor, &token).await? {
         return Err(Error::NotFound);
     }
     Ok(redirect("/admin/transfers"))

@@ -12,13 +12,12 @@ use serde::Deserialize;
 use crate::{
     Config,
     http::{
-        csrf,
         error::{Error, Result},
         html::{csrf_field, redirect},
     },
 };
 
-use super::{admin, admin_page, nav};
+use super::{acting_admin, admin, admin_page, nav};
 
 /// The search box.
 #[derive(Deserialize)]
@@ -109,14 +108,8 @@ pub async fn act(
     config: web::Data<Config>,
     form: web::Form<UserAction>,
 ) -> Result<HttpResponse> {
-    // Admin first: to anyone else the action does not exist, whatever they send.
-    let visitor = admin(&request, &session, service.state(), &config).await?;
-    csrf::verify(&request, &session, &config, Some(&form._csrf))?;
-    let actor = visitor
-        .user
-        .as_ref()
-        .map(|u| u.email.as_str())
-        .unwrap_or_default();
+    let actor = acting_admin(&request, &session, service.state(), &config, &form._csrf).await?;
+    let actor = actor.as_str();
     let email = form.email.as_str();
     let done = match form.action.as_str() {
         "make_admin" => service.set_admin(actor, email, true).await?,
