@@ -1131,12 +1131,8 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
 
     // What the refused upload wrote is condemned; the sweep frees it once S3 answers.
     let state = ferry_state::State::connect_lazy(&ferry_state::Settings {
-        database_url: app.database_url.clone().into(),
-        redis: ferry_state::RedisTarget::Node(app.redis_url.clone().into()),
         pg_pool_size: 2,
-        redis_ca_cert: None,
         redis_pool_size: 2,
-        redis_key_prefix: app.redis_prefix.clone(),
         blobs: ferry_state::BlobSettings {
             new_blobs: ferry_state::StoreKind::S3,
             s3: Some(ferry_state::S3Settings {
@@ -1149,8 +1145,7 @@ async fn an_object_store_outage_makes_ferry_unready_and_it_recovers_losing_nothi
                 request_timeout: std::time::Duration::from_secs(60),
             }),
         },
-        scan_new_files: false,
-        default_user_quota: None,
+        ..app.state_settings()
     })
     .unwrap();
     state.empty_tombstones(1000).await.unwrap();

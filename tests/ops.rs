@@ -249,15 +249,9 @@ async fn admin_ps_reads_the_registry_alone_however_many_sessions_redis_holds() {
     let _clock = app.start(Kind::Clock, &[]).await;
     // Arrange: many other keys under the app's prefix, as a busy site has sessions.
     let state = State::connect_lazy(&Settings {
-        database_url: app.database_url.clone().into(),
-        redis: app.redis_target(),
         pg_pool_size: 1,
-        redis_ca_cert: None,
         redis_pool_size: 8,
-        redis_key_prefix: app.redis_prefix.clone(),
-        blobs: Default::default(),
-        scan_new_files: false,
-        default_user_quota: None,
+        ..app.state_settings()
     })
     .unwrap();
     let visitor = HashMap::from([("user".to_owned(), "\"someone\"".to_owned())]);

@@ -26,15 +26,8 @@ use uuid::Uuid;
 /// A `State` on the app's database and Redis prefix, as a process would build it.
 fn state(app: &TestApp) -> State {
     State::connect_lazy(&Settings {
-        database_url: app.database_url.clone().into(),
-        redis: app.redis_target(),
         pg_pool_size: 16,
-        redis_ca_cert: None,
-        redis_pool_size: 4,
-        redis_key_prefix: app.redis_prefix.clone(),
-        blobs: Default::default(),
-        scan_new_files: false,
-        default_user_quota: None,
+        ..app.state_settings()
     })
     .expect("valid settings")
 }

@@ -14,28 +14,16 @@ use ferry_core::{
     Error, FileName, Housekeeping, Lifetimes, NewUploadRequest, Policy, Schedule, SendDraft,
     Service, archive, blob::Checksum,
 };
-use ferry_state::{Settings, State, retention::RetentionPolicy};
+use ferry_state::{State, retention::RetentionPolicy};
 use futures::{StreamExt, TryStreamExt};
 use harness::data::random_bytes;
 use harness::{TestApp, count, eventually};
-use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 const SECOND: Duration = Duration::from_secs(1);
 
 fn state_of(app: &TestApp) -> State {
-    State::connect_lazy(&Settings {
-        database_url: SecretString::from(app.database_url.clone()),
-        redis: app.redis_target(),
-        pg_pool_size: 5,
-        redis_ca_cert: None,
-        redis_pool_size: 4,
-        redis_key_prefix: app.redis_prefix.clone(),
-        blobs: Default::default(),
-        scan_new_files: false,
-        default_user_quota: None,
-    })
-    .expect("valid settings")
+    State::connect_lazy(&app.state_settings()).expect("valid settings")
 }
 
 /// Small chunks, so a few KiB make several of them.

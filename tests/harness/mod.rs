@@ -626,6 +626,23 @@ impl TestApp {
         self.http.head(url).answer().await
     }
 
+    /// The settings a process of this app builds its `State` from (the app's database
+    /// and Redis prefix, Postgres blobs, no scanning, no quota); tests change a field
+    /// with `Settings { pg_pool_size: 1, ..app.state_settings() }`.
+    pub fn state_settings(&self) -> ferry_state::Settings {
+        ferry_state::Settings {
+            database_url: self.database_url.clone().into(),
+            redis: self.redis_target(),
+            pg_pool_size: 5,
+            redis_ca_cert: None,
+            redis_pool_size: 4,
+            redis_key_prefix: self.redis_prefix.clone(),
+            blobs: Default::default(),
+            scan_new_files: false,
+            default_user_quota: None,
+        }
+    }
+
     /// The Redis this app's processes use, as the state crate takes it.
     pub fn redis_target(&self) -> ferry_state::RedisTarget {
         match &self.redis_cluster_urls {
