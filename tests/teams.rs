@@ -132,6 +132,10 @@ async fn a_token_uploads_as_its_owner_through_curl_and_tus_and_stops_on_every_pr
         1
     );
 
+    // A tus upload begun with it, to be continued after it is revoked.
+    let begun = tus::create(&script, &webs[1].url(""), 8, &metadata).await;
+    assert_eq!(begun.status(), StatusCode::CREATED);
+
     // Revoked on one process, refused by the other at its next request.
     let (_, list) = page(&owner, webs[0].url("/tokens")).await;
     let revoke = browser::attribute(&list, r#"action="/tokens/"#);
@@ -159,6 +163,10 @@ async fn a_token_uploads_as_its_owner_through_curl_and_tus_and_stops_on_every_pr
             .status(),
         StatusCode::UNAUTHORIZED
     );
+    // An upload it began before goes no further with it.
+    let begun = tus::path_of(&begun);
+    let patch = tus::patch(&script, webs[0].url(&begun), 0, b"half".to_vec()).await;
+    assert_eq!(patch.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(owned_by(&app, "ci@example.com").await, 2);
 
     // Never in a log line.

@@ -449,6 +449,7 @@ pub async fn head(
     config: web::Data<Config>,
 ) -> TusResult {
     require_version(&request)?;
+    caller::refuse_bad_token(&request, &service).await?;
     let state = service.state();
     let upload = state.find_upload(&id).await?.ok_or(Error::NotFound)?;
     let mut response = tus_response(StatusCode::OK);
@@ -517,6 +518,8 @@ pub async fn patch(
     config: web::Data<Config>,
 ) -> TusResult {
     require_version(&request)?;
+    // A script whose token was revoked stops here too, not only at its next upload.
+    caller::refuse_bad_token(&request, &service).await?;
     if header(&request, "Content-Type") != Some(OFFSET_OCTET_STREAM) {
         return Err(Tus(Error::UnsupportedMediaType(
             "PATCH needs Content-Type: application/offset+octet-stream",
@@ -623,6 +626,7 @@ pub async fn terminate(
     service: web::Data<Service>,
 ) -> TusResult {
     require_version(&request)?;
+    caller::refuse_bad_token(&request, &service).await?;
     service.terminate_upload(&id).await?;
     Ok(tus_response(StatusCode::NO_CONTENT).finish())
 }

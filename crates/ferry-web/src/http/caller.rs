@@ -70,6 +70,18 @@ fn bearer(request: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Refuses `request` if it carries a bearer token that is not good (401
+/// `invalid_token`), whoever else it may be from: for requests that need no caller
+/// but must not go on with a revoked token (the `PATCH`es of a tus upload it began).
+pub async fn refuse_bad_token(request: &HttpRequest, service: &Service) -> Result<()> {
+    match bearer(request) {
+        Some(secret) if service.authenticate_api_token(secret).await?.is_none() => {
+            Err(Error::Unauthorized("invalid_token"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Who calls with `request`: its bearer token's owner, else its session's user.
 pub async fn of(
     request: &HttpRequest,
