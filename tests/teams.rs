@@ -533,3 +533,52 @@ async fn a_hundred_uploads_racing_past_a_quota_store_at_most_the_quota_and_each_
     );
     assert!(app.admin(&["audit"]).contains("users.set_quota"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_sign_up_closed_accounts_come_from_an_admin_and_only_they_upload() {
+    let (app, web) = TestApp::with_web(
+        "signup_closed",
+        &[("SIGNUP", "closed"), ("UPLOADS", "members")],
+    )
+    .await;
+    let visitor = browser();
+    // The page says who makes accounts; the form's POST makes none; nothing offers it.
+    let (status, html) = page(&visitor, web.url("/signup")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("Sign-up is closed"), "{html}");
+    let (_, signin) = page(&visitor, web.url("/signin")).await;
+    let made = visitor
+        .post(web.url("/signup"))
+        .form(&[
+            ("_csrf", csrf_of(&signin).as_str()),
+            ("email", "walk-in@example.com"),
+            ("password", "a long passphrase of words"),
+        ])
+        .answer_json()
+        .await;
+    assert_eq!(made["error"], "signup_closed", "{made}");
+    assert!(!signin.contains(r#"href="/signup""#), "{signin}");
+    assert_eq!(count(&app, "SELECT count(*) FROM users").await, 0);
+
+    // An admin makes one; its password is printed once and works; it is audited.
+    let created: serde_json::Value =
+        serde_json::from_str(app.admin(&["users", "create", "Staff@Example.com"]).trim()).unwrap();
+    assert_eq!(created["email"], "staff@example.com");
+    let password = created["password"].as_str().unwrap();
+    let staff = browser();
+    let signed = browser::sign_in(&staff, &web, "staff@example.com", password).await;
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    let again = app
+        .command(&["admin", "users", "create", "staff@example.com"], &[])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "a second account for one address");
+    assert!(app.admin(&["audit"]).contains("users.create"));
+    let secret = make_token(&staff, &web, "ci", &["upload"]).await;
+    let put = bearer(&secret)
+        .put(web.url("/staff.txt"))
+        .body(b"from staff".to_vec())
+        .answer()
+        .await;
+    assert_eq!(put.status(), StatusCode::OK);
+}

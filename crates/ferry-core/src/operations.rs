@@ -205,6 +205,22 @@ impl Service {
         Ok(true)
     }
 
+    /// Makes an account for `email` with `password_hash` (argon2id, made by the caller):
+    /// how accounts arrive when `SIGNUP=closed`. `false` if the address is taken.
+    pub async fn create_user(&self, actor: &str, email: &str, password_hash: &str) -> Result<bool> {
+        if self
+            .state
+            .create_user(email, password_hash)
+            .await?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        self.audit(actor, "users.create", email, serde_json::json!({}))
+            .await?;
+        Ok(true)
+    }
+
     /// Every user (at most `limit`), oldest first.
     pub async fn users(&self, limit: i64) -> Result<Vec<UserSummary>> {
         Ok(self.state.users(limit).await?)

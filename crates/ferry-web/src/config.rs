@@ -117,6 +117,11 @@ pub struct Config {
     /// links and file requests work for anyone either way.
     #[arg(long, env = "UPLOADS", default_value = "anyone", value_enum)]
     pub uploads: Uploads,
+    /// Whether anyone may make an account on `/signup` (`open`), or accounts are
+    /// made by an admin only (`closed`: `ferry admin users create EMAIL`); with
+    /// `UPLOADS=members`, `closed` is what keeps uploading to the team.
+    #[arg(long, env = "SIGNUP", default_value = "open", value_enum)]
+    pub signup: Signup,
     /// Longest lifetime of a transfer made without an account (the curl API, tus, and
     /// the upload page when not signed in); `Max-Days` above it gets 400. Signed-in
     /// users may ask for up to `MAX_DAYS_LIMIT`.
@@ -350,6 +355,15 @@ impl Config {
             verification_ttl: self.mail.verification_link_ttl,
         }
     }
+}
+
+/// Who may make an account (`SIGNUP`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signup {
+    /// Anyone, on `/signup` (bounded per client address).
+    Open,
+    /// Only an admin, with `ferry admin users create`.
+    Closed,
 }
 
 /// Who may upload (`UPLOADS`).

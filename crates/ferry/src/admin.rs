@@ -114,6 +114,17 @@ pub enum UsersCommand {
         /// The user's e-mail address.
         email: String,
     },
+    /// Make an account (how accounts arrive when SIGNUP=closed) with a random
+    /// password, printed once; `--admin` makes it an admin too.
+    Create {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// The new user's e-mail address.
+        email: String,
+        /// Also let them open /admin.
+        #[arg(long)]
+        admin: bool,
+    },
     /// Give an account a storage quota of its own (`10GB`, `500MiB`), or `default` for
     /// DEFAULT_USER_QUOTA again. Lowering it deletes nothing: it refuses new transfers.
     SetQuota {
@@ -179,7 +190,8 @@ impl AdminCommand {
                 | UsersCommand::List { connection, .. }
                 | UsersCommand::Delete { connection, .. }
                 | UsersCommand::ResetPassword { connection, .. }
-                | UsersCommand::SetQuota { connection, .. },
+                | UsersCommand::SetQuota { connection, .. }
+                | UsersCommand::Create { connection, .. },
             )
             | AdminCommand::Blobs(
                 BlobsCommand::Migrate { connection, .. } | BlobsCommand::Sweep { connection, .. },
@@ -296,6 +308,27 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::json!({ "deleted": email, "transfers_taken_down": transfers })
+            );
+        }
+        AdminCommand::Users(UsersCommand::Create { email, admin, .. }) => {
+            let email = email.trim().to_lowercase();
+            if !ferry_core::mail::plausible_email(&email) {
+                anyhow::bail!("{email:?} is not an e-mail address");
+            }
+            let service = service();
+            let password = new_password(&email)?;
+            if !service
+                .create_user(&actor(), &email, &hash_password(&password)?)
+                .await?
+            {
+                anyhow::bail!("an account with e-mail {email} already exists");
+            }
+            if admin {
+                service.set_admin(&actor(), &email, true).await?;
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "email": email, "password": password.expose(), "admin": admin })
             );
         }
         AdminCommand::Users(UsersCommand::SetQuota { email, quota, .. }) => {

@@ -506,3 +506,4 @@ admin-not-live = غير متاح
 admin-take-down = إزالة
 error-signin-disabled = هذا الحساب معطّل. اسأل أحد مشرفي هذا الخادم.
 admin-user-storage = { $used } مخزَّنة
+signup-closed = التسجيل مغلق على هذا الخادم: ينشئ مشرفوه الحسابات. اطلب حسابًا من أحدهم ثم سجّل الدخول.

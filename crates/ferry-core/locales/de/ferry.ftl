@@ -426,3 +426,4 @@ admin-not-live = nicht abrufbar
 admin-take-down = Sperren und löschen
 error-signin-disabled = Dieses Konto ist gesperrt. Wende dich an einen Admin dieses Servers.
 admin-user-storage = { $used } gespeichert
+signup-closed = Die Registrierung ist auf diesem Server geschlossen: Konten legen seine Admins an. Bitte einen Admin um ein Konto und melde dich dann an.

@@ -426,3 +426,4 @@ admin-not-live = not served
 admin-take-down = Take down
 error-signin-disabled = This account is disabled. Ask an admin of this server.
 admin-user-storage = { $used } stored
+signup-closed = Sign-up is closed on this server: accounts are made by its admins. Ask one for an account, then sign in.

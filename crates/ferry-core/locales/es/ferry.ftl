@@ -426,3 +426,4 @@ admin-not-live = no disponible
 admin-take-down = Retirar
 error-signin-disabled = Esta cuenta está desactivada. Pregunta a un admin de este servidor.
 admin-user-storage = { $used } almacenados
+signup-closed = El registro está cerrado en este servidor: sus admins crean las cuentas. Pide una cuenta a uno de ellos y luego inicia sesión.

@@ -426,3 +426,4 @@ admin-not-live = non servi
 admin-take-down = Retirer
 error-signin-disabled = Ce compte est désactivé. Adressez-vous à un admin de ce serveur.
 admin-user-storage = { $used } stockés
+signup-closed = L’inscription est fermée sur ce serveur : ses admins créent les comptes. Demandez un compte à l’un d’eux, puis connectez-vous.

@@ -33,6 +33,7 @@ use serde::Deserialize;
 
 use crate::{
     Config,
+    config::Signup,
     http::{
         csrf,
         error::{Error, Result},
@@ -100,7 +101,9 @@ fn form_page(
             @if mail && !signup {
                 p { a href="/forgot" { (l.t("forgot-link")) } }
             }
-            p.muted { (other) }
+            @if visitor.signup_open || signup {
+                p.muted { (other) }
+            }
         }
     };
     respond(status, page(&title, &visitor.viewer(), body, None))
@@ -114,6 +117,9 @@ pub async fn signup_form(
     config: web::Data<Config>,
 ) -> Result<HttpResponse> {
     let visitor = visitor::load(&request, &session, &state, &config).await?;
+    if config.signup == Signup::Closed {
+        return Ok(signup_closed_page(&visitor));
+    }
     Ok(form_page(
         &visitor,
         config.mail.enabled(),
@@ -122,6 +128,22 @@ pub async fn signup_form(
         None,
         StatusCode::OK,
     ))
+}
+
+/// `/signup` when `SIGNUP=closed`: 403, saying who makes accounts here.
+fn signup_closed_page(visitor: &Visitor) -> HttpResponse {
+    let l = visitor.locale;
+    let body = html! {
+        section.card {
+            h1 { (l.t("signup-title")) }
+            p.lead { (l.t("signup-closed")) }
+            p { a href="/signin" { (l.t("sign-in")) } }
+        }
+    };
+    respond(
+        StatusCode::FORBIDDEN,
+        page(&l.t("signup-title"), &visitor.viewer(), body, None),
+    )
 }
 
 /// `GET /signin`: the sign-in form.
@@ -162,6 +184,9 @@ pub async fn signup(
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse> {
     csrf::verify(&request, &session, &config, Some(&form._csrf))?;
+    if config.signup == Signup::Closed {
+        return Err(Error::Forbidden("signup_closed"));
+    }
     let ip = request::client_ip(&request, &config);
     let buckets = [Bucket {
         name: format!("signup-ip:{ip}"),

@@ -35,6 +35,7 @@ pub fn unavailable_page(locale: Locale, message: &str) -> HttpResponse {
         theme: Theme::System,
         locale,
         back: "/",
+        signup: true,
     };
     let title = locale.t("unavailable-title");
     let body = html! {
@@ -58,6 +59,7 @@ pub fn error_page(status: StatusCode, theme: Theme, locale: Locale, back: &str) 
         theme,
         locale,
         back,
+        signup: true,
     };
     let (title, message) = match status {
         StatusCode::NOT_FOUND => ("error-not-found-title", "error-not-found"),
@@ -101,6 +103,7 @@ pub fn blocked_page(
         theme: Theme::of(request),
         locale,
         back: &back,
+        signup: true,
     };
     let name = file.map_or("", |f| f.name.as_str());
     let (title, message) = match blocked {
@@ -232,6 +235,8 @@ pub struct Viewer<'a> {
     pub locale: Locale,
     /// Where the theme and language forms return to (a path on this site).
     pub back: &'a str,
+    /// Whether the header offers "Sign up" (`SIGNUP=open`).
+    pub signup: bool,
 }
 
 /// A complete page around `body`; `script` names a file under `/assets/`.
@@ -274,7 +279,9 @@ pub fn page(title: &str, viewer: &Viewer, body: Markup, script: Option<&str>) ->
                             }
                             None => {
                                 a href="/signin" { (l.t("sign-in")) }
-                                a.button.secondary href="/signup" { (l.t("sign-up")) }
+                                @if viewer.signup {
+                                    a.button.secondary href="/signup" { (l.t("sign-up")) }
+                                }
                             }
                         }
                         (theme_form(viewer))
@@ -369,6 +376,7 @@ mod tests {
             theme: Theme::Dark,
             locale: Locale::Ar,
             back: "/",
+            signup: true,
         };
         let page = page("<b>", &viewer, html! { p { ("</main>") } }, None).into_string();
         assert!(page.contains("&lt;img src=x onerror=&quot;a('b')&quot;&gt;&amp;"));

@@ -47,6 +47,8 @@ pub struct Visitor {
     pub locale: Locale,
     /// Where the header's theme form returns to (this page, when it has a `GET`).
     pub back: String,
+    /// Whether anyone may sign up here (`SIGNUP=open`): the pages offer it only then.
+    pub signup_open: bool,
 }
 
 impl Visitor {
@@ -58,6 +60,7 @@ impl Visitor {
             theme: self.theme,
             locale: self.locale,
             back: &self.back,
+            signup: self.signup_open,
         }
     }
 }
@@ -107,6 +110,7 @@ pub async fn load(
         theme: Theme::of(request),
         locale: language::of(request),
         back: theme::back_of(request),
+        signup_open: config.signup == crate::config::Signup::Open,
     })
 }
 
